@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * Every path the tool reads or writes under /sys, /proc, /dev and its state directory is built
+ * here, so tests can point the tool at fixture trees and see what it touches.
+ *
+ * Roots come from the environment (PROBEBENCH_SYSFS, PROBEBENCH_PROCFS, PROBEBENCH_DEVFS,
+ * PROBEBENCH_STATE_DIR) or from pb_set_state_dir(); the defaults are the real system paths.
+ */
+#include <stddef.h>
+
+const char *pb_sysfs_root(void);
+const char *pb_procfs_root(void);
+const char *pb_devfs_root(void);
+const char *pb_state_dir(void);
+void pb_set_state_dir(const char *dir);
+
+/* Formats ROOT + "/" + fmt into buf. Returns 0, or -ENAMETOOLONG when it does not fit. */
+int pb_sys_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int pb_proc_path(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int pb_state_path(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));

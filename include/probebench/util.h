@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define PB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void pb_freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void pb_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_free_	__attribute__((cleanup(pb_freep)))
+#define _cleanup_close_ __attribute__((cleanup(pb_closep)))
+
+/* Hands ownership of *p to the caller and leaves NULL behind. */
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _tp = (p);                                                           \
+		(p) = NULL;                                                                        \
+		_tp;                                                                               \
+	})
+
+/*
+ * Reads a small text attribute (sysfs, procfs) into buf, NUL-terminated, trailing newline
+ * stripped. Retries EINTR. Returns the length, -ENAMETOOLONG when it does not fit, or -errno.
+ */
+int pb_read_str(const char *path, char *buf, size_t size);
+/* Reads an integer attribute ("-1", "0x1af4", "42"). Returns 0 or -errno / -EINVAL. */
+int pb_read_long(const char *path, long *ret);
+/* Writes s to path in a single write(2). Returns 0 or -errno (the kernel's answer). */
+int pb_write_str(const char *path, const char *s);
+/*
+ * Strict number parsing: the whole string, base 10 (or 0x for hex with base 0), within
+ * [min, max]. Returns 0, -EINVAL for garbage, -ERANGE outside the range.
+ */
+int pb_parse_long(const char *s, int base, long min, long max, long *ret);
+int pb_parse_double(const char *s, double min, double max, double *ret);
+/* Parses "10", "10ms", "2.5s", "1m", "500us", "100ns" into nanoseconds. */
+int pb_parse_duration_ns(const char *s, uint64_t *ret);
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t pb_now_ns(void);
+/* Basename of the symlink target at path (e.g. a device's "driver" link). -errno on failure. */
+int pb_readlink_base(const char *path, char *buf, size_t size);

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probebench/util.h"
+
+int pb_read_str(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = 0;
+	for (;;) {
+		if (len + 1 >= size)
+			return -ENAMETOOLONG;
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return (int)len;
+}
+
+int pb_read_long(const char *path, long *ret)
+{
+	char buf[64];
+	int r = pb_read_str(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	return pb_parse_long(buf, 0, LONG_MIN, LONG_MAX, ret);
+}
+
+int pb_write_str(const char *path, const char *s)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(s);
+	ssize_t n;
+	do
+		n = write(fd, s, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+int pb_parse_long(const char *s, int base, long min, long max, long *ret)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, base);
+	if (end == s || *end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int pb_parse_double(const char *s, double min, double max, double *ret)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end != '\0' || isnan(v))
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int pb_parse_duration_ns(const char *s, uint64_t *ret)
+{
+	static const struct {
+		const char *suffix;
+		double mult;
+	} units[] = {
+	    {"ns", 1},	 {"us", 1e3},	{"ms", 1e6},   {"s", 1e9},
+	    {"m", 60e9}, {"min", 60e9}, {"h", 3600e9},
+	};
+	if (!s || !*s)
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || isnan(v) || v < 0 || errno == ERANGE)
+		return -EINVAL;
+	double mult = 1e9; /* a bare number is seconds */
+	if (*end) {
+		size_t i;
+		for (i = 0; i < PB_ARRAY_SIZE(units); i++)
+			if (strcmp(end, units[i].suffix) == 0)
+				break;
+		if (i == PB_ARRAY_SIZE(units))
+			return -EINVAL;
+		mult = units[i].mult;
+	}
+	double ns = v * mult;
+	if (ns > 1.8e19)
+		return -ERANGE;
+	*ret = (uint64_t)ns;
+	return 0;
+}
+
+uint64_t pb_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int pb_readlink_base(const char *path, char *buf, size_t size)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= size)
+		return -ENAMETOOLONG;
+	strcpy(buf, base);
+	return 0;
+}

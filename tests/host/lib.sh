@@ -1,0 +1,53 @@
+# Shared helpers for host integration tests (sourced, not run).
+# The one host device a test may ever unbind is the virtio-rng function, 1af4:1044, found by id.
+set -eu
+: "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
+PY=/usr/bin/python3 # Debian's python3, which has python3-jsonschema
+SCHEMA_DIR="${PB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/schema"
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root: $*"
+}
+
+# Prints the sysfs name of the host's virtio-rng PCI function (1af4:1044), or skips.
+rng_bdf() {
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] || continue
+		echo "${d##*/}"
+		return 0
+	done
+	skip "no virtio-rng PCI function (1af4:1044) on this machine"
+}
+
+# Prints the virtio child (virtioN) of the rng function.
+rng_child() {
+	for c in "/sys/bus/pci/devices/$1"/virtio*; do
+		[ -e "$c" ] && { echo "${c##*/}"; return 0; }
+	done
+	return 1
+}
+
+# Serializes every test or manual run that cycles the rng function, across build trees.
+lock_rng() {
+	exec 9>/run/lock/probebench-host-rng.lock
+	flock 9
+}
+
+# Validates a JSON document against a schema file with a real validator.
+validate_json() { # FILE SCHEMA
+	"$PY" - "$1" "$2" <<'PYEOF'
+import json, sys, jsonschema
+doc = json.load(open(sys.argv[1]))
+schema = json.load(open(sys.argv[2]))
+jsonschema.validators.validator_for(schema)(schema).validate(doc)
+PYEOF
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * The run pipeline shared by `probebench run` and the daemon: resolve targets, check safety,
+ * restore the journal, cycle (unbind/bind) with measurement, summarize, build the run record.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+enum pb_entry_path {
+	PB_ENTRY_BIND,	/* DRV/unbind then DRV/bind: device_driver_attach() */
+	PB_ENTRY_PROBE, /* DRV/unbind, driver_override, bus/drivers_probe: __device_attach() */
+};
+
+struct pb_run_opts {
+	const char *const *targets; /* selectors or sysfs paths, named explicitly */
+	size_t n_targets;
+	enum pb_entry_path entry;
+	unsigned iterations;  /* measured iterations per target x placement */
+	unsigned warmup;      /* unmeasured iterations first */
+	uint64_t duration_ns; /* 0: no limit; otherwise stop starting iterations after this */
+	uint64_t interval_ns; /* pause between iterations */
+	uint64_t timeout_ns;  /* a bind/unbind write that takes longer is a hang */
+	const int *writer_nodes;
+	size_t n_writer_nodes;
+	const int *writer_cpus;
+	size_t n_writer_cpus;
+	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
+	bool dry_run;
+	bool parallel; /* several targets bound at the same moment, one pinned thread each */
+	unsigned max_consecutive_failures;
+	bool progress; /* progress line on a terminal */
+};
+
+/*
+ * Runs the plan. Returns a PB_EXIT_* code (include/probebench/cmd.h). *ret_record receives the run
+ * record (complete, or partial after a stop or failure) whenever cycling started; NULL otherwise.
+ * The run stops between steps when *stop becomes non-zero (signal handlers set it).
+ */
+int pb_run_execute(const struct pb_run_opts *opts, struct json_object **ret_record,
+		   volatile sig_atomic_t *stop);

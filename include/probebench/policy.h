@@ -59,3 +59,72 @@ bool pb_verdict_allowed(const struct pb_verdict *v, uint32_t forced_mask);
 
 /* {"allowed": bool, "refusals": [{"reason": "mounted", "detail": "...", "forced": false}]} */
 struct json_object *pb_verdict_to_json(const struct pb_verdict *v, uint32_t forced_mask);
+
+/*
+ * ---- Lower level: the snapshot built piece by piece, and the pure decision ----
+ *
+ * pb_policy_ctx_new() is pb_policy_ctx_new_empty() fed from the live system (mountinfo, swaps,
+ * rtnetlink dumps, consoles, open character devices). pb_policy_check() collects the udev subtree
+ * into pb_policy_dev records and calls pb_policy_check_devs(). Unit tests feed fixture text and
+ * hand-made subtrees to the same code, without root or netlink.
+ */
+
+/* One device of a subtree, as read from sysfs/udev. Strings may be NULL when absent. */
+struct pb_policy_dev {
+	const char *name;      /* sysname: "0000:00:02.0", "virtio1", "vda1", "eth0" */
+	const char *subsystem; /* "pci", "virtio", "block", "net", "tty", ... */
+	const char *devtype;   /* "disk", "partition", ... */
+	const char *driver;    /* bound driver's name */
+	const char *devnode;   /* "/dev/vda1" */
+	unsigned major, minor; /* device number; 0:0 when it has none */
+	const char *holders;   /* block: space-separated entries of holders/ ("dm-0 md1") */
+	int ifindex;	       /* net: interface index; 0 otherwise */
+	long pci_class;	       /* pci: 24-bit class code; -1 otherwise */
+	int boot_vga;	       /* pci: the boot_vga attribute; -1 when absent */
+	long virtio_type; /* virtio: the virtio device type ("device" attribute); -1 otherwise */
+};
+
+/* Checks a described subtree: devs[0] is the target, the rest lie below it. Pure. */
+int pb_policy_check_devs(const struct pb_policy_ctx *ctx, const struct pb_policy_dev *devs,
+			 size_t n, struct pb_verdict *ret);
+
+int pb_policy_ctx_new_empty(struct pb_policy_ctx **ret);
+/* Parses /proc/PID/mountinfo text; the mount on "/" is remembered as the root filesystem. */
+int pb_policy_ctx_add_mountinfo(struct pb_policy_ctx *ctx, const char *text);
+/* Parses /proc/swaps text. */
+int pb_policy_ctx_add_swaps(struct pb_policy_ctx *ctx, const char *text);
+/* A block device the root filesystem lives on (the root device and whatever it is built on). */
+int pb_policy_ctx_add_root_dev(struct pb_policy_ctx *ctx, unsigned major, unsigned minor,
+			       const char *name);
+/* /proc/consoles text and /sys/class/tty/console/active text (either may be NULL). */
+int pb_policy_ctx_add_consoles(struct pb_policy_ctx *ctx, const char *proc_consoles,
+			       const char *active);
+/* A character device some process holds open (first opener's pid and comm are kept). */
+int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, unsigned minor,
+				  int pid, const char *comm);
+
+/* Network state: one interface (flags are IFF_*; master and link are ifindexes or 0). */
+int pb_policy_ctx_add_link(struct pb_policy_ctx *ctx, int ifindex, const char *name, unsigned flags,
+			   int master, int link);
+int pb_policy_ctx_add_addr(struct pb_policy_ctx *ctx, int ifindex, int family, const void *addr,
+			   unsigned prefixlen, unsigned scope);
+struct pb_policy_route {
+	int family; /* AF_INET, AF_INET6 */
+	uint32_t table;
+	uint8_t type;	  /* RTN_* */
+	uint8_t protocol; /* RTPROT_* */
+	int oif; /* one nexthop's interface (multipath routes are added once per nexthop) */
+	uint8_t dst[16];
+	uint8_t dst_len;
+	bool has_gateway;
+	uint8_t gateway[16];
+};
+int pb_policy_ctx_add_route(struct pb_policy_ctx *ctx, const struct pb_policy_route *route);
+/*
+ * Parses a buffer of rtnetlink messages (RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE; others are
+ * skipped) into the snapshot. Returns 1 when NLMSG_DONE was seen, 0 when more is to come, -errno
+ * for NLMSG_ERROR or a malformed message.
+ */
+int pb_policy_ctx_parse_rtnl(struct pb_policy_ctx *ctx, const void *buf, size_t len);
+/* Fills the snapshot's network part from rtnetlink dumps. -EAGAIN when a dump was interrupted. */
+int pb_policy_collect_rtnl(struct pb_policy_ctx *ctx);

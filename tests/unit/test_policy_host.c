@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The safety policy on this machine's real devices, read-only: the checks must refuse the disk,
+ * network and vsock functions by their own logic and allow the rng function. Devices are found by
+ * vendor:device id through sysfs; an absent one skips its test. Nothing is written anywhere.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "probebench/policy.h"
+#include "probebench/util.h"
+
+static struct pb_policy_ctx *ctx;
+static int ctx_err;
+
+/* Finds the PCI function with this vendor:device id; 0 and its syspath, or -ENOENT. */
+static int find_pci(long vendor, long device, char *syspath, size_t size)
+{
+	const char *base = "/sys/bus/pci/devices";
+	DIR *d = opendir(base);
+	if (!d)
+		return -ENOENT;
+	struct dirent *de;
+	int r = -ENOENT;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[PATH_MAX];
+		long v, dv;
+		snprintf(p, sizeof(p), "%s/%s/vendor", base, de->d_name);
+		if (pb_read_long(p, &v) < 0 || v != vendor)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/device", base, de->d_name);
+		if (pb_read_long(p, &dv) < 0 || dv != device)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", base, de->d_name);
+		if (!realpath(p, syspath) || strlen(syspath) >= size)
+			break;
+		r = 0;
+		break;
+	}
+	closedir(d);
+	return r;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	ctx_err = pb_policy_ctx_new(&ctx);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pb_policy_ctx_free(ctx);
+	return 0;
+}
+
+/* Checks the function with this id; skips when it is absent or the snapshot needs root. */
+static void check_id(long vendor, long device, struct pb_verdict *v)
+{
+	char syspath[PATH_MAX];
+	if (find_pci(vendor, device, syspath, sizeof(syspath)) < 0) {
+		print_message("SKIP: no PCI function %04lx:%04lx on this machine\n", vendor,
+			      device);
+		skip();
+	}
+	if (ctx_err < 0) {
+		print_message("SKIP: cannot snapshot the system state: %s\n", strerror(-ctx_err));
+		skip();
+	}
+	assert_int_equal(pb_policy_check(ctx, syspath, v), 0);
+	print_message("%04lx:%04lx %s: %s\n", vendor, device, strrchr(syspath, '/') + 1,
+		      pb_verdict_allowed(v, 0) ? "allowed" : "refused");
+	for (size_t i = 0; i < v->n; i++)
+		print_message("  %s: %s\n", pb_reason_name(v->refusals[i].reason),
+			      v->refusals[i].detail);
+}
+
+static bool has_reason(const struct pb_verdict *v, enum pb_reason reason, const char *needle)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->refusals[i].reason == reason &&
+		    (!needle || strstr(v->refusals[i].detail, needle)))
+			return true;
+	return false;
+}
+
+static void disk_refused(void **state)
+{
+	(void)state;
+	struct pb_verdict v;
+	check_id(0x1af4, 0x1042, &v);
+	assert_false(pb_verdict_allowed(&v, 0));
+	/* This machine's root filesystem lives on the virtio disk. */
+	assert_true(has_reason(&v, PB_REASON_MOUNTED, "mounted on / "));
+	assert_true(has_reason(&v, PB_REASON_ROOT_DISK, NULL));
+	/* Forcing one reason leaves the other standing. */
+	assert_false(pb_verdict_allowed(&v, 1u << PB_REASON_MOUNTED));
+	assert_false(pb_verdict_allowed(&v, 1u << PB_REASON_ROOT_DISK));
+}
+
+static void network_refused(void **state)
+{
+	(void)state;
+	struct pb_verdict v;
+	check_id(0x1af4, 0x1041, &v);
+	assert_false(pb_verdict_allowed(&v, 0));
+	assert_true(has_reason(&v, PB_REASON_NET_ACTIVE, " is up with "));
+}
+
+static void vsock_refused(void **state)
+{
+	(void)state;
+	struct pb_verdict v;
+	check_id(0x1af4, 0x1053, &v);
+	assert_false(pb_verdict_allowed(&v, 0));
+	assert_true(has_reason(&v, PB_REASON_VSOCK, NULL));
+}
+
+static void rng_allowed(void **state)
+{
+	(void)state;
+	struct pb_verdict v;
+	check_id(0x1af4, 0x1044, &v);
+	assert_int_equal(v.n, 0);
+	assert_true(pb_verdict_allowed(&v, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(disk_refused),
+	    cmocka_unit_test(network_refused),
+	    cmocka_unit_test(vsock_refused),
+	    cmocka_unit_test(rng_allowed),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

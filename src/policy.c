@@ -41,7 +41,7 @@ struct console_ent {
 
 struct chr_ent {
 	unsigned major, minor;
-	int pid;
+	int pid, last_pid; /* first opener; the last one counted (the scan goes pid by pid) */
 	char comm[32];
 	unsigned n_openers;
 };
@@ -372,8 +372,10 @@ int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, uns
 	for (size_t i = 0; i < ctx->chrs.n; i++) {
 		struct chr_ent *c = &ctx->chrs.v[i];
 		if (c->major == major && c->minor == minor) {
-			if (c->pid != pid)
+			if (pid != c->pid && pid != c->last_pid) {
 				c->n_openers++;
+				c->last_pid = pid;
+			}
 			return 0;
 		}
 	}
@@ -382,7 +384,7 @@ int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, uns
 		return -ENOMEM;
 	c->major = major;
 	c->minor = minor;
-	c->pid = pid;
+	c->pid = c->last_pid = pid;
 	c->n_openers = 1;
 	snprintf(c->comm, sizeof(c->comm), "%s", comm ? comm : "?");
 	return 0;

@@ -74,6 +74,7 @@ struct pb_policy_ctx {
 	VEC(struct link_ent, links);
 	VEC(struct addr_ent, addrs);
 	VEC(struct pb_policy_route, routes);
+	unsigned unreadable_fds;
 };
 
 /* Makes room for one more element; returns a pointer to it (zeroed) or NULL. */
@@ -390,6 +391,11 @@ int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, uns
 	return 0;
 }
 
+void pb_policy_ctx_set_unreadable_fds(struct pb_policy_ctx *ctx, unsigned n_processes)
+{
+	ctx->unreadable_fds = n_processes;
+}
+
 int pb_policy_ctx_add_link(struct pb_policy_ctx *ctx, int ifindex, const char *name, unsigned flags,
 			   int master, int link)
 {
@@ -539,6 +545,23 @@ static void check_block(struct check *c, const struct pb_policy_dev *d, const ch
 		       d->holders);
 }
 
+/* 9p and virtiofs mounts name their virtio device by its tag, not by a device number. */
+static void check_shared_fs(struct check *c, const struct pb_policy_dev *d, const char *desc)
+{
+	for (size_t i = 0; i < c->ctx->mounts.n; i++) {
+		const struct mount_ent *m = &c->ctx->mounts.v[i];
+		if ((strcmp(m->fstype, "9p") == 0 || strcmp(m->fstype, "virtiofs") == 0) &&
+		    str_eq(m->source, d->fs_tag)) {
+			refuse(c, PB_REASON_MOUNTED, "%s is mounted on %s (%s, tag %s)", desc,
+			       m->target, m->fstype, d->fs_tag);
+			if (strcmp(m->target, "/") == 0)
+				refuse(c, PB_REASON_ROOT_DISK,
+				       "%s carries the root filesystem (%s, tag %s)", desc,
+				       m->fstype, d->fs_tag);
+		}
+	}
+}
+
 static const struct link_ent *find_link(const struct pb_policy_ctx *ctx, int ifindex)
 {
 	for (size_t i = 0; i < ctx->links.n; i++)
@@ -593,7 +616,11 @@ static void format_route(const struct pb_policy_route *r, const char *ifname, ch
 		snprintf(dst, sizeof(dst), "default");
 	else if (!inet_ntop(r->family, r->dst, dst, sizeof(dst)))
 		snprintf(dst, sizeof(dst), "?");
-	if (r->has_gateway && inet_ntop(r->family, r->gateway, gw, sizeof(gw)))
+	if (r->oif == -1)
+		snprintf(buf, size,
+			 "table %s: %s%s%.0u via a nexthop object the dump does not resolve", tbl,
+			 dst, r->dst_len ? "/" : "", r->dst_len);
+	else if (r->has_gateway && inet_ntop(r->family, r->gateway, gw, sizeof(gw)))
 		snprintf(buf, size, "table %s: %s%s%.0u via %s", tbl, dst, r->dst_len ? "/" : "",
 			 r->dst_len, gw);
 	else
@@ -638,7 +665,8 @@ static bool link_in_use(const struct pb_policy_ctx *ctx, const struct link_ent *
 		const struct pb_policy_route *example = NULL;
 		for (size_t i = 0; i < ctx->routes.n; i++) {
 			const struct pb_policy_route *r = &ctx->routes.v[i];
-			if (r->oif != l->ifindex || !route_counts(r))
+			/* A route through an unresolved nexthop object may use any interface. */
+			if ((r->oif != l->ifindex && r->oif != -1) || !route_counts(r))
 				continue;
 			if (!example || (example->dst_len != 0 && r->dst_len == 0))
 				example = r;
@@ -716,6 +744,11 @@ static void check_tty(struct check *c, const struct pb_policy_dev *d, const char
 			       o->comm);
 		return;
 	}
+	if (ctx->unreadable_fds)
+		refuse(
+		    c, PB_REASON_CONSOLE,
+		    "%s cannot be shown unused: the open files of %u processes could not be read",
+		    desc, ctx->unreadable_fds);
 }
 
 static bool console_is_hvc(const struct pb_policy_ctx *ctx, const char **name)
@@ -798,6 +831,8 @@ int pb_policy_check_devs(const struct pb_policy_ctx *ctx, const struct pb_policy
 		else if (str_eq(d->subsystem, "pci"))
 			check_pci(&c, d, desc);
 		check_vsock(&c, d, desc);
+		if (str_eq(d->subsystem, "virtio") && !str_empty(d->fs_tag))
+			check_shared_fs(&c, d, desc);
 		/* hvc consoles are virtual devices, not below the virtio console function. */
 		if (str_eq(d->driver, "virtio_console") && !hvc_reported &&
 		    console_is_hvc(ctx, &hvc)) {

@@ -167,6 +167,7 @@ static int collect_open_chrdevs(struct pb_policy_ctx *ctx)
 	if (!proc)
 		return -errno;
 	struct dirent *de;
+	unsigned unreadable = 0;
 	while ((de = readdir(proc))) {
 		long pid;
 		if (!isdigit((unsigned char)de->d_name[0]) ||
@@ -175,8 +176,13 @@ static int collect_open_chrdevs(struct pb_policy_ctx *ctx)
 		char fdpath[64];
 		snprintf(fdpath, sizeof(fdpath), "%ld/fd", pid);
 		int dfd = openat(dirfd(proc), fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			continue; /* gone, or not ours to see */
+		if (dfd < 0) {
+			/* A process that exited meanwhile holds nothing; one we may not see might.
+			 */
+			if (errno != ENOENT)
+				unreadable++;
+			continue;
+		}
 		DIR *fds = fdopendir(dfd);
 		if (!fds) {
 			close(dfd);
@@ -211,6 +217,7 @@ static int collect_open_chrdevs(struct pb_policy_ctx *ctx)
 			break;
 	}
 	closedir(proc);
+	pb_policy_ctx_set_unreadable_fds(ctx, unreadable);
 	return r < 0 ? r : 0;
 }
 
@@ -265,6 +272,7 @@ int pb_policy_ctx_new(struct pb_policy_ctx **ret)
 
 struct dev_store {
 	char name[128], subsystem[64], devtype[64], driver[128], devnode[256], holders[256];
+	char fs_tag[128];
 };
 
 static void copy_str(char *dst, size_t size, const char *src)
@@ -307,6 +315,32 @@ static void read_holders(const char *syspath, char *buf, size_t size)
 	closedir(d);
 }
 
+/* The virtiofs tag of this virtio device: /sys/fs/virtiofs/N/device links to it. */
+static void virtiofs_tag(const char *syspath, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	buf[0] = '\0';
+	if (pb_sys_path(dir, sizeof(dir), "fs/virtiofs") < 0)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char link[PATH_MAX + 300], real[PATH_MAX];
+		snprintf(link, sizeof(link), "%s/%s/device", dir, de->d_name);
+		if (!realpath(link, real) || strcmp(real, syspath) != 0)
+			continue;
+		snprintf(link, sizeof(link), "%s/%s/tag", dir, de->d_name);
+		if (pb_read_str(link, buf, size) < 0)
+			buf[0] = '\0';
+		break;
+	}
+	closedir(d);
+}
+
 static void fill_dev(struct udev_device *ud, struct dev_store *s, struct pb_policy_dev *d)
 {
 	const char *subsystem = udev_device_get_subsystem(ud);
@@ -320,6 +354,15 @@ static void fill_dev(struct udev_device *ud, struct dev_store *s, struct pb_poli
 	bool pci = subsystem && strcmp(subsystem, "pci") == 0;
 	if (block)
 		read_holders(udev_device_get_syspath(ud), s->holders, sizeof(s->holders));
+	bool virtio = subsystem && strcmp(subsystem, "virtio") == 0;
+	s->fs_tag[0] = '\0';
+	if (virtio) {
+		/* 9pnet_virtio exposes mount_tag on the device; virtiofs lists it under /sys/fs. */
+		copy_str(s->fs_tag, sizeof(s->fs_tag),
+			 udev_device_get_sysattr_value(ud, "mount_tag"));
+		if (!s->fs_tag[0])
+			virtiofs_tag(udev_device_get_syspath(ud), s->fs_tag, sizeof(s->fs_tag));
+	}
 	dev_t num = udev_device_get_devnum(ud);
 	*d = (struct pb_policy_dev){
 	    .name = s->name,
@@ -427,6 +470,7 @@ int pb_policy_check(struct pb_policy_ctx *ctx, const char *syspath, struct pb_ve
 		d->driver = or_null(s->driver);
 		d->devnode = or_null(s->devnode);
 		d->holders = or_null(s->holders);
+		d->fs_tag = or_null(s->fs_tag);
 	}
 	return pb_policy_check_devs(ctx, devs, n, ret);
 }

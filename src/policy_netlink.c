@@ -94,6 +94,7 @@ static int parse_route(struct pb_policy_ctx *ctx, const struct nlmsghdr *h)
 	    .dst_len = rtm->rtm_dst_len,
 	};
 	const struct rtattr *multipath = NULL;
+	bool nh_id = false;
 	for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		switch (a->rta_type) {
 		case RTA_TABLE:
@@ -117,8 +118,15 @@ static int parse_route(struct pb_policy_ctx *ctx, const struct nlmsghdr *h)
 		case RTA_MULTIPATH:
 			multipath = a;
 			break;
+		case RTA_NH_ID:
+			nh_id = true;
+			break;
 		}
 	}
+	/* With net.ipv4.nexthop_compat_mode=0 a route using a nexthop object carries only its id.
+	 */
+	if (nh_id && !multipath && !r.oif)
+		r.oif = -1;
 	if (!multipath)
 		return pb_policy_ctx_add_route(ctx, &r);
 	/* ECMP: one entry per nexthop, each with its own interface and gateway. */

@@ -81,7 +81,8 @@ struct pb_policy_dev {
 	int ifindex;	       /* net: interface index; 0 otherwise */
 	long pci_class;	       /* pci: 24-bit class code; -1 otherwise */
 	int boot_vga;	       /* pci: the boot_vga attribute; -1 when absent */
-	long virtio_type; /* virtio: the virtio device type ("device" attribute); -1 otherwise */
+	long virtio_type;   /* virtio: the virtio device type ("device" attribute); -1 otherwise */
+	const char *fs_tag; /* virtio: the tag a 9p or virtiofs filesystem is mounted by */
 };
 
 /* Checks a described subtree: devs[0] is the target, the rest lie below it. Pure. */
@@ -103,6 +104,12 @@ int pb_policy_ctx_add_consoles(struct pb_policy_ctx *ctx, const char *proc_conso
 int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, unsigned minor,
 				  int pid, const char *comm);
 
+/*
+ * Processes whose open files could not be read (not root, or gone mid-scan): a tty below a
+ * target then cannot be shown unused and is refused.
+ */
+void pb_policy_ctx_set_unreadable_fds(struct pb_policy_ctx *ctx, unsigned n_processes);
+
 /* Network state: one interface (flags are IFF_*; master and link are ifindexes or 0). */
 int pb_policy_ctx_add_link(struct pb_policy_ctx *ctx, int ifindex, const char *name, unsigned flags,
 			   int master, int link);
@@ -113,7 +120,9 @@ struct pb_policy_route {
 	uint32_t table;
 	uint8_t type;	  /* RTN_* */
 	uint8_t protocol; /* RTPROT_* */
-	int oif; /* one nexthop's interface (multipath routes are added once per nexthop) */
+	/* One nexthop's interface (multipath routes are added once per nexthop); -1 when the
+	 * route names a nexthop object the dump does not resolve. */
+	int oif;
 	uint8_t dst[16];
 	uint8_t dst_len;
 	bool has_gateway;

@@ -617,6 +617,85 @@ static void net_rtnetlink_parse(void **state)
 	pb_policy_ctx_free(ctx);
 }
 
+static void shared_fs_by_tag(void **state)
+{
+	(void)state;
+	struct pb_policy_ctx *ctx;
+	assert_int_equal(pb_policy_ctx_new_empty(&ctx), 0);
+	assert_int_equal(
+	    pb_policy_ctx_add_mountinfo(ctx, "40 26 0:50 / /srv/share rw - virtiofs hostshare rw\n"
+					     "41 26 0:51 / / rw - 9p rootfs rw,trans=virtio\n"),
+	    0);
+	struct pb_policy_dev tree[] = {PCI("0000:00:08.0", "virtio-pci", 0x018000),
+				       DEV("virtio7", "virtio", "virtiofs")};
+	tree[1].virtio_type = 26;
+	tree[1].fs_tag = "hostshare";
+	struct pb_verdict v;
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.refusals[0].detail, "virtio7 (virtio, below 0000:00:08.0) is mounted "
+						  "on /srv/share (virtiofs, tag hostshare)");
+	/* The 9p root: mounted and root-disk. */
+	tree[1].driver = "9pnet_virtio";
+	tree[1].virtio_type = 9;
+	tree[1].fs_tag = "rootfs";
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(count_reason(&v, PB_REASON_MOUNTED), 1);
+	assert_int_equal(count_reason(&v, PB_REASON_ROOT_DISK), 1);
+	/* A tag nobody mounted. */
+	tree[1].fs_tag = "spare";
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 0);
+	pb_policy_ctx_free(ctx);
+}
+
+static void tty_unproven_when_fds_unreadable(void **state)
+{
+	(void)state;
+	struct pb_policy_ctx *ctx;
+	assert_int_equal(pb_policy_ctx_new_empty(&ctx), 0);
+	const struct pb_policy_dev tree[] = {PCI("0000:00:16.3", "serial", 0x070002),
+					     TTY("ttyS2", 4, 66)};
+	struct pb_verdict v;
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 0);
+	pb_policy_ctx_set_unreadable_fds(ctx, 3);
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.refusals[0].reason, PB_REASON_CONSOLE);
+	assert_non_null(
+	    strstr(v.refusals[0].detail, "open files of 3 processes could not be read"));
+	pb_policy_ctx_free(ctx);
+}
+
+static void net_unresolved_nexthop_object(void **state)
+{
+	(void)state;
+	/* nexthop_compat_mode=0: the route carries RTA_NH_ID only; any up interface may carry it.
+	 */
+	struct nlbuf b = {.len = 0};
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = 4, .ifi_flags = IFF_UP};
+	struct nlmsghdr *h = nl_begin(&b, RTM_NEWLINK, &ifi, sizeof(ifi));
+	nl_attr(h, IFLA_IFNAME, "eth0", 5);
+	nl_end(&b, h);
+	struct rtmsg rtm = {.rtm_family = AF_INET6,
+			    .rtm_table = RT_TABLE_MAIN,
+			    .rtm_type = RTN_UNICAST,
+			    .rtm_protocol = RTPROT_STATIC};
+	h = nl_begin(&b, RTM_NEWROUTE, &rtm, sizeof(rtm));
+	uint32_t id = 12;
+	nl_attr(h, RTA_NH_ID, &id, sizeof(id));
+	nl_end(&b, h);
+	struct pb_policy_ctx *ctx;
+	assert_int_equal(pb_policy_ctx_new_empty(&ctx), 0);
+	assert_int_equal(pb_policy_ctx_parse_rtnl(ctx, b.data, b.len), 0);
+	struct pb_verdict v;
+	check(ctx, nic_tree, PB_ARRAY_SIZE(nic_tree), &v);
+	assert_int_equal(v.n, 1);
+	assert_non_null(strstr(v.refusals[0].detail, "default via a nexthop object"));
+	pb_policy_ctx_free(ctx);
+}
+
 /* ---- vsock, console, boot VGA, bridge, driver ---------------------------------------------- */
 
 static void vsock_transport(void **state)
@@ -748,6 +827,9 @@ int main(void)
 	    cmocka_unit_test(vsock_transport),
 	    cmocka_unit_test(console_and_open_tty),
 	    cmocka_unit_test(boot_vga_bridge_no_driver),
+	    cmocka_unit_test(shared_fs_by_tag),
+	    cmocka_unit_test(tty_unproven_when_fds_unreadable),
+	    cmocka_unit_test(net_unresolved_nexthop_object),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -498,9 +498,14 @@ static bool mount_matches(const struct mount_ent *m, const struct pb_policy_dev 
 	return str_eq(m->source, d->devnode);
 }
 
-static void check_block(struct check *c, const struct pb_policy_dev *d, const char *desc)
+/* Returns whether anything specific (mount, root, swap, holders) was found for the device. */
+static bool check_block(struct check *c, const struct pb_policy_dev *d, const char *desc)
 {
 	const struct pb_policy_ctx *ctx = c->ctx;
+	size_t before = c->v->n;
+	unsigned counted_before = 0;
+	for (int r = 0; r < PB_REASON__MAX; r++)
+		counted_before += c->per_reason[r];
 	const struct mount_ent *first = NULL, *root = NULL;
 	unsigned n_mounts = 0;
 	for (size_t i = 0; i < ctx->mounts.n; i++) {
@@ -543,6 +548,46 @@ static void check_block(struct check *c, const struct pb_policy_dev *d, const ch
 		refuse(c, PB_REASON_HOLDERS,
 		       "%s is held by %s (device mapper, md or LVM on top of it)", desc,
 		       d->holders);
+	unsigned counted = 0;
+	for (int r = 0; r < PB_REASON__MAX; r++)
+		counted += c->per_reason[r];
+	return c->v->n > before || counted > counted_before;
+}
+
+/*
+ * The exclusive-open probe catches claims the checks above cannot name (a btrfs filesystem over
+ * several devices, ZFS, bcache, a process holding it O_EXCL). A whole disk is busy whenever one
+ * of its partitions is claimed, so a disk is only reported when no partition explains it.
+ */
+static void check_block_claims(struct check *c, const bool *specific)
+{
+	bool partition_explains = false;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pb_policy_dev *d = &c->devs[i];
+		if (str_eq(d->subsystem, "block") && str_eq(d->devtype, "partition") &&
+		    (specific[i] || d->excl_open_err == -EBUSY))
+			partition_explains = true;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pb_policy_dev *d = &c->devs[i];
+		if (!str_eq(d->subsystem, "block") || specific[i] || d->excl_open_err == 0)
+			continue;
+		char desc[112];
+		describe(c, d, desc, sizeof(desc));
+		if (d->excl_open_err == -EBUSY) {
+			if (str_eq(d->devtype, "disk") && partition_explains)
+				continue;
+			refuse(
+			    c, PB_REASON_HOLDERS,
+			    "%s is claimed by something else (an exclusive open fails: %s), e.g. "
+			    "a multi-device filesystem, ZFS, bcache or a process",
+			    desc, strerror(EBUSY));
+		} else if (d->excl_open_err == -EACCES || d->excl_open_err == -EPERM) {
+			refuse(c, PB_REASON_HOLDERS,
+			       "%s cannot be shown unclaimed (an exclusive open fails: %s)", desc,
+			       strerror(-d->excl_open_err));
+		}
+	}
 }
 
 /* 9p and virtiofs mounts name their virtio device by its tag, not by a device number. */
@@ -811,6 +856,9 @@ int pb_policy_check_devs(const struct pb_policy_ctx *ctx, const struct pb_policy
 	struct check c = {.ctx = ctx, .devs = devs, .n = n, .v = &v};
 	const char *hvc = NULL;
 	bool hvc_reported = false;
+	_cleanup_free_ bool *specific = calloc(n, sizeof(bool));
+	if (!specific)
+		return -ENOMEM;
 
 	if (str_empty(devs[0].driver))
 		refuse(&c, PB_REASON_NO_DRIVER, "%s has no driver bound: nothing to cycle",
@@ -823,7 +871,7 @@ int pb_policy_check_devs(const struct pb_policy_ctx *ctx, const struct pb_policy
 		char desc[112];
 		describe(&c, d, desc, sizeof(desc));
 		if (str_eq(d->subsystem, "block"))
-			check_block(&c, d, desc);
+			specific[i] = check_block(&c, d, desc);
 		else if (str_eq(d->subsystem, "net"))
 			check_net(&c, d, desc);
 		else if (str_eq(d->subsystem, "tty") || str_eq(d->subsystem, "virtio-ports"))
@@ -841,6 +889,8 @@ int pb_policy_check_devs(const struct pb_policy_ctx *ctx, const struct pb_policy
 			hvc_reported = true;
 		}
 	}
+
+	check_block_claims(&c, specific);
 
 	for (int r = 0; r < PB_REASON__MAX; r++) {
 		if (c.per_reason[r] <= PER_REASON_MAX)

@@ -341,6 +341,26 @@ static void virtiofs_tag(const char *syspath, char *buf, size_t size)
 	closedir(d);
 }
 
+/*
+ * Opens the block device read-only and exclusively, and closes it at once: the kernel refuses
+ * (EBUSY) when a filesystem, swap, a device stack or a process claims it. Nothing is read or
+ * written. A missing node or medium says nothing about claims and counts as unclaimed.
+ */
+static int probe_exclusive(const char *devnode)
+{
+	char path[PATH_MAX];
+	const char *rel = strncmp(devnode, "/dev/", 5) == 0 ? devnode + 5 : devnode;
+	if (snprintf(path, sizeof(path), "%s/%s", pb_devfs_root(), rel) >= (int)sizeof(path))
+		return 0;
+	int fd = open(path, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	int err = errno;
+	return err == EBUSY || err == EACCES || err == EPERM ? -err : 0;
+}
+
 static void fill_dev(struct udev_device *ud, struct dev_store *s, struct pb_policy_dev *d)
 {
 	const char *subsystem = udev_device_get_subsystem(ud);
@@ -363,6 +383,9 @@ static void fill_dev(struct udev_device *ud, struct dev_store *s, struct pb_poli
 		if (!s->fs_tag[0])
 			virtiofs_tag(udev_device_get_syspath(ud), s->fs_tag, sizeof(s->fs_tag));
 	}
+	int excl_open_err = 0;
+	if (block && s->devnode[0])
+		excl_open_err = probe_exclusive(s->devnode);
 	dev_t num = udev_device_get_devnum(ud);
 	*d = (struct pb_policy_dev){
 	    .name = s->name,
@@ -377,8 +400,9 @@ static void fill_dev(struct udev_device *ud, struct dev_store *s, struct pb_poli
 		subsystem && strcmp(subsystem, "net") == 0 ? (int)attr_long(ud, "ifindex", 0) : 0,
 	    .pci_class = pci ? attr_long(ud, "class", -1) : -1,
 	    .boot_vga = pci ? (int)attr_long(ud, "boot_vga", -1) : -1,
-	    .virtio_type =
-		subsystem && strcmp(subsystem, "virtio") == 0 ? attr_long(ud, "device", -1) : -1,
+	    .virtio_type = virtio ? attr_long(ud, "device", -1) : -1,
+	    .fs_tag = or_null(s->fs_tag),
+	    .excl_open_err = excl_open_err,
 	};
 }
 

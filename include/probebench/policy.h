@@ -83,6 +83,9 @@ struct pb_policy_dev {
 	int boot_vga;	       /* pci: the boot_vga attribute; -1 when absent */
 	long virtio_type;   /* virtio: the virtio device type ("device" attribute); -1 otherwise */
 	const char *fs_tag; /* virtio: the tag a 9p or virtiofs filesystem is mounted by */
+	/* block: 0 when an O_RDONLY|O_EXCL open of its node succeeded or was not tried, else the
+	 * negative errno (-EBUSY: something claims it) */
+	int excl_open_err;
 };
 
 /* Checks a described subtree: devs[0] is the target, the rest lie below it. Pure. */

@@ -329,6 +329,54 @@ static void block_many_mounts_capped(void **state)
 	pb_policy_ctx_free(ctx);
 }
 
+static void block_exclusive_claims(void **state)
+{
+	(void)state;
+	struct pb_policy_ctx *ctx = fixture_ctx();
+	struct pb_verdict v;
+	/* sde2 is a member of a ZFS pool: no mount, no holder, but an exclusive open fails. The
+	 * whole disk is busy because of it and is not reported twice. */
+	struct pb_policy_dev tree[] = {
+	    PCI("0000:00:17.0", "ahci", 0x010601),
+	    BLK("sde", "disk", 8, 64, NULL),
+	    BLK("sde1", "partition", 8, 65, NULL),
+	    BLK("sde2", "partition", 8, 66, NULL),
+	};
+	tree[1].excl_open_err = -EBUSY;
+	tree[3].excl_open_err = -EBUSY;
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.refusals[0].reason, PB_REASON_HOLDERS);
+	assert_non_null(
+	    strstr(v.refusals[0].detail, "sde2 (block, below 0000:00:17.0) is claimed"));
+	/* A busy whole disk without partitions to explain it is reported itself. */
+	tree[3].excl_open_err = 0;
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 1);
+	assert_non_null(strstr(v.refusals[0].detail, "sde (block, below 0000:00:17.0) is claimed"));
+	/* Not allowed to try: unproven, refused. */
+	tree[1].excl_open_err = -EACCES;
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 1);
+	assert_non_null(strstr(v.refusals[0].detail, "cannot be shown unclaimed"));
+	/* A mounted partition makes its disk busy: only the mount is reported. */
+	struct pb_policy_dev root[] = {
+	    PCI("0000:03:00.0", "nvme", 0x010802),
+	    BLK("nvme0n1", "disk", 259, 0, NULL),
+	    BLK("nvme0n1p2", "partition", 259, 2, NULL),
+	};
+	root[1].excl_open_err = -EBUSY;
+	root[2].excl_open_err = -EBUSY;
+	check(ctx, root, PB_ARRAY_SIZE(root), &v);
+	assert_int_equal(count_reason(&v, PB_REASON_HOLDERS), 0);
+	assert_int_equal(count_reason(&v, PB_REASON_MOUNTED), 1);
+	/* Opened fine: nothing. */
+	tree[1].excl_open_err = 0;
+	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
+	assert_int_equal(v.n, 0);
+	pb_policy_ctx_free(ctx);
+}
+
 /* ---- network -------------------------------------------------------------------------------- */
 
 static struct pb_policy_route route4(uint32_t table, uint8_t type, int oif, const char *dst,
@@ -818,6 +866,7 @@ int main(void)
 	    cmocka_unit_test(block_btrfs_by_source_and_escapes),
 	    cmocka_unit_test(block_holders_and_root_stack),
 	    cmocka_unit_test(block_many_mounts_capped),
+	    cmocka_unit_test(block_exclusive_claims),
 	    cmocka_unit_test(net_routed_interface),
 	    cmocka_unit_test(net_idle_interfaces_allowed),
 	    cmocka_unit_test(net_route_in_other_table),

@@ -145,6 +145,18 @@ static void rng_allowed(void **state)
 	assert_true(pb_verdict_allowed(&v, 0));
 }
 
+static void unknown_device_is_an_error(void **state)
+{
+	(void)state;
+	if (ctx_err < 0) {
+		print_message("SKIP: cannot snapshot the system state: %s\n", strerror(-ctx_err));
+		skip();
+	}
+	struct pb_verdict v;
+	assert_true(pb_policy_check(ctx, "/sys/devices/pci0000:00/0000:ff:1f.7", &v) < 0);
+	assert_int_equal(pb_policy_check(ctx, NULL, &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +164,7 @@ int main(void)
 	    cmocka_unit_test(network_refused),
 	    cmocka_unit_test(vsock_refused),
 	    cmocka_unit_test(rng_allowed),
+	    cmocka_unit_test(unknown_device_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

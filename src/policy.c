@@ -841,6 +841,11 @@ static void check_pci(struct check *c, const struct pb_policy_dev *d, const char
 	if (d->pci_class >= 0 && ((d->pci_class >> 16) & 0xff) == 0x06)
 		refuse(c, PB_REASON_BRIDGE, "%s is a %s (class 0x%06lx)", desc,
 		       bridge_kind(d->pci_class), d->pci_class);
+	/* VFs are siblings in sysfs, not children; the PF's driver takes them away on unbind. */
+	if (d->sriov_numvfs > 0)
+		refuse(c, PB_REASON_BRIDGE,
+		       "%s has %d SR-IOV virtual functions enabled (unbinding it removes them)",
+		       desc, d->sriov_numvfs);
 	if (d->boot_vga == 1)
 		refuse(c, PB_REASON_BOOT_VGA, "%s is the boot VGA device (boot_vga=1)", desc);
 	if (d != &c->devs[0])

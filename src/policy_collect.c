@@ -400,6 +400,7 @@ static void fill_dev(struct udev_device *ud, struct dev_store *s, struct pb_poli
 		subsystem && strcmp(subsystem, "net") == 0 ? (int)attr_long(ud, "ifindex", 0) : 0,
 	    .pci_class = pci ? attr_long(ud, "class", -1) : -1,
 	    .boot_vga = pci ? (int)attr_long(ud, "boot_vga", -1) : -1,
+	    .sriov_numvfs = pci ? (int)attr_long(ud, "sriov_numvfs", 0) : 0,
 	    .virtio_type = virtio ? attr_long(ud, "device", -1) : -1,
 	    .fs_tag = or_null(s->fs_tag),
 	    .excl_open_err = excl_open_err,

@@ -81,6 +81,7 @@ struct pb_policy_dev {
 	int ifindex;	       /* net: interface index; 0 otherwise */
 	long pci_class;	       /* pci: 24-bit class code; -1 otherwise */
 	int boot_vga;	       /* pci: the boot_vga attribute; -1 when absent */
+	int sriov_numvfs;      /* pci: enabled SR-IOV virtual functions; 0 when none or absent */
 	long virtio_type;   /* virtio: the virtio device type ("device" attribute); -1 otherwise */
 	const char *fs_tag; /* virtio: the tag a 9p or virtiofs filesystem is mounted by */
 	/* block: 0 when an O_RDONLY|O_EXCL open of its node succeeded or was not tried, else the

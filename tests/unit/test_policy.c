@@ -845,6 +845,13 @@ static void boot_vga_bridge_no_driver(void **state)
 	assert_int_equal(count_reason(&v, PB_REASON_NO_DRIVER), 1);
 	assert_int_equal(count_reason(&v, PB_REASON_BRIDGE), 1);
 	assert_non_null(strstr(detail_of(&v, PB_REASON_BRIDGE), "host bridge"));
+	/* A physical function with virtual functions enabled. */
+	struct pb_policy_dev pf[] = {PCI("0000:03:00.0", "ice", 0x020000)};
+	pf[0].sriov_numvfs = 4;
+	check(ctx, pf, 1, &v);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.refusals[0].detail, "0000:03:00.0 (pci) has 4 SR-IOV virtual "
+						  "functions enabled (unbinding it removes them)");
 	/* An ordinary bound endpoint: allowed. */
 	const struct pb_policy_dev nic[] = {PCI("0000:02:00.0", "e1000e", 0x020000)};
 	check(ctx, nic, 1, &v);

@@ -581,11 +581,11 @@ static void check_block_claims(struct check *c, const bool *specific)
 			    c, PB_REASON_HOLDERS,
 			    "%s is claimed by something else (an exclusive open fails: %s), e.g. "
 			    "a multi-device filesystem, ZFS, bcache or a process",
-			    desc, strerror(EBUSY));
+			    desc, "EBUSY");
 		} else if (d->excl_open_err == -EACCES || d->excl_open_err == -EPERM) {
 			refuse(c, PB_REASON_HOLDERS,
 			       "%s cannot be shown unclaimed (an exclusive open fails: %s)", desc,
-			       strerror(-d->excl_open_err));
+			       d->excl_open_err == -EACCES ? "EACCES" : "EPERM");
 		}
 	}
 }

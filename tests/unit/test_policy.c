@@ -514,6 +514,15 @@ static void net_route_in_other_table(void **state)
 	assert_string_equal(v.refusals[0].detail, "eth0 (net, below 0000:00:03.0) is up with 1 "
 						  "route (table 100: default via 2001:db8::1)");
 	pb_policy_ctx_free(ctx);
+	/* Only an on-link subnet route in the main table. */
+	assert_int_equal(pb_policy_ctx_new_empty(&ctx), 0);
+	assert_int_equal(pb_policy_ctx_add_link(ctx, 4, "eth0", IFF_UP, 0, 0), 0);
+	add_route(ctx, route4(RT_TABLE_MAIN, RTN_UNICAST, 4, "10.9.0.0", 16, NULL));
+	check(ctx, nic_tree, PB_ARRAY_SIZE(nic_tree), &v);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.refusals[0].detail, "eth0 (net, below 0000:00:03.0) is up with 1 "
+						  "route (table main: 10.9.0.0/16 dev eth0)");
+	pb_policy_ctx_free(ctx);
 }
 
 static void net_bond_member_and_vlan(void **state)

@@ -635,6 +635,11 @@ static bool route_counts(const struct pb_policy_route *r)
 	return true;
 }
 
+static int route_rank(const struct pb_policy_route *r)
+{
+	return (r->dst_len == 0 ? 2 : 0) + (r->table == RT_TABLE_MAIN ? 1 : 0);
+}
+
 static void table_name(uint32_t table, char *buf, size_t size)
 {
 	switch (table) {
@@ -713,7 +718,8 @@ static bool link_in_use(const struct pb_policy_ctx *ctx, const struct link_ent *
 			/* A route through an unresolved nexthop object may use any interface. */
 			if ((r->oif != l->ifindex && r->oif != -1) || !route_counts(r))
 				continue;
-			if (!example || (example->dst_len != 0 && r->dst_len == 0))
+			/* The example shown: a default route first, then one of the main table. */
+			if (!example || route_rank(r) > route_rank(example))
 				example = r;
 			n_route++;
 		}

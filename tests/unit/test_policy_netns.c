@@ -137,7 +137,9 @@ static void global_address(void **state)
 	struct pb_verdict v;
 	verdict_for("v4", &v);
 	assert_int_equal(v.n, 1);
-	assert_non_null(strstr(v.refusals[0].detail, "is up with 1 address (192.0.2.77/24)"));
+	assert_non_null(strstr(
+	    v.refusals[0].detail,
+	    "is up with 1 address (192.0.2.77/24) and 2 routes (table main: 192.0.2.0/24 dev v4)"));
 }
 
 static void multipath_nexthop(void **state)

@@ -328,7 +328,7 @@ static int load_functions(struct pb_inventory *inv, char *err, size_t errlen)
 	}
 	for (struct pci_dev *d = pacc->devices; d; d = d->next) {
 		struct pb_device *dev;
-		r = load_function(inv, pacc, d, pb_sysfs_root(), &dev, err, errlen);
+		r = load_function(inv, pacc, d, inv->sysfs_root, &dev, err, errlen);
 		if (r < 0)
 			goto out;
 		struct pb_device **f =

@@ -194,7 +194,7 @@ static void node_text(const struct pb_device *dev, char *buf, size_t size)
 	if (dev->node_source == PB_NODE_INHERITED)
 		snprintf(buf, size, "node %s (inherited from %s)", n, dev->node_from->sysname);
 	else if (dev->node_source == PB_NODE_NONE)
-		snprintf(buf, size, "node ? (no numa_node attribute)");
+		snprintf(buf, size, "node ? (no numa_node)");
 	else
 		snprintf(buf, size, "node %s", n);
 }

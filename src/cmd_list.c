@@ -93,6 +93,9 @@ int cmd_list(int argc, char **argv)
 		return PB_EXIT_FAILURE;
 	}
 
+	for (size_t i = 0; i < inv->n_warnings; i++)
+		pb_warn("%s", inv->warnings[i]);
+
 	struct pb_inventory_view view = {0};
 	struct pb_device **sel = NULL;
 	if (n_sels) {

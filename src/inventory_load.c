@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include <pci/pci.h>
 
 #include "inventory_internal.h"
@@ -202,8 +203,16 @@ static int load_function(struct pb_inventory *inv, struct pci_access *pacc, stru
 		 d->func);
 	int r = guarded_fill(d, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT |
 				    PCI_FILL_SUBSYS | PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER);
-	if (r < 0)
+	if (r < 0) {
+		/* A function removed since the scan (hot unplug) is not an error of the listing. */
+		if (pb_sys_path(link, sizeof(link), "bus/pci/devices/%s", bdf) == 0 &&
+		    access(link, F_OK) < 0 && errno == ENOENT) {
+			pb_inventory_add_warning(inv, "%s disappeared during the listing", bdf);
+			*ret = NULL;
+			return 0;
+		}
 		return set_err(err, errlen, r, "%s: %s", bdf, guard->msg);
+	}
 
 	r = pb_sys_path(link, sizeof(link), "bus/pci/devices/%s", bdf);
 	if (r < 0)
@@ -273,7 +282,6 @@ static int load_function(struct pb_inventory *inv, struct pci_access *pacc, stru
 		return set_err(err, errlen, r, "%s: cannot read %s: %s", bdf, path,
 			       r == -EINVAL ? "not a CPU list" : strerror(-r));
 	}
-	(void)inv;
 	*ret = dev;
 	return 0;
 }
@@ -331,6 +339,8 @@ static int load_functions(struct pb_inventory *inv, char *err, size_t errlen)
 		r = load_function(inv, pacc, d, inv->sysfs_root, &dev, err, errlen);
 		if (r < 0)
 			goto out;
+		if (!dev)
+			continue;
 		struct pb_device **f =
 		    realloc(inv->functions, (inv->n_functions + 1) * sizeof(*inv->functions));
 		if (!f) {

@@ -323,6 +323,4 @@ void pb_inventory_print(FILE *f, const struct pb_inventory *inv,
 			continue;
 		print_function(f, fn, view, width);
 	}
-	for (size_t i = 0; i < inv->n_warnings; i++)
-		fprintf(f, "warning: %s\n", inv->warnings[i]);
 }

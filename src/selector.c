@@ -53,7 +53,7 @@ static int parse_slot(const char *s, const char *given, struct pb_selector *sel,
 		      size_t errlen)
 {
 	struct pci_filter f;
-	char buf[256];
+	char buf[PATH_MAX];
 	if (!*s)
 		return fail(err, errlen, "empty PCI address in '%s'", given);
 	snprintf(buf, sizeof(buf), "%s", s);
@@ -77,7 +77,7 @@ static int parse_id(const char *s, const char *given, struct pb_selector *sel, c
 		    size_t errlen)
 {
 	struct pci_filter f;
-	char buf[256];
+	char buf[PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", s);
 	pci_filter_init(NULL, &f);
 	const char *e = pci_filter_parse_id(&f, buf);
@@ -115,7 +115,9 @@ int pb_selector_parse(const char *s, struct pb_selector *ret, char *err, size_t 
 		return fail(err, errlen, "empty selector");
 	if (strlen(s) >= sizeof(sel.value))
 		return fail(err, errlen, "selector too long (%zu characters)", strlen(s));
-	snprintf(sel.text, sizeof(sel.text), "%s", s);
+	size_t tl = strlen(s) < sizeof(sel.text) ? strlen(s) : sizeof(sel.text) - 1;
+	memcpy(sel.text, s, tl); /* shortened in messages only */
+	sel.text[tl] = '\0';
 	sel.domain = sel.bus = sel.slot = sel.func = -1;
 	sel.vendor = sel.device = sel.device_class = sel.prog_if = -1;
 	sel.class_mask = ~0u;

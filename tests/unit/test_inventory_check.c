@@ -69,10 +69,11 @@ static const struct pb_check *find(const struct pb_check_report *r, const char *
 
 static void write_file(const char *dir, const char *rel, const char *content)
 {
-	char cmd[8192];
-	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s/%s')\" && printf '%%s' '%s' > '%s/%s'",
-		 dir, rel, content, dir, rel);
+	char *cmd = NULL;
+	assert_true(asprintf(&cmd, "mkdir -p \"$(dirname '%s/%s')\" && printf '%%s' '%s' > '%s/%s'",
+			     dir, rel, content, dir, rel) > 0);
 	assert_int_equal(system(cmd), 0);
+	free(cmd);
 }
 
 static void fixture_run(void **state)

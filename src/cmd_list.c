@@ -72,53 +72,39 @@ int cmd_list(int argc, char **argv)
 	}
 
 	size_t n_sels = argc - optind;
-	struct pb_selector *sels = calloc(n_sels ? n_sels : 1, sizeof(*sels));
-	if (!sels)
-		return pb_error_errno(-ENOMEM, "list"), PB_EXIT_FAILURE;
+	const char *const *targets = (const char *const *)argv + optind;
+	char err[1024] = "";
+	/* Malformed selectors are reported before anything is read. */
 	for (size_t i = 0; i < n_sels; i++) {
-		char err[512];
-		if (pb_selector_parse(argv[optind + i], &sels[i], err, sizeof(err)) < 0) {
+		struct pb_selector s;
+		if (pb_selector_parse(targets[i], &s, err, sizeof(err)) < 0) {
 			pb_error("%s", err);
-			free(sels);
 			return PB_EXIT_USAGE;
 		}
 	}
 
 	struct pb_inventory *inv = NULL;
-	char err[1024] = "";
 	int r = pb_inventory_load(&inv, err, sizeof(err));
 	if (r < 0) {
 		pb_error("cannot list devices: %s", err[0] ? err : strerror(-r));
-		free(sels);
 		return PB_EXIT_FAILURE;
 	}
-
 	for (size_t i = 0; i < inv->n_warnings; i++)
 		pb_warn("%s", inv->warnings[i]);
 
 	struct pb_inventory_view view = {0};
 	struct pb_device **sel = NULL;
 	if (n_sels) {
-		size_t n = 0, unmatched = 0;
-		r = pb_inventory_select(inv, sels, n_sels, &sel, &n, &unmatched);
-		if (r == -ENOENT) {
-			const struct pb_selector *s = &sels[unmatched];
-			const char *hint = "";
-			if (s->kind == PB_SEL_DRIVER)
-				hint = " (no device is bound to a driver of that name; to name one "
-				       "device, give its sysfs path)";
-			else if (s->kind == PB_SEL_PATH)
-				hint = " (not a PCI function or a device below one)";
-			pb_error("selector '%s' (%s) matches no device%s", s->text,
-				 pb_selector_kind_name(s->kind), hint);
+		size_t n = 0;
+		r = pb_inventory_resolve(inv, targets, n_sels, &sel, &n, err, sizeof(err));
+		if (r == -EINVAL || r == -ENOENT) {
+			pb_error("%s", err);
 			pb_inventory_free(inv);
-			free(sels);
 			return PB_EXIT_USAGE;
 		}
 		if (r < 0) {
 			pb_error_errno(r, "selecting devices");
 			pb_inventory_free(inv);
-			free(sels);
 			return PB_EXIT_FAILURE;
 		}
 		view.selected = sel;
@@ -145,6 +131,5 @@ int cmd_list(int argc, char **argv)
 	}
 	free(sel);
 	pb_inventory_free(inv);
-	free(sels);
 	return ret;
 }

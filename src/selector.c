@@ -299,3 +299,32 @@ int pb_inventory_select(const struct pb_inventory *inv, const struct pb_selector
 	*ret_n = c.n_out;
 	return 0;
 }
+
+int pb_inventory_resolve(const struct pb_inventory *inv, const char *const *targets,
+			 size_t n_targets, struct pb_device ***ret_devices, size_t *ret_n,
+			 char *err, size_t errlen)
+{
+	struct pb_selector *sels = calloc(n_targets ? n_targets : 1, sizeof(*sels));
+	if (!sels)
+		return -ENOMEM;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n_targets; i++)
+		r = pb_selector_parse(targets[i], &sels[i], err, errlen);
+	if (r == 0) {
+		size_t bad = 0;
+		r = pb_inventory_select(inv, sels, n_targets, ret_devices, ret_n, &bad);
+		if (r == -ENOENT && err && errlen) {
+			const struct pb_selector *s = &sels[bad];
+			const char *hint = "";
+			if (s->kind == PB_SEL_DRIVER)
+				hint = " (no device is bound to a driver of that name; to name one "
+				       "device, give its sysfs path)";
+			else if (s->kind == PB_SEL_PATH)
+				hint = " (not a PCI function or a device below one)";
+			snprintf(err, errlen, "selector '%s' (%s) matches no device%s", s->text,
+				 pb_selector_kind_name(s->kind), hint);
+		}
+	}
+	free(sels);
+	return r;
+}

@@ -217,6 +217,20 @@ static void select_(void **state)
 	assert_ptr_equal(out[0], child);
 	free(out);
 
+	/* Strings in one step, with the message ready to print. */
+	const char *ok[] = {"1af4:1042", "virtio_rng"};
+	assert_int_equal(pb_inventory_resolve(&inv, ok, 2, &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(out[0], child); /* inventory order: the 00:05.0 tree comes first */
+	assert_ptr_equal(out[1], fns[1]);
+	free(out);
+	const char *none[] = {"1af4:1042", "virtio4"};
+	assert_int_equal(pb_inventory_resolve(&inv, none, 2, &out, &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "selector 'virtio4' (driver) matches no device"));
+	const char *bad_[] = {"00:zz.0"};
+	assert_int_equal(pb_inventory_resolve(&inv, bad_, 1, &out, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "malformed PCI address"));
+
 	assert_ptr_equal(pb_inventory_find(&inv, "/devices/pci0000:00/0000:00:02.0"), fns[1]);
 	assert_null(pb_inventory_find(&inv, "/sys/devices/nothing"));
 	assert_ptr_equal(pb_device_function(child), fns[0]);

@@ -92,6 +92,25 @@ grep -q "└─ \* virtio/$child \[virtio_rng\] node .* (inherited from $bdf)" "
 awk 'length($0) > 100 { bad = 1 } END { exit bad }' "$tmp/full.txt" ||
 	fail "a line of the tree is longer than 100 characters"
 
+# list and check only read: no file is opened for writing, created, removed or mounted.
+# (LeakSanitizer cannot run under ptrace, so it is off for these runs.)
+if command -v strace >/dev/null; then
+	for cmd in "list --json" "check"; do
+		# shellcheck disable=SC2086
+		ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=open,openat,openat2,creat,mkdir,mkdirat,unlink,unlinkat,rename,renameat,renameat2,mount,write \
+			-o "$tmp/strace" "$PROBEBENCH" $cmd >/dev/null 2>&1 || fail "$cmd under strace"
+		if grep -E 'O_WRONLY|O_RDWR|O_CREAT|^[0-9]+ +(creat|mkdir|unlink|rename|mount)' "$tmp/strace" |
+			grep -v '/dev/null' | grep -q .; then
+			grep -E 'O_WRONLY|O_RDWR|O_CREAT|creat|mkdir|unlink|rename|mount' "$tmp/strace" >&2
+			fail "probebench $cmd modified something"
+		fi
+		grep -E '^[0-9]+ +write\(' "$tmp/strace" | grep -vqE '^[0-9]+ +write\([12],' &&
+			fail "probebench $cmd wrote to a descriptor other than stdout/stderr"
+	done
+else
+	echo "note: strace not installed; not checking that list and check only read"
+fi
+
 # The schema is a real check: a broken document must fail it.
 "$PY" - "$tmp/all.json" "$tmp/bad.json" <<'PYEOF'
 import json, sys

@@ -59,12 +59,14 @@ static int parse_slot(const char *s, const char *given, struct pb_selector *sel,
 	snprintf(buf, sizeof(buf), "%s", s);
 	pci_filter_init(NULL, &f);
 	const char *e = pci_filter_parse_slot(&f, buf);
-	if (e)
+	if (e) {
+		bool word = strpbrk(s, "ghijklmnopqrstuvwyzGHIJKLMNOPQRSTUVWYZ_-") != NULL;
 		return fail(
 		    err, errlen,
 		    "malformed PCI address '%s': %s (expected [[DOMAIN:]BUS:]DEVICE.FUNCTION "
-		    "in hex, e.g. 0000:00:05.0)",
-		    given, e);
+		    "in hex, e.g. 0000:00:05.0%s)",
+		    given, e, word ? "; a driver name with a '.' is written driver:NAME" : "");
+	}
 	sel->kind = PB_SEL_SLOT;
 	sel->domain = f.domain;
 	sel->bus = f.bus;

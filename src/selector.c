@@ -60,7 +60,12 @@ static int parse_slot(const char *s, const char *given, struct pb_selector *sel,
 	pci_filter_init(NULL, &f);
 	const char *e = pci_filter_parse_slot(&f, buf);
 	if (e) {
-		bool word = strpbrk(s, "ghijklmnopqrstuvwyzGHIJKLMNOPQRSTUVWYZ_-") != NULL;
+		/* A word ("virtio-pci.1") is more likely a driver name than a mistyped address. */
+		bool word = strpbrk(s, "_-") != NULL;
+		for (size_t i = 0, run = 0; s[i] && !word; i++) {
+			run = isalpha((unsigned char)s[i]) ? run + 1 : 0;
+			word = run >= 3;
+		}
 		return fail(
 		    err, errlen,
 		    "malformed PCI address '%s': %s (expected [[DOMAIN:]BUS:]DEVICE.FUNCTION "

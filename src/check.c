@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* probebench check: what this machine allows. Read-only. */
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <numa.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <libudev.h>
+
+#include "probebench/check.h"
+#include "probebench/paths.h"
+#include "probebench/util.h"
+#include "probebench/version.h"
+
+const char *pb_check_status_name(enum pb_check_status s)
+{
+	switch (s) {
+	case PB_CHECK_OK:
+		return "ok";
+	case PB_CHECK_LIMITED:
+		return "limited";
+	case PB_CHECK_MISSING:
+		break;
+	}
+	return "missing";
+}
+
+static struct pb_check *add(struct pb_check_report *r, const char *name, const char *method,
+			    const char *lost)
+{
+	struct pb_check *c = &r->items[r->n++];
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->method = method;
+	c->lost = lost;
+	return c;
+}
+
+static void set(struct pb_check *c, enum pb_check_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set(struct pb_check *c, enum pb_check_status s, const char *fmt, ...)
+{
+	va_list ap;
+	c->status = s;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+void pb_check_classify_paranoid(struct pb_check *c, int err, long v, bool privileged)
+{
+	if (err == -ENOENT) {
+		set(c, PB_CHECK_MISSING, "no perf_event_paranoid: the kernel has no perf events");
+		return;
+	}
+	if (err < 0) {
+		set(c, PB_CHECK_MISSING, "cannot read perf_event_paranoid: %s", strerror(-err));
+		return;
+	}
+	if (privileged)
+		set(c, PB_CHECK_OK, "%ld; running as root, which is not bound by it", v);
+	else if (v <= -1)
+		set(c, PB_CHECK_OK, "%ld: every event is open to every user", v);
+	else if (v <= 1)
+		set(c, PB_CHECK_LIMITED,
+		    "%ld and not root: tracepoints and system-wide events need CAP_PERFMON or -1",
+		    v);
+	else
+		set(c, PB_CHECK_MISSING, "%ld and not root: only user-space counters of own tasks",
+		    v);
+}
+
+void pb_check_classify_numa(struct pb_check *c, int available, int n_nodes)
+{
+	if (available < 0)
+		set(c, PB_CHECK_MISSING, "libnuma: NUMA is not available on this system");
+	else if (n_nodes < 2)
+		set(c, PB_CHECK_LIMITED,
+		    "%d node: every device and every writer share it; nothing can be remote",
+		    n_nodes);
+	else
+		set(c, PB_CHECK_OK, "%d nodes", n_nodes);
+}
+
+bool pb_check_find_tracefs(const char *mounts, char *buf, size_t size)
+{
+	const char *p = mounts;
+	while (p && *p) {
+		char dev[256], dir[PATH_MAX], type[64];
+		const char *nl = strchr(p, '\n');
+		if (sscanf(p, "%255s %4095s %63s", dev, dir, type) == 3) {
+			if (strcmp(type, "tracefs") == 0) {
+				snprintf(buf, size, "%s", dir);
+				return true;
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m) {
+		fclose(f);
+		return NULL;
+	}
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+static void check_root(struct pb_check_report *r)
+{
+	struct pb_check *c = add(r, "root", "geteuid()",
+				 "every unbind/bind write (no run at all), system-wide perf "
+				 "events and tracefs");
+	uid_t u = geteuid();
+	if (u == 0)
+		set(c, PB_CHECK_OK, "running as root (euid 0)");
+	else
+		set(c, PB_CHECK_MISSING, "running as uid %u", (unsigned)u);
+}
+
+static void check_paranoid(struct pb_check_report *r)
+{
+	struct pb_check *c =
+	    add(r, "perf_event_paranoid", "/proc/sys/kernel/perf_event_paranoid and euid",
+		"per-probe events (tracepoints, kprobes, counters of the probing kworker); only "
+		"the writer's own counters remain");
+	char path[PATH_MAX];
+	long v = 0;
+	int err = pb_proc_path(path, sizeof(path), "sys/kernel/perf_event_paranoid");
+	if (err == 0)
+		err = pb_read_long(path, &v);
+	pb_check_classify_paranoid(c, err, v, geteuid() == 0);
+}
+
+/* Fills tracefs_dir when tracefs is mounted. */
+static void check_tracefs(struct pb_check_report *r, char *tracefs_dir, size_t size)
+{
+	struct pb_check *c = add(r, "tracefs", "/proc/mounts, /proc/filesystems",
+				 "tracepoint ids and formats: probe CPU/task attribution through "
+				 "workqueue and sched events, page placement through kmem events");
+	char path[PATH_MAX], dir[PATH_MAX];
+	tracefs_dir[0] = '\0';
+	_cleanup_free_ char *mounts = NULL, *fs = NULL;
+	if (pb_proc_path(path, sizeof(path), "mounts") == 0)
+		mounts = read_all(path);
+	if (mounts && pb_check_find_tracefs(mounts, dir, sizeof(dir))) {
+		set(c, PB_CHECK_OK, "mounted at %s", dir);
+		snprintf(tracefs_dir, size, "%s", dir);
+		return;
+	}
+	if (pb_proc_path(path, sizeof(path), "filesystems") == 0)
+		fs = read_all(path);
+	bool known = fs && strstr(fs, "\ttracefs\n");
+	bool mountpoint =
+	    pb_sys_path(path, sizeof(path), "kernel/tracing") == 0 && access(path, F_OK) == 0;
+	if (known && mountpoint && geteuid() == 0)
+		set(c, PB_CHECK_LIMITED,
+		    "not mounted; mountable (mount -t tracefs nodev /sys/kernel/tracing); until "
+		    "then tracepoints are found through /proc/kallsyms");
+	else if (known && mountpoint)
+		set(c, PB_CHECK_MISSING, "not mounted; only root can mount it");
+	else
+		set(c, PB_CHECK_MISSING, "the kernel has no tracefs");
+}
+
+static void check_kprobe(struct pb_check_report *r)
+{
+	struct pb_check *c =
+	    add(r, "kprobe_pmu", "/sys/bus/event_source/devices/kprobe/type",
+		"the kernel's own timing of really_probe/bus probe calls and the task and CPU that "
+		"ran them; falls back to tracepoints and initcall_debug");
+	char path[PATH_MAX];
+	long type;
+	int err = pb_sys_path(path, sizeof(path), "bus/event_source/devices/kprobe/type");
+	if (err == 0)
+		err = pb_read_long(path, &type);
+	if (err == 0)
+		set(c, PB_CHECK_OK, "perf PMU type %ld", type);
+	else if (err == -ENOENT)
+		set(c, PB_CHECK_MISSING, "no kprobe PMU (kernel without CONFIG_KPROBES)");
+	else
+		set(c, PB_CHECK_MISSING, "cannot read %s: %s", path, strerror(-err));
+}
+
+static const struct {
+	const char *group;
+	const char *name;
+	const char *lost;
+	const char *events[4];
+} tp_groups[] = {
+    {"workqueue",
+     "tracepoints_workqueue",
+     "pairing the writer's queued work with the kworker that ran the probe (PCI's "
+     "work_on_cpu hop)",
+     {"workqueue_queue_work", "workqueue_execute_start", "workqueue_execute_end", NULL}},
+    {"sched",
+     "tracepoints_sched",
+     "which CPU and task ran the probe, and migrations during it",
+     {"sched_switch", "sched_migrate_task", NULL}},
+    {"kmem",
+     "tracepoints_kmem",
+     "pages allocated during a probe by node (memory placement)",
+     {"mm_page_alloc", "kmalloc", NULL}},
+};
+
+static bool in_kallsyms(const char *kallsyms, const char *event)
+{
+	char a[128], b[128];
+	snprintf(a, sizeof(a), " __traceiter_%s\n", event);
+	snprintf(b, sizeof(b), " __tracepoint_%s\n", event);
+	return strstr(kallsyms, a) || strstr(kallsyms, b);
+}
+
+static void check_tracepoints(struct pb_check_report *r, const char *tracefs_dir)
+{
+	_cleanup_free_ char *kallsyms = NULL;
+	if (!tracefs_dir[0]) {
+		char path[PATH_MAX];
+		if (pb_proc_path(path, sizeof(path), "kallsyms") == 0)
+			kallsyms = read_all(path);
+	}
+	for (size_t g = 0; g < PB_ARRAY_SIZE(tp_groups); g++) {
+		struct pb_check *c =
+		    add(r, tp_groups[g].name,
+			tracefs_dir[0] ? "tracefs events/GROUP/NAME/id"
+				       : "/proc/kallsyms (__traceiter_NAME or __tracepoint_NAME)",
+			tp_groups[g].lost);
+		if (!tracefs_dir[0] && !kallsyms) {
+			set(c, PB_CHECK_MISSING,
+			    "cannot tell: tracefs is not mounted and /proc/kallsyms is unreadable");
+			continue;
+		}
+		char present[256] = "", missing[256] = "";
+		size_t np = 0, nm = 0;
+		for (size_t i = 0; tp_groups[g].events[i]; i++) {
+			const char *ev = tp_groups[g].events[i];
+			bool ok;
+			if (tracefs_dir[0]) {
+				char path[PATH_MAX];
+				snprintf(path, sizeof(path), "%s/events/%s/%s/id", tracefs_dir,
+					 tp_groups[g].group, ev);
+				ok = access(path, R_OK) == 0;
+			} else {
+				ok = in_kallsyms(kallsyms, ev);
+			}
+			char *dst = ok ? present : missing;
+			size_t *n = ok ? &np : &nm;
+			size_t l = strlen(dst);
+			snprintf(dst + l, 256 - l, "%s%s", *n ? " " : "", ev);
+			(*n)++;
+		}
+		if (nm == 0)
+			set(c, PB_CHECK_OK, "%s: %s%s", tp_groups[g].group, present,
+			    tracefs_dir[0] ? "" : " (in the kernel; ids need tracefs mounted)");
+		else if (np == 0)
+			set(c, PB_CHECK_MISSING, "%s: none of %s", tp_groups[g].group, missing);
+		else
+			set(c, PB_CHECK_LIMITED, "%s: present %s; missing %s", tp_groups[g].group,
+			    present, missing);
+	}
+}
+
+static void check_numa(struct pb_check_report *r)
+{
+	struct pb_check *c =
+	    add(r, "numa_nodes", "libnuma numa_available(), numa_num_configured_nodes()",
+		"comparing probes on the device's node with probes from elsewhere (the NUMA test "
+		"VM has two nodes)");
+	int avail = numa_available();
+	pb_check_classify_numa(c, avail, avail < 0 ? 0 : numa_num_configured_nodes());
+}
+
+static void check_udev(struct pb_check_report *r)
+{
+	struct pb_check *c = add(r, "udev",
+				 "libudev udev_new() and a kernel uevent monitor; "
+				 "/run/udev/control for the daemon",
+				 "device enumeration below PCI functions and the bind uevents; "
+				 "without the daemon: udev's processed events and device links");
+	struct udev *u = udev_new();
+	if (!u) {
+		set(c, PB_CHECK_MISSING, "libudev: udev_new() failed");
+		return;
+	}
+	struct udev_monitor *m = udev_monitor_new_from_netlink(u, "kernel");
+	bool mon = m && udev_monitor_enable_receiving(m) >= 0;
+	udev_monitor_unref(m);
+	udev_unref(u);
+	bool daemon = access("/run/udev/control", F_OK) == 0;
+	if (!mon)
+		set(c, PB_CHECK_MISSING,
+		    "libudev works but the kernel uevent socket cannot be "
+		    "opened");
+	else if (!daemon)
+		set(c, PB_CHECK_LIMITED,
+		    "libudev reads sysfs and kernel uevents arrive; no udev daemon "
+		    "(/run/udev/control absent): no udev-processed events, links or properties");
+	else
+		set(c, PB_CHECK_OK, "libudev, kernel uevents and the udev daemon");
+}
+
+static void check_bind(struct pb_check_report *r)
+{
+	struct pb_check *c = add(r, "bind_writes",
+				 "statvfs(sysfs), glob bus/*/drivers/*/bind, "
+				 "access(W_OK); nothing is written",
+				 "the run command: no unbind/bind cycle at all");
+	char pattern[PATH_MAX], root[PATH_MAX];
+	struct statvfs sv;
+	if (pb_sys_path(pattern, sizeof(pattern), "bus/*/drivers/*/bind") < 0 ||
+	    pb_sys_path(root, sizeof(root), ".") < 0) {
+		set(c, PB_CHECK_MISSING, "sysfs root path too long");
+		return;
+	}
+	if (statvfs(root, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		set(c, PB_CHECK_MISSING, "sysfs is mounted read-only (a container?)");
+		return;
+	}
+	glob_t g;
+	if (glob(pattern, 0, NULL, &g) != 0) {
+		set(c, PB_CHECK_MISSING, "no bind files under %s/bus/*/drivers", pb_sysfs_root());
+		return;
+	}
+	size_t writable = 0;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (access(g.gl_pathv[i], W_OK) == 0)
+			writable++;
+	if (writable == g.gl_pathc)
+		set(c, PB_CHECK_OK, "%zu bind files, all writable (not tried: a write would bind)",
+		    g.gl_pathc);
+	else if (writable)
+		set(c, PB_CHECK_LIMITED, "%zu of %zu bind files writable", writable, g.gl_pathc);
+	else
+		set(c, PB_CHECK_MISSING, "none of %zu bind files is writable by this user",
+		    g.gl_pathc);
+	globfree(&g);
+}
+
+static void check_initcall_debug(struct pb_check_report *r)
+{
+	struct pb_check *c =
+	    add(r, "initcall_debug", "/sys/module/kernel/parameters/initcall_debug",
+		"the kernel's own probe duration (\"probe of X returned R after N usecs\") where "
+		"kprobes are missing");
+	char path[PATH_MAX], v[16];
+	int err = pb_sys_path(path, sizeof(path), "module/kernel/parameters/initcall_debug");
+	if (err == 0)
+		err = pb_read_str(path, v, sizeof(v));
+	if (err >= 0)
+		set(c, PB_CHECK_OK, "parameter present (now %s)%s", v,
+		    access(path, W_OK) == 0 ? ", writable" : ", not writable by this user");
+	else
+		set(c, PB_CHECK_MISSING, "no initcall_debug parameter: %s", strerror(-err));
+}
+
+static void check_memory_blocks(struct pb_check_report *r)
+{
+	struct pb_check *c =
+	    add(r, "memory_blocks", "/sys/devices/system/memory/block_size_bytes",
+		"the exact pfn -> node map; /proc/zoneinfo spans (coarser, holes included) are "
+		"used instead");
+	char path[PATH_MAX];
+	long v = 0;
+	int err = pb_sys_path(path, sizeof(path), "devices/system/memory/block_size_bytes");
+	if (err == 0) {
+		char buf[64];
+		err = pb_read_str(path, buf, sizeof(buf));
+		if (err >= 0)
+			err = pb_parse_long(buf, 16, 1, LONG_MAX, &v);
+	}
+	if (err == 0)
+		set(c, PB_CHECK_OK, "memory blocks of %ld MiB map pfns to nodes", v >> 20);
+	else
+		set(c, PB_CHECK_LIMITED,
+		    "no memory blocks (%s): kernel without "
+		    "CONFIG_MEMORY_HOTPLUG?",
+		    strerror(-err));
+}
+
+void pb_check_run(struct pb_check_report *r)
+{
+	char tracefs[PATH_MAX];
+	memset(r, 0, sizeof(*r));
+	check_root(r);
+	check_paranoid(r);
+	check_tracefs(r, tracefs, sizeof(tracefs));
+	check_kprobe(r);
+	check_tracepoints(r, tracefs);
+	check_numa(r);
+	check_udev(r);
+	check_bind(r);
+	check_initcall_debug(r);
+	check_memory_blocks(r);
+}
+
+struct json_object *pb_check_report_to_json(const struct pb_check_report *r)
+{
+	struct json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	struct utsname u;
+	bool have_u = uname(&u) == 0;
+	json_object_object_add(o, "schema", json_object_new_string(PB_CHECK_SCHEMA));
+	json_object_object_add(o, "version", json_object_new_int(PB_CHECK_VERSION));
+	json_object_object_add(o, "tool_version", json_object_new_string(PB_VERSION));
+	json_object_object_add(o, "host", have_u ? json_object_new_string(u.nodename) : NULL);
+	json_object_object_add(o, "kernel", have_u ? json_object_new_string(u.release) : NULL);
+	struct json_object *items = json_object_new_array();
+	int counts[3] = {0};
+	for (size_t i = 0; i < r->n; i++) {
+		const struct pb_check *c = &r->items[i];
+		struct json_object *it = json_object_new_object();
+		json_object_object_add(it, "name", json_object_new_string(c->name));
+		json_object_object_add(it, "status",
+				       json_object_new_string(pb_check_status_name(c->status)));
+		json_object_object_add(it, "detail", json_object_new_string(c->detail));
+		json_object_object_add(it, "method", json_object_new_string(c->method));
+		json_object_object_add(it, "lost_when_missing", json_object_new_string(c->lost));
+		json_object_array_add(items, it);
+		counts[c->status]++;
+	}
+	json_object_object_add(o, "checks", items);
+	struct json_object *s = json_object_new_object();
+	json_object_object_add(s, "ok", json_object_new_int(counts[PB_CHECK_OK]));
+	json_object_object_add(s, "limited", json_object_new_int(counts[PB_CHECK_LIMITED]));
+	json_object_object_add(s, "missing", json_object_new_int(counts[PB_CHECK_MISSING]));
+	json_object_object_add(o, "summary", s);
+	return o;
+}
+
+void pb_check_report_print(FILE *f, const struct pb_check_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct pb_check *c = &r->items[i];
+		fprintf(f, "%-7s %s: %s", pb_check_status_name(c->status), c->name, c->detail);
+		if (c->status != PB_CHECK_OK)
+			fprintf(f, " — lost: %s", c->lost);
+		else
+			fprintf(f, " — lost when missing: %s", c->lost);
+		fprintf(f, "\n        (method: %s)\n", c->method);
+	}
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* probebench list [--json] [SELECTOR...] */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "probebench/cmd.h"
+#include "probebench/inventory.h"
+#include "probebench/log.h"
+#include "probebench/selector.h"
+
+static void help(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: probebench list [--json] [SELECTOR...]\n\n"
+	    "Shows every PCI function (libpci), the devices below each one (libudev) with their\n"
+	    "drivers, device nodes, network interfaces and block devices, each device's NUMA\n"
+	    "node (own numa_node attribute, or inherited from the nearest ancestor that has one),\n"
+	    "and the NUMA topology (libnuma). Reads only; never writes anything.\n\n"
+	    "With selectors, shows the functions that contain a matching device and marks the\n"
+	    "matches with '*' (\"selected\": true in JSON). Selectors:\n"
+	    "  0000:00:05.0, 00:05.0   PCI address (libpci slot filter; needs the '.')\n"
+	    "  1af4:1044               vendor:device[:class[:prog_if]] (libpci id filter)\n"
+	    "  virtio_rng              every device bound to this driver ('-' equals '_')\n"
+	    "  /sys/...                a sysfs path of a function or of a device below one\n"
+	    "  slot:, id:, driver:, path:   prefixes that force the kind\n\n"
+	    "Options:\n"
+	    "  -j, --json    print a JSON document (schema/inventory.schema.json)\n"
+	    "  -h, --help    show this help\n\n"
+	    "Exit status: 0 listed; 1 something could not be read (named on stderr);\n"
+	    "2 bad option, malformed selector, or a selector that matches nothing.\n"
+	    "Environment: PROBEBENCH_SYSFS reads a sysfs tree elsewhere (the devices below each\n"
+	    "function are then found by walking it; the topology still comes from libnuma).\n");
+}
+
+static unsigned term_width(void)
+{
+	struct winsize ws;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 60)
+		return ws.ws_col < 100 ? ws.ws_col : 100;
+	return 100;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			help(stdout);
+			return PB_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'probebench list --help'.\n");
+			return PB_EXIT_USAGE;
+		}
+	}
+
+	size_t n_sels = argc - optind;
+	const char *const *targets = (const char *const *)argv + optind;
+	char err[1024] = "";
+	/* Malformed selectors are reported before anything is read. */
+	for (size_t i = 0; i < n_sels; i++) {
+		struct pb_selector s;
+		if (pb_selector_parse(targets[i], &s, err, sizeof(err)) < 0) {
+			pb_error("%s", err);
+			return PB_EXIT_USAGE;
+		}
+	}
+
+	struct pb_inventory *inv = NULL;
+	int r = pb_inventory_load(&inv, err, sizeof(err));
+	if (r < 0) {
+		pb_error("cannot list devices: %s", err[0] ? err : strerror(-r));
+		return PB_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < inv->n_warnings; i++)
+		pb_warn("%s", inv->warnings[i]);
+
+	struct pb_inventory_view view = {0};
+	struct pb_device **sel = NULL;
+	if (n_sels) {
+		size_t n = 0;
+		r = pb_inventory_resolve(inv, targets, n_sels, &sel, &n, err, sizeof(err));
+		if (r == -EINVAL || r == -ENOENT) {
+			pb_error("%s", err);
+			pb_inventory_free(inv);
+			return PB_EXIT_USAGE;
+		}
+		if (r < 0) {
+			pb_error_errno(r, "selecting devices");
+			pb_inventory_free(inv);
+			return PB_EXIT_FAILURE;
+		}
+		view.selected = sel;
+		view.n_selected = n;
+	}
+
+	int ret = PB_EXIT_OK;
+	if (json) {
+		struct json_object *doc = pb_inventory_to_json(inv, &view);
+		if (!doc) {
+			pb_error_errno(-ENOMEM, "building JSON");
+			ret = PB_EXIT_FAILURE;
+		} else {
+			puts(json_object_to_json_string_ext(
+			    doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(doc);
+		}
+	} else {
+		pb_inventory_print(stdout, inv, &view, term_width());
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		pb_error_errno(-errno, "writing the listing");
+		ret = PB_EXIT_FAILURE;
+	}
+	free(sel);
+	pb_inventory_free(inv);
+	return ret;
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Inventory: tree building and node inheritance (pure), cpulists, JSON building, and loading the
+ * fixture tree tests/fixtures/inventory/sys (libpci with its sysfs root moved there), whole and
+ * with one attribute broken in a copy.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "probebench/inventory.h"
+#include "probebench/selector.h"
+
+static struct pb_device *dev_at(const char *path, const char *subsys)
+{
+	struct pb_device *d = pb_device_new(path, "/sys");
+	assert_non_null(d);
+	d->subsystem = strdup(subsys);
+	d->sysname = strdup(strrchr(path, '/') + 1);
+	return d;
+}
+
+static void tree_build(void **state)
+{
+	(void)state;
+	struct pb_device *root = dev_at("/sys/devices/pci0000:00/0000:00:02.0", "pci");
+	/* Given out of order, with a "holder" directory (block/) between devices. */
+	struct pb_device *devs[] = {
+	    dev_at("/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda/vda1", "block"),
+	    dev_at("/sys/devices/pci0000:00/0000:00:02.0/virtio10", "virtio"),
+	    dev_at("/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda", "block"),
+	    dev_at("/sys/devices/pci0000:00/0000:00:02.0/virtio1", "virtio"),
+	    dev_at("/sys/devices/pci0000:00/0000:00:02.0/virtio2", "virtio"),
+	};
+	assert_int_equal(pb_device_tree_build(root, devs, 5), 0);
+	assert_int_equal(root->n_children, 3);
+	/* Natural order: virtio1, virtio2, virtio10. */
+	assert_string_equal(root->children[0]->sysname, "virtio1");
+	assert_string_equal(root->children[1]->sysname, "virtio2");
+	assert_string_equal(root->children[2]->sysname, "virtio10");
+	struct pb_device *v1 = root->children[0];
+	assert_int_equal(v1->n_children, 1);
+	assert_string_equal(v1->children[0]->sysname, "vda");
+	assert_ptr_equal(v1->children[0]->parent, v1);
+	assert_int_equal(v1->children[0]->n_children, 1);
+	assert_string_equal(v1->children[0]->children[0]->sysname, "vda1");
+	assert_string_equal(v1->devpath, "/devices/pci0000:00/0000:00:02.0/virtio1");
+
+	/* Not below root: refused (and freed); a name prefix is not an ancestor. */
+	struct pb_device *bad[] = {dev_at("/sys/devices/pci0000:00/0000:00:02.00", "x")};
+	assert_int_equal(pb_device_tree_build(root, bad, 1), -EINVAL);
+	assert_int_equal(root->n_children, 3);
+	pb_device_free(root);
+}
+
+static void inherit(void **state)
+{
+	(void)state;
+	struct pb_device *fn = dev_at("/sys/devices/pci0000:80/0000:80:00.0/0000:81:00.0", "pci");
+	fn->has_own_node = true;
+	fn->own_node = 1;
+	struct pb_device *devs[] = {
+	    dev_at("/sys/devices/pci0000:80/0000:80:00.0/0000:81:00.0/nvme/nvme0", "nvme"),
+	    dev_at("/sys/devices/pci0000:80/0000:80:00.0/0000:81:00.0/nvme/nvme0/nvme0n1", "block"),
+	    dev_at("/sys/devices/pci0000:80/0000:80:00.0/0000:81:00.0/x", "x"),
+	    dev_at("/sys/devices/pci0000:80/0000:80:00.0/0000:81:00.0/x/y", "y"),
+	};
+	/* x has its own attribute saying 0: it, and y below it, take 0, not the function's 1. */
+	devs[2]->has_own_node = true;
+	devs[2]->own_node = 0;
+	struct pb_device *x = devs[2], *y = devs[3], *disk = devs[1];
+	assert_int_equal(pb_device_tree_build(fn, devs, 4), 0);
+	pb_device_inherit_nodes(fn);
+	assert_int_equal(fn->numa_node, 1);
+	assert_int_equal(fn->node_source, PB_NODE_OWN);
+	assert_ptr_equal(fn->node_from, fn);
+	assert_int_equal(disk->numa_node, 1);
+	assert_int_equal(disk->node_source, PB_NODE_INHERITED);
+	assert_ptr_equal(disk->node_from, fn);
+	assert_int_equal(x->numa_node, 0);
+	assert_int_equal(x->node_source, PB_NODE_OWN);
+	assert_int_equal(y->numa_node, 0);
+	assert_ptr_equal(y->node_from, x);
+
+	/* The kernel's -1 is inherited as unknown, still naming where it came from. */
+	fn->own_node = -1;
+	pb_device_inherit_nodes(fn);
+	assert_int_equal(disk->numa_node, -1);
+	assert_int_equal(disk->node_source, PB_NODE_INHERITED);
+	assert_ptr_equal(disk->node_from, fn);
+
+	/* No attribute anywhere (a kernel without CONFIG_NUMA): none. */
+	fn->has_own_node = false;
+	x->has_own_node = false;
+	pb_device_inherit_nodes(fn);
+	assert_int_equal(y->numa_node, -1);
+	assert_int_equal(y->node_source, PB_NODE_NONE);
+	assert_null(y->node_from);
+	pb_device_free(fn);
+}
+
+static void cpulist(void **state)
+{
+	(void)state;
+	int *c = NULL;
+	size_t n = 0;
+	char buf[64];
+	assert_int_equal(pb_cpulist_parse("0-3,8,10-11", &c, &n), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(c[0], 0);
+	assert_int_equal(c[3], 3);
+	assert_int_equal(c[4], 8);
+	assert_int_equal(c[6], 11);
+	assert_string_equal(pb_cpulist_format(c, n, buf, sizeof(buf)), "0-3,8,10-11");
+	free(c);
+	assert_int_equal(pb_cpulist_parse("", &c, &n), 0);
+	assert_int_equal(n, 0);
+	free(c);
+	assert_int_equal(pb_cpulist_parse("3-1", &c, &n), -EINVAL);
+	assert_int_equal(pb_cpulist_parse("1,", &c, &n), -EINVAL);
+	assert_int_equal(pb_cpulist_parse("a", &c, &n), -EINVAL);
+	assert_int_equal(pb_cpulist_parse("1-", &c, &n), -EINVAL);
+	assert_int_equal(pb_cpulist_parse("-1", &c, &n), -EINVAL);
+}
+
+static void decorate(const struct pb_device *dev, struct json_object *obj, void *userdata)
+{
+	(*(int *)userdata)++;
+	struct json_object *s = json_object_new_object();
+	json_object_object_add(s, "allowed", json_object_new_boolean(dev->pci == NULL));
+	json_object_object_add(s, "refusals", json_object_new_array());
+	json_object_object_add(obj, "safety", s);
+}
+
+static void json_build(void **state)
+{
+	(void)state;
+	struct pb_device *fn = dev_at("/sys/devices/pci0000:00/0000:00:05.0", "pci");
+	fn->has_own_node = true;
+	fn->own_node = -1;
+	fn->driver = strdup("virtio-pci");
+	fn->pci = calloc(1, sizeof(*fn->pci));
+	snprintf(fn->pci->bdf, sizeof(fn->pci->bdf), "0000:00:05.0");
+	fn->pci->vendor_id = 0x1af4;
+	fn->pci->device_id = 0x1044;
+	fn->pci->revision = 1;
+	struct pb_device *devs[] = {
+	    dev_at("/sys/devices/pci0000:00/0000:00:05.0/virtio4", "virtio")};
+	struct pb_device *child = devs[0];
+	child->driver = strdup("virtio_rng");
+	assert_int_equal(pb_device_tree_build(fn, devs, 1), 0);
+	pb_device_inherit_nodes(fn);
+
+	struct pb_device *fns[] = {fn};
+	struct pb_inventory inv = {.functions = fns, .n_functions = 1, .children_method = "test"};
+	int calls = 0;
+	struct pb_device *sel[] = {child};
+	struct pb_inventory_view view = {
+	    .selected = sel, .n_selected = 1, .decorate_json = decorate, .userdata = &calls};
+	struct json_object *doc = pb_inventory_to_json(&inv, &view);
+	assert_non_null(doc);
+	assert_int_equal(calls, 2);
+	struct json_object *v, *f, *c, *numa, *pci;
+	assert_true(json_object_object_get_ex(doc, "schema", &v));
+	assert_string_equal(json_object_get_string(v), "probebench-inventory");
+	assert_true(json_object_object_get_ex(doc, "version", &v));
+	assert_int_equal(json_object_get_int(v), 1);
+	assert_true(json_object_object_get_ex(doc, "functions", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	f = json_object_array_get_idx(v, 0);
+	assert_true(json_object_object_get_ex(f, "pci", &pci));
+	assert_true(json_object_object_get_ex(pci, "vendor_id", &v));
+	assert_string_equal(json_object_get_string(v), "1af4");
+	assert_true(json_object_object_get_ex(pci, "revision", &v));
+	assert_string_equal(json_object_get_string(v), "01");
+	assert_false(json_object_object_get_ex(f, "selected", &v));
+	assert_true(json_object_object_get_ex(f, "children", &v));
+	c = json_object_array_get_idx(v, 0);
+	assert_true(json_object_object_get_ex(c, "driver", &v));
+	assert_string_equal(json_object_get_string(v), "virtio_rng");
+	assert_true(json_object_object_get_ex(c, "selected", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(c, "safety", &v));
+	assert_false(json_object_object_get_ex(c, "pci", &v));
+	assert_true(json_object_object_get_ex(c, "numa", &numa));
+	assert_true(json_object_object_get_ex(numa, "node", &v));
+	assert_null(v); /* -1: unknown */
+	assert_true(json_object_object_get_ex(numa, "source", &v));
+	assert_string_equal(json_object_get_string(v), "inherited");
+	assert_true(json_object_object_get_ex(numa, "from", &v));
+	assert_string_equal(json_object_get_string(v), "0000:00:05.0");
+	json_object_put(doc);
+
+	/* A selection outside this function hides it. */
+	struct pb_device *other = dev_at("/sys/devices/elsewhere", "x");
+	struct pb_device *sel2[] = {other};
+	struct pb_inventory_view view2 = {.selected = sel2, .n_selected = 1};
+	doc = pb_inventory_to_json(&inv, &view2);
+	assert_true(json_object_object_get_ex(doc, "functions", &v));
+	assert_int_equal(json_object_array_length(v), 0);
+	json_object_put(doc);
+
+	/* The text tree: one line per device, within 100 columns. */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&text, &len);
+	pb_inventory_print(mf, &inv, NULL, 100);
+	fclose(mf);
+	assert_non_null(strstr(text, "0000:00:05.0 1af4:1044"));
+	assert_non_null(strstr(text, "[virtio-pci] node ?"));
+	assert_non_null(strstr(text, "└─ virtio/virtio4 [virtio_rng] node ? (inherited from "
+				     "0000:00:05.0)"));
+	free(text);
+	pb_device_free(other);
+	pb_device_free(fn);
+}
+
+static char fixture[PATH_MAX];
+
+static struct pb_inventory *load_at(const char *root, int expect, const char *errpart)
+{
+	struct pb_inventory *inv = NULL;
+	char err[1024] = "";
+	setenv("PROBEBENCH_SYSFS", root, 1);
+	int r = pb_inventory_load(&inv, err, sizeof(err));
+	unsetenv("PROBEBENCH_SYSFS");
+	if (r != expect)
+		fail_msg("load %s: %d (%s), expected %d", root, r, err, expect);
+	if (errpart && !strstr(err, errpart))
+		fail_msg("load %s: message '%s' lacks '%s'", root, err, errpart);
+	return inv;
+}
+
+static void fixture_load(void **state)
+{
+	(void)state;
+	struct pb_inventory *inv = load_at(fixture, 0, NULL);
+	assert_non_null(inv);
+	assert_int_equal(inv->n_functions, 5);
+	assert_string_equal(inv->children_method, "sysfs-walk");
+
+	struct pb_device *rng = inv->functions[1];
+	assert_string_equal(rng->pci->bdf, "0000:00:05.0");
+	assert_int_equal(rng->pci->vendor_id, 0x1af4);
+	assert_int_equal(rng->pci->device_id, 0x1044);
+	assert_int_equal(rng->pci->revision, 1);
+	assert_string_equal(rng->driver, "virtio-pci");
+	assert_string_equal(rng->pci->local_cpulist, "0-1");
+	assert_int_equal(rng->n_children, 1); /* virtio4; its power/ directory is no device */
+	struct pb_device *v4 = rng->children[0];
+	assert_string_equal(v4->subsystem, "virtio");
+	assert_string_equal(v4->driver, "virtio_rng");
+	assert_int_equal(v4->node_source, PB_NODE_INHERITED);
+	assert_ptr_equal(v4->node_from, rng);
+
+	/* The bridge does not swallow the function behind it. */
+	struct pb_device *bridge = inv->functions[2];
+	assert_string_equal(bridge->pci->bdf, "0000:80:00.0");
+	assert_int_equal(bridge->n_children, 1);
+	assert_string_equal(bridge->children[0]->subsystem, "pci_bus");
+
+	struct pb_device *nvme = inv->functions[3];
+	assert_string_equal(nvme->pci->bdf, "0000:81:00.0");
+	assert_int_equal(nvme->numa_node, 1);
+	assert_int_equal(nvme->pci->n_local_cpus, 2);
+	struct pb_device *ctrl = nvme->children[0];
+	assert_string_equal(ctrl->sysname, "nvme0");
+	struct pb_device *disk = ctrl->children[0];
+	assert_string_equal(disk->block, "nvme0n1");
+	assert_string_equal(disk->devtype, "disk");
+	assert_int_equal(disk->n_devnodes, 1);
+	assert_string_equal(disk->devnodes[0], "/dev/nvme0n1");
+	assert_int_equal(disk->numa_node, 1);
+	assert_ptr_equal(disk->node_from, nvme);
+	assert_string_equal(disk->children[0]->devtype, "partition");
+
+	struct pb_device *nic = inv->functions[4];
+	assert_string_equal(nic->children[0]->netif, "eth1");
+
+	/* No numa_node attribute at all. */
+	assert_int_equal(inv->functions[0]->node_source, PB_NODE_NONE);
+
+	/* Selectors over the loaded tree, a path through a /sys/bus symlink included. */
+	struct pb_selector s[2];
+	char err[256];
+	assert_int_equal(
+	    pb_selector_parse("/sys/bus/pci/devices/0000:81:00.0", &s[0], err, sizeof(err)), 0);
+	assert_int_equal(pb_selector_parse("e1000e", &s[1], err, sizeof(err)), 0);
+	struct pb_device **out;
+	size_t n, bad;
+	setenv("PROBEBENCH_SYSFS", fixture, 1);
+	assert_int_equal(pb_inventory_select(inv, s, 2, &out, &n, &bad), 0);
+	unsetenv("PROBEBENCH_SYSFS");
+	assert_int_equal(n, 2);
+	assert_ptr_equal(out[0], nvme);
+	assert_ptr_equal(out[1], nic);
+	free(out);
+	pb_inventory_free(inv);
+}
+
+/* A copy of the fixture with one thing broken by `cmd` (run inside the copy). */
+static struct pb_inventory *load_broken(const char *cmd, int expect, const char *errpart)
+{
+	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024], root[PATH_MAX];
+	assert_non_null(mkdtemp(tmp));
+	snprintf(sh, sizeof(sh), "cp -a '%s' '%s/sys' && cd '%s/sys' && %s", fixture, tmp, tmp,
+		 cmd);
+	assert_int_equal(system(sh), 0);
+	snprintf(root, sizeof(root), "%s/sys", tmp);
+	struct pb_inventory *inv = load_at(root, expect, errpart);
+	snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
+	assert_int_equal(system(sh), 0);
+	return inv;
+}
+
+static void fixture_broken(void **state)
+{
+	(void)state;
+	const char *fn = "devices/pci0000:00/0000:00:05.0";
+	char cmd[512];
+
+	/* An attribute libpci must read (a symlink loop cannot be opened, even by root). */
+	snprintf(cmd, sizeof(cmd), "rm %s/vendor && ln -s vendor %s/vendor", fn, fn);
+	assert_null(load_broken(cmd, -EIO, "0000:00:05.0: Cannot open"));
+	/* An attribute that opens but cannot be read. */
+	snprintf(cmd, sizeof(cmd), "rm %s/class && mkdir %s/class", fn, fn);
+	assert_null(load_broken(cmd, -EIO, "/class: Is a directory"));
+	snprintf(cmd, sizeof(cmd), "rm %s/numa_node && mkdir %s/numa_node", fn, fn);
+	assert_null(load_broken(cmd, -EISDIR, "0000:00:05.0: cannot read"));
+	snprintf(cmd, sizeof(cmd), "echo 'zero' > %s/numa_node", fn);
+	assert_null(load_broken(cmd, -EINVAL, "numa_node"));
+	snprintf(cmd, sizeof(cmd), "echo '0-' > %s/local_cpulist", fn);
+	assert_null(load_broken(cmd, -EINVAL, "not a CPU list"));
+	/* Below a function. */
+	snprintf(cmd, sizeof(cmd), "mkdir %s/virtio4/numa_node", fn);
+	assert_null(load_broken(cmd, -EISDIR, "virtio4/numa_node"));
+	snprintf(cmd, sizeof(cmd), "rm %s/virtio4/uevent && mkdir %s/virtio4/uevent", fn, fn);
+	assert_null(load_broken(cmd, -EISDIR, "virtio4/uevent"));
+	/* The directory of functions. */
+	assert_null(
+	    load_broken("mkdir bus/pci/devices/garbage", -EINVAL, "unexpected entry 'garbage'"));
+	assert_null(load_broken("rm -r bus/pci/devices", -ENOENT, "cannot open"));
+	/* Without subsystem_vendor libpci reads config space, which the fixture lacks. */
+	snprintf(cmd, sizeof(cmd), "rm %s/subsystem_vendor", fn);
+	assert_null(load_broken(cmd, -EIO, "0000:00:05.0: Cannot open"));
+	/* A function whose directory is gone (removed after the scan) is skipped, with a warning.
+	 */
+	struct pb_inventory *gone =
+	    load_broken("rm -r bus/pci/devices/0000:00:05.0 && ln -s ../../../devices/gone "
+			"bus/pci/devices/0000:00:05.0 && rm -r devices/pci0000:00/0000:00:05.0",
+			0, NULL);
+	assert_non_null(gone);
+	assert_int_equal(gone->n_functions, 4);
+	assert_int_equal(gone->n_warnings, 1);
+	assert_non_null(strstr(gone->warnings[0], "0000:00:05.0 disappeared"));
+	pb_inventory_free(gone);
+	/* Missing optional attributes are not errors. */
+	snprintf(cmd, sizeof(cmd), "rm %s/local_cpulist %s/driver", fn, fn);
+	struct pb_inventory *inv = load_broken(cmd, 0, NULL);
+	assert_non_null(inv);
+	assert_null(inv->functions[1]->pci->local_cpulist);
+	assert_null(inv->functions[1]->driver);
+	pb_inventory_free(inv);
+}
+
+int main(void)
+{
+	const char *f = getenv("PB_FIXTURES");
+	snprintf(fixture, sizeof(fixture), "%s/inventory/sys", f ? f : "tests/fixtures");
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(tree_build),   cmocka_unit_test(inherit),
+	    cmocka_unit_test(cpulist),	    cmocka_unit_test(json_build),
+	    cmocka_unit_test(fixture_load), cmocka_unit_test(fixture_broken),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

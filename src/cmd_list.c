@@ -12,6 +12,8 @@
 #include "probebench/cmd.h"
 #include "probebench/inventory.h"
 #include "probebench/log.h"
+#include "probebench/paths.h"
+#include "probebench/policy.h"
 #include "probebench/selector.h"
 
 static void help(FILE *f)
@@ -33,10 +35,63 @@ static void help(FILE *f)
 	    "Options:\n"
 	    "  -j, --json    print a JSON document (schema/inventory.schema.json)\n"
 	    "  -h, --help    show this help\n\n"
+	    "Each device shows the safety policy's verdict: \"may cycle\", or \"refused\" with\n"
+	    "its reasons (mounted, root-disk, swap, holders, net-active, vsock, console, "
+	    "boot-vga,\n"
+	    "bridge, no-driver); the text output explains each refusal of a bound device, the\n"
+	    "JSON carries them under \"safety\" (doc/safety.md).\n\n"
 	    "Exit status: 0 listed; 1 something could not be read (named on stderr);\n"
 	    "2 bad option, malformed selector, or a selector that matches nothing.\n"
 	    "Environment: PROBEBENCH_SYSFS reads a sysfs tree elsewhere (the devices below each\n"
 	    "function are then found by walking it; the topology still comes from libnuma).\n");
+}
+
+/* The safety verdict of every device shown, computed against one snapshot of the system. */
+struct safety {
+	struct pb_policy_ctx *ctx;
+	FILE *details; /* text output: refusal details, printed after the tree */
+};
+
+static int device_verdict(struct safety *s, const struct pb_device *dev, struct pb_verdict *v)
+{
+	if (!s->ctx)
+		return -ENOTSUP;
+	return pb_policy_check(s->ctx, dev->syspath, v);
+}
+
+static void decorate_json(const struct pb_device *dev, struct json_object *obj, void *userdata)
+{
+	struct pb_verdict v;
+	if (device_verdict(userdata, dev, &v) < 0)
+		return;
+	struct json_object *j = pb_verdict_to_json(&v, 0);
+	if (j)
+		json_object_object_add(obj, "safety", j);
+}
+
+static void decorate_text(const struct pb_device *dev, char *buf, size_t size, void *userdata)
+{
+	struct safety *s = userdata;
+	struct pb_verdict v;
+	if (device_verdict(s, dev, &v) < 0)
+		return;
+	if (pb_verdict_allowed(&v, 0)) {
+		snprintf(buf, size, "(may cycle)");
+		return;
+	}
+	size_t len = (size_t)snprintf(buf, size, "(refused:");
+	for (size_t i = 0; i < v.n && len < size; i++) {
+		const char *name = pb_reason_name(v.refusals[i].reason);
+		if (i == 0 || v.refusals[i - 1].reason != v.refusals[i].reason)
+			len += snprintf(buf + len, size - len, "%s%s", i ? "," : " ", name);
+	}
+	if (len < size)
+		snprintf(buf + len, size - len, ")");
+	/* A device with no driver is self-explanatory; the details matter for bound ones. */
+	if (dev->driver && s->details)
+		for (size_t i = 0; i < v.n; i++)
+			fprintf(s->details, "  %s %s: %s\n", dev->sysname,
+				pb_reason_name(v.refusals[i].reason), v.refusals[i].detail);
 }
 
 static unsigned term_width(void)
@@ -111,6 +166,18 @@ int cmd_list(int argc, char **argv)
 		view.n_selected = n;
 	}
 
+	/* libudev, which the policy walks, always reads the real /sys. */
+	struct safety safety = {0};
+	if (!strcmp(pb_sysfs_root(), "/sys")) {
+		r = pb_policy_ctx_new(&safety.ctx);
+		if (r < 0)
+			pb_warn("safety verdicts not shown: cannot snapshot the system state: %s",
+				strerror(-r));
+	}
+	view.decorate_json = decorate_json;
+	view.decorate_text = decorate_text;
+	view.userdata = &safety;
+
 	int ret = PB_EXIT_OK;
 	if (json) {
 		struct json_object *doc = pb_inventory_to_json(inv, &view);
@@ -123,8 +190,21 @@ int cmd_list(int argc, char **argv)
 			json_object_put(doc);
 		}
 	} else {
+		char *details = NULL;
+		size_t details_len = 0;
+		safety.details = open_memstream(&details, &details_len);
 		pb_inventory_print(stdout, inv, &view, term_width());
+		if (safety.details) {
+			fclose(safety.details);
+			if (details_len)
+				printf("\nWhy bound devices are refused (safety policy; "
+				       "--force=REASON "
+				       "lifts one reason in run):\n%s",
+				       details);
+		}
+		free(details);
 	}
+	pb_policy_ctx_free(safety.ctx);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		pb_error_errno(-errno, "writing the listing");
 		ret = PB_EXIT_FAILURE;

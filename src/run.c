@@ -346,6 +346,9 @@ static struct json_object *build_record(struct run *run)
 	json_object_object_add(x, "writer_cpu",
 			       json_object_new_string("sched_getcpu() just before the write"));
 	json_object_object_add(x, "percentiles", json_object_new_string("nearest rank"));
+	json_object_object_add(x, "summary",
+			       json_object_new_string("only iterations with outcome ok; retried, "
+						      "put-back and failed cycles are left out"));
 	json_object_object_add(x, "bins", json_object_new_string("log2 buckets keyed by floor"));
 	json_object_object_add(rec, "method", x);
 

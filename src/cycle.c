@@ -513,6 +513,7 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 		if (!res.bind_errno)
 			res.bind_errno = ENXIO; /* the write succeeded but nothing bound */
 		res.outcome = r == 1 ? PB_CYCLE_BIND_FAILED : PB_CYCLE_LOST;
+		res.verified = r == 1;
 		if (r == 1)
 			journal_set(je, PB_JOURNAL_ARMED);
 		goto out;

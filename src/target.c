@@ -160,7 +160,18 @@ int pb_target_resolve(const char *spec, struct pb_target *ret)
 			return -EINVAL; /* not below the sysfs root */
 		return fill_from_syspath(canon, ret);
 	}
-	if (strchr(spec, '/') || !strcmp(spec, ".") || !strcmp(spec, ".."))
+	if (!strcmp(spec, ".") || !strcmp(spec, ".."))
+		return -EINVAL;
+	for (const char *c = spec; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr(":._-+@", *c)))
+			return -EINVAL;
+	/* Shaped like a BDF or a vendor:device but not one: say so rather than "not found". */
+	size_t len = strlen(spec);
+	if ((len == 7 && spec[2] == ':' && spec[5] == '.' && !is_short_bdf(spec)) ||
+	    (len == 12 && spec[4] == ':' && spec[7] == ':' && spec[10] == '.' &&
+	     (!is_hex(spec, 4) || !is_short_bdf(spec + 5))) ||
+	    (len == 9 && spec[4] == ':' && !is_vendor_device(spec) && is_hex(spec, 4)))
 		return -EINVAL;
 	if (is_vendor_device(spec)) {
 		r = find_vendor_device(spec, path, sizeof(path), &n);

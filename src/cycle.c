@@ -21,7 +21,7 @@ struct pb_writer {
 	pthread_cond_t cv;
 	struct pb_placement pl;
 	const struct pb_cycle_hooks *hooks;
-	bool started, has_req, done, quit, hung;
+	bool started, has_req, done, quit, hung, abandoned;
 	int start_err;
 	/* request, copied so an abandoned thread never reads freed memory */
 	char path[PATH_MAX];
@@ -89,6 +89,14 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		int res = do_write(w->path, w->buf, strlen(w->buf), w);
 		pthread_mutex_lock(&w->mu);
+		if (w->abandoned) {
+			/* The owner gave up on this write long ago; nobody waits for w. */
+			pthread_mutex_unlock(&w->mu);
+			pthread_cond_destroy(&w->cv);
+			pthread_mutex_destroy(&w->mu);
+			free(w);
+			return NULL;
+		}
 		w->result = res;
 		w->has_req = false;
 		w->done = true;
@@ -143,7 +151,9 @@ void pb_writer_free(struct pb_writer *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	if (w->hung) {
-		/* Its thread is inside a write that never returned; it keeps w. */
+		/* Its thread is inside a write that has not returned; it frees w if it ever does.
+		 */
+		w->abandoned = true;
 		pthread_mutex_unlock(&w->mu);
 		pthread_detach(w->thread);
 		return;

@@ -169,6 +169,8 @@ int pb_journal_write(const struct pb_journal_entry *e)
 	if ((r = pb_state_path(path, sizeof(path), "%s", name)) < 0 ||
 	    (r = pb_state_path(tmp, sizeof(tmp), ".%s.tmp", name)) < 0)
 		return r;
+	if (mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST)
+		return -errno;
 	struct json_object *o = pb_journal_entry_to_json(e);
 	if (!o)
 		return -ENOMEM;

@@ -160,7 +160,19 @@ void pb_journal_unlock(int fd)
 		close(fd);
 }
 
+static int journal_write(const struct pb_journal_entry *e, bool durable);
+
 int pb_journal_write(const struct pb_journal_entry *e)
+{
+	return journal_write(e, true);
+}
+
+int pb_journal_write_lazy(const struct pb_journal_entry *e)
+{
+	return journal_write(e, false);
+}
+
+static int journal_write(const struct pb_journal_entry *e, bool durable)
 {
 	char name[300], path[PATH_MAX], tmp[PATH_MAX];
 	int r = pb_journal_file_name(e->sysname, name, sizeof(name));
@@ -187,7 +199,7 @@ int pb_journal_write(const struct pb_journal_entry *e)
 	json_object_put(o);
 	if (r == 0 && write(fd, "\n", 1) != 1)
 		r = -EIO;
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -197,7 +209,7 @@ int pb_journal_write(const struct pb_journal_entry *e)
 		unlink(tmp);
 		return r;
 	}
-	return fsync_dir();
+	return durable ? fsync_dir() : 0;
 }
 
 int pb_journal_remove(const char *sysname)

@@ -104,8 +104,9 @@ static int find_vendor_device(const char *spec, char *first_path, size_t size, u
 		snprintf(p, sizeof(p), "%s/%s/device", dirpath, de->d_name);
 		if (pb_read_long(p, &dv) < 0 || dv != want_d)
 			continue;
-		if (n++ == 0)
-			snprintf(first_path, size, "%s/%s", dirpath, de->d_name);
+		if (n++ == 0 &&
+		    snprintf(first_path, size, "%s/%s", dirpath, de->d_name) >= (int)size)
+			n--;
 	}
 	closedir(d);
 	*ret_n = n;
@@ -133,8 +134,8 @@ static int find_bus_device(const char *name, char *first_path, size_t size, unsi
 			continue;
 		if (access(p, F_OK) < 0)
 			continue;
-		if (n++ == 0)
-			snprintf(first_path, size, "%s", p);
+		if (n++ == 0 && snprintf(first_path, size, "%s", p) >= (int)size)
+			n--; /* cannot be named: not a match */
 	}
 	closedir(d);
 	*ret_n = n;

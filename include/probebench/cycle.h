@@ -83,7 +83,8 @@ const char *pb_cycle_outcome_name(enum pb_cycle_outcome o);
 
 struct pb_cycle_result {
 	enum pb_cycle_outcome outcome;
-	uint64_t unbind_ns, bind_ns;  /* last attempt's */
+	uint64_t unbind_ns, bind_ns; /* last attempt's */
+	uint64_t cycle_ns; /* whole cycle: journal, writes, verification, retries, put-back */
 	int unbind_errno, bind_errno; /* positive errno of the first failure, 0 on success */
 	unsigned retries;
 	bool verified; /* bound to the original driver after the cycle */

@@ -52,8 +52,12 @@ int pb_journal_file_name(const char *sysname, char *buf, size_t size);
 int pb_journal_lock(pid_t *ret_holder);
 void pb_journal_unlock(int fd);
 
-/* Atomically writes (replaces) the entry. Returns 0 or -errno. */
+/* Atomically writes (replaces) the entry, durable (file and directory fsync'd) before it
+ * returns. Returns 0 or -errno. */
 int pb_journal_write(const struct pb_journal_entry *e);
+/* The same, atomic but without the fsyncs: for updates whose loss a crash may cause without
+ * harm (a device verified bound again; restore checks the binding, not the state). */
+int pb_journal_write_lazy(const struct pb_journal_entry *e);
 /* Removes the entry for sysname (and fsyncs the directory). Missing is not an error. */
 int pb_journal_remove(const char *sysname);
 /* Loads every entry. *ret is malloc'd (free it), *ret_n its length. Unparseable files are

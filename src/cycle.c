@@ -372,6 +372,7 @@ int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, uint64_t timeou
 		 struct pb_journal_entry *je)
 {
 	struct pb_journal_entry e = {.pid = getpid()};
+	pb_journal_boot_id(e.boot_id, sizeof(e.boot_id));
 	char p[PATH_MAX];
 	int r;
 	snprintf(e.syspath, sizeof(e.syspath), "%s", t->syspath);
@@ -567,8 +568,10 @@ enum pb_restore_outcome pb_restore_entry(struct pb_writer *w, const struct pb_jo
 	char other[128], p[PATH_MAX];
 	enum pb_restore_outcome out = PB_RESTORE_OK;
 	int r;
+	char boot[40];
 	*ret_err = 0;
-	if (je->state == PB_JOURNAL_HUNG)
+	pb_journal_boot_id(boot, sizeof(boot));
+	if (pb_journal_hung_now(je, boot))
 		return PB_RESTORE_HUNG;
 	r = bound_to(je->syspath, je->driver, other, sizeof(other));
 	if (r == -ENODEV) {

@@ -48,6 +48,7 @@ struct json_object *pb_journal_entry_to_json(const struct pb_journal_entry *e)
 	json_object_object_add(o, "power_control", json_object_new_string(e->power_control));
 	json_object_object_add(o, "state", json_object_new_string(pb_journal_state_name(e->state)));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	json_object_object_add(o, "boot_id", json_object_new_string(e->boot_id));
 	json_object_object_add(o, "time_unix_ns", json_object_new_int64(e->time_unix_ns));
 	return o;
 }
@@ -84,6 +85,7 @@ int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *r
 	    get_str(o, "driver_override", e.driver_override, sizeof(e.driver_override), false) <
 		0 ||
 	    get_str(o, "power_control", e.power_control, sizeof(e.power_control), false) < 0 ||
+	    get_str(o, "boot_id", e.boot_id, sizeof(e.boot_id), false) < 0 ||
 	    get_str(o, "state", state, sizeof(state), true) < 0)
 		return -EINVAL;
 	int s = pb_journal_state_from_name(state);
@@ -97,6 +99,24 @@ int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *r
 		e.time_unix_ns = json_object_get_int64(v);
 	*ret = e;
 	return 0;
+}
+
+void pb_journal_boot_id(char *buf, size_t size)
+{
+	char p[PATH_MAX];
+	if (pb_proc_path(p, sizeof(p), "sys/kernel/random/boot_id") < 0 ||
+	    pb_read_str(p, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+bool pb_journal_hung_now(const struct pb_journal_entry *e, const char *current_boot_id)
+{
+	if (e->state != PB_JOURNAL_HUNG)
+		return false;
+	/* Unknown on either side: keep the mark, the safe side. */
+	if (!e->boot_id[0] || !current_boot_id[0])
+		return true;
+	return strcmp(e->boot_id, current_boot_id) == 0;
 }
 
 int pb_journal_file_name(const char *sysname, char *buf, size_t size)

@@ -53,6 +53,8 @@ struct run {
 	const char *status;
 	int exit_code;
 	struct json_object *restored;
+	char (*hung)[PATH_MAX]; /* syspaths the journal marks hung in this boot */
+	size_t n_hung;
 };
 
 static int64_t unix_ns(void)
@@ -117,11 +119,23 @@ static int restore_journal(struct run *run, const struct pb_run_opts *o)
 		case PB_RESTORE_GONE:
 			pb_warn("journal: %s no longer exists; entry cleared", v[i].sysname);
 			break;
-		case PB_RESTORE_HUNG:
-			pb_error("journal: %s is marked hung (a write never returned); not touched",
-				 v[i].sysname);
-			left = true;
+		case PB_RESTORE_HUNG: {
+			pb_warn("journal: %s is marked hung (a write never returned in this boot); "
+				"it and the devices around it will not be touched",
+				v[i].sysname);
+			if (err) {
+				left = true; /* it hung just now */
+				break;
+			}
+			char(*nh)[PATH_MAX] = realloc(run->hung, (run->n_hung + 1) * sizeof(*nh));
+			if (!nh) {
+				left = true;
+				break;
+			}
+			run->hung = nh;
+			snprintf(run->hung[run->n_hung++], PATH_MAX, "%s", v[i].syspath);
 			break;
+		}
 		case PB_RESTORE_OTHER:
 			pb_error("journal: %s is bound to another driver than %s; left alone",
 				 v[i].sysname, v[i].driver);
@@ -133,13 +147,22 @@ static int restore_journal(struct run *run, const struct pb_run_opts *o)
 			left = true;
 			break;
 		}
-		if (pb_writer_hung(w))
+		if (pb_writer_hung(w)) {
+			left = true;
 			break;
+		}
 	}
 	(void)o;
 	pb_writer_free(w);
 	free(v);
 	return left ? -EBUSY : 0;
+}
+
+/* True when path lies strictly below dir. */
+static bool path_below(const char *dir, const char *path)
+{
+	size_t l = strlen(dir);
+	return strncmp(dir, path, l) == 0 && path[l] == '/';
 }
 
 static int resolve_targets(struct run *run)
@@ -177,10 +200,30 @@ static int resolve_targets(struct run *run)
 			pb_error_errno(r, "target '%s'", o->targets[i]);
 			return r;
 		}
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++) {
 			if (!strcmp(run->targets[j].syspath, run->targets[i].syspath)) {
 				pb_error("target '%s' is named twice", o->targets[i]);
 				return -EINVAL;
+			}
+			/* Cycling a device removes and re-creates what is below it. */
+			if (path_below(run->targets[j].syspath, run->targets[i].syspath) ||
+			    path_below(run->targets[i].syspath, run->targets[j].syspath)) {
+				pb_error("targets %s and %s: one is below the other, and cycling "
+					 "the upper "
+					 "one re-creates the lower; name one of them",
+					 run->targets[j].name, run->targets[i].name);
+				return -EINVAL;
+			}
+		}
+		for (size_t k = 0; k < run->n_hung; k++)
+			if (!strcmp(run->hung[k], run->targets[i].syspath) ||
+			    path_below(run->hung[k], run->targets[i].syspath) ||
+			    path_below(run->targets[i].syspath, run->hung[k])) {
+				pb_error(
+				    "%s: a write to it (or to %s) hung in this boot; it is never "
+				    "touched again before a reboot",
+				    run->targets[i].name, run->hung[k]);
+				return -EDEADLK;
 			}
 	}
 	return 0;
@@ -641,6 +684,7 @@ static void run_free(struct run *run)
 	for (size_t i = 0; i < run->n_it; i++)
 		json_object_put(run->it[i].measurement);
 	json_object_put(run->restored);
+	free(run->hung);
 	free(run->writers);
 	free(run->pl);
 	free(run->verdicts);
@@ -707,7 +751,7 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	}
 	r = resolve_targets(&run);
 	if (r < 0) {
-		code = r == -ENOMEM ? PB_EXIT_FAILURE : PB_EXIT_USAGE;
+		code = r == -ENOMEM || r == -EDEADLK ? PB_EXIT_FAILURE : PB_EXIT_USAGE;
 		goto out;
 	}
 	if ((r = build_placements(&run)) < 0) {

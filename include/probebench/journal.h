@@ -10,6 +10,7 @@
  *         "cycling" an unbind is about to be written or the rebind is not verified yet;
  *         "hung"    a write did not return; nothing may touch the device again (restore skips it).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,11 +34,17 @@ struct pb_journal_entry {
 	char power_control[16];	   /* original power/control ("auto", "on"), "" when absent */
 	enum pb_journal_state state;
 	pid_t pid;
+	char boot_id[40];     /* /proc/sys/kernel/random/boot_id when written; "" unknown */
 	int64_t time_unix_ns; /* CLOCK_REALTIME when written */
 };
 
 const char *pb_journal_state_name(enum pb_journal_state s);
 int pb_journal_state_from_name(const char *name);
+
+/* The current boot's id into buf (>= 40 bytes); "" when unreadable. */
+void pb_journal_boot_id(char *buf, size_t size);
+/* A "hung" mark only holds within the boot that made it: after a reboot the device was reset. */
+bool pb_journal_hung_now(const struct pb_journal_entry *e, const char *current_boot_id);
 
 /* Pure conversions (unit-tested). from_json returns 0 or -EINVAL for a malformed entry. */
 struct json_object *pb_journal_entry_to_json(const struct pb_journal_entry *e);

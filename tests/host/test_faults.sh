@@ -87,6 +87,28 @@ for i in its:
 PYEOF
 check_bound "rejecting driver"
 
+# A device marked hung in this boot is never touched: run refuses it (and its child), restore
+# skips it and says so; the same mark from another boot no longer holds.
+SYSPATH=$(readlink -f "/sys/bus/pci/devices/$BDF")
+hung_entry() { # BOOT_ID
+	printf '{"syspath":"%s","bus":"pci","sysname":"%s","driver":"virtio-pci","driver_override":"","power_control":"%s","state":"hung","pid":1,"boot_id":"%s","time_unix_ns":0}\n' \
+		"$SYSPATH" "$BDF" "$(cat "$SYSPATH/power/control")" "$1" >"$STATE/journal-${BDF//:/_}.json"
+}
+hung_entry "$(cat /proc/sys/kernel/random/boot_id)"
+hung_entry "$(cat /proc/sys/kernel/random/boot_id)"
+for t in "$BDF" "$(rng_child "$BDF")"; do
+	rc=0
+	"$PROBEBENCH" run --state-dir "$STATE" -n 3 "$t" >/dev/null 2>"$OUT/err" || rc=$?
+	[ "$rc" -eq 1 ] && grep -q "hung" "$OUT/err" || fail "hung $t: exit $rc: $(cat "$OUT/err")"
+done
+rc=0
+"$PROBEBENCH" restore --state-dir "$STATE" >/dev/null 2>"$OUT/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "marked hung" "$OUT/err" || fail "restore of a hung entry: exit $rc: $(cat "$OUT/err")"
+ls "$STATE"/journal-* >/dev/null 2>&1 || fail "restore dropped a hung entry"
+hung_entry "00000000-0000-0000-0000-000000000000"
+"$PROBEBENCH" restore --state-dir "$STATE" >/dev/null || fail "a hung mark from another boot still holds"
+check_bound "hung mark from another boot"
+
 # A device that disappears mid-run: cycle the virtio child, unbind its PCI parent under it.
 CHILD=$(rng_child "$BDF")
 "$PROBEBENCH" run --state-dir "$STATE" -n 100000 -w 0 --interval 5ms "$CHILD" >/dev/null 2>"$OUT/gone.err" &

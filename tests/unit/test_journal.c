@@ -145,12 +145,30 @@ static void lock_excludes(void **state)
 	pb_journal_unlock(fd);
 }
 
+static void hung_holds_within_a_boot(void **state)
+{
+	(void)state;
+	struct pb_journal_entry e = sample("0000:00:05.0");
+	assert_false(pb_journal_hung_now(&e, "b1")); /* cycling is not hung */
+	e.state = PB_JOURNAL_HUNG;
+	strcpy(e.boot_id, "b1");
+	assert_true(pb_journal_hung_now(&e, "b1"));
+	assert_false(pb_journal_hung_now(&e, "b2")); /* rebooted since */
+	assert_true(pb_journal_hung_now(&e, ""));    /* unknown: keep the mark */
+	e.boot_id[0] = '\0';
+	assert_true(pb_journal_hung_now(&e, "b2"));
+	char id[40];
+	pb_journal_boot_id(id, sizeof(id));
+	assert_int_equal(strlen(id), 36); /* a UUID on Linux */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(roundtrip),
 	    cmocka_unit_test(rejects_malformed),
 	    cmocka_unit_test(file_names),
+	    cmocka_unit_test(hung_holds_within_a_boot),
 	    cmocka_unit_test_setup_teardown(write_load_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(lock_excludes, setup, teardown),
 	};

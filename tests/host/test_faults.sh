@@ -46,6 +46,7 @@ expect 2 "no such device" "0000:ff:1f.7"
 expect 2 "no such device" "1af4:ffff"
 expect 2 "no such device" "virtio999"
 expect 2 "named twice" "$BDF" 1af4:1044
+expect 2 "below the other" "$BDF" "$(rng_child "$BDF")"
 expect 2 "entry" --entry=sideways "$BDF"
 expect 2 "writer-cpu" --writer-cpu 1-0 "$BDF"
 expect 2 "force" --force=no-such-reason "$BDF"

@@ -210,6 +210,63 @@ int pb_writer_write(struct pb_writer *w, const char *path, const char *s, uint64
 	return r;
 }
 
+struct pb_gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned parties, arrived;
+	uint64_t generation;
+};
+
+int pb_gate_new(unsigned parties, struct pb_gate **ret)
+{
+	struct pb_gate *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->parties = parties;
+	*ret = g;
+	return 0;
+}
+
+void pb_gate_free(struct pb_gate *g)
+{
+	if (!g)
+		return;
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static void gate_release_locked(struct pb_gate *g)
+{
+	g->arrived = 0;
+	g->generation++;
+	pthread_cond_broadcast(&g->cv);
+}
+
+void pb_gate_wait(struct pb_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	uint64_t gen = g->generation;
+	if (++g->arrived >= g->parties)
+		gate_release_locked(g);
+	else
+		while (g->generation == gen)
+			pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+void pb_gate_leave(struct pb_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	if (g->parties)
+		g->parties--;
+	if (g->arrived && g->arrived >= g->parties)
+		gate_release_locked(g);
+	pthread_mutex_unlock(&g->mu);
+}
+
 static const char *const outcome_names[] = {
     [PB_CYCLE_OK] = "ok",
     [PB_CYCLE_UNBIND_FAILED] = "unbind-failed",
@@ -485,6 +542,8 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 	}
 
 	drv_file(t->bus, t->driver, "unbind", p, sizeof(p));
+	if (cfg->gate)
+		pb_gate_wait(cfg->gate);
 	r = pb_writer_write(w, p, t->name, cfg->timeout_ns, t, PB_STEP_UNBIND, &res.unbind_ns,
 			    &cpu);
 	res.writer_cpu = cpu;
@@ -505,6 +564,8 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 		goto out;
 	}
 
+	if (cfg->gate)
+		pb_gate_wait(cfg->gate);
 	for (unsigned attempt = 0;; attempt++) {
 		r = bind_step(w, t, je, cfg, &res.bind_ns, &cpu);
 		if (r == -ETIMEDOUT)
@@ -556,6 +617,8 @@ gone:
 	res.outcome = PB_CYCLE_GONE;
 	pb_journal_remove(je->sysname);
 out:
+	if (cfg->gate)
+		pb_gate_leave(cfg->gate);
 	res.cycle_ns = pb_now_ns() - t_begin;
 	if (res.writer_cpu >= 0 && numa_available() >= 0)
 		res.writer_node = numa_node_of_cpu(res.writer_cpu);

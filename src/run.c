@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,8 @@ struct run {
 	size_t n_targets;
 	struct pb_placement *pl;
 	size_t n_pl;
-	struct pb_writer **writers;
+	struct pb_writer **writers; /* [placement] or, with --parallel, [placement][target] */
+	size_t n_writers;
 	struct pb_journal_entry *je;
 	bool *armed;
 	struct iter_rec *it;
@@ -278,7 +281,8 @@ static int build_placements(struct run *run)
 	size_t n = o->n_writer_nodes + o->n_writer_cpus;
 	run->n_pl = n ? n : 1;
 	run->pl = calloc(run->n_pl, sizeof(*run->pl));
-	run->writers = calloc(run->n_pl, sizeof(*run->writers));
+	run->n_writers = run->n_pl * (o->parallel ? o->n_targets : 1);
+	run->writers = calloc(run->n_writers, sizeof(*run->writers));
 	if (!run->pl || !run->writers)
 		return -ENOMEM;
 	run->pl[0] = (struct pb_placement){-1, -1};
@@ -540,6 +544,85 @@ static uint64_t running_median(const struct run *run)
 	return m;
 }
 
+/* Between cycles: stop requested, duration over, interval. Returns an exit code or -1. */
+static int before_cycle(struct run *run, volatile sig_atomic_t *stop, uint64_t t_start, bool *first)
+{
+	const struct pb_run_opts *o = run->o;
+	if (*stop) {
+		run->status = "interrupted";
+		return PB_EXIT_INTERRUPTED;
+	}
+	if (o->duration_ns && pb_now_ns() - t_start >= o->duration_ns) {
+		run->status = "complete";
+		return PB_EXIT_OK;
+	}
+	if (!*first && o->interval_ns)
+		sleep_interruptible(o->interval_ns, stop);
+	if (*stop) {
+		run->status = "interrupted";
+		return PB_EXIT_INTERRUPTED;
+	}
+	*first = false;
+	return -1;
+}
+
+struct parallel_job {
+	struct pb_writer *w;
+	const struct pb_target *t;
+	struct pb_journal_entry *je;
+	const struct pb_cycle_cfg *cfg;
+	struct pb_cycle_result *res;
+};
+
+static void *parallel_main(void *arg)
+{
+	struct parallel_job *j = arg;
+	pb_cycle_once(j->w, j->t, j->je, j->cfg, j->res);
+	return NULL;
+}
+
+/* Cycles every target at once on placement p: one thread per target, each with its own writer
+ * pinned to p, meeting at a gate before the unbinds and before the binds. */
+static int cycle_parallel(struct run *run, size_t p, const struct pb_cycle_cfg *base,
+			  struct pb_cycle_result *res)
+{
+	size_t n = run->n_targets;
+	struct pb_cycle_cfg cfg = *base;
+	struct parallel_job *jobs = calloc(n, sizeof(*jobs));
+	pthread_t *th = calloc(n, sizeof(*th));
+	bool *started = calloc(n, sizeof(*started));
+	int r = jobs && th && started ? pb_gate_new((unsigned)n, &cfg.gate) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (size_t t = 0; t < n; t++) {
+		jobs[t] = (struct parallel_job){run->writers[p * n + t], &run->targets[t],
+						&run->je[t], &cfg, &res[t]};
+		int k = pthread_create(&th[t], NULL, parallel_main, &jobs[t]);
+		if (k) {
+			/* Never started: it must not hold the others at the gate. */
+			pb_gate_leave(cfg.gate);
+			r = -k;
+			continue;
+		}
+		started[t] = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (size_t t = 0; t < n; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+	if (r < 0)
+		pb_error_errno(r, "cannot start a cycling thread");
+out:
+	pb_gate_free(cfg.gate);
+	free(jobs);
+	free(th);
+	free(started);
+	return r;
+}
+
 /* Returns the exit code; sets run->status. */
 static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 		     volatile sig_atomic_t *stop)
@@ -551,6 +634,12 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 	bool progress = o->progress && isatty(STDERR_FILENO);
 	uint64_t total = (uint64_t)o->iterations * run->n_targets * run->n_pl;
 	bool first = true;
+	_cleanup_free_ struct pb_cycle_result *pres =
+	    calloc(run->n_targets, sizeof(struct pb_cycle_result));
+	if (!pres) {
+		run->status = "failed";
+		return PB_EXIT_FAILURE;
+	}
 
 	for (unsigned round = 0;; round++) {
 		bool measured = round >= o->warmup;
@@ -562,25 +651,24 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 			break;
 		for (size_t p = 0; p < run->n_pl; p++)
 			for (size_t t = 0; t < run->n_targets; t++) {
-				if (*stop) {
-					run->status = "interrupted";
-					return PB_EXIT_INTERRUPTED;
+				if (!o->parallel || t == 0) {
+					int k = before_cycle(run, stop, t_start, &first);
+					if (k >= 0)
+						return k;
 				}
-				if (o->duration_ns && pb_now_ns() - t_start >= o->duration_ns) {
-					run->status = "complete";
-					return PB_EXIT_OK;
+				if (o->parallel && t == 0 &&
+				    cycle_parallel(run, p, &cfg, pres) < 0) {
+					run->status = "failed";
+					return PB_EXIT_FAILURE;
 				}
-				if (!first && o->interval_ns)
-					sleep_interruptible(o->interval_ns, stop);
-				if (*stop) {
-					run->status = "interrupted";
-					return PB_EXIT_INTERRUPTED;
-				}
-				first = false;
 				const struct pb_target *tg = &run->targets[t];
 				struct iter_rec it = {
 				    .target = t, .placement = p, .iteration = round - o->warmup};
-				pb_cycle_once(run->writers[p], tg, &run->je[t], &cfg, &it.res);
+				if (o->parallel)
+					it.res = pres[t];
+				else
+					pb_cycle_once(run->writers[p], tg, &run->je[t], &cfg,
+						      &it.res);
 				if (hooks && hooks->collect)
 					it.measurement = hooks->collect(hooks->userdata, tg);
 				if (measured) {
@@ -677,7 +765,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 
 static void run_free(struct run *run)
 {
-	for (size_t i = 0; run->writers && i < run->n_pl; i++)
+	for (size_t i = 0; run->writers && i < run->n_writers; i++)
 		pb_writer_free(run->writers[i]);
 	for (size_t i = 0; run->verdicts && i < run->n_targets; i++)
 		json_object_put(run->verdicts[i]);
@@ -712,10 +800,6 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 
 	if (!o->n_targets) {
 		pb_error("no target named; cycling needs explicit targets");
-		return PB_EXIT_USAGE;
-	}
-	if (o->parallel) {
-		pb_error("--parallel is not implemented yet; targets are cycled one after another");
 		return PB_EXIT_USAGE;
 	}
 	if (!o->timeout_ns) {
@@ -789,11 +873,12 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 		code = PB_EXIT_REFUSED;
 		goto out;
 	}
-	for (size_t i = 0; i < run.n_pl; i++) {
-		r = pb_writer_new(&run.pl[i], hooks, &run.writers[i]);
+	for (size_t i = 0; i < run.n_writers; i++) {
+		size_t pi = o->parallel ? i / run.n_targets : i;
+		r = pb_writer_new(&run.pl[pi], hooks, &run.writers[i]);
 		if (r < 0) {
 			char l[32];
-			placement_label(&run.pl[i], l, sizeof(l));
+			placement_label(&run.pl[pi], l, sizeof(l));
 			pb_error_errno(r, "cannot start a writer thread on %s", l);
 			code = r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 			goto out;
@@ -820,11 +905,12 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	if (o->progress && isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	for (size_t i = 0; i < run.n_targets; i++) {
-		if (!run.armed[i])
+		/* a device marked hung is never touched again, not even to restore a setting */
+		if (!run.armed[i] || run.je[i].state == PB_JOURNAL_HUNG)
 			continue;
 		/* disarm from a writer that is not hung */
 		struct pb_writer *w = NULL;
-		for (size_t p = 0; p < run.n_pl && !w; p++)
+		for (size_t p = 0; p < run.n_writers && !w; p++)
 			if (!pb_writer_hung(run.writers[p]))
 				w = run.writers[p];
 		if (!w)

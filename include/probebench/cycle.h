@@ -92,9 +92,23 @@ struct pb_cycle_result {
 	int writer_cpu, writer_node;
 };
 
+/*
+ * Several targets cycled at the same moment (--parallel): each cycle runs in its own thread and
+ * meets the others at a gate right before its unbind write and right before its first bind
+ * write; a cycle that stops early leaves the gate, so the others never wait for it.
+ */
+struct pb_gate;
+int pb_gate_new(unsigned parties, struct pb_gate **ret);
+void pb_gate_free(struct pb_gate *g);
+/* Blocks until every party still in the gate has arrived. */
+void pb_gate_wait(struct pb_gate *g);
+/* Leaves for good; releases the others when they were waiting only for this party. */
+void pb_gate_leave(struct pb_gate *g);
+
 struct pb_cycle_cfg {
 	enum pb_entry_path entry;
 	uint64_t timeout_ns;
+	struct pb_gate *gate; /* NULL: cycle alone */
 };
 
 /*

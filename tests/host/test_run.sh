@@ -80,6 +80,9 @@ for i in d["iterations"]:
         assert i["writer_node"] == 0, i
 assert len(d["iterations"]) == 5 * (ncpu + 1)
 PYEOF
-# Runtime PM held on during the run and restored after.
+# --parallel (one thread per target; a single target here, the only cyclable device family)
+"$PROBEBENCH" run --state-dir "$STATE" --parallel -n 10 -w 0 --writer-node 0 --json "$OUT/par.json" \
+	"$BDF" >/dev/null || fail "parallel run failed (rc $?)"
+check_record "$OUT/par.json" 10
 check_bound
 echo "PASS"

@@ -5,6 +5,7 @@
  * hung sysfs write), unbind verification, journal states, restore decisions.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <setjmp.h>
@@ -365,10 +366,65 @@ static void restore_gone_and_bound(void **st)
 	pb_writer_free(w);
 }
 
+struct gate_party {
+	struct pb_gate *g;
+	int waits;
+	int *counter;
+	pthread_mutex_t *mu;
+	int seen_after_first; /* how many had arrived when this party passed the first gate */
+};
+
+static void *party_main(void *arg)
+{
+	struct gate_party *p = arg;
+	for (int i = 0; i < p->waits; i++) {
+		if (i == 0) {
+			pthread_mutex_lock(p->mu);
+			(*p->counter)++;
+			pthread_mutex_unlock(p->mu);
+		}
+		pb_gate_wait(p->g);
+		if (i == 0) {
+			pthread_mutex_lock(p->mu);
+			p->seen_after_first = *p->counter;
+			pthread_mutex_unlock(p->mu);
+		}
+	}
+	pb_gate_leave(p->g);
+	return NULL;
+}
+
+static void gate_meets_and_lets_leavers_go(void **st)
+{
+	(void)st;
+	/* four parties: one leaves at once (a cycle that stopped before its unbind), one after the
+	 * first meeting (unbind failed), two meet twice (unbind, bind). Nobody may hang. */
+	struct pb_gate *g;
+	assert_int_equal(pb_gate_new(4, &g), 0);
+	int counter = 0;
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct gate_party parties[4] = {
+	    {g, 0, &counter, &mu, 0},
+	    {g, 1, &counter, &mu, 0},
+	    {g, 2, &counter, &mu, 0},
+	    {g, 2, &counter, &mu, 0},
+	};
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, party_main, &parties[i]), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	/* the first meeting released nobody before all three waiting parties had arrived */
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(parties[i].seen_after_first, 3);
+	pb_gate_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(int_lists),
+	    cmocka_unit_test(gate_meets_and_lets_leavers_go),
 	    cmocka_unit_test_setup_teardown(resolve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(writer_writes_and_hooks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hung_write_times_out, setup, teardown),

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct json_object;
+struct pb_cycle_hooks;
 
 enum pb_entry_path {
 	PB_ENTRY_BIND,	/* DRV/unbind then DRV/bind: device_driver_attach() */
@@ -43,3 +44,16 @@ struct pb_run_opts {
  */
 int pb_run_execute(const struct pb_run_opts *opts, struct json_object **ret_record,
 		   volatile sig_atomic_t *stop);
+
+/*
+ * The same, with measurement hooks called around every timed write (include/probebench/cycle.h);
+ * hooks may be NULL. Their collect() result lands in each iteration's "measurement" object.
+ */
+int pb_run_execute_hooks(const struct pb_run_opts *opts, const struct pb_cycle_hooks *hooks,
+			 struct json_object **ret_record, volatile sig_atomic_t *stop);
+
+/*
+ * Parses a list like "0,2-3" (as in --writer-node/--writer-cpu) into a malloc'd array of
+ * non-negative ints. Returns 0, or -EINVAL for garbage, empty items or reversed ranges.
+ */
+int pb_parse_int_list(const char *s, int **ret, size_t *ret_n);

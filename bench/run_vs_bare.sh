@@ -1,0 +1,52 @@
+# Per-cycle cost of `probebench run` (bind entry, PCI level, journal + verification included)
+# against a bare C loop doing the same two writes on the same device (the host's 1af4:1044
+# function), in interleaved blocks within one invocation, alternating which goes first.
+# Prints the medians and the ratio of medians. Needs root; holds the shared rng lock.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+: "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
+: "${PB_BUILD_DIR:?PB_BUILD_DIR must name the build directory}"
+BLOCKS=${BLOCKS:-10}
+PER_BLOCK=${PER_BLOCK:-30}
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+exec 9>/run/lock/probebench-host-rng.lock
+flock 9
+work=$(mktemp -d /var/tmp/pb-bench.XXXXXX) # on the real disk: journal fsyncs cost what they cost
+bdf=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] && bdf=${d##*/}
+done
+[ -n "$bdf" ] || { echo "SKIP: no 1af4:1044 function"; exit 77; }
+cleanup() {
+	[ -e "/sys/bus/pci/devices/$bdf/driver" ] || echo "$bdf" >/sys/bus/pci/drivers/virtio-pci/bind || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+: >"$work/bare.txt"
+for b in $(seq 1 "$BLOCKS"); do
+	run_tool() {
+		"$PROBEBENCH" run --state-dir "$work/state" -n "$PER_BLOCK" -w 0 --json "$work/run$b.json" \
+			"$bdf" >/dev/null
+	}
+	run_bare() { "$PB_BUILD_DIR/bare_cycle" "$PER_BLOCK" >>"$work/bare.txt"; }
+	if [ $((b % 2)) -eq 0 ]; then run_tool; run_bare; else run_bare; run_tool; fi
+done
+/usr/bin/python3 - "$work" "$BLOCKS" <<'PYEOF'
+import json, statistics, sys, glob
+work, blocks = sys.argv[1], int(sys.argv[2])
+bare = [tuple(map(int, l.split())) for l in open(work + "/bare.txt")]
+tool = []
+for f in sorted(glob.glob(work + "/run*.json")):
+    for i in json.load(open(f))["iterations"]:
+        if i["outcome"] == "ok":
+            tool.append((i["cycle_ns"], i["unbind_ns"], i["bind_ns"]))
+def med(v, k): return statistics.median(x[k] for x in v)
+print("%d blocks, %d cycles each side (bind entry, PCI level, same device, interleaved)" % (blocks, len(bare)))
+print("               %12s %12s" % ("bare loop", "probebench"))
+for k, name in ((0, "cycle (median)"), (1, "unbind write"), (2, "bind write")):
+    print("%-14s %9.1f us %9.1f us" % (name, med(bare, k) / 1e3, med(tool, k) / 1e3))
+print("ratio of per-cycle medians (probebench / bare): %.3f" % (med(tool, 0) / med(bare, 0)))
+print("method: CLOCK_MONOTONIC; bare cycle = unbind write + bind write; probebench cycle_ns ="
+      " state check + journal write/fsync/rename + both writes (writer thread) + driver-link"
+      " verification + journal update; process start-up is in neither")
+PYEOF

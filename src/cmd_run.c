@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probebench/cmd.h"
+#include "probebench/cycle.h"
+#include "probebench/log.h"
+#include "probebench/paths.h"
+#include "probebench/policy.h"
+#include "probebench/report.h"
+#include "probebench/run.h"
+#include "probebench/util.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void help(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: probebench run [OPTIONS] TARGET...\n\n"
+	    "Unbinds and rebinds each TARGET's driver (the one bound at start) and times every\n"
+	    "write. TARGET: a sysfs path, a bus device name (0000:00:05.0, virtio4), a BDF\n"
+	    "(00:05.0) or a PCI vendor:device (1af4:1044, exactly one match).\n\n"
+	    "  -n, --iterations N     measured cycles per target and placement (default 100)\n"
+	    "  -w, --warmup N         unmeasured cycles first (default 5)\n"
+	    "      --duration DUR     stop starting cycles after DUR (10s, 2m; 0 = no limit)\n"
+	    "      --interval DUR     pause between cycles (default 0)\n"
+	    "      --timeout DUR      a bind/unbind write taking longer is a hang (default 10s)\n"
+	    "      --entry bind|probe bind: DRV/unbind then DRV/bind (device_driver_attach);\n"
+	    "                         probe: DRV/unbind, driver_override=DRV, bus/drivers_probe\n"
+	    "                         (__device_attach), driver_override restored (default bind)\n"
+	    "      --writer-node LIST pin the writing thread to these NUMA nodes (0,2-3)\n"
+	    "      --writer-cpu LIST  pin the writing thread to these CPUs; placements are\n"
+	    "                         visited round-robin, one writer thread each\n"
+	    "      --force REASON     lift exactly this safety refusal (repeatable)\n"
+	    "      --dry-run          print the plan and every check's verdict; write nothing\n"
+	    "      --json FILE        write the run record (schema/run.schema.json)\n"
+	    "      --state-dir DIR    journal and lock directory (default /var/lib/probebench)\n"
+	    "      --max-failures K   stop after K consecutive failed cycles (default 3)\n"
+	    "      --parallel         cycle all targets at the same moment, one pinned writer\n"
+	    "                         thread per target and placement; unbinds and binds start\n"
+	    "                         together\n"
+	    "  -h, --help             show this help\n\n"
+	    "Failure policy: a bind write failing with EAGAIN, EBUSY or EINTR, or leaving the\n"
+	    "device unbound (deferred probe), is retried %d times, 10 ms apart; then (or at once\n"
+	    "for any other errno) the device is put back on its driver (driver_override +\n"
+	    "drivers_probe, then DRV/bind) and the cycle counts as failed. A write that does not\n"
+	    "return within --timeout marks the device hung; the run stops.\n\n"
+	    "Exit: 0 ok, 1 failure, 2 usage, 3 refused by a safety check, 4 bind failed K times\n"
+	    "(device put back), 5 a write hung, 6 interrupted (devices restored, partial\n"
+	    "record written), 7 a target disappeared.\n",
+	    PB_CYCLE_RETRIES);
+}
+
+static int write_json(const char *path, struct json_object *rec)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (json_object_to_file_ext(tmp, rec,
+				    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) < 0)
+		return -EIO;
+	if (rename(tmp, path) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	enum {
+		OPT_DURATION = 256,
+		OPT_INTERVAL,
+		OPT_TIMEOUT,
+		OPT_ENTRY,
+		OPT_WRITER_NODE,
+		OPT_WRITER_CPU,
+		OPT_FORCE,
+		OPT_DRY_RUN,
+		OPT_JSON,
+		OPT_STATE_DIR,
+		OPT_MAX_FAILURES,
+		OPT_PARALLEL,
+	};
+	static const struct option options[] = {
+	    {"iterations", required_argument, NULL, 'n'},
+	    {"warmup", required_argument, NULL, 'w'},
+	    {"duration", required_argument, NULL, OPT_DURATION},
+	    {"interval", required_argument, NULL, OPT_INTERVAL},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"entry", required_argument, NULL, OPT_ENTRY},
+	    {"writer-node", required_argument, NULL, OPT_WRITER_NODE},
+	    {"writer-cpu", required_argument, NULL, OPT_WRITER_CPU},
+	    {"force", required_argument, NULL, OPT_FORCE},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"json", required_argument, NULL, OPT_JSON},
+	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
+	    {"parallel", no_argument, NULL, OPT_PARALLEL},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct pb_run_opts o = {
+	    .entry = PB_ENTRY_BIND,
+	    .iterations = 100,
+	    .warmup = 5,
+	    .timeout_ns = 10ull * 1000000000ull,
+	    .max_consecutive_failures = 3,
+	    .progress = true,
+	};
+	_cleanup_free_ int *nodes = NULL, *cpus = NULL;
+	const char *json_path = NULL;
+	long v;
+	int c, r;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:w:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'n':
+		case 'w':
+		case OPT_MAX_FAILURES:
+			if (pb_parse_long(optarg, 10,
+					  c == 'n'   ? 0
+					  : c == 'w' ? 0
+						     : 1,
+					  100000000, &v) < 0) {
+				pb_error("--%s: '%s' is not a valid count",
+					 c == 'n'   ? "iterations"
+					 : c == 'w' ? "warmup"
+						    : "max-failures",
+					 optarg);
+				return PB_EXIT_USAGE;
+			}
+			if (c == 'n')
+				o.iterations = (unsigned)v;
+			else if (c == 'w')
+				o.warmup = (unsigned)v;
+			else
+				o.max_consecutive_failures = (unsigned)v;
+			break;
+		case OPT_DURATION:
+		case OPT_INTERVAL:
+		case OPT_TIMEOUT: {
+			uint64_t ns;
+			const char *name = c == OPT_DURATION   ? "duration"
+					   : c == OPT_INTERVAL ? "interval"
+							       : "timeout";
+			if (pb_parse_duration_ns(optarg, &ns) < 0 || (c == OPT_TIMEOUT && !ns)) {
+				pb_error("--%s: '%s' is not a valid duration (e.g. 500ms, 2s, 1m)",
+					 name, optarg);
+				return PB_EXIT_USAGE;
+			}
+			if (c == OPT_DURATION)
+				o.duration_ns = ns;
+			else if (c == OPT_INTERVAL)
+				o.interval_ns = ns;
+			else
+				o.timeout_ns = ns;
+			break;
+		}
+		case OPT_ENTRY:
+			if (!strcmp(optarg, "bind"))
+				o.entry = PB_ENTRY_BIND;
+			else if (!strcmp(optarg, "probe"))
+				o.entry = PB_ENTRY_PROBE;
+			else {
+				pb_error("--entry: '%s' is neither 'bind' nor 'probe'", optarg);
+				return PB_EXIT_USAGE;
+			}
+			break;
+		case OPT_WRITER_NODE:
+		case OPT_WRITER_CPU: {
+			int **dst = c == OPT_WRITER_NODE ? &nodes : &cpus;
+			size_t *n = c == OPT_WRITER_NODE ? &o.n_writer_nodes : &o.n_writer_cpus;
+			free(*dst);
+			*dst = NULL;
+			if (pb_parse_int_list(optarg, dst, n) < 0) {
+				pb_error("--writer-%s: '%s' is not a list like 0,2-3",
+					 c == OPT_WRITER_NODE ? "node" : "cpu", optarg);
+				return PB_EXIT_USAGE;
+			}
+			break;
+		}
+		case OPT_FORCE:
+			r = pb_reason_from_name(optarg);
+			if (r < 0) {
+				pb_error(
+				    "--force: unknown reason '%s' (reasons: see probebench check)",
+				    optarg);
+				return PB_EXIT_USAGE;
+			}
+			o.forced_reasons |= 1u << r;
+			break;
+		case OPT_DRY_RUN:
+			o.dry_run = true;
+			break;
+		case OPT_JSON:
+			json_path = optarg;
+			break;
+		case OPT_STATE_DIR:
+			pb_set_state_dir(optarg);
+			break;
+		case OPT_PARALLEL:
+			o.parallel = true;
+			break;
+		case 'h':
+			help(stdout);
+			return PB_EXIT_OK;
+		default:
+			fprintf(stderr, "See probebench run --help.\n");
+			return PB_EXIT_USAGE;
+		}
+	}
+	if (!o.iterations && !o.duration_ns) {
+		pb_error("--iterations 0 needs a --duration");
+		return PB_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		pb_error("no target given (probebench run [OPTIONS] TARGET...)");
+		return PB_EXIT_USAGE;
+	}
+	o.targets = (const char *const *)argv + optind;
+	o.n_targets = argc - optind;
+	o.writer_nodes = nodes;
+	o.writer_cpus = cpus;
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct json_object *rec = NULL;
+	int code = pb_run_execute(&o, &rec, &stop_requested);
+	if (rec) {
+		pb_report_summary(stdout, rec);
+		if (json_path && (r = write_json(json_path, rec)) < 0) {
+			pb_error_errno(r, "cannot write %s", json_path);
+			if (code == PB_EXIT_OK)
+				code = PB_EXIT_FAILURE;
+		}
+		json_object_put(rec);
+	}
+	if (code == PB_EXIT_INTERRUPTED)
+		pb_error("interrupted: devices restored%s",
+			 json_path ? ", partial record written" : "");
+	return code;
+}

@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <numa.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probebench/cycle.h"
+#include "probebench/paths.h"
+#include "probebench/util.h"
+
+struct pb_writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pb_placement pl;
+	const struct pb_cycle_hooks *hooks;
+	bool started, has_req, done, quit, hung, abandoned;
+	int start_err;
+	/* request, copied so an abandoned thread never reads freed memory */
+	char path[PATH_MAX];
+	char buf[256];
+	const struct pb_target *t;
+	enum pb_step step;
+	/* answer */
+	int result;
+	uint64_t ns;
+	int cpu;
+};
+
+static int pin_self(const struct pb_placement *pl)
+{
+	if (pl->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(pl->cpu, &set);
+		int r = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		return -r;
+	}
+	if (pl->node >= 0) {
+		if (numa_available() < 0 || pl->node > numa_max_node())
+			return -EINVAL;
+		if (numa_run_on_node(pl->node) < 0)
+			return -errno ? -errno : -EINVAL;
+		numa_set_preferred(pl->node);
+	}
+	return 0;
+}
+
+static int do_write(const char *path, const char *s, size_t len, struct pb_writer *w)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	bool hooked = w->hooks && w->step != PB_STEP_SETUP;
+	if (hooked && w->hooks->before_write)
+		w->hooks->before_write(w->hooks->userdata, w->t, w->step);
+	w->cpu = sched_getcpu();
+	uint64_t t0 = pb_now_ns();
+	ssize_t n = write(fd, s, len);
+	uint64_t t1 = pb_now_ns();
+	int r = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+	w->ns = t1 - t0;
+	if (hooked && w->hooks->after_write)
+		w->hooks->after_write(w->hooks->userdata, w->t, w->step, r);
+	close(fd);
+	return r;
+}
+
+static void *writer_main(void *arg)
+{
+	struct pb_writer *w = arg;
+	int r = pin_self(&w->pl);
+	pthread_mutex_lock(&w->mu);
+	w->start_err = r;
+	w->started = true;
+	pthread_cond_broadcast(&w->cv);
+	while (r == 0) {
+		while (!w->has_req && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->quit)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		int res = do_write(w->path, w->buf, strlen(w->buf), w);
+		pthread_mutex_lock(&w->mu);
+		if (w->abandoned) {
+			/* The owner gave up on this write long ago; nobody waits for w. */
+			pthread_mutex_unlock(&w->mu);
+			pthread_cond_destroy(&w->cv);
+			pthread_mutex_destroy(&w->mu);
+			free(w);
+			return NULL;
+		}
+		w->result = res;
+		w->has_req = false;
+		w->done = true;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *hooks,
+		  struct pb_writer **ret)
+{
+	struct pb_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->pl = *pl;
+	w->hooks = hooks;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Signals go to the main thread, which decides when to stop; writes are never interrupted.
+	 */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int r = -pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->started)
+		pthread_cond_wait(&w->cv, &w->mu);
+	r = w->start_err;
+	pthread_mutex_unlock(&w->mu);
+	if (r < 0) {
+		pthread_join(w->thread, NULL);
+		free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+void pb_writer_free(struct pb_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (w->hung) {
+		/* Its thread is inside a write that has not returned; it frees w if it ever does.
+		 */
+		w->abandoned = true;
+		pthread_mutex_unlock(&w->mu);
+		pthread_detach(w->thread);
+		return;
+	}
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+bool pb_writer_hung(const struct pb_writer *w)
+{
+	return w && w->hung;
+}
+
+int pb_writer_write(struct pb_writer *w, const char *path, const char *s, uint64_t timeout_ns,
+		    const struct pb_target *t, enum pb_step step, uint64_t *ret_ns, int *ret_cpu)
+{
+	if (w->hung)
+		return -EDEADLK;
+	if (strlen(path) >= sizeof(w->path) || strlen(s) >= sizeof(w->buf))
+		return -ENAMETOOLONG;
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	uint64_t dl = (uint64_t)deadline.tv_sec * 1000000000ull + deadline.tv_nsec + timeout_ns;
+	deadline.tv_sec = dl / 1000000000ull;
+	deadline.tv_nsec = dl % 1000000000ull;
+
+	pthread_mutex_lock(&w->mu);
+	strcpy(w->path, path);
+	strcpy(w->buf, s);
+	w->t = t;
+	w->step = step;
+	w->done = false;
+	w->has_req = true;
+	pthread_cond_broadcast(&w->cv);
+	int r = 0;
+	while (!w->done && r == 0)
+		r = pthread_cond_timedwait(&w->cv, &w->mu, &deadline);
+	if (!w->done) {
+		w->hung = true;
+		pthread_mutex_unlock(&w->mu);
+		return -ETIMEDOUT;
+	}
+	r = w->result;
+	if (ret_ns)
+		*ret_ns = w->ns;
+	if (ret_cpu)
+		*ret_cpu = w->cpu;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+struct pb_gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned parties, arrived;
+	uint64_t generation;
+};
+
+int pb_gate_new(unsigned parties, struct pb_gate **ret)
+{
+	struct pb_gate *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->parties = parties;
+	*ret = g;
+	return 0;
+}
+
+void pb_gate_free(struct pb_gate *g)
+{
+	if (!g)
+		return;
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static void gate_release_locked(struct pb_gate *g)
+{
+	g->arrived = 0;
+	g->generation++;
+	pthread_cond_broadcast(&g->cv);
+}
+
+void pb_gate_wait(struct pb_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	uint64_t gen = g->generation;
+	if (++g->arrived >= g->parties)
+		gate_release_locked(g);
+	else
+		while (g->generation == gen)
+			pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+void pb_gate_leave(struct pb_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	if (g->parties)
+		g->parties--;
+	if (g->arrived && g->arrived >= g->parties)
+		gate_release_locked(g);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static const char *const outcome_names[] = {
+    [PB_CYCLE_OK] = "ok",
+    [PB_CYCLE_UNBIND_FAILED] = "unbind-failed",
+    [PB_CYCLE_BIND_FAILED] = "bind-failed",
+    [PB_CYCLE_LOST] = "lost",
+    [PB_CYCLE_HUNG] = "hung",
+    [PB_CYCLE_GONE] = "gone",
+    [PB_CYCLE_STATE_CHANGED] = "state-changed",
+};
+
+const char *pb_cycle_outcome_name(enum pb_cycle_outcome o)
+{
+	return (unsigned)o < PB_ARRAY_SIZE(outcome_names) ? outcome_names[o] : "unknown";
+}
+
+static const char *const restore_names[] = {
+    [PB_RESTORE_OK] = "ok",	[PB_RESTORE_REBOUND] = "rebound",    [PB_RESTORE_HUNG] = "hung",
+    [PB_RESTORE_GONE] = "gone", [PB_RESTORE_OTHER] = "other-driver", [PB_RESTORE_FAILED] = "failed",
+};
+
+const char *pb_restore_outcome_name(enum pb_restore_outcome o)
+{
+	return (unsigned)o < PB_ARRAY_SIZE(restore_names) ? restore_names[o] : "unknown";
+}
+
+/* ---- sysfs paths of a device ----------------------------------------------------------- */
+
+static int dev_attr(const char *syspath, const char *attr, char *buf, size_t size)
+{
+	size_t a = strlen(syspath), b = strlen(attr);
+	if (a + 1 + b + 1 > size)
+		return -ENAMETOOLONG;
+	memcpy(buf, syspath, a);
+	buf[a] = '/';
+	memcpy(buf + a + 1, attr, b + 1);
+	return 0;
+}
+
+static int drv_file(const char *bus, const char *drv, const char *file, char *buf, size_t size)
+{
+	return pb_sys_path(buf, size, "bus/%s/drivers/%s/%s", bus, drv, file);
+}
+
+static bool dev_present(const char *syspath)
+{
+	char p[PATH_MAX];
+	return dev_attr(syspath, "uevent", p, sizeof(p)) == 0 && access(p, F_OK) == 0;
+}
+
+/* 1: bound to drv, 0: unbound or other driver (name in other), -ENODEV: gone. */
+static int bound_to(const char *syspath, const char *drv, char *other, size_t size)
+{
+	char p[PATH_MAX], cur[128];
+	dev_attr(syspath, "driver", p, sizeof(p));
+	int r = pb_readlink_base(p, cur, sizeof(cur));
+	if (r < 0) {
+		if (!dev_present(syspath))
+			return -ENODEV;
+		if (other)
+			snprintf(other, size, "%s", "");
+		return 0;
+	}
+	if (other)
+		snprintf(other, size, "%s", cur);
+	return strcmp(cur, drv) == 0;
+}
+
+static bool has_override(const char *syspath)
+{
+	char p[PATH_MAX];
+	return dev_attr(syspath, "driver_override", p, sizeof(p)) == 0 && access(p, W_OK) == 0;
+}
+
+/* driver_override reads "(null)" when unset; writing "\n" clears it. */
+static int write_override(struct pb_writer *w, const char *syspath, const char *value,
+			  uint64_t timeout_ns)
+{
+	char p[PATH_MAX];
+	dev_attr(syspath, "driver_override", p, sizeof(p));
+	return pb_writer_write(w, p, value[0] ? value : "\n", timeout_ns, NULL, PB_STEP_SETUP, NULL,
+			       NULL);
+}
+
+/*
+ * Puts an unbound device back on drv: driver_override=drv + drivers_probe (which also works
+ * when a stale driver_override made DRV/bind refuse it), then DRV/bind. Restores
+ * driver_override to orig_override. Returns 1 when bound to drv, 0 when not, -ETIMEDOUT, -ENODEV.
+ */
+static int put_back(struct pb_writer *w, const char *syspath, const char *bus, const char *name,
+		    const char *drv, const char *orig_override, uint64_t timeout_ns)
+{
+	char p[PATH_MAX];
+	int r;
+	bool ovr = has_override(syspath);
+	if (ovr) {
+		r = write_override(w, syspath, drv, timeout_ns);
+		if (r == -ETIMEDOUT)
+			return r;
+	}
+	if (pb_sys_path(p, sizeof(p), "bus/%s/drivers_probe", bus) == 0) {
+		r = pb_writer_write(w, p, name, timeout_ns, NULL, PB_STEP_SETUP, NULL, NULL);
+		if (r == -ETIMEDOUT)
+			return r;
+	}
+	r = bound_to(syspath, drv, NULL, 0);
+	if (r == 0 && drv_file(bus, drv, "bind", p, sizeof(p)) == 0) {
+		int k = pb_writer_write(w, p, name, timeout_ns, NULL, PB_STEP_SETUP, NULL, NULL);
+		if (k == -ETIMEDOUT)
+			return k;
+		r = bound_to(syspath, drv, NULL, 0);
+	}
+	if (ovr && dev_present(syspath)) {
+		int k = write_override(w, syspath, orig_override, timeout_ns);
+		if (k == -ETIMEDOUT)
+			return k;
+	}
+	return r;
+}
+
+static int read_override(const char *syspath, char *buf, size_t size)
+{
+	char p[PATH_MAX];
+	dev_attr(syspath, "driver_override", p, sizeof(p));
+	int r = pb_read_str(p, buf, size);
+	if (r == -ENOENT) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (!strcmp(buf, "(null)"))
+		buf[0] = '\0';
+	return 0;
+}
+
+static int64_t now_unix_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static int journal_set(struct pb_journal_entry *je, enum pb_journal_state s)
+{
+	je->state = s;
+	je->time_unix_ns = now_unix_ns();
+	return pb_journal_write(je);
+}
+
+/* Back to "armed" after a verified rebind: losing this update in a crash leaves a "cycling"
+ * entry for a bound device, which restore handles by checking the binding; no fsync needed. */
+static int journal_rebound(struct pb_journal_entry *je)
+{
+	je->state = PB_JOURNAL_ARMED;
+	je->time_unix_ns = now_unix_ns();
+	return pb_journal_write_lazy(je);
+}
+
+int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, uint64_t timeout_ns,
+		 struct pb_journal_entry *je)
+{
+	struct pb_journal_entry e = {.pid = getpid()};
+	pb_journal_boot_id(e.boot_id, sizeof(e.boot_id));
+	char p[PATH_MAX];
+	int r;
+	snprintf(e.syspath, sizeof(e.syspath), "%s", t->syspath);
+	snprintf(e.bus, sizeof(e.bus), "%s", t->bus);
+	snprintf(e.sysname, sizeof(e.sysname), "%s", t->name);
+	snprintf(e.driver, sizeof(e.driver), "%s", t->driver);
+	if ((r = read_override(t->syspath, e.driver_override, sizeof(e.driver_override))) < 0)
+		return r;
+	dev_attr(t->syspath, "power/control", p, sizeof(p));
+	r = pb_read_str(p, e.power_control, sizeof(e.power_control));
+	if (r == -ENOENT)
+		e.power_control[0] = '\0';
+	else if (r < 0)
+		return r;
+	if ((r = journal_set(&e, PB_JOURNAL_ARMED)) < 0)
+		return r;
+	*je = e;
+	if (e.power_control[0] && strcmp(e.power_control, "on")) {
+		r = pb_writer_write(w, p, "on", timeout_ns, NULL, PB_STEP_SETUP, NULL, NULL);
+		if (r == -ETIMEDOUT)
+			journal_set(je, PB_JOURNAL_HUNG);
+		return r;
+	}
+	return 0;
+}
+
+int pb_cycle_disarm(struct pb_writer *w, const struct pb_target *t, uint64_t timeout_ns,
+		    struct pb_journal_entry *je)
+{
+	char p[PATH_MAX], cur[16];
+	int r = 0;
+	if (!dev_present(t->syspath))
+		return pb_journal_remove(je->sysname);
+	dev_attr(t->syspath, "power/control", p, sizeof(p));
+	if (je->power_control[0] && pb_read_str(p, cur, sizeof(cur)) >= 0 &&
+	    strcmp(cur, je->power_control)) {
+		r = pb_writer_write(w, p, je->power_control, timeout_ns, NULL, PB_STEP_SETUP, NULL,
+				    NULL);
+		if (r == -ETIMEDOUT) {
+			journal_set(je, PB_JOURNAL_HUNG);
+			return r;
+		}
+	}
+	if (r < 0)
+		return r;
+	return pb_journal_remove(je->sysname);
+}
+
+static bool retryable(int err)
+{
+	return err == -EAGAIN || err == -EBUSY || err == -EINTR;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* The timed bind step of the chosen entry path. */
+static int bind_step(struct pb_writer *w, const struct pb_target *t,
+		     const struct pb_journal_entry *je, const struct pb_cycle_cfg *cfg,
+		     uint64_t *ns, int *cpu)
+{
+	char p[PATH_MAX];
+	int r;
+	if (cfg->entry == PB_ENTRY_BIND) {
+		drv_file(t->bus, t->driver, "bind", p, sizeof(p));
+		return pb_writer_write(w, p, t->name, cfg->timeout_ns, t, PB_STEP_BIND, ns, cpu);
+	}
+	bool ovr = has_override(t->syspath);
+	if (ovr && (r = write_override(w, t->syspath, t->driver, cfg->timeout_ns)) < 0)
+		return r;
+	pb_sys_path(p, sizeof(p), "bus/%s/drivers_probe", t->bus);
+	r = pb_writer_write(w, p, t->name, cfg->timeout_ns, t, PB_STEP_BIND, ns, cpu);
+	if (r == -ETIMEDOUT)
+		return r;
+	if (ovr && dev_present(t->syspath)) {
+		int k = write_override(w, t->syspath, je->driver_override, cfg->timeout_ns);
+		if (k == -ETIMEDOUT)
+			return k;
+	}
+	return r;
+}
+
+void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_journal_entry *je,
+		   const struct pb_cycle_cfg *cfg, struct pb_cycle_result *ret)
+{
+	struct pb_cycle_result res = {.writer_cpu = -1, .writer_node = -1};
+	char p[PATH_MAX];
+	int r, cpu = -1;
+	uint64_t t_begin = pb_now_ns();
+
+	r = bound_to(t->syspath, t->driver, NULL, 0);
+	if (r == -ENODEV) {
+		res.outcome = PB_CYCLE_GONE;
+		pb_journal_remove(je->sysname);
+		goto out;
+	}
+	if (r == 0) {
+		res.outcome = PB_CYCLE_STATE_CHANGED;
+		goto out;
+	}
+	if (journal_set(je, PB_JOURNAL_CYCLING) < 0) {
+		/* Without a journal entry a crash could leave the device unbound: do not unbind. */
+		res.outcome = PB_CYCLE_UNBIND_FAILED;
+		res.unbind_errno = EIO;
+		goto out;
+	}
+
+	drv_file(t->bus, t->driver, "unbind", p, sizeof(p));
+	if (cfg->gate)
+		pb_gate_wait(cfg->gate);
+	r = pb_writer_write(w, p, t->name, cfg->timeout_ns, t, PB_STEP_UNBIND, &res.unbind_ns,
+			    &cpu);
+	res.writer_cpu = cpu;
+	if (r == -ETIMEDOUT)
+		goto hung;
+	if (r < 0)
+		res.unbind_errno = -r;
+	r = bound_to(t->syspath, t->driver, NULL, 0);
+	if (r == -ENODEV)
+		goto gone;
+	if (r == 1) {
+		/* Still bound: the unbind was refused or did nothing. */
+		if (!res.unbind_errno)
+			res.unbind_errno = EBUSY;
+		res.outcome = PB_CYCLE_UNBIND_FAILED;
+		res.verified = true;
+		journal_rebound(je);
+		goto out;
+	}
+
+	if (cfg->gate)
+		pb_gate_wait(cfg->gate);
+	for (unsigned attempt = 0;; attempt++) {
+		r = bind_step(w, t, je, cfg, &res.bind_ns, &cpu);
+		if (r == -ETIMEDOUT)
+			goto hung;
+		int b = bound_to(t->syspath, t->driver, NULL, 0);
+		if (b == -ENODEV)
+			goto gone;
+		if (r < 0 && !res.bind_errno)
+			res.bind_errno = -r;
+		if (b == 1 && r == 0) {
+			res.verified = true;
+			break;
+		}
+		if (b == 1) {
+			/* The write failed but the device is bound (e.g. a concurrent probe). */
+			res.verified = true;
+			break;
+		}
+		if (attempt >= PB_CYCLE_RETRIES || (r < 0 && !retryable(r)))
+			break;
+		res.retries++;
+		sleep_ns(PB_CYCLE_RETRY_BACKOFF_NS);
+	}
+	if (!res.verified) {
+		res.put_back = true;
+		r = put_back(w, t->syspath, t->bus, t->name, t->driver, je->driver_override,
+			     cfg->timeout_ns);
+		if (r == -ETIMEDOUT)
+			goto hung;
+		if (r == -ENODEV)
+			goto gone;
+		if (!res.bind_errno)
+			res.bind_errno = ENXIO; /* the write succeeded but nothing bound */
+		res.outcome = r == 1 ? PB_CYCLE_BIND_FAILED : PB_CYCLE_LOST;
+		res.verified = r == 1;
+		if (r == 1)
+			journal_rebound(je);
+		goto out;
+	}
+	res.outcome = res.bind_errno ? PB_CYCLE_BIND_FAILED : PB_CYCLE_OK;
+	journal_rebound(je);
+	goto out;
+
+hung:
+	res.outcome = PB_CYCLE_HUNG;
+	journal_set(je, PB_JOURNAL_HUNG);
+	goto out;
+gone:
+	res.outcome = PB_CYCLE_GONE;
+	pb_journal_remove(je->sysname);
+out:
+	if (cfg->gate)
+		pb_gate_leave(cfg->gate);
+	res.cycle_ns = pb_now_ns() - t_begin;
+	if (res.writer_cpu >= 0 && numa_available() >= 0)
+		res.writer_node = numa_node_of_cpu(res.writer_cpu);
+	*ret = res;
+}
+
+enum pb_restore_outcome pb_restore_entry(struct pb_writer *w, const struct pb_journal_entry *je,
+					 uint64_t timeout_ns, int *ret_err)
+{
+	char other[128], p[PATH_MAX];
+	enum pb_restore_outcome out = PB_RESTORE_OK;
+	int r;
+	char boot[40];
+	*ret_err = 0;
+	pb_journal_boot_id(boot, sizeof(boot));
+	if (pb_journal_hung_now(je, boot))
+		return PB_RESTORE_HUNG;
+	r = bound_to(je->syspath, je->driver, other, sizeof(other));
+	if (r == -ENODEV) {
+		pb_journal_remove(je->sysname);
+		return PB_RESTORE_GONE;
+	}
+	if (r == 0 && other[0])
+		return PB_RESTORE_OTHER;
+	if (r == 0) {
+		out = PB_RESTORE_REBOUND;
+		r = put_back(w, je->syspath, je->bus, je->sysname, je->driver, je->driver_override,
+			     timeout_ns);
+		if (r == -ETIMEDOUT)
+			goto hung;
+		if (r == -ENODEV) {
+			pb_journal_remove(je->sysname);
+			return PB_RESTORE_GONE;
+		}
+		if (r != 1) {
+			*ret_err = ENXIO;
+			return PB_RESTORE_FAILED;
+		}
+	}
+	/* Settings: driver_override and power/control back to what the journal recorded. */
+	char cur[128];
+	if (has_override(je->syspath) && read_override(je->syspath, cur, sizeof(cur)) == 0 &&
+	    strcmp(cur, je->driver_override)) {
+		r = write_override(w, je->syspath, je->driver_override, timeout_ns);
+		if (r == -ETIMEDOUT)
+			goto hung;
+		if (r < 0) {
+			*ret_err = -r;
+			return PB_RESTORE_FAILED;
+		}
+	}
+	dev_attr(je->syspath, "power/control", p, sizeof(p));
+	if (je->power_control[0] && pb_read_str(p, cur, sizeof(cur)) >= 0 &&
+	    strcmp(cur, je->power_control)) {
+		r = pb_writer_write(w, p, je->power_control, timeout_ns, NULL, PB_STEP_SETUP, NULL,
+				    NULL);
+		if (r == -ETIMEDOUT)
+			goto hung;
+		if (r < 0) {
+			*ret_err = -r;
+			return PB_RESTORE_FAILED;
+		}
+	}
+	r = pb_journal_remove(je->sysname);
+	if (r < 0) {
+		*ret_err = -r;
+		return PB_RESTORE_FAILED;
+	}
+	return out;
+hung : {
+	struct pb_journal_entry h = *je;
+	journal_set(&h, PB_JOURNAL_HUNG);
+	*ret_err = ETIMEDOUT;
+	return PB_RESTORE_HUNG;
+}
+}

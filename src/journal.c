@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probebench/journal.h"
+#include "probebench/paths.h"
+#include "probebench/util.h"
+
+static const char *const state_names[] = {
+    [PB_JOURNAL_ARMED] = "armed",
+    [PB_JOURNAL_CYCLING] = "cycling",
+    [PB_JOURNAL_HUNG] = "hung",
+};
+
+const char *pb_journal_state_name(enum pb_journal_state s)
+{
+	return (unsigned)s < PB_ARRAY_SIZE(state_names) ? state_names[s] : "unknown";
+}
+
+int pb_journal_state_from_name(const char *name)
+{
+	for (size_t i = 0; i < PB_ARRAY_SIZE(state_names); i++)
+		if (name && !strcmp(name, state_names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
+struct json_object *pb_journal_entry_to_json(const struct pb_journal_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "syspath", json_object_new_string(e->syspath));
+	json_object_object_add(o, "bus", json_object_new_string(e->bus));
+	json_object_object_add(o, "sysname", json_object_new_string(e->sysname));
+	json_object_object_add(o, "driver", json_object_new_string(e->driver));
+	json_object_object_add(o, "driver_override", json_object_new_string(e->driver_override));
+	json_object_object_add(o, "power_control", json_object_new_string(e->power_control));
+	json_object_object_add(o, "state", json_object_new_string(pb_journal_state_name(e->state)));
+	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	json_object_object_add(o, "boot_id", json_object_new_string(e->boot_id));
+	json_object_object_add(o, "time_unix_ns", json_object_new_int64(e->time_unix_ns));
+	return o;
+}
+
+static int get_str(struct json_object *o, const char *key, char *buf, size_t size, bool required)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v)) {
+		if (required)
+			return -EINVAL;
+		buf[0] = '\0';
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	const char *s = json_object_get_string(v);
+	if (strlen(s) >= size)
+		return -EINVAL;
+	strcpy(buf, s);
+	return 0;
+}
+
+int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *ret)
+{
+	struct pb_journal_entry e = {0};
+	char state[32];
+	struct json_object *v;
+	if (!o || !json_object_is_type(o, json_type_object))
+		return -EINVAL;
+	if (get_str(o, "syspath", e.syspath, sizeof(e.syspath), true) < 0 ||
+	    get_str(o, "bus", e.bus, sizeof(e.bus), true) < 0 ||
+	    get_str(o, "sysname", e.sysname, sizeof(e.sysname), true) < 0 ||
+	    get_str(o, "driver", e.driver, sizeof(e.driver), true) < 0 ||
+	    get_str(o, "driver_override", e.driver_override, sizeof(e.driver_override), false) <
+		0 ||
+	    get_str(o, "power_control", e.power_control, sizeof(e.power_control), false) < 0 ||
+	    get_str(o, "boot_id", e.boot_id, sizeof(e.boot_id), false) < 0 ||
+	    get_str(o, "state", state, sizeof(state), true) < 0)
+		return -EINVAL;
+	int s = pb_journal_state_from_name(state);
+	if (s < 0 || !e.syspath[0] || !e.sysname[0] || !e.driver[0] || !e.bus[0] ||
+	    strchr(e.sysname, '/') || strchr(e.driver, '/') || strchr(e.bus, '/'))
+		return -EINVAL;
+	e.state = (enum pb_journal_state)s;
+	if (json_object_object_get_ex(o, "pid", &v))
+		e.pid = (pid_t)json_object_get_int(v);
+	if (json_object_object_get_ex(o, "time_unix_ns", &v))
+		e.time_unix_ns = json_object_get_int64(v);
+	*ret = e;
+	return 0;
+}
+
+void pb_journal_boot_id(char *buf, size_t size)
+{
+	char p[PATH_MAX];
+	if (pb_proc_path(p, sizeof(p), "sys/kernel/random/boot_id") < 0 ||
+	    pb_read_str(p, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+bool pb_journal_hung_now(const struct pb_journal_entry *e, const char *current_boot_id)
+{
+	if (e->state != PB_JOURNAL_HUNG)
+		return false;
+	/* Unknown on either side: keep the mark, the safe side. */
+	if (!e->boot_id[0] || !current_boot_id[0])
+		return true;
+	return strcmp(e->boot_id, current_boot_id) == 0;
+}
+
+int pb_journal_file_name(const char *sysname, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "journal-%s.json", sysname);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	for (char *p = buf + strlen("journal-"); p < buf + n - strlen(".json"); p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			*p = '_';
+	return 0;
+}
+
+static int fsync_dir(void)
+{
+	_cleanup_close_ int fd = open(pb_state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int pb_journal_lock(pid_t *ret_holder)
+{
+	char path[PATH_MAX];
+	int r = pb_state_path(path, sizeof(path), "lock");
+	if (r < 0)
+		return r;
+	if (mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		char buf[32] = "";
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		long pid = 0;
+		if (n > 0) {
+			buf[n] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			if (pb_parse_long(buf, 10, 1, INT_MAX, &pid) < 0)
+				pid = 0;
+		}
+		if (ret_holder)
+			*ret_holder = (pid_t)pid;
+		close(fd);
+		return r == -EWOULDBLOCK ? -EWOULDBLOCK : r;
+	}
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, n, 0) < 0) {
+		/* The pid is informational only. */
+	}
+	return fd;
+}
+
+void pb_journal_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int journal_write(const struct pb_journal_entry *e, bool durable);
+
+int pb_journal_write(const struct pb_journal_entry *e)
+{
+	return journal_write(e, true);
+}
+
+int pb_journal_write_lazy(const struct pb_journal_entry *e)
+{
+	return journal_write(e, false);
+}
+
+static int journal_write(const struct pb_journal_entry *e, bool durable)
+{
+	char name[300], path[PATH_MAX], tmp[PATH_MAX];
+	int r = pb_journal_file_name(e->sysname, name, sizeof(name));
+	if (r < 0)
+		return r;
+	if ((r = pb_state_path(path, sizeof(path), "%s", name)) < 0 ||
+	    (r = pb_state_path(tmp, sizeof(tmp), ".%s.tmp", name)) < 0)
+		return r;
+	if (mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST)
+		return -errno;
+	struct json_object *o = pb_journal_entry_to_json(e);
+	if (!o)
+		return -ENOMEM;
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		json_object_put(o);
+		return r;
+	}
+	ssize_t n = write(fd, s, len);
+	r = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+	json_object_put(o);
+	if (r == 0 && write(fd, "\n", 1) != 1)
+		r = -EIO;
+	if (r == 0 && durable && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	return durable ? fsync_dir() : 0;
+}
+
+int pb_journal_remove(const char *sysname)
+{
+	char name[300], path[PATH_MAX];
+	int r = pb_journal_file_name(sysname, name, sizeof(name));
+	if (r < 0 || (r = pb_state_path(path, sizeof(path), "%s", name)) < 0)
+		return r;
+	if (unlink(path) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fsync_dir();
+}
+
+int pb_journal_load(struct pb_journal_entry **ret, size_t *ret_n, size_t *ret_bad)
+{
+	DIR *d = opendir(pb_state_dir());
+	if (!d) {
+		if (errno == ENOENT) {
+			*ret = NULL;
+			*ret_n = 0;
+			if (ret_bad)
+				*ret_bad = 0;
+			return 0;
+		}
+		return -errno;
+	}
+	struct pb_journal_entry *v = NULL;
+	size_t n = 0, bad = 0;
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (strncmp(de->d_name, "journal-", 8) || l < 14 ||
+		    strcmp(de->d_name + l - 5, ".json"))
+			continue;
+		char path[PATH_MAX];
+		if (pb_state_path(path, sizeof(path), "%s", de->d_name) < 0) {
+			bad++;
+			continue;
+		}
+		struct json_object *o = json_object_from_file(path);
+		struct pb_journal_entry e;
+		int k = pb_journal_entry_from_json(o, &e);
+		json_object_put(o);
+		if (k < 0) {
+			bad++;
+			continue;
+		}
+		struct pb_journal_entry *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n++] = e;
+	}
+	closedir(d);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	if (ret_bad)
+		*ret_bad = bad;
+	return 0;
+}

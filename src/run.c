@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The run pipeline: restore the journal, resolve targets, check safety, arm, cycle round-robin
+ * over targets x placements, disarm, summarize, build the record. Front ends (cmd_run, the
+ * daemon) print and store the record; this file logs what went wrong, once, naming the device.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probebench/cmd.h"
+#include "probebench/cycle.h"
+#include "probebench/journal.h"
+#include "probebench/log.h"
+#include "probebench/paths.h"
+#include "probebench/policy.h"
+#include "probebench/report.h"
+#include "probebench/run.h"
+#include "probebench/stats.h"
+#include "probebench/target.h"
+#include "probebench/util.h"
+#include "probebench/version.h"
+
+#define RESTORE_TIMEOUT_NS (10ull * 1000000000ull)
+
+struct iter_rec {
+	size_t target, placement;
+	unsigned iteration;
+	struct pb_cycle_result res;
+	struct json_object *measurement;
+};
+
+struct run {
+	const struct pb_run_opts *o;
+	struct pb_target *targets;
+	struct json_object **verdicts;
+	size_t n_targets;
+	struct pb_placement *pl;
+	size_t n_pl;
+	struct pb_writer **writers; /* [placement] or, with --parallel, [placement][target] */
+	size_t n_writers;
+	struct pb_journal_entry *je;
+	bool *armed;
+	struct iter_rec *it;
+	size_t n_it, cap_it;
+	unsigned warmup_done;
+	int64_t start_unix_ns, end_unix_ns;
+	const char *status;
+	int exit_code;
+	struct json_object *restored;
+	char (*hung)[PATH_MAX]; /* syspaths the journal marks hung in this boot */
+	size_t n_hung;
+};
+
+static int64_t unix_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static void placement_label(const struct pb_placement *p, char *buf, size_t size)
+{
+	if (p->cpu >= 0)
+		snprintf(buf, size, "cpu%d", p->cpu);
+	else if (p->node >= 0)
+		snprintf(buf, size, "node%d", p->node);
+	else
+		snprintf(buf, size, "any");
+}
+
+static const char *entry_name(enum pb_entry_path e)
+{
+	return e == PB_ENTRY_PROBE ? "probe" : "bind";
+}
+
+/* Restores what earlier runs left in the journal. Returns 0, or -EBUSY when something remains. */
+static int restore_journal(struct run *run, const struct pb_run_opts *o)
+{
+	struct pb_journal_entry *v = NULL;
+	size_t n = 0, bad = 0;
+	int r = pb_journal_load(&v, &n, &bad);
+	if (r < 0)
+		return pb_error_errno(r, "cannot read the journal in %s", pb_state_dir());
+	if (bad)
+		pb_warn("%zu unreadable journal file(s) in %s left in place", bad, pb_state_dir());
+	run->restored = json_object_new_array();
+	if (!n) {
+		free(v);
+		return 0;
+	}
+	struct pb_writer *w = NULL;
+	struct pb_placement any = {-1, -1};
+	if ((r = pb_writer_new(&any, NULL, &w)) < 0) {
+		free(v);
+		return pb_error_errno(r, "cannot start a writer thread");
+	}
+	bool left = false;
+	for (size_t i = 0; i < n; i++) {
+		int err;
+		enum pb_restore_outcome out = pb_restore_entry(w, &v[i], RESTORE_TIMEOUT_NS, &err);
+		const char *name = pb_restore_outcome_name(out);
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "device", json_object_new_string(v[i].sysname));
+		json_object_object_add(e, "outcome", json_object_new_string(name));
+		json_object_array_add(run->restored, e);
+		switch (out) {
+		case PB_RESTORE_OK:
+		case PB_RESTORE_REBOUND:
+			pb_info("journal: %s %s (driver %s, left by pid %d)", v[i].sysname,
+				out == PB_RESTORE_OK ? "settings restored" : "rebound", v[i].driver,
+				(int)v[i].pid);
+			break;
+		case PB_RESTORE_GONE:
+			pb_warn("journal: %s no longer exists; entry cleared", v[i].sysname);
+			break;
+		case PB_RESTORE_HUNG: {
+			pb_warn("journal: %s is marked hung (a write never returned in this boot); "
+				"it and the devices around it will not be touched",
+				v[i].sysname);
+			if (err) {
+				left = true; /* it hung just now */
+				break;
+			}
+			char(*nh)[PATH_MAX] = realloc(run->hung, (run->n_hung + 1) * sizeof(*nh));
+			if (!nh) {
+				left = true;
+				break;
+			}
+			run->hung = nh;
+			snprintf(run->hung[run->n_hung++], PATH_MAX, "%s", v[i].syspath);
+			break;
+		}
+		case PB_RESTORE_OTHER:
+			pb_error("journal: %s is bound to another driver than %s; left alone",
+				 v[i].sysname, v[i].driver);
+			left = true;
+			break;
+		case PB_RESTORE_FAILED:
+			pb_error("journal: %s could not be put back on %s: %s", v[i].sysname,
+				 v[i].driver, strerror(err));
+			left = true;
+			break;
+		}
+		if (pb_writer_hung(w)) {
+			left = true;
+			break;
+		}
+	}
+	(void)o;
+	pb_writer_free(w);
+	free(v);
+	return left ? -EBUSY : 0;
+}
+
+/* True when path lies strictly below dir. */
+static bool path_below(const char *dir, const char *path)
+{
+	size_t l = strlen(dir);
+	return strncmp(dir, path, l) == 0 && path[l] == '/';
+}
+
+static int resolve_targets(struct run *run)
+{
+	const struct pb_run_opts *o = run->o;
+	run->n_targets = o->n_targets;
+	run->targets = calloc(o->n_targets, sizeof(*run->targets));
+	run->verdicts = calloc(o->n_targets, sizeof(*run->verdicts));
+	run->je = calloc(o->n_targets, sizeof(*run->je));
+	run->armed = calloc(o->n_targets, sizeof(*run->armed));
+	if (!run->targets || !run->verdicts || !run->je || !run->armed)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_targets; i++) {
+		int r = pb_target_resolve(o->targets[i], &run->targets[i]);
+		switch (r) {
+		case 0:
+			break;
+		case -ENOENT:
+			pb_error("target '%s': no such device (expected a sysfs path, a bus device "
+				 "name like 0000:00:05.0 or virtio4, a BDF like 00:05.0 or a "
+				 "vendor:device like 1af4:1044)",
+				 o->targets[i]);
+			return r;
+		case -ENOTUNIQ:
+			pb_error(
+			    "target '%s' matches several devices (first: %s); name one exactly",
+			    o->targets[i], run->targets[i].syspath);
+			return r;
+		case -EINVAL:
+			pb_error("target '%s': malformed (expected a sysfs path below %s, a bus "
+				 "device name, a BDF or a vendor:device)",
+				 o->targets[i], pb_sysfs_root());
+			return r;
+		default:
+			pb_error_errno(r, "target '%s'", o->targets[i]);
+			return r;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(run->targets[j].syspath, run->targets[i].syspath)) {
+				pb_error("target '%s' is named twice", o->targets[i]);
+				return -EINVAL;
+			}
+			/* Cycling a device removes and re-creates what is below it. */
+			if (path_below(run->targets[j].syspath, run->targets[i].syspath) ||
+			    path_below(run->targets[i].syspath, run->targets[j].syspath)) {
+				pb_error("targets %s and %s: one is below the other, and cycling "
+					 "the upper "
+					 "one re-creates the lower; name one of them",
+					 run->targets[j].name, run->targets[i].name);
+				return -EINVAL;
+			}
+		}
+		for (size_t k = 0; k < run->n_hung; k++)
+			if (!strcmp(run->hung[k], run->targets[i].syspath) ||
+			    path_below(run->hung[k], run->targets[i].syspath) ||
+			    path_below(run->targets[i].syspath, run->hung[k])) {
+				pb_error(
+				    "%s: a write to it (or to %s) hung in this boot; it is never "
+				    "touched again before a reboot",
+				    run->targets[i].name, run->hung[k]);
+				return -EDEADLK;
+			}
+	}
+	return 0;
+}
+
+/* Checks every target; returns true when all may be cycled. Prints verdicts on dry runs. */
+static int check_policy(struct run *run, bool *ret_allowed)
+{
+	struct pb_policy_ctx *ctx = NULL;
+	int r = pb_policy_ctx_new(&ctx);
+	if (r < 0)
+		return pb_error_errno(r, "cannot take the safety snapshot");
+	bool all = true;
+	for (size_t i = 0; i < run->n_targets; i++) {
+		struct pb_target *t = &run->targets[i];
+		struct pb_verdict v;
+		r = pb_policy_check(ctx, t->syspath, &v);
+		if (r < 0) {
+			pb_policy_ctx_free(ctx);
+			return pb_error_errno(r, "%s: safety check failed", t->name);
+		}
+		run->verdicts[i] = pb_verdict_to_json(&v, run->o->forced_reasons);
+		bool ok = pb_verdict_allowed(&v, run->o->forced_reasons);
+		for (size_t k = 0; k < v.n; k++) {
+			bool forced = run->o->forced_reasons & (1u << v.refusals[k].reason);
+			if (run->o->dry_run)
+				printf("  %s: %s%s: %s\n", t->name,
+				       pb_reason_name(v.refusals[k].reason),
+				       forced ? " (forced)" : " (refused)", v.refusals[k].detail);
+			else if (!forced)
+				pb_error("%s refused: %s: %s (--force=%s lifts this reason)",
+					 t->name, pb_reason_name(v.refusals[k].reason),
+					 v.refusals[k].detail,
+					 pb_reason_name(v.refusals[k].reason));
+			else
+				pb_warn("%s: %s forced: %s", t->name,
+					pb_reason_name(v.refusals[k].reason), v.refusals[k].detail);
+		}
+		if (run->o->dry_run && !v.n)
+			printf("  %s: every check passed\n", t->name);
+		if (!ok)
+			all = false;
+	}
+	pb_policy_ctx_free(ctx);
+	*ret_allowed = all;
+	return 0;
+}
+
+static int build_placements(struct run *run)
+{
+	const struct pb_run_opts *o = run->o;
+	size_t n = o->n_writer_nodes + o->n_writer_cpus;
+	run->n_pl = n ? n : 1;
+	run->pl = calloc(run->n_pl, sizeof(*run->pl));
+	run->n_writers = run->n_pl * (o->parallel ? o->n_targets : 1);
+	run->writers = calloc(run->n_writers, sizeof(*run->writers));
+	if (!run->pl || !run->writers)
+		return -ENOMEM;
+	run->pl[0] = (struct pb_placement){-1, -1};
+	for (size_t i = 0; i < o->n_writer_nodes; i++)
+		run->pl[i] = (struct pb_placement){-1, o->writer_nodes[i]};
+	for (size_t i = 0; i < o->n_writer_cpus; i++)
+		run->pl[o->n_writer_nodes + i] = (struct pb_placement){o->writer_cpus[i], -1};
+	return 0;
+}
+
+static void print_plan(const struct run *run)
+{
+	const struct pb_run_opts *o = run->o;
+	printf("plan: entry %s, %u warm-up + %u iterations", entry_name(o->entry), o->warmup,
+	       o->iterations);
+	if (o->duration_ns)
+		printf(" (at most %.3f s)", o->duration_ns / 1e9);
+	printf(", timeout %.3f s, stop after %u consecutive failures\n", o->timeout_ns / 1e9,
+	       o->max_consecutive_failures);
+	for (size_t i = 0; i < run->n_targets; i++) {
+		const struct pb_target *t = &run->targets[i];
+		printf("  target %s: bus %s, driver %s, numa node %d%s, %s\n", t->name, t->bus,
+		       t->driver[0] ? t->driver : "(none)", t->numa_node,
+		       t->numa_inherited ? " (inherited)" : "", t->syspath);
+	}
+	for (size_t i = 0; i < run->n_pl; i++) {
+		char l[32];
+		placement_label(&run->pl[i], l, sizeof(l));
+		printf("  writer placement %s\n", l);
+	}
+	printf("verdicts:\n");
+}
+
+static struct json_object *stats_json(const uint64_t *v, size_t n)
+{
+	struct pb_stats s;
+	if (pb_stats_compute(v, n, &s) < 0)
+		return NULL;
+	return pb_stats_to_json(&s);
+}
+
+static struct json_object *errno_json(int e)
+{
+	return json_object_new_int(e);
+}
+
+static struct json_object *build_record(struct run *run)
+{
+	const struct pb_run_opts *o = run->o;
+	struct json_object *rec = json_object_new_object(), *x;
+	struct utsname u;
+	char buf[4096];
+	uname(&u);
+
+	x = json_object_new_object();
+	json_object_object_add(x, "name", json_object_new_string("probebench-run"));
+	json_object_object_add(x, "version", json_object_new_int(1));
+	json_object_object_add(rec, "schema", x);
+	json_object_object_add(rec, "tool_version", json_object_new_string(PB_VERSION));
+	x = json_object_new_object();
+	json_object_object_add(x, "release", json_object_new_string(u.release));
+	if (pb_proc_path(buf, sizeof(buf), "cmdline") == 0) {
+		char cl[4096];
+		if (pb_read_str(buf, cl, sizeof(cl)) >= 0)
+			json_object_object_add(x, "cmdline", json_object_new_string(cl));
+	}
+	json_object_object_add(rec, "kernel", x);
+	json_object_object_add(rec, "host", json_object_new_string(u.nodename));
+	json_object_object_add(rec, "start_unix_ns", json_object_new_int64(run->start_unix_ns));
+	json_object_object_add(rec, "end_unix_ns", json_object_new_int64(run->end_unix_ns));
+
+	x = json_object_new_object();
+	json_object_object_add(x, "entry", json_object_new_string(entry_name(o->entry)));
+	json_object_object_add(x, "iterations", json_object_new_int64(o->iterations));
+	json_object_object_add(x, "warmup", json_object_new_int64(o->warmup));
+	json_object_object_add(x, "duration_ns", json_object_new_uint64(o->duration_ns));
+	json_object_object_add(x, "interval_ns", json_object_new_uint64(o->interval_ns));
+	json_object_object_add(x, "timeout_ns", json_object_new_uint64(o->timeout_ns));
+	json_object_object_add(x, "max_consecutive_failures",
+			       json_object_new_int64(o->max_consecutive_failures));
+	json_object_object_add(x, "retries_per_bind", json_object_new_int(PB_CYCLE_RETRIES));
+	json_object_object_add(x, "retry_backoff_ns",
+			       json_object_new_uint64(PB_CYCLE_RETRY_BACKOFF_NS));
+	struct json_object *forced = json_object_new_array();
+	for (int k = 0; k < 32; k++)
+		if (o->forced_reasons & (1u << k))
+			json_object_array_add(forced, json_object_new_string(pb_reason_name(k)));
+	json_object_object_add(x, "forced", forced);
+	json_object_object_add(x, "parallel", json_object_new_boolean(o->parallel));
+	json_object_object_add(x, "state_dir", json_object_new_string(pb_state_dir()));
+	json_object_object_add(rec, "options", x);
+
+	x = json_object_new_object();
+	json_object_object_add(
+	    x, "unbind_ns",
+	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around "
+				   "write(2) to DRV/unbind in the writer thread"));
+	json_object_object_add(
+	    x, "bind_ns",
+	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around write(2) to DRV/bind "
+				   "(entry bind) or bus/drivers_probe (entry probe) in the writer "
+				   "thread; wall clock, includes preemption; does not see work the "
+				   "driver defers past the write (async probe, deferred probe)"));
+	json_object_object_add(
+	    x, "verified",
+	    json_object_new_string("readlink of the device's driver link after the "
+				   "bind equals the driver bound at start"));
+	json_object_object_add(
+	    x, "cycle_ns",
+	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) in the main thread from the "
+				   "check before the journal write to the verified rebind and "
+				   "journal update: the tool's whole per-cycle cost"));
+	json_object_object_add(x, "writer_cpu",
+			       json_object_new_string("sched_getcpu() just before the write"));
+	json_object_object_add(x, "percentiles", json_object_new_string("nearest rank"));
+	json_object_object_add(x, "summary",
+			       json_object_new_string("only iterations with outcome ok; retried, "
+						      "put-back and failed cycles are left out"));
+	json_object_object_add(x, "bins", json_object_new_string("log2 buckets keyed by floor"));
+	json_object_object_add(rec, "method", x);
+
+	struct json_object *ts = json_object_new_array();
+	for (size_t i = 0; i < run->n_targets; i++) {
+		const struct pb_target *t = &run->targets[i];
+		x = json_object_new_object();
+		json_object_object_add(x, "syspath", json_object_new_string(t->syspath));
+		json_object_object_add(x, "bus", json_object_new_string(t->bus));
+		json_object_object_add(x, "name", json_object_new_string(t->name));
+		json_object_object_add(x, "driver", json_object_new_string(t->driver));
+		json_object_object_add(x, "numa_node", json_object_new_int(t->numa_node));
+		json_object_object_add(x, "numa_node_inherited",
+				       json_object_new_boolean(t->numa_inherited));
+		json_object_object_add(x, "verdict", json_object_get(run->verdicts[i]));
+		json_object_array_add(ts, x);
+	}
+	json_object_object_add(rec, "targets", ts);
+
+	struct json_object *pls = json_object_new_array();
+	for (size_t i = 0; i < run->n_pl; i++) {
+		char l[32];
+		placement_label(&run->pl[i], l, sizeof(l));
+		x = json_object_new_object();
+		json_object_object_add(x, "label", json_object_new_string(l));
+		json_object_object_add(x, "cpu", json_object_new_int(run->pl[i].cpu));
+		json_object_object_add(x, "node", json_object_new_int(run->pl[i].node));
+		json_object_array_add(pls, x);
+	}
+	json_object_object_add(rec, "placements", pls);
+
+	struct json_object *its = json_object_new_array();
+	for (size_t i = 0; i < run->n_it; i++) {
+		const struct iter_rec *it = &run->it[i];
+		char l[32];
+		placement_label(&run->pl[it->placement], l, sizeof(l));
+		x = json_object_new_object();
+		json_object_object_add(x, "iteration", json_object_new_int64(it->iteration));
+		json_object_object_add(x, "target",
+				       json_object_new_string(run->targets[it->target].name));
+		json_object_object_add(x, "placement", json_object_new_string(l));
+		json_object_object_add(
+		    x, "cycle_ns",
+		    json_object_new_string(
+			"clock_gettime(CLOCK_MONOTONIC) in the main thread from the "
+			"check before the journal write to the verified rebind and "
+			"journal update: the tool's whole per-cycle cost"));
+		json_object_object_add(x, "writer_cpu", json_object_new_int(it->res.writer_cpu));
+		json_object_object_add(x, "writer_node", json_object_new_int(it->res.writer_node));
+		json_object_object_add(x, "unbind_ns", json_object_new_uint64(it->res.unbind_ns));
+		json_object_object_add(x, "bind_ns", json_object_new_uint64(it->res.bind_ns));
+		json_object_object_add(x, "cycle_ns", json_object_new_uint64(it->res.cycle_ns));
+		json_object_object_add(x, "unbind_errno", errno_json(it->res.unbind_errno));
+		json_object_object_add(x, "bind_errno", errno_json(it->res.bind_errno));
+		json_object_object_add(x, "retries", json_object_new_int(it->res.retries));
+		json_object_object_add(x, "verified", json_object_new_boolean(it->res.verified));
+		json_object_object_add(x, "put_back", json_object_new_boolean(it->res.put_back));
+		json_object_object_add(
+		    x, "outcome", json_object_new_string(pb_cycle_outcome_name(it->res.outcome)));
+		if (it->measurement)
+			json_object_object_add(x, "measurement", json_object_get(it->measurement));
+		json_object_array_add(its, x);
+	}
+	json_object_object_add(rec, "iterations", its);
+
+	struct json_object *sum = json_object_new_array();
+	uint64_t *b = malloc((run->n_it + 1) * sizeof(*b)),
+		 *ub = malloc((run->n_it + 1) * sizeof(*ub));
+	for (size_t t = 0; b && ub && t < run->n_targets; t++)
+		for (size_t p = 0; p < run->n_pl; p++) {
+			size_t n = 0;
+			for (size_t i = 0; i < run->n_it; i++) {
+				const struct iter_rec *it = &run->it[i];
+				if (it->target != t || it->placement != p ||
+				    it->res.outcome != PB_CYCLE_OK)
+					continue;
+				b[n] = it->res.bind_ns;
+				ub[n++] = it->res.unbind_ns;
+			}
+			char l[32];
+			placement_label(&run->pl[p], l, sizeof(l));
+			x = json_object_new_object();
+			json_object_object_add(x, "target",
+					       json_object_new_string(run->targets[t].name));
+			json_object_object_add(x, "placement", json_object_new_string(l));
+			json_object_object_add(x, "unbind_ns", stats_json(ub, n));
+			json_object_object_add(x, "bind_ns", stats_json(b, n));
+			json_object_array_add(sum, x);
+		}
+	free(b);
+	free(ub);
+	json_object_object_add(rec, "summary", sum);
+	json_object_object_add(rec, "warmup_done", json_object_new_int64(run->warmup_done));
+	json_object_object_add(rec, "journal_restored",
+			       run->restored ? json_object_get(run->restored)
+					     : json_object_new_array());
+	json_object_object_add(rec, "status", json_object_new_string(run->status));
+	json_object_object_add(rec, "exit_code", json_object_new_int(run->exit_code));
+	return rec;
+}
+
+static int push_iter(struct run *run, const struct iter_rec *it)
+{
+	if (run->n_it == run->cap_it) {
+		size_t cap = run->cap_it ? run->cap_it * 2 : 256;
+		struct iter_rec *n = realloc(run->it, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		run->it = n;
+		run->cap_it = cap;
+	}
+	run->it[run->n_it++] = *it;
+	return 0;
+}
+
+static void sleep_interruptible(uint64_t ns, volatile sig_atomic_t *stop)
+{
+	uint64_t end = pb_now_ns() + ns;
+	while (!*stop) {
+		uint64_t now = pb_now_ns();
+		if (now >= end)
+			break;
+		uint64_t d = end - now > 50000000ull ? 50000000ull : end - now;
+		struct timespec ts = {.tv_sec = d / 1000000000ull, .tv_nsec = d % 1000000000ull};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static uint64_t running_median(const struct run *run)
+{
+	uint64_t *v = malloc((run->n_it + 1) * sizeof(*v));
+	size_t n = 0;
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < run->n_it; i++)
+		if (run->it[i].res.outcome == PB_CYCLE_OK)
+			v[n++] = run->it[i].res.bind_ns;
+	struct pb_stats s;
+	uint64_t m = pb_stats_compute(v, n, &s) == 0 ? s.percentile[0] : 0;
+	free(v);
+	return m;
+}
+
+/* Between cycles: stop requested, duration over, interval. Returns an exit code or -1. */
+static int before_cycle(struct run *run, volatile sig_atomic_t *stop, uint64_t t_start, bool *first)
+{
+	const struct pb_run_opts *o = run->o;
+	if (*stop) {
+		run->status = "interrupted";
+		return PB_EXIT_INTERRUPTED;
+	}
+	if (o->duration_ns && pb_now_ns() - t_start >= o->duration_ns) {
+		run->status = "complete";
+		return PB_EXIT_OK;
+	}
+	if (!*first && o->interval_ns)
+		sleep_interruptible(o->interval_ns, stop);
+	if (*stop) {
+		run->status = "interrupted";
+		return PB_EXIT_INTERRUPTED;
+	}
+	*first = false;
+	return -1;
+}
+
+struct parallel_job {
+	struct pb_writer *w;
+	const struct pb_target *t;
+	struct pb_journal_entry *je;
+	const struct pb_cycle_cfg *cfg;
+	struct pb_cycle_result *res;
+};
+
+static void *parallel_main(void *arg)
+{
+	struct parallel_job *j = arg;
+	pb_cycle_once(j->w, j->t, j->je, j->cfg, j->res);
+	return NULL;
+}
+
+/* Cycles every target at once on placement p: one thread per target, each with its own writer
+ * pinned to p, meeting at a gate before the unbinds and before the binds. */
+static int cycle_parallel(struct run *run, size_t p, const struct pb_cycle_cfg *base,
+			  struct pb_cycle_result *res)
+{
+	size_t n = run->n_targets;
+	struct pb_cycle_cfg cfg = *base;
+	struct parallel_job *jobs = calloc(n, sizeof(*jobs));
+	pthread_t *th = calloc(n, sizeof(*th));
+	bool *started = calloc(n, sizeof(*started));
+	int r = jobs && th && started ? pb_gate_new((unsigned)n, &cfg.gate) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (size_t t = 0; t < n; t++) {
+		jobs[t] = (struct parallel_job){run->writers[p * n + t], &run->targets[t],
+						&run->je[t], &cfg, &res[t]};
+		int k = pthread_create(&th[t], NULL, parallel_main, &jobs[t]);
+		if (k) {
+			/* Never started: it must not hold the others at the gate. */
+			pb_gate_leave(cfg.gate);
+			r = -k;
+			continue;
+		}
+		started[t] = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (size_t t = 0; t < n; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+	if (r < 0)
+		pb_error_errno(r, "cannot start a cycling thread");
+out:
+	pb_gate_free(cfg.gate);
+	free(jobs);
+	free(th);
+	free(started);
+	return r;
+}
+
+/* Returns the exit code; sets run->status. */
+static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
+		     volatile sig_atomic_t *stop)
+{
+	const struct pb_run_opts *o = run->o;
+	struct pb_cycle_cfg cfg = {.entry = o->entry, .timeout_ns = o->timeout_ns};
+	uint64_t t_start = pb_now_ns(), t_measured = 0, last_progress = 0;
+	unsigned consecutive = 0;
+	bool progress = o->progress && isatty(STDERR_FILENO);
+	uint64_t total = (uint64_t)o->iterations * run->n_targets * run->n_pl;
+	bool first = true;
+	_cleanup_free_ struct pb_cycle_result *pres =
+	    calloc(run->n_targets, sizeof(struct pb_cycle_result));
+	if (!pres) {
+		run->status = "failed";
+		return PB_EXIT_FAILURE;
+	}
+
+	for (unsigned round = 0;; round++) {
+		bool measured = round >= o->warmup;
+		if (measured && !t_measured)
+			t_measured = pb_now_ns();
+		if (o->iterations && round >= o->warmup + o->iterations)
+			break;
+		if (!o->iterations && measured && !o->duration_ns)
+			break;
+		for (size_t p = 0; p < run->n_pl; p++)
+			for (size_t t = 0; t < run->n_targets; t++) {
+				if (!o->parallel || t == 0) {
+					int k = before_cycle(run, stop, t_start, &first);
+					if (k >= 0)
+						return k;
+				}
+				if (o->parallel && t == 0 &&
+				    cycle_parallel(run, p, &cfg, pres) < 0) {
+					run->status = "failed";
+					return PB_EXIT_FAILURE;
+				}
+				const struct pb_target *tg = &run->targets[t];
+				struct iter_rec it = {
+				    .target = t, .placement = p, .iteration = round - o->warmup};
+				if (o->parallel)
+					it.res = pres[t];
+				else
+					pb_cycle_once(run->writers[p], tg, &run->je[t], &cfg,
+						      &it.res);
+				if (hooks && hooks->collect)
+					it.measurement = hooks->collect(hooks->userdata, tg);
+				if (measured) {
+					if (push_iter(run, &it) < 0) {
+						json_object_put(it.measurement);
+						run->status = "failed";
+						return PB_EXIT_FAILURE;
+					}
+				} else {
+					json_object_put(it.measurement);
+					if (it.res.outcome == PB_CYCLE_OK)
+						run->warmup_done++;
+				}
+				const struct pb_cycle_result *r = &it.res;
+				switch (r->outcome) {
+				case PB_CYCLE_OK:
+					consecutive = 0;
+					break;
+				case PB_CYCLE_UNBIND_FAILED:
+					pb_error("%s: unbind from %s failed: %s", tg->name,
+						 tg->driver, strerror(r->unbind_errno));
+					consecutive++;
+					break;
+				case PB_CYCLE_BIND_FAILED:
+					pb_error("%s: bind to %s failed: %s (%u retries); put back "
+						 "on %s",
+						 tg->name, tg->driver, strerror(r->bind_errno),
+						 r->retries, tg->driver);
+					consecutive++;
+					break;
+				case PB_CYCLE_LOST:
+					pb_error("%s: bind to %s failed: %s, and putting it back "
+						 "failed: the "
+						 "device is unbound; the journal keeps it for "
+						 "`probebench "
+						 "restore`",
+						 tg->name, tg->driver, strerror(r->bind_errno));
+					run->armed[t] = false;
+					run->status = "failed";
+					return PB_EXIT_BIND_FAILED;
+				case PB_CYCLE_HUNG:
+					pb_error("%s: a write to %s did not return within %.3f s; "
+						 "the device is "
+						 "marked hung in %s and will not be touched again",
+						 tg->name, tg->driver, o->timeout_ns / 1e9,
+						 pb_state_dir());
+					run->armed[t] = false;
+					run->status = "timeout";
+					return PB_EXIT_TIMEOUT;
+				case PB_CYCLE_GONE:
+					pb_error("%s: the device disappeared during the run (%s); "
+						 "journal entry "
+						 "cleared",
+						 tg->name, tg->syspath);
+					run->armed[t] = false;
+					run->status = "failed";
+					return PB_EXIT_GONE;
+				case PB_CYCLE_STATE_CHANGED:
+					pb_error("%s: no longer bound to %s before a cycle "
+						 "(changed by someone "
+						 "else?); stopping",
+						 tg->name, tg->driver);
+					run->status = "failed";
+					return PB_EXIT_FAILURE;
+				}
+				if (o->max_consecutive_failures &&
+				    consecutive >= o->max_consecutive_failures) {
+					pb_error("stopping after %u consecutive failures",
+						 consecutive);
+					run->status = "failed";
+					return PB_EXIT_BIND_FAILED;
+				}
+				uint64_t now = pb_now_ns();
+				if (progress && measured && now - last_progress > 200000000ull) {
+					last_progress = now;
+					uint64_t done = run->n_it;
+					uint64_t eta =
+					    done && total > done
+						? (now - t_measured) / done * (total - done)
+						: 0;
+					if (o->duration_ns &&
+					    (!total || eta > o->duration_ns - (now - t_start)))
+						eta = o->duration_ns > now - t_start
+							  ? o->duration_ns - (now - t_start)
+							  : 0;
+					pb_report_progress(stderr, done, total, running_median(run),
+							   eta);
+				}
+			}
+	}
+	run->status = "complete";
+	return PB_EXIT_OK;
+}
+
+static void run_free(struct run *run)
+{
+	for (size_t i = 0; run->writers && i < run->n_writers; i++)
+		pb_writer_free(run->writers[i]);
+	for (size_t i = 0; run->verdicts && i < run->n_targets; i++)
+		json_object_put(run->verdicts[i]);
+	for (size_t i = 0; i < run->n_it; i++)
+		json_object_put(run->it[i].measurement);
+	json_object_put(run->restored);
+	free(run->hung);
+	free(run->writers);
+	free(run->pl);
+	free(run->verdicts);
+	free(run->targets);
+	free(run->je);
+	free(run->armed);
+	free(run->it);
+}
+
+int pb_run_execute(const struct pb_run_opts *o, struct json_object **ret_record,
+		   volatile sig_atomic_t *stop)
+{
+	return pb_run_execute_hooks(o, NULL, ret_record, stop);
+}
+
+int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hooks *hooks,
+			 struct json_object **ret_record, volatile sig_atomic_t *stop)
+{
+	struct run run = {.o = o, .status = "failed"};
+	int lock = -1, r, code;
+	static volatile sig_atomic_t no_stop;
+	if (!stop)
+		stop = &no_stop;
+	*ret_record = NULL;
+
+	if (!o->n_targets) {
+		pb_error("no target named; cycling needs explicit targets");
+		return PB_EXIT_USAGE;
+	}
+	if (!o->timeout_ns) {
+		pb_error("the write timeout must be positive");
+		return PB_EXIT_USAGE;
+	}
+	if (!o->dry_run) {
+		pid_t holder = 0;
+		lock = pb_journal_lock(&holder);
+		if (lock == -EWOULDBLOCK) {
+			if (holder)
+				pb_error("another probebench run (pid %d) holds %s/lock; one run "
+					 "at a time",
+					 (int)holder, pb_state_dir());
+			else
+				pb_error("another probebench run holds %s/lock; one run at a time",
+					 pb_state_dir());
+			return PB_EXIT_FAILURE;
+		}
+		if (lock < 0) {
+			pb_error_errno(lock, "cannot lock the state directory %s", pb_state_dir());
+			return PB_EXIT_FAILURE;
+		}
+		/* Whatever a crashed run left comes back before anything is resolved or checked. */
+		if (restore_journal(&run, o) < 0) {
+			pb_error(
+			    "the journal in %s still holds devices; not starting (see `probebench "
+			    "restore`)",
+			    pb_state_dir());
+			code = PB_EXIT_FAILURE;
+			goto out;
+		}
+	}
+	r = resolve_targets(&run);
+	if (r < 0) {
+		code = r == -ENOMEM || r == -EDEADLK ? PB_EXIT_FAILURE : PB_EXIT_USAGE;
+		goto out;
+	}
+	if ((r = build_placements(&run)) < 0) {
+		code = PB_EXIT_FAILURE;
+		goto out;
+	}
+	if (o->dry_run) {
+		print_plan(&run);
+		struct pb_journal_entry *v = NULL;
+		size_t n = 0, bad = 0;
+		if (pb_journal_load(&v, &n, &bad) == 0)
+			for (size_t i = 0; i < n; i++)
+				printf("  journal: %s (%s) would be restored first\n", v[i].sysname,
+				       pb_journal_state_name(v[i].state));
+		free(v);
+	}
+	bool allowed;
+	if (check_policy(&run, &allowed) < 0) {
+		code = PB_EXIT_FAILURE;
+		goto out;
+	}
+	for (size_t i = 0; i < run.n_targets && allowed; i++)
+		if (!run.targets[i].driver[0]) {
+			pb_error("%s has no driver bound: nothing to cycle", run.targets[i].name);
+			code = PB_EXIT_REFUSED;
+			goto out;
+		}
+	if (o->dry_run) {
+		printf("%s; nothing written (dry run)\n",
+		       allowed ? "all targets allowed" : "refused");
+		code = allowed ? PB_EXIT_OK : PB_EXIT_REFUSED;
+		goto out;
+	}
+	if (!allowed) {
+		code = PB_EXIT_REFUSED;
+		goto out;
+	}
+	for (size_t i = 0; i < run.n_writers; i++) {
+		size_t pi = o->parallel ? i / run.n_targets : i;
+		r = pb_writer_new(&run.pl[pi], hooks, &run.writers[i]);
+		if (r < 0) {
+			char l[32];
+			placement_label(&run.pl[pi], l, sizeof(l));
+			pb_error_errno(r, "cannot start a writer thread on %s", l);
+			code = r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+			goto out;
+		}
+	}
+
+	run.start_unix_ns = unix_ns();
+	code = PB_EXIT_OK;
+	for (size_t i = 0; i < run.n_targets; i++) {
+		r = pb_cycle_arm(run.writers[0], &run.targets[i], o->timeout_ns, &run.je[i]);
+		if (r < 0) {
+			pb_error_errno(r, "%s: cannot prepare (journal in %s, power/control)",
+				       run.targets[i].name, pb_state_dir());
+			code = r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+			run.status = r == -ETIMEDOUT ? "timeout" : "failed";
+			if (r != -ETIMEDOUT)
+				run.armed[i] = true; /* the journal entry may exist: disarm */
+			break;
+		}
+		run.armed[i] = true;
+	}
+	if (code == PB_EXIT_OK)
+		code = cycle_all(&run, hooks, stop);
+	if (o->progress && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	for (size_t i = 0; i < run.n_targets; i++) {
+		/* a device marked hung is never touched again, not even to restore a setting */
+		if (!run.armed[i] || run.je[i].state == PB_JOURNAL_HUNG)
+			continue;
+		/* disarm from a writer that is not hung */
+		struct pb_writer *w = NULL;
+		for (size_t p = 0; p < run.n_writers && !w; p++)
+			if (!pb_writer_hung(run.writers[p]))
+				w = run.writers[p];
+		if (!w)
+			break;
+		r = pb_cycle_disarm(w, &run.targets[i], o->timeout_ns, &run.je[i]);
+		if (r < 0) {
+			pb_error_errno(
+			    r,
+			    "%s: cannot restore its settings (power/control); the journal "
+			    "keeps it for `probebench restore`",
+			    run.targets[i].name);
+			if (code == PB_EXIT_OK)
+				code = r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+		}
+	}
+	run.end_unix_ns = unix_ns();
+	run.exit_code = code;
+	if (code != PB_EXIT_OK && !strcmp(run.status, "complete"))
+		run.status = "failed";
+	*ret_record = build_record(&run);
+out:
+	run_free(&run);
+	pb_journal_unlock(lock);
+	return code;
+}

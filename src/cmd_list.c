@@ -50,7 +50,28 @@ static void help(FILE *f)
 struct safety {
 	struct pb_policy_ctx *ctx;
 	FILE *details; /* text output: refusal details, printed after the tree */
+	unsigned width;
 };
+
+/* Prints text indented, broken at spaces so that no line is wider than width. */
+static void print_folded(FILE *f, const char *text, unsigned indent, unsigned width)
+{
+	size_t avail = width > indent + 20 ? width - indent : 20;
+	while (*text) {
+		size_t len = strlen(text);
+		if (len > avail) {
+			len = avail;
+			while (len > 0 && text[len] != ' ')
+				len--;
+			if (len == 0)
+				len = avail; /* one long word: cut it */
+		}
+		fprintf(f, "%*s%.*s\n", (int)indent, "", (int)len, text);
+		text += len;
+		while (*text == ' ')
+			text++;
+	}
+}
 
 static int device_verdict(struct safety *s, const struct pb_device *dev, struct pb_verdict *v)
 {
@@ -89,9 +110,11 @@ static void decorate_text(const struct pb_device *dev, char *buf, size_t size, v
 		snprintf(buf + len, size - len, ")");
 	/* A device with no driver is self-explanatory; the details matter for bound ones. */
 	if (dev->driver && s->details)
-		for (size_t i = 0; i < v.n; i++)
-			fprintf(s->details, "  %s %s: %s\n", dev->sysname,
-				pb_reason_name(v.refusals[i].reason), v.refusals[i].detail);
+		for (size_t i = 0; i < v.n; i++) {
+			fprintf(s->details, "  %s %s:\n", dev->sysname,
+				pb_reason_name(v.refusals[i].reason));
+			print_folded(s->details, v.refusals[i].detail, 6, s->width);
+		}
 }
 
 static unsigned term_width(void)
@@ -193,7 +216,8 @@ int cmd_list(int argc, char **argv)
 		char *details = NULL;
 		size_t details_len = 0;
 		safety.details = open_memstream(&details, &details_len);
-		pb_inventory_print(stdout, inv, &view, term_width());
+		safety.width = term_width();
+		pb_inventory_print(stdout, inv, &view, safety.width);
 		if (safety.details) {
 			fclose(safety.details);
 			if (details_len)

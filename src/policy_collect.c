@@ -438,10 +438,140 @@ static int reserve(struct dev_store **stores, struct pb_policy_dev **devs, size_
 	return 0;
 }
 
+/* stores may have moved while growing: point each record at its own copy again. */
+static void relink(struct dev_store *stores, struct pb_policy_dev *devs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pb_policy_dev *d = &devs[i];
+		struct dev_store *s = &stores[i];
+		d->name = s->name;
+		d->subsystem = or_null(s->subsystem);
+		d->devtype = or_null(s->devtype);
+		d->driver = or_null(s->driver);
+		d->devnode = or_null(s->devnode);
+		d->holders = or_null(s->holders);
+		d->fs_tag = or_null(s->fs_tag);
+	}
+}
+
+static int walk_dir(const char *dir, struct dev_store **stores, struct pb_policy_dev **devs,
+		    size_t *n, size_t *cap);
+
+/* A plain directory (net/, block/, virtio0/'s group dirs): devices may sit one level down. */
+static int walk_dir_children(const char *dir, struct dev_store **stores,
+			     struct pb_policy_dev **devs, size_t *n, size_t *cap)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int r = 0;
+	while (r >= 0 && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char sub[PATH_MAX], ev[PATH_MAX];
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub) ||
+		    snprintf(ev, sizeof(ev), "%s/uevent", sub) >= (int)sizeof(ev))
+			continue;
+		if (access(ev, F_OK) == 0)
+			r = walk_dir(sub, stores, devs, n, cap);
+	}
+	closedir(d);
+	return r;
+}
+
+/*
+ * A sysfs tree elsewhere (PROBEBENCH_SYSFS, fixture trees) cannot be read through libudev, which
+ * only knows /sys: walk the target's directory instead. A device is a directory with a uevent
+ * file; links (subsystem, driver, the bus's back-references) are not followed.
+ */
+static long file_long(const char *dir, const char *name, long def)
+{
+	char path[PATH_MAX];
+	long v;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+	    pb_read_long(path, &v) < 0)
+		return def;
+	return v;
+}
+
+static void link_base(const char *dir, const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	buf[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path))
+		(void)pb_readlink_base(path, buf, size);
+}
+
+static int walk_dir(const char *dir, struct dev_store **stores, struct pb_policy_dev **devs,
+		    size_t *n, size_t *cap)
+{
+	int r = reserve(stores, devs, *n, cap);
+	if (r < 0)
+		return r;
+	struct dev_store *s = &(*stores)[*n];
+	const char *base = strrchr(dir, '/');
+	copy_str(s->name, sizeof(s->name), base ? base + 1 : dir);
+	link_base(dir, "subsystem", s->subsystem, sizeof(s->subsystem));
+	link_base(dir, "driver", s->driver, sizeof(s->driver));
+	s->devtype[0] = s->devnode[0] = s->holders[0] = s->fs_tag[0] = '\0';
+	bool block = !strcmp(s->subsystem, "block"), pci = !strcmp(s->subsystem, "pci");
+	bool virtio = !strcmp(s->subsystem, "virtio");
+	if (block)
+		read_holders(dir, s->holders, sizeof(s->holders));
+	char path[PATH_MAX], devnum[32];
+	unsigned maj = 0, min = 0;
+	if (snprintf(path, sizeof(path), "%s/dev", dir) < (int)sizeof(path) &&
+	    pb_read_str(path, devnum, sizeof(devnum)) > 0 &&
+	    sscanf(devnum, "%u:%u", &maj, &min) != 2)
+		maj = min = 0;
+	(*devs)[*n] = (struct pb_policy_dev){
+	    .name = s->name,
+	    .major = maj,
+	    .minor = min,
+	    .ifindex = !strcmp(s->subsystem, "net") ? (int)file_long(dir, "ifindex", 0) : 0,
+	    .pci_class = pci ? file_long(dir, "class", -1) : -1,
+	    .boot_vga = pci ? (int)file_long(dir, "boot_vga", -1) : -1,
+	    .sriov_numvfs = pci ? (int)file_long(dir, "sriov_numvfs", 0) : 0,
+	    .virtio_type = virtio ? file_long(dir, "device", -1) : -1,
+	};
+	(*n)++;
+
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	r = 0;
+	while (r >= 0 && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char sub[PATH_MAX], ev[PATH_MAX];
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub) ||
+		    snprintf(ev, sizeof(ev), "%s/uevent", sub) >= (int)sizeof(ev))
+			continue;
+		if (access(ev, F_OK) == 0)
+			r = walk_dir(sub, stores, devs, n, cap);
+		else if (strcmp(de->d_name, "power") != 0) /* class dirs: net/, block/, ... */
+			r = walk_dir_children(sub, stores, devs, n, cap);
+	}
+	closedir(d);
+	return r;
+}
+
 int pb_policy_check(struct pb_policy_ctx *ctx, const char *syspath, struct pb_verdict *ret)
 {
 	if (!ctx || !syspath || !ret)
 		return -EINVAL;
+	if (strcmp(pb_sysfs_root(), "/sys") != 0) {
+		_cleanup_free_ struct dev_store *stores = NULL;
+		_cleanup_free_ struct pb_policy_dev *devs = NULL;
+		size_t n = 0, cap = 0;
+		int r = walk_dir(syspath, &stores, &devs, &n, &cap);
+		if (r < 0)
+			return r;
+		relink(stores, devs, n);
+		return pb_policy_check_devs(ctx, devs, n, ret);
+	}
 	__attribute__((cleanup(udev_unrefp))) struct udev *udev = udev_new();
 	if (!udev)
 		return -ENOMEM;
@@ -485,17 +615,6 @@ int pb_policy_check(struct pb_policy_ctx *ctx, const char *syspath, struct pb_ve
 		fill_dev(ud, &stores[n], &devs[n]);
 		n++;
 	}
-	/* stores may have moved while growing: point each record at its own copy again. */
-	for (size_t i = 0; i < n; i++) {
-		struct pb_policy_dev *d = &devs[i];
-		struct dev_store *s = &stores[i];
-		d->name = s->name;
-		d->subsystem = or_null(s->subsystem);
-		d->devtype = or_null(s->devtype);
-		d->driver = or_null(s->driver);
-		d->devnode = or_null(s->devnode);
-		d->holders = or_null(s->holders);
-		d->fs_tag = or_null(s->fs_tag);
-	}
+	relink(stores, devs, n);
 	return pb_policy_check_devs(ctx, devs, n, ret);
 }

@@ -33,8 +33,10 @@ static void help(FILE *f)
 	    f,
 	    "Usage: probebench run [OPTIONS] TARGET...\n\n"
 	    "Unbinds and rebinds each TARGET's driver (the one bound at start) and times every\n"
-	    "write. TARGET: a sysfs path, a bus device name (0000:00:05.0, virtio4), a BDF\n"
-	    "(00:05.0) or a PCI vendor:device (1af4:1044, exactly one match).\n\n"
+	    "write. TARGET is a selector, as `probebench list` takes them: a PCI address\n"
+	    "(0000:00:05.0, 00:05.0), a vendor:device (1af4:1044), a driver or device name\n"
+	    "(virtio_rng, virtio4) or a sysfs path; every device it matches is a target, and each\n"
+	    "must pass the safety checks (see `probebench list`).\n\n"
 	    "  -n, --iterations N     measured cycles per target and placement (default 100)\n"
 	    "  -w, --warmup N         unmeasured cycles first (default 5)\n"
 	    "      --duration DUR     stop starting cycles after DUR (10s, 2m; 0 = no limit)\n"

@@ -22,6 +22,8 @@
 #include "probebench/log.h"
 #include "probebench/paths.h"
 #include "probebench/policy.h"
+#include "probebench/inventory.h"
+#include "probebench/selector.h"
 #include "probebench/report.h"
 #include "probebench/run.h"
 #include "probebench/stats.h"
@@ -171,49 +173,55 @@ static bool path_below(const char *dir, const char *path)
 static int resolve_targets(struct run *run)
 {
 	const struct pb_run_opts *o = run->o;
-	run->n_targets = o->n_targets;
-	run->targets = calloc(o->n_targets, sizeof(*run->targets));
-	run->verdicts = calloc(o->n_targets, sizeof(*run->verdicts));
-	run->je = calloc(o->n_targets, sizeof(*run->je));
-	run->armed = calloc(o->n_targets, sizeof(*run->armed));
-	if (!run->targets || !run->verdicts || !run->je || !run->armed)
+	char err[1024] = "";
+	struct pb_inventory *inv = NULL;
+	int r = pb_inventory_load(&inv, err, sizeof(err));
+	if (r < 0) {
+		pb_error("cannot read the devices: %s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	struct pb_device **devs = NULL;
+	size_t n = 0;
+	r = pb_inventory_resolve(inv, o->targets, o->n_targets, &devs, &n, err, sizeof(err));
+	if (r < 0) {
+		if (r == -EINVAL || r == -ENOENT)
+			pb_error("%s", err);
+		else
+			pb_error_errno(r, "selecting the targets");
+		pb_inventory_free(inv);
+		return r;
+	}
+	run->n_targets = n;
+	run->targets = calloc(n, sizeof(*run->targets));
+	run->verdicts = calloc(n, sizeof(*run->verdicts));
+	run->je = calloc(n, sizeof(*run->je));
+	run->armed = calloc(n, sizeof(*run->armed));
+	if (!run->targets || !run->verdicts || !run->je || !run->armed) {
+		free(devs);
+		pb_inventory_free(inv);
 		return -ENOMEM;
-	for (size_t i = 0; i < o->n_targets; i++) {
-		int r = pb_target_resolve(o->targets[i], &run->targets[i]);
-		switch (r) {
-		case 0:
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = pb_target_from_syspath(devs[i]->syspath, &run->targets[i]);
+		if (r < 0) {
+			pb_error_errno(r, "%s", devs[i]->syspath);
 			break;
-		case -ENOENT:
-			pb_error("target '%s': no such device (expected a sysfs path, a bus device "
-				 "name like 0000:00:05.0 or virtio4, a BDF like 00:05.0 or a "
-				 "vendor:device like 1af4:1044)",
-				 o->targets[i]);
-			return r;
-		case -ENOTUNIQ:
-			pb_error(
-			    "target '%s' matches several devices (first: %s); name one exactly",
-			    o->targets[i], run->targets[i].syspath);
-			return r;
-		case -EINVAL:
-			pb_error("target '%s': malformed (expected a sysfs path below %s, a bus "
-				 "device name, a BDF or a vendor:device)",
-				 o->targets[i], pb_sysfs_root());
-			return r;
-		default:
-			pb_error_errno(r, "target '%s'", o->targets[i]);
-			return r;
 		}
+		/* The inventory's node: own, or inherited from the nearest ancestor with one. */
+		run->targets[i].numa_node = devs[i]->numa_node;
+		run->targets[i].numa_inherited = devs[i]->node_source == PB_NODE_INHERITED;
+	}
+	free(devs);
+	pb_inventory_free(inv);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < i; j++) {
-			if (!strcmp(run->targets[j].syspath, run->targets[i].syspath)) {
-				pb_error("target '%s' is named twice", o->targets[i]);
-				return -EINVAL;
-			}
 			/* Cycling a device removes and re-creates what is below it. */
 			if (path_below(run->targets[j].syspath, run->targets[i].syspath) ||
 			    path_below(run->targets[i].syspath, run->targets[j].syspath)) {
 				pb_error("targets %s and %s: one is below the other, and cycling "
-					 "the upper "
-					 "one re-creates the lower; name one of them",
+					 "the upper one re-creates the lower; name one of them",
 					 run->targets[j].name, run->targets[i].name);
 				return -EINVAL;
 			}
@@ -835,7 +843,7 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	}
 	r = resolve_targets(&run);
 	if (r < 0) {
-		code = r == -ENOMEM || r == -EDEADLK ? PB_EXIT_FAILURE : PB_EXIT_USAGE;
+		code = r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 		goto out;
 	}
 	if ((r = build_placements(&run)) < 0) {

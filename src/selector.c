@@ -24,6 +24,8 @@ const char *pb_selector_kind_name(enum pb_selector_kind kind)
 		return "driver";
 	case PB_SEL_PATH:
 		return "path";
+	case PB_SEL_NAME:
+		return "name";
 	}
 	return "?";
 }
@@ -142,6 +144,13 @@ int pb_selector_parse(const char *s, struct pb_selector *ret, char *err, size_t 
 		sel.kind = PB_SEL_DRIVER;
 		snprintf(sel.value, sizeof(sel.value), "%s", v);
 		r = 0;
+	} else if ((v = strncmp(s, "name:", 5) == 0 ? s + 5 : NULL)) {
+		if (!*v || strchr(v, '/'))
+			return fail(err, errlen, "malformed device name '%s': a sysname has no '/'",
+				    s);
+		sel.kind = PB_SEL_NAME;
+		snprintf(sel.value, sizeof(sel.value), "%s", v);
+		r = 0;
 	} else if ((v = strncmp(s, "path:", 5) == 0 ? s + 5 : NULL) || s[0] == '/') {
 		const char *p = v ? v : s;
 		if (p[0] != '/')
@@ -171,6 +180,7 @@ int pb_selector_parse(const char *s, struct pb_selector *ret, char *err, size_t 
 		r = parse_slot(s, s, &sel, err, errlen);
 	} else if (valid_driver_name(s)) {
 		sel.kind = PB_SEL_DRIVER;
+		sel.or_name = true;
 		snprintf(sel.value, sizeof(sel.value), "%s", s);
 		r = 0;
 	} else {
@@ -212,7 +222,10 @@ bool pb_selector_match(const struct pb_selector *sel, const struct pb_device *de
 			!(((unsigned)sel->device_class ^ p->class_id) & sel->class_mask)) &&
 		       (sel->prog_if < 0 || sel->prog_if == p->prog_if);
 	case PB_SEL_DRIVER:
-		return dev->driver && driver_eq(dev->driver, sel->value);
+		return (dev->driver && driver_eq(dev->driver, sel->value)) ||
+		       (sel->or_name && strcmp(dev->sysname, sel->value) == 0);
+	case PB_SEL_NAME:
+		return strcmp(dev->sysname, sel->value) == 0;
 	case PB_SEL_PATH:
 		return strcmp(dev->syspath, sel->value) == 0 ||
 		       strcmp(dev->devpath, sel->value) == 0;
@@ -323,9 +336,11 @@ int pb_inventory_resolve(const struct pb_inventory *inv, const char *const *targ
 		if (r == -ENOENT && err && errlen) {
 			const struct pb_selector *s = &sels[bad];
 			const char *hint = "";
-			if (s->kind == PB_SEL_DRIVER)
-				hint = " (no device is bound to a driver of that name; to name one "
-				       "device, give its sysfs path)";
+			if (s->kind == PB_SEL_DRIVER && s->or_name)
+				hint = " (no device has that name or is bound to a driver of that "
+				       "name)";
+			else if (s->kind == PB_SEL_DRIVER)
+				hint = " (no device is bound to a driver of that name)";
 			else if (s->kind == PB_SEL_PATH)
 				hint = " (not a PCI function or a device below one)";
 			snprintf(err, errlen, "selector '%s' (%s) matches no device%s", s->text,

@@ -6,13 +6,15 @@
  *                              so "*" and omitted fields are wildcards; needs the ".")
  *   1af4:1044, 1af4:           vendor:device[:class[:prog_if]] (libpci's id filter syntax)
  *   virtio_rng, virtio-pci     a driver name: every device bound to it ('-' and '_' are equal)
+ *   virtio4, nvme0             a device name (sysname): an unprefixed word matches a driver
+ *                              name or a device name
  *   /sys/devices/..., /sys/bus/virtio/devices/virtio4
  *                              a sysfs path (symlinks resolved), of a function or of any device
  *                              below one
- * A prefix forces the kind: slot:, id:, driver:, path:. An unprefixed "XX:YY" with at most two
- * digits on each side is refused as ambiguous (PCI address without function, or id?).
- * Slot and id selectors match PCI functions; driver and path selectors match any device, so a
- * virtio child can be a target.
+ * A prefix forces the kind: slot:, id:, driver:, name:, path:. An unprefixed "XX:YY" with at most
+ * two digits on each side is refused as ambiguous (PCI address without function, or id?). Slot and
+ * id selectors match PCI functions; driver and path selectors match any device, so a virtio child
+ * can be a target.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -26,6 +28,7 @@ enum pb_selector_kind {
 	PB_SEL_ID,
 	PB_SEL_DRIVER,
 	PB_SEL_PATH,
+	PB_SEL_NAME,
 };
 
 struct pb_selector {
@@ -36,11 +39,13 @@ struct pb_selector {
 	/* PB_SEL_ID: -1 = any */
 	int vendor, device, device_class, prog_if;
 	unsigned class_mask;
-	/* PB_SEL_DRIVER: driver name; PB_SEL_PATH: the path */
+	/* PB_SEL_DRIVER: driver name; PB_SEL_NAME: device name; PB_SEL_PATH: the path */
 	char value[PATH_MAX];
+	/* PB_SEL_DRIVER given without prefix: a device of that name matches too */
+	bool or_name;
 };
 
-/* "slot", "id", "driver", "path". */
+/* "slot", "id", "driver", "path", "name". */
 const char *pb_selector_kind_name(enum pb_selector_kind kind);
 
 /*

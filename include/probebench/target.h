@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 /*
- * A device to cycle, resolved from what the user typed: a sysfs path, a bus device name
- * (0000:00:05.0, virtio4), a PCI BDF without domain (00:05.0) or a PCI vendor:device (1af4:1044,
- * exactly one match). The driver recorded is the one bound at resolution time.
+ * A device to cycle. Targets are named with the inventory's selectors (selector.h), the same
+ * ones `list` takes; this reads what cycling needs from the device's sysfs directory. The
+ * driver recorded is the one bound at that moment.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -13,15 +13,16 @@ struct pb_target {
 	char bus[64];		/* subsystem name: pci, virtio, platform, ... */
 	char name[128];		/* sysname, the string written to bind/unbind */
 	char driver[128];	/* "" when nothing is bound */
-	int numa_node;		/* own numa_node, else the nearest ancestor's, else -1 */
+	int numa_node;		/* own numa_node, else the nearest ancestor's, else -1 (set by the
+				   caller from the inventory) */
 	bool numa_inherited;
 };
 
 /*
- * Resolves spec. Returns 0, -ENOENT (nothing matches), -ENOTUNIQ (several match: *ret names the
- * first), -EINVAL (malformed spec), or another -errno.
+ * Reads the device at syspath (a sysfs device directory, symlinks resolved). Returns 0, -ENODEV
+ * when it is not a device directory, or another -errno.
  */
-int pb_target_resolve(const char *spec, struct pb_target *ret);
+int pb_target_from_syspath(const char *syspath, struct pb_target *ret);
 
 /* Re-reads the bound driver into buf ("" when unbound). Returns 0, -ENODEV when the device is gone.
  */

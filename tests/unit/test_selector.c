@@ -224,9 +224,20 @@ static void select_(void **state)
 	assert_ptr_equal(out[0], child); /* inventory order: the 00:05.0 tree comes first */
 	assert_ptr_equal(out[1], fns[1]);
 	free(out);
-	const char *none[] = {"1af4:1042", "virtio4"};
+	/* An unprefixed word is a driver name or a device name. */
+	const char *by_name[] = {"virtio4"};
+	assert_int_equal(pb_inventory_resolve(&inv, by_name, 1, &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(out[0], child);
+	free(out);
+	const char *name_only[] = {"name:virtio_rng"};
+	assert_int_equal(pb_inventory_resolve(&inv, name_only, 1, &out, &n, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "selector 'name:virtio_rng' (name) matches no device"));
+	const char *none[] = {"1af4:1042", "virtio9"};
 	assert_int_equal(pb_inventory_resolve(&inv, none, 2, &out, &n, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, "selector 'virtio4' (driver) matches no device"));
+	assert_non_null(strstr(err, "selector 'virtio9' (driver) matches no device (no device has "
+				    "that name or is bound to a driver of that name)"));
 	const char *bad_[] = {"00:zz.0"};
 	assert_int_equal(pb_inventory_resolve(&inv, bad_, 1, &out, &n, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "malformed PCI address"));

@@ -341,9 +341,11 @@ static void notify_status(struct daemon *d)
 			best = d->plans[i].next_due_ns;
 			best_plan = d->plans[i].name;
 		}
-	if (best_plan)
-		snprintf(next, sizeof(next), "; next: %s in %llus", best_plan,
-			 (unsigned long long)((best > now ? best - now : 0) / 1000000000ull));
+	if (best_plan) {
+		char when[40];
+		iso_time(realtime_ns() + (best > now ? best - now : 0), when, sizeof(when));
+		snprintf(next, sizeof(next), "; next: %s at %s", best_plan, when);
+	}
 	if (d->stopping)
 		sd_notifyf(false, "STATUS=stopping%s",
 			   d->w.active ? ": finishing the current cycle" : "");
@@ -489,6 +491,12 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 			p->name, strerror(-r));
 		worker_clear(w);
 		ps->runs_by_exit[PB_EXIT_USAGE]++;
+		ps->has_last = true;
+		ps->last_exit = PB_EXIT_USAGE;
+		ps->last_end_time_s = realtime_ns() / 1e9;
+		ps->last_duration_s = 0;
+		ps->last_id[0] = 0;
+		refresh(d);
 		return;
 	}
 	memcpy(w->writer_nodes, p->writer_nodes, sizeof(w->writer_nodes));
@@ -518,6 +526,7 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 		pb_dlog(LOG_ERR, p->name, NULL, NULL, "plan %s: cannot start worker: %s", p->name,
 			strerror(r));
 		worker_clear(w);
+		refresh(d);
 		return;
 	}
 	w->active = true;
@@ -909,8 +918,6 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 			for (size_t i = 0; i < d->n_plans && !d->w.active; i++)
 				if (d->plans[i].pending)
 					start_plan(d, &d->plans[i]);
-			if (!d->w.active)
-				refresh(d);
 		}
 		uint64_t wake = now + 60000000000ull;
 		if (d->watchdog_usec && d->next_watchdog_ns < wake)

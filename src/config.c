@@ -180,7 +180,7 @@ static bool valid_pci_address(const char *s)
 
 static int parse_id(struct json_object *v, int *ret)
 {
-	long x;
+	long x = 0;
 	if (!json_object_is_type(v, json_type_string))
 		return -EINVAL;
 	const char *s = json_object_get_string(v);
@@ -283,7 +283,7 @@ static int parse_plan(struct ctx *c, struct json_object *p, size_t idx, struct p
 		else
 			return fail(c, v, "%s.entry: must be \"bind\" or \"probe\"", where);
 	}
-	long x;
+	long x = 0;
 	if ((r = get_uint(c, p, where, "iterations", 1, 1000000, 20, &x)) < 0)
 		return r;
 	pl->iterations = (unsigned)x;
@@ -446,7 +446,7 @@ int pb_config_parse(const char *text, const char *path, struct pb_config **ret, 
 		static const char *const rk[] = {"count", "age", NULL};
 		if ((r = check_keys(&c, v, "retention", rk)) < 0)
 			goto out;
-		long n;
+		long n = 0;
 		if ((r = get_uint(&c, v, "retention", "count", 0, 1000000, 100, &n)) < 0)
 			goto out;
 		cfg->retention_count = (unsigned)n;
@@ -492,7 +492,7 @@ int pb_config_parse(const char *text, const char *path, struct pb_config **ret, 
 					goto out;
 				}
 			}
-			long n;
+			long n = 0;
 			if ((r = get_uint(&c, v, "http", "max_connections", 1, 1024, 16, &n)) < 0)
 				goto out;
 			cfg->http_max_connections = (unsigned)n;

@@ -342,7 +342,7 @@ static void notify_status(struct daemon *d)
 			best_plan = d->plans[i].name;
 		}
 	if (best_plan) {
-		char when[40];
+		char when[64];
 		iso_time(realtime_ns() + (best > now ? best - now : 0), when, sizeof(when));
 		snprintf(next, sizeof(next), "; next: %s at %s", best_plan, when);
 	}

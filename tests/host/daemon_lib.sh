@@ -108,10 +108,16 @@ PYEOF
 }
 
 daemon_cleanup() {
+	rc=$?
+	set +e
 	[ -n "${DPID:-}" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	[ -n "${NPID:-}" ] && kill "$NPID" 2>/dev/null
-	[ -n "${RNG:-}" ] && [ "$(id -u)" -eq 0 ] && rng_rebind
+	if [ -n "${RNG:-}" ] && [ "$(id -u)" -eq 0 ] && ! rng_rebind; then
+		echo "FAIL: $RNG could not be rebound after the test" >&2
+		rc=1
+	fi
 	rm -rf "$WORK"
+	exit "$rc"
 }
 
 daemon_test_setup() {

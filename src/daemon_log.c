@@ -27,8 +27,10 @@ static bool stderr_is_journal(void)
 
 void pb_daemon_log_setup(enum pb_daemon_log_target target)
 {
-	journal = target == PB_DAEMON_LOG_JOURNAL ||
-		  (target == PB_DAEMON_LOG_AUTO && stderr_is_journal());
+	/* sd_journal_send() drops messages silently when journald is not there: use stderr then */
+	bool have_journald = access("/run/systemd/journal/socket", F_OK) == 0;
+	journal = have_journald && (target == PB_DAEMON_LOG_JOURNAL ||
+				    (target == PB_DAEMON_LOG_AUTO && stderr_is_journal()));
 	pb_log_use_journal(journal);
 }
 
@@ -54,11 +56,11 @@ void pb_dlog(int level, const char *plan, const char *device, const char *driver
 				args[k] = buf[k];
 				k++;
 			}
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level,
-				"SYSLOG_IDENTIFIER=probebench", args[0] ? "%s" : NULL, args[0],
-				args[1] ? "%s" : NULL, args[1], args[2] ? "%s" : NULL, args[2],
-				NULL);
-		return;
+		if (sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level,
+				    "SYSLOG_IDENTIFIER=probebench", args[0] ? "%s" : NULL, args[0],
+				    args[1] ? "%s" : NULL, args[1], args[2] ? "%s" : NULL, args[2],
+				    NULL) >= 0)
+			return;
 	}
 	char prefix[512] = "";
 	size_t n = 0;

@@ -12,6 +12,11 @@ wait_http "$PORT"
 state() { curl -fsS "http://127.0.0.1:$PORT/api/v1/status" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["state"])'; }
 for _ in $(seq 1 100); do [ "$(state)" = running ] && break; sleep 0.1; done
 [ "$(state)" = running ] || fail "the plan never started running"
+curl -fsS "http://127.0.0.1:$PORT/api/v1/status" >"$WORK/status.json"
+validate_json "$WORK/status.json" "$SCHEMA_DIR/status.schema.json" || fail "status while running does not match its schema"
+"$PY" -c 'import json,sys; c=json.load(open(sys.argv[1]))["current"]; assert c["plan"]=="long" and c["targets"]==[sys.argv[2]], c' "$WORK/status.json" "$RNG" ||
+	fail "status does not show the running plan and its target"
+curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -q '^probebench_run_in_progress 1$' || fail "run_in_progress is not 1 while running"
 sleep 1 # let it cycle
 kill -TERM "$DPID"
 wait_exit "$DPID"

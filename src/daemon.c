@@ -79,7 +79,6 @@ struct daemon {
 	double start_time_s;
 	uint64_t reloads_ok, reloads_failed;
 	size_t results_stored;
-	char runs_started;
 
 	pthread_mutex_t lock; /* guards the documents below, read by the HTTP thread */
 	char *status_json;
@@ -769,7 +768,8 @@ static void reload(struct daemon *d)
 	    (cfg->http_listen && strcmp(cfg->http_listen, d->cfg->http_listen) != 0) ||
 	    cfg->http_max_connections != d->cfg->http_max_connections;
 	if (http_changed) {
-		/* The new address must be bindable before the old server goes. */
+		/* The old server goes first (the new one may want its port); a failure leaves
+		 * HTTP off and logged, the plans keep running. */
 		struct pb_http *nh = NULL;
 		if (cfg->http_listen) {
 			pb_http_stop(d->http);

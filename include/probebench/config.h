@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * The daemon's configuration: a JSON file described by schema/config.schema.json. Loading
+ * validates every key; the first error names the file, the key path and the bad value:
+ *   "/etc/probebench.json: plans[0].iterations: must be an integer 1..1000000, got \"abc\""
+ * Parsing is pure (text in, struct out) so unit tests need no files.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probebench/run.h"
+
+#define PB_CONFIG_MAX_PLANS   32
+#define PB_CONFIG_MAX_TARGETS 32
+#define PB_CONFIG_MAX_NODES   64
+
+/*
+ * A plan's target: an explicit device (a selector the run pipeline resolves: a PCI address
+ * "0000:00:05.0" or an absolute sysfs path) or an allow rule that matches PCI functions by id
+ * (and optionally by bound driver). Nothing the config does not name is ever cycled.
+ */
+struct pb_config_target {
+	char *device; /* explicit selector, or NULL for a rule */
+	int vendor;   /* rule: -1 = any (a rule always names vendor and device) */
+	int device_id;
+	char *driver; /* rule: only functions bound to this driver; NULL = any */
+};
+
+struct pb_config_plan {
+	char *name; /* [A-Za-z0-9_.-]{1,64} */
+	struct pb_config_target targets[PB_CONFIG_MAX_TARGETS];
+	size_t n_targets;
+	enum pb_entry_path entry;
+	unsigned iterations;
+	unsigned warmup;
+	uint64_t interval_ns; /* pause between iterations */
+	uint64_t timeout_ns;  /* bind/unbind hang limit */
+	int writer_nodes[PB_CONFIG_MAX_NODES];
+	size_t n_writer_nodes;
+	/* schedule */
+	uint64_t every_ns; /* 0: no periodic runs */
+	bool at_start;
+	bool on_add; /* run when a matching device is added (kernel uevent "add") */
+};
+
+struct pb_config {
+	char *path;
+	char *results_dir;
+	unsigned retention_count;  /* 0: unlimited */
+	uint64_t retention_age_ns; /* 0: unlimited */
+	char *http_listen;	   /* "127.0.0.1:9464", "[::1]:9464"; NULL: no HTTP server */
+	unsigned http_max_connections;
+	char *textfile; /* node_exporter textfile path or NULL */
+	struct pb_config_plan plans[PB_CONFIG_MAX_PLANS];
+	size_t n_plans;
+};
+
+/*
+ * Parses and validates config text. path is only used in messages. On failure returns -EINVAL
+ * (or -ENOMEM) and writes one message naming path, key and value into err.
+ */
+int pb_config_parse(const char *text, const char *path, struct pb_config **ret, char *err,
+		    size_t err_size);
+/* Reads path and parses it; a read failure is reported in err too. */
+int pb_config_load(const char *path, struct pb_config **ret, char *err, size_t err_size);
+void pb_config_free(struct pb_config *c);
+
+/* Does the PCI function (vendor, device, bound driver or NULL, name "0000:00:05.0") match t? */
+bool pb_config_target_matches(const struct pb_config_target *t, const char *name, int vendor,
+			      int device, const char *driver);
+
+/* Splits "127.0.0.1:9464" / "[::1]:9464" into host and port. 0 or -EINVAL. */
+int pb_config_split_listen(const char *listen, char *host, size_t host_size, unsigned *port);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * Prometheus text exposition (format 0.0.4) of the daemon's state and of each plan's latest run
+ * record. Pure: structures in, text out. Every name has the probebench_ prefix and a base unit;
+ * durations measured in ns by the run pipeline are exported in seconds. A key missing from a run
+ * record omits the metric it would feed, never a zero.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+#define PB_METRICS_MAX_EXIT 8 /* PB_EXIT_OK .. PB_EXIT_GONE */
+
+struct pb_metrics_plan {
+	const char *name;
+	uint64_t runs_by_exit[PB_METRICS_MAX_EXIT]; /* runs finished since the daemon started */
+	bool has_last;
+	int last_exit;
+	double last_end_time_s;		 /* CLOCK_REALTIME seconds when the run ended */
+	double last_duration_s;		 /* CLOCK_MONOTONIC difference */
+	struct json_object *last_record; /* may be NULL (no record) */
+};
+
+struct pb_metrics_daemon {
+	const char *version;
+	double start_time_s;
+	size_t results_stored;
+	bool run_in_progress;
+	uint64_t config_reloads_ok, config_reloads_failed;
+};
+
+/* The exit code's short name used as a label: "ok", "failure", "refused", ... */
+const char *pb_metrics_exit_name(int code);
+
+/* Renders the metrics into a new string (*ret, caller frees). 0 or -ENOMEM. */
+int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics_plan *plans,
+		      size_t n_plans, char **ret);

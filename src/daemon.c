@@ -1,0 +1,986 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The daemon's state and main loop. One thread polls signals (signalfd), uevents (libudev),
+ * timers and the worker's completion (eventfd); one worker thread at a time runs a plan through
+ * pb_run_execute(); libmicrohttpd serves the API from its own thread, reading only pre-rendered
+ * documents under `lock`.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <json-c/json.h>
+#include <libudev.h>
+#include <systemd/sd-daemon.h>
+
+#include "probebench/cmd.h"
+#include "probebench/config.h"
+#include "probebench/daemon.h"
+#include "probebench/http.h"
+#include "probebench/log.h"
+#include "probebench/metrics.h"
+#include "probebench/paths.h"
+#include "probebench/results.h"
+#include "probebench/run.h"
+#include "probebench/util.h"
+#include "probebench/version.h"
+
+#define MAX_RESOLVED 64
+
+struct plan_state {
+	char name[72];
+	uint64_t runs_by_exit[PB_METRICS_MAX_EXIT];
+	bool has_last;
+	int last_exit;
+	double last_end_time_s, last_duration_s;
+	char last_id[PB_RESULT_ID_MAX];
+	struct json_object *last_record;
+	uint64_t next_due_ns; /* CLOCK_MONOTONIC; 0 = not scheduled */
+	bool pending;
+	char pending_reason[64];
+};
+
+struct worker {
+	bool active;
+	pthread_t thread;
+	struct pb_run_opts opts;
+	char *targets[MAX_RESOLVED];
+	size_t n_targets;
+	int writer_nodes[PB_CONFIG_MAX_NODES];
+	char plan[72];
+	char reason[64];
+	uint64_t start_mono_ns, start_real_ns;
+	int exit_code;
+	struct json_object *record;
+};
+
+struct daemon {
+	const struct pb_daemon_opts *opts;
+	struct pb_config *cfg;
+	struct plan_state *plans;
+	size_t n_plans;
+	struct worker w;
+	volatile sig_atomic_t stop_run;
+	bool stopping;
+	int sfd, efd;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	struct pb_http *http;
+	uint64_t watchdog_usec, next_watchdog_ns;
+	double start_time_s;
+	uint64_t reloads_ok, reloads_failed;
+	size_t results_stored;
+
+	pthread_mutex_t lock; /* guards the documents below, read by the HTTP thread */
+	char *status_json;
+	char *runs_json;
+	char *metrics_text;
+	char *latest_text;
+	char results_dir[4096];
+};
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void iso_time(uint64_t real_ns, char *buf, size_t size)
+{
+	time_t t = (time_t)(real_ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(real_ns / 1000000ull % 1000));
+}
+
+static void set_doc(struct daemon *d, char **slot, char *text)
+{
+	pthread_mutex_lock(&d->lock);
+	free(*slot);
+	*slot = text;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static struct plan_state *plan_state(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_plans; i++)
+		if (!strcmp(d->plans[i].name, name))
+			return &d->plans[i];
+	return NULL;
+}
+
+static const struct pb_config_plan *config_plan(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->cfg->n_plans; i++)
+		if (!strcmp(d->cfg->plans[i].name, name))
+			return &d->cfg->plans[i];
+	return NULL;
+}
+
+/* ---- documents served over HTTP --------------------------------------------------------- */
+
+static struct json_object *target_json(const struct pb_config_target *t)
+{
+	if (t->device)
+		return json_object_new_string(t->device);
+	struct json_object *o = json_object_new_object();
+	char id[8];
+	snprintf(id, sizeof(id), "%04x", (unsigned)t->vendor);
+	json_object_object_add(o, "vendor", json_object_new_string(id));
+	snprintf(id, sizeof(id), "%04x", (unsigned)t->device_id);
+	json_object_object_add(o, "device", json_object_new_string(id));
+	if (t->driver)
+		json_object_object_add(o, "driver", json_object_new_string(t->driver));
+	return o;
+}
+
+static void render_status(struct daemon *d)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+	uint64_t now_mono = pb_now_ns(), now_real = realtime_ns();
+	json_object_object_add(o, "schema", json_object_new_string("probebench-status"));
+	json_object_object_add(o, "version", json_object_new_int(1));
+	struct json_object *dm = json_object_new_object();
+	json_object_object_add(dm, "version", json_object_new_string(PB_VERSION));
+	json_object_object_add(dm, "pid", json_object_new_int((int)getpid()));
+	iso_time((uint64_t)(d->start_time_s * 1e9), buf, sizeof(buf));
+	json_object_object_add(dm, "start_time", json_object_new_string(buf));
+	json_object_object_add(dm, "config", json_object_new_string(d->cfg->path));
+	json_object_object_add(dm, "state",
+			       json_object_new_string(d->stopping   ? "stopping"
+						      : d->w.active ? "running"
+								    : "idle"));
+	json_object_object_add(o, "daemon", dm);
+	if (d->w.active) {
+		struct json_object *cur = json_object_new_object();
+		json_object_object_add(cur, "plan", json_object_new_string(d->w.plan));
+		json_object_object_add(cur, "reason", json_object_new_string(d->w.reason));
+		iso_time(d->w.start_real_ns, buf, sizeof(buf));
+		json_object_object_add(cur, "start_time", json_object_new_string(buf));
+		struct json_object *ts = json_object_new_array();
+		for (size_t i = 0; i < d->w.n_targets; i++)
+			json_object_array_add(ts, json_object_new_string(d->w.targets[i]));
+		json_object_object_add(cur, "targets", ts);
+		json_object_object_add(o, "current", cur);
+	} else {
+		json_object_object_add(o, "current", NULL);
+	}
+	struct json_object *plans = json_object_new_array();
+	for (size_t i = 0; i < d->cfg->n_plans; i++) {
+		const struct pb_config_plan *cp = &d->cfg->plans[i];
+		struct plan_state *ps = plan_state(d, cp->name);
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "name", json_object_new_string(cp->name));
+		struct json_object *ts = json_object_new_array();
+		for (size_t k = 0; k < cp->n_targets; k++)
+			json_object_array_add(ts, target_json(&cp->targets[k]));
+		json_object_object_add(p, "targets", ts);
+		json_object_object_add(
+		    p, "entry",
+		    json_object_new_string(cp->entry == PB_ENTRY_PROBE ? "probe" : "bind"));
+		json_object_object_add(p, "iterations", json_object_new_int((int)cp->iterations));
+		json_object_object_add(p, "warmup", json_object_new_int((int)cp->warmup));
+		struct json_object *wn = json_object_new_array();
+		for (size_t k = 0; k < cp->n_writer_nodes; k++)
+			json_object_array_add(wn, json_object_new_int(cp->writer_nodes[k]));
+		json_object_object_add(p, "writer_nodes", wn);
+		struct json_object *sc = json_object_new_object();
+		json_object_object_add(sc, "every_seconds",
+				       cp->every_ns ? json_object_new_double(cp->every_ns / 1e9)
+						    : NULL);
+		json_object_object_add(sc, "at_start", json_object_new_boolean(cp->at_start));
+		json_object_object_add(sc, "on_add", json_object_new_boolean(cp->on_add));
+		json_object_object_add(p, "schedule", sc);
+		if (ps && ps->next_due_ns) {
+			uint64_t due = ps->next_due_ns > now_mono ? ps->next_due_ns - now_mono : 0;
+			iso_time(now_real + due, buf, sizeof(buf));
+			json_object_object_add(p, "next_run", json_object_new_string(buf));
+		} else {
+			json_object_object_add(p, "next_run", NULL);
+		}
+		uint64_t total = 0;
+		for (int c = 0; ps && c < PB_METRICS_MAX_EXIT; c++)
+			total += ps->runs_by_exit[c];
+		json_object_object_add(p, "runs_since_start",
+				       json_object_new_int64((int64_t)total));
+		if (ps && ps->has_last) {
+			struct json_object *l = json_object_new_object();
+			json_object_object_add(
+			    l, "id", ps->last_id[0] ? json_object_new_string(ps->last_id) : NULL);
+			json_object_object_add(l, "exit_code", json_object_new_int(ps->last_exit));
+			json_object_object_add(
+			    l, "result",
+			    json_object_new_string(pb_metrics_exit_name(ps->last_exit)));
+			iso_time((uint64_t)(ps->last_end_time_s * 1e9), buf, sizeof(buf));
+			json_object_object_add(l, "end_time", json_object_new_string(buf));
+			json_object_object_add(p, "last", l);
+		} else {
+			json_object_object_add(p, "last", NULL);
+		}
+		json_object_array_add(plans, p);
+	}
+	json_object_object_add(o, "plans", plans);
+	struct json_object *res = json_object_new_object();
+	json_object_object_add(res, "dir", json_object_new_string(d->cfg->results_dir));
+	json_object_object_add(res, "stored", json_object_new_int64((int64_t)d->results_stored));
+	json_object_object_add(res, "retention_count",
+			       json_object_new_int64((int64_t)d->cfg->retention_count));
+	json_object_object_add(res, "retention_age_seconds",
+			       json_object_new_double(d->cfg->retention_age_ns / 1e9));
+	json_object_object_add(o, "results", res);
+	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	set_doc(d, &d->status_json, text);
+}
+
+/* The runs index, newest first, from the results directory. */
+static void render_runs(struct daemon *d)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	int r = pb_results_list(d->cfg->results_dir, &ids, &n);
+	if (r < 0)
+		pb_dlog(LOG_WARNING, NULL, NULL, NULL, "cannot list %s: %s", d->cfg->results_dir,
+			strerror(-r));
+	d->results_stored = n;
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	json_object_object_add(o, "schema", json_object_new_string("probebench-runs"));
+	json_object_object_add(o, "version", json_object_new_int(1));
+	for (size_t i = n; i-- > 0;) {
+		struct json_object *e = json_object_new_object();
+		uint64_t t = 0;
+		const char *plan = "";
+		char buf[160];
+		pb_result_id_parse(ids[i], &t, &plan);
+		json_object_object_add(e, "id", json_object_new_string(ids[i]));
+		json_object_object_add(e, "plan", json_object_new_string(plan));
+		iso_time(t, buf, sizeof(buf));
+		json_object_object_add(e, "start_time", json_object_new_string(buf));
+		snprintf(buf, sizeof(buf), "/api/v1/runs/%s", ids[i]);
+		json_object_object_add(e, "url", json_object_new_string(buf));
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "runs", a);
+	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	/* the newest file is what /api/v1/runs/latest serves */
+	char *latest = NULL;
+	if (n && pb_results_read(d->cfg->results_dir, ids[n - 1], &latest) < 0)
+		latest = NULL;
+	pb_results_ids_free(ids, n);
+	pthread_mutex_lock(&d->lock);
+	free(d->runs_json);
+	d->runs_json = text;
+	free(d->latest_text);
+	d->latest_text = latest;
+	snprintf(d->results_dir, sizeof(d->results_dir), "%s", d->cfg->results_dir);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void render_metrics(struct daemon *d)
+{
+	struct pb_metrics_plan *mp = calloc(d->n_plans ? d->n_plans : 1, sizeof(*mp));
+	if (!mp)
+		return;
+	for (size_t i = 0; i < d->n_plans; i++) {
+		struct plan_state *ps = &d->plans[i];
+		mp[i].name = ps->name;
+		memcpy(mp[i].runs_by_exit, ps->runs_by_exit, sizeof(ps->runs_by_exit));
+		mp[i].has_last = ps->has_last;
+		mp[i].last_exit = ps->last_exit;
+		mp[i].last_end_time_s = ps->last_end_time_s;
+		mp[i].last_duration_s = ps->last_duration_s;
+		mp[i].last_record = ps->last_record;
+	}
+	struct pb_metrics_daemon md = {
+	    .version = PB_VERSION,
+	    .start_time_s = d->start_time_s,
+	    .results_stored = d->results_stored,
+	    .run_in_progress = d->w.active,
+	    .config_reloads_ok = d->reloads_ok,
+	    .config_reloads_failed = d->reloads_failed,
+	};
+	char *text = NULL;
+	if (pb_metrics_render(&md, mp, d->n_plans, &text) < 0)
+		text = NULL;
+	free(mp);
+	if (!text)
+		return;
+	if (d->cfg->textfile) {
+		int r = pb_write_file_atomic(d->cfg->textfile, text, strlen(text), 0644);
+		if (r < 0)
+			pb_dlog(LOG_WARNING, NULL, NULL, NULL, "cannot write textfile %s: %s",
+				d->cfg->textfile, strerror(-r));
+	}
+	set_doc(d, &d->metrics_text, text);
+}
+
+static void notify_status(struct daemon *d)
+{
+	char next[160] = "";
+	uint64_t now = pb_now_ns(), best = 0;
+	const char *best_plan = NULL;
+	for (size_t i = 0; i < d->n_plans; i++)
+		if (d->plans[i].next_due_ns && (!best || d->plans[i].next_due_ns < best)) {
+			best = d->plans[i].next_due_ns;
+			best_plan = d->plans[i].name;
+		}
+	if (best_plan) {
+		char when[64];
+		iso_time(realtime_ns() + (best > now ? best - now : 0), when, sizeof(when));
+		snprintf(next, sizeof(next), "; next: %s at %s", best_plan, when);
+	}
+	if (d->stopping)
+		sd_notifyf(false, "STATUS=stopping%s",
+			   d->w.active ? ": finishing the current cycle" : "");
+	else if (d->w.active)
+		sd_notifyf(false, "STATUS=running plan %s (%s): %zu target(s), %u+%u iterations%s",
+			   d->w.plan, d->w.reason, d->w.n_targets, d->w.opts.warmup,
+			   d->w.opts.iterations, next);
+	else
+		sd_notifyf(false, "STATUS=idle: %zu plan(s), %zu stored run(s)%s", d->cfg->n_plans,
+			   d->results_stored, next);
+}
+
+static void refresh(struct daemon *d)
+{
+	render_status(d);
+	render_metrics(d);
+	notify_status(d);
+}
+
+static int http_get(void *userdata, enum pb_http_route route, const char *id, char **ret_body,
+		    size_t *ret_len, const char **ret_type)
+{
+	struct daemon *d = userdata;
+	char *body = NULL;
+	int code = 200;
+	if (route == PB_ROUTE_RUN) {
+		char dir[4096];
+		pthread_mutex_lock(&d->lock);
+		snprintf(dir, sizeof(dir), "%s", d->results_dir);
+		pthread_mutex_unlock(&d->lock);
+		int r = pb_results_read(dir, id, &body);
+		if (r < 0)
+			return r == -ENOENT || r == -EINVAL ? 404 : 500;
+	} else {
+		pthread_mutex_lock(&d->lock);
+		const char *src = route == PB_ROUTE_STATUS	  ? d->status_json
+				  : route == PB_ROUTE_RUNS	  ? d->runs_json
+				  : route == PB_ROUTE_RUNS_LATEST ? d->latest_text
+								  : d->metrics_text;
+		body = src ? strdup(src) : NULL;
+		pthread_mutex_unlock(&d->lock);
+		if (!src)
+			return 404;
+		if (!body)
+			return 500;
+	}
+	if (route == PB_ROUTE_METRICS)
+		*ret_type = "text/plain; version=0.0.4; charset=utf-8";
+	else
+		*ret_type = "application/json";
+	*ret_len = strlen(body);
+	*ret_body = body;
+	return code;
+}
+
+/* ---- plans ------------------------------------------------------------------------------ */
+
+/*
+ * Turns a plan's targets into the selectors handed to the pipeline: explicit devices as written,
+ * rules as the PCI addresses of the functions they match now. Nothing else is ever added.
+ */
+static int resolve_targets(struct daemon *d, const struct pb_config_plan *p)
+{
+	struct worker *w = &d->w;
+	w->n_targets = 0;
+	for (size_t i = 0; i < p->n_targets; i++) {
+		const struct pb_config_target *t = &p->targets[i];
+		if (t->device) {
+			if (w->n_targets < MAX_RESOLVED)
+				w->targets[w->n_targets++] = strdup(t->device);
+			continue;
+		}
+		char dir[4096];
+		pb_sys_path(dir, sizeof(dir), "bus/pci/devices");
+		DIR *dp = opendir(dir);
+		if (!dp)
+			return -errno;
+		struct dirent *e;
+		while ((e = readdir(dp)) && w->n_targets < MAX_RESOLVED) {
+			if (e->d_name[0] == '.')
+				continue;
+			char path[4096], drv[256] = "";
+			long vendor, device;
+			pb_sys_path(path, sizeof(path), "bus/pci/devices/%s/vendor", e->d_name);
+			if (pb_read_long(path, &vendor) < 0)
+				continue;
+			pb_sys_path(path, sizeof(path), "bus/pci/devices/%s/device", e->d_name);
+			if (pb_read_long(path, &device) < 0)
+				continue;
+			pb_sys_path(path, sizeof(path), "bus/pci/devices/%s/driver", e->d_name);
+			bool has_drv = pb_readlink_base(path, drv, sizeof(drv)) >= 0;
+			if (!pb_config_target_matches(t, e->d_name, (int)vendor, (int)device,
+						      has_drv ? drv : NULL))
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < w->n_targets; k++)
+				dup |= !strcmp(w->targets[k], e->d_name);
+			if (!dup)
+				w->targets[w->n_targets++] = strdup(e->d_name);
+		}
+		closedir(dp);
+	}
+	for (size_t k = 0; k < w->n_targets; k++)
+		if (!w->targets[k])
+			return -ENOMEM;
+	return w->n_targets ? 0 : -ENODEV;
+}
+
+static void *worker_main(void *arg)
+{
+	struct daemon *d = arg;
+	d->w.exit_code = pb_run_execute(&d->w.opts, &d->w.record, &d->stop_run);
+	uint64_t one = 1;
+	if (write(d->efd, &one, sizeof(one)) < 0) {
+		/* the eventfd counter cannot overflow with one write per run */
+	}
+	return NULL;
+}
+
+static void worker_clear(struct worker *w)
+{
+	for (size_t i = 0; i < w->n_targets; i++)
+		free(w->targets[i]);
+	w->n_targets = 0;
+	json_object_put(w->record);
+	w->record = NULL;
+}
+
+static void start_plan(struct daemon *d, struct plan_state *ps)
+{
+	const struct pb_config_plan *p = config_plan(d, ps->name);
+	struct worker *w = &d->w;
+	ps->pending = false;
+	if (!p)
+		return;
+	snprintf(w->plan, sizeof(w->plan), "%s", p->name);
+	snprintf(w->reason, sizeof(w->reason), "%s", ps->pending_reason);
+	int r = resolve_targets(d, p);
+	if (r < 0) {
+		pb_dlog(LOG_ERR, p->name, NULL, NULL,
+			r == -ENODEV ? "plan %s: no device matches its targets now; run skipped"
+				     : "plan %s: cannot resolve targets: %s",
+			p->name, strerror(-r));
+		worker_clear(w);
+		ps->runs_by_exit[PB_EXIT_USAGE]++;
+		ps->has_last = true;
+		ps->last_exit = PB_EXIT_USAGE;
+		ps->last_end_time_s = realtime_ns() / 1e9;
+		ps->last_duration_s = 0;
+		ps->last_id[0] = 0;
+		refresh(d);
+		return;
+	}
+	memcpy(w->writer_nodes, p->writer_nodes, sizeof(w->writer_nodes));
+	w->opts = (struct pb_run_opts){
+	    .targets = (const char *const *)w->targets,
+	    .n_targets = w->n_targets,
+	    .entry = p->entry,
+	    .iterations = p->iterations,
+	    .warmup = p->warmup,
+	    .interval_ns = p->interval_ns,
+	    .timeout_ns = p->timeout_ns,
+	    .writer_nodes = w->writer_nodes,
+	    .n_writer_nodes = p->n_writer_nodes,
+	    .max_consecutive_failures = 3,
+	};
+	d->stop_run = 0;
+	w->start_mono_ns = pb_now_ns();
+	w->start_real_ns = realtime_ns();
+	w->exit_code = PB_EXIT_FAILURE;
+	w->record = NULL;
+	for (size_t i = 0; i < w->n_targets; i++)
+		pb_dlog(LOG_INFO, p->name, w->targets[i], NULL,
+			"plan %s: starting run (%s) on %s: %u warm-up + %u iterations", p->name,
+			w->reason, w->targets[i], p->warmup, p->iterations);
+	r = pthread_create(&w->thread, NULL, worker_main, d);
+	if (r != 0) {
+		pb_dlog(LOG_ERR, p->name, NULL, NULL, "plan %s: cannot start worker: %s", p->name,
+			strerror(r));
+		worker_clear(w);
+		refresh(d);
+		return;
+	}
+	w->active = true;
+	refresh(d);
+}
+
+static void finish_plan(struct daemon *d)
+{
+	struct worker *w = &d->w;
+	uint64_t v;
+	if (read(d->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	if (!w->active)
+		return;
+	pthread_join(w->thread, NULL);
+	w->active = false;
+	struct plan_state *ps = plan_state(d, w->plan);
+	char id[PB_RESULT_ID_MAX] = "";
+	if (w->record) {
+		const char *text = json_object_to_json_string_ext(
+		    w->record, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		int r = pb_result_id_make(w->start_real_ns, w->plan, id, sizeof(id));
+		if (r >= 0)
+			r = pb_results_write(d->cfg->results_dir, id, text);
+		if (r < 0) {
+			pb_dlog(LOG_ERR, w->plan, NULL, NULL,
+				"plan %s: cannot store the run in %s: %s", w->plan,
+				d->cfg->results_dir, strerror(-r));
+			id[0] = 0;
+		}
+		r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
+					       d->cfg->retention_age_ns, realtime_ns());
+		if (r > 0)
+			pb_dlog(LOG_INFO, NULL, NULL, NULL, "retention removed %d old run(s)", r);
+		else if (r < 0)
+			pb_dlog(LOG_WARNING, NULL, NULL, NULL, "retention in %s: %s",
+				d->cfg->results_dir, strerror(-r));
+	}
+	/* one line per target, with its driver from the record when there is one */
+	struct json_object *targets = NULL;
+	if (w->record)
+		json_object_object_get_ex(w->record, "targets", &targets);
+	for (size_t i = 0; i < w->n_targets; i++) {
+		const char *drv = NULL;
+		for (size_t k = 0; targets && json_object_is_type(targets, json_type_array) &&
+				   k < json_object_array_length(targets);
+		     k++) {
+			struct json_object *t = json_object_array_get_idx(targets, k), *x;
+			if (json_object_object_get_ex(t, "name", &x) &&
+			    !strcmp(json_object_get_string(x), w->targets[i]) &&
+			    json_object_object_get_ex(t, "driver", &x))
+				drv = json_object_get_string(x);
+		}
+		pb_dlog(w->exit_code == PB_EXIT_OK ? LOG_INFO : LOG_ERR, w->plan, w->targets[i],
+			drv, "plan %s: run on %s ended: %s (exit %d)%s%s", w->plan, w->targets[i],
+			pb_metrics_exit_name(w->exit_code), w->exit_code,
+			id[0] ? ", stored as " : "", id);
+	}
+	if (ps) {
+		if (w->exit_code >= 0 && w->exit_code < PB_METRICS_MAX_EXIT)
+			ps->runs_by_exit[w->exit_code]++;
+		ps->has_last = true;
+		ps->last_exit = w->exit_code;
+		ps->last_end_time_s = realtime_ns() / 1e9;
+		ps->last_duration_s = (pb_now_ns() - w->start_mono_ns) / 1e9;
+		snprintf(ps->last_id, sizeof(ps->last_id), "%s", id);
+		if (w->record) {
+			json_object_put(ps->last_record);
+			ps->last_record = json_object_get(w->record);
+		}
+	}
+	worker_clear(w);
+	render_runs(d);
+	refresh(d);
+}
+
+/* ---- configuration ---------------------------------------------------------------------- */
+
+/* Builds plan states for cfg, keeping counters and last runs of plans that stay. */
+static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
+{
+	struct plan_state *np = calloc(cfg->n_plans ? cfg->n_plans : 1, sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	uint64_t now = pb_now_ns();
+	for (size_t i = 0; i < cfg->n_plans; i++) {
+		const struct pb_config_plan *p = &cfg->plans[i];
+		struct plan_state *old = plan_state(d, p->name);
+		if (old) {
+			np[i] = *old;
+			old->last_record = NULL;
+		}
+		snprintf(np[i].name, sizeof(np[i].name), "%s", p->name);
+		np[i].next_due_ns = p->every_ns ? now + p->every_ns : 0;
+		if (first && p->at_start) {
+			np[i].pending = true;
+			snprintf(np[i].pending_reason, sizeof(np[i].pending_reason), "at start");
+		}
+	}
+	for (size_t i = 0; i < d->n_plans; i++)
+		json_object_put(d->plans[i].last_record);
+	free(d->plans);
+	d->plans = np;
+	d->n_plans = cfg->n_plans;
+	struct pb_config *old = d->cfg;
+	d->cfg = cfg;
+	pb_config_free(old);
+	return 0;
+}
+
+/* Loads the newest stored record of each plan, so metrics survive a restart. */
+static void load_last_records(struct daemon *d)
+{
+	char **ids;
+	size_t n;
+	if (pb_results_list(d->cfg->results_dir, &ids, &n) < 0)
+		return;
+	for (size_t i = n; i-- > 0;) {
+		const char *plan;
+		uint64_t t;
+		if (pb_result_id_parse(ids[i], &t, &plan) < 0)
+			continue;
+		struct plan_state *ps = plan_state(d, plan);
+		if (!ps || ps->last_record)
+			continue;
+		char *text;
+		if (pb_results_read(d->cfg->results_dir, ids[i], &text) < 0)
+			continue;
+		ps->last_record = json_tokener_parse(text);
+		free(text);
+		if (ps->last_record)
+			snprintf(ps->last_id, sizeof(ps->last_id), "%s", ids[i]);
+	}
+	pb_results_ids_free(ids, n);
+}
+
+static int setup_udev(struct daemon *d)
+{
+	bool want = false;
+	for (size_t i = 0; i < d->cfg->n_plans; i++)
+		want |= d->cfg->plans[i].on_add;
+	if (!want || d->mon)
+		return 0;
+	if (!d->udev && !(d->udev = udev_new()))
+		return -ENOMEM;
+	/*
+	 * Without udevd nobody re-broadcasts processed events on the "udev" group, so listen to
+	 * the kernel's own uevents then. They arrive before udev rules ran, which is all a
+	 * schedule needs: the device exists and names its ids.
+	 */
+	char ctl[256];
+	bool have_udevd = access("/run/udev/control", F_OK) == 0;
+	snprintf(ctl, sizeof(ctl), "%s", have_udevd ? "udev" : "kernel");
+	d->mon = udev_monitor_new_from_netlink(d->udev, ctl);
+	if (!d->mon)
+		return -errno ? -errno : -ENOMEM;
+	int r = udev_monitor_filter_add_match_subsystem_devtype(d->mon, "pci", NULL);
+	if (r >= 0)
+		r = udev_monitor_enable_receiving(d->mon);
+	if (r < 0) {
+		d->mon = udev_monitor_unref(d->mon);
+		return r;
+	}
+	pb_dlog(LOG_INFO, NULL, NULL, NULL, "watching %s uevents for added PCI devices", ctl);
+	return 0;
+}
+
+static void handle_uevent(struct daemon *d)
+{
+	struct udev_device *dev = udev_monitor_receive_device(d->mon);
+	if (!dev)
+		return;
+	const char *action = udev_device_get_action(dev);
+	const char *name = udev_device_get_sysname(dev);
+	if (action && name && !strcmp(action, "add")) {
+		long vendor = -1, device = -1;
+		const char *v = udev_device_get_sysattr_value(dev, "vendor");
+		const char *dv = udev_device_get_sysattr_value(dev, "device");
+		const char *drv = udev_device_get_driver(dev);
+		if (v)
+			pb_parse_long(v, 0, 0, 0xffff, &vendor);
+		if (dv)
+			pb_parse_long(dv, 0, 0, 0xffff, &device);
+		for (size_t i = 0; i < d->cfg->n_plans; i++) {
+			const struct pb_config_plan *p = &d->cfg->plans[i];
+			if (!p->on_add)
+				continue;
+			for (size_t k = 0; k < p->n_targets; k++) {
+				if (!pb_config_target_matches(&p->targets[k], name, (int)vendor,
+							      (int)device, drv))
+					continue;
+				struct plan_state *ps = plan_state(d, p->name);
+				if (ps && !ps->pending) {
+					ps->pending = true;
+					snprintf(ps->pending_reason, sizeof(ps->pending_reason),
+						 "device added");
+					pb_dlog(LOG_INFO, p->name, name, drv,
+						"plan %s: %s was added; run queued", p->name, name);
+				}
+				break;
+			}
+		}
+	}
+	udev_device_unref(dev);
+}
+
+static int start_http(struct daemon *d)
+{
+	if (!d->cfg->http_listen)
+		return 0;
+	int r =
+	    pb_http_start(d->cfg->http_listen, d->cfg->http_max_connections, http_get, d, &d->http);
+	if (r < 0)
+		return pb_dlog(LOG_ERR, NULL, NULL, NULL,
+			       "%s: http.listen: cannot listen on %s: %s", d->cfg->path,
+			       d->cfg->http_listen, strerror(-r)),
+		       r;
+	pb_dlog(LOG_INFO, NULL, NULL, NULL, "HTTP API on http://%s/api/v1/status",
+		d->cfg->http_listen);
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	char err[1024];
+	struct pb_config *cfg = NULL;
+	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+		   (unsigned long long)(pb_now_ns() / 1000), d->opts->config_path);
+	int r = pb_config_load(d->opts->config_path, &cfg, err, sizeof(err));
+	if (r < 0) {
+		d->reloads_failed++;
+		pb_dlog(LOG_ERR, NULL, NULL, NULL,
+			"reload refused, keeping the running configuration: %s", err);
+		sd_notify(false, "READY=1");
+		refresh(d);
+		return;
+	}
+	bool http_changed =
+	    !d->cfg->http_listen != !cfg->http_listen ||
+	    (cfg->http_listen && strcmp(cfg->http_listen, d->cfg->http_listen) != 0) ||
+	    cfg->http_max_connections != d->cfg->http_max_connections;
+	if (http_changed) {
+		/* The old server goes first (the new one may want its port); a failure leaves
+		 * HTTP off and logged, the plans keep running. */
+		struct pb_http *nh = NULL;
+		if (cfg->http_listen) {
+			pb_http_stop(d->http);
+			d->http = NULL;
+			r = pb_http_start(cfg->http_listen, cfg->http_max_connections, http_get, d,
+					  &nh);
+			if (r < 0) {
+				pb_dlog(LOG_ERR, NULL, NULL, NULL,
+					"%s: http.listen: cannot listen on %s: %s; HTTP API is off "
+					"until the next reload",
+					cfg->path, cfg->http_listen, strerror(-r));
+			}
+		} else {
+			pb_http_stop(d->http);
+		}
+		d->http = nh;
+	}
+	adopt_config(d, cfg, false);
+	d->reloads_ok++;
+	setup_udev(d);
+	load_last_records(d);
+	render_runs(d);
+	pb_dlog(LOG_INFO, NULL, NULL, NULL, "configuration reloaded from %s: %zu plan(s)",
+		d->cfg->path, d->cfg->n_plans);
+	sd_notify(false, "READY=1");
+	refresh(d);
+}
+
+/* ---- main loop -------------------------------------------------------------------------- */
+
+static int handle_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGHUP) {
+		pb_dlog(LOG_INFO, NULL, NULL, NULL, "SIGHUP: reloading %s", d->opts->config_path);
+		reload(d);
+		return 0;
+	}
+	if (!d->stopping) {
+		pb_dlog(LOG_INFO, NULL, NULL, NULL, "%s: %s", strsignal((int)si.ssi_signo),
+			d->w.active ? "finishing the current cycle, then restoring" : "stopping");
+		d->stopping = true;
+		d->stop_run = 1;
+		sd_notify(false, "STOPPING=1");
+		refresh(d);
+	}
+	return 0;
+}
+
+int pb_daemon_main(const struct pb_daemon_opts *opts)
+{
+	static struct daemon dd; /* one per process: the HTTP thread points into it */
+	struct daemon *d = &dd;
+	char err[1024];
+	int ret = PB_EXIT_FAILURE;
+	*d = (struct daemon){.opts = opts, .sfd = -1, .efd = -1};
+	pthread_mutex_init(&d->lock, NULL);
+	pb_daemon_log_setup(opts->log);
+
+	struct pb_config *cfg = NULL;
+	if (pb_config_load(opts->config_path, &cfg, err, sizeof(err)) < 0) {
+		pb_dlog(LOG_ERR, NULL, NULL, NULL, "refusing to start: %s", err);
+		return PB_EXIT_USAGE;
+	}
+	adopt_config(d, cfg, true);
+	d->start_time_s = realtime_ns() / 1e9;
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	/* blocked before any thread starts, so every thread inherits it and only signalfd sees them
+	 */
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->sfd < 0 || d->efd < 0) {
+		pb_dlog(LOG_ERR, NULL, NULL, NULL, "cannot set up signalfd/eventfd: %s",
+			strerror(errno));
+		goto out;
+	}
+
+	if (opts->restore) {
+		sd_notify(false, "STATUS=restoring devices left by an interrupted run");
+		int r = opts->restore();
+		if (r != 0)
+			pb_dlog(LOG_WARNING, NULL, NULL, NULL,
+				"restore at start ended with exit %d; continuing", r);
+	}
+	if (mkdir(d->cfg->results_dir, 0755) < 0 && errno != EEXIST) {
+		pb_dlog(LOG_ERR, NULL, NULL, NULL, "%s: results_dir: cannot create %s: %s",
+			d->cfg->path, d->cfg->results_dir, strerror(errno));
+		goto out;
+	}
+	int r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
+					   d->cfg->retention_age_ns, realtime_ns());
+	if (r > 0)
+		pb_dlog(LOG_INFO, NULL, NULL, NULL, "retention removed %d old run(s)", r);
+	load_last_records(d);
+	render_runs(d);
+	render_status(d);
+	render_metrics(d);
+	if (start_http(d) < 0)
+		goto out;
+	r = setup_udev(d);
+	if (r < 0)
+		pb_dlog(LOG_WARNING, NULL, NULL, NULL,
+			"cannot watch uevents (%s): on_add schedules will not fire", strerror(-r));
+
+	if (sd_watchdog_enabled(false, &d->watchdog_usec) > 0)
+		d->next_watchdog_ns = pb_now_ns();
+	else
+		d->watchdog_usec = 0;
+	sd_notify(false, "READY=1");
+	pb_dlog(LOG_INFO, NULL, NULL, NULL, "ready: %zu plan(s) from %s", d->cfg->n_plans,
+		d->cfg->path);
+	refresh(d);
+
+	for (;;) {
+		uint64_t now = pb_now_ns();
+		if (d->watchdog_usec && now >= d->next_watchdog_ns) {
+			sd_notify(false, "WATCHDOG=1");
+			d->next_watchdog_ns = now + d->watchdog_usec * 1000 / 2;
+		}
+		if (d->stopping && !d->w.active)
+			break;
+		if (!d->stopping && !d->w.active) {
+			/* due timers become pending; the oldest pending plan runs next */
+			for (size_t i = 0; i < d->n_plans; i++) {
+				struct plan_state *ps = &d->plans[i];
+				const struct pb_config_plan *p = config_plan(d, ps->name);
+				if (ps->next_due_ns && now >= ps->next_due_ns && p) {
+					if (!ps->pending)
+						snprintf(ps->pending_reason,
+							 sizeof(ps->pending_reason), "every %llus",
+							 (unsigned long long)(p->every_ns /
+									      1000000000ull));
+					ps->pending = true;
+					ps->next_due_ns = now + p->every_ns;
+				}
+			}
+			for (size_t i = 0; i < d->n_plans && !d->w.active; i++)
+				if (d->plans[i].pending)
+					start_plan(d, &d->plans[i]);
+		}
+		uint64_t wake = now + 60000000000ull;
+		if (d->watchdog_usec && d->next_watchdog_ns < wake)
+			wake = d->next_watchdog_ns;
+		for (size_t i = 0; i < d->n_plans; i++)
+			if (d->plans[i].next_due_ns && d->plans[i].next_due_ns < wake)
+				wake = d->plans[i].next_due_ns;
+		now = pb_now_ns();
+		int timeout_ms = wake > now ? (int)((wake - now) / 1000000ull) + 1 : 0;
+		struct pollfd pfd[3] = {
+		    {.fd = d->sfd, .events = POLLIN},
+		    {.fd = d->efd, .events = POLLIN},
+		    {.fd = d->mon ? udev_monitor_get_fd(d->mon) : -1, .events = POLLIN},
+		};
+		int n = poll(pfd, 3, timeout_ms);
+		if (n < 0 && errno != EINTR) {
+			pb_dlog(LOG_ERR, NULL, NULL, NULL, "poll: %s", strerror(errno));
+			break;
+		}
+		if (n <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			finish_plan(d);
+		if (pfd[2].revents & POLLIN)
+			handle_uevent(d);
+		if (pfd[0].revents & POLLIN)
+			handle_signal(d);
+	}
+	if (d->stopping) {
+		if (opts->restore) {
+			sd_notify(false, "STATUS=restoring devices");
+			r = opts->restore();
+			if (r != 0)
+				pb_dlog(LOG_ERR, NULL, NULL, NULL,
+					"restore at exit ended with exit %d", r);
+		}
+		ret = PB_EXIT_OK;
+	}
+out:
+	if (d->w.active) {
+		d->stop_run = 1;
+		pthread_join(d->w.thread, NULL);
+		d->w.active = false;
+		worker_clear(&d->w);
+	}
+	pb_http_stop(d->http);
+	d->http = NULL;
+	if (d->mon)
+		udev_monitor_unref(d->mon);
+	if (d->udev)
+		udev_unref(d->udev);
+	for (size_t i = 0; i < d->n_plans; i++)
+		json_object_put(d->plans[i].last_record);
+	free(d->plans);
+	pb_config_free(d->cfg);
+	free(d->status_json);
+	free(d->runs_json);
+	free(d->metrics_text);
+	free(d->latest_text);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	if (d->efd >= 0)
+		close(d->efd);
+	pb_dlog(LOG_INFO, NULL, NULL, NULL, "stopped");
+	return ret;
+}

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Stores run records as files and applies retention. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "probebench/results.h"
+#include "probebench/util.h"
+
+int pb_result_id_make(uint64_t realtime_ns, const char *plan, char *buf, size_t size)
+{
+	time_t t = (time_t)(realtime_ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	int n = snprintf(buf, size, "%04d%02d%02dT%02d%02d%02d.%03uZ-%s", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (unsigned)(realtime_ns / 1000000ull % 1000), plan);
+	if (n < 0 || (size_t)n >= size || (size_t)n >= PB_RESULT_ID_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int pb_result_id_parse(const char *id, uint64_t *ret_realtime_ns, const char **ret_plan)
+{
+	/* YYYYMMDDTHHMMSS.mmmZ-plan */
+	static const char pat[] = "ddddddddTdddddd.dddZ-";
+	size_t len = strlen(id);
+	if (len <= sizeof(pat) - 1 || len >= PB_RESULT_ID_MAX)
+		return -EINVAL;
+	for (size_t i = 0; pat[i]; i++)
+		if (pat[i] == 'd' ? !isdigit((unsigned char)id[i]) : id[i] != pat[i])
+			return -EINVAL;
+	const char *plan = id + sizeof(pat) - 1;
+	for (const char *p = plan; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return -EINVAL;
+	if (plan[0] == '.')
+		return -EINVAL;
+	struct tm tm = {0};
+	unsigned ms;
+	if (sscanf(id, "%4d%2d%2dT%2d%2d%2d.%3uZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	if (ret_realtime_ns)
+		*ret_realtime_ns = (uint64_t)t * 1000000000ull + ms * 1000000ull;
+	if (ret_plan)
+		*ret_plan = plan;
+	return 0;
+}
+
+bool pb_result_id_valid(const char *id)
+{
+	return pb_result_id_parse(id, NULL, NULL) == 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(dir, ".");
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int pb_write_file_atomic(const char *path, const char *data, size_t len, unsigned mode)
+{
+	char tmp[4096];
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t k = write(fd, data + done, len - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		done += (size_t)k;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	return fsync_dir_of(path);
+}
+
+int pb_results_write(const char *dir, const char *id, const char *json_text)
+{
+	char path[4096];
+	if (!pb_result_id_valid(id))
+		return -EINVAL;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	int n = snprintf(path, sizeof(path), "%s/%s.json", dir, id);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	return pb_write_file_atomic(path, json_text, strlen(json_text), 0644);
+}
+
+int pb_results_read(const char *dir, const char *id, char **ret_text)
+{
+	char path[4096];
+	if (!pb_result_id_valid(id))
+		return -EINVAL;
+	int n = snprintf(path, sizeof(path), "%s/%s.json", dir, id);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20))
+		return -EFBIG;
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t done = 0;
+	while (done < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + done, (size_t)st.st_size - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	buf[done] = 0;
+	*ret_text = TAKE_PTR(buf);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void pb_results_ids_free(char **ids, size_t n)
+{
+	for (size_t i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int pb_results_list(const char *dir, char ***ret_ids, size_t *ret_n)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT) {
+			*ret_ids = NULL;
+			*ret_n = 0;
+			return 0;
+		}
+		return -errno;
+	}
+	char **ids = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		char id[PB_RESULT_ID_MAX];
+		if (len - 5 >= sizeof(id))
+			continue;
+		memcpy(id, e->d_name, len - 5);
+		id[len - 5] = 0;
+		if (!pb_result_id_valid(id))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nids = realloc(ids, cap * sizeof(*ids));
+			if (!nids) {
+				r = -ENOMEM;
+				break;
+			}
+			ids = nids;
+		}
+		if (!(ids[n] = strdup(id))) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r < 0) {
+		pb_results_ids_free(ids, n);
+		return r;
+	}
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_str);
+	*ret_ids = ids;
+	*ret_n = n;
+	return 0;
+}
+
+size_t pb_retention_select(char *const *ids, size_t n, unsigned count, uint64_t age_ns,
+			   uint64_t now_realtime_ns, bool *ret_delete)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool del = count && n - i > count;
+		uint64_t t;
+		if (!del && age_ns && pb_result_id_parse(ids[i], &t, NULL) == 0 &&
+		    t + age_ns < now_realtime_ns)
+			del = true;
+		ret_delete[i] = del;
+		k += del;
+	}
+	return k;
+}
+
+int pb_results_apply_retention(const char *dir, unsigned count, uint64_t age_ns,
+			       uint64_t now_realtime_ns)
+{
+	char **ids;
+	size_t n;
+	int r = pb_results_list(dir, &ids, &n);
+	if (r < 0)
+		return r;
+	_cleanup_free_ bool *del = calloc(n ? n : 1, sizeof(bool));
+	if (!del) {
+		pb_results_ids_free(ids, n);
+		return -ENOMEM;
+	}
+	pb_retention_select(ids, n, count, age_ns, now_realtime_ns, del);
+	int removed = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		if (!del[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.json", dir, ids[i]);
+		if (unlink(path) == 0)
+			removed++;
+		else if (errno != ENOENT && r == 0)
+			r = -errno;
+	}
+	pb_results_ids_free(ids, n);
+	return r < 0 ? r : removed;
+}

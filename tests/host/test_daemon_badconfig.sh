@@ -1,0 +1,41 @@
+#!/bin/bash
+# A broken config at start is refused with a message naming the file, key and value, a non-zero
+# exit, and nothing started (no HTTP listener, no results directory, no device touched).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon_lib.sh"
+WORK=$(mktemp -d /tmp/pb-daemon-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+PORT=$(free_port)
+
+expect_refusal() { # CONFIG WANT_MESSAGE
+	rc=0
+	"$PROBEBENCH" daemon --config "$1" --log stderr >"$WORK/out" 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] || fail "daemon accepted $1"
+	grep -qF -- "$2" "$WORK/out" || { cat "$WORK/out" >&2; fail "no message '$2'"; }
+	echo "ok: exit $rc: $(tail -1 "$WORK/out")"
+	if curl -s -o /dev/null "http://127.0.0.1:$PORT/api/v1/status"; then fail "something listens on $PORT"; fi
+	[ ! -e "$WORK/runs" ] || fail "results directory created for a refused config"
+}
+
+printf '{"results_dir": "%s", "http": {"listen": "127.0.0.1:%s"}, "plans": [{"name": "rng", "targets": ["0000:00:05.0"], "iterations": "abc", "schedule": {"at_start": true}}]}' \
+	"$WORK/runs" "$PORT" >"$WORK/bad1.json"
+expect_refusal "$WORK/bad1.json" "$WORK/bad1.json: plans[0].iterations: must be an integer 1..1000000, got \"abc\""
+
+printf '{"results_dir": "%s", "http": {"listen": "127.0.0.1:%s"},\n "plans": [\n' "$WORK/runs" "$PORT" >"$WORK/bad2.json"
+expect_refusal "$WORK/bad2.json" "$WORK/bad2.json:3:"
+
+printf '{"results_dir": "%s", "http": {"listen": "127.0.0.1:%s"}, "plans": [{"name": "rng", "targets": [{"vendor": "1af4"}]}]}' \
+	"$WORK/runs" "$PORT" >"$WORK/bad3.json"
+expect_refusal "$WORK/bad3.json" "plans[0].targets[0].device: required"
+
+expect_refusal "$WORK/missing.json" "$WORK/missing.json: cannot open"
+
+rc=0
+"$PROBEBENCH" daemon --config "$WORK/bad1.json" --check-config >"$WORK/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--check-config on a bad file: exit $rc, want 2"
+"$PROBEBENCH" daemon --config "$PB_SOURCE_DIR/examples/probebench.json" --check-config ||
+	fail "--check-config refuses the shipped example"
+rc=0
+"$PROBEBENCH" daemon --bogus >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "unknown option: exit $rc, want 2"
+echo "PASS: broken configs refused with clear errors"

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Every unit in units/ passes `systemd-analyze verify` (with ExecStart pointed at the built
+# binary, since it is not installed here) and the daemon unit has what the service needs.
+. "$(dirname "$0")/lib.sh"
+command -v systemd-analyze >/dev/null || skip "systemd-analyze not installed"
+UNITS="$PB_SOURCE_DIR/units"
+WORK=$(mktemp -d /tmp/pb-units-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+for u in "$UNITS"/*.service "$UNITS"/*.timer; do
+	sed "s#/usr/bin/probebench#$PROBEBENCH#g" "$u" >"$WORK/${u##*/}"
+done
+cd "$WORK"
+for u in *.service *.timer; do
+	out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "./$u" 2>&1) || { echo "$out" >&2; fail "verify $u"; }
+	[ -z "$out" ] || { echo "$out" >&2; fail "verify $u printed warnings"; }
+	echo "ok: systemd-analyze verify $u"
+done
+s="$WORK/probebench.service"
+for want in '^Type=notify$' '^WatchdogSec=' '^Restart=on-failure$' '^StateDirectory=probebench$' \
+	'^Documentation=' '^ExecReload=' '^NoNewPrivileges=yes$' '^ProtectSystem=strict$' \
+	'^After=probebench-restore.service'; do
+	grep -q "$want" "$s" || fail "probebench.service lacks $want"
+done
+# /sys must stay writable or no bind can happen
+grep -q '^ProtectKernelTunables=yes' "$s" && fail "ProtectKernelTunables=yes makes /sys read-only"
+grep -q '^Type=oneshot' "$WORK/probebench-restore.service" || fail "restore unit is not oneshot"
+grep -q '^Before=.*probebench.service' "$WORK/probebench-restore.service" || fail "restore not ordered before the daemon"
+grep -q '^Unit=probebench-run.service' "$WORK/probebench.timer" || fail "timer does not start the oneshot run"
+score=$(systemd-analyze security --offline=true --no-pager ./probebench.service 2>&1 | sed -n 's/.*Overall exposure level for probebench.service: \([0-9.]*\).*/\1/p')
+[ -n "$score" ] || fail "systemd-analyze security gave no score"
+echo "systemd-analyze security --offline=true probebench.service: exposure $score"
+echo "PASS: units verified"

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "probebench/config.h"
+
+static const char good[] =
+    "{\"results_dir\": \"/tmp/r\", \"retention\": {\"count\": 5, \"age\": \"7d\"},\n"
+    " \"http\": {\"listen\": \"[::1]:9000\", \"max_connections\": 4}, \"textfile\": "
+    "\"/tmp/t.prom\",\n"
+    " \"plans\": [{\"name\": \"rng\", \"targets\": [\"0000:00:05.0\", {\"vendor\": \"1af4\","
+    " \"device\": \"0x1044\", \"driver\": \"virtio-pci\"}], \"entry\": \"probe\","
+    " \"iterations\": 7, \"warmup\": 0, \"interval\": \"10ms\", \"timeout\": 3,"
+    " \"writer_nodes\": [0, 1], \"schedule\": {\"every\": \"1h\", \"at_start\": true,"
+    " \"on_add\": true}}]}\n";
+
+static void parses_every_key(void **state)
+{
+	(void)state;
+	struct pb_config *c = NULL;
+	char err[512] = "";
+	assert_int_equal(pb_config_parse(good, "t.json", &c, err, sizeof(err)), 0);
+	assert_string_equal(c->results_dir, "/tmp/r");
+	assert_int_equal(c->retention_count, 5);
+	assert_true(c->retention_age_ns == 7ull * 86400 * 1000000000ull);
+	assert_string_equal(c->http_listen, "[::1]:9000");
+	assert_int_equal(c->http_max_connections, 4);
+	assert_string_equal(c->textfile, "/tmp/t.prom");
+	assert_int_equal(c->n_plans, 1);
+	const struct pb_config_plan *p = &c->plans[0];
+	assert_string_equal(p->name, "rng");
+	assert_int_equal(p->n_targets, 2);
+	assert_string_equal(p->targets[0].device, "0000:00:05.0");
+	assert_null(p->targets[1].device);
+	assert_int_equal(p->targets[1].vendor, 0x1af4);
+	assert_int_equal(p->targets[1].device_id, 0x1044);
+	assert_string_equal(p->targets[1].driver, "virtio-pci");
+	assert_int_equal(p->entry, PB_ENTRY_PROBE);
+	assert_int_equal(p->iterations, 7);
+	assert_int_equal(p->warmup, 0);
+	assert_true(p->interval_ns == 10000000ull);
+	assert_true(p->timeout_ns == 3000000000ull);
+	assert_int_equal(p->n_writer_nodes, 2);
+	assert_int_equal(p->writer_nodes[1], 1);
+	assert_true(p->every_ns == 3600000000000ull);
+	assert_true(p->at_start);
+	assert_true(p->on_add);
+	pb_config_free(c);
+}
+
+static void defaults(void **state)
+{
+	(void)state;
+	struct pb_config *c = NULL;
+	char err[512] = "";
+	assert_int_equal(pb_config_parse("{\"plans\": []}", "d.json", &c, err, sizeof(err)), 0);
+	assert_string_equal(c->results_dir, "/var/lib/probebench/runs");
+	assert_string_equal(c->http_listen, "127.0.0.1:9464");
+	assert_null(c->textfile);
+	assert_int_equal(c->n_plans, 0);
+	pb_config_free(c);
+	assert_int_equal(
+	    pb_config_parse("{\"plans\": [], \"http\": null}", "d.json", &c, err, sizeof(err)), 0);
+	assert_null(c->http_listen);
+	pb_config_free(c);
+}
+
+/* Each bad document must be refused with a message naming the file, the key and the value. */
+static void refuses_with_clear_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"iterations\": "
+	     "\"abc\"}]}",
+	     "c.json: plans[0].iterations: must be an integer 1..1000000, got \"abc\""},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"iterations\": 0}]}",
+	     "plans[0].iterations: must be an integer 1..1000000, got 0"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": []}]}",
+	     "plans[0].targets: must be an array of 1..32 devices or rules, got []"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"eth0\"]}]}",
+	     "plans[0].targets[0]: an explicit device must be a PCI address"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [{\"vendor\": \"1af4\"}]}]}",
+	     "plans[0].targets[0].device: required"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [{\"vendor\": \"1af4\", \"device\": "
+	     "\"10444\"}]}]}",
+	     "plans[0].targets[0].device: must be a 4-digit hex id like \"1044\", got \"10444\""},
+	    {"{\"plans\": [{\"name\": \"a b\", \"targets\": [\"0000:00:05.0\"]}]}",
+	     "plans[0].name: must be 1..64 characters"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"]}, {\"name\": \"a\", "
+	     "\"targets\": [\"0000:00:05.0\"]}]}",
+	     "plans[1].name: duplicate plan name, got \"a\""},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"schedule\": "
+	     "{\"every\": \"soon\"}}]}",
+	     "plans[0].schedule.every: must be a duration"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"entry\": \"x\"}]}",
+	     "plans[0].entry: must be \"bind\" or \"probe\", got \"x\""},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"iteration\": 3}]}",
+	     "plans[0].iteration: unknown key"},
+	    {"{\"plans\": [], \"http\": {\"listen\": \"localhost\"}}",
+	     "http.listen: must be \"ADDRESS:PORT\""},
+	    {"{\"plans\": [], \"results_dir\": \"runs\"}",
+	     "results_dir: must be an absolute path, got \"runs\""},
+	    {"{\"plans\": [], \"retention\": {\"count\": -1}}",
+	     "retention.count: must be an integer 0..1000000, got -1"},
+	    {"{}", "c.json: plans: required"},
+	    {"[]", "c.json: top level: must be an object, got []"},
+	    {"{\"plans\": [\n}", "c.json:2:"},
+	    {"{\"plans\": []} x", "not valid JSON"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pb_config *c = NULL;
+		char err[512] = "";
+		int r = pb_config_parse(bad[i].text, "c.json", &c, err, sizeof(err));
+		if (r != -EINVAL || !strstr(err, bad[i].want) || strncmp(err, "c.json", 6) != 0)
+			fail_msg("case %zu: r=%d err='%s', want '%s'", i, r, err, bad[i].want);
+		assert_null(c);
+	}
+}
+
+static void listen_split(void **state)
+{
+	(void)state;
+	char host[64];
+	unsigned port;
+	assert_int_equal(pb_config_split_listen("127.0.0.1:9464", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 9464);
+	assert_int_equal(pb_config_split_listen("[::1]:80", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(pb_config_split_listen("::1:80", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(pb_config_split_listen("h:0", host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(pb_config_split_listen(":80", host, sizeof(host), &port), -EINVAL);
+}
+
+static void target_matching(void **state)
+{
+	(void)state;
+	struct pb_config_target dev = {.device = (char *)"0000:00:05.0", .vendor = -1};
+	struct pb_config_target path = {.device = (char *)"/sys/bus/pci/devices/0000:00:05.0"};
+	struct pb_config_target rule = {.vendor = 0x1af4, .device_id = 0x1044};
+	struct pb_config_target rule_drv = {
+	    .vendor = 0x1af4, .device_id = 0x1044, .driver = (char *)"virtio-pci"};
+	assert_true(pb_config_target_matches(&dev, "0000:00:05.0", 0x1af4, 0x1044, NULL));
+	assert_false(pb_config_target_matches(&dev, "0000:00:04.0", 0x1af4, 0x1044, NULL));
+	assert_true(pb_config_target_matches(&path, "0000:00:05.0", 0, 0, NULL));
+	assert_true(pb_config_target_matches(&rule, "0000:00:09.0", 0x1af4, 0x1044, NULL));
+	/* the disk, network and vsock functions share the vendor but never the device id */
+	assert_false(pb_config_target_matches(&rule, "0000:00:04.0", 0x1af4, 0x1042, "virtio-pci"));
+	assert_false(pb_config_target_matches(&rule, "0000:00:03.0", 0x1af4, 0x1053, "virtio-pci"));
+	assert_true(pb_config_target_matches(&rule_drv, "x", 0x1af4, 0x1044, "virtio-pci"));
+	assert_false(pb_config_target_matches(&rule_drv, "x", 0x1af4, 0x1044, NULL));
+	assert_false(pb_config_target_matches(&rule_drv, "x", 0x1af4, 0x1044, "vfio-pci"));
+}
+
+/* The shipped example must load (the schema check of the same file is in the host tests). */
+static void example_loads(void **state)
+{
+	(void)state;
+	struct pb_config *c = NULL;
+	char err[512] = "";
+	int r = pb_config_load(PB_SOURCE_DIR "/examples/probebench.json", &c, err, sizeof(err));
+	if (r < 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_plans, 1);
+	assert_int_equal(c->plans[0].targets[0].vendor, 0x1af4);
+	assert_int_equal(c->plans[0].targets[0].device_id, 0x1044);
+	pb_config_free(c);
+	r = pb_config_load("/nonexistent/probebench.json", &c, err, sizeof(err));
+	assert_int_equal(r, -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/probebench.json: cannot open"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(parses_every_key),		 cmocka_unit_test(defaults),
+	    cmocka_unit_test(refuses_with_clear_errors), cmocka_unit_test(listen_split),
+	    cmocka_unit_test(target_matching),		 cmocka_unit_test(example_loads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

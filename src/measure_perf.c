@@ -180,7 +180,7 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 	if (!p)
 		return -ENOMEM;
 	p->page_size = (size_t)sysconf(_SC_PAGESIZE);
-	p->ring_pages = o->ring_pages ? o->ring_pages : 64;
+	p->ring_pages = o->ring_pages ? o->ring_pages : 128;
 	if (p->ring_pages & (p->ring_pages - 1)) {
 		snprintf(why, why_size, "ring_pages %u is not a power of two", p->ring_pages);
 		r = -EINVAL;

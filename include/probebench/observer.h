@@ -57,7 +57,7 @@ struct pb_observer_opts {
 	bool no_memory;		       /* no kmem events (pages, slab proxy) */
 	bool no_counters;	       /* no perf counters of the writer */
 	uint64_t uevent_wait_ns; /* how long disarm waits for udev's copy; 0: 500 ms default */
-	unsigned ring_pages;	 /* per-CPU ring buffer pages (power of two); 0: 64 */
+	unsigned ring_pages;	 /* per-CPU ring buffer pages (power of two); 0: 128 */
 };
 
 struct pb_probe_fact {

@@ -30,6 +30,9 @@ struct spec {
 	enum pb_mevent_type type;
 	const char *sys, *name; /* tracepoint; sys NULL: kprobe on name */
 	bool retprobe;
+	bool optional; /* the bus probe kprobe: its symbol may be missing or not probe-able */
+	bool dead;     /* optional and refused by the kernel: skipped */
+	bool no_regs;  /* retprobe without PERF_SAMPLE_REGS_INTR: return value not visible */
 	struct tep_event *ev;
 };
 
@@ -225,6 +228,8 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		if (have_lpp) {
 			add_spec(p, PB_EV_BUSPROBE_ENTRY, NULL, "local_pci_probe", false);
 			add_spec(p, PB_EV_BUSPROBE_RETURN, NULL, "local_pci_probe", true);
+			p->specs[p->n_specs - 1].optional = p->specs[p->n_specs - 2].optional =
+			    true;
 		}
 	}
 	for (size_t i = 0; i < p->n_specs; i++) {
@@ -259,7 +264,10 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 	for (long cpu = 0; cpu < ncpu; cpu++) {
 		int leader = -1;
 		for (size_t i = 0; i < p->n_specs; i++) {
-			const struct spec *s = &p->specs[i];
+			struct spec *s = &p->specs[i];
+			if (s->dead)
+				continue;
+		retry:;
 			struct perf_event_attr a = {
 			    .size = sizeof(a),
 			    .sample_period = 1,
@@ -279,7 +287,7 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 				a.config = s->retprobe ? 1ull << retbit : 0;
 				a.config1 = (uint64_t)(uintptr_t)s->name;
 #if defined(__x86_64__)
-				if (s->retprobe) {
+				if (s->retprobe && !s->no_regs) {
 					a.sample_type |= PERF_SAMPLE_REGS_INTR;
 					a.sample_regs_intr =
 					    1ull << 0; /* PERF_REG_X86_AX: return value */
@@ -290,6 +298,14 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			if (fd < 0) {
 				if (errno == ENODEV && leader < 0)
 					break; /* offline CPU */
+				if (!s->sys && s->retprobe && !s->no_regs && cpu == 0) {
+					s->no_regs = true;
+					goto retry;
+				}
+				if (s->optional && cpu == 0) {
+					s->dead = true;
+					continue;
+				}
 				r = -errno;
 				snprintf(why, why_size, "perf_event_open %s%s%s on CPU %ld: %s",
 					 s->sys ? s->sys : "kprobe ", s->sys ? ":" : "", s->name,

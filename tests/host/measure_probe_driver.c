@@ -7,16 +7,20 @@
  *                                  prints one JSON line of facts per iteration
  *   measure_probe_driver bench N   N pairs of bind writes, bare and observed, interleaved (the
  *                                  order alternates per pair); prints medians and their ratio
+ * Env: PB_MEASURE_METHOD=kprobe|tracepoint|kmsg forces a method, PB_WRITER_CPU pins the writer,
+ * PB_MEASURE_NO_MEMORY / _NO_UEVENTS / _NO_COUNTERS turn parts of the observer off.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -110,9 +114,14 @@ static void check_facts(unsigned it, const struct pb_iteration_facts *f, uint64_
 	child_name(child, sizeof(child));
 	for (size_t i = 0; i < f->n_probes; i++) {
 		const struct pb_probe_fact *p = &f->probes[i];
-		if (!strcmp(p->device, bdf) && !strcmp(p->bus, "pci"))
+		if (!strcmp(p->device, bdf) && !strcmp(p->bus, "pci")) {
 			seen_pci = true;
-		else if (child[0] && !strcmp(p->device, child) && !strcmp(p->bus, "virtio"))
+			/* pci_call_probe() hops to the device's node whenever it has a valid one.
+			 */
+			CHECK(p->device_node < 0 || p->hop,
+			      "%s on node %d: no hop into a worker seen", p->device,
+			      p->device_node);
+		} else if (child[0] && !strcmp(p->device, child) && !strcmp(p->bus, "virtio"))
 			seen_child = true;
 		else
 			continue;
@@ -185,10 +194,29 @@ int main(int argc, char **argv)
 		printf("SKIP: no virtio-rng PCI function (1af4:1044) here\n");
 		return 77;
 	}
+	/* A minimal guest initramfs may lack /run/lock. */
+	mkdir("/run", 0755);
+	mkdir("/run/lock", 0755);
 	int lock = open("/run/lock/probebench-host-rng.lock", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
 		perror("rng lock");
 		return 1;
+	}
+	/* PB_WRITER_CPU pins the writer (in the NUMA guest: a CPU off the device's node). */
+	const char *wc = getenv("PB_WRITER_CPU");
+	if (wc) {
+		long cpu;
+		cpu_set_t set;
+		if (pb_parse_long(wc, 10, 0, CPU_SETSIZE - 1, &cpu) < 0) {
+			fprintf(stderr, "bad PB_WRITER_CPU %s\n", wc);
+			return 2;
+		}
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+			perror("sched_setaffinity");
+			return 1;
+		}
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +82,7 @@ struct pb_observer {
 	int *cpu_node;
 	int n_cpus;
 	int kmsg_fd;
-	char initcall_saved[8];
-	bool initcall_changed;
+	bool initcall_held; /* counted in initcall_users */
 	bool armed;
 	pid_t writer;
 	char why[256];
@@ -99,30 +99,49 @@ static bool initcall_writable(void)
 	return initcall_path(p, sizeof(p)) == 0 && access(p, W_OK) == 0;
 }
 
+/*
+ * initcall_debug is one global switch: observers of parallel binds in this process share it.
+ * The first to arm saves and sets it, the last to disarm restores it.
+ */
+static pthread_mutex_t initcall_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned initcall_users;
+static char initcall_saved[8];
+static bool initcall_changed;
+
 static int initcall_set(struct pb_observer *o)
 {
 	char p[4096];
 	int r = initcall_path(p, sizeof(p));
 	if (r < 0)
 		return r;
-	r = pb_read_str(p, o->initcall_saved, sizeof(o->initcall_saved));
-	if (r < 0)
-		return r;
-	if (o->initcall_saved[0] == 'Y')
-		return 0;
-	r = pb_write_str(p, "Y");
-	if (r == 0)
-		o->initcall_changed = true;
+	pthread_mutex_lock(&initcall_lock);
+	if (initcall_users == 0) {
+		r = pb_read_str(p, initcall_saved, sizeof(initcall_saved));
+		if (r >= 0 && initcall_saved[0] != 'Y') {
+			r = pb_write_str(p, "Y");
+			initcall_changed = r == 0;
+		}
+	}
+	if (r >= 0) {
+		initcall_users++;
+		o->initcall_held = true;
+		r = 0;
+	}
+	pthread_mutex_unlock(&initcall_lock);
 	return r;
 }
 
 static void initcall_restore(struct pb_observer *o)
 {
 	char p[4096];
-	if (!o->initcall_changed || initcall_path(p, sizeof(p)) < 0)
+	if (!o->initcall_held)
 		return;
-	if (pb_write_str(p, o->initcall_saved) == 0)
-		o->initcall_changed = false;
+	o->initcall_held = false;
+	pthread_mutex_lock(&initcall_lock);
+	if (--initcall_users == 0 && initcall_changed && initcall_path(p, sizeof(p)) == 0 &&
+	    pb_write_str(p, initcall_saved) == 0)
+		initcall_changed = false;
+	pthread_mutex_unlock(&initcall_lock);
 }
 
 static void probe_caps(struct pb_measure_caps *c)
@@ -223,7 +242,7 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 		}
 	}
 	if (!opts->no_uevents) {
-		r = pb_uevents_open(&o->uevents);
+		r = pb_uevents_open(opts->device_bus, &o->uevents);
 		if (r < 0)
 			goto fail;
 	}

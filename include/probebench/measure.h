@@ -156,7 +156,11 @@ void pb_counters_free(struct pb_counters *c);
 
 /* ---- uevents (measure_uevent.c) ----------------------------------------------------------- */
 struct pb_uevents;
-int pb_uevents_open(struct pb_uevents **ret);
+/* subsystem (e.g. "pci") filters udev's copies in the kernel; NULL: all. */
+int pb_uevents_open(const char *subsystem, struct pb_uevents **ret);
+/* Classic BPF socket filter passing only a kernel uevent "bind@DEVPATH". -E2BIG: path too long. */
+struct sock_filter;
+int pb_uevent_filter(const char *devpath, struct sock_filter *prog, size_t max, size_t *ret_n);
 /* Drops what is queued, then watches for ACTION=bind of devpath (sysfs path below /sys). */
 int pb_uevents_arm(struct pb_uevents *u, const char *devpath);
 /* Waits up to wait_ns for udev's copy; times in CLOCK_MONOTONIC ns, 0 = not seen. */

@@ -107,6 +107,28 @@ static bool in_set(const pid_t *set, size_t n, pid_t p)
 }
 
 /*
+ * The flush_work() signature: the queuer went off CPU after queueing and before the work started,
+ * and did not run again until the work ended.
+ */
+static bool waited_for(const struct pb_assemble_in *in, pid_t queuer, uint64_t queued,
+		       uint64_t start, uint64_t end)
+{
+	bool off = false;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type != PB_EV_SWITCH || x->ts < queued || x->ts > end)
+			continue;
+		if (x->sw.prev_pid == queuer && x->ts <= start)
+			off = true;
+		else if (x->sw.next_pid == queuer && x->ts > start && x->ts < end)
+			return false;
+		else if (x->sw.next_pid == queuer && x->ts <= start)
+			off = false;
+	}
+	return off;
+}
+
+/*
  * Pairs queue -> execute_start -> execute_end by work pointer and keeps the hops: works queued
  * by a probing task inside the window, of a known hop function, that ended inside the window.
  * Works queued for later (deferred_probe_work_func) end after the write and are not hops.
@@ -149,7 +171,13 @@ static int find_hops(struct ctx *c)
 			if (!s || !e || e->ts > in->t1)
 				continue;
 			const char *fn = q->wq.fn[0] ? q->wq.fn : s->wq.fn;
-			if (!is_hop_function(fn))
+			char unresolved[48];
+			if (!fn[0] && waited_for(in, q->pid, q->ts, s->ts, e->ts)) {
+				/* Symbols hidden (kptr_restrict): the wait marks it as a hop. */
+				snprintf(unresolved, sizeof(unresolved), "0x%llx (waited for)",
+					 (unsigned long long)q->wq.function);
+				fn = unresolved;
+			} else if (!is_hop_function(fn))
 				continue;
 			struct hop *h = &c->hops[c->n_hops++];
 			*h = (struct hop){.queuer = q->pid,

@@ -153,6 +153,42 @@ static void pci_hop_and_child(void **state)
 	pb_iteration_facts_clear(&f);
 }
 
+/* Hop functions unresolved (kallsyms hidden): a work the prober waited for is still a hop. */
+static void unresolved_hop(void **state)
+{
+	(void)state;
+	nev = 0;
+	wq(PB_EV_WQ_QUEUE, 1010 * US, 0, WRITER, 0xaa, "");
+	sw(1011 * US, 0, WRITER, "probebench", 1, "idle");
+	sw(1015 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
+	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xaa, "");
+	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, "");
+	sw(1701 * US, 0, 1, "idle", WRITER, "probebench");
+	/* A second work the writer did not wait for (it kept running): not a hop. */
+	wq(PB_EV_WQ_QUEUE, 1710 * US, 0, WRITER, 0xbb, "");
+	wq(PB_EV_WQ_START, 1720 * US, 1, 300, 0xbb, "");
+	wq(PB_EV_WQ_END, 1730 * US, 1, 300, 0xbb, "");
+	console(1800 * US, 0, WRITER, "probe of 0000:01:00.0 returned 0 after 795 usecs");
+	struct pb_assemble_in in = input(PB_METHOD_TRACEPOINT);
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 1);
+	assert_true(f.probes[0].hop);
+	assert_int_equal(f.probes[0].hop_pid, KWORKER);
+	assert_non_null(strstr(f.probes[0].hop_function, "waited for"));
+	/* Same events, but the writer runs during the work: no hop. */
+	evs[5].sw.next_pid = WRITER;
+	evs[5].ts = 1500 * US;
+	struct pb_mevent tmp = evs[5];
+	memmove(&evs[5], &evs[4], sizeof(evs[0]));
+	evs[4] = tmp;
+	pb_iteration_facts_clear(&f);
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
+	pb_iteration_facts_clear(&f);
+}
+
 /* Host shape: no hop, both probes in the writer; a probe logged by another task is ignored. */
 static void in_writer_probes(void **state)
 {
@@ -292,9 +328,10 @@ static void fallback_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(pci_hop_and_child), cmocka_unit_test(in_writer_probes),
-	    cmocka_unit_test(kprobe_pairs),	 cmocka_unit_test(kmsg_lines),
-	    cmocka_unit_test(parsers),		 cmocka_unit_test(fallback_order),
+	    cmocka_unit_test(pci_hop_and_child), cmocka_unit_test(unresolved_hop),
+	    cmocka_unit_test(in_writer_probes),	 cmocka_unit_test(kprobe_pairs),
+	    cmocka_unit_test(kmsg_lines),	 cmocka_unit_test(parsers),
+	    cmocka_unit_test(fallback_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

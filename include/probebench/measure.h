@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * Internals of the observer, split so the logic that decides what a probe was (pairing, hops,
+ * attribution, pfn -> node, method choice, kmsg parsing) is pure and unit-tested without root.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "probebench/observer.h"
+
+/* ---- pfn -> NUMA node (measure_pfn.c) ---------------------------------------------------- */
+struct pb_pfn_range {
+	uint64_t start_pfn, end_pfn; /* [start, end) */
+	int node;
+};
+struct pb_pfnmap {
+	struct pb_pfn_range *r;
+	size_t n;
+	const char *source; /* "memory_blocks" | "zoneinfo" | "none" */
+	unsigned n_nodes;   /* highest node + 1 */
+};
+/* Memory-block tree under SYSFS/devices/system/{memory,node}; -ENOENT without memory blocks. */
+int pb_pfnmap_load_blocks(struct pb_pfnmap *m, long page_size);
+/* Per-node zone spans from text in /proc/zoneinfo format (coarse: spans include holes). */
+int pb_pfnmap_parse_zoneinfo(const char *text, struct pb_pfnmap *m);
+/* Blocks first, then PROC/zoneinfo. */
+int pb_pfnmap_load(struct pb_pfnmap *m, long page_size);
+int pb_pfnmap_node(const struct pb_pfnmap *m, uint64_t pfn); /* -1: unknown */
+void pb_pfnmap_clear(struct pb_pfnmap *m);
+
+/* ---- events, as decoded from perf records (measure_perf.c) -------------------------------- */
+enum pb_mevent_type {
+	PB_EV_WQ_QUEUE,
+	PB_EV_WQ_START,
+	PB_EV_WQ_END,
+	PB_EV_CONSOLE, /* printk:console */
+	PB_EV_SWITCH,  /* sched:sched_switch */
+	PB_EV_MIGRATE, /* sched:sched_migrate_task */
+	PB_EV_PAGE_ALLOC,
+	PB_EV_SLAB_ALLOC,  /* kmem:kmalloc, kmem:kmem_cache_alloc */
+	PB_EV_PROBE_ENTRY, /* kprobe really_probe */
+	PB_EV_PROBE_RETURN,
+	PB_EV_BUSPROBE_ENTRY, /* kprobe local_pci_probe (the PCI hop target) */
+	PB_EV_BUSPROBE_RETURN,
+};
+
+struct pb_mevent {
+	enum pb_mevent_type type;
+	uint64_t ts; /* CLOCK_MONOTONIC ns */
+	int cpu;
+	pid_t pid; /* common_pid / sample tid */
+	bool irq;  /* recorded in hard or soft irq context */
+	union {
+		struct {
+			uint64_t work, function;
+			char fn[48]; /* resolved name of function, "" unknown */
+		} wq;
+		char msg[160];
+		struct {
+			pid_t prev_pid, next_pid;
+			long prev_state;
+			char next_comm[16], prev_comm[16];
+		} sw;
+		struct {
+			pid_t pid;
+			int dest_cpu;
+		} mig;
+		struct {
+			uint64_t pfn;
+			unsigned order;
+		} page;
+		struct {
+			uint64_t bytes;
+		} slab;
+		struct {
+			long ret;
+			bool ret_known;
+		} kret;
+	};
+};
+
+/* "probe of X returned R after N usecs" -> 0, or -EINVAL when msg is something else. */
+int pb_parse_probe_line(const char *msg, char *dev, size_t dev_size, int *ret, uint64_t *usecs);
+
+/* One /dev/kmsg record "PRI,SEQ,TS_US,FLAGS;text" -> its timestamp (us) and text. */
+int pb_parse_kmsg_record(const char *rec, uint64_t *ts_us, const char **text, size_t *text_len);
+
+/* Works a probe hops into: a driver's ->probe running in a worker while the prober waits. */
+extern const char *const pb_hop_functions[];
+
+struct pb_assemble_in {
+	const struct pb_mevent *ev; /* sorted by ts */
+	size_t n;
+	enum pb_measure_method method;
+	pid_t writer_tid;
+	uint64_t t0, t1;	 /* the bind write */
+	const char *target_name; /* sysfs name of the target, names a nameless depth-0 probe */
+	int device_node;
+	const int *cpu_node; /* CPU -> node, n_cpus entries */
+	int n_cpus;
+	const struct pb_pfnmap *pfnmap; /* NULL: no memory facts */
+	/* kmsg method: the lines seen, with kmsg timestamps (us, kernel local clock). */
+	const char *const *kmsg_lines;
+	const uint64_t *kmsg_ts_us;
+	size_t n_kmsg;
+};
+
+/* Builds probes[], pages and slab facts of *out (device bus/driver are left empty). */
+int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_facts *out);
+
+/* ---- method choice (observer.c) ------------------------------------------------------------ */
+struct pb_measure_caps {
+	bool kprobe_pmu;     /* /sys/bus/event_source/devices/kprobe/type */
+	bool tracepoints;    /* tracefs event ids readable and perf_event_open works */
+	bool printk_console; /* printk:console tracepoint exists */
+	bool initcall_debug; /* /sys/module/kernel/parameters/initcall_debug writable */
+	bool dev_kmsg;	     /* /dev/kmsg readable */
+};
+/*
+ * Picks the best usable method (or checks the wanted one). Fills why[m] for each unusable method.
+ * Returns the method or -ENOTSUP.
+ */
+int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method want,
+		      const char *why[_PB_METHOD_MAX]);
+
+/* ---- perf_event_open plumbing (measure_perf.c) ------------------------------------------- */
+struct pb_perf;
+struct pb_perf_opts {
+	bool kprobes; /* really_probe (+ local_pci_probe when it exists) through the kprobe PMU */
+	bool console; /* printk:console */
+	bool memory;  /* kmem:mm_page_alloc, kmem:kmalloc, kmem:kmem_cache_alloc */
+	unsigned ring_pages;
+};
+/* 0 when SYS:NAME exists in tracefs and perf_event_open accepts it, else -errno. */
+int pb_perf_tracepoint_usable(const char *sys, const char *name);
+/* Kprobe PMU type, or -ENOENT. */
+int pb_perf_kprobe_type(void);
+/* Opens every event on every online CPU, disabled. why gets a reason on failure. */
+int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size);
+int pb_perf_enable(struct pb_perf *p);
+int pb_perf_disable(struct pb_perf *p);
+/* Decodes every record since the last drain, sorted by time. *ret is malloc'ed. */
+int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost);
+void pb_perf_free(struct pb_perf *p);
+
+/* Counters of one task (task-clock, context switches, migrations, faults, cycles, instrs). */
+struct pb_counters;
+int pb_counters_open(pid_t tid, struct pb_counters **ret);
+pid_t pb_counters_tid(const struct pb_counters *c);
+int pb_counters_enable(struct pb_counters *c);
+int pb_counters_read(struct pb_counters *c, struct pb_counter out[PB_MEASURE_N_COUNTERS]);
+void pb_counters_free(struct pb_counters *c);
+
+/* ---- uevents (measure_uevent.c) ----------------------------------------------------------- */
+struct pb_uevents;
+/* subsystem (e.g. "pci") filters udev's copies in the kernel; NULL: all. */
+int pb_uevents_open(const char *subsystem, struct pb_uevents **ret);
+/* Classic BPF socket filter passing only a kernel uevent "bind@DEVPATH". -E2BIG: path too long. */
+struct sock_filter;
+int pb_uevent_filter(const char *devpath, struct sock_filter *prog, size_t max, size_t *ret_n);
+/* Drops what is queued, then watches for ACTION=bind of devpath (sysfs path below /sys). */
+int pb_uevents_arm(struct pb_uevents *u, const char *devpath);
+/* Waits up to wait_ns for udev's copy; times in CLOCK_MONOTONIC ns, 0 = not seen. */
+int pb_uevents_collect(struct pb_uevents *u, uint64_t wait_ns, uint64_t *ret_kernel_ns,
+		       uint64_t *ret_udev_ns);
+void pb_uevents_free(struct pb_uevents *u);
+/* udevd running (its control socket exists): only then does udev's copy come. */
+bool pb_uevents_udev_running(const struct pb_uevents *u);

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * The observer: around one sysfs bind write made by a known writer thread, it records every
+ * driver probe inside the bind window (really_probe of the target and of the devices it creates,
+ * e.g. the virtio child of a virtio-pci function), the work hops of a probe into a worker, the
+ * kernel's and udev's bind uevents, pages allocated by the probing tasks per NUMA node, and perf
+ * counters of the writer.
+ *
+ * Methods, best first (pb_observer_open() picks the first that works here, or the one asked for):
+ *  "kprobe"     kprobe + kretprobe on really_probe (and local_pci_probe) through the perf kprobe
+ *               PMU: exact start/duration/task/CPU of every really_probe; return value on x86-64.
+ *  "tracepoint" trace events through perf_event_open: printk:console with initcall_debug set gives
+ *               the kernel's own really_probe duration (us), the task and CPU that ran it and the
+ *               exact end time; workqueue queue/execute pairs give the hop into a worker
+ *               (work_on_cpu for PCI, queue_work_node for the seed patch).
+ *  "kmsg"       the initcall_debug lines read from /dev/kmsg: device, return value, duration (us);
+ *               no CPU, no task, no memory placement.
+ * Each method, what it sees and what it cannot see: doc/measurement.md.
+ *
+ * Usage per iteration (writer thread = the thread that makes the bind write):
+ *   pb_observer_arm(o, writer_tid);          // just before the write
+ *   t0 = pb_now_ns(); write(bind); t1 = pb_now_ns();
+ *   pb_observer_disarm(o, t0, t1, &facts);  // right after the write returns
+ *   json = pb_iteration_facts_to_json(&facts); pb_iteration_facts_clear(&facts);
+ * All times are CLOCK_MONOTONIC ns (pb_now_ns()). Functions return 0 or a negative errno and do
+ * not log.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct json_object;
+struct pb_observer;
+
+#define PB_MEASURE_MAX_NODES 64
+
+enum pb_measure_method {
+	PB_METHOD_AUTO = 0,
+	PB_METHOD_KPROBE,
+	PB_METHOD_TRACEPOINT,
+	PB_METHOD_KMSG,
+	_PB_METHOD_MAX,
+};
+
+const char *pb_measure_method_name(enum pb_measure_method m);
+/* "kprobe" | "tracepoint" | "kmsg" | "auto" -> method; -EINVAL otherwise. */
+int pb_measure_method_from_name(const char *s, enum pb_measure_method *ret);
+
+struct pb_observer_opts {
+	const char *device_syspath; /* /sys/devices/... of the bound target (required) */
+	const char *device_bus;	    /* "pci", "virtio", ... (optional; read from subsystem link) */
+	int device_node; /* NUMA node of the target (nearest ancestor with one), -1 none */
+	enum pb_measure_method method; /* PB_METHOD_AUTO: best available */
+	bool no_uevents;	       /* do not listen for uevents */
+	bool no_memory;		       /* no kmem events (pages, slab proxy) */
+	bool no_counters;	       /* no perf counters of the writer */
+	uint64_t uevent_wait_ns; /* how long disarm waits for udev's copy; 0: 500 ms default */
+	unsigned ring_pages;	 /* per-CPU ring buffer pages (power of two); 0: 128 */
+};
+
+struct pb_probe_fact {
+	char device[64];
+	char bus[32];
+	char driver[64];
+	int cpu;	    /* CPU that ran the driver's probe; -1 unknown (kmsg) */
+	int node;	    /* NUMA node of that CPU; -1 unknown */
+	int device_node;    /* NUMA node of the device (nearest ancestor), -1 none */
+	int on_device_node; /* 1 yes, 0 no, -1 unknown (no CPU or no device node) */
+	pid_t pid;	    /* task that ran the driver's probe (the writer or the hop worker) */
+	char comm[16];
+	bool task_measured; /* false: pid is the writer, assumed (kmsg cannot see tasks) */
+	uint64_t start_ns;  /* really_probe start, CLOCK_MONOTONIC */
+	uint64_t duration_ns;
+	bool start_exact; /* false: start = end - kernel-reported us (tracepoint), or kmsg clock */
+	int ret;
+	bool ret_known;
+	int depth; /* 0: the target's own probe; 1: a probe nested in it (a child) */
+	/* The hop into a worker, when the driver's ->probe ran in another task. */
+	bool hop;
+	char hop_function[48];
+	pid_t hop_pid;
+	char hop_comm[16];
+	int hop_cpu;
+	uint64_t hop_queue_ns, hop_start_ns, hop_duration_ns;
+	unsigned writer_migrations; /* migrations of the probing task inside the probe */
+	enum pb_measure_method method;
+};
+
+struct pb_counter {
+	const char *name; /* "task_clock_ns", "context_switches", ... */
+	bool supported;
+	uint64_t value;
+};
+
+#define PB_MEASURE_N_COUNTERS 6
+
+struct pb_iteration_facts {
+	enum pb_measure_method method;
+	uint64_t write_start_ns, write_end_ns;
+	pid_t writer_tid;
+	struct pb_probe_fact *probes;
+	size_t n_probes;
+	/* bind start -> uevent seen; -1: not seen (or not listened for). */
+	int64_t uevent_kernel_ns, uevent_udev_ns;
+	/* Memory placement (tracepoint/kprobe methods with kmem events). */
+	bool memory_measured;
+	const char *pfn_map_source; /* "memory_blocks" | "zoneinfo" | "none" */
+	unsigned n_nodes;	    /* nodes known to the pfn map (array entries used) */
+	uint64_t pages_by_node[PB_MEASURE_MAX_NODES];
+	uint64_t pages_total; /* includes pages_unknown_node */
+	uint64_t pages_unknown_node;
+	double local_ratio; /* pages on the device's node / pages with a known node; -1 n/a */
+	uint64_t slab_allocs_by_node[PB_MEASURE_MAX_NODES]; /* by node of the allocating CPU */
+	uint64_t slab_bytes_by_node[PB_MEASURE_MAX_NODES];
+	/* Writer counters for the write, enabled around it. */
+	bool counters_measured;
+	struct pb_counter counters[PB_MEASURE_N_COUNTERS];
+	uint64_t events_seen;
+	uint64_t lost_records; /* PERF_RECORD_LOST: the facts may miss something */
+	int device_node;
+};
+
+/* Chooses and prepares a method. -ENOTSUP when none works here (see pb_observer_methods_json). */
+int pb_observer_open(const struct pb_observer_opts *o, struct pb_observer **ret);
+void pb_observer_free(struct pb_observer *o);
+const char *pb_observer_method(const struct pb_observer *o);
+/* Starts watching (call just before the bind write, in or for the writer thread). */
+int pb_observer_arm(struct pb_observer *o, pid_t writer_tid);
+/* Stops watching and builds the facts of the window [write_start_ns, write_end_ns]. */
+int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
+		       struct pb_iteration_facts *ret);
+void pb_iteration_facts_clear(struct pb_iteration_facts *f);
+struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *f);
+/* Which methods exist here, and for those that do not, why. */
+struct json_object *pb_observer_methods_json(void);
+/* Observer-level facts for the run record: method, pfn map, printk levels, own buffer placement. */
+struct json_object *pb_observer_info_json(const struct pb_observer *o);

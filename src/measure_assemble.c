@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Pure logic: from the events of one bind window to per-probe records, hops, page placement.
+ * Attribution is by task and time: the writer for the whole window; a worker only while it runs
+ * a work the prober queued and waited for (the hop). IRQ-context records are dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probebench/measure.h"
+
+/* work_on_cpu() (pci_call_probe today) and the seed patch's queue_work_node() helper. */
+const char *const pb_hop_functions[] = {"work_for_cpu_fn", "numa_work_func", NULL};
+
+int pb_parse_probe_line(const char *msg, char *dev, size_t dev_size, int *ret, uint64_t *usecs)
+{
+	char name[128];
+	int rv;
+	unsigned long long us;
+	int n = 0;
+	if (sscanf(msg, "probe of %127s returned %d after %llu usecs%n", name, &rv, &us, &n) != 3 ||
+	    n == 0)
+		return -EINVAL;
+	if (strlen(name) >= dev_size)
+		return -ENAMETOOLONG;
+	strcpy(dev, name);
+	*ret = rv;
+	*usecs = us;
+	return 0;
+}
+
+int pb_parse_kmsg_record(const char *rec, uint64_t *ts_us, const char **text, size_t *text_len)
+{
+	unsigned pri;
+	unsigned long long seq, ts;
+	int n = 0;
+	if (sscanf(rec, "%u,%llu,%llu,%n", &pri, &seq, &ts, &n) != 3 || n == 0)
+		return -EINVAL;
+	const char *semi = strchr(rec + n, ';');
+	if (!semi)
+		return -EINVAL;
+	const char *t = semi + 1;
+	size_t l = strcspn(t, "\n");
+	*ts_us = ts;
+	*text = t;
+	*text_len = l;
+	return 0;
+}
+
+static bool is_hop_function(const char *fn)
+{
+	for (size_t i = 0; pb_hop_functions[i]; i++)
+		if (!strcmp(fn, pb_hop_functions[i]))
+			return true;
+	return false;
+}
+
+struct hop {
+	pid_t queuer, worker;
+	int cpu;
+	uint64_t queue, start, end;
+	char fn[48];
+	char comm[16];
+	bool used;
+};
+
+struct ctx {
+	const struct pb_assemble_in *in;
+	struct hop *hops;
+	size_t n_hops;
+};
+
+static int node_of_cpu(const struct pb_assemble_in *in, int cpu)
+{
+	if (cpu < 0 || cpu >= in->n_cpus || !in->cpu_node)
+		return -1;
+	return in->cpu_node[cpu];
+}
+
+/* The comm a pid had, from sched_switch records of the window. */
+static void comm_of(const struct pb_assemble_in *in, pid_t pid, char comm[16])
+{
+	comm[0] = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *e = &in->ev[i];
+		if (e->type != PB_EV_SWITCH)
+			continue;
+		if (e->sw.prev_pid == pid) {
+			snprintf(comm, 16, "%s", e->sw.prev_comm);
+			return;
+		}
+		if (e->sw.next_pid == pid) {
+			snprintf(comm, 16, "%s", e->sw.next_comm);
+			return;
+		}
+	}
+}
+
+static bool in_set(const pid_t *set, size_t n, pid_t p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == p)
+			return true;
+	return false;
+}
+
+/*
+ * The flush_work() signature: the queuer went off CPU after queueing and before the work started,
+ * and did not run again until the work ended.
+ */
+static bool waited_for(const struct pb_assemble_in *in, pid_t queuer, uint64_t queued,
+		       uint64_t start, uint64_t end)
+{
+	bool off = false;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type != PB_EV_SWITCH || x->ts < queued || x->ts > end)
+			continue;
+		if (x->sw.prev_pid == queuer && x->ts <= start)
+			off = true;
+		else if (x->sw.next_pid == queuer && x->ts > start && x->ts < end)
+			return false;
+		else if (x->sw.next_pid == queuer && x->ts <= start)
+			off = false;
+	}
+	return off;
+}
+
+/*
+ * Pairs queue -> execute_start -> execute_end by work pointer and keeps the hops: works queued
+ * by a probing task inside the window, of a known hop function, that ended inside the window.
+ * Works queued for later (deferred_probe_work_func) end after the write and are not hops.
+ */
+static int find_hops(struct ctx *c)
+{
+	const struct pb_assemble_in *in = c->in;
+	pid_t set[64];
+	size_t nset = 0;
+	set[nset++] = in->writer_tid;
+	c->hops = calloc(in->n ? in->n : 1, sizeof(*c->hops));
+	if (!c->hops)
+		return -ENOMEM;
+
+	bool grew = true;
+	while (grew) {
+		grew = false;
+		for (size_t i = 0; i < in->n; i++) {
+			const struct pb_mevent *q = &in->ev[i];
+			if (q->type != PB_EV_WQ_QUEUE || q->ts < in->t0 || q->ts > in->t1 ||
+			    !in_set(set, nset, q->pid))
+				continue;
+			bool seen = false;
+			for (size_t h = 0; h < c->n_hops; h++)
+				if (c->hops[h].queue == q->ts && c->hops[h].queuer == q->pid)
+					seen = true;
+			if (seen)
+				continue;
+			const struct pb_mevent *s = NULL, *e = NULL;
+			for (size_t j = i + 1; j < in->n; j++) {
+				const struct pb_mevent *x = &in->ev[j];
+				if (!s && x->type == PB_EV_WQ_START && x->wq.work == q->wq.work)
+					s = x;
+				else if (s && x->type == PB_EV_WQ_END && x->wq.work == q->wq.work &&
+					 x->pid == s->pid) {
+					e = x;
+					break;
+				}
+			}
+			if (!s || !e || e->ts > in->t1)
+				continue;
+			const char *fn = q->wq.fn[0] ? q->wq.fn : s->wq.fn;
+			char unresolved[48];
+			if (!fn[0] && waited_for(in, q->pid, q->ts, s->ts, e->ts)) {
+				/* Symbols hidden (kptr_restrict): the wait marks it as a hop. */
+				snprintf(unresolved, sizeof(unresolved), "0x%llx (waited for)",
+					 (unsigned long long)q->wq.function);
+				fn = unresolved;
+			} else if (!is_hop_function(fn))
+				continue;
+			struct hop *h = &c->hops[c->n_hops++];
+			*h = (struct hop){.queuer = q->pid,
+					  .worker = s->pid,
+					  .cpu = s->cpu,
+					  .queue = q->ts,
+					  .start = s->ts,
+					  .end = e->ts};
+			snprintf(h->fn, sizeof(h->fn), "%s", fn);
+			comm_of(in, s->pid, h->comm);
+			if (!in_set(set, nset, s->pid) && nset < 64) {
+				set[nset++] = s->pid;
+				grew = true;
+			}
+		}
+	}
+	return 0;
+}
+
+static int add_probe(struct pb_iteration_facts *out, size_t *cap, const struct pb_probe_fact *p)
+{
+	if (out->n_probes == *cap) {
+		size_t nc = *cap ? *cap * 2 : 4;
+		struct pb_probe_fact *np = realloc(out->probes, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		out->probes = np;
+		*cap = nc;
+	}
+	out->probes[out->n_probes++] = *p;
+	return 0;
+}
+
+static unsigned migrations_in(const struct pb_assemble_in *in, pid_t pid, uint64_t s, uint64_t e)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type == PB_EV_MIGRATE && x->mig.pid == pid && x->ts >= s && x->ts <= e)
+			n++;
+	}
+	return n;
+}
+
+/* Attaches to each probe the hop its task queued inside it (innermost probe first). */
+static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
+{
+	const struct pb_assemble_in *in = c->in;
+	for (size_t h = 0; h < c->n_hops; h++) {
+		struct hop *hp = &c->hops[h];
+		struct pb_probe_fact *best = NULL;
+		for (size_t i = 0; i < out->n_probes; i++) {
+			struct pb_probe_fact *p = &out->probes[i];
+			/* Kernel-reported us round down: allow 1 us at the start. */
+			uint64_t s = p->start_ns > 1000 ? p->start_ns - 1000 : 0;
+			if (p->pid != hp->queuer || hp->queue < s ||
+			    hp->end > p->start_ns + p->duration_ns)
+				continue;
+			if (!best || p->duration_ns < best->duration_ns)
+				best = p;
+		}
+		if (!best || best->hop)
+			continue;
+		best->hop = true;
+		hp->used = true;
+		snprintf(best->hop_function, sizeof(best->hop_function), "%s", hp->fn);
+		best->hop_pid = hp->worker;
+		snprintf(best->hop_comm, sizeof(best->hop_comm), "%s", hp->comm);
+		best->hop_cpu = hp->cpu;
+		best->hop_queue_ns = hp->queue;
+		best->hop_start_ns = hp->start;
+		best->hop_duration_ns = hp->end - hp->start;
+		/* The driver's ->probe ran in the worker: that is the task, CPU and node to report.
+		 */
+		best->pid = hp->worker;
+		snprintf(best->comm, sizeof(best->comm), "%s", hp->comm);
+		best->cpu = hp->cpu;
+		best->node = node_of_cpu(in, hp->cpu);
+	}
+}
+
+static void set_depths(struct pb_iteration_facts *out)
+{
+	for (size_t i = 0; i < out->n_probes; i++) {
+		struct pb_probe_fact *p = &out->probes[i];
+		uint64_t pe = p->start_ns + p->duration_ns;
+		p->depth = 0;
+		for (size_t j = 0; j < out->n_probes; j++) {
+			const struct pb_probe_fact *q = &out->probes[j];
+			if (i == j)
+				continue;
+			uint64_t qs = q->start_ns > 1000 ? q->start_ns - 1000 : 0;
+			if (p->start_ns >= qs && pe <= q->start_ns + q->duration_ns &&
+			    q->duration_ns > p->duration_ns)
+				p->depth++;
+		}
+	}
+}
+
+static int probes_from_console(struct ctx *c, struct pb_iteration_facts *out, size_t *cap,
+			       const pid_t *set, size_t nset)
+{
+	const struct pb_assemble_in *in = c->in;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *e = &in->ev[i];
+		if (e->type != PB_EV_CONSOLE || e->ts < in->t0 || e->ts > in->t1 ||
+		    !in_set(set, nset, e->pid))
+			continue;
+		struct pb_probe_fact p = {.cpu = e->cpu, .pid = e->pid, .task_measured = true};
+		uint64_t us;
+		if (pb_parse_probe_line(e->msg, p.device, sizeof(p.device), &p.ret, &us) < 0)
+			continue;
+		p.ret_known = true;
+		p.duration_ns = us * 1000;
+		p.start_ns = e->ts > p.duration_ns ? e->ts - p.duration_ns : 0;
+		p.start_exact = false;
+		p.method = PB_METHOD_TRACEPOINT;
+		p.node = node_of_cpu(in, e->cpu);
+		p.writer_migrations = migrations_in(in, e->pid, p.start_ns, e->ts);
+		comm_of(in, e->pid, p.comm);
+		int r = add_probe(out, cap, &p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* kprobe method: entry/return pairs per task, nested like a stack. */
+static int probes_from_kprobes(struct ctx *c, struct pb_iteration_facts *out, size_t *cap,
+			       const pid_t *set, size_t nset)
+{
+	const struct pb_assemble_in *in = c->in;
+	struct {
+		pid_t pid;
+		uint64_t ts;
+		int cpu;
+	} stack[32];
+	size_t depth = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *e = &in->ev[i];
+		if (!in_set(set, nset, e->pid) || e->ts < in->t0 || e->ts > in->t1)
+			continue;
+		if (e->type == PB_EV_PROBE_ENTRY) {
+			if (depth < 32)
+				stack[depth++] = (typeof(stack[0])){e->pid, e->ts, e->cpu};
+			continue;
+		}
+		if (e->type != PB_EV_PROBE_RETURN)
+			continue;
+		/* The innermost open entry of this task. */
+		ssize_t k;
+		for (k = (ssize_t)depth - 1; k >= 0 && stack[k].pid != e->pid; k--)
+			;
+		if (k < 0)
+			continue; /* entry before the window: not ours */
+		struct pb_probe_fact p = {.cpu = e->cpu,
+					  .pid = e->pid,
+					  .task_measured = true,
+					  .start_ns = stack[k].ts,
+					  .duration_ns = e->ts - stack[k].ts,
+					  .start_exact = true,
+					  .ret = (int)e->kret.ret,
+					  .ret_known = e->kret.ret_known,
+					  .method = PB_METHOD_KPROBE};
+		memmove(&stack[k], &stack[k + 1], (depth - k - 1) * sizeof(stack[0]));
+		depth--;
+		p.node = node_of_cpu(in, p.cpu);
+		p.writer_migrations = migrations_in(in, e->pid, p.start_ns, e->ts);
+		comm_of(in, e->pid, p.comm);
+		/* The initcall_debug line, when enabled, follows the return in the same task. */
+		for (size_t j = i + 1; j < in->n; j++) {
+			const struct pb_mevent *m = &in->ev[j];
+			if (m->pid != e->pid)
+				continue;
+			if (m->type == PB_EV_PROBE_RETURN || m->type == PB_EV_PROBE_ENTRY)
+				break;
+			int rv;
+			uint64_t us;
+			if (m->type == PB_EV_CONSOLE &&
+			    pb_parse_probe_line(m->msg, p.device, sizeof(p.device), &rv, &us) ==
+				0) {
+				if (!p.ret_known) {
+					p.ret = rv;
+					p.ret_known = true;
+				}
+				break;
+			}
+		}
+		int r = add_probe(out, cap, &p);
+		if (r < 0)
+			return r;
+	}
+	/* Hops seen by the bus-probe kprobe in a worker, when workqueue events missed them. */
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *e = &in->ev[i];
+		if (e->type != PB_EV_BUSPROBE_ENTRY || e->ts < in->t0 || e->pid == in->writer_tid)
+			continue;
+		bool known = false;
+		for (size_t h = 0; h < c->n_hops; h++)
+			if (c->hops[h].worker == e->pid && c->hops[h].start <= e->ts &&
+			    c->hops[h].end >= e->ts)
+				known = true;
+		if (known)
+			continue;
+		for (size_t j = i + 1; j < in->n; j++) {
+			const struct pb_mevent *x = &in->ev[j];
+			if (x->type == PB_EV_BUSPROBE_RETURN && x->pid == e->pid) {
+				if (x->ts > in->t1)
+					break;
+				struct hop *h = &c->hops[c->n_hops++];
+				*h = (struct hop){.queuer = in->writer_tid,
+						  .worker = e->pid,
+						  .cpu = e->cpu,
+						  .queue = e->ts,
+						  .start = e->ts,
+						  .end = x->ts};
+				snprintf(h->fn, sizeof(h->fn), "local_pci_probe");
+				comm_of(in, e->pid, h->comm);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int probes_from_kmsg(const struct pb_assemble_in *in, struct pb_iteration_facts *out,
+			    size_t *cap)
+{
+	for (size_t i = 0; i < in->n_kmsg; i++) {
+		struct pb_probe_fact p = {.cpu = -1,
+					  .node = -1,
+					  .pid = in->writer_tid,
+					  .task_measured = false,
+					  .method = PB_METHOD_KMSG};
+		uint64_t us;
+		if (pb_parse_probe_line(in->kmsg_lines[i], p.device, sizeof(p.device), &p.ret,
+					&us) < 0)
+			continue;
+		p.ret_known = true;
+		p.duration_ns = us * 1000;
+		/*
+		 * The kmsg stamp is the kernel's local clock, not CLOCK_MONOTONIC: keep it only
+		 * where it falls inside the write, else place the probe to end with the write.
+		 */
+		uint64_t end = in->kmsg_ts_us ? in->kmsg_ts_us[i] * 1000 : 0;
+		if (end < in->t0 || end > in->t1)
+			end = in->t1;
+		p.start_ns = end > p.duration_ns ? end - p.duration_ns : 0;
+		p.start_exact = false;
+		int r = add_probe(out, cap, &p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool probing_task_at(const struct ctx *c, pid_t pid, uint64_t ts)
+{
+	if (pid == c->in->writer_tid)
+		return ts >= c->in->t0 && ts <= c->in->t1;
+	for (size_t h = 0; h < c->n_hops; h++)
+		if (c->hops[h].worker == pid && ts >= c->hops[h].start && ts <= c->hops[h].end)
+			return true;
+	return false;
+}
+
+static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
+{
+	const struct pb_assemble_in *in = c->in;
+	uint64_t local = 0, known = 0;
+	out->memory_measured = true;
+	out->pfn_map_source = in->pfnmap->source;
+	out->n_nodes = in->pfnmap->n_nodes;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *e = &in->ev[i];
+		if (e->irq || !probing_task_at(c, e->pid, e->ts))
+			continue;
+		if (e->type == PB_EV_PAGE_ALLOC) {
+			uint64_t pages = 1ull << (e->page.order > 20 ? 20 : e->page.order);
+			int node = pb_pfnmap_node(in->pfnmap, e->page.pfn);
+			out->pages_total += pages;
+			if (node < 0 || node >= PB_MEASURE_MAX_NODES) {
+				out->pages_unknown_node += pages;
+				continue;
+			}
+			out->pages_by_node[node] += pages;
+			if ((unsigned)node + 1 > out->n_nodes)
+				out->n_nodes = node + 1;
+			known += pages;
+			if (node == in->device_node)
+				local += pages;
+		} else if (e->type == PB_EV_SLAB_ALLOC) {
+			int node = node_of_cpu(in, e->cpu);
+			if (node < 0 || node >= PB_MEASURE_MAX_NODES)
+				continue;
+			out->slab_allocs_by_node[node]++;
+			out->slab_bytes_by_node[node] += e->slab.bytes;
+			if ((unsigned)node + 1 > out->n_nodes)
+				out->n_nodes = node + 1;
+		}
+	}
+	out->local_ratio = (known && in->device_node >= 0) ? (double)local / (double)known : -1;
+}
+
+int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_facts *out)
+{
+	struct ctx c = {.in = in};
+	size_t cap = 0;
+	int r;
+
+	out->method = in->method;
+	out->write_start_ns = in->t0;
+	out->write_end_ns = in->t1;
+	out->writer_tid = in->writer_tid;
+	out->device_node = in->device_node;
+	out->local_ratio = -1;
+	out->pfn_map_source = "none";
+
+	r = find_hops(&c);
+	if (r < 0)
+		return r;
+	pid_t set[64];
+	size_t nset = 0;
+	set[nset++] = in->writer_tid;
+	for (size_t h = 0; h < c.n_hops && nset < 64; h++)
+		if (!in_set(set, nset, c.hops[h].worker))
+			set[nset++] = c.hops[h].worker;
+
+	switch (in->method) {
+	case PB_METHOD_KPROBE:
+		r = probes_from_kprobes(&c, out, &cap, set, nset);
+		break;
+	case PB_METHOD_TRACEPOINT:
+		r = probes_from_console(&c, out, &cap, set, nset);
+		break;
+	case PB_METHOD_KMSG:
+		r = probes_from_kmsg(in, out, &cap);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	if (r < 0)
+		goto fail;
+	set_depths(out);
+	if (in->method != PB_METHOD_KMSG)
+		attach_hops(&c, out);
+	for (size_t i = 0; i < out->n_probes; i++) {
+		struct pb_probe_fact *p = &out->probes[i];
+		p->device_node = in->device_node;
+		p->on_device_node =
+		    (p->node < 0 || in->device_node < 0) ? -1 : p->node == in->device_node;
+		if (!p->device[0] && p->depth == 0 && in->target_name)
+			snprintf(p->device, sizeof(p->device), "%s", in->target_name);
+	}
+	if (in->pfnmap && in->method != PB_METHOD_KMSG)
+		memory_facts(&c, out);
+	free(c.hops);
+	return 0;
+fail:
+	free(c.hops);
+	free(out->probes);
+	out->probes = NULL;
+	out->n_probes = 0;
+	return r;
+}

@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The observer: picks a method, arms events around one bind write, turns what it saw into
+ * per-iteration facts. The decisions are in measure_assemble.c (pure); this file does the I/O.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <numa.h>
+
+#include "probebench/measure.h"
+#include "probebench/observer.h"
+#include "probebench/paths.h"
+#include "probebench/util.h"
+
+static const char *const method_names[_PB_METHOD_MAX] = {
+    [PB_METHOD_AUTO] = "auto",
+    [PB_METHOD_KPROBE] = "kprobe",
+    [PB_METHOD_TRACEPOINT] = "tracepoint",
+    [PB_METHOD_KMSG] = "kmsg",
+};
+
+const char *pb_measure_method_name(enum pb_measure_method m)
+{
+	return (unsigned)m < _PB_METHOD_MAX ? method_names[m] : "unknown";
+}
+
+int pb_measure_method_from_name(const char *s, enum pb_measure_method *ret)
+{
+	for (int i = 0; i < _PB_METHOD_MAX; i++)
+		if (s && !strcmp(s, method_names[i])) {
+			*ret = (enum pb_measure_method)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method want,
+		      const char *why[_PB_METHOD_MAX])
+{
+	for (int i = 0; i < _PB_METHOD_MAX; i++)
+		why[i] = NULL;
+	if (!c->kprobe_pmu)
+		why[PB_METHOD_KPROBE] = "no kprobe PMU (kernel without CONFIG_KPROBES or "
+					"CONFIG_KPROBE_EVENTS)";
+	if (!c->tracepoints)
+		why[PB_METHOD_TRACEPOINT] = "trace events unusable (tracefs or perf_event_open)";
+	else if (!c->printk_console)
+		why[PB_METHOD_TRACEPOINT] = "no printk:console tracepoint";
+	else if (!c->initcall_debug)
+		why[PB_METHOD_TRACEPOINT] = "initcall_debug parameter not writable";
+	if (!c->initcall_debug)
+		why[PB_METHOD_KMSG] = "initcall_debug parameter not writable";
+	else if (!c->dev_kmsg)
+		why[PB_METHOD_KMSG] = "/dev/kmsg not readable";
+	if (want != PB_METHOD_AUTO)
+		return why[want] ? -ENOTSUP : (int)want;
+	for (int m = PB_METHOD_KPROBE; m < _PB_METHOD_MAX; m++)
+		if (!why[m])
+			return m;
+	return -ENOTSUP;
+}
+
+struct pb_observer {
+	struct pb_observer_opts opts;
+	char syspath[PATH_MAX];
+	char devpath[PATH_MAX]; /* below the sysfs root, for uevents */
+	char target_name[128];
+	enum pb_measure_method method;
+	struct pb_perf *perf;
+	struct pb_counters *counters;
+	struct pb_uevents *uevents;
+	struct pb_pfnmap pfnmap;
+	int *cpu_node;
+	int n_cpus;
+	int kmsg_fd;
+	bool initcall_held; /* counted in initcall_users */
+	bool armed;
+	pid_t writer;
+	char why[256];
+};
+
+static int initcall_path(char *buf, size_t size)
+{
+	return pb_sys_path(buf, size, "module/kernel/parameters/initcall_debug");
+}
+
+static bool initcall_writable(void)
+{
+	char p[4096];
+	return initcall_path(p, sizeof(p)) == 0 && access(p, W_OK) == 0;
+}
+
+/*
+ * initcall_debug is one global switch: observers of parallel binds in this process share it.
+ * The first to arm saves and sets it, the last to disarm restores it.
+ */
+static pthread_mutex_t initcall_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned initcall_users;
+static char initcall_saved[8];
+static bool initcall_changed;
+
+static int initcall_set(struct pb_observer *o)
+{
+	char p[4096];
+	int r = initcall_path(p, sizeof(p));
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&initcall_lock);
+	if (initcall_users == 0) {
+		r = pb_read_str(p, initcall_saved, sizeof(initcall_saved));
+		if (r >= 0 && initcall_saved[0] != 'Y') {
+			r = pb_write_str(p, "Y");
+			initcall_changed = r == 0;
+		}
+	}
+	if (r >= 0) {
+		initcall_users++;
+		o->initcall_held = true;
+		r = 0;
+	}
+	pthread_mutex_unlock(&initcall_lock);
+	return r;
+}
+
+static void initcall_restore(struct pb_observer *o)
+{
+	char p[4096];
+	if (!o->initcall_held)
+		return;
+	o->initcall_held = false;
+	pthread_mutex_lock(&initcall_lock);
+	if (--initcall_users == 0 && initcall_changed && initcall_path(p, sizeof(p)) == 0 &&
+	    pb_write_str(p, initcall_saved) == 0)
+		initcall_changed = false;
+	pthread_mutex_unlock(&initcall_lock);
+}
+
+static void probe_caps(struct pb_measure_caps *c)
+{
+	char p[4096];
+	*c = (struct pb_measure_caps){0};
+	c->kprobe_pmu = pb_perf_kprobe_type() >= 0;
+	c->tracepoints = pb_perf_tracepoint_usable("sched", "sched_switch") == 0 &&
+			 pb_perf_tracepoint_usable("workqueue", "workqueue_queue_work") == 0;
+	c->printk_console = pb_perf_tracepoint_usable("printk", "console") == 0;
+	c->initcall_debug = initcall_writable();
+	snprintf(p, sizeof(p), "%s/kmsg", pb_devfs_root());
+	c->dev_kmsg = access(p, R_OK) == 0;
+}
+
+void pb_observer_free(struct pb_observer *o)
+{
+	if (!o)
+		return;
+	initcall_restore(o);
+	pb_perf_free(o->perf);
+	pb_counters_free(o->counters);
+	pb_uevents_free(o->uevents);
+	pb_pfnmap_clear(&o->pfnmap);
+	free(o->cpu_node);
+	if (o->kmsg_fd >= 0)
+		close(o->kmsg_fd);
+	free(o);
+}
+
+const char *pb_observer_method(const struct pb_observer *o)
+{
+	return pb_measure_method_name(o->method);
+}
+
+int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **ret)
+{
+	if (!opts || !opts->device_syspath)
+		return -EINVAL;
+	struct pb_observer *o = calloc(1, sizeof(*o));
+	int r;
+	if (!o)
+		return -ENOMEM;
+	o->kmsg_fd = -1;
+	o->opts = *opts;
+	o->pfnmap.source = "none";
+	if (!realpath(opts->device_syspath, o->syspath)) {
+		r = -errno;
+		goto fail;
+	}
+	o->opts.device_syspath = o->syspath;
+	const char *root = pb_sysfs_root();
+	char rootreal[PATH_MAX];
+	if (!realpath(root, rootreal))
+		snprintf(rootreal, sizeof(rootreal), "%s", root);
+	size_t rl = strlen(rootreal);
+	snprintf(o->devpath, sizeof(o->devpath), "%s",
+		 strncmp(o->syspath, rootreal, rl) ? o->syspath : o->syspath + rl);
+	const char *base = strrchr(o->syspath, '/');
+	snprintf(o->target_name, sizeof(o->target_name), "%.127s", base ? base + 1 : o->syspath);
+
+	struct pb_measure_caps caps;
+	const char *why[_PB_METHOD_MAX];
+	probe_caps(&caps);
+	r = pb_measure_choose(&caps, opts->method, why);
+	if (r < 0)
+		goto fail;
+	o->method = (enum pb_measure_method)r;
+
+	o->n_cpus = (int)sysconf(_SC_NPROCESSORS_CONF);
+	o->cpu_node = calloc(o->n_cpus > 0 ? o->n_cpus : 1, sizeof(int));
+	if (!o->cpu_node) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	bool numa = numa_available() >= 0;
+	for (int c = 0; c < o->n_cpus; c++)
+		o->cpu_node[c] = numa ? numa_node_of_cpu(c) : 0;
+
+	if (o->method == PB_METHOD_KPROBE || o->method == PB_METHOD_TRACEPOINT) {
+		struct pb_perf_opts po = {.kprobes = o->method == PB_METHOD_KPROBE,
+					  .console = caps.printk_console,
+					  .memory = !opts->no_memory,
+					  .ring_pages = opts->ring_pages};
+		r = pb_perf_open(&po, &o->perf, o->why, sizeof(o->why));
+		if (r < 0)
+			goto fail;
+		if (!opts->no_memory)
+			pb_pfnmap_load(&o->pfnmap, sysconf(_SC_PAGESIZE)); /* "none" on failure */
+	}
+	if (o->method == PB_METHOD_KMSG) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/kmsg", pb_devfs_root());
+		o->kmsg_fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (o->kmsg_fd < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	if (!opts->no_uevents) {
+		r = pb_uevents_open(opts->device_bus, &o->uevents);
+		if (r < 0)
+			goto fail;
+	}
+	*ret = o;
+	return 0;
+fail:
+	pb_observer_free(o);
+	return r;
+}
+
+int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
+{
+	int r;
+	if (o->armed)
+		return -EBUSY;
+	if (o->method == PB_METHOD_KMSG || o->method == PB_METHOD_TRACEPOINT ||
+	    initcall_writable()) {
+		r = initcall_set(o);
+		if (r < 0 && o->method != PB_METHOD_KPROBE)
+			return r;
+	}
+	if (!o->opts.no_counters && (!o->counters || pb_counters_tid(o->counters) != writer_tid)) {
+		pb_counters_free(o->counters);
+		o->counters = NULL;
+		pb_counters_open(writer_tid, &o->counters); /* none: counters_measured = false */
+	}
+	if (o->kmsg_fd >= 0 && lseek(o->kmsg_fd, 0, SEEK_END) < 0)
+		return -errno;
+	if (o->uevents) {
+		r = pb_uevents_arm(o->uevents, o->devpath);
+		if (r < 0)
+			return r;
+	}
+	if (o->perf) {
+		/* Records of a previous window are dropped, not attributed. */
+		struct pb_mevent *ev;
+		size_t n;
+		uint64_t lost;
+		if (pb_perf_drain(o->perf, &ev, &n, &lost) == 0)
+			free(ev);
+		r = pb_perf_enable(o->perf);
+		if (r < 0)
+			return r;
+	}
+	if (o->counters) {
+		r = pb_counters_enable(o->counters);
+		if (r < 0)
+			return r;
+	}
+	o->writer = writer_tid;
+	o->armed = true;
+	return 0;
+}
+
+static int read_kmsg(int fd, char ***lines, uint64_t **ts, size_t *n)
+{
+	char buf[8192];
+	size_t cap = 0;
+	*lines = NULL;
+	*ts = NULL;
+	*n = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf, sizeof(buf) - 1);
+		if (k < 0) {
+			if (errno == EPIPE) /* overwritten records: continue with the next */
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		buf[k] = 0;
+		uint64_t us;
+		const char *text;
+		size_t len;
+		if (pb_parse_kmsg_record(buf, &us, &text, &len) < 0 ||
+		    strncmp(text, "probe of ", 9))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			char **nl = realloc(*lines, cap * sizeof(char *));
+			if (!nl)
+				return -ENOMEM;
+			*lines = nl;
+			uint64_t *nt = realloc(*ts, cap * sizeof(uint64_t));
+			if (!nt)
+				return -ENOMEM;
+			*ts = nt;
+		}
+		(*lines)[*n] = strndup(text, len);
+		if (!(*lines)[*n])
+			return -ENOMEM;
+		(*ts)[(*n)++] = us;
+	}
+}
+
+/* Finds NAME on any bus: bus and driver names, and the nearest ancestor's NUMA node. */
+static void describe_device(struct pb_probe_fact *p)
+{
+	char path[PATH_MAX + 64], real[PATH_MAX];
+	if (pb_sys_path(path, sizeof(path), "bus") < 0)
+		return;
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (pb_sys_path(path, sizeof(path), "bus/%s/devices/%s", de->d_name, p->device) <
+			0 ||
+		    !realpath(path, real))
+			continue;
+		snprintf(p->bus, sizeof(p->bus), "%.31s", de->d_name);
+		snprintf(path, sizeof(path), "%s/driver", real);
+		pb_readlink_base(path, p->driver, sizeof(p->driver));
+		for (char *s = real; *s;) {
+			long node;
+			snprintf(path, sizeof(path), "%s/numa_node", real);
+			if (pb_read_long(path, &node) == 0 && node >= 0) {
+				p->device_node = (int)node;
+				break;
+			}
+			char *slash = strrchr(real, '/');
+			if (!slash || slash == real)
+				break;
+			*slash = 0;
+		}
+		break;
+	}
+	closedir(d);
+	p->on_device_node = (p->node < 0 || p->device_node < 0) ? -1 : p->node == p->device_node;
+}
+
+int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
+		       struct pb_iteration_facts *ret)
+{
+	struct pb_iteration_facts f = {0};
+	struct pb_mevent *ev = NULL;
+	size_t n = 0;
+	uint64_t lost = 0;
+	char **klines = NULL;
+	uint64_t *kts = NULL;
+	size_t nk = 0;
+	int r = 0;
+
+	if (!o->armed)
+		return -EINVAL;
+	o->armed = false;
+	if (o->perf)
+		pb_perf_disable(o->perf);
+	if (o->counters) {
+		f.counters_measured = true;
+		pb_counters_read(o->counters, f.counters);
+	}
+	if (o->perf)
+		r = pb_perf_drain(o->perf, &ev, &n, &lost);
+	if (r == 0 && o->kmsg_fd >= 0)
+		r = read_kmsg(o->kmsg_fd, &klines, &kts, &nk);
+	initcall_restore(o);
+	f.uevent_kernel_ns = f.uevent_udev_ns = -1;
+	if (o->uevents) {
+		uint64_t k = 0, u = 0;
+		uint64_t wait = o->opts.uevent_wait_ns ? o->opts.uevent_wait_ns : 500000000ull;
+		if (pb_uevents_collect(o->uevents, wait, &k, &u) == 0) {
+			f.uevent_kernel_ns = k ? (int64_t)(k - write_start_ns) : -1;
+			f.uevent_udev_ns = u ? (int64_t)(u - write_start_ns) : -1;
+		}
+	}
+	if (r < 0)
+		goto out;
+
+	struct pb_assemble_in in = {
+	    .ev = ev,
+	    .n = n,
+	    .method = o->method,
+	    .writer_tid = o->writer,
+	    .t0 = write_start_ns,
+	    .t1 = write_end_ns,
+	    .target_name = o->target_name,
+	    .device_node = o->opts.device_node,
+	    .cpu_node = o->cpu_node,
+	    .n_cpus = o->n_cpus,
+	    .pfnmap = (o->perf && !o->opts.no_memory) ? &o->pfnmap : NULL,
+	    .kmsg_lines = (const char *const *)klines,
+	    .kmsg_ts_us = kts,
+	    .n_kmsg = nk,
+	};
+	int64_t uk = f.uevent_kernel_ns, uu = f.uevent_udev_ns;
+	struct pb_counter cs[PB_MEASURE_N_COUNTERS];
+	bool cm = f.counters_measured;
+	memcpy(cs, f.counters, sizeof(cs));
+	r = pb_measure_assemble(&in, &f);
+	if (r < 0)
+		goto out;
+	f.uevent_kernel_ns = uk;
+	f.uevent_udev_ns = uu;
+	f.counters_measured = cm;
+	memcpy(f.counters, cs, sizeof(cs));
+	f.events_seen = n;
+	f.lost_records = lost;
+	for (size_t i = 0; i < f.n_probes; i++) {
+		struct pb_probe_fact *p = &f.probes[i];
+		/* kprobe without initcall_debug names only the target; children stay unnamed. */
+		if (p->device[0])
+			describe_device(p);
+	}
+	*ret = f;
+	f.probes = NULL;
+out:
+	free(f.probes);
+	free(ev);
+	for (size_t i = 0; i < nk; i++)
+		free(klines[i]);
+	free(klines);
+	free(kts);
+	return r;
+}
+
+void pb_iteration_facts_clear(struct pb_iteration_facts *f)
+{
+	if (!f)
+		return;
+	free(f->probes);
+	f->probes = NULL;
+	f->n_probes = 0;
+}
+
+static const char *duration_source(const struct pb_probe_fact *p)
+{
+	switch (p->method) {
+	case PB_METHOD_KPROBE:
+		return "kprobe/kretprobe really_probe";
+	case PB_METHOD_TRACEPOINT:
+		return "initcall_debug via printk:console (kernel us, end exact)";
+	case PB_METHOD_KMSG:
+		return "initcall_debug via /dev/kmsg (kernel us)";
+	default:
+		return "unknown";
+	}
+}
+
+static struct json_object *jint_or_null(bool known, int64_t v)
+{
+	return known ? json_object_new_int64(v) : NULL;
+}
+
+static struct json_object *node_array(const uint64_t *v, unsigned n)
+{
+	struct json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int64((int64_t)v[i]));
+	return a;
+}
+
+struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *f)
+{
+	struct json_object *j = json_object_new_object();
+	uint64_t t0 = f->write_start_ns;
+	json_object_object_add(j, "method",
+			       json_object_new_string(pb_measure_method_name(f->method)));
+	struct json_object *probes = json_object_new_array();
+	for (size_t i = 0; i < f->n_probes; i++) {
+		const struct pb_probe_fact *p = &f->probes[i];
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "device",
+				       p->device[0] ? json_object_new_string(p->device) : NULL);
+		json_object_object_add(e, "bus", p->bus[0] ? json_object_new_string(p->bus) : NULL);
+		json_object_object_add(e, "driver",
+				       p->driver[0] ? json_object_new_string(p->driver) : NULL);
+		json_object_object_add(e, "cpu", jint_or_null(p->cpu >= 0, p->cpu));
+		json_object_object_add(e, "node", jint_or_null(p->node >= 0, p->node));
+		json_object_object_add(e, "device_node",
+				       jint_or_null(p->device_node >= 0, p->device_node));
+		json_object_object_add(
+		    e, "on_device_node",
+		    p->on_device_node < 0 ? NULL : json_object_new_boolean(p->on_device_node));
+		json_object_object_add(e, "pid", json_object_new_int(p->pid));
+		json_object_object_add(e, "comm",
+				       p->comm[0] ? json_object_new_string(p->comm) : NULL);
+		json_object_object_add(e, "task_measured",
+				       json_object_new_boolean(p->task_measured));
+		json_object_object_add(e, "start_ns", json_object_new_int64((int64_t)p->start_ns));
+		json_object_object_add(e, "start_offset_ns",
+				       json_object_new_int64((int64_t)p->start_ns - (int64_t)t0));
+		json_object_object_add(e, "start_exact", json_object_new_boolean(p->start_exact));
+		json_object_object_add(e, "duration_ns",
+				       json_object_new_int64((int64_t)p->duration_ns));
+		json_object_object_add(e, "duration_source",
+				       json_object_new_string(duration_source(p)));
+		json_object_object_add(e, "ret", jint_or_null(p->ret_known, p->ret));
+		json_object_object_add(e, "depth", json_object_new_int(p->depth));
+		json_object_object_add(e, "migrations",
+				       json_object_new_int((int)p->writer_migrations));
+		struct json_object *hop = NULL;
+		if (p->hop) {
+			hop = json_object_new_object();
+			json_object_object_add(hop, "function",
+					       json_object_new_string(p->hop_function));
+			json_object_object_add(hop, "pid", json_object_new_int(p->hop_pid));
+			json_object_object_add(hop, "comm", json_object_new_string(p->hop_comm));
+			json_object_object_add(hop, "cpu", json_object_new_int(p->hop_cpu));
+			json_object_object_add(
+			    hop, "queue_offset_ns",
+			    json_object_new_int64((int64_t)p->hop_queue_ns - (int64_t)t0));
+			json_object_object_add(
+			    hop, "start_offset_ns",
+			    json_object_new_int64((int64_t)p->hop_start_ns - (int64_t)t0));
+			json_object_object_add(hop, "duration_ns",
+					       json_object_new_int64((int64_t)p->hop_duration_ns));
+		}
+		json_object_object_add(e, "hop", hop);
+		json_object_object_add(e, "method",
+				       json_object_new_string(pb_measure_method_name(p->method)));
+		json_object_array_add(probes, e);
+	}
+	json_object_object_add(j, "probes", probes);
+	json_object_object_add(j, "uevent_kernel_ns",
+			       jint_or_null(f->uevent_kernel_ns >= 0, f->uevent_kernel_ns));
+	json_object_object_add(j, "uevent_udev_ns",
+			       jint_or_null(f->uevent_udev_ns >= 0, f->uevent_udev_ns));
+	struct json_object *mem = NULL;
+	if (f->memory_measured) {
+		mem = json_object_new_object();
+		long ps = sysconf(_SC_PAGESIZE);
+		uint64_t bytes[PB_MEASURE_MAX_NODES];
+		for (unsigned i = 0; i < f->n_nodes; i++)
+			bytes[i] = f->pages_by_node[i] * (uint64_t)ps;
+		json_object_object_add(mem, "pfn_map", json_object_new_string(f->pfn_map_source));
+		json_object_object_add(mem, "pages_by_node",
+				       node_array(f->pages_by_node, f->n_nodes));
+		json_object_object_add(mem, "bytes_by_node", node_array(bytes, f->n_nodes));
+		json_object_object_add(mem, "pages_total",
+				       json_object_new_int64((int64_t)f->pages_total));
+		json_object_object_add(mem, "pages_unknown_node",
+				       json_object_new_int64((int64_t)f->pages_unknown_node));
+		json_object_object_add(mem, "local_ratio",
+				       f->local_ratio < 0 ? NULL
+							  : json_object_new_double(f->local_ratio));
+		json_object_object_add(
+		    mem, "source",
+		    json_object_new_string("kmem:mm_page_alloc of the writer in the window and of "
+					   "hop workers during the hop; irq context dropped"));
+		struct json_object *slab = json_object_new_object();
+		json_object_object_add(slab, "allocs_by_node",
+				       node_array(f->slab_allocs_by_node, f->n_nodes));
+		json_object_object_add(slab, "bytes_by_node",
+				       node_array(f->slab_bytes_by_node, f->n_nodes));
+		json_object_object_add(
+		    slab, "note",
+		    json_object_new_string(
+			"proxy: kmalloc/kmem_cache_alloc attributed to the node of "
+			"the allocating CPU; slab reuse after a rebind hides where "
+			"objects really sit"));
+		json_object_object_add(mem, "slab_proxy", slab);
+	}
+	json_object_object_add(j, "memory", mem);
+	struct json_object *cnt = NULL;
+	if (f->counters_measured) {
+		cnt = json_object_new_object();
+		for (size_t i = 0; i < PB_MEASURE_N_COUNTERS; i++) {
+			const struct pb_counter *c = &f->counters[i];
+			if (!c->name)
+				continue;
+			json_object_object_add(cnt, c->name,
+					       c->supported
+						   ? json_object_new_int64((int64_t)c->value)
+						   : json_object_new_string("unsupported"));
+		}
+	}
+	json_object_object_add(j, "writer_counters", cnt);
+	json_object_object_add(j, "events_seen", json_object_new_int64((int64_t)f->events_seen));
+	json_object_object_add(j, "lost_records", json_object_new_int64((int64_t)f->lost_records));
+	return j;
+}
+
+struct json_object *pb_observer_methods_json(void)
+{
+	struct pb_measure_caps caps;
+	const char *why[_PB_METHOD_MAX];
+	probe_caps(&caps);
+	int best = pb_measure_choose(&caps, PB_METHOD_AUTO, why);
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(
+	    j, "chosen", best < 0 ? NULL : json_object_new_string(pb_measure_method_name(best)));
+	struct json_object *a = json_object_new_array();
+	for (int m = PB_METHOD_KPROBE; m < _PB_METHOD_MAX; m++) {
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "method",
+				       json_object_new_string(pb_measure_method_name(m)));
+		json_object_object_add(e, "available", json_object_new_boolean(!why[m]));
+		json_object_object_add(e, "why_not",
+				       why[m] ? json_object_new_string(why[m]) : NULL);
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(j, "methods", a);
+	return j;
+}
+
+/* Pages of this process per node, from numa_maps: where the observer's own buffers sit. */
+static void self_pages(struct json_object *j)
+{
+	char p[4096], line[4096];
+	uint64_t pages[PB_MEASURE_MAX_NODES] = {0};
+	unsigned n_nodes = 0;
+	if (pb_proc_path(p, sizeof(p), "self/numa_maps") < 0)
+		return;
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n")) {
+			unsigned node;
+			unsigned long long v;
+			if (sscanf(t, "N%u=%llu", &node, &v) == 2 && node < PB_MEASURE_MAX_NODES) {
+				pages[node] += v;
+				if (node + 1 > n_nodes)
+					n_nodes = node + 1;
+			}
+		}
+	}
+	fclose(f);
+	json_object_object_add(j, "self_pages_by_node", node_array(pages, n_nodes));
+}
+
+struct json_object *pb_observer_info_json(const struct pb_observer *o)
+{
+	struct json_object *j = json_object_new_object();
+	char p[4096], buf[64];
+	json_object_object_add(j, "method", json_object_new_string(pb_observer_method(o)));
+	json_object_object_add(j, "pfn_map", json_object_new_string(o->pfnmap.source));
+	if (pb_proc_path(p, sizeof(p), "sys/kernel/printk") == 0 &&
+	    pb_read_str(p, buf, sizeof(buf)) >= 0) {
+		int console = 0;
+		sscanf(buf, "%d", &console);
+		json_object_object_add(j, "printk", json_object_new_string(buf));
+		/* KERN_DEBUG (7) reaches the console when console_loglevel > 7. */
+		json_object_object_add(j, "initcall_debug_reaches_console",
+				       json_object_new_boolean(console > 7));
+	}
+	json_object_object_add(
+	    j, "udev_running",
+	    o->uevents ? json_object_new_boolean(pb_uevents_udev_running(o->uevents)) : NULL);
+	self_pages(j);
+	return j;
+}

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+#include "probebench/measure.h"
+
+#define WRITER	100
+#define KWORKER 200
+#define US	1000ull
+
+static struct pb_mevent evs[64];
+static size_t nev;
+
+static struct pb_mevent *add(enum pb_mevent_type t, uint64_t ts, int cpu, pid_t pid)
+{
+	struct pb_mevent *e = &evs[nev++];
+	memset(e, 0, sizeof(*e));
+	e->type = t;
+	e->ts = ts;
+	e->cpu = cpu;
+	e->pid = pid;
+	return e;
+}
+
+static void wq(enum pb_mevent_type t, uint64_t ts, int cpu, pid_t pid, uint64_t work,
+	       const char *fn)
+{
+	struct pb_mevent *e = add(t, ts, cpu, pid);
+	e->wq.work = work;
+	snprintf(e->wq.fn, sizeof(e->wq.fn), "%s", fn);
+}
+
+static void console(uint64_t ts, int cpu, pid_t pid, const char *msg)
+{
+	snprintf(add(PB_EV_CONSOLE, ts, cpu, pid)->msg, sizeof(evs[0].msg), "%s", msg);
+}
+
+static void sw(uint64_t ts, int cpu, pid_t prev, const char *pc, pid_t next, const char *nc)
+{
+	struct pb_mevent *e = add(PB_EV_SWITCH, ts, cpu, prev);
+	e->sw.prev_pid = prev;
+	e->sw.next_pid = next;
+	snprintf(e->sw.prev_comm, 16, "%s", pc);
+	snprintf(e->sw.next_comm, 16, "%s", nc);
+}
+
+static void page(uint64_t ts, int cpu, pid_t pid, uint64_t pfn, unsigned order, bool irq)
+{
+	struct pb_mevent *e = add(PB_EV_PAGE_ALLOC, ts, cpu, pid);
+	e->page.pfn = pfn;
+	e->page.order = order;
+	e->irq = irq;
+}
+
+static const int cpu_node[4] = {0, 0, 1, 1};
+static struct pb_pfn_range ranges[2] = {{0, 1000, 0}, {1000, 2000, 1}};
+static struct pb_pfnmap pfnmap = {.r = ranges, .n = 2, .source = "memory_blocks", .n_nodes = 2};
+
+static struct pb_assemble_in input(enum pb_measure_method m)
+{
+	return (struct pb_assemble_in){.ev = evs,
+				       .n = nev,
+				       .method = m,
+				       .writer_tid = WRITER,
+				       .t0 = 1000 * US,
+				       .t1 = 2000 * US,
+				       .target_name = "0000:01:00.0",
+				       .device_node = 1,
+				       .cpu_node = cpu_node,
+				       .n_cpus = 4,
+				       .pfnmap = &pfnmap};
+}
+
+static const struct pb_probe_fact *find(const struct pb_iteration_facts *f, const char *dev)
+{
+	for (size_t i = 0; i < f->n_probes; i++)
+		if (!strcmp(f->probes[i].device, dev))
+			return &f->probes[i];
+	return NULL;
+}
+
+/*
+ * NUMA guest shape: the writer (CPU 0) runs really_probe of the PCI function, which hops with
+ * work_on_cpu to a kworker on CPU 2 (node 1); the virtio child's really_probe runs in that
+ * kworker. A deferred-probe work queued by the writer runs after the write: not a hop.
+ */
+static void pci_hop_and_child(void **state)
+{
+	(void)state;
+	nev = 0;
+	sw(1001 * US, 0, 1, "idle", WRITER, "probebench");
+	wq(PB_EV_WQ_QUEUE, 1010 * US, 0, WRITER, 0xaa, "work_for_cpu_fn");
+	sw(1011 * US, 0, WRITER, "probebench", 1, "idle");
+	sw(1015 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
+	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xaa, "work_for_cpu_fn");
+	page(1100 * US, 2, KWORKER, 1500, 2, false); /* 4 pages on node 1 */
+	page(1110 * US, 2, KWORKER, 10, 0, false);   /* 1 page on node 0 */
+	page(1120 * US, 2, KWORKER, 5000, 0, false); /* 1 page on no node */
+	page(1130 * US, 2, KWORKER, 1200, 3, true);  /* irq: dropped */
+	page(1140 * US, 3, 999, 1200, 3, false);     /* another task: dropped */
+	console(1600 * US, 2, KWORKER, "probe of virtio7 returned 0 after 400 usecs");
+	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, "work_for_cpu_fn");
+	page(1750 * US, 2, KWORKER, 1300, 0, false); /* worker after the hop: dropped */
+	page(1760 * US, 0, WRITER, 1400, 0, false);  /* writer in the window: 1 page node 1 */
+	wq(PB_EV_WQ_QUEUE, 1790 * US, 0, WRITER, 0xbb, "deferred_probe_work_func");
+	console(1800 * US, 0, WRITER, "probe of 0000:01:00.0 returned 0 after 795 usecs");
+	wq(PB_EV_WQ_START, 2100 * US, 1, 300, 0xbb, "deferred_probe_work_func");
+	wq(PB_EV_WQ_END, 2101 * US, 1, 300, 0xbb, "deferred_probe_work_func");
+
+	struct pb_assemble_in in = input(PB_METHOD_TRACEPOINT);
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 2);
+	const struct pb_probe_fact *pci = find(&f, "0000:01:00.0"), *child = find(&f, "virtio7");
+	assert_non_null(pci);
+	assert_non_null(child);
+	assert_int_equal(pci->depth, 0);
+	assert_int_equal(child->depth, 1);
+	assert_true(pci->hop);
+	assert_string_equal(pci->hop_function, "work_for_cpu_fn");
+	assert_int_equal(pci->pid, KWORKER);
+	assert_string_equal(pci->comm, "kworker/2:1");
+	assert_int_equal(pci->cpu, 2);
+	assert_int_equal(pci->node, 1);
+	assert_int_equal(pci->on_device_node, 1);
+	assert_true(pci->hop_duration_ns == 680 * US);
+	assert_true(pci->hop_queue_ns == 1010 * US);
+	assert_true(pci->duration_ns == 795 * US);
+	assert_true(pci->start_ns == 1005 * US);
+	assert_false(child->hop);
+	assert_int_equal(child->pid, KWORKER);
+	assert_int_equal(child->cpu, 2);
+	assert_true(child->duration_ns == 400 * US);
+	assert_true(child->ret_known && child->ret == 0);
+	/* Pages: 4 + 1 (node 1) from the worker and the writer, 1 on node 0, 1 unknown. */
+	assert_true(f.memory_measured);
+	assert_true(f.pages_by_node[0] == 1);
+	assert_true(f.pages_by_node[1] == 5);
+	assert_true(f.pages_unknown_node == 1);
+	assert_true(f.pages_total == 7);
+	assert_true(f.local_ratio > 0.83 && f.local_ratio < 0.84);
+	struct json_object *j = pb_iteration_facts_to_json(&f);
+	assert_non_null(j);
+	json_object_put(j);
+	pb_iteration_facts_clear(&f);
+}
+
+/* Hop functions unresolved (kallsyms hidden): a work the prober waited for is still a hop. */
+static void unresolved_hop(void **state)
+{
+	(void)state;
+	nev = 0;
+	wq(PB_EV_WQ_QUEUE, 1010 * US, 0, WRITER, 0xaa, "");
+	sw(1011 * US, 0, WRITER, "probebench", 1, "idle");
+	sw(1015 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
+	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xaa, "");
+	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, "");
+	sw(1701 * US, 0, 1, "idle", WRITER, "probebench");
+	/* A second work the writer did not wait for (it kept running): not a hop. */
+	wq(PB_EV_WQ_QUEUE, 1710 * US, 0, WRITER, 0xbb, "");
+	wq(PB_EV_WQ_START, 1720 * US, 1, 300, 0xbb, "");
+	wq(PB_EV_WQ_END, 1730 * US, 1, 300, 0xbb, "");
+	console(1800 * US, 0, WRITER, "probe of 0000:01:00.0 returned 0 after 795 usecs");
+	struct pb_assemble_in in = input(PB_METHOD_TRACEPOINT);
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 1);
+	assert_true(f.probes[0].hop);
+	assert_int_equal(f.probes[0].hop_pid, KWORKER);
+	assert_non_null(strstr(f.probes[0].hop_function, "waited for"));
+	/* Same events, but the writer runs during the work: no hop. */
+	evs[5].sw.next_pid = WRITER;
+	evs[5].ts = 1500 * US;
+	struct pb_mevent tmp = evs[5];
+	memmove(&evs[5], &evs[4], sizeof(evs[0]));
+	evs[4] = tmp;
+	pb_iteration_facts_clear(&f);
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
+	pb_iteration_facts_clear(&f);
+}
+
+/* Host shape: no hop, both probes in the writer; a probe logged by another task is ignored. */
+static void in_writer_probes(void **state)
+{
+	(void)state;
+	nev = 0;
+	sw(1001 * US, 1, 1, "idle", WRITER, "probebench");
+	struct pb_mevent *m = add(PB_EV_MIGRATE, 1300 * US, 0, WRITER);
+	m->mig.pid = WRITER;
+	m->mig.dest_cpu = 1;
+	console(1500 * US, 1, 555, "probe of sda returned 0 after 10 usecs");
+	console(1700 * US, 1, WRITER, "probe of virtio4 returned 0 after 300 usecs");
+	console(1710 * US, 1, WRITER, "probe of 0000:00:05.0 returned -19 after 700 usecs");
+	console(2500 * US, 1, WRITER, "probe of late returned 0 after 1 usecs"); /* after write */
+	struct pb_assemble_in in = input(PB_METHOD_TRACEPOINT);
+	in.device_node = -1;
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 2);
+	const struct pb_probe_fact *pci = find(&f, "0000:00:05.0"), *child = find(&f, "virtio4");
+	assert_non_null(pci);
+	assert_non_null(child);
+	assert_int_equal(pci->pid, WRITER);
+	assert_string_equal(pci->comm, "probebench");
+	assert_int_equal(pci->ret, -19);
+	assert_int_equal(pci->on_device_node, -1);
+	assert_int_equal(child->depth, 1);
+	assert_int_equal(pci->writer_migrations, 1);
+	assert_int_equal(child->writer_migrations, 0);
+	assert_false(pci->start_exact);
+	pb_iteration_facts_clear(&f);
+}
+
+/* kprobe shape: nested entry/return pairs; an unmatched return (entry before window) dropped. */
+static void kprobe_pairs(void **state)
+{
+	(void)state;
+	nev = 0;
+	add(PB_EV_PROBE_RETURN, 1001 * US, 0, WRITER);
+	add(PB_EV_PROBE_ENTRY, 1010 * US, 0, WRITER);
+	add(PB_EV_PROBE_ENTRY, 1200 * US, 0, WRITER);
+	struct pb_mevent *r = add(PB_EV_PROBE_RETURN, 1500 * US, 0, WRITER);
+	r->kret.ret = 0;
+	r->kret.ret_known = true;
+	console(1501 * US, 0, WRITER, "probe of virtio4 returned 0 after 300 usecs");
+	r = add(PB_EV_PROBE_RETURN, 1900 * US, 1, WRITER);
+	r->kret.ret = -12;
+	r->kret.ret_known = true;
+	struct pb_assemble_in in = input(PB_METHOD_KPROBE);
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 2);
+	const struct pb_probe_fact *child = find(&f, "virtio4");
+	const struct pb_probe_fact *pci = find(&f, "0000:01:00.0"); /* named by depth 0 */
+	assert_non_null(child);
+	assert_non_null(pci);
+	assert_true(child->start_exact);
+	assert_true(child->duration_ns == 300 * US);
+	assert_true(pci->duration_ns == 890 * US);
+	assert_int_equal(pci->ret, -12);
+	assert_int_equal(pci->cpu, 1);
+	assert_int_equal(child->depth, 1);
+	pb_iteration_facts_clear(&f);
+}
+
+static void kmsg_lines(void **state)
+{
+	(void)state;
+	nev = 0;
+	const char *lines[] = {"probe of virtio4 returned 0 after 250 usecs", "something else",
+			       "probe of 0000:00:05.0 returned 0 after 600 usecs"};
+	uint64_t ts[] = {1500, 1, 1600};
+	struct pb_assemble_in in = input(PB_METHOD_KMSG);
+	in.kmsg_lines = lines;
+	in.kmsg_ts_us = ts;
+	in.n_kmsg = 3;
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 2);
+	assert_false(f.probes[0].task_measured);
+	assert_int_equal(f.probes[0].cpu, -1);
+	assert_true(f.probes[0].start_ns == 1250 * US);
+	assert_false(f.memory_measured);
+	pb_iteration_facts_clear(&f);
+}
+
+static void parsers(void **state)
+{
+	(void)state;
+	char dev[16];
+	int ret;
+	uint64_t us;
+	assert_int_equal(pb_parse_probe_line("probe of virtio4 returned 0 after 1694 usecs", dev,
+					     sizeof(dev), &ret, &us),
+			 0);
+	assert_string_equal(dev, "virtio4");
+	assert_true(us == 1694);
+	assert_int_equal(
+	    pb_parse_probe_line("probe of x returned 0 after", dev, sizeof(dev), &ret, &us),
+	    -EINVAL);
+	assert_int_equal(
+	    pb_parse_probe_line("probe of a-name-far-too-long returned 0 after 1 usecs", dev,
+				sizeof(dev), &ret, &us),
+	    -ENAMETOOLONG);
+	const char *text;
+	size_t len;
+	assert_int_equal(pb_parse_kmsg_record("7,1234,1866510517,-;probe of virtio4 returned 0 "
+					      "after 2569 usecs\n SUBSYSTEM=virtio\n",
+					      &us, &text, &len),
+			 0);
+	assert_true(us == 1866510517ull);
+	assert_int_equal((int)len, 44);
+	assert_int_equal(pb_parse_kmsg_record("garbage", &us, &text, &len), -EINVAL);
+}
+
+static void fallback_order(void **state)
+{
+	(void)state;
+	const char *why[_PB_METHOD_MAX];
+	struct pb_measure_caps all = {true, true, true, true, true};
+	assert_int_equal(pb_measure_choose(&all, PB_METHOD_AUTO, why), PB_METHOD_KPROBE);
+	struct pb_measure_caps host = {false, true, true, true, true};
+	assert_int_equal(pb_measure_choose(&host, PB_METHOD_AUTO, why), PB_METHOD_TRACEPOINT);
+	assert_non_null(why[PB_METHOD_KPROBE]);
+	assert_int_equal(pb_measure_choose(&host, PB_METHOD_KPROBE, why), -ENOTSUP);
+	assert_int_equal(pb_measure_choose(&host, PB_METHOD_KMSG, why), PB_METHOD_KMSG);
+	struct pb_measure_caps no_console = {false, true, false, true, true};
+	assert_int_equal(pb_measure_choose(&no_console, PB_METHOD_AUTO, why), PB_METHOD_KMSG);
+	struct pb_measure_caps nothing = {false, false, false, false, true};
+	assert_int_equal(pb_measure_choose(&nothing, PB_METHOD_AUTO, why), -ENOTSUP);
+	assert_non_null(why[PB_METHOD_KMSG]);
+	enum pb_measure_method m;
+	assert_int_equal(pb_measure_method_from_name("tracepoint", &m), 0);
+	assert_int_equal(m, PB_METHOD_TRACEPOINT);
+	assert_int_equal(pb_measure_method_from_name("ebpf", &m), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(pci_hop_and_child), cmocka_unit_test(unresolved_hop),
+	    cmocka_unit_test(in_writer_probes),	 cmocka_unit_test(kprobe_pairs),
+	    cmocka_unit_test(kmsg_lines),	 cmocka_unit_test(parsers),
+	    cmocka_unit_test(fallback_order),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

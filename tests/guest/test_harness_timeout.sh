@@ -5,9 +5,9 @@ need_vm
 
 # A command that would sleep for an hour, under a timeout that leaves room to boot. Whether the
 # guest is killed while booting or while sleeping, the harness must stop it and say so.
-vm_run sleeper --timeout 30 --exec 'echo started; sleep 3600'
+vm_run sleeper --timeout 20 --exec 'echo started; sleep 3600'
 expect_rc 124 "a guest command that does not finish"
-grep -q "guest did not finish within 30 s" "$vm_out.stderr" || fail "the timeout is not reported"
+grep -q "guest did not finish within 20 s" "$vm_out.stderr" || fail "the timeout is not reported"
 grep -q "QEMU killed" "$vm_out.stderr" || fail "the report does not say the guest was stopped"
 # QEMU's command line names the harness's work directory, which vm_run puts under $TEST_TMP.
 if pgrep -f -- "$TEST_TMP/probebench-vm" >/dev/null; then

@@ -44,6 +44,16 @@ expect_refusal "a directory without modules.dep" "no modules tree in $T" \
 	--qemu /bin/true --kernel "$T/fake-kernel" --modules "$T" -- --version
 expect_refusal "missing probebench" "probebench binary not found or not executable: $T/nope" \
 	--qemu /bin/true --kernel "$T/fake-kernel" --modules "$T/mods" --probebench "$T/nope" -- --version
+if command -v cc >/dev/null; then
+	# A binary that needs a shared library that is not there.
+	echo 'int pbx(void) { return 0; }' >"$T/pbx.c"
+	echo 'int pbx(void); int main(void) { return pbx(); }' >"$T/main.c"
+	cc -shared -fPIC -o "$T/libpbx.so" "$T/pbx.c" && cc -o "$T/needs-lib" "$T/main.c" -L"$T" -lpbx ||
+		fail "cannot build the stand-in binary"
+	rm "$T/libpbx.so"
+	expect_refusal "a missing shared library" "needs libraries this host lacks: *libpbx.so => not found" \
+		--qemu /bin/true --kernel "$T/fake-kernel" --modules "$T/mods" --probebench "$T/needs-lib" -- --version
+fi
 expect_refusal "no command" "nothing to run" --qemu /bin/true --kernel "$T/fake-kernel"
 expect_refusal "both --exec and arguments" "not both" --qemu /bin/true --kernel "$T/fake-kernel" --exec true -- --version
 expect_refusal "a bad timeout" "whole number of seconds" --qemu /bin/true --kernel "$T/fake-kernel" --timeout 0 -- --version

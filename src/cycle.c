@@ -50,6 +50,12 @@ static int pin_self(const struct pb_placement *pl)
 			return -errno ? -errno : -EINVAL;
 		numa_set_preferred(pl->node);
 	}
+	if (pl->fifo_prio > 0) {
+		struct sched_param sp = {.sched_priority = pl->fifo_prio};
+		int r = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (r)
+			return -r;
+	}
 	return 0;
 }
 
@@ -68,7 +74,7 @@ static int do_write(const char *path, const char *s, size_t len, struct pb_write
 	int r = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
 	w->ns = t1 - t0;
 	if (hooked && w->hooks->after_write)
-		w->hooks->after_write(w->hooks->userdata, w->t, w->step, r);
+		w->hooks->after_write(w->hooks->userdata, w->t, w->step, r, t0, t1);
 	close(fd);
 	return r;
 }

@@ -269,12 +269,14 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 		o->counters = NULL;
 		pb_counters_open(writer_tid, &o->counters); /* none: counters_measured = false */
 	}
-	if (o->kmsg_fd >= 0 && lseek(o->kmsg_fd, 0, SEEK_END) < 0)
-		return -errno;
+	if (o->kmsg_fd >= 0 && lseek(o->kmsg_fd, 0, SEEK_END) < 0) {
+		r = -errno;
+		goto fail;
+	}
 	if (o->uevents) {
 		r = pb_uevents_arm(o->uevents, o->devpath);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 	if (o->perf) {
 		/* Records of a previous window are dropped, not attributed. */
@@ -285,16 +287,22 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 			free(ev);
 		r = pb_perf_enable(o->perf);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 	if (o->counters) {
 		r = pb_counters_enable(o->counters);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 	o->writer = writer_tid;
 	o->armed = true;
 	return 0;
+fail:
+	/* Nothing stays enabled or changed when arming fails: no disarm follows. */
+	if (o->perf)
+		pb_perf_disable(o->perf);
+	initcall_restore(o);
+	return r;
 }
 
 static int read_kmsg(int fd, char ***lines, uint64_t **ts, size_t *n)

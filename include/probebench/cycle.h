@@ -27,10 +27,12 @@ struct json_object;
 #define PB_CYCLE_RETRY_BACKOFF_NS 10000000ull
 
 /* Where the writer thread runs: cpu >= 0 pins to that CPU; else node >= 0 pins to the node's
- * CPUs (libnuma); both -1: wherever the scheduler puts it. */
+ * CPUs (libnuma); both -1: wherever the scheduler puts it. fifo_prio > 0: the thread runs
+ * SCHED_FIFO at that priority (pb_writer_new fails with -EPERM when that is not allowed). */
 struct pb_placement {
 	int cpu;
 	int node;
+	int fifo_prio;
 };
 
 enum pb_step {
@@ -43,12 +45,14 @@ enum pb_step {
  * Measurement hooks, called in the writer thread right before and right after the timed
  * write(2) (outside the timed interval), and collect() in the calling thread after each cycle to
  * attach a "measurement" object to the iteration record (may return NULL). All optional.
+ * after_write gets the write's result and the CLOCK_MONOTONIC times (pb_now_ns()) taken right
+ * before and right after write(2), the same ones the cycle's *_ns come from.
  */
 struct pb_cycle_hooks {
 	void *userdata;
 	void (*before_write)(void *userdata, const struct pb_target *t, enum pb_step step);
 	void (*after_write)(void *userdata, const struct pb_target *t, enum pb_step step,
-			    int result);
+			    int result, uint64_t t0_ns, uint64_t t1_ns);
 	struct json_object *(*collect)(void *userdata, const struct pb_target *t);
 };
 

@@ -845,6 +845,9 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 	return PB_EXIT_OK;
 }
 
+/* The measurement of a run whose writer hung: kept (reachable) for the abandoned thread. */
+static struct pb_run_measure *kept_for_hung_writer;
+
 static void run_free(struct run *run)
 {
 	bool hung = false;
@@ -856,6 +859,8 @@ static void run_free(struct run *run)
 	 * returns: its observer must outlive it. */
 	if (!hung)
 		pb_run_measure_free(run->measure);
+	else if (run->measure)
+		kept_for_hung_writer = run->measure;
 	json_object_put(run->hygiene);
 	for (size_t i = 0; run->verdicts && i < run->n_targets; i++)
 		json_object_put(run->verdicts[i]);

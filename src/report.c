@@ -83,6 +83,13 @@ static const char *jstr(struct json_object *o, const char *key)
 		   : NULL;
 }
 
+/* The same, "?" when missing: for printing. */
+static const char *jstr_p(struct json_object *o, const char *key)
+{
+	const char *s = jstr(o, key);
+	return s ? s : "?";
+}
+
 /* The observer's rows below a target x placement: probes, uevents, node shares, pages. */
 static void measurement_rows(FILE *f, struct json_object *m)
 {
@@ -100,8 +107,8 @@ static void measurement_rows(FILE *f, struct json_object *m)
 				snprintf(kind, sizeof(kind), "child");
 			else if (depth > 1)
 				snprintf(kind, sizeof(kind), "child%d", depth);
-			snprintf(label, sizeof(label), "  %s %s/%s (%s)", kind, jstr(p, "bus"),
-				 jstr(p, "driver"), meth);
+			snprintf(label, sizeof(label), "  %s %s/%s (%s)", kind, jstr_p(p, "bus"),
+				 jstr_p(p, "driver"), meth);
 			label_row(f, label, s);
 		}
 	if (json_object_object_get_ex(m, "uevent_kernel_ns", &s) && s)
@@ -116,7 +123,7 @@ static void measurement_rows(FILE *f, struct json_object *m)
 				continue;
 			double yes = get_num(on, "yes", NULL), no = get_num(on, "no", NULL),
 			       unk = get_num(on, "unknown", NULL);
-			fprintf(f, " %s %.0f/%.0f", jstr(p, "driver"), yes, yes + no);
+			fprintf(f, " %s %.0f/%.0f", jstr_p(p, "driver"), yes, yes + no);
 			if (unk > 0)
 				fprintf(f, " (%.0f unknown: no device node or no CPU)", unk);
 		}
@@ -173,7 +180,7 @@ void pb_report_summary(FILE *f, struct json_object *record)
 				struct json_object *e = json_object_array_get_idx(obs, i);
 				if (jstr(e, "error"))
 					fprintf(f, "measurement off for %s: %s\n",
-						jstr(e, "target"), jstr(e, "error"));
+						jstr_p(e, "target"), jstr_p(e, "error"));
 			}
 	} else if (m)
 		fprintf(f, "measurement off: %s\n",

@@ -118,6 +118,17 @@ static int guarded_fill(struct pci_dev *d, int flags)
 	return guard->warned ? -EIO : 0;
 }
 
+/* Without udev's hwdb.bin, libpci's hwdb lookup opens (and leaks) a udev context per call and
+ * finds nothing: then ask pci.ids only. */
+static int lookup_flags(int flags)
+{
+	static int no_hwdb = -1;
+	if (no_hwdb < 0)
+		no_hwdb = access("/usr/lib/udev/hwdb.bin", F_OK) != 0 &&
+			  access("/etc/udev/hwdb.bin", F_OK) != 0;
+	return flags | PCI_LOOKUP_NO_NUMBERS | (no_hwdb ? PCI_LOOKUP_NO_HWDB : 0);
+}
+
 static char *lookup(struct pci_access *pacc, int flags, ...)
 {
 	char buf[256];
@@ -129,8 +140,7 @@ static char *lookup(struct pci_access *pacc, int flags, ...)
 	guard->strict = false;
 	if (setjmp(guard->jmp))
 		return NULL;
-	const char *name =
-	    pci_lookup_name(pacc, buf, sizeof(buf), flags | PCI_LOOKUP_NO_NUMBERS, a, b, c, e);
+	const char *name = pci_lookup_name(pacc, buf, sizeof(buf), flags, a, b, c, e);
 	return name ? strdup(name) : NULL;
 }
 
@@ -256,15 +266,17 @@ static int load_function(struct pb_inventory *inv, struct pci_access *pacc, stru
 	pci->subsys_vendor_id = d->subsys_vendor_id;
 	pci->subsys_id = d->subsys_id;
 
-	pci->vendor_name = lookup(pacc, PCI_LOOKUP_VENDOR, d->vendor_id, 0, 0, 0);
-	pci->device_name = lookup(pacc, PCI_LOOKUP_DEVICE, d->vendor_id, d->device_id, 0, 0);
-	pci->class_name = lookup(pacc, PCI_LOOKUP_CLASS, d->device_class, 0, 0, 0);
+	pci->vendor_name = lookup(pacc, lookup_flags(PCI_LOOKUP_VENDOR), d->vendor_id, 0, 0, 0);
+	pci->device_name =
+	    lookup(pacc, lookup_flags(PCI_LOOKUP_DEVICE), d->vendor_id, d->device_id, 0, 0);
+	pci->class_name = lookup(pacc, lookup_flags(PCI_LOOKUP_CLASS), d->device_class, 0, 0, 0);
 	if (pci->has_subsys) {
-		pci->subsys_vendor_name = lookup(pacc, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_VENDOR,
-						 d->subsys_vendor_id, 0, 0, 0);
+		pci->subsys_vendor_name =
+		    lookup(pacc, lookup_flags(PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_VENDOR),
+			   d->subsys_vendor_id, 0, 0, 0);
 		pci->subsys_name =
-		    lookup(pacc, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, d->vendor_id,
-			   d->device_id, d->subsys_vendor_id, d->subsys_id);
+		    lookup(pacc, lookup_flags(PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE),
+			   d->vendor_id, d->device_id, d->subsys_vendor_id, d->subsys_id);
 	}
 
 	r = pb_device_read_node(dev);

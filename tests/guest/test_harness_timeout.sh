@@ -1,0 +1,23 @@
+# The VM harness never hangs: a guest whose command does not finish within --timeout is killed
+# and reported with exit status 124; a guest whose kernel dies is reported with 123.
+. "$(dirname "$0")/lib.sh"
+need_vm
+
+# A command that would sleep for an hour, under a timeout that leaves room to boot. Whether the
+# guest is killed while booting or while sleeping, the harness must stop it and say so.
+vm_run sleeper --timeout 20 --exec 'echo started; sleep 3600'
+expect_rc 124 "a guest command that does not finish"
+grep -q "guest did not finish within 20 s" "$vm_out.stderr" || fail "the timeout is not reported"
+grep -q "QEMU killed" "$vm_out.stderr" || fail "the report does not say the guest was stopped"
+# QEMU's command line names the harness's work directory, which vm_run puts under $TEST_TMP.
+if pgrep -f -- "$TEST_TMP/probebench-vm" >/dev/null; then
+	fail "a process of the killed guest is still running: $(pgrep -af -- "$TEST_TMP/probebench-vm")"
+fi
+ls "$TEST_TMP"/probebench-vm.* >/dev/null 2>&1 && fail "the harness left its work directory behind"
+
+# A guest kernel that crashes while the command runs: no exit status, exit 123, the panic shown.
+vm_run crash --exec 'echo c >/proc/sysrq-trigger; sleep 3600'
+expect_rc 123 "a guest kernel that crashes"
+grep -q "ended without reporting the command's exit status" "$vm_out.stderr" || fail "the crash is not reported"
+grep -q "guest kernel: .*Kernel panic" "$vm_out.stderr" || fail "the panic line of the guest console is not shown"
+echo PASS

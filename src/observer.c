@@ -621,6 +621,7 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 		}
 	}
 	json_object_object_add(j, "writer_counters", cnt);
+	json_object_object_add(j, "writer_tid", json_object_new_int(f->writer_tid));
 	json_object_object_add(j, "events_seen", json_object_new_int64((int64_t)f->events_seen));
 	json_object_object_add(j, "lost_records", json_object_new_int64((int64_t)f->lost_records));
 	return j;

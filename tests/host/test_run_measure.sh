@@ -62,7 +62,7 @@ for it in its:
         assert 0 < p["duration_ns"] <= it["bind_ns"], ("probe longer than its bind write", p["duration_ns"], it["bind_ns"])
         # without a hop, the probe runs in the writer, on the CPU the writer wrote from
         if p["hop"] is None and f["method"] != "kmsg":
-            assert p["comm"] == "probebench", p
+            assert p["comm"] == "probebench" and p["pid"] == f["writer_tid"], p
     mem = f["memory"]
     if mem is not None:
         assert sum(mem["pages_by_node"]) + mem["pages_unknown_node"] == mem["pages_total"], mem

@@ -385,8 +385,10 @@ static struct json_object *build_record(struct run *run)
 	else {
 		x = json_object_new_object();
 		json_object_object_add(x, "enabled", json_object_new_boolean(false));
-		json_object_object_add(x, "why_not",
-				       json_object_new_string("--no-measure: bare timing only"));
+		json_object_object_add(
+		    x, "why_not",
+		    json_object_new_string("measurement off (--no-measure, or not asked for by the "
+					   "caller): bare timing only"));
 		json_object_object_add(rec, "measurement", x);
 	}
 	json_object_object_add(rec, "hygiene",

@@ -20,6 +20,7 @@ struct slot {
 	struct pb_observer *obs; /* NULL: timing only */
 	int open_err;
 	bool armed;
+	bool prepared; /* prepare() tried to arm for the coming write */
 	int arm_err;
 	/* Facts of the latest bind write (a retried bind: the last attempt, as bind_ns). Written
 	 * by the writer thread, read by collect() after pb_writer_write() returned: the writer's
@@ -102,17 +103,41 @@ static struct json_object *error_json(const char *what, int err)
 	return j;
 }
 
-static void before_write(void *ud, const struct pb_target *t, enum pb_step step)
+static void arm(struct slot *s, pid_t writer_tid)
+{
+	if (s->armed) {
+		/* armed for a write that never came (e.g. a failed driver_override write) */
+		struct pb_iteration_facts f = {0};
+		pb_observer_disarm(s->obs, 0, 0, &f);
+		pb_iteration_facts_clear(&f);
+	}
+	s->arm_err = pb_observer_arm(s->obs, writer_tid);
+	s->armed = s->arm_err == 0;
+	if (!s->armed)
+		s->arm_failures++;
+}
+
+/* In the cycling thread, before the write is handed over and before the gate of --parallel:
+ * arming costs a few hundred us (more under sanitizers) and must not skew parallel writes. */
+static void prepare(void *ud, const struct pb_target *t, enum pb_step step, pid_t writer_tid)
 {
 	struct pb_run_measure *m = ud;
 	struct slot *s = step == PB_STEP_BIND ? find(m, t) : NULL;
 	if (s && s->obs) {
-		/* the hooks run in the writer thread: this is the task that writes */
-		s->arm_err = pb_observer_arm(s->obs, (pid_t)syscall(SYS_gettid));
-		s->armed = s->arm_err == 0;
-		if (!s->armed)
-			s->arm_failures++;
+		arm(s, writer_tid);
+		s->prepared = true;
 	}
+	if (m->has_chained && m->chained.prepare)
+		m->chained.prepare(m->chained.userdata, t, step, writer_tid);
+}
+
+/* For writes made without pb_cycle_once() (no prepare): arm here, in the writer thread. */
+static void before_write(void *ud, const struct pb_target *t, enum pb_step step)
+{
+	struct pb_run_measure *m = ud;
+	struct slot *s = step == PB_STEP_BIND ? find(m, t) : NULL;
+	if (s && s->obs && !s->prepared)
+		arm(s, (pid_t)syscall(SYS_gettid));
 	if (m->has_chained && m->chained.before_write)
 		m->chained.before_write(m->chained.userdata, t, step);
 }
@@ -126,6 +151,7 @@ static void after_write(void *ud, const struct pb_target *t, enum pb_step step, 
 		m->chained.after_write(m->chained.userdata, t, step, result, t0, t1);
 	if (!s || !s->obs)
 		return;
+	s->prepared = false;
 	struct json_object *j = NULL;
 	if (s->armed) {
 		struct pb_iteration_facts f = {0};
@@ -168,6 +194,7 @@ void pb_run_measure_hooks(struct pb_run_measure *m, const struct pb_cycle_hooks 
 	if (chained)
 		m->chained = *chained;
 	*ret = (struct pb_cycle_hooks){.userdata = m,
+				       .prepare = prepare,
 				       .before_write = before_write,
 				       .after_write = after_write,
 				       .collect = collect};

@@ -16,6 +16,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "probebench/journal.h"
 #include "probebench/run.h"
@@ -50,6 +51,11 @@ enum pb_step {
  */
 struct pb_cycle_hooks {
 	void *userdata;
+	/* Called by pb_cycle_once() in the cycling thread before each unbind/bind write is handed
+	 * to the writer, and before the targets meet at the gate (--parallel): slow set-up (arming
+	 * an observer for writer_tid) happens here, so it does not skew the parallel writes. */
+	void (*prepare)(void *userdata, const struct pb_target *t, enum pb_step step,
+			pid_t writer_tid);
 	void (*before_write)(void *userdata, const struct pb_target *t, enum pb_step step);
 	void (*after_write)(void *userdata, const struct pb_target *t, enum pb_step step,
 			    int result, uint64_t t0_ns, uint64_t t1_ns);
@@ -64,6 +70,8 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 /* Stops and joins the thread; a hung writer is abandoned (its thread is stuck in the kernel). */
 void pb_writer_free(struct pb_writer *w);
 bool pb_writer_hung(const struct pb_writer *w);
+/* The writer thread's kernel thread id. */
+pid_t pb_writer_tid(const struct pb_writer *w);
 /*
  * Writes s to path from the writer thread; waits at most timeout_ns. Returns the write's result
  * (0 or -errno), or -ETIMEDOUT when it has not returned (the writer is then hung and refuses

@@ -60,6 +60,8 @@ static void help(FILE *f)
 	    "      --method M         how probes are observed: auto (best available, default),\n"
 	    "                         kprobe, tracepoint or kmsg (doc/measurement.md); when none\n"
 	    "                         works the run goes on with timing only and says why\n"
+	    "      --ring-pages N     observer's ring buffer per CPU, in pages (power of two,\n"
+	    "                         default 128); raise it when the record shows lost records\n"
 	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
 	    "                         RLIMIT_RTPRIO >= PRIO or CAP_SYS_NICE)\n"
 	    "  -h, --help             show this help\n\n"
@@ -113,6 +115,7 @@ int cmd_run(int argc, char **argv)
 		OPT_NO_MEASURE,
 		OPT_METHOD,
 		OPT_FIFO,
+		OPT_RING_PAGES,
 	};
 	static const struct option options[] = {
 	    {"iterations", required_argument, NULL, 'n'},
@@ -132,6 +135,7 @@ int cmd_run(int argc, char **argv)
 	    {"no-measure", no_argument, NULL, OPT_NO_MEASURE},
 	    {"method", required_argument, NULL, OPT_METHOD},
 	    {"fifo", required_argument, NULL, OPT_FIFO},
+	    {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -249,6 +253,14 @@ int cmd_run(int argc, char **argv)
 					 optarg);
 				return PB_EXIT_USAGE;
 			}
+			break;
+		case OPT_RING_PAGES:
+			if (pb_parse_long(optarg, 10, 1, 65536, &v) < 0 || (v & (v - 1))) {
+				pb_error("--ring-pages: '%s' is not a power of two 1..65536",
+					 optarg);
+				return PB_EXIT_USAGE;
+			}
+			o.ring_pages = (unsigned)v;
 			break;
 		case OPT_FIFO:
 			if (pb_parse_long(optarg, 10, 1, 99, &v) < 0) {

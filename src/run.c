@@ -420,6 +420,7 @@ static struct json_object *build_record(struct run *run)
 	json_object_object_add(x, "method",
 			       json_object_new_string(pb_measure_method_name(o->method)));
 	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
+	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
 	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
 	json_object_object_add(rec, "options", x);
 
@@ -1042,7 +1043,8 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	}
 	if (o->measure) {
 		/* Opened before anything is armed: an observer that cannot open costs nothing. */
-		r = pb_run_measure_new(run.targets, run.n_targets, o->method, &run.measure);
+		r = pb_run_measure_new(run.targets, run.n_targets, o->method, o->ring_pages,
+				       &run.measure);
 		if (r < 0) {
 			pb_error_errno(r, "cannot set up the measurement");
 			code = PB_EXIT_FAILURE;

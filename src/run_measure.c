@@ -38,7 +38,7 @@ struct pb_run_measure {
 };
 
 int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measure_method method,
-		       struct pb_run_measure **ret)
+		       unsigned ring_pages, struct pb_run_measure **ret)
 {
 	struct pb_run_measure *m = calloc(1, sizeof(*m));
 	if (!m || !(m->slots = calloc(n ? n : 1, sizeof(*m->slots)))) {
@@ -53,7 +53,8 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measur
 		struct pb_observer_opts o = {.device_syspath = targets[i].syspath,
 					     .device_bus = targets[i].bus,
 					     .device_node = targets[i].numa_node,
-					     .method = method};
+					     .method = method,
+					     .ring_pages = ring_pages};
 		s->open_err = pb_observer_open(&o, &s->obs);
 		if (s->open_err == -ENOMEM) {
 			pb_run_measure_free(m);

@@ -26,7 +26,7 @@ struct pb_run_measure;
  * valid (and at the same address: the hooks match targets by pointer) until freed.
  */
 int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measure_method method,
-		       struct pb_run_measure **ret);
+		       unsigned ring_pages, struct pb_run_measure **ret);
 /*
  * Frees the observers (restores initcall_debug). Must not be called while a writer thread that
  * got the hooks may still call them (a hung, abandoned writer): leak it then.

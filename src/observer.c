@@ -84,6 +84,9 @@ struct pb_observer {
 	int kmsg_fd;
 	bool initcall_held; /* counted in initcall_users */
 	bool armed;
+	bool stopped; /* pb_observer_stop() ran: events off, counters read into stop_counters */
+	bool stop_counters_measured;
+	struct pb_counter stop_counters[PB_MEASURE_N_COUNTERS];
 	pid_t writer;
 	char why[256];
 };
@@ -296,6 +299,7 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 	}
 	o->writer = writer_tid;
 	o->armed = true;
+	o->stopped = false;
 	return 0;
 fail:
 	/* Nothing stays enabled or changed when arming fails: no disarm follows. */
@@ -384,6 +388,24 @@ static void describe_device(struct pb_probe_fact *p)
 	p->on_device_node = (p->node < 0 || p->device_node < 0) ? -1 : p->node == p->device_node;
 }
 
+int pb_observer_stop(struct pb_observer *o)
+{
+	if (!o->armed)
+		return -EINVAL;
+	if (o->stopped)
+		return 0;
+	if (o->perf)
+		pb_perf_disable(o->perf);
+	o->stop_counters_measured = false;
+	if (o->counters) {
+		o->stop_counters_measured = true;
+		pb_counters_read(o->counters, o->stop_counters);
+	}
+	initcall_restore(o);
+	o->stopped = true;
+	return 0;
+}
+
 int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
 		       struct pb_iteration_facts *ret)
 {
@@ -398,13 +420,10 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 
 	if (!o->armed)
 		return -EINVAL;
+	pb_observer_stop(o);
 	o->armed = false;
-	if (o->perf)
-		pb_perf_disable(o->perf);
-	if (o->counters) {
-		f.counters_measured = true;
-		pb_counters_read(o->counters, f.counters);
-	}
+	f.counters_measured = o->stop_counters_measured;
+	memcpy(f.counters, o->stop_counters, sizeof(f.counters));
 	if (o->perf)
 		r = pb_perf_drain(o->perf, &ev, &n, &lost);
 	if (r == 0 && o->kmsg_fd >= 0)

@@ -21,6 +21,8 @@ struct slot {
 	int open_err;
 	bool armed;
 	bool prepared; /* prepare() tried to arm for the coming write */
+	bool written;  /* the armed write happened: t0, t1 are its window */
+	uint64_t t0, t1;
 	int arm_err;
 	/* Facts of the latest bind write (a retried bind: the last attempt, as bind_ns). Written
 	 * by the writer thread, read by collect() after pb_writer_write() returned: the writer's
@@ -114,6 +116,9 @@ static void arm(struct slot *s, pid_t writer_tid)
 	}
 	s->arm_err = pb_observer_arm(s->obs, writer_tid);
 	s->armed = s->arm_err == 0;
+	s->written = false;
+	json_object_put(s->pending);
+	s->pending = NULL;
 	if (!s->armed)
 		s->arm_failures++;
 }
@@ -143,6 +148,9 @@ static void before_write(void *ud, const struct pb_target *t, enum pb_step step)
 		m->chained.before_write(m->chained.userdata, t, step);
 }
 
+/* Right after the write, in the writer thread: only stop the events and read the counters (cheap);
+ * decoding waits for collect(), so a writer that finished does not take CPU time from parallel
+ * writers still to start or in their write. */
 static void after_write(void *ud, const struct pb_target *t, enum pb_step step, int result,
 			uint64_t t0, uint64_t t1)
 {
@@ -153,21 +161,34 @@ static void after_write(void *ud, const struct pb_target *t, enum pb_step step, 
 	if (!s || !s->obs)
 		return;
 	s->prepared = false;
-	struct json_object *j = NULL;
 	if (s->armed) {
-		struct pb_iteration_facts f = {0};
-		s->armed = false;
-		int r = pb_observer_disarm(s->obs, t0, t1, &f);
-		if (r < 0) {
-			s->disarm_failures++;
-			j = error_json("collecting the observer's facts failed", r);
-		} else
-			j = pb_iteration_facts_to_json(&f);
-		pb_iteration_facts_clear(&f);
+		pb_observer_stop(s->obs);
+		s->written = true;
+		s->t0 = t0;
+		s->t1 = t1;
+	} else {
+		json_object_put(s->pending);
+		s->pending = error_json("arming the observer failed", s->arm_err);
+	}
+}
+
+/* After the cycle, in the cycling thread: decode the last bind write's window. */
+static struct json_object *decode(struct slot *s)
+{
+	struct json_object *j = NULL;
+	struct pb_iteration_facts f = {0};
+	int r = pb_observer_disarm(s->obs, s->written ? s->t0 : 0, s->written ? s->t1 : 0, &f);
+	s->armed = false;
+	if (!s->written)
+		j = NULL; /* armed for a write that never came */
+	else if (r < 0) {
+		s->disarm_failures++;
+		j = error_json("collecting the observer's facts failed", r);
 	} else
-		j = error_json("arming the observer failed", s->arm_err);
-	json_object_put(s->pending);
-	s->pending = j;
+		j = pb_iteration_facts_to_json(&f);
+	pb_iteration_facts_clear(&f);
+	s->written = false;
+	return j;
 }
 
 static struct json_object *collect(void *ud, const struct pb_target *t)
@@ -175,6 +196,10 @@ static struct json_object *collect(void *ud, const struct pb_target *t)
 	struct pb_run_measure *m = ud;
 	struct slot *s = find(m, t);
 	struct json_object *j = NULL;
+	if (s && s->obs && s->armed) {
+		json_object_put(s->pending);
+		s->pending = decode(s);
+	}
 	if (s) {
 		j = s->pending;
 		s->pending = NULL;

@@ -65,7 +65,7 @@ static void help(FILE *f)
 	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
 	    "                         RLIMIT_RTPRIO >= PRIO or CAP_SYS_NICE)\n"
 	    "  -h, --help             show this help\n\n"
-	    "Measurement (on by default): one observer per target is armed in the writer thread\n"
+	    "Measurement (on by default): one observer per target is armed for the writer thread\n"
 	    "right before every bind write and disarmed right after it; each iteration records\n"
 	    "every driver probe in the write (device, bus, driver, CPU, node, task, duration,\n"
 	    "return value, method), the bind uevents, the pages allocated by node and the\n"

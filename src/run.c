@@ -454,7 +454,7 @@ static struct json_object *build_record(struct run *run)
 	json_object_object_add(
 	    x, "measurement",
 	    json_object_new_string(
-		"the observer (doc/measurement.md) armed in the writer thread around every bind "
+		"the observer (doc/measurement.md) armed for the writer thread around every bind "
 		"write only, disarmed right after it with the write's exact CLOCK_MONOTONIC "
 		"window; "
 		"per iteration the facts of the last bind attempt; methods: kprobe "

@@ -1,4 +1,4 @@
-# Per-cycle cost of `probebench run` (bind entry, PCI level, journal + verification included)
+# Per-cycle cost of `probebench run --no-measure` (bind entry; the observer's cost: run_observer_overhead.sh, PCI level, journal + verification included)
 # against a bare C loop doing the same two writes on the same device (the host's 1af4:1044
 # function), in interleaved blocks within one invocation, alternating which goes first.
 # Prints the medians and the ratio of medians. Needs root; holds the shared rng lock.
@@ -25,7 +25,7 @@ trap cleanup EXIT
 : >"$work/bare.txt"
 for b in $(seq 1 "$BLOCKS"); do
 	run_tool() {
-		"$PROBEBENCH" run --state-dir "$work/state" -n "$PER_BLOCK" -w 0 --json "$work/run$b.json" \
+		"$PROBEBENCH" run --state-dir "$work/state" --no-measure -n "$PER_BLOCK" -w 0 --json "$work/run$b.json" \
 			"$bdf" >/dev/null
 	}
 	run_bare() { "$PB_BUILD_DIR/bare_cycle" "$PER_BLOCK" >>"$work/bare.txt"; }

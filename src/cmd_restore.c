@@ -84,7 +84,7 @@ int cmd_restore(int argc, char **argv)
 		code = PB_EXIT_FAILURE;
 	}
 	struct pb_writer *w = NULL;
-	struct pb_placement any = {-1, -1};
+	struct pb_placement any = {.cpu = -1, .node = -1};
 	if (n && (r = pb_writer_new(&any, NULL, &w)) < 0) {
 		pb_error_errno(r, "cannot start a writer thread");
 		free(v);

@@ -56,7 +56,20 @@ static void help(FILE *f)
 	    "      --parallel         cycle all targets at the same moment, one pinned writer\n"
 	    "                         thread per target and placement; unbinds and binds start\n"
 	    "                         together\n"
+	    "      --no-measure       bare timing only: no observer around the bind writes\n"
+	    "      --method M         how probes are observed: auto (best available, default),\n"
+	    "                         kprobe, tracepoint or kmsg (doc/measurement.md); when none\n"
+	    "                         works the run goes on with timing only and says why\n"
+	    "      --ring-pages N     observer's ring buffer per CPU, in pages (power of two,\n"
+	    "                         default 128); raise it when the record shows lost records\n"
+	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
+	    "                         RLIMIT_RTPRIO >= PRIO or CAP_SYS_NICE)\n"
 	    "  -h, --help             show this help\n\n"
+	    "Measurement (on by default): one observer per target is armed for the writer thread\n"
+	    "right before every bind write and disarmed right after it; each iteration records\n"
+	    "every driver probe in the write (device, bus, driver, CPU, node, task, duration,\n"
+	    "return value, method), the bind uevents, the pages allocated by node and the\n"
+	    "writer's counters. The process locks its memory (mlockall) before cycling.\n\n"
 	    "Failure policy: a bind write failing with EAGAIN, EBUSY or EINTR, or leaving the\n"
 	    "device unbound (deferred probe), is retried %d times, 10 ms apart; then (or at once\n"
 	    "for any other errno) the device is put back on its driver (driver_override +\n"
@@ -99,6 +112,10 @@ int cmd_run(int argc, char **argv)
 		OPT_STATE_DIR,
 		OPT_MAX_FAILURES,
 		OPT_PARALLEL,
+		OPT_NO_MEASURE,
+		OPT_METHOD,
+		OPT_FIFO,
+		OPT_RING_PAGES,
 	};
 	static const struct option options[] = {
 	    {"iterations", required_argument, NULL, 'n'},
@@ -115,6 +132,10 @@ int cmd_run(int argc, char **argv)
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	    {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
 	    {"parallel", no_argument, NULL, OPT_PARALLEL},
+	    {"no-measure", no_argument, NULL, OPT_NO_MEASURE},
+	    {"method", required_argument, NULL, OPT_METHOD},
+	    {"fifo", required_argument, NULL, OPT_FIFO},
+	    {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -125,6 +146,9 @@ int cmd_run(int argc, char **argv)
 	    .timeout_ns = 10ull * 1000000000ull,
 	    .max_consecutive_failures = 3,
 	    .progress = true,
+	    .measure = true,
+	    .method = PB_METHOD_AUTO,
+	    .mlock = true,
 	};
 	_cleanup_free_ int *nodes = NULL, *cpus = NULL;
 	const char *json_path = NULL;
@@ -219,6 +243,31 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_PARALLEL:
 			o.parallel = true;
+			break;
+		case OPT_NO_MEASURE:
+			o.measure = false;
+			break;
+		case OPT_METHOD:
+			if (pb_measure_method_from_name(optarg, &o.method) < 0) {
+				pb_error("--method: '%s' is not auto, kprobe, tracepoint or kmsg",
+					 optarg);
+				return PB_EXIT_USAGE;
+			}
+			break;
+		case OPT_RING_PAGES:
+			if (pb_parse_long(optarg, 10, 1, 65536, &v) < 0 || (v & (v - 1))) {
+				pb_error("--ring-pages: '%s' is not a power of two 1..65536",
+					 optarg);
+				return PB_EXIT_USAGE;
+			}
+			o.ring_pages = (unsigned)v;
+			break;
+		case OPT_FIFO:
+			if (pb_parse_long(optarg, 10, 1, 99, &v) < 0) {
+				pb_error("--fifo: '%s' is not a priority 1..99", optarg);
+				return PB_EXIT_USAGE;
+			}
+			o.fifo_prio = (int)v;
 			break;
 		case 'h':
 			help(stdout);

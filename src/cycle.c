@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ struct pb_writer {
 	struct pb_placement pl;
 	const struct pb_cycle_hooks *hooks;
 	bool started, has_req, done, quit, hung, abandoned;
+	pid_t tid;
 	int start_err;
 	/* request, copied so an abandoned thread never reads freed memory */
 	char path[PATH_MAX];
@@ -50,6 +52,12 @@ static int pin_self(const struct pb_placement *pl)
 			return -errno ? -errno : -EINVAL;
 		numa_set_preferred(pl->node);
 	}
+	if (pl->fifo_prio > 0) {
+		struct sched_param sp = {.sched_priority = pl->fifo_prio};
+		int r = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (r)
+			return -r;
+	}
 	return 0;
 }
 
@@ -68,7 +76,7 @@ static int do_write(const char *path, const char *s, size_t len, struct pb_write
 	int r = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
 	w->ns = t1 - t0;
 	if (hooked && w->hooks->after_write)
-		w->hooks->after_write(w->hooks->userdata, w->t, w->step, r);
+		w->hooks->after_write(w->hooks->userdata, w->t, w->step, r, t0, t1);
 	close(fd);
 	return r;
 }
@@ -78,6 +86,7 @@ static void *writer_main(void *arg)
 	struct pb_writer *w = arg;
 	int r = pin_self(&w->pl);
 	pthread_mutex_lock(&w->mu);
+	w->tid = (pid_t)syscall(SYS_gettid);
 	w->start_err = r;
 	w->started = true;
 	pthread_cond_broadcast(&w->cv);
@@ -170,6 +179,17 @@ void pb_writer_free(struct pb_writer *w)
 bool pb_writer_hung(const struct pb_writer *w)
 {
 	return w && w->hung;
+}
+
+pid_t pb_writer_tid(const struct pb_writer *w)
+{
+	return w->tid;
+}
+
+static void prepare(struct pb_writer *w, const struct pb_target *t, enum pb_step step)
+{
+	if (w->hooks && w->hooks->prepare)
+		w->hooks->prepare(w->hooks->userdata, t, step, w->tid);
 }
 
 int pb_writer_write(struct pb_writer *w, const char *path, const char *s, uint64_t timeout_ns,
@@ -542,6 +562,7 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 	}
 
 	drv_file(t->bus, t->driver, "unbind", p, sizeof(p));
+	prepare(w, t, PB_STEP_UNBIND);
 	if (cfg->gate)
 		pb_gate_wait(cfg->gate);
 	r = pb_writer_write(w, p, t->name, cfg->timeout_ns, t, PB_STEP_UNBIND, &res.unbind_ns,
@@ -564,9 +585,12 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 		goto out;
 	}
 
+	prepare(w, t, PB_STEP_BIND);
 	if (cfg->gate)
 		pb_gate_wait(cfg->gate);
 	for (unsigned attempt = 0;; attempt++) {
+		if (attempt)
+			prepare(w, t, PB_STEP_BIND);
 		r = bind_step(w, t, je, cfg, &res.bind_ns, &cpu);
 		if (r == -ETIMEDOUT)
 			goto hung;

@@ -84,6 +84,9 @@ struct pb_observer {
 	int kmsg_fd;
 	bool initcall_held; /* counted in initcall_users */
 	bool armed;
+	bool stopped; /* pb_observer_stop() ran: events off, counters read into stop_counters */
+	bool stop_counters_measured;
+	struct pb_counter stop_counters[PB_MEASURE_N_COUNTERS];
 	pid_t writer;
 	char why[256];
 };
@@ -269,12 +272,14 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 		o->counters = NULL;
 		pb_counters_open(writer_tid, &o->counters); /* none: counters_measured = false */
 	}
-	if (o->kmsg_fd >= 0 && lseek(o->kmsg_fd, 0, SEEK_END) < 0)
-		return -errno;
+	if (o->kmsg_fd >= 0 && lseek(o->kmsg_fd, 0, SEEK_END) < 0) {
+		r = -errno;
+		goto fail;
+	}
 	if (o->uevents) {
 		r = pb_uevents_arm(o->uevents, o->devpath);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 	if (o->perf) {
 		/* Records of a previous window are dropped, not attributed. */
@@ -285,16 +290,23 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 			free(ev);
 		r = pb_perf_enable(o->perf);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 	if (o->counters) {
 		r = pb_counters_enable(o->counters);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 	o->writer = writer_tid;
 	o->armed = true;
+	o->stopped = false;
 	return 0;
+fail:
+	/* Nothing stays enabled or changed when arming fails: no disarm follows. */
+	if (o->perf)
+		pb_perf_disable(o->perf);
+	initcall_restore(o);
+	return r;
 }
 
 static int read_kmsg(int fd, char ***lines, uint64_t **ts, size_t *n)
@@ -376,6 +388,24 @@ static void describe_device(struct pb_probe_fact *p)
 	p->on_device_node = (p->node < 0 || p->device_node < 0) ? -1 : p->node == p->device_node;
 }
 
+int pb_observer_stop(struct pb_observer *o)
+{
+	if (!o->armed)
+		return -EINVAL;
+	if (o->stopped)
+		return 0;
+	if (o->perf)
+		pb_perf_disable(o->perf);
+	o->stop_counters_measured = false;
+	if (o->counters) {
+		o->stop_counters_measured = true;
+		pb_counters_read(o->counters, o->stop_counters);
+	}
+	initcall_restore(o);
+	o->stopped = true;
+	return 0;
+}
+
 int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
 		       struct pb_iteration_facts *ret)
 {
@@ -390,13 +420,10 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 
 	if (!o->armed)
 		return -EINVAL;
+	pb_observer_stop(o);
 	o->armed = false;
-	if (o->perf)
-		pb_perf_disable(o->perf);
-	if (o->counters) {
-		f.counters_measured = true;
-		pb_counters_read(o->counters, f.counters);
-	}
+	f.counters_measured = o->stop_counters_measured;
+	memcpy(f.counters, o->stop_counters, sizeof(f.counters));
 	if (o->perf)
 		r = pb_perf_drain(o->perf, &ev, &n, &lost);
 	if (r == 0 && o->kmsg_fd >= 0)
@@ -613,6 +640,7 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 		}
 	}
 	json_object_object_add(j, "writer_counters", cnt);
+	json_object_object_add(j, "writer_tid", json_object_new_int(f->writer_tid));
 	json_object_object_add(j, "events_seen", json_object_new_int64((int64_t)f->events_seen));
 	json_object_object_add(j, "lost_records", json_object_new_int64((int64_t)f->lost_records));
 	return j;

@@ -8,10 +8,13 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,12 +23,14 @@
 #include "probebench/cycle.h"
 #include "probebench/journal.h"
 #include "probebench/log.h"
+#include "probebench/numa_topo.h"
 #include "probebench/paths.h"
 #include "probebench/policy.h"
 #include "probebench/inventory.h"
 #include "probebench/selector.h"
 #include "probebench/report.h"
 #include "probebench/run.h"
+#include "probebench/run_measure.h"
 #include "probebench/stats.h"
 #include "probebench/target.h"
 #include "probebench/util.h"
@@ -60,6 +65,9 @@ struct run {
 	struct json_object *restored;
 	char (*hung)[PATH_MAX]; /* syspaths the journal marks hung in this boot */
 	size_t n_hung;
+	struct pb_run_measure *measure; /* NULL: --no-measure */
+	struct pb_cycle_hooks mhooks;	/* the observer's hooks (chaining the caller's) */
+	struct json_object *hygiene;
 };
 
 static int64_t unix_ns(void)
@@ -100,7 +108,7 @@ static int restore_journal(struct run *run, const struct pb_run_opts *o)
 		return 0;
 	}
 	struct pb_writer *w = NULL;
-	struct pb_placement any = {-1, -1};
+	struct pb_placement any = {.cpu = -1, .node = -1};
 	if ((r = pb_writer_new(&any, NULL, &w)) < 0) {
 		free(v);
 		return pb_error_errno(r, "cannot start a writer thread");
@@ -293,11 +301,12 @@ static int build_placements(struct run *run)
 	run->writers = calloc(run->n_writers, sizeof(*run->writers));
 	if (!run->pl || !run->writers)
 		return -ENOMEM;
-	run->pl[0] = (struct pb_placement){-1, -1};
+	int f = o->fifo_prio > 0 ? o->fifo_prio : 0;
+	run->pl[0] = (struct pb_placement){-1, -1, f};
 	for (size_t i = 0; i < o->n_writer_nodes; i++)
-		run->pl[i] = (struct pb_placement){-1, o->writer_nodes[i]};
+		run->pl[i] = (struct pb_placement){-1, o->writer_nodes[i], f};
 	for (size_t i = 0; i < o->n_writer_cpus; i++)
-		run->pl[o->n_writer_nodes + i] = (struct pb_placement){o->writer_cpus[i], -1};
+		run->pl[o->n_writer_nodes + i] = (struct pb_placement){o->writer_cpus[i], -1, f};
 	return 0;
 }
 
@@ -359,6 +368,32 @@ static struct json_object *build_record(struct run *run)
 	}
 	json_object_object_add(rec, "kernel", x);
 	json_object_object_add(rec, "host", json_object_new_string(u.nodename));
+	x = json_object_new_object();
+	json_object_object_add(x, "sysname", json_object_new_string(u.sysname));
+	json_object_object_add(x, "nodename", json_object_new_string(u.nodename));
+	json_object_object_add(x, "release", json_object_new_string(u.release));
+	json_object_object_add(x, "version", json_object_new_string(u.version));
+	json_object_object_add(x, "machine", json_object_new_string(u.machine));
+	json_object_object_add(rec, "uname", x);
+	struct pb_numa_topology topo;
+	if (pb_numa_topology_load(&topo) == 0) {
+		json_object_object_add(rec, "topology", pb_numa_topology_to_json(&topo));
+		pb_numa_topology_clear(&topo);
+	}
+	if (run->measure)
+		json_object_object_add(rec, "measurement", pb_run_measure_json(run->measure));
+	else {
+		x = json_object_new_object();
+		json_object_object_add(x, "enabled", json_object_new_boolean(false));
+		json_object_object_add(
+		    x, "why_not",
+		    json_object_new_string("measurement off (--no-measure, or not asked for by the "
+					   "caller): bare timing only"));
+		json_object_object_add(rec, "measurement", x);
+	}
+	json_object_object_add(rec, "hygiene",
+			       run->hygiene ? json_object_get(run->hygiene)
+					    : json_object_new_object());
 	json_object_object_add(rec, "start_unix_ns", json_object_new_int64(run->start_unix_ns));
 	json_object_object_add(rec, "end_unix_ns", json_object_new_int64(run->end_unix_ns));
 
@@ -381,6 +416,12 @@ static struct json_object *build_record(struct run *run)
 	json_object_object_add(x, "forced", forced);
 	json_object_object_add(x, "parallel", json_object_new_boolean(o->parallel));
 	json_object_object_add(x, "state_dir", json_object_new_string(pb_state_dir()));
+	json_object_object_add(x, "measure", json_object_new_boolean(o->measure));
+	json_object_object_add(x, "method",
+			       json_object_new_string(pb_measure_method_name(o->method)));
+	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
+	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
+	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
 	json_object_object_add(rec, "options", x);
 
 	x = json_object_new_object();
@@ -410,6 +451,35 @@ static struct json_object *build_record(struct run *run)
 			       json_object_new_string("only iterations with outcome ok; retried, "
 						      "put-back and failed cycles are left out"));
 	json_object_object_add(x, "bins", json_object_new_string("log2 buckets keyed by floor"));
+	json_object_object_add(
+	    x, "measurement",
+	    json_object_new_string(
+		"the observer (doc/measurement.md) armed for the writer thread around every bind "
+		"write only, disarmed right after it with the write's exact CLOCK_MONOTONIC "
+		"window; "
+		"per iteration the facts of the last bind attempt; methods: kprobe "
+		"(kprobe/kretprobe "
+		"on really_probe), tracepoint (initcall_debug lines via printk:console, kernel "
+		"us), "
+		"kmsg (initcall_debug lines via /dev/kmsg: no CPU, task or memory)"));
+	json_object_object_add(
+	    x, "probe_ns",
+	    json_object_new_string("really_probe duration per probed device, grouped by depth "
+				   "(0: the target, 1: a child it creates), bus and driver; does "
+				   "not see work the driver defers past its probe"));
+	json_object_object_add(
+	    x, "uevent_kernel_ns",
+	    json_object_new_string("bind write start -> kernel bind uevent received on a netlink "
+				   "socket (includes the waiting thread's wake-up latency)"));
+	json_object_object_add(x, "uevent_udev_ns",
+			       json_object_new_string("bind write start -> udev's processed bind "
+						      "uevent; absent without udevd"));
+	json_object_object_add(
+	    x, "pages_by_node",
+	    json_object_new_string("kmem:mm_page_alloc pages of the probing tasks in the window, "
+				   "by the node of the page frame; new pages only: slab reuse "
+				   "hides small allocations (slab_allocs_by_node is a proxy by the "
+				   "allocating CPU's node)"));
 	json_object_object_add(rec, "method", x);
 
 	struct json_object *ts = json_object_new_array();
@@ -450,12 +520,6 @@ static struct json_object *build_record(struct run *run)
 		json_object_object_add(x, "target",
 				       json_object_new_string(run->targets[it->target].name));
 		json_object_object_add(x, "placement", json_object_new_string(l));
-		json_object_object_add(
-		    x, "cycle_ns",
-		    json_object_new_string(
-			"clock_gettime(CLOCK_MONOTONIC) in the main thread from the "
-			"check before the journal write to the verified rebind and "
-			"journal update: the tool's whole per-cycle cost"));
 		json_object_object_add(x, "writer_cpu", json_object_new_int(it->res.writer_cpu));
 		json_object_object_add(x, "writer_node", json_object_new_int(it->res.writer_node));
 		json_object_object_add(x, "unbind_ns", json_object_new_uint64(it->res.unbind_ns));
@@ -496,6 +560,19 @@ static struct json_object *build_record(struct run *run)
 			json_object_object_add(x, "placement", json_object_new_string(l));
 			json_object_object_add(x, "unbind_ns", stats_json(ub, n));
 			json_object_object_add(x, "bind_ns", stats_json(b, n));
+			if (run->measure) {
+				struct json_object **ms = calloc(run->n_it + 1, sizeof(*ms));
+				size_t k = 0;
+				for (size_t i = 0; ms && i < run->n_it; i++) {
+					const struct iter_rec *it = &run->it[i];
+					if (it->target == t && it->placement == p &&
+					    it->res.outcome == PB_CYCLE_OK)
+						ms[k++] = it->measurement;
+				}
+				json_object_object_add(x, "measurement",
+						       ms ? pb_measure_summary_json(ms, k) : NULL);
+				free(ms);
+			}
 			json_object_array_add(sum, x);
 		}
 	free(b);
@@ -771,10 +848,23 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 	return PB_EXIT_OK;
 }
 
+/* The measurement of a run whose writer hung: kept (reachable) for the abandoned thread. */
+static struct pb_run_measure *kept_for_hung_writer;
+
 static void run_free(struct run *run)
 {
-	for (size_t i = 0; run->writers && i < run->n_writers; i++)
+	bool hung = false;
+	for (size_t i = 0; run->writers && i < run->n_writers; i++) {
+		hung |= run->writers[i] && pb_writer_hung(run->writers[i]);
 		pb_writer_free(run->writers[i]);
+	}
+	/* An abandoned writer stuck in a bind write still calls the hooks when (if) the write
+	 * returns: its observer must outlive it. */
+	if (!hung)
+		pb_run_measure_free(run->measure);
+	else if (run->measure)
+		kept_for_hung_writer = run->measure;
+	json_object_put(run->hygiene);
 	for (size_t i = 0; run->verdicts && i < run->n_targets; i++)
 		json_object_put(run->verdicts[i]);
 	for (size_t i = 0; i < run->n_it; i++)
@@ -788,6 +878,68 @@ static void run_free(struct run *run)
 	free(run->je);
 	free(run->armed);
 	free(run->it);
+}
+
+/* CAP_SYS_NICE in the effective set, from /proc/self/status (no libcap). */
+static bool have_cap_sys_nice(void)
+{
+	char p[4096], line[256];
+	bool yes = false;
+	if (pb_proc_path(p, sizeof(p), "self/status") < 0)
+		return false;
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long caps;
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			yes = caps & (1ull << 23); /* CAP_SYS_NICE */
+	}
+	fclose(f);
+	return yes;
+}
+
+int pb_fifo_check(int prio, char *why, size_t size)
+{
+	int lo = sched_get_priority_min(SCHED_FIFO), hi = sched_get_priority_max(SCHED_FIFO);
+	if (prio < lo || prio > hi) {
+		snprintf(why, size, "SCHED_FIFO priority %d is outside %d..%d", prio, lo, hi);
+		return -EINVAL;
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_RTPRIO, &rl) == 0 && rl.rlim_cur >= (rlim_t)prio)
+		return 0;
+	if (have_cap_sys_nice())
+		return 0;
+	snprintf(why, size,
+		 "SCHED_FIFO priority %d is not allowed: RLIMIT_RTPRIO is %llu and the process "
+		 "lacks CAP_SYS_NICE",
+		 prio, (unsigned long long)rl.rlim_cur);
+	return -EPERM;
+}
+
+/* mlockall before cycling, so no page of the tool faults in inside a timed write. */
+static struct json_object *lock_memory(void)
+{
+	struct json_object *j = json_object_new_object();
+	int flags = MCL_CURRENT | MCL_FUTURE;
+#if defined(__SANITIZE_ADDRESS__)
+	/* The sanitizer's shadow is terabytes of reserved address space: lock on fault only. */
+	flags |= MCL_ONFAULT;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	flags |= MCL_ONFAULT;
+#endif
+#endif
+	int r = mlockall(flags) < 0 ? -errno : 0;
+	json_object_object_add(j, "mlockall",
+			       json_object_new_string(r < 0		    ? strerror(-r)
+						      : flags & MCL_ONFAULT ? "ok (on fault)"
+									    : "ok"));
+	if (r < 0)
+		pb_warn("mlockall failed (%s): pages of the tool may fault in during a timed write",
+			strerror(-r));
+	return j;
 }
 
 int pb_run_execute(const struct pb_run_opts *o, struct json_object **ret_record,
@@ -813,6 +965,14 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	if (!o->timeout_ns) {
 		pb_error("the write timeout must be positive");
 		return PB_EXIT_USAGE;
+	}
+	if (o->fifo_prio > 0) {
+		char why[200];
+		r = pb_fifo_check(o->fifo_prio, why, sizeof(why));
+		if (r < 0) {
+			pb_error("--fifo: %s", why);
+			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+		}
 	}
 	if (!o->dry_run) {
 		pid_t holder = 0;
@@ -881,6 +1041,32 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 		code = PB_EXIT_REFUSED;
 		goto out;
 	}
+	if (o->measure) {
+		/* Opened before anything is armed: an observer that cannot open costs nothing. */
+		r = pb_run_measure_new(run.targets, run.n_targets, o->method, o->ring_pages,
+				       &run.measure);
+		if (r < 0) {
+			pb_error_errno(r, "cannot set up the measurement");
+			code = PB_EXIT_FAILURE;
+			goto out;
+		}
+		size_t active = pb_run_measure_active(run.measure);
+		if (active < run.n_targets)
+			pb_warn(
+			    "measurement (--method %s) unavailable for %zu of %zu target(s): "
+			    "those are timed only (the record's measurement.observers says why)",
+			    pb_measure_method_name(o->method), run.n_targets - active,
+			    run.n_targets);
+		pb_run_measure_hooks(run.measure, hooks, &run.mhooks);
+		hooks = &run.mhooks;
+	}
+	run.hygiene = o->mlock ? lock_memory() : json_object_new_object();
+	json_object_object_add(run.hygiene, "sched_fifo_prio",
+			       o->fifo_prio > 0 ? json_object_new_int(o->fifo_prio) : NULL);
+	json_object_object_add(run.hygiene, "warmup_iterations", json_object_new_int64(o->warmup));
+	json_object_object_add(
+	    run.hygiene, "placements",
+	    json_object_new_string("visited round-robin within every round (interleaved)"));
 	for (size_t i = 0; i < run.n_writers; i++) {
 		size_t pi = o->parallel ? i / run.n_targets : i;
 		r = pb_writer_new(&run.pl[pi], hooks, &run.writers[i]);

@@ -16,6 +16,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "probebench/journal.h"
 #include "probebench/run.h"
@@ -27,10 +28,12 @@ struct json_object;
 #define PB_CYCLE_RETRY_BACKOFF_NS 10000000ull
 
 /* Where the writer thread runs: cpu >= 0 pins to that CPU; else node >= 0 pins to the node's
- * CPUs (libnuma); both -1: wherever the scheduler puts it. */
+ * CPUs (libnuma); both -1: wherever the scheduler puts it. fifo_prio > 0: the thread runs
+ * SCHED_FIFO at that priority (pb_writer_new fails with -EPERM when that is not allowed). */
 struct pb_placement {
 	int cpu;
 	int node;
+	int fifo_prio;
 };
 
 enum pb_step {
@@ -43,12 +46,19 @@ enum pb_step {
  * Measurement hooks, called in the writer thread right before and right after the timed
  * write(2) (outside the timed interval), and collect() in the calling thread after each cycle to
  * attach a "measurement" object to the iteration record (may return NULL). All optional.
+ * after_write gets the write's result and the CLOCK_MONOTONIC times (pb_now_ns()) taken right
+ * before and right after write(2), the same ones the cycle's *_ns come from.
  */
 struct pb_cycle_hooks {
 	void *userdata;
+	/* Called by pb_cycle_once() in the cycling thread before each unbind/bind write is handed
+	 * to the writer, and before the targets meet at the gate (--parallel): slow set-up (arming
+	 * an observer for writer_tid) happens here, so it does not skew the parallel writes. */
+	void (*prepare)(void *userdata, const struct pb_target *t, enum pb_step step,
+			pid_t writer_tid);
 	void (*before_write)(void *userdata, const struct pb_target *t, enum pb_step step);
 	void (*after_write)(void *userdata, const struct pb_target *t, enum pb_step step,
-			    int result);
+			    int result, uint64_t t0_ns, uint64_t t1_ns);
 	struct json_object *(*collect)(void *userdata, const struct pb_target *t);
 };
 
@@ -60,6 +70,8 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 /* Stops and joins the thread; a hung writer is abandoned (its thread is stuck in the kernel). */
 void pb_writer_free(struct pb_writer *w);
 bool pb_writer_hung(const struct pb_writer *w);
+/* The writer thread's kernel thread id. */
+pid_t pb_writer_tid(const struct pb_writer *w);
 /*
  * Writes s to path from the writer thread; waits at most timeout_ns. Returns the write's result
  * (0 or -errno), or -ETIMEDOUT when it has not returned (the writer is then hung and refuses

@@ -128,7 +128,14 @@ void pb_observer_free(struct pb_observer *o);
 const char *pb_observer_method(const struct pb_observer *o);
 /* Starts watching (call just before the bind write, in or for the writer thread). */
 int pb_observer_arm(struct pb_observer *o, pid_t writer_tid);
-/* Stops watching and builds the facts of the window [write_start_ns, write_end_ns]. */
+/*
+ * Optional, cheap: stops the events and reads the writer's counters right after the write, so the
+ * costly decoding in pb_observer_disarm() can happen later, elsewhere (e.g. after parallel writes
+ * ended). Returns 0, -EINVAL when not armed.
+ */
+int pb_observer_stop(struct pb_observer *o);
+/* Stops watching (unless stopped) and builds the facts of the window [write_start_ns,
+ * write_end_ns]. */
 int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
 		       struct pb_iteration_facts *ret);
 void pb_iteration_facts_clear(struct pb_iteration_facts *f);

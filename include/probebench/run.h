@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probebench/observer.h"
+
 struct json_object;
 struct pb_cycle_hooks;
 
@@ -35,7 +37,22 @@ struct pb_run_opts {
 	bool parallel; /* several targets bound at the same moment, one pinned thread each */
 	unsigned max_consecutive_failures;
 	bool progress; /* progress line on a terminal */
+	/* Measurement (run_measure.h): one observer per target around every bind write. */
+	bool measure;
+	enum pb_measure_method method;
+	unsigned ring_pages; /* observer's per-CPU ring pages (power of two); 0: its default */
+	/* Hygiene: mlockall(MCL_CURRENT | MCL_FUTURE) before cycling (a failure is a warning);
+	 * fifo_prio > 0: writer threads SCHED_FIFO at that priority (checked first: RLIMIT_RTPRIO
+	 * or CAP_SYS_NICE). */
+	bool mlock;
+	int fifo_prio;
 };
+
+/*
+ * Whether this process may run threads SCHED_FIFO at prio: 0, or -EINVAL (out of range) or
+ * -EPERM (RLIMIT_RTPRIO below prio and no CAP_SYS_NICE) with the reason in why.
+ */
+int pb_fifo_check(int prio, char *why, size_t size);
 
 /*
  * Runs the plan. Returns a PB_EXIT_* code (include/probebench/cmd.h). *ret_record receives the run

@@ -46,8 +46,16 @@ lock_rng() {
 validate_json() { # FILE SCHEMA
 	"$PY" - "$1" "$2" <<'PYEOF'
 import json, sys, jsonschema
+import glob, os
 doc = json.load(open(sys.argv[1]))
 schema = json.load(open(sys.argv[2]))
-jsonschema.validators.validator_for(schema)(schema).validate(doc)
+# Every schema of the directory, by $id, so references between them resolve offline.
+store = {}
+for f in glob.glob(os.path.join(os.path.dirname(os.path.abspath(sys.argv[2])), "*.schema.json")):
+    s = json.load(open(f))
+    if "$id" in s:
+        store[s["$id"]] = s
+resolver = jsonschema.RefResolver.from_schema(schema, store=store)
+jsonschema.validators.validator_for(schema)(schema, resolver=resolver).validate(doc)
 PYEOF
 }

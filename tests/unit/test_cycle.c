@@ -151,6 +151,7 @@ static void target_from_syspath(void **st)
 struct hook_log {
 	int before, after, last_result;
 	enum pb_step last_step;
+	bool window_ok;
 };
 
 static void before(void *ud, const struct pb_target *t, enum pb_step step)
@@ -161,11 +162,13 @@ static void before(void *ud, const struct pb_target *t, enum pb_step step)
 	l->last_step = step;
 }
 
-static void after(void *ud, const struct pb_target *t, enum pb_step step, int result)
+static void after(void *ud, const struct pb_target *t, enum pb_step step, int result, uint64_t t0,
+		  uint64_t t1)
 {
 	(void)t;
 	(void)step;
 	struct hook_log *l = ud;
+	l->window_ok = t1 >= t0 && t0 > 0;
 	l->after++;
 	l->last_result = result;
 }
@@ -176,7 +179,7 @@ static void writer_writes_and_hooks(void **st)
 	struct hook_log log = {0};
 	struct pb_cycle_hooks hooks = {
 	    .userdata = &log, .before_write = before, .after_write = after};
-	struct pb_placement any = {-1, -1};
+	struct pb_placement any = {.cpu = -1, .node = -1};
 	struct pb_writer *w;
 	assert_int_equal(pb_writer_new(&any, &hooks, &w), 0);
 	char p[512], buf[64];
@@ -189,6 +192,7 @@ static void writer_writes_and_hooks(void **st)
 	assert_int_equal(log.before, 1);
 	assert_int_equal(log.after, 1);
 	assert_int_equal(log.last_step, PB_STEP_BIND);
+	assert_true(log.window_ok);
 	FILE *f = fopen(p, "r");
 	assert_non_null(fgets(buf, sizeof(buf), f));
 	fclose(f);
@@ -201,7 +205,7 @@ static void writer_writes_and_hooks(void **st)
 	assert_int_equal(pb_writer_write(w, p, "x", 1000000000ull, NULL, PB_STEP_BIND, NULL, NULL),
 			 -ENOENT);
 	pb_writer_free(w);
-	struct pb_placement nowhere = {-1, 4000};
+	struct pb_placement nowhere = {.cpu = -1, .node = 4000};
 	assert_int_equal(pb_writer_new(&nowhere, NULL, &w), -EINVAL);
 }
 
@@ -226,7 +230,7 @@ static void hung_write_times_out(void **st)
 	(void)st;
 	char fifo[512];
 	make_fifo("bus/pci/drivers/virtio-pci/bind", fifo, sizeof(fifo));
-	struct pb_placement any = {-1, -1};
+	struct pb_placement any = {.cpu = -1, .node = -1};
 	struct pb_writer *w;
 	assert_int_equal(pb_writer_new(&any, NULL, &w), 0);
 	assert_int_equal(pb_writer_write(w, fifo, "x", 50000000ull, NULL, PB_STEP_BIND, NULL, NULL),
@@ -244,7 +248,7 @@ static void cycle_marks_hung_and_restore_skips(void **st)
 	struct pb_target t;
 	struct pb_journal_entry je;
 	struct pb_writer *w;
-	struct pb_placement any = {-1, -1};
+	struct pb_placement any = {.cpu = -1, .node = -1};
 	char fifo[512], p[PATH_MAX + 32], buf[32];
 	assert_int_equal(target_at("0000:00:05.0", &t), 0);
 	assert_int_equal(pb_writer_new(&any, NULL, &w), 0);
@@ -294,7 +298,7 @@ static void refused_unbind_is_detected(void **st)
 	struct pb_target t;
 	struct pb_journal_entry je;
 	struct pb_writer *w;
-	struct pb_placement any = {-1, -1};
+	struct pb_placement any = {.cpu = -1, .node = -1};
 	assert_int_equal(target_at("0000:00:05.0", &t), 0);
 	assert_int_equal(pb_writer_new(&any, NULL, &w), 0);
 	assert_int_equal(pb_cycle_arm(w, &t, 1000000000ull, &je), 0);
@@ -323,7 +327,7 @@ static void restore_gone_and_bound(void **st)
 {
 	(void)st;
 	struct pb_writer *w;
-	struct pb_placement any = {-1, -1};
+	struct pb_placement any = {.cpu = -1, .node = -1};
 	assert_int_equal(pb_writer_new(&any, NULL, &w), 0);
 	struct pb_journal_entry gone = {.state = PB_JOURNAL_CYCLING};
 	snprintf(gone.syspath, sizeof(gone.syspath), "%s/devices/pci0000:00/0000:00:07.0", sys);

@@ -1,0 +1,52 @@
+# Observer overhead through `probebench run`: median bind_ns of `run` (measurement on: the
+# automatically chosen method, kmem events, uevents, writer counters) against `run --no-measure`
+# (bare timing), same device (the host's 1af4:1044 function, PCI level), in interleaved blocks
+# whose order alternates. Goal: ratio of medians <= 1.05. bind_ns is CLOCK_MONOTONIC around the
+# bind write(2) in the writer thread; arming and decoding happen outside it. Needs root; holds
+# the shared rng lock. BLOCKS (default 10) x PER_BLOCK (default 20) cycles per side.
+set -eu
+: "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
+BLOCKS=${BLOCKS:-10}
+PER_BLOCK=${PER_BLOCK:-20}
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+exec 9>/run/lock/probebench-host-rng.lock
+flock 9
+work=$(mktemp -d /var/tmp/pb-bench.XXXXXX)
+bdf=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] && bdf=${d##*/}
+done
+[ -n "$bdf" ] || { echo "SKIP: no 1af4:1044 function"; exit 77; }
+cleanup() {
+	[ -e "/sys/bus/pci/devices/$bdf/driver" ] || echo "$bdf" >/sys/bus/pci/drivers/virtio-pci/bind || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+for b in $(seq 1 "$BLOCKS"); do
+	on() { "$PROBEBENCH" run --state-dir "$work/state" -n "$PER_BLOCK" -w 1 --json "$work/on$b.json" "$bdf" >/dev/null; }
+	off() { "$PROBEBENCH" run --state-dir "$work/state" --no-measure -n "$PER_BLOCK" -w 1 --json "$work/off$b.json" "$bdf" >/dev/null; }
+	if [ $((b % 2)) -eq 0 ]; then on; off; else off; on; fi
+done
+/usr/bin/python3 - "$work" "$BLOCKS" <<'PYEOF'
+import json, statistics, sys
+work, blocks = sys.argv[1], int(sys.argv[2])
+def load(kind, b):
+    d = json.load(open("%s/%s%d.json" % (work, kind, b)))
+    return d, [i["bind_ns"] for i in d["iterations"] if i["outcome"] == "ok"]
+on, off, ratios, probes = [], [], [], []
+method = None
+for b in range(1, blocks + 1):
+    d, v = load("on", b); on += v
+    method = d["measurement"]["used"]
+    for it in d["iterations"]:
+        for p in it.get("measurement", {}).get("probes", []):
+            if p["depth"] == 0:
+                probes.append(p["duration_ns"])
+    _, w = load("off", b); off += w
+    ratios.append(statistics.median(v) / statistics.median(w))
+print("%d blocks x %d cycles per side (PCI level, bind entry, same device, interleaved)" % (blocks, len(on) // blocks))
+print("median bind_ns: bare (--no-measure) %.1f us, measured (%s) %.1f us" % (statistics.median(off) / 1e3, ",".join(method), statistics.median(on) / 1e3))
+print("ratio of medians (measured / bare): %.3f   median of per-block ratios: %.3f   (goal <= 1.05)" % (statistics.median(on) / statistics.median(off), statistics.median(ratios)))
+if probes:
+    print("target's own probe (really_probe) p50 %.1f us while measured" % (statistics.median(probes) / 1e3))
+PYEOF

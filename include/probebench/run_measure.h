@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/*
+ * The observer wired into the run pipeline: one observer per target (opened with the target's
+ * syspath, bus and NUMA node), armed by the cycle hooks around every BIND write only (the probe
+ * happens there; unbind and helper writes are not observed), disarmed right after it with the
+ * write's exact CLOCK_MONOTONIC window. collect() hands the facts of the cycle's last bind
+ * attempt (the one bind_ns is from) to the iteration record.
+ *
+ * A target whose observer cannot open (no method works here, -ENOTSUP, or any other error) is
+ * cycled with timing only; the metadata says why. An arm or disarm failure costs that
+ * iteration's facts ({"error": ...} in its record), never the bind write itself: the hooks run
+ * outside the write and cannot fail it.
+ */
+#include <stddef.h>
+
+#include "probebench/observer.h"
+
+struct json_object;
+struct pb_cycle_hooks;
+struct pb_target;
+struct pb_run_measure;
+
+/*
+ * Opens the observers. Never fails for want of a method; returns 0 or -ENOMEM. targets must stay
+ * valid (and at the same address: the hooks match targets by pointer) until freed.
+ */
+int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measure_method method,
+		       unsigned ring_pages, struct pb_run_measure **ret);
+/*
+ * Frees the observers (restores initcall_debug). Must not be called while a writer thread that
+ * got the hooks may still call them (a hung, abandoned writer): leak it then.
+ */
+void pb_run_measure_free(struct pb_run_measure *m);
+/* Fills *ret with hooks that call chained (may be NULL) after their own work. */
+void pb_run_measure_hooks(struct pb_run_measure *m, const struct pb_cycle_hooks *chained,
+			  struct pb_cycle_hooks *ret);
+/* How many targets are measured (observer open). */
+size_t pb_run_measure_active(const struct pb_run_measure *m);
+/*
+ * Metadata for the run record: {"enabled": true, "requested": "auto", "availability":
+ * pb_observer_methods_json(), "used": ["tracepoint"], "observers": [{"target", "method" | null,
+ * "error" | null, "info": pb_observer_info_json() | null, "arm_failures", "disarm_failures"}]}.
+ */
+struct json_object *pb_run_measure_json(const struct pb_run_measure *m);
+
+/*
+ * Summary of one target x placement from the measurements of its iterations (pure; objects as
+ * pb_iteration_facts_to_json() makes them, others and NULL are skipped):
+ * {"method", "iterations_measured", "probes": [{"depth", "bus", "driver", "probe_ns": stats,
+ *  "on_device_node": {"yes", "no", "unknown", "share" | null}, "hops"}],
+ *  "uevent_kernel_ns": stats | null, "uevent_udev_ns": stats | null,
+ *  "memory": {"pages_by_node": [...], "bytes_by_node": [...], "pages_total", "pages_unknown_node",
+ *             "slab_allocs_by_node": [...]} | null, "lost_records"}.
+ * Probes are grouped by (depth, bus, driver). NULL on ENOMEM.
+ */
+struct json_object *pb_measure_summary_json(struct json_object *const *measurements, size_t n);

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One observer per target, armed around each bind write by the cycle hooks (run_measure.h).
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "probebench/cycle.h"
+#include "probebench/observer.h"
+#include "probebench/run_measure.h"
+#include "probebench/target.h"
+
+struct slot {
+	const struct pb_target *t;
+	struct pb_observer *obs; /* NULL: timing only */
+	int open_err;
+	bool armed;
+	bool prepared; /* prepare() tried to arm for the coming write */
+	bool written;  /* the armed write happened: t0, t1 are its window */
+	uint64_t t0, t1;
+	int arm_err;
+	/* Facts of the latest bind write (a retried bind: the last attempt, as bind_ns). Written
+	 * by the writer thread, read by collect() after pb_writer_write() returned: the writer's
+	 * mutex orders the two. */
+	struct json_object *pending;
+	unsigned arm_failures, disarm_failures;
+};
+
+struct pb_run_measure {
+	enum pb_measure_method requested;
+	struct slot *slots;
+	size_t n;
+	struct pb_cycle_hooks chained;
+	bool has_chained;
+};
+
+int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measure_method method,
+		       unsigned ring_pages, struct pb_run_measure **ret)
+{
+	struct pb_run_measure *m = calloc(1, sizeof(*m));
+	if (!m || !(m->slots = calloc(n ? n : 1, sizeof(*m->slots)))) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->requested = method;
+	m->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s = &m->slots[i];
+		s->t = &targets[i];
+		struct pb_observer_opts o = {.device_syspath = targets[i].syspath,
+					     .device_bus = targets[i].bus,
+					     .device_node = targets[i].numa_node,
+					     .method = method,
+					     .ring_pages = ring_pages};
+		s->open_err = pb_observer_open(&o, &s->obs);
+		if (s->open_err == -ENOMEM) {
+			pb_run_measure_free(m);
+			return -ENOMEM;
+		}
+		if (s->open_err < 0)
+			s->obs = NULL;
+	}
+	*ret = m;
+	return 0;
+}
+
+void pb_run_measure_free(struct pb_run_measure *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		pb_observer_free(m->slots[i].obs);
+		json_object_put(m->slots[i].pending);
+	}
+	free(m->slots);
+	free(m);
+}
+
+size_t pb_run_measure_active(const struct pb_run_measure *m)
+{
+	size_t k = 0;
+	for (size_t i = 0; m && i < m->n; i++)
+		k += m->slots[i].obs != NULL;
+	return k;
+}
+
+static struct slot *find(struct pb_run_measure *m, const struct pb_target *t)
+{
+	for (size_t i = 0; t && i < m->n; i++)
+		if (m->slots[i].t == t)
+			return &m->slots[i];
+	return NULL;
+}
+
+static struct json_object *error_json(const char *what, int err)
+{
+	struct json_object *j = json_object_new_object();
+	char buf[160];
+	snprintf(buf, sizeof(buf), "%s: %s", what, strerror(-err));
+	json_object_object_add(j, "error", json_object_new_string(buf));
+	return j;
+}
+
+static void arm(struct slot *s, pid_t writer_tid)
+{
+	if (s->armed) {
+		/* armed for a write that never came (e.g. a failed driver_override write) */
+		struct pb_iteration_facts f = {0};
+		pb_observer_disarm(s->obs, 0, 0, &f);
+		pb_iteration_facts_clear(&f);
+	}
+	s->arm_err = pb_observer_arm(s->obs, writer_tid);
+	s->armed = s->arm_err == 0;
+	s->written = false;
+	json_object_put(s->pending);
+	s->pending = NULL;
+	if (!s->armed)
+		s->arm_failures++;
+}
+
+/* In the cycling thread, before the write is handed over and before the gate of --parallel:
+ * arming costs a few hundred us (more under sanitizers) and must not skew parallel writes. */
+static void prepare(void *ud, const struct pb_target *t, enum pb_step step, pid_t writer_tid)
+{
+	struct pb_run_measure *m = ud;
+	struct slot *s = step == PB_STEP_BIND ? find(m, t) : NULL;
+	if (s && s->obs) {
+		arm(s, writer_tid);
+		s->prepared = true;
+	}
+	if (m->has_chained && m->chained.prepare)
+		m->chained.prepare(m->chained.userdata, t, step, writer_tid);
+}
+
+/* For writes made without pb_cycle_once() (no prepare): arm here, in the writer thread. */
+static void before_write(void *ud, const struct pb_target *t, enum pb_step step)
+{
+	struct pb_run_measure *m = ud;
+	struct slot *s = step == PB_STEP_BIND ? find(m, t) : NULL;
+	if (s && s->obs && !s->prepared)
+		arm(s, (pid_t)syscall(SYS_gettid));
+	if (m->has_chained && m->chained.before_write)
+		m->chained.before_write(m->chained.userdata, t, step);
+}
+
+/* Right after the write, in the writer thread: only stop the events and read the counters (cheap);
+ * decoding waits for collect(), so a writer that finished does not take CPU time from parallel
+ * writers still to start or in their write. */
+static void after_write(void *ud, const struct pb_target *t, enum pb_step step, int result,
+			uint64_t t0, uint64_t t1)
+{
+	struct pb_run_measure *m = ud;
+	struct slot *s = step == PB_STEP_BIND ? find(m, t) : NULL;
+	if (m->has_chained && m->chained.after_write)
+		m->chained.after_write(m->chained.userdata, t, step, result, t0, t1);
+	if (!s || !s->obs)
+		return;
+	s->prepared = false;
+	if (s->armed) {
+		pb_observer_stop(s->obs);
+		s->written = true;
+		s->t0 = t0;
+		s->t1 = t1;
+	} else {
+		json_object_put(s->pending);
+		s->pending = error_json("arming the observer failed", s->arm_err);
+	}
+}
+
+/* After the cycle, in the cycling thread: decode the last bind write's window. */
+static struct json_object *decode(struct slot *s)
+{
+	struct json_object *j = NULL;
+	struct pb_iteration_facts f = {0};
+	int r = pb_observer_disarm(s->obs, s->written ? s->t0 : 0, s->written ? s->t1 : 0, &f);
+	s->armed = false;
+	if (!s->written)
+		j = NULL; /* armed for a write that never came */
+	else if (r < 0) {
+		s->disarm_failures++;
+		j = error_json("collecting the observer's facts failed", r);
+	} else
+		j = pb_iteration_facts_to_json(&f);
+	pb_iteration_facts_clear(&f);
+	s->written = false;
+	return j;
+}
+
+static struct json_object *collect(void *ud, const struct pb_target *t)
+{
+	struct pb_run_measure *m = ud;
+	struct slot *s = find(m, t);
+	struct json_object *j = NULL;
+	if (s && s->obs && s->armed) {
+		json_object_put(s->pending);
+		s->pending = decode(s);
+	}
+	if (s) {
+		j = s->pending;
+		s->pending = NULL;
+	}
+	if (m->has_chained && m->chained.collect) {
+		struct json_object *c = m->chained.collect(m->chained.userdata, t);
+		if (!j)
+			return c;
+		json_object_put(c);
+	}
+	return j;
+}
+
+void pb_run_measure_hooks(struct pb_run_measure *m, const struct pb_cycle_hooks *chained,
+			  struct pb_cycle_hooks *ret)
+{
+	m->has_chained = chained != NULL;
+	if (chained)
+		m->chained = *chained;
+	*ret = (struct pb_cycle_hooks){.userdata = m,
+				       .prepare = prepare,
+				       .before_write = before_write,
+				       .after_write = after_write,
+				       .collect = collect};
+}
+
+struct json_object *pb_run_measure_json(const struct pb_run_measure *m)
+{
+	struct json_object *j = json_object_new_object(), *used = json_object_new_array(),
+			   *obs = json_object_new_array();
+	json_object_object_add(j, "enabled", json_object_new_boolean(true));
+	json_object_object_add(j, "requested",
+			       json_object_new_string(pb_measure_method_name(m->requested)));
+	json_object_object_add(j, "availability", pb_observer_methods_json());
+	for (size_t i = 0; i < m->n; i++) {
+		const struct slot *s = &m->slots[i];
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "target", json_object_new_string(s->t->name));
+		const char *meth = s->obs ? pb_observer_method(s->obs) : NULL;
+		json_object_object_add(e, "method", meth ? json_object_new_string(meth) : NULL);
+		if (s->obs)
+			json_object_object_add(e, "error", NULL);
+		else {
+			char buf[200];
+			snprintf(buf, sizeof(buf), "%s%s",
+				 s->open_err == -ENOTSUP ? "no measurement method works here: "
+							 : "observer could not open: ",
+				 strerror(-s->open_err));
+			json_object_object_add(e, "error", json_object_new_string(buf));
+		}
+		json_object_object_add(e, "info", s->obs ? pb_observer_info_json(s->obs) : NULL);
+		json_object_object_add(e, "arm_failures", json_object_new_int64(s->arm_failures));
+		json_object_object_add(e, "disarm_failures",
+				       json_object_new_int64(s->disarm_failures));
+		json_object_array_add(obs, e);
+		bool seen = false;
+		for (size_t k = 0; meth && k < json_object_array_length(used); k++)
+			seen |= !strcmp(json_object_get_string(json_object_array_get_idx(used, k)),
+					meth);
+		if (meth && !seen)
+			json_object_array_add(used, json_object_new_string(meth));
+	}
+	json_object_object_add(j, "used", used);
+	json_object_object_add(j, "observers", obs);
+	return j;
+}

@@ -139,7 +139,9 @@ static void measurement_rows(FILE *f, struct json_object *m)
 			get_num(mem, "pages_total", NULL));
 	}
 	if (get_num(m, "lost_records", NULL) > 0)
-		fprintf(f, "  lost records: %.0f (the facts may miss events)\n",
+		fprintf(f,
+			"  lost records: %.0f (the facts may miss probes and pages; a larger "
+			"--ring-pages keeps them)\n",
 			get_num(m, "lost_records", NULL));
 }
 

@@ -59,3 +59,37 @@ resolver = jsonschema.RefResolver.from_schema(schema, store=store)
 jsonschema.validators.validator_for(schema)(schema, resolver=resolver).validate(doc)
 PYEOF
 }
+
+# For tests that cycle the rng function: needs root, takes the lock, sets BDF (the function),
+# STATE (a fresh --state-dir) and OUT (a scratch directory), and on exit puts the function and its
+# virtio child back on their drivers with driver_override as found, then removes both dirs.
+rng_cycle_setup() {
+	need_root "unbinds and rebinds the virtio-rng function"
+	BDF=$(rng_bdf)
+	lock_rng
+	STATE=$(mktemp -d)
+	OUT=$(mktemp -d)
+	RNG_OVERRIDE=$(cat "/sys/bus/pci/devices/$BDF/driver_override")
+	[ "$RNG_OVERRIDE" != "(null)" ] || RNG_OVERRIDE=
+	trap rng_put_back EXIT
+}
+
+rng_put_back() {
+	echo "$RNG_OVERRIDE" >"/sys/bus/pci/devices/$BDF/driver_override" || true
+	[ -e "/sys/bus/pci/devices/$BDF/driver" ] ||
+		echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/bind || true
+	c=$(rng_child "$BDF") && [ ! -e "/sys/bus/virtio/devices/$c/driver" ] &&
+		echo "$c" >/sys/bus/virtio/drivers/virtio_rng/bind || true
+	rm -rf "$STATE" "$OUT"
+}
+
+# check_bound [WHAT]: the function on virtio-pci, its child on virtio_rng, the journal empty.
+check_bound() {
+	local what=${1:+$1: }
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")" = virtio-pci ] ||
+		fail "${what}$BDF is not bound to virtio-pci"
+	c=$(rng_child "$BDF") || fail "${what}$BDF has no virtio child"
+	[ "$(basename "$(readlink "/sys/bus/virtio/devices/$c/driver")")" = virtio_rng ] ||
+		fail "${what}$c is not bound to virtio_rng"
+	! ls "$STATE"/journal-* >/dev/null 2>&1 || fail "${what}journal not empty: $(ls "$STATE")"
+}

@@ -4,28 +4,8 @@
 # is put back on virtio-pci; a device that disappears mid-run (its PCI parent unbound under it)
 # gives exit 7 and a clean journal.
 . "$(dirname "$0")/lib.sh"
-need_root "unbinds and rebinds the virtio-rng function"
-BDF=$(rng_bdf)
-lock_rng
-STATE=$(mktemp -d)
-OUT=$(mktemp -d)
-rebind_rng() {
-	echo >"/sys/bus/pci/devices/$BDF/driver_override" || true
-	[ -e "/sys/bus/pci/devices/$BDF/driver" ] || echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/bind || true
-	c=$(rng_child "$BDF") && [ ! -e "/sys/bus/virtio/devices/$c/driver" ] &&
-		echo "$c" >/sys/bus/virtio/drivers/virtio_rng/bind || true
-	rm -rf "$STATE" "$OUT"
-}
-trap rebind_rng EXIT
+rng_cycle_setup
 
-check_bound() {
-	[ "$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")" = virtio-pci ] ||
-		fail "$1: $BDF is not bound to virtio-pci"
-	c=$(rng_child "$BDF") || fail "$1: no virtio child"
-	[ "$(basename "$(readlink "/sys/bus/virtio/devices/$c/driver")")" = virtio_rng ] ||
-		fail "$1: $c is not bound to virtio_rng"
-	! ls "$STATE"/journal-* >/dev/null 2>&1 || fail "$1: journal not empty"
-}
 
 expect() { # RC PATTERN ARGS... : run must exit RC and say PATTERN on stderr
 	want=$1 pat=$2

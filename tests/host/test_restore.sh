@@ -3,30 +3,14 @@
 # empty); SIGTERM mid-run (exit 6, device restored, partial record validates); a second run while
 # one holds the state directory is refused.
 . "$(dirname "$0")/lib.sh"
-need_root "unbinds and rebinds the virtio-rng function"
-BDF=$(rng_bdf)
-lock_rng
-STATE=$(mktemp -d)
-OUT=$(mktemp -d)
-rebind_rng() {
-	[ -e "/sys/bus/pci/devices/$BDF/driver" ] || echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/bind || true
-	c=$(rng_child "$BDF") && [ ! -e "/sys/bus/virtio/devices/$c/driver" ] &&
-		echo "$c" >/sys/bus/virtio/drivers/virtio_rng/bind || true
-	rm -rf "$STATE" "$OUT"
-}
-trap rebind_rng EXIT
+rng_cycle_setup
 
 check_restored() { # WHAT CHILD_POWER
-	[ "$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")" = virtio-pci ] ||
-		fail "$1: $BDF is not bound to virtio-pci"
-	c=$(rng_child "$BDF") || fail "$1: $BDF has no virtio child"
-	[ "$(basename "$(readlink "/sys/bus/virtio/devices/$c/driver")")" = virtio_rng ] ||
-		fail "$1: $c is not bound to virtio_rng"
+	check_bound "$1"
 	[ "$(cat /sys/bus/virtio/devices/$c/power/control)" = "$2" ] ||
 		fail "$1: $c power/control not restored to $2"
 	[ "$(cat /sys/bus/pci/devices/$BDF/power/control)" = "$PCI_POWER" ] ||
 		fail "$1: $BDF power/control not restored to $PCI_POWER"
-	! ls "$STATE"/journal-* >/dev/null 2>&1 || fail "$1: journal not empty: $(ls "$STATE")"
 }
 PCI_POWER=$(cat "/sys/bus/pci/devices/$BDF/power/control")
 

@@ -2,27 +2,8 @@
 # (1af4:1044, found by id), both entry paths; the record validates; the device ends bound to its
 # original driver and the journal is empty.
 . "$(dirname "$0")/lib.sh"
-need_root "unbinds and rebinds the virtio-rng function"
-BDF=$(rng_bdf)
-lock_rng
-STATE=$(mktemp -d)
-OUT=$(mktemp -d)
-rebind_rng() {
-	[ -e "/sys/bus/pci/devices/$BDF/driver" ] || echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/bind || true
-	c=$(rng_child "$BDF") && [ ! -e "/sys/bus/virtio/devices/$c/driver" ] &&
-		echo "$c" >/sys/bus/virtio/drivers/virtio_rng/bind || true
-	rm -rf "$STATE" "$OUT"
-}
-trap rebind_rng EXIT
+rng_cycle_setup
 
-check_bound() {
-	[ "$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")" = virtio-pci ] ||
-		fail "$BDF is not bound to virtio-pci"
-	c=$(rng_child "$BDF") || fail "$BDF has no virtio child"
-	[ "$(basename "$(readlink "/sys/bus/virtio/devices/$c/driver")")" = virtio_rng ] ||
-		fail "$c is not bound to virtio_rng"
-	! ls "$STATE"/journal-* >/dev/null 2>&1 || fail "journal not empty: $(ls "$STATE")"
-}
 
 # Checks N measured iterations, every one verified and ok.
 check_record() { # FILE N

@@ -6,27 +6,8 @@
 # validates. Then a virtio-level run on the child, a --no-measure run, --fifo, and bad options.
 # The device always ends bound, the journal empty.
 . "$(dirname "$0")/lib.sh"
-need_root "unbinds and rebinds the virtio-rng function"
-BDF=$(rng_bdf)
-lock_rng
-STATE=$(mktemp -d)
-OUT=$(mktemp -d)
-rebind_rng() {
-	[ -e "/sys/bus/pci/devices/$BDF/driver" ] || echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/bind || true
-	c=$(rng_child "$BDF") && [ ! -e "/sys/bus/virtio/devices/$c/driver" ] &&
-		echo "$c" >/sys/bus/virtio/drivers/virtio_rng/bind || true
-	rm -rf "$STATE" "$OUT"
-}
-trap rebind_rng EXIT
+rng_cycle_setup
 
-check_bound() {
-	[ "$(basename "$(readlink "/sys/bus/pci/devices/$BDF/driver")")" = virtio-pci ] ||
-		fail "$BDF is not bound to virtio-pci"
-	c=$(rng_child "$BDF") || fail "$BDF has no virtio child"
-	[ "$(basename "$(readlink "/sys/bus/virtio/devices/$c/driver")")" = virtio_rng ] ||
-		fail "$c is not bound to virtio_rng"
-	! ls "$STATE"/journal-* >/dev/null 2>&1 || fail "journal not empty: $(ls "$STATE")"
-}
 
 # FILE N EXPECTED: EXPECTED lists depth|bus|driver[|device] that every iteration must show.
 check_measured() {

@@ -29,7 +29,7 @@ echo mono >\$T/trace_clock
 echo 4096 >\$T/buffer_size_kb
 echo 1 >\$T/events/pbref/enable
 probebench run 0000:81:00.0 0000:82:00.0 0000:83:00.0 --writer-node 0,1 \
-	--iterations $ITERATIONS --warmup 1 --ring-pages 1024 --method kprobe --json run.json >run.txt
+	--iterations $ITERATIONS --warmup 1 --method kprobe --json run.json >run.txt
 rc=\$?
 echo 0 >\$T/events/pbref/enable
 cat \$T/trace >trace.txt

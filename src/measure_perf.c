@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Trace events and kprobes through perf_event_open: one disabled group per online CPU, every
- * event of a CPU writing into one mmap'ed ring, the group enabled only around the bind write.
+ * Trace events and kprobes through perf_event_open: one disabled group per online CPU, enabled
+ * only around the bind write. Each CPU has two mmap'ed rings: the slab events (kmalloc,
+ * kmem_cache_alloc) write into one, every other event (probes, workqueue, sched, console, page
+ * allocations) into the other, so that a flood of slab allocations (an ACPI method interpreted
+ * during a probe makes 100k of them) can overflow only the slab proxy, never the probe records
+ * or the pages by node.
  * Sample times are CLOCK_MONOTONIC (use_clockid) so they compare with the write timestamps.
  * Raw tracepoint records are decoded with libtraceevent, formats from libtracefs.
  */
@@ -44,7 +48,8 @@ struct pevent {
 
 struct cpu_ring {
 	int cpu;
-	int leader;
+	int leader;  /* the CPU's group leader (the same for both rings of a CPU) */
+	bool memory; /* the slab events' ring */
 	void *base;
 	size_t size; /* data area */
 	uint64_t tail;
@@ -66,6 +71,11 @@ struct pb_perf {
 	} syms[8];
 	size_t n_syms;
 };
+
+static bool is_slab_event(enum pb_mevent_type t)
+{
+	return t == PB_EV_SLAB_ALLOC;
+}
 
 static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long fl)
 {
@@ -255,18 +265,19 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 	}
 
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	p->rings = calloc(ncpu, sizeof(*p->rings));
+	p->rings = calloc(2 * ncpu, sizeof(*p->rings));
 	p->ev = calloc(ncpu * p->n_specs, sizeof(*p->ev));
 	if (!p->rings || !p->ev) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	for (long cpu = 0; cpu < ncpu; cpu++) {
-		int leader = -1;
+		int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
 		for (size_t i = 0; i < p->n_specs; i++) {
 			struct spec *s = &p->specs[i];
 			if (s->dead)
 				continue;
+			bool mem = is_slab_event(s->type);
 		retry:;
 			struct perf_event_attr a = {
 			    .size = sizeof(a),
@@ -320,14 +331,17 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 				snprintf(why, why_size, "PERF_EVENT_IOC_ID: %s", strerror(errno));
 				goto fail;
 			}
-			if (leader < 0) {
+			if (leader < 0)
 				leader = pe->fd;
+			if (out[mem] < 0) {
+				out[mem] = pe->fd;
 				struct cpu_ring *cr = &p->rings[p->n_rings++];
 				cr->cpu = (int)cpu;
 				cr->leader = leader;
+				cr->memory = mem;
 				cr->size = p->ring_pages * p->page_size;
 				cr->base = mmap(NULL, cr->size + p->page_size,
-						PROT_READ | PROT_WRITE, MAP_SHARED, leader, 0);
+						PROT_READ | PROT_WRITE, MAP_SHARED, pe->fd, 0);
 				if (cr->base == MAP_FAILED) {
 					cr->base = NULL;
 					r = -errno;
@@ -335,10 +349,12 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 						 strerror(errno));
 					goto fail;
 				}
-			} else if (ioctl(pe->fd, PERF_EVENT_IOC_SET_OUTPUT, leader) < 0) {
+			} else if (ioctl(pe->fd, PERF_EVENT_IOC_SET_OUTPUT, out[mem]) < 0) {
 				r = -errno;
-				snprintf(why, why_size, "PERF_EVENT_IOC_SET_OUTPUT: %s",
-					 strerror(errno));
+				snprintf(why, why_size,
+					 "PERF_EVENT_IOC_SET_OUTPUT of %s%s%s on CPU %ld: %s",
+					 s->sys ? s->sys : "kprobe ", s->sys ? ":" : "", s->name,
+					 cpu, strerror(errno));
 				goto fail;
 			}
 		}
@@ -358,7 +374,8 @@ fail:
 static int group_ioctl(struct pb_perf *p, unsigned long req)
 {
 	for (size_t i = 0; i < p->n_rings; i++)
-		if (ioctl(p->rings[i].leader, req, PERF_IOC_FLAG_GROUP) < 0)
+		if ((i == 0 || p->rings[i].leader != p->rings[i - 1].leader) &&
+		    ioctl(p->rings[i].leader, req, PERF_IOC_FLAG_GROUP) < 0)
 			return -errno;
 	return 0;
 }
@@ -500,10 +517,11 @@ static int cmp_ev(const void *a, const void *b)
 	return x->ts < y->ts ? -1 : x->ts > y->ts;
 }
 
-int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost)
+int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,
+		  uint64_t *ret_lost_slab)
 {
 	size_t n = 0, cap = 0;
-	uint64_t lost = 0;
+	uint64_t lost = 0, lost_slab = 0;
 	struct pb_mevent *ev = NULL;
 	uint8_t *tmp = NULL;
 	size_t tmp_size = 0;
@@ -537,7 +555,7 @@ int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint
 			if (hdr.type == PERF_RECORD_LOST) {
 				uint64_t l[2];
 				memcpy(l, tmp + sizeof(hdr), sizeof(l));
-				lost += l[1];
+				*(cr->memory ? &lost_slab : &lost) += l[1];
 			} else if (hdr.type == PERF_RECORD_SAMPLE) {
 				if (n == cap) {
 					cap = cap ? cap * 2 : 256;
@@ -566,6 +584,7 @@ out:
 	*ret = ev;
 	*ret_n = n;
 	*ret_lost = lost;
+	*ret_lost_slab = lost_slab;
 	return 0;
 }
 

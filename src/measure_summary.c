@@ -102,7 +102,7 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 	uint64_t pages[PB_MEASURE_MAX_NODES] = {0}, bytes[PB_MEASURE_MAX_NODES] = {0},
 		 slab[PB_MEASURE_MAX_NODES] = {0};
 	unsigned n_pages = 0, n_bytes = 0, n_slab = 0;
-	uint64_t pages_total = 0, pages_unknown = 0, lost = 0;
+	uint64_t pages_total = 0, pages_unknown = 0, lost = 0, lost_slab = 0;
 	bool memory = false;
 	const char *method = NULL;
 	struct json_object *out = NULL;
@@ -159,6 +159,8 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 			r = push(&uu, &n_uu, &cap_uu, (uint64_t)u);
 		if (get_i64(m, "lost_records", &u) && u > 0)
 			lost += (uint64_t)u;
+		if (get_i64(m, "lost_slab_records", &u) && u > 0)
+			lost_slab += (uint64_t)u;
 		if (json_object_object_get_ex(m, "memory", &mem) && mem &&
 		    json_object_is_type(mem, json_type_object)) {
 			memory = true;
@@ -222,6 +224,7 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 	} else
 		json_object_object_add(out, "memory", NULL);
 	json_object_object_add(out, "lost_records", json_object_new_int64((int64_t)lost));
+	json_object_object_add(out, "lost_slab_records", json_object_new_int64((int64_t)lost_slab));
 out:
 	for (size_t j = 0; j < n_g; j++)
 		free(g[j].ns);

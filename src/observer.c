@@ -252,6 +252,8 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 	*ret = o;
 	return 0;
 fail:
+	if (opts->why && opts->why_size)
+		snprintf(opts->why, opts->why_size, "%s", o->why[0] ? o->why : strerror(-r));
 	pb_observer_free(o);
 	return r;
 }
@@ -285,8 +287,8 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 		/* Records of a previous window are dropped, not attributed. */
 		struct pb_mevent *ev;
 		size_t n;
-		uint64_t lost;
-		if (pb_perf_drain(o->perf, &ev, &n, &lost) == 0)
+		uint64_t lost, lost_slab;
+		if (pb_perf_drain(o->perf, &ev, &n, &lost, &lost_slab) == 0)
 			free(ev);
 		r = pb_perf_enable(o->perf);
 		if (r < 0)
@@ -412,7 +414,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	struct pb_iteration_facts f = {0};
 	struct pb_mevent *ev = NULL;
 	size_t n = 0;
-	uint64_t lost = 0;
+	uint64_t lost = 0, lost_slab = 0;
 	char **klines = NULL;
 	uint64_t *kts = NULL;
 	size_t nk = 0;
@@ -425,7 +427,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	f.counters_measured = o->stop_counters_measured;
 	memcpy(f.counters, o->stop_counters, sizeof(f.counters));
 	if (o->perf)
-		r = pb_perf_drain(o->perf, &ev, &n, &lost);
+		r = pb_perf_drain(o->perf, &ev, &n, &lost, &lost_slab);
 	if (r == 0 && o->kmsg_fd >= 0)
 		r = read_kmsg(o->kmsg_fd, &klines, &kts, &nk);
 	initcall_restore(o);
@@ -470,6 +472,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	memcpy(f.counters, cs, sizeof(cs));
 	f.events_seen = n;
 	f.lost_records = lost;
+	f.lost_slab_records = lost_slab;
 	for (size_t i = 0; i < f.n_probes; i++) {
 		struct pb_probe_fact *p = &f.probes[i];
 		/* kprobe without initcall_debug names only the target; children stay unnamed. */
@@ -643,6 +646,8 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 	json_object_object_add(j, "writer_tid", json_object_new_int(f->writer_tid));
 	json_object_object_add(j, "events_seen", json_object_new_int64((int64_t)f->events_seen));
 	json_object_object_add(j, "lost_records", json_object_new_int64((int64_t)f->lost_records));
+	json_object_object_add(j, "lost_slab_records",
+			       json_object_new_int64((int64_t)f->lost_slab_records));
 	return j;
 }
 

@@ -140,9 +140,14 @@ static void measurement_rows(FILE *f, struct json_object *m)
 	}
 	if (get_num(m, "lost_records", NULL) > 0)
 		fprintf(f,
-			"  lost records: %.0f (the facts may miss probes and pages; a larger "
-			"--ring-pages keeps them)\n",
+			"  lost records: %.0f (probes, hops, switches or pages may be missing; a "
+			"larger --ring-pages keeps them)\n",
 			get_num(m, "lost_records", NULL));
+	if (get_num(m, "lost_slab_records", NULL) > 0)
+		fprintf(f,
+			"  lost slab records: %.0f (the slab proxy is undercounted; a larger "
+			"--ring-pages keeps them)\n",
+			get_num(m, "lost_slab_records", NULL));
 }
 
 void pb_report_summary(FILE *f, struct json_object *record)

@@ -19,6 +19,7 @@ struct slot {
 	const struct pb_target *t;
 	struct pb_observer *obs; /* NULL: timing only */
 	int open_err;
+	char open_why[256];
 	bool armed;
 	bool prepared; /* prepare() tried to arm for the coming write */
 	bool written;  /* the armed write happened: t0, t1 are its window */
@@ -56,7 +57,9 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measur
 					     .device_bus = targets[i].bus,
 					     .device_node = targets[i].numa_node,
 					     .method = method,
-					     .ring_pages = ring_pages};
+					     .ring_pages = ring_pages,
+					     .why = s->open_why,
+					     .why_size = sizeof(s->open_why)};
 		s->open_err = pb_observer_open(&o, &s->obs);
 		if (s->open_err == -ENOMEM) {
 			pb_run_measure_free(m);
@@ -243,11 +246,11 @@ struct json_object *pb_run_measure_json(const struct pb_run_measure *m)
 		if (s->obs)
 			json_object_object_add(e, "error", NULL);
 		else {
-			char buf[200];
+			char buf[400];
 			snprintf(buf, sizeof(buf), "%s%s",
 				 s->open_err == -ENOTSUP ? "no measurement method works here: "
 							 : "observer could not open: ",
-				 strerror(-s->open_err));
+				 s->open_why[0] ? s->open_why : strerror(-s->open_err));
 			json_object_object_add(e, "error", json_object_new_string(buf));
 		}
 		json_object_object_add(e, "info", s->obs ? pb_observer_info_json(s->obs) : NULL);

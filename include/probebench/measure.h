@@ -143,7 +143,8 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 int pb_perf_enable(struct pb_perf *p);
 int pb_perf_disable(struct pb_perf *p);
 /* Decodes every record since the last drain, sorted by time. *ret is malloc'ed. */
-int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost);
+int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,
+		  uint64_t *ret_lost_slab);
 void pb_perf_free(struct pb_perf *p);
 
 /* Counters of one task (task-clock, context switches, migrations, faults, cycles, instrs). */

@@ -58,6 +58,8 @@ struct pb_observer_opts {
 	bool no_counters;	       /* no perf counters of the writer */
 	uint64_t uevent_wait_ns; /* how long disarm waits for udev's copy; 0: 500 ms default */
 	unsigned ring_pages;	 /* per-CPU ring buffer pages (power of two); 0: 128 */
+	char *why;		 /* optional: on failure, what failed (e.g. which perf call) */
+	size_t why_size;
 };
 
 struct pb_probe_fact {
@@ -118,7 +120,8 @@ struct pb_iteration_facts {
 	bool counters_measured;
 	struct pb_counter counters[PB_MEASURE_N_COUNTERS];
 	uint64_t events_seen;
-	uint64_t lost_records; /* PERF_RECORD_LOST: the facts may miss something */
+	uint64_t lost_records;	    /* PERF_RECORD_LOST but slab: probes, pages may be missing */
+	uint64_t lost_slab_records; /* PERF_RECORD_LOST of slab events: slab proxy undercounted */
 	int device_node;
 };
 

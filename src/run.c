@@ -1083,6 +1083,14 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	code = PB_EXIT_OK;
 	for (size_t i = 0; i < run.n_targets; i++) {
 		r = pb_cycle_arm(run.writers[0], &run.targets[i], o->timeout_ns, &run.je[i]);
+		if (r < 0 && access(run.targets[i].syspath, F_OK) < 0 && errno == ENOENT) {
+			pb_error("%s: the device disappeared before its first cycle (%s)",
+				 run.targets[i].name, run.targets[i].syspath);
+			code = PB_EXIT_GONE;
+			run.status = "failed";
+			run.armed[i] = true; /* the journal entry may exist: disarm clears it */
+			break;
+		}
 		if (r < 0) {
 			pb_error_errno(r, "%s: cannot prepare (journal in %s, power/control)",
 				       run.targets[i].name, pb_state_dir());

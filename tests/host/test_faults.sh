@@ -97,12 +97,18 @@ check_bound "hung mark from another boot"
 CHILD=$(rng_child "$BDF")
 "$PROBEBENCH" run --state-dir "$STATE" -n 100000 -w 0 --interval 5ms "$CHILD" >/dev/null 2>"$OUT/gone.err" &
 pid=$!
-sleep 0.3
+# mid-run: wait (bounded) until the run has unbound the child at least once
+for _ in $(seq 1 500); do
+	[ -e "/sys/bus/virtio/devices/$CHILD/driver" ] || break
+	ls "$STATE"/journal-* >/dev/null 2>&1 && break
+	sleep 0.01
+done
 echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/unbind
 rc=0
 wait "$pid" || rc=$?
 echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/bind
 [ "$rc" -eq 7 ] || fail "vanished device: exit $rc, expected 7: $(cat "$OUT/gone.err")"
 grep -q "disappeared" "$OUT/gone.err" || fail "vanished device: $(cat "$OUT/gone.err")"
+! ls "$STATE"/journal-* >/dev/null 2>&1 || fail "vanished device: journal not clean: $(ls "$STATE")"
 check_bound "vanished device"
 echo "PASS"

@@ -237,7 +237,7 @@ static int parse_plan(struct ctx *c, struct json_object *p, size_t idx, struct p
 		return fail(c, p, "%s: must be an object", where);
 	static const char *const known[] = {"name",	"targets",  "entry",   "iterations",
 					    "warmup",	"interval", "timeout", "writer_nodes",
-					    "schedule", NULL};
+					    "schedule", "measure",  NULL};
 	int r = check_keys(c, p, where, known);
 	if (r < 0)
 		return r;
@@ -283,6 +283,8 @@ static int parse_plan(struct ctx *c, struct json_object *p, size_t idx, struct p
 		else
 			return fail(c, v, "%s.entry: must be \"bind\" or \"probe\"", where);
 	}
+	if ((r = get_bool(c, p, where, "measure", true, &pl->measure)) < 0)
+		return r;
 	long x = 0;
 	if ((r = get_uint(c, p, where, "iterations", 1, 1000000, 20, &x)) < 0)
 		return r;

@@ -510,6 +510,8 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	    .writer_nodes = w->writer_nodes,
 	    .n_writer_nodes = p->n_writer_nodes,
 	    .max_consecutive_failures = 3,
+	    .measure = p->measure,
+	    .method = PB_METHOD_AUTO,
 	};
 	d->stop_run = 0;
 	w->start_mono_ns = pb_now_ns();

@@ -33,7 +33,15 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["status"] == "complete", d["status"]
 assert len([i for i in d["iterations"] if i["outcome"] == "ok" and i["verified"]]) == 2, d["iterations"]
-' || fail "the run after the add uevent is not complete"
+# plans measure by default, as probebench run does
+assert d["measurement"]["enabled"] is True, d["measurement"]
+if d["measurement"]["used"]:
+    for i in d["iterations"]:
+        assert any(p["depth"] == 0 for p in i["measurement"]["probes"]), i["measurement"]
+    print("measured with", d["measurement"]["used"])
+else:
+    print("measurement unavailable here:", d["measurement"]["observers"])
+' || fail "the run after the add uevent is not complete and measured"
 sleep 2
 [ "$(nruns)" = 1 ] || fail "one add uevent made $(nruns) runs"
 echo "PASS: an add uevent of the named device runs the on_add plan once; a change uevent does not"

@@ -17,8 +17,9 @@ static const char good[] =
     " \"plans\": [{\"name\": \"rng\", \"targets\": [\"0000:00:05.0\", {\"vendor\": \"1af4\","
     " \"device\": \"0x1044\", \"driver\": \"virtio-pci\"}], \"entry\": \"probe\","
     " \"iterations\": 7, \"warmup\": 0, \"interval\": \"10ms\", \"timeout\": 3,"
-    " \"writer_nodes\": [0, 1], \"schedule\": {\"every\": \"1h\", \"at_start\": true,"
-    " \"on_add\": true}}]}\n";
+    " \"writer_nodes\": [0, 1], \"measure\": false, \"schedule\": {\"every\": \"1h\","
+    " \"at_start\": true, \"on_add\": true}}, {\"name\": \"m\", \"targets\": "
+    "[\"0000:00:05.0\"]}]}\n";
 
 static void parses_every_key(void **state)
 {
@@ -32,8 +33,10 @@ static void parses_every_key(void **state)
 	assert_string_equal(c->http_listen, "[::1]:9000");
 	assert_int_equal(c->http_max_connections, 4);
 	assert_string_equal(c->textfile, "/tmp/t.prom");
-	assert_int_equal(c->n_plans, 1);
+	assert_int_equal(c->n_plans, 2);
 	const struct pb_config_plan *p = &c->plans[0];
+	assert_false(p->measure);
+	assert_true(c->plans[1].measure); /* the default */
 	assert_string_equal(p->name, "rng");
 	assert_int_equal(p->n_targets, 2);
 	assert_string_equal(p->targets[0].device, "0000:00:05.0");
@@ -102,6 +105,8 @@ static void refuses_with_clear_errors(void **state)
 	     "plans[0].schedule.every: must be a duration"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"entry\": \"x\"}]}",
 	     "plans[0].entry: must be \"bind\" or \"probe\", got \"x\""},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"measure\": 1}]}",
+	     "plans[0].measure: must be true or false, got 1"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"iteration\": 3}]}",
 	     "plans[0].iteration: unknown key"},
 	    {"{\"plans\": [], \"http\": {\"listen\": \"localhost\"}}",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Prometheus text format for the daemon (see metrics.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +234,148 @@ static void durations(FILE *f, const struct pb_metrics_plan *plans, size_t n_pla
 	}
 }
 
+/* Writes one summary (quantiles, _sum, _count) of ns stats in seconds; false when it has none. */
+static bool put_summary(FILE *f, const char *name, const struct entry_labels *l,
+			const char *extra_key, const char *extra_val, struct json_object *s)
+{
+	double n, mean;
+	struct json_object *pct;
+	bool has_pct = json_object_object_get_ex(s, "percentile", &pct) &&
+		       json_object_is_type(pct, json_type_object);
+	bool has_count = get_num(s, "N", &n) && get_num(s, "mean", &mean);
+	if (!has_pct || !has_count)
+		return false;
+	json_object_object_foreach(pct, key, val)
+	{
+		double q;
+		if (pb_parse_double(key, 0, 100, &q) < 0 ||
+		    (!json_object_is_type(val, json_type_int) &&
+		     !json_object_is_type(val, json_type_double)))
+			continue;
+		char qs[32];
+		snprintf(qs, sizeof(qs), "%g", q / 100.0);
+		fputs(name, f);
+		fputs("{", f);
+		/* the labels of put_labels plus the extra one and the quantile */
+		fputs("plan=\"", f);
+		put_label_value(f, l->plan);
+		fputs("\",device=\"", f);
+		put_label_value(f, l->device);
+		fputs("\",driver=\"", f);
+		put_label_value(f, l->driver ? l->driver : "unknown");
+		fprintf(f, "\",node=\"%s\",writer_node=\"%s\",%s=\"", l->node, l->writer_node,
+			extra_key);
+		put_label_value(f, extra_val);
+		fprintf(f, "\",quantile=\"%s\"} ", qs);
+		put_double(f, json_object_get_double(val) / 1e9);
+		fputc('\n', f);
+	}
+	fprintf(f, "%s_sum", name);
+	put_labels(f, l, extra_key, extra_val);
+	fputc(' ', f);
+	put_double(f, mean * n / 1e9);
+	fprintf(f, "\n%s_count", name);
+	put_labels(f, l, extra_key, extra_val);
+	fprintf(f, " %.0f\n", n);
+	return true;
+}
+
+/*
+ * Per-probe facts of the latest runs (summary[].measurement): probe durations by probed driver
+ * and depth, the share on the device's node, pages by the node they landed on.
+ */
+static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
+{
+	bool any = false;
+	const char *name = "probebench_probe_duration_seconds";
+	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
+		struct json_object *groups;
+		if (!json_object_object_get_ex(m, "probes", &groups) ||
+		    !json_object_is_type(groups, json_type_array))
+			continue;
+		for (size_t g = 0; g < json_object_array_length(groups); g++) {
+			struct json_object *gr = json_object_array_get_idx(groups, g), *st;
+			double depth;
+			if (!json_object_object_get_ex(gr, "probe_ns", &st) || !st ||
+			    !get_num(gr, "depth", &depth))
+				continue;
+			if (!any) {
+				header(
+				    f, name, "summary",
+				    "Duration of each driver probe inside the bind writes of the "
+				    "latest run, by probed driver and depth (0: the target, 1: a "
+				    "child probed inside it), measured by the run's observer "
+				    "(kprobe/kretprobe on really_probe, else the kernel's "
+				    "initcall_debug duration; the run record names the method).");
+				any = true;
+			}
+			struct entry_labels pl = l;
+			pl.driver = get_str(gr, "driver");
+			char ds[16];
+			snprintf(ds, sizeof(ds), "%d", (int)depth);
+			put_summary(f, name, &pl, "depth", ds, st);
+		}
+	});
+	any = false;
+	name = "probebench_probe_on_device_node_ratio";
+	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
+		struct json_object *groups;
+		if (!json_object_object_get_ex(m, "probes", &groups) ||
+		    !json_object_is_type(groups, json_type_array))
+			continue;
+		for (size_t g = 0; g < json_object_array_length(groups); g++) {
+			struct json_object *gr = json_object_array_get_idx(groups, g), *on;
+			double depth, share;
+			if (!json_object_object_get_ex(gr, "on_device_node", &on) ||
+			    !get_num(on, "share", &share) || !get_num(gr, "depth", &depth))
+				continue;
+			if (!any) {
+				header(
+				    f, name, "gauge",
+				    "Share (0..1) of the latest run's probes that ran on a CPU of "
+				    "the device's NUMA node (the CPU from the observer's samples; "
+				    "probes whose CPU or device node is unknown are left out).");
+				any = true;
+			}
+			struct entry_labels pl = l;
+			pl.driver = get_str(gr, "driver");
+			char ds[16];
+			snprintf(ds, sizeof(ds), "%d", (int)depth);
+			fputs(name, f);
+			put_labels(f, &pl, "depth", ds);
+			fputc(' ', f);
+			put_double(f, share);
+			fputc('\n', f);
+		}
+	});
+	any = false;
+	name = "probebench_probe_pages";
+	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
+		struct json_object *mem, *byn;
+		if (!json_object_object_get_ex(m, "memory", &mem) || !mem ||
+		    !json_object_object_get_ex(mem, "pages_by_node", &byn) ||
+		    !json_object_is_type(byn, json_type_array))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(byn); k++) {
+			if (!any) {
+				header(
+				    f, name, "gauge",
+				    "Pages allocated by the probing tasks inside the bind writes "
+				    "of the latest run, by the NUMA node they landed on "
+				    "(kmem:mm_page_alloc pfn mapped to its node; new pages only: "
+				    "slab reuse hides small allocations).");
+				any = true;
+			}
+			char ks[16];
+			snprintf(ks, sizeof(ks), "%zu", k);
+			fputs(name, f);
+			put_labels(f, &l, "page_node", ks);
+			fprintf(f, " %" PRId64 "\n",
+				json_object_get_int64(json_object_array_get_idx(byn, k)));
+		}
+	});
+}
+
 int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics_plan *plans,
 		      size_t n_plans, char **ret)
 {
@@ -310,6 +453,7 @@ int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics
 	}
 	durations(f, plans, n_plans, "bind_ns", "bind");
 	durations(f, plans, n_plans, "unbind_ns", "unbind");
+	probes(f, plans, n_plans);
 
 	if (fclose(f) != 0) {
 		free(buf);

@@ -51,6 +51,16 @@ if grep -q '"bind_ns"' "$WORK/runs/$ID.json"; then
 	grep -q "^probebench_bind_duration_seconds_count{plan=\"rng\",device=\"$RNG\"" "$WORK/body" ||
 		fail "the record has bind_ns but /metrics has no bind duration for $RNG"
 fi
+# plans measure by default: the probe facts of the stored run reach /metrics
+if "$PY" -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["measurement"].get("used") else 1)' "$WORK/runs/$ID.json"; then
+	for want in "probebench_probe_duration_seconds_count{plan=\"rng\",device=\"$RNG\",driver=\"virtio-pci\",node=\"[^\"]*\",writer_node=\"[^\"]*\",depth=\"0\"} [1-9]" \
+		"probebench_probe_duration_seconds{plan=\"rng\",device=\"$RNG\",driver=\"virtio_rng\",.*depth=\"1\",quantile=\"0.5\"}" \
+		"probebench_probe_pages{plan=\"rng\",device=\"$RNG\",.*page_node=\"0\"} [0-9]"; do
+		grep -q "^$want" "$WORK/body" || fail "the run was measured but /metrics lacks $want"
+	done
+else
+	echo "note: measurement unavailable here, no probe metrics to check"
+fi
 [ -f "$WORK/probebench.prom" ] || fail "textfile not written"
 promtool check metrics <"$WORK/probebench.prom" || fail "promtool complains about the textfile"
 ls "$WORK" | grep -q '\.tmp\.' && fail "a temporary textfile was left behind"

@@ -18,7 +18,12 @@ static const char record[] =
     " \"summary\": [{\"target\": \"0000:00:05.0\", \"writer_node\": 0, \"bind_ns\": {\"N\": 10, "
     "\"min\": 1000000, \"max\": 3000000, \"mean\": 2000000, \"stddev\": 500000, \"percentile\": "
     "{\"50.000000\": 1900000, \"99.000000\": 2900000}}, \"unbind_ns\": {\"N\": 10, \"mean\": "
-    "400000}},"
+    "400000}, \"measurement\": {\"probes\": [{\"depth\": 0, \"bus\": \"pci\", \"driver\": "
+    "\"virtio-pci\", \"probe_ns\": {\"N\": 10, \"mean\": 1500000, \"percentile\": "
+    "{\"50.000000\": 1400000}}, \"on_device_node\": {\"yes\": 3, \"no\": 7, \"unknown\": 0, "
+    "\"share\": 0.3}}, {\"depth\": 1, \"bus\": \"virtio\", \"driver\": \"virtio_rng\", "
+    "\"probe_ns\": null, \"on_device_node\": {\"share\": null}}], \"memory\": "
+    "{\"pages_by_node\": [2, 5]}}},"
     " {\"target\": \"0000:00:05.0\", \"writer_node\": 1, \"bind_ns\": {\"percentile\": "
     "{\"90.000000\": 2500000}}}]}";
 
@@ -76,6 +81,18 @@ static void full_record(void **state)
 	    "probebench_last_run_end_time_seconds{plan=\"rng\\\"x\"} 1795601700.500\n",
 	    "probebench_last_run_duration_seconds{plan=\"rng\\\"x\"} 2.25\n",
 	    "probebench_build_info{version=\"0.1.0\"} 1\n",
+	    /* probe facts from summary[].measurement: the probed driver, its depth */
+	    "# TYPE probebench_probe_duration_seconds summary\n",
+	    "probebench_probe_duration_seconds{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\",quantile=\"0.5\"} "
+	    "0.0014\n",
+	    "probebench_probe_duration_seconds_count{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\"} 10\n",
+	    "probebench_probe_on_device_node_ratio{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\"} 0.3\n",
+	    "probebench_probe_pages{plan=\"rng\\\"x\",device=\"0000:00:05.0\",driver=\"virtio-"
+	    "pci\","
+	    "node=\"1\",writer_node=\"0\",page_node=\"1\"} 5\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(t, want[i]))
@@ -87,6 +104,8 @@ static void full_record(void **state)
 	assert_null(strstr(t, "probebench_unbind_duration_seconds{"));
 	/* each family announced once */
 	assert_int_equal(count(t, "# TYPE probebench_bind_duration_seconds "), 1);
+	/* a probe group without stats or share gives nothing */
+	assert_null(strstr(t, "driver=\"virtio_rng\""));
 	free(t);
 	json_object_put(rec);
 }

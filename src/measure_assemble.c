@@ -222,6 +222,35 @@ static unsigned migrations_in(const struct pb_assemble_in *in, pid_t pid, uint64
 	return n;
 }
 
+/*
+ * The worker's time on a CPU and its switches out between start and end, from sched_switch: it
+ * runs at start (execute_start is recorded on its CPU), so it is on a CPU until a switch-out.
+ */
+static void worker_sched(const struct pb_assemble_in *in, pid_t pid, uint64_t start, uint64_t end,
+			 uint64_t *on_cpu, unsigned *switches)
+{
+	bool running = true;
+	uint64_t since = start, on = 0;
+	unsigned n = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type != PB_EV_SWITCH || x->ts <= start || x->ts > end)
+			continue;
+		if (x->sw.prev_pid == pid && running) {
+			on += x->ts - since;
+			running = false;
+			n++;
+		} else if (x->sw.next_pid == pid && !running) {
+			since = x->ts;
+			running = true;
+		}
+	}
+	if (running)
+		on += end - since;
+	*on_cpu = on;
+	*switches = n;
+}
+
 /* Attaches to each probe the hop its task queued inside it (innermost probe first). */
 static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
@@ -250,6 +279,9 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 		best->hop_queue_ns = hp->queue;
 		best->hop_start_ns = hp->start;
 		best->hop_duration_ns = hp->end - hp->start;
+		worker_sched(in, hp->worker, hp->start, hp->end, &best->hop_on_cpu_ns,
+			     &best->hop_switches);
+		best->hop_migrations = migrations_in(in, hp->worker, hp->start, hp->end);
 		/* The driver's ->probe ran in the worker: that is the task, CPU and node to report.
 		 */
 		best->pid = hp->worker;

@@ -582,6 +582,21 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 			    json_object_new_int64((int64_t)p->hop_start_ns - (int64_t)t0));
 			json_object_object_add(hop, "duration_ns",
 					       json_object_new_int64((int64_t)p->hop_duration_ns));
+			struct json_object *w = json_object_new_object();
+			json_object_object_add(w, "on_cpu_ns",
+					       json_object_new_int64((int64_t)p->hop_on_cpu_ns));
+			json_object_object_add(w, "context_switches",
+					       json_object_new_int((int)p->hop_switches));
+			json_object_object_add(w, "migrations",
+					       json_object_new_int((int)p->hop_migrations));
+			json_object_object_add(
+			    w, "source",
+			    json_object_new_string(
+				"sched:sched_switch and sched:sched_migrate_task "
+				"records of the worker inside the hop (the worker "
+				"is known only after the write: no perf counter "
+				"can be attached to it)"));
+			json_object_object_add(hop, "worker", w);
 		}
 		json_object_object_add(e, "hop", hop);
 		json_object_object_add(e, "method",

@@ -86,6 +86,10 @@ struct pb_probe_fact {
 	char hop_comm[16];
 	int hop_cpu;
 	uint64_t hop_queue_ns, hop_start_ns, hop_duration_ns;
+	/* The worker inside the hop, from sched records (it is known only after the write, so no
+	 * perf counter can be attached to it): time on a CPU, switches out, migrations. */
+	uint64_t hop_on_cpu_ns;
+	unsigned hop_switches, hop_migrations;
 	unsigned writer_migrations; /* migrations of the probing task inside the probe */
 	enum pb_measure_method method;
 };

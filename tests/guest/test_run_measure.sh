@@ -74,6 +74,12 @@ for it in e["iterations"]:
         bad.append(f"e1000e it {it['iteration']}: {it['measurement']['lost_records']} lost records")
     if not p["hop"] or not p["comm"].startswith("kworker"):
         bad.append(f"e1000e it {it['iteration']}: no hop into a kworker: {p}")
+    else:
+        w = p["hop"]["worker"]
+        print(f"  worker: {w['on_cpu_ns']/1e3:.0f} us on a CPU of {p['hop']['duration_ns']/1e3:.0f} us, "
+              f"{w['context_switches']} switches, {w['migrations']} migrations")
+        if not 0 < w["on_cpu_ns"] <= p["hop"]["duration_ns"]:
+            bad.append(f"e1000e it {it['iteration']}: worker on-CPU time {w} outside the hop")
     if p["node"] != 1 or node_of_cpu(e, p["cpu"]) != 1 or p["on_device_node"] is not True:
         bad.append(f"e1000e it {it['iteration']}: probe not on node 1: {p}")
     if p["duration_ns"] > it["bind_ns"]:

@@ -101,11 +101,13 @@ static void pci_hop_and_child(void **state)
 	sw(1011 * US, 0, WRITER, "probebench", 1, "idle");
 	sw(1015 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
 	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xaa, "work_for_cpu_fn");
-	page(1100 * US, 2, KWORKER, 1500, 2, false); /* 4 pages on node 1 */
-	page(1110 * US, 2, KWORKER, 10, 0, false);   /* 1 page on node 0 */
-	page(1120 * US, 2, KWORKER, 5000, 0, false); /* 1 page on no node */
-	page(1130 * US, 2, KWORKER, 1200, 3, true);  /* irq: dropped */
-	page(1140 * US, 3, 999, 1200, 3, false);     /* another task: dropped */
+	page(1100 * US, 2, KWORKER, 1500, 2, false);	     /* 4 pages on node 1 */
+	page(1110 * US, 2, KWORKER, 10, 0, false);	     /* 1 page on node 0 */
+	page(1120 * US, 2, KWORKER, 5000, 0, false);	     /* 1 page on no node */
+	page(1130 * US, 2, KWORKER, 1200, 3, true);	     /* irq: dropped */
+	page(1140 * US, 3, 999, 1200, 3, false);	     /* another task: dropped */
+	sw(1300 * US, 2, KWORKER, "kworker/2:1", 1, "idle"); /* the worker sleeps 100 us */
+	sw(1400 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
 	console(1600 * US, 2, KWORKER, "probe of virtio7 returned 0 after 400 usecs");
 	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, "work_for_cpu_fn");
 	page(1750 * US, 2, KWORKER, 1300, 0, false); /* worker after the hop: dropped */
@@ -133,6 +135,10 @@ static void pci_hop_and_child(void **state)
 	assert_int_equal(pci->on_device_node, 1);
 	assert_true(pci->hop_duration_ns == 680 * US);
 	assert_true(pci->hop_queue_ns == 1010 * US);
+	/* worker on a CPU from execute_start (1020) to 1300 and from 1400 to execute_end (1700) */
+	assert_true(pci->hop_on_cpu_ns == 580 * US);
+	assert_int_equal(pci->hop_switches, 1);
+	assert_int_equal(pci->hop_migrations, 0);
 	assert_true(pci->duration_ns == 795 * US);
 	assert_true(pci->start_ns == 1005 * US);
 	assert_false(child->hop);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <numa.h>
+#include <numaif.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -34,7 +35,56 @@ struct pb_writer {
 	int result;
 	uint64_t ns;
 	int cpu;
+	/* where the writer's memory sits, checked by the writer thread after pinning */
+	bool numa_mem; /* w itself came from numa_alloc_onnode() on the writer's node */
+	void *stack;   /* the thread's stack, from numa_alloc_onnode() too (NULL: glibc's) */
+	size_t stack_size;
+	int buf_node, stack_node;
 };
+
+static int placement_node(const struct pb_placement *pl)
+{
+	if (numa_available() < 0)
+		return -1;
+	if (pl->node >= 0)
+		return pl->node;
+	return pl->cpu >= 0 ? numa_node_of_cpu(pl->cpu) : -1;
+}
+
+/* The request buffer lives on the writer's node: allocated there, not where main runs. */
+static struct pb_writer *writer_alloc(const struct pb_placement *pl)
+{
+	int node = placement_node(pl);
+	if (node >= 0) {
+		struct pb_writer *w = numa_alloc_onnode(sizeof(*w), node);
+		if (w) {
+			memset(w, 0, sizeof(*w));
+			w->numa_mem = true;
+			return w;
+		}
+	}
+	return calloc(1, sizeof(struct pb_writer));
+}
+
+static void writer_release(struct pb_writer *w)
+{
+	if (w && w->stack)
+		numa_free(w->stack, w->stack_size);
+	if (w && w->numa_mem)
+		numa_free(w, sizeof(*w));
+	else
+		free(w);
+}
+
+/* NUMA node of the page at addr (faulted in if needed), -1 unknown. */
+static int addr_node(const void *addr)
+{
+	int node = -1;
+	if (numa_available() < 0 ||
+	    get_mempolicy(&node, NULL, 0, (void *)addr, MPOL_F_NODE | MPOL_F_ADDR) < 0)
+		return -1;
+	return node;
+}
 
 static int pin_self(const struct pb_placement *pl)
 {
@@ -85,7 +135,12 @@ static void *writer_main(void *arg)
 {
 	struct pb_writer *w = arg;
 	int r = pin_self(&w->pl);
+	volatile char stack_probe[64];
+	stack_probe[0] = 1;
+	int buf_node = addr_node(w->buf), stack_node = addr_node((const void *)stack_probe);
 	pthread_mutex_lock(&w->mu);
+	w->buf_node = buf_node;
+	w->stack_node = stack_node;
 	w->tid = (pid_t)syscall(SYS_gettid);
 	w->start_err = r;
 	w->started = true;
@@ -99,11 +154,13 @@ static void *writer_main(void *arg)
 		int res = do_write(w->path, w->buf, strlen(w->buf), w);
 		pthread_mutex_lock(&w->mu);
 		if (w->abandoned) {
-			/* The owner gave up on this write long ago; nobody waits for w. */
+			/* The owner gave up on this write long ago; nobody waits for w. This thread
+			 * still runs on its stack: that one is left to the process's exit. */
+			w->stack = NULL;
 			pthread_mutex_unlock(&w->mu);
 			pthread_cond_destroy(&w->cv);
 			pthread_mutex_destroy(&w->mu);
-			free(w);
+			writer_release(w);
 			return NULL;
 		}
 		w->result = res;
@@ -118,7 +175,7 @@ static void *writer_main(void *arg)
 int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *hooks,
 		  struct pb_writer **ret)
 {
-	struct pb_writer *w = calloc(1, sizeof(*w));
+	struct pb_writer *w = writer_alloc(pl);
 	if (!w)
 		return -ENOMEM;
 	w->pl = *pl;
@@ -133,11 +190,25 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 	 */
 	sigset_t all, old;
 	sigfillset(&all);
+	/*
+	 * Its stack on the writer's node too: glibc's would be touched first (thread descriptor at
+	 * its top) by this thread, wherever it runs. No guard page below a stack given this way.
+	 */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	int node = placement_node(pl);
+	if (node >= 0 && pthread_attr_getstacksize(&attr, &w->stack_size) == 0 &&
+	    (w->stack = numa_alloc_onnode(w->stack_size, node)) != NULL &&
+	    pthread_attr_setstack(&attr, w->stack, w->stack_size) != 0) {
+		numa_free(w->stack, w->stack_size);
+		w->stack = NULL;
+	}
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = -pthread_create(&w->thread, NULL, writer_main, w);
+	int r = -pthread_create(&w->thread, &attr, writer_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (r < 0) {
-		free(w);
+		writer_release(w);
 		return r;
 	}
 	pthread_mutex_lock(&w->mu);
@@ -147,7 +218,7 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 	pthread_mutex_unlock(&w->mu);
 	if (r < 0) {
 		pthread_join(w->thread, NULL);
-		free(w);
+		writer_release(w);
 		return r;
 	}
 	*ret = w;
@@ -173,7 +244,14 @@ void pb_writer_free(struct pb_writer *w)
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
-	free(w);
+	writer_release(w);
+}
+
+void pb_writer_memory(const struct pb_writer *w, int *expected_node, int *buf_node, int *stack_node)
+{
+	*expected_node = placement_node(&w->pl);
+	*buf_node = w->buf_node;
+	*stack_node = w->stack_node;
 }
 
 bool pb_writer_hung(const struct pb_writer *w)

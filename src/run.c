@@ -291,6 +291,46 @@ static int check_policy(struct run *run, bool *ret_allowed)
 	return 0;
 }
 
+/*
+ * The writers' own memory (hygiene): each writer's request buffer and a stack page should sit on
+ * its placement's node, so the tool's writes do not reach across the interconnect.
+ */
+static void writer_memory(struct run *run)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < run->n_writers; i++) {
+		size_t pi = run->o->parallel ? i / run->n_targets : i;
+		int want, buf, stack;
+		char l[32];
+		pb_writer_memory(run->writers[i], &want, &buf, &stack);
+		placement_label(&run->pl[pi], l, sizeof(l));
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "placement", json_object_new_string(l));
+		json_object_object_add(x, "expected_node",
+				       want >= 0 ? json_object_new_int(want) : NULL);
+		json_object_object_add(x, "buffer_node",
+				       buf >= 0 ? json_object_new_int(buf) : NULL);
+		json_object_object_add(x, "stack_node",
+				       stack >= 0 ? json_object_new_int(stack) : NULL);
+		bool known = want >= 0 && buf >= 0 && stack >= 0;
+		bool ok = known && buf == want && stack == want;
+		json_object_object_add(x, "on_writer_node",
+				       known ? json_object_new_boolean(ok) : NULL);
+		if (known && !ok)
+			pb_warn("writer on %s: its buffer is on node %d and its stack on node %d, "
+				"not on "
+				"node %d (memory short there?)",
+				l, buf, stack, want);
+		json_object_array_add(a, x);
+	}
+	json_object_object_add(run->hygiene, "writer_memory", a);
+	json_object_object_add(
+	    run->hygiene, "writer_memory_method",
+	    json_object_new_string("get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR) from each writer thread "
+				   "after pinning, on its request buffer (numa_alloc_onnode on the "
+				   "writer's node) and a page of its stack"));
+}
+
 static int build_placements(struct run *run)
 {
 	const struct pb_run_opts *o = run->o;
@@ -1079,6 +1119,7 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 		}
 	}
 
+	writer_memory(&run);
 	run.start_unix_ns = unix_ns();
 	code = PB_EXIT_OK;
 	for (size_t i = 0; i < run.n_targets; i++) {

@@ -69,6 +69,13 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 		  struct pb_writer **ret);
 /* Stops and joins the thread; a hung writer is abandoned (its thread is stuck in the kernel). */
 void pb_writer_free(struct pb_writer *w);
+/*
+ * Where a writer's memory sits, as its thread found after pinning (get_mempolicy with
+ * MPOL_F_NODE | MPOL_F_ADDR): its request buffer (allocated on the writer's node) and a page of
+ * its stack. expected_node: the placement's node (-1 when unpinned or without NUMA); -1: unknown.
+ */
+void pb_writer_memory(const struct pb_writer *w, int *expected_node, int *buf_node,
+		      int *stack_node);
 bool pb_writer_hung(const struct pb_writer *w);
 /* The writer thread's kernel thread id. */
 pid_t pb_writer_tid(const struct pb_writer *w);

@@ -102,6 +102,11 @@ for it in c["iterations"]:
         bad.append(f"child it {it['iteration']}: probe cpu/node {p['cpu']}/{p['node']}, writer {it['writer_cpu']}/{it['writer_node']}")
     if p["on_device_node"] is not (it["writer_node"] == 1):
         bad.append(f"child it {it['iteration']}: on_device_node {p['on_device_node']} with the writer on node {it['writer_node']}")
+# the writers' own memory sits on their nodes (request buffer and a stack page)
+wm = e["hygiene"]["writer_memory"]
+print("writer memory:", wm)
+if sorted(x["expected_node"] for x in wm) != [0, 1] or not all(x["on_writer_node"] is True for x in wm):
+    bad.append(f"writer memory not on the writers' nodes: {wm}")
 if rp["status"] != "complete" or len(rp["iterations"]) != 3:
     bad.append(f"rng PCI level: status {rp['status']}, {len(rp['iterations'])} iterations")
 for it in rp["iterations"]:

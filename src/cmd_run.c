@@ -225,9 +225,13 @@ int cmd_run(int argc, char **argv)
 		case OPT_FORCE:
 			r = pb_reason_from_name(optarg);
 			if (r < 0) {
-				pb_error(
-				    "--force: unknown reason '%s' (reasons: see probebench check)",
-				    optarg);
+				char names[256] = "";
+				for (int k = 0; k < PB_REASON__MAX; k++)
+					snprintf(names + strlen(names),
+						 sizeof(names) - strlen(names), "%s%s",
+						 k ? ", " : "", pb_reason_name(k));
+				pb_error("--force: unknown reason '%s' (reasons: %s)", optarg,
+					 names);
 				return PB_EXIT_USAGE;
 			}
 			o.forced_reasons |= 1u << r;

@@ -20,6 +20,8 @@
 #define PER_REASON_MAX 3
 /* Virtio device type of a socket (vsock) device, from the virtio specification. */
 #define VIRTIO_TYPE_VSOCK 19
+/* ... and of a memory balloon (traditional balloon device). */
+#define VIRTIO_TYPE_BALLOON 5
 /* How far stacked interfaces (vlan on vlan on ...) are followed. */
 #define UPPER_DEPTH_MAX 4
 
@@ -100,7 +102,8 @@ static const char *const reason_names[PB_REASON__MAX] = {
     [PB_REASON_HOLDERS] = "holders",	   [PB_REASON_ROOT_DISK] = "root-disk",
     [PB_REASON_NET_ACTIVE] = "net-active", [PB_REASON_VSOCK] = "vsock",
     [PB_REASON_CONSOLE] = "console",	   [PB_REASON_BOOT_VGA] = "boot-vga",
-    [PB_REASON_BRIDGE] = "bridge",	   [PB_REASON_NO_DRIVER] = "no-driver",
+    [PB_REASON_BRIDGE] = "bridge",	   [PB_REASON_BALLOON] = "balloon",
+    [PB_REASON_NO_DRIVER] = "no-driver",
 };
 
 const char *pb_reason_name(enum pb_reason reason)
@@ -826,6 +829,28 @@ static void check_vsock(struct check *c, const struct pb_policy_dev *d, const ch
 		       desc, VIRTIO_TYPE_VSOCK);
 }
 
+/*
+ * A memory balloon is how the host (hypervisor) takes memory back from this guest and gives it
+ * again: unbinding its driver deflates the balloon at once (every page the host reclaimed comes
+ * back to the guest while the host may have lent it elsewhere) and leaves the host without
+ * control of this machine's memory until the rebind.
+ */
+static void check_balloon(struct check *c, const struct pb_policy_dev *d, const char *desc)
+{
+	static const char *const drivers[] = {"virtio_balloon", "vmw_balloon", "hv_balloon",
+					      "xen-balloon"};
+	for (size_t i = 0; d->driver && i < PB_ARRAY_SIZE(drivers); i++)
+		if (strcmp(d->driver, drivers[i]) == 0) {
+			refuse(c, PB_REASON_BALLOON, "%s is a memory balloon (bound to %s)", desc,
+			       d->driver);
+			return;
+		}
+	if (str_eq(d->subsystem, "virtio") && d->virtio_type == VIRTIO_TYPE_BALLOON)
+		refuse(c, PB_REASON_BALLOON,
+		       "%s is a virtio memory balloon device (virtio type %d)", desc,
+		       VIRTIO_TYPE_BALLOON);
+}
+
 static const char *bridge_kind(long cls)
 {
 	switch ((cls >> 8) & 0xff) {
@@ -890,6 +915,7 @@ int pb_policy_check_devs(const struct pb_policy_ctx *ctx, const struct pb_policy
 		else if (str_eq(d->subsystem, "pci"))
 			check_pci(&c, d, desc);
 		check_vsock(&c, d, desc);
+		check_balloon(&c, d, desc);
 		if (str_eq(d->subsystem, "virtio") && !str_empty(d->fs_tag))
 			check_shared_fs(&c, d, desc);
 		/* hvc consoles are virtual devices, not below the virtio console function. */

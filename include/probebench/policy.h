@@ -26,6 +26,8 @@ enum pb_reason {
 	PB_REASON_CONSOLE,    /* "console": a console or tty in use below it */
 	PB_REASON_BOOT_VGA,   /* "boot-vga": the boot VGA device */
 	PB_REASON_BRIDGE,     /* "bridge": a PCI bridge (unbinding it removes what is behind it) */
+	PB_REASON_BALLOON,    /* "balloon": a memory balloon below it (the host's handle on guest
+				 memory: unbinding deflates it and drops the host's control) */
 	PB_REASON_NO_DRIVER,  /* "no-driver": nothing is bound, so there is nothing to cycle */
 	PB_REASON__MAX,
 };

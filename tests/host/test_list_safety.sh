@@ -1,7 +1,8 @@
 #!/bin/bash
-# list's safety verdicts on this machine's own functions, found by id, read-only: the disk, network
-# and vsock functions are refused by the policy's own checks (mounted root filesystem, routed
-# interface, vsock transport); the rng function may be cycled. Nothing here writes to sysfs.
+# list's safety verdicts on this machine's own functions, found by id, read-only: the disk, network,
+# vsock and balloon functions are refused by the policy's own checks (mounted root filesystem,
+# routed interface, vsock transport, memory balloon); the rng function may be cycled. Nothing here
+# writes to sysfs.
 . "$(dirname "$0")/lib.sh"
 
 out=$(mktemp)
@@ -16,6 +17,7 @@ want = {  # vendor:device -> reasons that must be among the refusals (None: must
     "1af4:1042": {"mounted", "root-disk"},
     "1af4:1041": {"net-active"},
     "1af4:1053": {"vsock"},
+    "1af4:1045": {"balloon"},
     "1af4:1044": None,
 }
 seen = set()

@@ -115,8 +115,9 @@ static void check(struct pb_policy_ctx *ctx, const struct pb_policy_dev *devs, s
 static void reason_names_round_trip(void **state)
 {
 	(void)state;
-	const char *expected[] = {"mounted", "swap",	"holders",  "root-disk", "net-active",
-				  "vsock",   "console", "boot-vga", "bridge",	 "no-driver"};
+	const char *expected[] = {"mounted",	"swap",	   "holders",  "root-disk",
+				  "net-active", "vsock",   "console",  "boot-vga",
+				  "bridge",	"balloon", "no-driver"};
 	assert_int_equal(PB_ARRAY_SIZE(expected), PB_REASON__MAX);
 	for (int r = 0; r < PB_REASON__MAX; r++) {
 		assert_string_equal(pb_reason_name(r), expected[r]);
@@ -775,6 +776,21 @@ static void vsock_transport(void **state)
 	check(ctx, tree, PB_ARRAY_SIZE(tree), &v);
 	assert_int_equal(count_reason(&v, PB_REASON_VSOCK), 1);
 	assert_non_null(strstr(detail_of(&v, PB_REASON_VSOCK), "virtio type 19"));
+	/* A balloon: refused through its virtio child, bound or not. */
+	struct pb_policy_dev balloon[] = {
+	    PCI("0000:00:01.0", "virtio-pci", 0xffff00),
+	    DEV("virtio0", "virtio", "virtio_balloon"),
+	};
+	balloon[1].virtio_type = 5;
+	check(ctx, balloon, PB_ARRAY_SIZE(balloon), &v);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.refusals[0].detail,
+			    "virtio0 (virtio, below 0000:00:01.0) is a memory balloon "
+			    "(bound to virtio_balloon)");
+	balloon[1].driver = NULL;
+	check(ctx, balloon, PB_ARRAY_SIZE(balloon), &v);
+	assert_int_equal(count_reason(&v, PB_REASON_BALLOON), 1);
+	assert_non_null(strstr(detail_of(&v, PB_REASON_BALLOON), "virtio type 5"));
 	/* The rng: virtio type 4, driver virtio_rng. Allowed. */
 	struct pb_policy_dev rng[] = {
 	    PCI("0000:00:05.0", "virtio-pci", 0xffff00),

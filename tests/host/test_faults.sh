@@ -32,7 +32,7 @@ expect 2 "matches no device" "virtio999"
 expect 2 "below the other" "$BDF" "$(rng_child "$BDF")"
 expect 2 "entry" --entry=sideways "$BDF"
 expect 2 "writer-cpu" --writer-cpu 1-0 "$BDF"
-expect 2 "force" --force=no-such-reason "$BDF"
+expect 2 "unknown reason .no-such-reason. (reasons: mounted, .*balloon, no-driver)" --force=no-such-reason "$BDF"
 # A device with no driver bound: refused (reason no-driver), nothing written.
 nodrv=
 for d in /sys/bus/pci/devices/*; do

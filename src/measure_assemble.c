@@ -284,6 +284,7 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 		best->hop_migrations = migrations_in(in, hp->worker, hp->start, hp->end);
 		/* The driver's ->probe ran in the worker: that is the task, CPU and node to report.
 		 */
+		best->origin_pid = best->pid;
 		best->pid = hp->worker;
 		snprintf(best->comm, sizeof(best->comm), "%s", hp->comm);
 		best->cpu = hp->cpu;
@@ -512,6 +513,35 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 		}
 	}
 	out->local_ratio = (known && in->device_node >= 0) ? (double)local / (double)known : -1;
+
+	/* Per probe: its own tasks inside it (a depth-0 probe includes its nested ones). */
+	for (size_t k = 0; k < out->n_probes; k++) {
+		struct pb_probe_fact *p = &out->probes[k];
+		pid_t origin = p->hop ? p->origin_pid : p->pid;
+		uint64_t pe = p->start_ns + p->duration_ns;
+		uint64_t he = p->hop_start_ns + p->hop_duration_ns;
+		p->pages_measured = true;
+		p->n_page_nodes = out->n_nodes;
+		for (size_t i = 0; i < in->n; i++) {
+			const struct pb_mevent *e = &in->ev[i];
+			if (e->type != PB_EV_PAGE_ALLOC || e->irq)
+				continue;
+			bool mine = (e->pid == origin && e->ts >= p->start_ns && e->ts <= pe) ||
+				    (p->hop && e->pid == p->hop_pid && e->ts >= p->hop_start_ns &&
+				     e->ts <= he);
+			if (!mine)
+				continue;
+			uint64_t pages = 1ull << (e->page.order > 20 ? 20 : e->page.order);
+			int node = pb_pfnmap_node(in->pfnmap, e->page.pfn);
+			if (node < 0 || node >= PB_MEASURE_MAX_NODES) {
+				p->pages_unknown_node += pages;
+				continue;
+			}
+			p->pages_by_node[node] += pages;
+			if ((unsigned)node + 1 > p->n_page_nodes)
+				p->n_page_nodes = node + 1;
+		}
+	}
 }
 
 int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_facts *out)

@@ -599,6 +599,16 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 			json_object_object_add(hop, "worker", w);
 		}
 		json_object_object_add(e, "hop", hop);
+		struct json_object *pg = NULL;
+		if (p->pages_measured) {
+			pg = json_object_new_object();
+			json_object_object_add(pg, "pages_by_node",
+					       node_array(p->pages_by_node, p->n_page_nodes));
+			json_object_object_add(
+			    pg, "pages_unknown_node",
+			    json_object_new_int64((int64_t)p->pages_unknown_node));
+		}
+		json_object_object_add(e, "memory", pg);
 		json_object_object_add(e, "method",
 				       json_object_new_string(pb_measure_method_name(p->method)));
 		json_object_array_add(probes, e);

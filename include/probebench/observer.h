@@ -92,6 +92,13 @@ struct pb_probe_fact {
 	unsigned hop_switches, hop_migrations;
 	unsigned writer_migrations; /* migrations of the probing task inside the probe */
 	enum pb_measure_method method;
+	/* Pages this probe's tasks allocated inside it (nested probes included): the task that
+	 * ran really_probe over the probe, the hop worker over the hop. */
+	pid_t origin_pid; /* the task that ran really_probe (pid is the worker's after a hop) */
+	bool pages_measured;
+	uint64_t pages_by_node[PB_MEASURE_MAX_NODES];
+	uint64_t pages_unknown_node;
+	unsigned n_page_nodes;
 };
 
 struct pb_counter {

@@ -84,6 +84,13 @@ for it in e["iterations"]:
         bad.append(f"e1000e it {it['iteration']}: probe not on node 1: {p}")
     if p["duration_ns"] > it["bind_ns"]:
         bad.append(f"e1000e it {it['iteration']}: probe longer than its bind write")
+    # pages of the probe itself: its worker runs on node 1 and allocates there
+    pm = p["memory"]
+    if not pm or len(pm["pages_by_node"]) != 2 or pm["pages_by_node"][1] == 0 \
+            or sum(pm["pages_by_node"]) > it["measurement"]["memory"]["pages_total"]:
+        bad.append(f"e1000e it {it['iteration']}: probe pages {pm}")
+    else:
+        print(f"  probe pages by node {pm['pages_by_node']}")
 for it in c["iterations"]:
     ps = [p for p in it["measurement"]["probes"] if p["depth"] == 0 and p["driver"] == "virtio_rng"]
     if len(ps) != 1:

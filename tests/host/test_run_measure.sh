@@ -48,6 +48,14 @@ for it in its:
     if mem is not None:
         assert sum(mem["pages_by_node"]) + mem["pages_unknown_node"] == mem["pages_total"], mem
         assert len(mem["bytes_by_node"]) == len(mem["pages_by_node"])
+        # per probe: inside the window's pages; a nested probe's inside its parent's
+        pages = {}
+        for p in f["probes"]:
+            assert p["memory"] is not None, p
+            pages[p["depth"]] = sum(p["memory"]["pages_by_node"]) + p["memory"]["pages_unknown_node"]
+            assert pages[p["depth"]] <= mem["pages_total"], (p["memory"], mem)
+        if 1 in pages:
+            assert pages[1] <= pages[0], pages
 s = d["summary"][0]["measurement"]
 assert s["iterations_measured"] == n, s["iterations_measured"]
 for w in want:

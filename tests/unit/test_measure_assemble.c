@@ -153,6 +153,13 @@ static void pci_hop_and_child(void **state)
 	assert_true(f.pages_unknown_node == 1);
 	assert_true(f.pages_total == 7);
 	assert_true(f.local_ratio > 0.83 && f.local_ratio < 0.84);
+	/* Per probe: the PCI probe holds every page of its window (worker in the hop, writer in
+	 * the probe); the child's window (1200..1600 us) has none. */
+	assert_true(pci->pages_measured && child->pages_measured);
+	assert_true(pci->pages_by_node[1] == 5 && pci->pages_by_node[0] == 1);
+	assert_true(pci->pages_unknown_node == 1);
+	assert_true(child->pages_by_node[0] == 0 && child->pages_by_node[1] == 0);
+	assert_true(child->pages_unknown_node == 0);
 	struct json_object *j = pb_iteration_facts_to_json(&f);
 	assert_non_null(j);
 	json_object_put(j);

@@ -477,6 +477,26 @@ static bool probing_task_at(const struct ctx *c, pid_t pid, uint64_t ts)
 	return false;
 }
 
+/*
+ * Adds one mm_page_alloc record (2^order pages) to a by-node tally; returns the node, or -1 when
+ * its pfn is on no known node (counted in *unknown).
+ */
+static int add_pages(const struct pb_assemble_in *in, const struct pb_mevent *e, uint64_t *by_node,
+		     uint64_t *unknown, unsigned *n_nodes, uint64_t *pages_out)
+{
+	uint64_t pages = 1ull << (e->page.order > 20 ? 20 : e->page.order);
+	int node = pb_pfnmap_node(in->pfnmap, e->page.pfn);
+	*pages_out = pages;
+	if (node < 0 || node >= PB_MEASURE_MAX_NODES) {
+		*unknown += pages;
+		return -1;
+	}
+	by_node[node] += pages;
+	if ((unsigned)node + 1 > *n_nodes)
+		*n_nodes = node + 1;
+	return node;
+}
+
 static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 {
 	const struct pb_assemble_in *in = c->in;
@@ -489,16 +509,12 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 		if (e->irq || !probing_task_at(c, e->pid, e->ts))
 			continue;
 		if (e->type == PB_EV_PAGE_ALLOC) {
-			uint64_t pages = 1ull << (e->page.order > 20 ? 20 : e->page.order);
-			int node = pb_pfnmap_node(in->pfnmap, e->page.pfn);
+			uint64_t pages;
+			int node = add_pages(in, e, out->pages_by_node, &out->pages_unknown_node,
+					     &out->n_nodes, &pages);
 			out->pages_total += pages;
-			if (node < 0 || node >= PB_MEASURE_MAX_NODES) {
-				out->pages_unknown_node += pages;
+			if (node < 0)
 				continue;
-			}
-			out->pages_by_node[node] += pages;
-			if ((unsigned)node + 1 > out->n_nodes)
-				out->n_nodes = node + 1;
 			known += pages;
 			if (node == in->device_node)
 				local += pages;
@@ -529,17 +545,10 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 			bool mine = (e->pid == origin && e->ts >= p->start_ns && e->ts <= pe) ||
 				    (p->hop && e->pid == p->hop_pid && e->ts >= p->hop_start_ns &&
 				     e->ts <= he);
-			if (!mine)
-				continue;
-			uint64_t pages = 1ull << (e->page.order > 20 ? 20 : e->page.order);
-			int node = pb_pfnmap_node(in->pfnmap, e->page.pfn);
-			if (node < 0 || node >= PB_MEASURE_MAX_NODES) {
-				p->pages_unknown_node += pages;
-				continue;
-			}
-			p->pages_by_node[node] += pages;
-			if ((unsigned)node + 1 > p->n_page_nodes)
-				p->n_page_nodes = node + 1;
+			uint64_t pages;
+			if (mine)
+				add_pages(in, e, p->pages_by_node, &p->pages_unknown_node,
+					  &p->n_page_nodes, &pages);
 		}
 	}
 }

@@ -281,6 +281,29 @@ static bool put_summary(FILE *f, const char *name, const struct entry_labels *l,
 }
 
 /*
+ * Iterates the probe groups (summary[].measurement.probes[]) of every plan's latest record: GR
+ * the group, LABELS the entry's labels with the probed driver, DEPTH its depth as a string.
+ */
+#define FOREACH_PROBE_GROUP(plans, n_plans, GR, LABELS, DEPTH, ...)                                \
+	FOREACH_ENTRY(plans, n_plans, "measurement", _e, _m, _l, {                                 \
+		struct json_object *_groups;                                                       \
+		if (!json_object_object_get_ex(_m, "probes", &_groups) ||                          \
+		    !json_object_is_type(_groups, json_type_array))                                \
+			continue;                                                                  \
+		for (size_t _g = 0; _g < json_object_array_length(_groups); _g++) {                \
+			struct json_object *GR = json_object_array_get_idx(_groups, _g);           \
+			double _depth;                                                             \
+			if (!get_num(GR, "depth", &_depth))                                        \
+				continue;                                                          \
+			struct entry_labels LABELS = _l;                                           \
+			LABELS.driver = get_str(GR, "driver");                                     \
+			char DEPTH[16];                                                            \
+			snprintf(DEPTH, sizeof(DEPTH), "%d", (int)_depth);                         \
+			__VA_ARGS__                                                                \
+		}                                                                                  \
+	})
+
+/*
  * Per-probe facts of the latest runs (summary[].measurement): probe durations by probed driver
  * and depth, the share on the device's node, pages by the node they landed on.
  */
@@ -288,65 +311,41 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 {
 	bool any = false;
 	const char *name = "probebench_probe_duration_seconds";
-	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
-		struct json_object *groups;
-		if (!json_object_object_get_ex(m, "probes", &groups) ||
-		    !json_object_is_type(groups, json_type_array))
+	FOREACH_PROBE_GROUP(plans, n_plans, gr, pl, ds, {
+		struct json_object *st;
+		if (!json_object_object_get_ex(gr, "probe_ns", &st) || !st)
 			continue;
-		for (size_t g = 0; g < json_object_array_length(groups); g++) {
-			struct json_object *gr = json_object_array_get_idx(groups, g), *st;
-			double depth;
-			if (!json_object_object_get_ex(gr, "probe_ns", &st) || !st ||
-			    !get_num(gr, "depth", &depth))
-				continue;
-			if (!any) {
-				header(
-				    f, name, "summary",
-				    "Duration of each driver probe inside the bind writes of the "
-				    "latest run, by probed driver and depth (0: the target, 1: a "
-				    "child probed inside it), measured by the run's observer "
-				    "(kprobe/kretprobe on really_probe, else the kernel's "
-				    "initcall_debug duration; the run record names the method).");
-				any = true;
-			}
-			struct entry_labels pl = l;
-			pl.driver = get_str(gr, "driver");
-			char ds[16];
-			snprintf(ds, sizeof(ds), "%d", (int)depth);
-			put_summary(f, name, &pl, "depth", ds, st);
+		if (!any) {
+			header(f, name, "summary",
+			       "Duration of each driver probe inside the bind writes of the "
+			       "latest run, by probed driver and depth (0: the target, 1: a "
+			       "child probed inside it), measured by the run's observer "
+			       "(kprobe/kretprobe on really_probe, else the kernel's "
+			       "initcall_debug duration; the run record names the method).");
+			any = true;
 		}
+		put_summary(f, name, &pl, "depth", ds, st);
 	});
 	any = false;
 	name = "probebench_probe_on_device_node_ratio";
-	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
-		struct json_object *groups;
-		if (!json_object_object_get_ex(m, "probes", &groups) ||
-		    !json_object_is_type(groups, json_type_array))
+	FOREACH_PROBE_GROUP(plans, n_plans, gr, pl, ds, {
+		struct json_object *on;
+		double share;
+		if (!json_object_object_get_ex(gr, "on_device_node", &on) ||
+		    !get_num(on, "share", &share))
 			continue;
-		for (size_t g = 0; g < json_object_array_length(groups); g++) {
-			struct json_object *gr = json_object_array_get_idx(groups, g), *on;
-			double depth, share;
-			if (!json_object_object_get_ex(gr, "on_device_node", &on) ||
-			    !get_num(on, "share", &share) || !get_num(gr, "depth", &depth))
-				continue;
-			if (!any) {
-				header(
-				    f, name, "gauge",
-				    "Share (0..1) of the latest run's probes that ran on a CPU of "
-				    "the device's NUMA node (the CPU from the observer's samples; "
-				    "probes whose CPU or device node is unknown are left out).");
-				any = true;
-			}
-			struct entry_labels pl = l;
-			pl.driver = get_str(gr, "driver");
-			char ds[16];
-			snprintf(ds, sizeof(ds), "%d", (int)depth);
-			fputs(name, f);
-			put_labels(f, &pl, "depth", ds);
-			fputc(' ', f);
-			put_double(f, share);
-			fputc('\n', f);
+		if (!any) {
+			header(f, name, "gauge",
+			       "Share (0..1) of the latest run's probes that ran on a CPU of "
+			       "the device's NUMA node (the CPU from the observer's samples; "
+			       "probes whose CPU or device node is unknown are left out).");
+			any = true;
 		}
+		fputs(name, f);
+		put_labels(f, &pl, "depth", ds);
+		fputc(' ', f);
+		put_double(f, share);
+		fputc('\n', f);
 	});
 	any = false;
 	name = "probebench_probe_pages";

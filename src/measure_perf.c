@@ -37,11 +37,13 @@ struct spec {
 	bool optional; /* the bus probe kprobe: its symbol may be missing or not probe-able */
 	bool dead;     /* optional and refused by the kernel: skipped */
 	bool no_regs;  /* retprobe without PERF_SAMPLE_REGS_INTR: return value not visible */
+	bool counting; /* a counter only (no samples, no ring): read after the window */
 	struct tep_event *ev;
 };
 
 struct pevent {
 	int fd;
+	int cpu;
 	uint64_t id;
 	const struct spec *spec;
 };
@@ -223,6 +225,12 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc", false);
 		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc", false);
 		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc", false);
+		/* The same two as counters: exact per CPU (all tasks) even when samples are lost.
+		 */
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc", false);
+		p->specs[p->n_specs - 1].counting = true;
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc", false);
+		p->specs[p->n_specs - 1].counting = true;
 	}
 	if (o->kprobes) {
 		kp_type = pb_perf_kprobe_type();
@@ -278,6 +286,8 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			if (s->dead)
 				continue;
 			bool mem = is_slab_event(s->type);
+			if (s->counting && leader < 0)
+				continue; /* a counter never leads a group */
 		retry:;
 			struct perf_event_attr a = {
 			    .size = sizeof(a),
@@ -293,6 +303,10 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 				a.type = PERF_TYPE_TRACEPOINT;
 				a.config = (uint64_t)s->ev->id;
 				a.sample_type |= PERF_SAMPLE_RAW;
+				if (s->counting) {
+					a.sample_period = 0;
+					a.sample_type = 0;
+				}
 			} else {
 				a.type = (uint32_t)kp_type;
 				a.config = s->retprobe ? 1ull << retbit : 0;
@@ -325,7 +339,10 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			}
 			struct pevent *pe = &p->ev[p->n_ev++];
 			pe->fd = (int)fd;
+			pe->cpu = (int)cpu;
 			pe->spec = s;
+			if (s->counting)
+				continue; /* no ID needed, no ring */
 			if (ioctl(pe->fd, PERF_EVENT_IOC_ID, &pe->id) < 0) {
 				r = -errno;
 				snprintf(why, why_size, "PERF_EVENT_IOC_ID: %s", strerror(errno));
@@ -382,7 +399,30 @@ static int group_ioctl(struct pb_perf *p, unsigned long req)
 
 int pb_perf_enable(struct pb_perf *p)
 {
-	return group_ioctl(p, PERF_EVENT_IOC_ENABLE);
+	int r = group_ioctl(p, PERF_EVENT_IOC_RESET); /* the counters start at 0 per window */
+	return r < 0 ? r : group_ioctl(p, PERF_EVENT_IOC_ENABLE);
+}
+
+int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint64_t *by_node,
+			unsigned max_nodes, unsigned *n_nodes)
+{
+	bool any = false;
+	for (size_t i = 0; i < p->n_ev; i++) {
+		const struct pevent *pe = &p->ev[i];
+		uint64_t v;
+		if (!pe->spec->counting)
+			continue;
+		if (read(pe->fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+			return -EIO;
+		any = true;
+		int node = pe->cpu < n_cpus ? cpu_node[pe->cpu] : -1;
+		if (node < 0 || (unsigned)node >= max_nodes)
+			continue;
+		by_node[node] += v;
+		if ((unsigned)node + 1 > *n_nodes)
+			*n_nodes = node + 1;
+	}
+	return any ? 0 : -ENOENT;
 }
 
 int pb_perf_disable(struct pb_perf *p)

@@ -100,8 +100,8 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 	uint64_t *uk = NULL, *uu = NULL;
 	size_t n_uk = 0, cap_uk = 0, n_uu = 0, cap_uu = 0, measured = 0;
 	uint64_t pages[PB_MEASURE_MAX_NODES] = {0}, bytes[PB_MEASURE_MAX_NODES] = {0},
-		 slab[PB_MEASURE_MAX_NODES] = {0};
-	unsigned n_pages = 0, n_bytes = 0, n_slab = 0;
+		 slab[PB_MEASURE_MAX_NODES] = {0}, slab_counted[PB_MEASURE_MAX_NODES] = {0};
+	unsigned n_pages = 0, n_bytes = 0, n_slab = 0, n_slab_counted = 0;
 	uint64_t pages_total = 0, pages_unknown = 0, lost = 0, lost_slab = 0;
 	bool memory = false;
 	const char *method = NULL;
@@ -178,6 +178,10 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 			if (json_object_object_get_ex(mem, "slab_proxy", &sp) &&
 			    json_object_object_get_ex(sp, "allocs_by_node", &v))
 				add_by_node(slab, &n_slab, v);
+			v = NULL;
+			if (json_object_object_get_ex(mem, "slab_proxy", &sp) &&
+			    json_object_object_get_ex(sp, "counted_by_node", &v) && v)
+				add_by_node(slab_counted, &n_slab_counted, v);
 		}
 	}
 	if (r < 0)
@@ -220,6 +224,8 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 		json_object_object_add(mo, "pages_unknown_node",
 				       json_object_new_int64((int64_t)pages_unknown));
 		json_object_object_add(mo, "slab_allocs_by_node", node_array(slab, n_slab));
+		json_object_object_add(mo, "slab_counted_by_node",
+				       node_array(slab_counted, n_slab_counted));
 		json_object_object_add(out, "memory", mo);
 	} else
 		json_object_object_add(out, "memory", NULL);

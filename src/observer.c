@@ -473,6 +473,10 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	f.events_seen = n;
 	f.lost_records = lost;
 	f.lost_slab_records = lost_slab;
+	if (o->perf && f.memory_measured)
+		f.slab_counted =
+		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,
+					PB_MEASURE_MAX_NODES, &f.n_slab_counted_nodes) == 0;
 	for (size_t i = 0; i < f.n_probes; i++) {
 		struct pb_probe_fact *p = &f.probes[i];
 		/* kprobe without initcall_debug names only the target; children stay unnamed. */
@@ -651,6 +655,16 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 			"proxy: kmalloc/kmem_cache_alloc attributed to the node of "
 			"the allocating CPU; slab reuse after a rebind hides where "
 			"objects really sit"));
+		json_object_object_add(
+		    slab, "counted_by_node",
+		    f->slab_counted ? node_array(f->slab_counted_by_node, f->n_slab_counted_nodes)
+				    : NULL);
+		json_object_object_add(
+		    slab, "counted_note",
+		    json_object_new_string("perf counters of kmem:kmalloc + kmem:kmem_cache_alloc "
+					   "per CPU inside the window, by the CPU's node: every "
+					   "task on those CPUs, never lost (allocs_by_node: the "
+					   "probing tasks only, from samples, which can be lost)"));
 		json_object_object_add(mem, "slab_proxy", slab);
 	}
 	json_object_object_add(j, "memory", mem);

@@ -137,6 +137,15 @@ static void measurement_rows(FILE *f, struct json_object *m)
 				json_object_get_int64(json_object_array_get_idx(v, i)));
 		fprintf(f, "; total %.0f; new pages only: slab reuse hides small allocations\n",
 			get_num(mem, "pages_total", NULL));
+		if (json_object_object_get_ex(mem, "slab_counted_by_node", &v) &&
+		    json_object_array_length(v) > 0) {
+			fprintf(f, "  slab allocations (perf-counted kmalloc+kmem_cache_alloc, all "
+				   "tasks, by CPU node):");
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				fprintf(f, " node%zu %" PRId64, i,
+					json_object_get_int64(json_object_array_get_idx(v, i)));
+			fputc('\n', f);
+		}
 	}
 	if (get_num(m, "lost_records", NULL) > 0)
 		fprintf(f,

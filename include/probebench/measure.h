@@ -141,6 +141,12 @@ int pb_perf_kprobe_type(void);
 /* Opens every event on every online CPU, disabled. why gets a reason on failure. */
 int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size);
 int pb_perf_enable(struct pb_perf *p);
+/*
+ * Adds the slab counters of the last window (kmalloc + kmem_cache_alloc, every task, counted per
+ * CPU: never lost) to by_node by the CPU's node. -ENOENT when there are none (memory off).
+ */
+int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint64_t *by_node,
+			unsigned max_nodes, unsigned *n_nodes);
 int pb_perf_disable(struct pb_perf *p);
 /* Decodes every record since the last drain, sorted by time. *ret is malloc'ed. */
 int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,

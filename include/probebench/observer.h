@@ -127,6 +127,10 @@ struct pb_iteration_facts {
 	double local_ratio; /* pages on the device's node / pages with a known node; -1 n/a */
 	uint64_t slab_allocs_by_node[PB_MEASURE_MAX_NODES]; /* by node of the allocating CPU */
 	uint64_t slab_bytes_by_node[PB_MEASURE_MAX_NODES];
+	/* The same allocations counted per CPU by perf counters (every task, never lost). */
+	bool slab_counted;
+	uint64_t slab_counted_by_node[PB_MEASURE_MAX_NODES];
+	unsigned n_slab_counted_nodes;
 	/* Writer counters for the write, enabled around it. */
 	bool counters_measured;
 	struct pb_counter counters[PB_MEASURE_N_COUNTERS];

@@ -84,6 +84,12 @@ for it in e["iterations"]:
         bad.append(f"e1000e it {it['iteration']}: probe not on node 1: {p}")
     if p["duration_ns"] > it["bind_ns"]:
         bad.append(f"e1000e it {it['iteration']}: probe longer than its bind write")
+    # slab flood of the e1000e probe: the samples overflow their ring, the counters do not
+    sp = it["measurement"]["memory"]["slab_proxy"]
+    if not sp["counted_by_node"] or len(sp["counted_by_node"]) != 2 or sp["counted_by_node"][1] < sp["allocs_by_node"][1]:
+        bad.append(f"e1000e it {it['iteration']}: slab counted {sp['counted_by_node']} sampled {sp['allocs_by_node']}")
+    else:
+        print(f"  slab allocations: sampled {sp['allocs_by_node']} (lost {it['measurement']['lost_slab_records']}), counted {sp['counted_by_node']}")
     # pages of the probe itself: its worker runs on node 1 and allocates there
     pm = p["memory"]
     if not pm or len(pm["pages_by_node"]) != 2 or pm["pages_by_node"][1] == 0 \

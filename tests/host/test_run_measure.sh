@@ -56,6 +56,13 @@ for it in its:
             assert pages[p["depth"]] <= mem["pages_total"], (p["memory"], mem)
         if 1 in pages:
             assert pages[1] <= pages[0], pages
+        # slab: the counters (every task on the CPUs, whole enable window) hold at least what
+        # the samples of the probing tasks saw, node by node, when no sample was lost
+        sp = mem["slab_proxy"]
+        assert sp["counted_by_node"] is not None, sp
+        if not f["lost_slab_records"]:
+            for k, a in enumerate(sp["allocs_by_node"]):
+                assert a <= (sp["counted_by_node"][k] if k < len(sp["counted_by_node"]) else 0), sp
 s = d["summary"][0]["measurement"]
 assert s["iterations_measured"] == n, s["iterations_measured"]
 for w in want:

@@ -27,7 +27,7 @@ static struct json_object *facts(int64_t pci_ns, int64_t child_ns, int on_node, 
 	    "\"uevent_kernel_ns\":%lld,\"uevent_udev_ns\":null,"
 	    "\"memory\":{\"pages_by_node\":[%d,%d],\"bytes_by_node\":[%d,%d],"
 	    "\"pages_total\":%d,\"pages_unknown_node\":%d,"
-	    "\"slab_proxy\":{\"allocs_by_node\":[5]}},\"lost_records\":1,"
+	    "\"slab_proxy\":{\"allocs_by_node\":[5],\"counted_by_node\":[9,1]}},\"lost_records\":1,"
 	    "\"lost_slab_records\":7}",
 	    (long long)child_ns,
 	    on_node < 0 ? "null"
@@ -98,6 +98,8 @@ static void groups_shares_sums(void **st)
 	assert_int_equal(geti(s, "memory/pages_total"), 7);
 	assert_int_equal(geti(s, "memory/pages_unknown_node"), 1);
 	assert_int_equal(geti(s, "memory/slab_allocs_by_node/0"), 15);
+	assert_int_equal(geti(s, "memory/slab_counted_by_node/0"), 27);
+	assert_int_equal(geti(s, "memory/slab_counted_by_node/1"), 3);
 	assert_int_equal(geti(s, "lost_records"), 3);
 	assert_int_equal(geti(s, "lost_slab_records"), 21);
 	json_object_put(s);

@@ -7,6 +7,7 @@
 # device that started within 200 us of it; the ratio of medians per device is printed.
 # Goal: medians within 5%. Devices: e1000e (probe in a node-1 kworker), the node-1 virtio-rng
 # function (PCI probe with the virtio child's probe nested in it), one NVMe function.
+# Both observer methods are compared, kprobe and tracepoint, in two runs of one boot.
 # ITERATIONS (default 10) per device and writer node; needs QEMU and a kernel (see probebench-vm).
 set -eu
 : "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
@@ -31,6 +32,8 @@ echo 1 >\$T/events/pbref/enable
 probebench run 0000:81:00.0 0000:82:00.0 0000:83:00.0 --writer-node 0,1 \
 	--iterations $ITERATIONS --warmup 1 --method kprobe --json run.json >run.txt
 rc=\$?
+probebench run 0000:81:00.0 0000:82:00.0 0000:83:00.0 --writer-node 0,1 \
+	--iterations $ITERATIONS --warmup 1 --method tracepoint --json run-tp.json >run-tp.txt || rc=\$?
 echo 0 >\$T/events/pbref/enable
 cat \$T/trace >trace.txt
 echo >\$T/kprobe_events
@@ -40,14 +43,13 @@ exit \$rc" >"$out/vm.log" 2>&1 || {
 	echo "the guest run failed (exit $rc)" >&2
 	exit 1
 }
-/usr/bin/python3 - "$out/run.json" "$out/trace.txt" <<'PYEOF'
+/usr/bin/python3 - "$out/trace.txt" "$out/run.json" "$out/run-tp.json" <<'PYEOF'
 import collections, json, re, statistics, sys
-doc = json.load(open(sys.argv[1]))
 line = re.compile(r'^\s*(.*)-(\d+)\s+\[(\d+)\].*?\s(\d+)\.(\d+): (probe_in|probe_out): \((.*?)\)(.*)$')
 stacks = collections.defaultdict(list)
 ref = collections.defaultdict(list)  # device -> [(start_ns, duration_ns)]
 lost = 0
-for l in open(sys.argv[2], errors="replace"):
+for l in open(sys.argv[1], errors="replace"):
     m = line.match(l)
     if not m:
         lost += "LOST" in l
@@ -59,33 +61,37 @@ for l in open(sys.argv[2], errors="replace"):
     elif stacks[pid]:
         dev, t0 = stacks[pid].pop()
         ref[dev].append((t0, ts - t0))
-tool = collections.defaultdict(list)
-methods = set()
-for it in doc["iterations"]:
-    for p in (it.get("measurement") or {}).get("probes", []):
-        tool[p["device"]].append((p["start_ns"], p["duration_ns"], it["writer_node"]))
-        methods.add(p["method"])
 print("reference: tracefs kprobe/kretprobe events on really_probe (trace_clock mono, us resolution)")
-print("tool: %s (perf kprobe PMU samples, CLOCK_MONOTONIC); %d iterations per device and writer node" %
-      (",".join(sorted(methods)), len(doc["iterations"]) // 6))
 worst = 0.0
-print("%-14s %5s %12s %12s %7s %9s" % ("device", "pairs", "tool p50 us", "ref p50 us", "ratio", "max |d|%"))
-for dev in sorted(tool):
-    pairs = []
-    for s, d, _ in tool[dev]:
-        best = min(ref.get(dev, []), key=lambda r: abs(r[0] - s), default=None)
-        if best and abs(best[0] - s) <= 200000:
-            pairs.append((d, best[1]))
-    if not pairs:
-        print("%-14s no reference probe within 200 us of the tool's %d" % (dev, len(tool[dev])))
-        worst = float("inf")
-        continue
-    t = statistics.median(p[0] for p in pairs)
-    r = statistics.median(p[1] for p in pairs)
-    dmax = max(abs(a - b) / b for a, b in pairs if b) * 100
-    worst = max(worst, abs(t / r - 1))
-    print("%-14s %5d %12.1f %12.1f %7.3f %9.2f" % (dev, len(pairs), t / 1e3, r / 1e3, t / r, dmax))
+for path in sys.argv[2:]:
+    doc = json.load(open(path))
+    tool = collections.defaultdict(list)
+    methods = set()
+    for it in doc["iterations"]:
+        for p in (it.get("measurement") or {}).get("probes", []):
+            tool[p["device"]].append((p["start_ns"], p["duration_ns"], it["writer_node"]))
+            methods.add(p["method"])
+    how = {"kprobe": "perf kprobe PMU samples, CLOCK_MONOTONIC",
+           "tracepoint": "the kernel's initcall_debug duration (us) ending at the printk:console sample"}
+    print("\ntool: %s (%s); %d iterations per device and writer node" % (
+        ",".join(sorted(methods)), "; ".join(how.get(m, m) for m in sorted(methods)), len(doc["iterations"]) // 6))
+    print("%-14s %5s %12s %12s %7s %9s" % ("device", "pairs", "tool p50 us", "ref p50 us", "ratio", "max |d|%"))
+    for dev in sorted(tool, key=str):
+        pairs = []
+        for s, d, _ in tool[dev]:
+            best = min(ref.get(dev, []), key=lambda r: abs(r[0] - s), default=None)
+            if best and abs(best[0] - s) <= 200000:
+                pairs.append((d, best[1]))
+        if not pairs:
+            print("%-14s no reference probe within 200 us of the tool's %d" % (dev, len(tool[dev])))
+            worst = float("inf")
+            continue
+        t = statistics.median(p[0] for p in pairs)
+        r = statistics.median(p[1] for p in pairs)
+        dmax = max(abs(a - b) / b for a, b in pairs if b) * 100
+        worst = max(worst, abs(t / r - 1))
+        print("%-14s %5d %12.1f %12.1f %7.3f %9.2f" % (dev, len(pairs), t / 1e3, r / 1e3, t / r, dmax))
 if lost:
     print("the trace buffer lost events: %d LOST lines" % lost)
-print("largest difference of medians: %.2f%% (goal <= 5%%)" % (worst * 100))
+print("\nlargest difference of medians: %.2f%% (goal <= 5%%)" % (worst * 100))
 PYEOF

@@ -72,6 +72,7 @@ struct pb_perf {
 		const char *name;
 	} syms[8];
 	size_t n_syms;
+	bool syms_visible; /* kallsyms shows real addresses (not hidden by kptr_restrict) */
 };
 
 static bool is_slab_event(enum pb_mevent_type t)
@@ -155,6 +156,8 @@ static void load_syms(struct pb_perf *p, bool *have_local_pci_probe)
 			continue;
 		if (!strcmp(name, "local_pci_probe"))
 			*have_local_pci_probe = true;
+		if (addr)
+			p->syms_visible = true;
 		for (size_t i = 0; pb_hop_functions[i]; i++)
 			if (!strcmp(name, pb_hop_functions[i]) && addr && p->n_syms < 8)
 				p->syms[p->n_syms++] =
@@ -465,7 +468,9 @@ static const char *sym_name(const struct pb_perf *p, uint64_t addr)
 	for (size_t i = 0; i < p->n_syms; i++)
 		if (p->syms[i].addr == addr)
 			return p->syms[i].name;
-	return "";
+	/* Visible symbols and not a hop function's address: some other work, never a hop. Only
+	 * with hidden symbols ("") does the assembly fall back to the waited-for heuristic. */
+	return p->syms_visible ? PB_WORK_FN_OTHER : "";
 }
 
 static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, struct pb_mevent *out)

@@ -47,6 +47,9 @@ enum pb_mevent_type {
 	PB_EV_BUSPROBE_RETURN,
 };
 
+/* wq.fn of a work whose function is known not to be a hop function (symbols are visible). */
+#define PB_WORK_FN_OTHER "(not a hop function)"
+
 struct pb_mevent {
 	enum pb_mevent_type type;
 	uint64_t ts; /* CLOCK_MONOTONIC ns */

@@ -104,11 +104,9 @@ for it in c["iterations"]:
     p = ps[0]
     print(f"{child} writer node {it['writer_node']} cpu {it['writer_cpu']}: probe in {p['comm']} "
           f"cpu {p['cpu']} node {p['node']}, on device node {p['on_device_node']}")
-    if p["hop"]:
-        # the observer's hop heuristic can take a work the probe queued and waited for as a
-        # hop; the node checks below still hold for it
-        print(f"  note: hop reported for {child}: {p['hop']}")
-    elif p["pid"] != it["measurement"]["writer_tid"] or p["comm"] != "probebench":
+    # no hop: a work the probe queued and waited for (a flush) is not one when symbols are
+    # visible (only work_for_cpu_fn / numa_work_func are)
+    if p["hop"] or p["pid"] != it["measurement"]["writer_tid"] or p["comm"] != "probebench":
         bad.append(f"child it {it['iteration']}: not probed in the writer's task: {p}")
     # the writer is pinned to its node's CPUs (it may move between them inside the write)
     if node_of_cpu(c, p["cpu"]) != it["writer_node"] or p["node"] != it["writer_node"]:

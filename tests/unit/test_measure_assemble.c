@@ -200,6 +200,23 @@ static void unresolved_hop(void **state)
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_false(f.probes[0].hop);
 	pb_iteration_facts_clear(&f);
+	/* Symbols visible, the work is some other function the writer waited for (a flush inside
+	 * the probe): not a hop, the probe stays in the writer. */
+	nev = 0;
+	wq(PB_EV_WQ_QUEUE, 1010 * US, 0, WRITER, 0xaa, PB_WORK_FN_OTHER);
+	sw(1011 * US, 0, WRITER, "probebench", 1, "idle");
+	sw(1015 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
+	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xaa, PB_WORK_FN_OTHER);
+	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, PB_WORK_FN_OTHER);
+	sw(1701 * US, 0, 1, "idle", WRITER, "probebench");
+	console(1800 * US, 0, WRITER, "probe of 0000:01:00.0 returned 0 after 795 usecs");
+	in = input(PB_METHOD_TRACEPOINT);
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 1);
+	assert_false(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, WRITER);
+	pb_iteration_facts_clear(&f);
 }
 
 /* Host shape: no hop, both probes in the writer; a probe logged by another task is ignored. */

@@ -113,8 +113,9 @@ static void find_labels(const char *plan, struct json_object *record, struct jso
 	}
 }
 
-static void put_labels(FILE *f, const struct entry_labels *l, const char *extra_key,
-		       const char *extra_val)
+/* The entry's labels, then up to two more (key NULL: none). */
+static void put_labels_x(FILE *f, const struct entry_labels *l, const char *k1, const char *v1,
+			 const char *k2, const char *v2)
 {
 	fputs("{plan=\"", f);
 	put_label_value(f, l->plan);
@@ -123,12 +124,19 @@ static void put_labels(FILE *f, const struct entry_labels *l, const char *extra_
 	fputs("\",driver=\"", f);
 	put_label_value(f, l->driver ? l->driver : "unknown");
 	fprintf(f, "\",node=\"%s\",writer_node=\"%s\"", l->node, l->writer_node);
-	if (extra_key) {
-		fprintf(f, ",%s=\"", extra_key);
-		put_label_value(f, extra_val);
+	const char *k[2] = {k1, k2}, *v[2] = {v1, v2};
+	for (int n = 0; n < 2 && k[n]; n++) {
+		fprintf(f, ",%s=\"", k[n]);
+		put_label_value(f, v[n]);
 		fputc('"', f);
 	}
 	fputc('}', f);
+}
+
+static void put_labels(FILE *f, const struct entry_labels *l, const char *extra_key,
+		       const char *extra_val)
+{
+	put_labels_x(f, l, extra_key, extra_val, NULL, NULL);
 }
 
 /* Iterates the summary entries of every plan's latest record that carry `stat` ("bind_ns"). */
@@ -255,18 +263,8 @@ static bool put_summary(FILE *f, const char *name, const struct entry_labels *l,
 		char qs[32];
 		snprintf(qs, sizeof(qs), "%g", q / 100.0);
 		fputs(name, f);
-		fputs("{", f);
-		/* the labels of put_labels plus the extra one and the quantile */
-		fputs("plan=\"", f);
-		put_label_value(f, l->plan);
-		fputs("\",device=\"", f);
-		put_label_value(f, l->device);
-		fputs("\",driver=\"", f);
-		put_label_value(f, l->driver ? l->driver : "unknown");
-		fprintf(f, "\",node=\"%s\",writer_node=\"%s\",%s=\"", l->node, l->writer_node,
-			extra_key);
-		put_label_value(f, extra_val);
-		fprintf(f, "\",quantile=\"%s\"} ", qs);
+		put_labels_x(f, l, extra_key, extra_val, "quantile", qs);
+		fputc(' ', f);
 		put_double(f, json_object_get_double(val) / 1e9);
 		fputc('\n', f);
 	}

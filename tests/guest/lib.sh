@@ -14,7 +14,9 @@ PB_SOURCE_DIR=${PB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pw
 VM="$PB_SOURCE_DIR/scripts/probebench-vm"
 
 # Options every harness call of the tests gets: the build's binary, the chosen kernel.
-vm_opts=(--probebench "$PROBEBENCH")
+# A guest test takes under a minute here; a wedged guest is killed after PB_VM_TIMEOUT seconds
+# (default 300) so that it cannot eat the suite's time budget.
+vm_opts=(--probebench "$PROBEBENCH" --timeout "${PB_VM_TIMEOUT:-300}")
 [ -z "${PB_VM_KERNEL:-}" ] || vm_opts+=(--kernel "$PB_VM_KERNEL")
 [ -z "${PB_VM_MODULES:-}" ] || vm_opts+=(--modules "$PB_VM_MODULES")
 

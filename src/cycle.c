@@ -51,12 +51,25 @@ static int placement_node(const struct pb_placement *pl)
 	return pl->cpu >= 0 ? numa_node_of_cpu(pl->cpu) : -1;
 }
 
+/*
+ * Memory on a node. Under mlockall(MCL_FUTURE) a new mapping is populated at mmap() time, before
+ * numa_alloc_onnode() can mbind() it, so the pages would land where this (main) thread's policy
+ * puts them: allocate under a temporary preferred policy of this thread as well.
+ */
+static void *alloc_on_node(size_t size, int node)
+{
+	numa_set_preferred(node);
+	void *p = numa_alloc_onnode(size, node);
+	numa_set_localalloc();
+	return p;
+}
+
 /* The request buffer lives on the writer's node: allocated there, not where main runs. */
 static struct pb_writer *writer_alloc(const struct pb_placement *pl)
 {
 	int node = placement_node(pl);
 	if (node >= 0) {
-		struct pb_writer *w = numa_alloc_onnode(sizeof(*w), node);
+		struct pb_writer *w = alloc_on_node(sizeof(*w), node);
 		if (w) {
 			memset(w, 0, sizeof(*w));
 			w->numa_mem = true;
@@ -198,7 +211,7 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 	pthread_attr_init(&attr);
 	int node = placement_node(pl);
 	if (node >= 0 && pthread_attr_getstacksize(&attr, &w->stack_size) == 0 &&
-	    (w->stack = numa_alloc_onnode(w->stack_size, node)) != NULL &&
+	    (w->stack = alloc_on_node(w->stack_size, node)) != NULL &&
 	    pthread_attr_setstack(&attr, w->stack, w->stack_size) != 0) {
 		numa_free(w->stack, w->stack_size);
 		w->stack = NULL;

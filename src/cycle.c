@@ -58,9 +58,19 @@ static int placement_node(const struct pb_placement *pl)
  */
 static void *alloc_on_node(size_t size, int node)
 {
+	/* This thread's own policy (numactl --membind, ...) is put back afterwards. */
+	struct bitmask *mask = numa_allocate_nodemask();
+	int mode = -1;
+	if (mask && get_mempolicy(&mode, mask->maskp, mask->size + 1, NULL, 0) < 0)
+		mode = -1;
 	numa_set_preferred(node);
 	void *p = numa_alloc_onnode(size, node);
-	numa_set_localalloc();
+	if (mode >= 0)
+		set_mempolicy(mode, mask->maskp, mask->size + 1);
+	else
+		numa_set_localalloc();
+	if (mask)
+		numa_free_nodemask(mask);
 	return p;
 }
 

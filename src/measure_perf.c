@@ -50,8 +50,8 @@ struct pevent {
 
 struct cpu_ring {
 	int cpu;
-	int leader;  /* the CPU's group leader (the same for both rings of a CPU) */
-	bool memory; /* the slab events' ring */
+	int leader; /* the CPU's group leader (the same for both rings of a CPU) */
+	bool slab;  /* the slab events' ring */
 	void *base;
 	size_t size; /* data area */
 	uint64_t tail;
@@ -74,11 +74,6 @@ struct pb_perf {
 	size_t n_syms;
 	bool syms_visible; /* kallsyms shows real addresses (not hidden by kptr_restrict) */
 };
-
-static bool is_slab_event(enum pb_mevent_type t)
-{
-	return t == PB_EV_SLAB_ALLOC;
-}
 
 static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long fl)
 {
@@ -288,7 +283,7 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			struct spec *s = &p->specs[i];
 			if (s->dead)
 				continue;
-			bool mem = is_slab_event(s->type);
+			bool slab = s->type == PB_EV_SLAB_ALLOC;
 			if (s->counting && leader < 0)
 				continue; /* a counter never leads a group */
 		retry:;
@@ -353,12 +348,12 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			}
 			if (leader < 0)
 				leader = pe->fd;
-			if (out[mem] < 0) {
-				out[mem] = pe->fd;
+			if (out[slab] < 0) {
+				out[slab] = pe->fd;
 				struct cpu_ring *cr = &p->rings[p->n_rings++];
 				cr->cpu = (int)cpu;
 				cr->leader = leader;
-				cr->memory = mem;
+				cr->slab = slab;
 				cr->size = p->ring_pages * p->page_size;
 				cr->base = mmap(NULL, cr->size + p->page_size,
 						PROT_READ | PROT_WRITE, MAP_SHARED, pe->fd, 0);
@@ -369,7 +364,7 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 						 strerror(errno));
 					goto fail;
 				}
-			} else if (ioctl(pe->fd, PERF_EVENT_IOC_SET_OUTPUT, out[mem]) < 0) {
+			} else if (ioctl(pe->fd, PERF_EVENT_IOC_SET_OUTPUT, out[slab]) < 0) {
 				r = -errno;
 				snprintf(why, why_size,
 					 "PERF_EVENT_IOC_SET_OUTPUT of %s%s%s on CPU %ld: %s",
@@ -600,7 +595,7 @@ int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint
 			if (hdr.type == PERF_RECORD_LOST) {
 				uint64_t l[2];
 				memcpy(l, tmp + sizeof(hdr), sizeof(l));
-				*(cr->memory ? &lost_slab : &lost) += l[1];
+				*(cr->slab ? &lost_slab : &lost) += l[1];
 			} else if (hdr.type == PERF_RECORD_SAMPLE) {
 				if (n == cap) {
 					cap = cap ? cap * 2 : 256;

@@ -225,23 +225,17 @@ static int load(struct json_object *rec, struct set *set)
 
 /* ---- the document ------------------------------------------------------------------------ */
 
-static struct json_object *side(const struct series *s)
+/* One side's summary; st NULL when the series is empty. */
+static struct json_object *side(size_t n, const struct pb_stats *st)
 {
 	struct json_object *o = json_object_new_object();
-	struct pb_stats st;
-	json_object_object_add(o, "N", json_object_new_int64((int64_t)(s ? s->n : 0)));
-	if (s && s->n && pb_stats_compute(s->v, s->n, &st) == 0) {
-		json_object_object_add(o, "median",
-				       json_object_new_int64((int64_t)st.percentile[0]));
-		json_object_object_add(o, "p90", json_object_new_int64((int64_t)st.percentile[1]));
-		json_object_object_add(o, "min", json_object_new_int64((int64_t)st.min));
-		json_object_object_add(o, "max", json_object_new_int64((int64_t)st.max));
-	} else {
-		json_object_object_add(o, "median", NULL);
-		json_object_object_add(o, "p90", NULL);
-		json_object_object_add(o, "min", NULL);
-		json_object_object_add(o, "max", NULL);
-	}
+	json_object_object_add(o, "N", json_object_new_int64((int64_t)n));
+	json_object_object_add(o, "median",
+			       st ? json_object_new_int64((int64_t)st->percentile[0]) : NULL);
+	json_object_object_add(o, "p90",
+			       st ? json_object_new_int64((int64_t)st->percentile[1]) : NULL);
+	json_object_object_add(o, "min", st ? json_object_new_int64((int64_t)st->min) : NULL);
+	json_object_object_add(o, "max", st ? json_object_new_int64((int64_t)st->max) : NULL);
 	return o;
 }
 
@@ -260,16 +254,6 @@ static struct json_object *run_info(struct json_object *rec, const char *name)
 	return o;
 }
 
-/* Ratio of the medians (candidate / baseline); NAN when undefined. */
-static double median_ratio(const struct series *a, const struct series *b)
-{
-	struct pb_stats sa, sb;
-	if (!a->n || !b->n || pb_stats_compute(a->v, a->n, &sa) < 0 ||
-	    pb_stats_compute(b->v, b->n, &sb) < 0 || sa.percentile[0] == 0)
-		return NAN;
-	return (double)sb.percentile[0] / (double)sa.percentile[0];
-}
-
 int pb_compare_runs(struct json_object *base, const char *base_name, struct json_object *cand,
 		    const char *cand_name, double alpha, double min_change,
 		    struct json_object **ret, char *err, size_t err_size)
@@ -283,9 +267,14 @@ int pb_compare_runs(struct json_object *base, const char *base_name, struct json
 	if (r < 0)
 		goto out;
 
+	/* The lists hang in doc from the start: freeing doc frees everything. */
 	struct json_object *doc = json_object_new_object(), *cmp = json_object_new_array(),
 			   *shares = json_object_new_array(), *only_a = json_object_new_array(),
 			   *only_b = json_object_new_array();
+	json_object_object_add(doc, "comparisons", cmp);
+	json_object_object_add(doc, "node_shares", shares);
+	json_object_object_add(doc, "only_in_baseline", only_a);
+	json_object_object_add(doc, "only_in_candidate", only_b);
 	json_object_object_add(doc, "schema", json_object_new_string("probebench-compare/1"));
 	json_object_object_add(doc, "baseline", run_info(base, base_name));
 	json_object_object_add(doc, "candidate", run_info(cand, cand_name));
@@ -317,19 +306,22 @@ int pb_compare_runs(struct json_object *base, const char *base_name, struct json
 			continue;
 		}
 		matched++;
-		json_object_object_add(e, "baseline", side(a));
-		json_object_object_add(e, "candidate", side(b));
+		json_object_array_add(cmp, e);
+		struct pb_stats sa, sb;
 		struct pb_mwu t;
-		if ((r = pb_mann_whitney(a->v, a->n, b->v, b->n, &t)) < 0) {
-			json_object_put(e);
+		bool ha = a->n > 0, hb = b->n > 0;
+		if ((ha && (r = pb_stats_compute(a->v, a->n, &sa)) < 0) ||
+		    (hb && (r = pb_stats_compute(b->v, b->n, &sb)) < 0) ||
+		    (r = pb_mann_whitney(a->v, a->n, b->v, b->n, &t)) < 0) {
 			json_object_put(doc);
-			json_object_put(cmp);
-			json_object_put(shares);
-			json_object_put(only_a);
-			json_object_put(only_b);
 			goto out;
 		}
-		double ratio = median_ratio(a, b);
+		json_object_object_add(e, "baseline", side(a->n, ha ? &sa : NULL));
+		json_object_object_add(e, "candidate", side(b->n, hb ? &sb : NULL));
+		/* ratio of the medians (candidate / baseline); NAN when undefined */
+		double ratio = ha && hb && sa.percentile[0]
+				   ? (double)sb.percentile[0] / (double)sa.percentile[0]
+				   : NAN;
 		json_object_object_add(e, "ratio",
 				       isnan(ratio) ? NULL : json_object_new_double(ratio));
 		json_object_object_add(e, "u", t.valid ? json_object_new_double(t.u) : NULL);
@@ -343,29 +335,30 @@ int pb_compare_runs(struct json_object *base, const char *base_name, struct json
 		else if (t.valid && t.p < alpha)
 			word = "no change beyond min_change";
 		json_object_object_add(e, "verdict", json_object_new_string(word));
-		json_object_array_add(cmp, e);
 		if (a->is_probe && (a->on_yes + a->on_no) && (b->on_yes + b->on_no)) {
 			struct json_object *s = json_object_new_object();
 			uint64_t na = a->on_yes + a->on_no, nb = b->on_yes + b->on_no;
-			double sa = (double)a->on_yes / (double)na,
-			       sb = (double)b->on_yes / (double)nb;
+			double share_a = (double)a->on_yes / (double)na,
+			       share_b = (double)b->on_yes / (double)nb;
 			double p = pb_two_proportion_p(a->on_yes, na, b->on_yes, nb);
 			json_object_object_add(s, "target", json_object_new_string(a->target));
 			json_object_object_add(s, "placement",
 					       json_object_new_string(a->placement));
 			json_object_object_add(s, "metric", json_object_new_string(a->metric));
-			json_object_object_add(s, "baseline_share", json_object_new_double(sa));
+			json_object_object_add(s, "baseline_share",
+					       json_object_new_double(share_a));
 			json_object_object_add(s, "baseline_n", json_object_new_int64((int64_t)na));
-			json_object_object_add(s, "candidate_share", json_object_new_double(sb));
+			json_object_object_add(s, "candidate_share",
+					       json_object_new_double(share_b));
 			json_object_object_add(s, "candidate_n",
 					       json_object_new_int64((int64_t)nb));
 			json_object_object_add(s, "p", json_object_new_double(p));
 			json_object_object_add(
 			    s, "verdict",
-			    json_object_new_string(p < alpha
-						       ? (sb > sa ? "more on the device's node"
-								  : "fewer on the device's node")
-						       : "no significant change"));
+			    json_object_new_string(p < alpha ? (share_b > share_a
+								    ? "more on the device's node"
+								    : "fewer on the device's node")
+							     : "no significant change"));
 			json_object_array_add(shares, s);
 		}
 	}
@@ -383,10 +376,6 @@ int pb_compare_runs(struct json_object *base, const char *base_name, struct json
 		json_object_object_add(e, "metric", json_object_new_string(B.s[k].metric));
 		json_object_array_add(only_b, e);
 	}
-	json_object_object_add(doc, "comparisons", cmp);
-	json_object_object_add(doc, "node_shares", shares);
-	json_object_object_add(doc, "only_in_baseline", only_a);
-	json_object_object_add(doc, "only_in_candidate", only_b);
 	if (!matched) {
 		snprintf(err, err_size,
 			 "%s and %s share no (target, placement, metric) with ok iterations: "

@@ -201,7 +201,9 @@ static void unresolved_hop(void **state)
 	assert_false(f.probes[0].hop);
 	pb_iteration_facts_clear(&f);
 	/* Symbols visible, the work is some other function the writer waited for (a flush inside
-	 * the probe): not a hop, the probe stays in the writer. */
+	 * the probe): the decoder names it PB_WORK_FN_OTHER, and the assembly must not take it for
+	 * a hop; the probe stays in the writer. (That the decoder names it so is checked in the
+	 * guest, guest/test_run_measure: the virtio child probe without a hop.) */
 	nev = 0;
 	wq(PB_EV_WQ_QUEUE, 1010 * US, 0, WRITER, 0xaa, PB_WORK_FN_OTHER);
 	sw(1011 * US, 0, WRITER, "probebench", 1, "idle");

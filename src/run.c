@@ -291,6 +291,12 @@ static int check_policy(struct run *run, bool *ret_allowed)
 	return 0;
 }
 
+/* The placement of writer i: one writer per placement, or per placement x target in parallel. */
+static size_t writer_placement(const struct run *run, size_t i)
+{
+	return run->o->parallel ? i / run->n_targets : i;
+}
+
 /*
  * The writers' own memory (hygiene): each writer's request buffer and a stack page should sit on
  * its placement's node, so the tool's writes do not reach across the interconnect.
@@ -299,7 +305,7 @@ static void writer_memory(struct run *run)
 {
 	struct json_object *a = json_object_new_array();
 	for (size_t i = 0; i < run->n_writers; i++) {
-		size_t pi = run->o->parallel ? i / run->n_targets : i;
+		size_t pi = writer_placement(run, i);
 		int want, buf, stack;
 		char l[32];
 		pb_writer_memory(run->writers[i], &want, &buf, &stack);
@@ -318,8 +324,7 @@ static void writer_memory(struct run *run)
 				       known ? json_object_new_boolean(ok) : NULL);
 		if (known && !ok)
 			pb_warn("writer on %s: its buffer is on node %d and its stack on node %d, "
-				"not on "
-				"node %d (memory short there?)",
+				"not on node %d (memory short there?)",
 				l, buf, stack, want);
 		json_object_array_add(a, x);
 	}
@@ -1108,7 +1113,7 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	    run.hygiene, "placements",
 	    json_object_new_string("visited round-robin within every round (interleaved)"));
 	for (size_t i = 0; i < run.n_writers; i++) {
-		size_t pi = o->parallel ? i / run.n_targets : i;
+		size_t pi = writer_placement(&run, i);
 		r = pb_writer_new(&run.pl[pi], hooks, &run.writers[i]);
 		if (r < 0) {
 			char l[32];

@@ -36,17 +36,25 @@ static int cmp_range(const void *a, const void *b)
 	return x->start_pfn < y->start_pfn ? -1 : x->start_pfn > y->start_pfn;
 }
 
-/* Sorts and merges touching ranges of one node. */
+/* Sorts and merges touching or overlapping ranges of one node. */
 static void normalize(struct pb_pfnmap *m)
 {
 	if (!m->n)
 		return;
 	qsort(m->r, m->n, sizeof(*m->r), cmp_range);
 	size_t w = 0;
+	/* A memory block linked under two nodes has no single node: unknown, not either one. */
+	if (!strcmp(m->source, "memory_blocks"))
+		for (size_t i = 1; i < m->n; i++)
+			if (m->r[i].start_pfn == m->r[i - 1].start_pfn &&
+			    m->r[i].node != m->r[i - 1].node)
+				m->r[i].node = m->r[i - 1].node = -1;
 	for (size_t i = 1; i < m->n; i++) {
-		if (m->r[i].node == m->r[w].node && m->r[i].start_pfn == m->r[w].end_pfn)
-			m->r[w].end_pfn = m->r[i].end_pfn;
-		else
+		/* sorted by start: same node, overlapping or touching */
+		if (m->r[i].node == m->r[w].node && m->r[i].start_pfn <= m->r[w].end_pfn) {
+			if (m->r[i].end_pfn > m->r[w].end_pfn)
+				m->r[w].end_pfn = m->r[i].end_pfn;
+		} else
 			m->r[++w] = m->r[i];
 	}
 	m->n = w + 1;

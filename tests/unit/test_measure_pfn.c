@@ -45,6 +45,21 @@ static void blocks_two_nodes(void **state)
 	pb_pfnmap_clear(&m);
 }
 
+/* Block 3 is linked under node0 and node1: its pfns have no single node (unknown). */
+static void block_under_two_nodes(void **state)
+{
+	(void)state;
+	struct pb_pfnmap m = {.source = "none"};
+	use_root("blocks_shared");
+	assert_int_equal(pb_pfnmap_load(&m, 4096), 0);
+	assert_int_equal(pb_pfnmap_node(&m, 65536), 1);	 /* block 2 */
+	assert_int_equal(pb_pfnmap_node(&m, 98304), -1); /* block 3 */
+	assert_int_equal(pb_pfnmap_node(&m, 131071), -1);
+	assert_int_equal(pb_pfnmap_node(&m, 65535), 0);	 /* block 1 */
+	assert_int_equal(pb_pfnmap_node(&m, 163840), 1); /* block 5 */
+	pb_pfnmap_clear(&m);
+}
+
 static void zoneinfo_fallback(void **state)
 {
 	(void)state;
@@ -79,6 +94,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(blocks_two_nodes),
+	    cmocka_unit_test(block_under_two_nodes),
 	    cmocka_unit_test(zoneinfo_fallback),
 	    cmocka_unit_test(zoneinfo_malformed),
 	};

@@ -184,23 +184,31 @@ static void check_tracefs(struct pb_check_report *r, char *tracefs_dir, size_t s
 		set(c, PB_CHECK_MISSING, "the kernel has no tracefs");
 }
 
-static void check_kprobe(struct pb_check_report *r)
+static void check_kprobe(struct pb_check_report *r, const char *tracefs_dir)
 {
-	struct pb_check *c =
-	    add(r, "kprobe_pmu", "/sys/bus/event_source/devices/kprobe/type",
-		"the kernel's own timing of really_probe/bus probe calls and the task and CPU that "
-		"ran them; falls back to tracepoints and initcall_debug");
-	char path[PATH_MAX];
-	long type;
-	int err = pb_sys_path(path, sizeof(path), "bus/event_source/devices/kprobe/type");
-	if (err == 0)
-		err = pb_read_long(path, &type);
-	if (err == 0)
-		set(c, PB_CHECK_OK, "perf PMU type %ld", type);
-	else if (err == -ENOENT)
-		set(c, PB_CHECK_MISSING, "no kprobe PMU (kernel without CONFIG_KPROBES)");
+	struct pb_check *c = add(
+	    r, "kprobe_events", "TRACEFS/kprobe_events, /sys/bus/event_source/devices/kprobe",
+	    "the kernel's own timing of really_probe, the task and CPU that ran it and the device "
+	    "it probed, whichever task that was; falls back to tracepoints and initcall_debug");
+	char path[PATH_MAX + 32];
+	if (tracefs_dir[0]) {
+		snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_dir);
+		if (access(path, F_OK) < 0)
+			set(c, PB_CHECK_MISSING, "no %s (kernel without CONFIG_KPROBE_EVENTS)",
+			    path);
+		else if (access(path, W_OK) < 0)
+			set(c, PB_CHECK_MISSING, "%s is not writable (only root adds kprobes)",
+			    path);
+		else
+			set(c, PB_CHECK_OK, "%s", path);
+		return;
+	}
+	if (pb_sys_path(path, sizeof(path), "bus/event_source/devices/kprobe/type") == 0 &&
+	    access(path, F_OK) == 0)
+		set(c, PB_CHECK_LIMITED, "the kernel has kprobes, but tracefs is not mounted");
 	else
-		set(c, PB_CHECK_MISSING, "cannot read %s: %s", path, strerror(-err));
+		set(c, PB_CHECK_MISSING,
+		    "no kprobes (kernel without CONFIG_KPROBES) and no tracefs");
 }
 
 static const struct {
@@ -405,7 +413,7 @@ void pb_check_run(struct pb_check_report *r)
 	check_root(r);
 	check_paranoid(r);
 	check_tracefs(r, tracefs, sizeof(tracefs));
-	check_kprobe(r);
+	check_kprobe(r, tracefs);
 	check_tracepoints(r, tracefs);
 	check_numa(r);
 	check_udev(r);

@@ -13,7 +13,7 @@ static void help(FILE *f)
 {
 	fprintf(f, "Usage: probebench check [--json]\n\n"
 		   "Reports what this machine allows the tool to do, one line per prerequisite:\n"
-		   "running as root, perf_event_paranoid, tracefs, the kprobe PMU, the workqueue,\n"
+		   "running as root, perf_event_paranoid, tracefs, kprobe events, the workqueue,\n"
 		   "sched and kmem tracepoints, NUMA nodes, udev, writable bind files,\n"
 		   "initcall_debug and memory blocks. Each line says ok, limited or missing, what\n"
 		   "was found and how, and what is lost without it. Reads only: it mounts, loads\n"

@@ -9,6 +9,7 @@
 #include "probebench/cycle.h"
 #include "probebench/journal.h"
 #include "probebench/log.h"
+#include "probebench/measure.h"
 #include "probebench/paths.h"
 #include "probebench/util.h"
 
@@ -18,7 +19,8 @@ static void help(FILE *f)
 		"Usage: probebench restore [OPTIONS]\n\n"
 		"Rebinds every device the journal holds to the driver recorded before its unbind,\n"
 		"restores its driver_override and power/control, and clears the entries it fixed.\n"
-		"Devices marked hung (a write that never returned) are skipped and named.\n\n"
+		"Devices marked hung (a write that never returned) are skipped and named.\n"
+		"Also removes the kprobe events (tracefs group probebench) a killed run left.\n\n"
 		"  --state-dir DIR   journal directory (default %s)\n"
 		"  --timeout DUR     limit for each write (default 10s)\n"
 		"  -h, --help        show this help\n\n"
@@ -127,6 +129,9 @@ int cmd_restore(int argc, char **argv)
 	}
 	if (!n && !bad)
 		printf("journal empty: nothing to restore\n");
+	int k = pb_kprobe_events_remove_stale();
+	if (k > 0)
+		printf("removed %d kprobe event(s) left by a run that is gone\n", k);
 	pb_writer_free(w);
 	free(v);
 	pb_journal_unlock(lock);

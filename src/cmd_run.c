@@ -63,6 +63,8 @@ static void help(FILE *f)
 	    "      --ring-pages N     observer's ring buffers per CPU, in pages (power of two,\n"
 	    "                         default 128): one for slab events, one for the others;\n"
 	    "                         raise it when the record shows lost records\n"
+	    "      --include-lossy    count iterations that lost records in the summaries (by\n"
+	    "                         default they are shown in the record and left out)\n"
 	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
 	    "                         RLIMIT_RTPRIO >= PRIO or CAP_SYS_NICE)\n"
 	    "  -h, --help             show this help\n\n"
@@ -119,6 +121,7 @@ int cmd_run(int argc, char **argv)
 		OPT_METHOD,
 		OPT_FIFO,
 		OPT_RING_PAGES,
+		OPT_INCLUDE_LOSSY,
 	};
 	static const struct option options[] = {
 	    {"iterations", required_argument, NULL, 'n'},
@@ -139,6 +142,7 @@ int cmd_run(int argc, char **argv)
 	    {"method", required_argument, NULL, OPT_METHOD},
 	    {"fifo", required_argument, NULL, OPT_FIFO},
 	    {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
+	    {"include-lossy", no_argument, NULL, OPT_INCLUDE_LOSSY},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -260,6 +264,9 @@ int cmd_run(int argc, char **argv)
 					 optarg);
 				return PB_EXIT_USAGE;
 			}
+			break;
+		case OPT_INCLUDE_LOSSY:
+			o.include_lossy = true;
 			break;
 		case OPT_RING_PAGES:
 			if (pb_parse_long(optarg, 10, 1, 65536, &v) < 0 || (v & (v - 1))) {

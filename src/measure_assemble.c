@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Pure logic: from the events of one bind window to per-probe records, hops, page placement.
- * Attribution is by task and time: the writer for the whole window; a worker only while it runs
- * a work the prober queued and waited for (the hop). IRQ-context records are dropped.
+ * Attribution is by what happened, not by names:
+ *  - a probe whose device is known (the kprobe event fetches it, initcall_debug lines name it)
+ *    belongs to the bind when the device is the target or below it, whichever task ran it;
+ *  - otherwise by task and time: the writer over the write, a worker over a hop;
+ *  - a hop is a work a probing task queued inside the window and waited for (the worker woke
+ *    it, or it was off CPU from before the work started until it ended), or, where no work is
+ *    seen, the task that woke a probing task blocked inside its probe (a kthread the probe
+ *    started); function names only label it.
+ * IRQ-context records are dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,9 +17,6 @@
 #include <string.h>
 
 #include "probebench/measure.h"
-
-/* work_on_cpu() (pci_call_probe today) and the seed patch's queue_work_node() helper. */
-const char *const pb_hop_functions[] = {"work_for_cpu_fn", "numa_work_func", NULL};
 
 int pb_parse_probe_line(const char *msg, char *dev, size_t dev_size, int *ret, uint64_t *usecs)
 {
@@ -49,18 +53,11 @@ int pb_parse_kmsg_record(const char *rec, uint64_t *ts_us, const char **text, si
 	return 0;
 }
 
-static bool is_hop_function(const char *fn)
-{
-	for (size_t i = 0; pb_hop_functions[i]; i++)
-		if (!strcmp(fn, pb_hop_functions[i]))
-			return true;
-	return false;
-}
-
 struct hop {
 	pid_t queuer, worker;
 	int cpu;
 	uint64_t queue, start, end;
+	uint64_t fn_addr; /* 0: a wake-up hop */
 	char fn[48];
 	char comm[16];
 	bool used;
@@ -69,7 +66,7 @@ struct hop {
 struct ctx {
 	const struct pb_assemble_in *in;
 	struct hop *hops;
-	size_t n_hops;
+	size_t n_hops, cap_hops;
 };
 
 static int node_of_cpu(const struct pb_assemble_in *in, int cpu)
@@ -128,10 +125,25 @@ static bool waited_for(const struct pb_assemble_in *in, pid_t queuer, uint64_t q
 	return off;
 }
 
+/* The first wake-up of task after `after` (not from an irq) came from waker. */
+static bool woken_by(const struct pb_assemble_in *in, pid_t task, pid_t waker, uint64_t after,
+		     uint64_t before)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type != PB_EV_WAKEUP || x->irq || x->wake.pid != task || x->ts < after ||
+		    x->ts > before)
+			continue;
+		return x->pid == waker;
+	}
+	return false;
+}
+
 /*
  * Pairs queue -> execute_start -> execute_end by work pointer and keeps the hops: works queued
- * by a probing task inside the window, of a known hop function, that ended inside the window.
- * Works queued for later (deferred_probe_work_func) end after the write and are not hops.
+ * by a probing task inside the window that ended inside it and that the queuer waited for.
+ * Works queued for later (deferred_probe_work_func) end after the write, works queued and not
+ * waited for (a driver scheduling its own work) do not block the queuer: neither is a hop.
  */
 static int find_hops(struct ctx *c)
 {
@@ -139,7 +151,8 @@ static int find_hops(struct ctx *c)
 	pid_t set[64];
 	size_t nset = 0;
 	set[nset++] = in->writer_tid;
-	c->hops = calloc(in->n ? in->n : 1, sizeof(*c->hops));
+	c->cap_hops = in->n ? in->n : 1;
+	c->hops = calloc(c->cap_hops, sizeof(*c->hops));
 	if (!c->hops)
 		return -ENOMEM;
 
@@ -170,14 +183,8 @@ static int find_hops(struct ctx *c)
 			}
 			if (!s || !e || e->ts > in->t1)
 				continue;
-			const char *fn = q->wq.fn[0] ? q->wq.fn : s->wq.fn;
-			char unresolved[48];
-			if (!fn[0] && waited_for(in, q->pid, q->ts, s->ts, e->ts)) {
-				/* Symbols hidden (kptr_restrict): the wait marks it as a hop. */
-				snprintf(unresolved, sizeof(unresolved), "0x%llx (waited for)",
-					 (unsigned long long)q->wq.function);
-				fn = unresolved;
-			} else if (!is_hop_function(fn))
+			if (!woken_by(in, q->pid, s->pid, s->ts, in->t1) &&
+			    !waited_for(in, q->pid, q->ts, s->ts, e->ts))
 				continue;
 			struct hop *h = &c->hops[c->n_hops++];
 			*h = (struct hop){.queuer = q->pid,
@@ -185,8 +192,9 @@ static int find_hops(struct ctx *c)
 					  .cpu = s->cpu,
 					  .queue = q->ts,
 					  .start = s->ts,
-					  .end = e->ts};
-			snprintf(h->fn, sizeof(h->fn), "%s", fn);
+					  .end = e->ts,
+					  .fn_addr = q->wq.function};
+			snprintf(h->fn, sizeof(h->fn), "%s", q->wq.fn[0] ? q->wq.fn : s->wq.fn);
 			comm_of(in, s->pid, h->comm);
 			if (!in_set(set, nset, s->pid) && nset < 64) {
 				set[nset++] = s->pid;
@@ -251,44 +259,141 @@ static void worker_sched(const struct pb_assemble_in *in, pid_t pid, uint64_t st
 	*switches = n;
 }
 
-/* Attaches to each probe the hop its task queued inside it (innermost probe first). */
+static void set_hop(const struct pb_assemble_in *in, struct pb_probe_fact *p, const struct hop *hp)
+{
+	p->hop = true;
+	snprintf(p->hop_function, sizeof(p->hop_function), "%s", hp->fn);
+	p->hop_function_addr = hp->fn_addr;
+	p->hop_pid = hp->worker;
+	snprintf(p->hop_comm, sizeof(p->hop_comm), "%s", hp->comm);
+	p->hop_cpu = hp->cpu;
+	p->hop_queue_ns = hp->queue;
+	p->hop_start_ns = hp->start;
+	p->hop_duration_ns = hp->end - hp->start;
+	worker_sched(in, hp->worker, hp->start, hp->end, &p->hop_on_cpu_ns, &p->hop_switches);
+	p->hop_migrations = migrations_in(in, hp->worker, hp->start, hp->end);
+}
+
+/*
+ * Attaches hops to probes (innermost probe first). A hop queued by the probe's task inside it
+ * that holds at least half of the probe carried the driver's ->probe (PCI's work_on_cpu, a
+ * driver's own work): the worker's task, CPU and node are the probe's. A probe that ran inside a
+ * hop, in its worker, was moved as a whole (really_probe itself, as the seed's queue_work_node
+ * does): it keeps its task, and its origin is the task that queued the work.
+ */
 static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
 	const struct pb_assemble_in *in = c->in;
 	for (size_t h = 0; h < c->n_hops; h++) {
 		struct hop *hp = &c->hops[h];
 		struct pb_probe_fact *best = NULL;
-		for (size_t i = 0; i < out->n_probes; i++) {
-			struct pb_probe_fact *p = &out->probes[i];
-			/* Kernel-reported us round down: allow 1 us at the start. */
-			uint64_t s = p->start_ns > 1000 ? p->start_ns - 1000 : 0;
-			if (p->pid != hp->queuer || hp->queue < s ||
-			    hp->end > p->start_ns + p->duration_ns)
-				continue;
-			if (!best || p->duration_ns < best->duration_ns)
-				best = p;
-		}
+		bool whole = false;
+		/* Inside a probe first: a child probed in the worker of its parent's hop (PCI's
+		 * virtio child) lies around nothing; it is the parent that hopped. */
+		for (int pass = 0; pass < 2 && !best; pass++)
+			for (size_t i = 0; i < out->n_probes; i++) {
+				struct pb_probe_fact *p = &out->probes[i];
+				/* Kernel-reported us round down: allow 1 us at the start. */
+				uint64_t s = p->start_ns > 1000 ? p->start_ns - 1000 : 0;
+				uint64_t pe = p->start_ns + p->duration_ns;
+				/* A work that holds at least half of the probe carried its body; a
+				 * short flush inside it (a cache drain, a driver's own small work)
+				 * did not. */
+				bool inside = p->pid == hp->queuer && hp->queue >= s &&
+					      hp->end <= pe &&
+					      2 * (hp->end - hp->start) >= p->duration_ns;
+				bool around = p->pid == hp->worker && p->start_ns >= hp->start &&
+					      pe <= hp->end + 1000;
+				if (pass == 0 ? !inside : !around)
+					continue;
+				if (!best || p->duration_ns < best->duration_ns) {
+					best = p;
+					whole = around;
+				}
+			}
 		if (!best || best->hop)
 			continue;
-		best->hop = true;
 		hp->used = true;
-		snprintf(best->hop_function, sizeof(best->hop_function), "%s", hp->fn);
-		best->hop_pid = hp->worker;
-		snprintf(best->hop_comm, sizeof(best->hop_comm), "%s", hp->comm);
-		best->hop_cpu = hp->cpu;
-		best->hop_queue_ns = hp->queue;
-		best->hop_start_ns = hp->start;
-		best->hop_duration_ns = hp->end - hp->start;
-		worker_sched(in, hp->worker, hp->start, hp->end, &best->hop_on_cpu_ns,
-			     &best->hop_switches);
-		best->hop_migrations = migrations_in(in, hp->worker, hp->start, hp->end);
+		set_hop(in, best, hp);
+		best->origin_pid = whole ? hp->queuer : best->pid;
+		best->hop_whole_probe = whole;
+		if (whole)
+			continue;
 		/* The driver's ->probe ran in the worker: that is the task, CPU and node to report.
 		 */
-		best->origin_pid = best->pid;
 		best->pid = hp->worker;
 		snprintf(best->comm, sizeof(best->comm), "%s", hp->comm);
 		best->cpu = hp->cpu;
 		best->node = node_of_cpu(in, hp->cpu);
+	}
+}
+
+/* Task a woke task b inside [from, to] (a handshake's first half). */
+static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from, uint64_t to)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type == PB_EV_WAKEUP && x->pid == a && x->wake.pid == b && x->ts >= from &&
+		    x->ts <= to)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A probe with no work hop that blocked inside itself and was woken by a task it had woken
+ * first (a kthread it started and waited for), for at least half of the probe: that task ran
+ * for it. Wake-ups from an irq, by a timer thread or a lock holder the probe never woke are
+ * waits, not hops. The longest such wait is the hop; its worker's CPU is the one it woke the
+ * probe from.
+ */
+static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
+{
+	const struct pb_assemble_in *in = c->in;
+	for (size_t i = 0; i < out->n_probes; i++) {
+		struct pb_probe_fact *p = &out->probes[i];
+		uint64_t pe = p->start_ns + p->duration_ns, best_len = 0, off = 0;
+		const struct pb_mevent *best = NULL;
+		bool blocked = false;
+		if (p->hop || !p->task_measured)
+			continue;
+		for (size_t k = 0; k < in->n; k++) {
+			const struct pb_mevent *x = &in->ev[k];
+			if (x->ts < p->start_ns || x->ts > pe)
+				continue;
+			if (x->type == PB_EV_SWITCH && x->sw.prev_pid == p->pid &&
+			    x->sw.prev_state != 0) {
+				blocked = true;
+				off = x->ts;
+			} else if (x->type == PB_EV_WAKEUP && x->wake.pid == p->pid && blocked) {
+				blocked = false;
+				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
+				    x->ts - off > best_len && 2 * (x->ts - off) >= p->duration_ns &&
+				    woke(in, p->pid, x->pid, p->start_ns, off)) {
+					best_len = x->ts - off;
+					best = x;
+				}
+			}
+		}
+		if (!best)
+			continue;
+		struct hop hp = {.queuer = p->pid,
+				 .worker = best->pid,
+				 .cpu = best->cpu,
+				 .queue = best->ts - best_len,
+				 .start = best->ts - best_len,
+				 .end = best->ts};
+		snprintf(hp.fn, sizeof(hp.fn), "wake-up");
+		comm_of(in, best->pid, hp.comm);
+		set_hop(in, p, &hp);
+		p->origin_pid = p->pid;
+		p->pid = hp.worker;
+		snprintf(p->comm, sizeof(p->comm), "%s", hp.comm);
+		p->cpu = hp.cpu;
+		p->node = node_of_cpu(in, hp.cpu);
+		/* Its pages count as the probe's over the wait (see memory_facts). */
+		if (c->n_hops < c->cap_hops)
+			c->hops[c->n_hops++] = hp;
 	}
 }
 
@@ -310,18 +415,37 @@ static void set_depths(struct pb_iteration_facts *out)
 	}
 }
 
-static int probes_from_console(struct ctx *c, struct pb_iteration_facts *out, size_t *cap,
-			       const pid_t *set, size_t nset)
+/* 1: the device is the target or below it, 0: it is not, -1: unknown (no name, no answer). */
+static int belongs(const struct pb_assemble_in *in, const char *dev)
+{
+	return dev[0] && in->belongs ? in->belongs(dev, in->belongs_ud) : -1;
+}
+
+/* The writer over the write, a hop's worker over the hop. */
+static bool probing_task_at(const struct ctx *c, pid_t pid, uint64_t ts)
+{
+	if (pid == c->in->writer_tid)
+		return ts >= c->in->t0 && ts <= c->in->t1;
+	for (size_t h = 0; h < c->n_hops; h++)
+		if (c->hops[h].worker == pid && ts >= c->hops[h].start && ts <= c->hops[h].end)
+			return true;
+	return false;
+}
+
+/* tracepoint method: the initcall_debug line, written by the task that ran really_probe. */
+static int probes_from_console(struct ctx *c, struct pb_iteration_facts *out, size_t *cap)
 {
 	const struct pb_assemble_in *in = c->in;
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *e = &in->ev[i];
-		if (e->type != PB_EV_CONSOLE || e->ts < in->t0 || e->ts > in->t1 ||
-		    !in_set(set, nset, e->pid))
+		if (e->type != PB_EV_CONSOLE || e->ts < in->t0 || e->ts > in->t1)
 			continue;
 		struct pb_probe_fact p = {.cpu = e->cpu, .pid = e->pid, .task_measured = true};
 		uint64_t us;
 		if (pb_parse_probe_line(e->msg, p.device, sizeof(p.device), &p.ret, &us) < 0)
+			continue;
+		int b = belongs(in, p.device);
+		if (b == 0 || (b < 0 && !probing_task_at(c, e->pid, e->ts)))
 			continue;
 		p.ret_known = true;
 		p.duration_ns = us * 1000;
@@ -338,24 +462,30 @@ static int probes_from_console(struct ctx *c, struct pb_iteration_facts *out, si
 	return 0;
 }
 
-/* kprobe method: entry/return pairs per task, nested like a stack. */
-static int probes_from_kprobes(struct ctx *c, struct pb_iteration_facts *out, size_t *cap,
-			       const pid_t *set, size_t nset)
+/*
+ * kprobe method: entry/return pairs per task, nested like a stack. Any task's probe is taken
+ * when its device belongs to the bind; a probe of an unknown device only from a probing task.
+ */
+static int probes_from_kprobes(struct ctx *c, struct pb_iteration_facts *out, size_t *cap)
 {
 	const struct pb_assemble_in *in = c->in;
 	struct {
 		pid_t pid;
 		uint64_t ts;
 		int cpu;
-	} stack[32];
+		bool ours;
+		const struct pb_mevent *e;
+	} stack[64];
 	size_t depth = 0;
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *e = &in->ev[i];
-		if (!in_set(set, nset, e->pid) || e->ts < in->t0 || e->ts > in->t1)
+		if (e->ts < in->t0 || e->ts > in->t1)
 			continue;
 		if (e->type == PB_EV_PROBE_ENTRY) {
-			if (depth < 32)
-				stack[depth++] = (typeof(stack[0])){e->pid, e->ts, e->cpu};
+			int b = belongs(in, e->kp.dev);
+			bool ours = b == 1 || (b < 0 && probing_task_at(c, e->pid, e->ts));
+			if (depth < 64)
+				stack[depth++] = (typeof(stack[0])){e->pid, e->ts, e->cpu, ours, e};
 			continue;
 		}
 		if (e->type != PB_EV_PROBE_RETURN)
@@ -366,6 +496,8 @@ static int probes_from_kprobes(struct ctx *c, struct pb_iteration_facts *out, si
 			;
 		if (k < 0)
 			continue; /* entry before the window: not ours */
+		bool ours = stack[k].ours;
+		const struct pb_mevent *entry = stack[k].e;
 		struct pb_probe_fact p = {.cpu = e->cpu,
 					  .pid = e->pid,
 					  .task_measured = true,
@@ -377,61 +509,30 @@ static int probes_from_kprobes(struct ctx *c, struct pb_iteration_facts *out, si
 					  .method = PB_METHOD_KPROBE};
 		memmove(&stack[k], &stack[k + 1], (depth - k - 1) * sizeof(stack[0]));
 		depth--;
-		p.node = node_of_cpu(in, p.cpu);
-		p.writer_migrations = migrations_in(in, e->pid, p.start_ns, e->ts);
-		comm_of(in, e->pid, p.comm);
-		/* The initcall_debug line, when enabled, follows the return in the same task. */
-		for (size_t j = i + 1; j < in->n; j++) {
+		if (!ours)
+			continue;
+		snprintf(p.device, sizeof(p.device), "%s", entry->kp.dev);
+		snprintf(p.driver, sizeof(p.driver), "%s", entry->kp.drv);
+		/* No name fetched (an architecture without fetch args): initcall_debug's line, when
+		 * enabled, follows the return in the same task. */
+		for (size_t j = i + 1; !p.device[0] && j < in->n; j++) {
 			const struct pb_mevent *m = &in->ev[j];
+			int rv;
+			uint64_t us;
 			if (m->pid != e->pid)
 				continue;
 			if (m->type == PB_EV_PROBE_RETURN || m->type == PB_EV_PROBE_ENTRY)
 				break;
-			int rv;
-			uint64_t us;
 			if (m->type == PB_EV_CONSOLE &&
-			    pb_parse_probe_line(m->msg, p.device, sizeof(p.device), &rv, &us) ==
-				0) {
-				if (!p.ret_known) {
-					p.ret = rv;
-					p.ret_known = true;
-				}
+			    pb_parse_probe_line(m->msg, p.device, sizeof(p.device), &rv, &us) == 0)
 				break;
-			}
 		}
+		p.node = node_of_cpu(in, p.cpu);
+		p.writer_migrations = migrations_in(in, e->pid, p.start_ns, e->ts);
+		comm_of(in, e->pid, p.comm);
 		int r = add_probe(out, cap, &p);
 		if (r < 0)
 			return r;
-	}
-	/* Hops seen by the bus-probe kprobe in a worker, when workqueue events missed them. */
-	for (size_t i = 0; i < in->n; i++) {
-		const struct pb_mevent *e = &in->ev[i];
-		if (e->type != PB_EV_BUSPROBE_ENTRY || e->ts < in->t0 || e->pid == in->writer_tid)
-			continue;
-		bool known = false;
-		for (size_t h = 0; h < c->n_hops; h++)
-			if (c->hops[h].worker == e->pid && c->hops[h].start <= e->ts &&
-			    c->hops[h].end >= e->ts)
-				known = true;
-		if (known)
-			continue;
-		for (size_t j = i + 1; j < in->n; j++) {
-			const struct pb_mevent *x = &in->ev[j];
-			if (x->type == PB_EV_BUSPROBE_RETURN && x->pid == e->pid) {
-				if (x->ts > in->t1)
-					break;
-				struct hop *h = &c->hops[c->n_hops++];
-				*h = (struct hop){.queuer = in->writer_tid,
-						  .worker = e->pid,
-						  .cpu = e->cpu,
-						  .queue = e->ts,
-						  .start = e->ts,
-						  .end = x->ts};
-				snprintf(h->fn, sizeof(h->fn), "local_pci_probe");
-				comm_of(in, e->pid, h->comm);
-				break;
-			}
-		}
 	}
 	return 0;
 }
@@ -447,7 +548,8 @@ static int probes_from_kmsg(const struct pb_assemble_in *in, struct pb_iteration
 					  .method = PB_METHOD_KMSG};
 		uint64_t us;
 		if (pb_parse_probe_line(in->kmsg_lines[i], p.device, sizeof(p.device), &p.ret,
-					&us) < 0)
+					&us) < 0 ||
+		    belongs(in, p.device) == 0) /* another device's probe in the window */
 			continue;
 		p.ret_known = true;
 		p.duration_ns = us * 1000;
@@ -467,16 +569,6 @@ static int probes_from_kmsg(const struct pb_assemble_in *in, struct pb_iteration
 	return 0;
 }
 
-static bool probing_task_at(const struct ctx *c, pid_t pid, uint64_t ts)
-{
-	if (pid == c->in->writer_tid)
-		return ts >= c->in->t0 && ts <= c->in->t1;
-	for (size_t h = 0; h < c->n_hops; h++)
-		if (c->hops[h].worker == pid && ts >= c->hops[h].start && ts <= c->hops[h].end)
-			return true;
-	return false;
-}
-
 /*
  * Adds one mm_page_alloc record (2^order pages) to a by-node tally; returns the node, or -1 when
  * its pfn is on no known node (counted in *unknown).
@@ -485,7 +577,11 @@ static int add_pages(const struct pb_assemble_in *in, const struct pb_mevent *e,
 		     uint64_t *unknown, unsigned *n_nodes, uint64_t *pages_out)
 {
 	uint64_t pages = 1ull << (e->page.order > 20 ? 20 : e->page.order);
-	int node = pb_pfnmap_node(in->pfnmap, e->page.pfn);
+	int node;
+	*pages_out = 0;
+	if (e->page.pfn == UINT64_MAX)
+		return -1; /* a failed allocation: the tracepoint's pfn is -1, no page was taken */
+	node = pb_pfnmap_node(in->pfnmap, e->page.pfn);
 	*pages_out = pages;
 	if (node < 0 || node >= PB_MEASURE_MAX_NODES) {
 		*unknown += pages;
@@ -497,6 +593,18 @@ static int add_pages(const struct pb_assemble_in *in, const struct pb_mevent *e,
 	return node;
 }
 
+/* Inside a probe of the bind, in the task that ran it (a probe attributed by its device). */
+static bool in_probe(const struct pb_iteration_facts *out, pid_t pid, uint64_t ts)
+{
+	for (size_t i = 0; i < out->n_probes; i++) {
+		const struct pb_probe_fact *p = &out->probes[i];
+		pid_t task = p->hop && !p->hop_whole_probe ? p->origin_pid : p->pid;
+		if (task == pid && ts >= p->start_ns && ts <= p->start_ns + p->duration_ns)
+			return true;
+	}
+	return false;
+}
+
 static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 {
 	const struct pb_assemble_in *in = c->in;
@@ -506,7 +614,7 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 	out->n_nodes = in->pfnmap->n_nodes;
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *e = &in->ev[i];
-		if (e->irq || !probing_task_at(c, e->pid, e->ts))
+		if (e->irq || !(probing_task_at(c, e->pid, e->ts) || in_probe(out, e->pid, e->ts)))
 			continue;
 		if (e->type == PB_EV_PAGE_ALLOC) {
 			uint64_t pages;
@@ -570,19 +678,13 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
 	r = find_hops(&c);
 	if (r < 0)
 		return r;
-	pid_t set[64];
-	size_t nset = 0;
-	set[nset++] = in->writer_tid;
-	for (size_t h = 0; h < c.n_hops && nset < 64; h++)
-		if (!in_set(set, nset, c.hops[h].worker))
-			set[nset++] = c.hops[h].worker;
 
 	switch (in->method) {
 	case PB_METHOD_KPROBE:
-		r = probes_from_kprobes(&c, out, &cap, set, nset);
+		r = probes_from_kprobes(&c, out, &cap);
 		break;
 	case PB_METHOD_TRACEPOINT:
-		r = probes_from_console(&c, out, &cap, set, nset);
+		r = probes_from_console(&c, out, &cap);
 		break;
 	case PB_METHOD_KMSG:
 		r = probes_from_kmsg(in, out, &cap);
@@ -593,8 +695,10 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
 	if (r < 0)
 		goto fail;
 	set_depths(out);
-	if (in->method != PB_METHOD_KMSG)
+	if (in->method != PB_METHOD_KMSG) {
 		attach_hops(&c, out);
+		attach_wakeup_hops(&c, out);
+	}
 	for (size_t i = 0; i < out->n_probes; i++) {
 		struct pb_probe_fact *p = &out->probes[i];
 		p->device_node = in->device_node;

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -32,12 +34,8 @@
 
 struct spec {
 	enum pb_mevent_type type;
-	const char *sys, *name; /* tracepoint; sys NULL: kprobe on name */
-	bool retprobe;
-	bool optional; /* the bus probe kprobe: its symbol may be missing or not probe-able */
-	bool dead;     /* optional and refused by the kernel: skipped */
-	bool no_regs;  /* retprobe without PERF_SAMPLE_REGS_INTR: return value not visible */
-	bool counting; /* a counter only (no samples, no ring): read after the window */
+	const char *sys, *name; /* trace event (the kprobe events too) */
+	bool counting;		/* a counter only (no samples, no ring): read after the window */
 	struct tep_event *ev;
 };
 
@@ -69,26 +67,17 @@ struct pb_perf {
 	unsigned ring_pages;
 	struct {
 		uint64_t addr;
-		const char *name;
-	} syms[8];
+		char name[48]; /* "" not found (or symbols hidden) */
+	} syms[32];
 	size_t n_syms;
-	bool syms_visible; /* kallsyms shows real addresses (not hidden by kptr_restrict) */
+	bool kprobes;	 /* holds the process's kprobe events (kp_get) */
+	bool lost_exact; /* PERF_FORMAT_LOST: each event counts its own lost samples */
+	uint64_t lost_seen, lost_slab_seen; /* their sums at the previous read */
 };
 
 static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long fl)
 {
 	return syscall(SYS_perf_event_open, a, pid, cpu, group, fl);
-}
-
-int pb_perf_kprobe_type(void)
-{
-	char path[4096];
-	long t;
-	int r = pb_sys_path(path, sizeof(path), "bus/event_source/devices/kprobe/type");
-	if (r < 0)
-		return r;
-	r = pb_read_long(path, &t);
-	return r < 0 ? r : (int)t;
 }
 
 int pb_perf_tracepoint_usable(const char *sys, const char *name)
@@ -118,54 +107,155 @@ int pb_perf_tracepoint_usable(const char *sys, const char *name)
 	return 0;
 }
 
-static int kprobe_retbit(void)
+/* ---- kprobe events on really_probe ---------------------------------------------------------
+ * One tracefs kprobe and one kretprobe per process, shared by every observer of the process
+ * (parallel targets), opened through perf as trace events on each CPU. The kernel then runs one
+ * kprobe handler per really_probe call whatever the number of CPUs and observers, so the
+ * observer's own cost inside a measured probe does not depend on the CPU it runs on (one perf
+ * kprobe PMU event per CPU registers one kprobe each: N handlers on every call). The entry event
+ * fetches the device's and the driver's names from really_probe's arguments (struct device and
+ * struct device_driver both begin with their name pointer), so a probe is attributed by the
+ * device it is of, whichever task runs it. The return event carries the return value.
+ * Events are named after the process (PB_KPROBE_SYSTEM/really_probe_PID): those of processes
+ * that are gone (killed before they could remove them) are removed when the next one starts. */
+#if defined(__x86_64__)
+#define KP_ARGS "dev=+0(+0(%di)):string drv=+0(+0(%si)):string"
+#elif defined(__aarch64__)
+#define KP_ARGS "dev=+0(+0(%x0)):string drv=+0(+0(%x1)):string"
+#else
+#define KP_ARGS NULL /* no names: probes are attributed by task and time only */
+#endif
+
+bool pb_kprobe_fetches_names(void)
 {
-	char path[4096], buf[64];
-	int r = pb_sys_path(path, sizeof(path), "bus/event_source/devices/kprobe/format/retprobe");
-	if (r < 0)
-		return r;
-	r = pb_read_str(path, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	long bit;
-	if (strncmp(buf, "config:", 7) || pb_parse_long(buf + 7, 10, 0, 63, &bit) < 0)
-		return -EINVAL;
-	return (int)bit;
+	return KP_ARGS != NULL;
 }
 
-/* Addresses of the work functions that mark a hop; raw records carry pointers only. */
-static void load_syms(struct pb_perf *p, bool *have_local_pci_probe)
+static pthread_mutex_t kp_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned kp_users;
+static struct tracefs_dynevent *kp_ev[2]; /* entry, return */
+static char kp_name[2][48];
+
+int pb_kprobe_events_usable(void)
 {
-	char path[4096];
-	*have_local_pci_probe = false;
+	char *f = tracefs_get_tracing_file("kprobe_events");
+	int r = 0;
+	if (!f)
+		return -ENOENT;
+	if (access(f, W_OK) < 0)
+		r = -errno;
+	tracefs_put_tracing_file(f);
+	return r;
+}
+
+int pb_kprobe_events_remove_stale(void)
+{
+	struct tracefs_dynevent **all = tracefs_dynevent_get_all(
+	    TRACEFS_DYNEVENT_KPROBE | TRACEFS_DYNEVENT_KRETPROBE, PB_KPROBE_SYSTEM);
+	int removed = 0;
+	for (size_t i = 0; all && all[i]; i++) {
+		char *event = NULL;
+		tracefs_dynevent_info(all[i], NULL, &event, NULL, NULL, NULL);
+		const char *us = event ? strrchr(event, '_') : NULL;
+		long pid;
+		if (us && pb_parse_long(us + 1, 10, 1, INT32_MAX, &pid) == 0 &&
+		    kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
+		    tracefs_dynevent_destroy(all[i], true) == 0)
+			removed++;
+		free(event);
+	}
+	tracefs_dynevent_list_free(all);
+	return removed;
+}
+
+static void kp_put(void)
+{
+	pthread_mutex_lock(&kp_lock);
+	if (kp_users && --kp_users == 0)
+		for (int i = 1; i >= 0; i--) {
+			if (!kp_ev[i])
+				continue;
+			tracefs_dynevent_destroy(kp_ev[i], true);
+			tracefs_dynevent_free(kp_ev[i]);
+			kp_ev[i] = NULL;
+		}
+	pthread_mutex_unlock(&kp_lock);
+}
+
+static int kp_get(char *why, size_t why_size)
+{
+	int r = 0;
+	pthread_mutex_lock(&kp_lock);
+	if (kp_users == 0) {
+		pb_kprobe_events_remove_stale();
+		snprintf(kp_name[0], sizeof(kp_name[0]), "really_probe_%d", (int)getpid());
+		snprintf(kp_name[1], sizeof(kp_name[1]), "really_probe_ret_%d", (int)getpid());
+		kp_ev[0] =
+		    tracefs_kprobe_alloc(PB_KPROBE_SYSTEM, kp_name[0], "really_probe", KP_ARGS);
+		kp_ev[1] = tracefs_kretprobe_alloc(PB_KPROBE_SYSTEM, kp_name[1], "really_probe",
+						   "ret=$retval:s32", 0);
+		for (int i = 0; i < 2 && r == 0; i++)
+			if (!kp_ev[i] || tracefs_dynevent_create(kp_ev[i]) < 0) {
+				r = errno ? -errno : -EIO;
+				snprintf(why, why_size,
+					 "cannot create the kprobe event %s/%s on really_probe in "
+					 "tracefs kprobe_events: %s",
+					 PB_KPROBE_SYSTEM, kp_name[i], strerror(-r));
+			}
+		if (r < 0) {
+			for (int i = 1; i >= 0; i--) {
+				if (kp_ev[i])
+					tracefs_dynevent_destroy(kp_ev[i], true);
+				tracefs_dynevent_free(kp_ev[i]);
+				kp_ev[i] = NULL;
+			}
+			pthread_mutex_unlock(&kp_lock);
+			return r;
+		}
+	}
+	kp_users++;
+	pthread_mutex_unlock(&kp_lock);
+	return 0;
+}
+
+/* Labels work functions: records carry addresses only. A few distinct functions show up in hops,
+ * so each is looked up once in kallsyms and kept. */
+int pb_perf_symbol(struct pb_perf *p, uint64_t addr, char *buf, size_t size)
+{
+	char path[4096], line[512];
+	for (size_t i = 0; i < p->n_syms; i++)
+		if (p->syms[i].addr == addr) {
+			snprintf(buf, size, "%s", p->syms[i].name);
+			return buf[0] ? 0 : -ENOENT;
+		}
+	buf[0] = 0;
 	if (pb_proc_path(path, sizeof(path), "kallsyms") < 0)
-		return;
+		return -ENOENT;
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return;
-	char line[512];
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
+		unsigned long long a;
 		char type, name[256];
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3)
 			continue;
-		if (!strcmp(name, "local_pci_probe"))
-			*have_local_pci_probe = true;
-		if (addr)
-			p->syms_visible = true;
-		for (size_t i = 0; pb_hop_functions[i]; i++)
-			if (!strcmp(name, pb_hop_functions[i]) && addr && p->n_syms < 8)
-				p->syms[p->n_syms++] =
-				    (typeof(p->syms[0])){addr, pb_hop_functions[i]};
+		if (a == addr && addr) { /* kptr_restrict hides them all as 0 */
+			snprintf(buf, size, "%s", name);
+			break;
+		}
 	}
 	fclose(f);
+	if (p->n_syms < sizeof(p->syms) / sizeof(p->syms[0])) {
+		p->syms[p->n_syms].addr = addr;
+		snprintf(p->syms[p->n_syms].name, sizeof(p->syms[0].name), "%s", buf);
+		p->n_syms++;
+	}
+	return buf[0] ? 0 : -ENOENT;
 }
 
-static void add_spec(struct pb_perf *p, enum pb_mevent_type t, const char *sys, const char *name,
-		     bool ret)
+static void add_spec(struct pb_perf *p, enum pb_mevent_type t, const char *sys, const char *name)
 {
-	p->specs[p->n_specs++] =
-	    (struct spec){.type = t, .sys = sys, .name = name, .retprobe = ret};
+	p->specs[p->n_specs++] = (struct spec){.type = t, .sys = sys, .name = name};
 }
 
 void pb_perf_free(struct pb_perf *p)
@@ -178,6 +268,8 @@ void pb_perf_free(struct pb_perf *p)
 	for (size_t i = 0; i < p->n_ev; i++)
 		if (p->ev[i].fd >= 0)
 			close(p->ev[i].fd);
+	if (p->kprobes)
+		kp_put(); /* after the perf events on them are closed */
 	free(p->rings);
 	free(p->ev);
 	if (p->tep)
@@ -188,8 +280,7 @@ void pb_perf_free(struct pb_perf *p)
 int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size)
 {
 	struct pb_perf *p = calloc(1, sizeof(*p));
-	int r = 0, kp_type = -1, retbit = 0;
-	bool have_lpp;
+	int r = 0;
 	if (!p)
 		return -ENOMEM;
 	p->page_size = (size_t)sysconf(_SC_PAGESIZE);
@@ -199,7 +290,7 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		r = -EINVAL;
 		goto fail;
 	}
-	load_syms(p, &have_lpp);
+	p->lost_exact = true; /* until the kernel refuses PERF_FORMAT_LOST (before 6.0) */
 
 	/* Only the formats used: loading every event of a system costs hundreds of ms. */
 	p->tep = tep_alloc();
@@ -212,46 +303,35 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 									      : TEP_LITTLE_ENDIAN);
 	tep_set_local_bigendian(p->tep, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN
 									       : TEP_LITTLE_ENDIAN);
-	add_spec(p, PB_EV_WQ_QUEUE, "workqueue", "workqueue_queue_work", false);
-	add_spec(p, PB_EV_WQ_START, "workqueue", "workqueue_execute_start", false);
-	add_spec(p, PB_EV_WQ_END, "workqueue", "workqueue_execute_end", false);
-	add_spec(p, PB_EV_SWITCH, "sched", "sched_switch", false);
-	add_spec(p, PB_EV_MIGRATE, "sched", "sched_migrate_task", false);
+	add_spec(p, PB_EV_WQ_QUEUE, "workqueue", "workqueue_queue_work");
+	add_spec(p, PB_EV_WQ_START, "workqueue", "workqueue_execute_start");
+	add_spec(p, PB_EV_WQ_END, "workqueue", "workqueue_execute_end");
+	add_spec(p, PB_EV_SWITCH, "sched", "sched_switch");
+	add_spec(p, PB_EV_MIGRATE, "sched", "sched_migrate_task");
+	add_spec(p, PB_EV_WAKEUP, "sched", "sched_waking");
 	if (o->console)
-		add_spec(p, PB_EV_CONSOLE, "printk", "console", false);
+		add_spec(p, PB_EV_CONSOLE, "printk", "console");
 	if (o->memory) {
-		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc", false);
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc", false);
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc", false);
+		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc");
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
 		/* The same two as counters: exact per CPU (all tasks) even when samples are lost.
 		 */
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc", false);
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
 		p->specs[p->n_specs - 1].counting = true;
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc", false);
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
 		p->specs[p->n_specs - 1].counting = true;
 	}
 	if (o->kprobes) {
-		kp_type = pb_perf_kprobe_type();
-		retbit = kprobe_retbit();
-		if (kp_type < 0 || retbit < 0) {
-			snprintf(why, why_size, "no kprobe PMU (%s)",
-				 strerror(-(kp_type < 0 ? kp_type : retbit)));
-			r = -ENOTSUP;
+		r = kp_get(why, why_size);
+		if (r < 0)
 			goto fail;
-		}
-		add_spec(p, PB_EV_PROBE_ENTRY, NULL, "really_probe", false);
-		add_spec(p, PB_EV_PROBE_RETURN, NULL, "really_probe", true);
-		if (have_lpp) {
-			add_spec(p, PB_EV_BUSPROBE_ENTRY, NULL, "local_pci_probe", false);
-			add_spec(p, PB_EV_BUSPROBE_RETURN, NULL, "local_pci_probe", true);
-			p->specs[p->n_specs - 1].optional = p->specs[p->n_specs - 2].optional =
-			    true;
-		}
+		p->kprobes = true;
+		add_spec(p, PB_EV_PROBE_ENTRY, PB_KPROBE_SYSTEM, kp_name[0]);
+		add_spec(p, PB_EV_PROBE_RETURN, PB_KPROBE_SYSTEM, kp_name[1]);
 	}
 	for (size_t i = 0; i < p->n_specs; i++) {
 		struct spec *s = &p->specs[i];
-		if (!s->sys)
-			continue;
 		s->ev = tep_find_event_by_name(p->tep, s->sys, s->name);
 		if (!s->ev) {
 			int size = 0;
@@ -281,58 +361,41 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
 		for (size_t i = 0; i < p->n_specs; i++) {
 			struct spec *s = &p->specs[i];
-			if (s->dead)
-				continue;
 			bool slab = s->type == PB_EV_SLAB_ALLOC;
 			if (s->counting && leader < 0)
 				continue; /* a counter never leads a group */
 		retry:;
 			struct perf_event_attr a = {
 			    .size = sizeof(a),
+			    .type = PERF_TYPE_TRACEPOINT,
+			    .config = (uint64_t)s->ev->id,
 			    .sample_period = 1,
 			    .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID |
-					   PERF_SAMPLE_TIME | PERF_SAMPLE_CPU,
+					   PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_RAW,
+			    .read_format = p->lost_exact ? PERF_FORMAT_LOST : 0,
 			    .use_clockid = 1,
 			    .clockid = CLOCK_MONOTONIC,
 			    .disabled = leader < 0,
 			    .wakeup_events = 1u << 30,
 			};
-			if (s->sys) {
-				a.type = PERF_TYPE_TRACEPOINT;
-				a.config = (uint64_t)s->ev->id;
-				a.sample_type |= PERF_SAMPLE_RAW;
-				if (s->counting) {
-					a.sample_period = 0;
-					a.sample_type = 0;
-				}
-			} else {
-				a.type = (uint32_t)kp_type;
-				a.config = s->retprobe ? 1ull << retbit : 0;
-				a.config1 = (uint64_t)(uintptr_t)s->name;
-#if defined(__x86_64__)
-				if (s->retprobe && !s->no_regs) {
-					a.sample_type |= PERF_SAMPLE_REGS_INTR;
-					a.sample_regs_intr =
-					    1ull << 0; /* PERF_REG_X86_AX: return value */
-				}
-#endif
+			if (s->counting) {
+				a.sample_period = 0;
+				a.sample_type = 0;
+				a.read_format = 0;
 			}
 			long fd = perf_open(&a, -1, (int)cpu, leader, PERF_FLAG_FD_CLOEXEC);
 			if (fd < 0) {
 				if (errno == ENODEV && leader < 0)
 					break; /* offline CPU */
-				if (!s->sys && s->retprobe && !s->no_regs && cpu == 0) {
-					s->no_regs = true;
+				if (errno == EINVAL && a.read_format && p->n_ev == 0) {
+					/* Before 6.0: losses only as PERF_RECORD_LOST, which the
+					 * kernel writes with the next record that fits. */
+					p->lost_exact = false;
 					goto retry;
 				}
-				if (s->optional && cpu == 0) {
-					s->dead = true;
-					continue;
-				}
 				r = -errno;
-				snprintf(why, why_size, "perf_event_open %s%s%s on CPU %ld: %s",
-					 s->sys ? s->sys : "kprobe ", s->sys ? ":" : "", s->name,
-					 cpu, strerror(errno));
+				snprintf(why, why_size, "perf_event_open %s:%s on CPU %ld: %s",
+					 s->sys, s->name, cpu, strerror(errno));
 				goto fail;
 			}
 			struct pevent *pe = &p->ev[p->n_ev++];
@@ -367,9 +430,8 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			} else if (ioctl(pe->fd, PERF_EVENT_IOC_SET_OUTPUT, out[slab]) < 0) {
 				r = -errno;
 				snprintf(why, why_size,
-					 "PERF_EVENT_IOC_SET_OUTPUT of %s%s%s on CPU %ld: %s",
-					 s->sys ? s->sys : "kprobe ", s->sys ? ":" : "", s->name,
-					 cpu, strerror(errno));
+					 "PERF_EVENT_IOC_SET_OUTPUT of %s:%s on CPU %ld: %s",
+					 s->sys, s->name, cpu, strerror(errno));
 				goto fail;
 			}
 		}
@@ -458,16 +520,6 @@ static void fstr(struct tep_event *ev, struct tep_record *rec, const char *name,
 	buf[strcspn(buf, "\n")] = 0;
 }
 
-static const char *sym_name(const struct pb_perf *p, uint64_t addr)
-{
-	for (size_t i = 0; i < p->n_syms; i++)
-		if (p->syms[i].addr == addr)
-			return p->syms[i].name;
-	/* Visible symbols and not a hop function's address: some other work, never a hop. Only
-	 * with hidden symbols ("") does the assembly fall back to the waited-for heuristic. */
-	return p->syms_visible ? PB_WORK_FN_OTHER : "";
-}
-
 static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, struct pb_mevent *out)
 {
 	const uint8_t *q = rec + sizeof(struct perf_event_header), *end = rec + size;
@@ -493,18 +545,6 @@ static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, stru
 	out->ts = h.time;
 	out->cpu = (int)h.cpu;
 	out->pid = (pid_t)h.tid;
-	if (!pe->spec->sys) {
-		if (pe->spec->retprobe && q + 16 <= end) {
-			uint64_t abi, ax;
-			memcpy(&abi, q, 8);
-			if (abi != PERF_SAMPLE_REGS_ABI_NONE) {
-				memcpy(&ax, q + 8, 8);
-				out->kret.ret = (long)(int)ax;
-				out->kret.ret_known = true;
-			}
-		}
-		return 0;
-	}
 	uint32_t raw_size;
 	if (q + 4 > end)
 		return -EINVAL;
@@ -522,7 +562,6 @@ static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, stru
 	case PB_EV_WQ_END:
 		out->wq.work = fval(ev, &tr, "work");
 		out->wq.function = fval(ev, &tr, "function");
-		snprintf(out->wq.fn, sizeof(out->wq.fn), "%s", sym_name(p, out->wq.function));
 		break;
 	case PB_EV_CONSOLE:
 		fstr(ev, &tr, "msg", out->msg, sizeof(out->msg));
@@ -545,9 +584,42 @@ static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, stru
 	case PB_EV_SLAB_ALLOC:
 		out->slab.bytes = fval(ev, &tr, "bytes_alloc");
 		break;
+	case PB_EV_WAKEUP:
+		out->wake.pid = (pid_t)fval(ev, &tr, "pid");
+		out->wake.target_cpu = (int)fval(ev, &tr, "target_cpu");
+		break;
+	case PB_EV_PROBE_ENTRY:
+		fstr(ev, &tr, "dev", out->kp.dev, sizeof(out->kp.dev));
+		fstr(ev, &tr, "drv", out->kp.drv, sizeof(out->kp.drv));
+		break;
+	case PB_EV_PROBE_RETURN:
+		out->kret.ret = (long)(int)fval(ev, &tr, "ret");
+		out->kret.ret_known = true;
+		break;
 	default:
 		break;
 	}
+	return 0;
+}
+
+int pb_perf_lost(struct pb_perf *p, uint64_t *ret_lost, uint64_t *ret_lost_slab)
+{
+	uint64_t lost = 0, lost_slab = 0;
+	if (!p->lost_exact)
+		return -ENOTSUP;
+	for (size_t i = 0; i < p->n_ev; i++) {
+		const struct pevent *pe = &p->ev[i];
+		uint64_t v[2]; /* value, lost */
+		if (pe->spec->counting)
+			continue;
+		if (read(pe->fd, v, sizeof(v)) != (ssize_t)sizeof(v))
+			return -EIO;
+		*(pe->spec->type == PB_EV_SLAB_ALLOC ? &lost_slab : &lost) += v[1];
+	}
+	*ret_lost = lost - p->lost_seen;
+	*ret_lost_slab = lost_slab - p->lost_slab_seen;
+	p->lost_seen = lost;
+	p->lost_slab_seen = lost_slab;
 	return 0;
 }
 

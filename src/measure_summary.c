@@ -93,8 +93,10 @@ static int cmp_group(const void *a, const void *b)
 	return c ? c : strcmp(x->driver, y->driver);
 }
 
-struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_t n_ms)
+struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_t n_ms,
+					    bool include_lossy)
 {
+	uint64_t n_lossy = 0, n_missing = 0;
 	struct group *g = NULL;
 	size_t n_g = 0;
 	uint64_t *uk = NULL, *uu = NULL;
@@ -114,6 +116,20 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 		    !json_object_is_type(probes, json_type_array))
 			continue; /* no facts: timing only, or an {"error"} */
 		measured++;
+		int64_t u;
+		/* Shown in the iteration records, counted here, left out of the statistics. */
+		bool lossy = get_i64(m, "lost_records", &u) && u > 0;
+		n_lossy += lossy;
+		if (lossy)
+			lost += (uint64_t)u;
+		if (get_i64(m, "lost_slab_records", &u) && u > 0)
+			lost_slab += (uint64_t)u;
+		if (json_object_object_get_ex(m, "missing_probe", &v) && v) {
+			n_missing++;
+			continue;
+		}
+		if (lossy && !include_lossy)
+			continue;
 		const char *mm = str_or(m, "method", NULL);
 		if (mm && !method)
 			method = mm;
@@ -152,15 +168,10 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 			if (json_object_object_get_ex(p, "hop", &hop) && hop)
 				x->hops++;
 		}
-		int64_t u;
 		if (r == 0 && get_i64(m, "uevent_kernel_ns", &u) && u >= 0)
 			r = push(&uk, &n_uk, &cap_uk, (uint64_t)u);
 		if (r == 0 && get_i64(m, "uevent_udev_ns", &u) && u >= 0)
 			r = push(&uu, &n_uu, &cap_uu, (uint64_t)u);
-		if (get_i64(m, "lost_records", &u) && u > 0)
-			lost += (uint64_t)u;
-		if (get_i64(m, "lost_slab_records", &u) && u > 0)
-			lost_slab += (uint64_t)u;
 		if (json_object_object_get_ex(m, "memory", &mem) && mem &&
 		    json_object_is_type(mem, json_type_object)) {
 			memory = true;
@@ -193,6 +204,10 @@ struct json_object *pb_measure_summary_json(struct json_object *const *ms, size_
 	json_object_object_add(out, "method", method ? json_object_new_string(method) : NULL);
 	json_object_object_add(out, "iterations_measured",
 			       json_object_new_int64((int64_t)measured));
+	json_object_object_add(out, "iterations_missing_probe",
+			       json_object_new_int64((int64_t)n_missing));
+	json_object_object_add(out, "iterations_lossy", json_object_new_int64((int64_t)n_lossy));
+	json_object_object_add(out, "lossy_included", json_object_new_boolean(include_lossy));
 	struct json_object *pa = json_object_new_array();
 	for (size_t j = 0; j < n_g; j++) {
 		struct json_object *e = json_object_new_object(), *on = json_object_new_object();

@@ -48,9 +48,9 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 {
 	for (int i = 0; i < _PB_METHOD_MAX; i++)
 		why[i] = NULL;
-	if (!c->kprobe_pmu)
-		why[PB_METHOD_KPROBE] = "no kprobe PMU (kernel without CONFIG_KPROBES or "
-					"CONFIG_KPROBE_EVENTS)";
+	if (!c->kprobe_events)
+		why[PB_METHOD_KPROBE] = "no writable kprobe_events in tracefs (kernel without "
+					"CONFIG_KPROBE_EVENTS, tracefs not mounted, or not root)";
 	if (!c->tracepoints)
 		why[PB_METHOD_TRACEPOINT] = "trace events unusable (tracefs or perf_event_open)";
 	else if (!c->printk_console)
@@ -78,6 +78,11 @@ struct pb_observer {
 	struct pb_perf *perf;
 	struct pb_counters *counters;
 	struct pb_uevents *uevents;
+	struct pb_measure_caps caps;
+	/* Methods auto left, in order, and why the last one was left. */
+	enum pb_measure_method fallback_from[_PB_METHOD_MAX];
+	unsigned n_fallbacks;
+	char fallback_why[320];
 	struct pb_pfnmap pfnmap;
 	int *cpu_node;
 	int n_cpus;
@@ -151,7 +156,7 @@ static void probe_caps(struct pb_measure_caps *c)
 {
 	char p[4096];
 	*c = (struct pb_measure_caps){0};
-	c->kprobe_pmu = pb_perf_kprobe_type() >= 0;
+	c->kprobe_events = pb_kprobe_events_usable() == 0;
 	c->tracepoints = pb_perf_tracepoint_usable("sched", "sched_switch") == 0 &&
 			 pb_perf_tracepoint_usable("workqueue", "workqueue_queue_work") == 0;
 	c->printk_console = pb_perf_tracepoint_usable("printk", "console") == 0;
@@ -178,6 +183,75 @@ void pb_observer_free(struct pb_observer *o)
 const char *pb_observer_method(const struct pb_observer *o)
 {
 	return pb_measure_method_name(o->method);
+}
+
+static void teardown_method(struct pb_observer *o)
+{
+	pb_perf_free(o->perf);
+	o->perf = NULL;
+	if (o->kmsg_fd >= 0)
+		close(o->kmsg_fd);
+	o->kmsg_fd = -1;
+}
+
+static int setup_method(struct pb_observer *o)
+{
+	int r;
+	teardown_method(o);
+	if (o->method == PB_METHOD_KPROBE || o->method == PB_METHOD_TRACEPOINT) {
+		struct pb_perf_opts po = {.kprobes = o->method == PB_METHOD_KPROBE,
+					  .console = o->caps.printk_console,
+					  .memory = !o->opts.no_memory,
+					  .ring_pages = o->opts.ring_pages};
+		r = pb_perf_open(&po, &o->perf, o->why, sizeof(o->why));
+		if (r < 0)
+			return r;
+		if (!o->opts.no_memory && !o->pfnmap.r)
+			pb_pfnmap_load(&o->pfnmap, sysconf(_SC_PAGESIZE)); /* "none" on failure */
+	}
+	if (o->method == PB_METHOD_KMSG) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/kmsg", pb_devfs_root());
+		o->kmsg_fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (o->kmsg_fd < 0) {
+			snprintf(o->why, sizeof(o->why), "cannot open %s: %s", p, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* The next usable method after the current one, best first; -ENOTSUP when none is left. */
+static int next_method(const struct pb_observer *o)
+{
+	const char *why[_PB_METHOD_MAX];
+	pb_measure_choose(&o->caps, PB_METHOD_AUTO, why);
+	for (int m = o->method + 1; m < _PB_METHOD_MAX; m++)
+		if (!why[m])
+			return m;
+	return -ENOTSUP;
+}
+
+int pb_observer_fall_back(struct pb_observer *o, const char *reason)
+{
+	if (o->armed)
+		return -EBUSY;
+	if (o->opts.method != PB_METHOD_AUTO)
+		return -EPERM;
+	enum pb_measure_method from = o->method;
+	for (int next; (next = next_method(o)) >= 0;) {
+		o->method = (enum pb_measure_method)next;
+		o->why[0] = 0;
+		if (setup_method(o) == 0) {
+			o->fallback_from[o->n_fallbacks++] = from;
+			snprintf(o->fallback_why, sizeof(o->fallback_why), "%s: %s",
+				 pb_measure_method_name(from), reason);
+			return next;
+		}
+	}
+	o->method = from;
+	setup_method(o);
+	return -ENOTSUP;
 }
 
 int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **ret)
@@ -213,6 +287,7 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 	if (r < 0)
 		goto fail;
 	o->method = (enum pb_measure_method)r;
+	o->caps = caps;
 
 	o->n_cpus = (int)sysconf(_SC_NPROCESSORS_CONF);
 	o->cpu_node = calloc(o->n_cpus > 0 ? o->n_cpus : 1, sizeof(int));
@@ -224,26 +299,19 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 	for (int c = 0; c < o->n_cpus; c++)
 		o->cpu_node[c] = numa ? numa_node_of_cpu(c) : 0;
 
-	if (o->method == PB_METHOD_KPROBE || o->method == PB_METHOD_TRACEPOINT) {
-		struct pb_perf_opts po = {.kprobes = o->method == PB_METHOD_KPROBE,
-					  .console = caps.printk_console,
-					  .memory = !opts->no_memory,
-					  .ring_pages = opts->ring_pages};
-		r = pb_perf_open(&po, &o->perf, o->why, sizeof(o->why));
-		if (r < 0)
-			goto fail;
-		if (!opts->no_memory)
-			pb_pfnmap_load(&o->pfnmap, sysconf(_SC_PAGESIZE)); /* "none" on failure */
+	/* auto: a method that cannot be set up here gives way to the next one. */
+	while ((r = setup_method(o)) < 0 && opts->method == PB_METHOD_AUTO) {
+		int next = next_method(o);
+		if (next < 0)
+			break;
+		o->fallback_from[o->n_fallbacks++] = o->method;
+		snprintf(o->fallback_why, sizeof(o->fallback_why), "%s: %s",
+			 pb_measure_method_name(o->method), o->why);
+		o->method = (enum pb_measure_method)next;
+		o->why[0] = 0;
 	}
-	if (o->method == PB_METHOD_KMSG) {
-		char p[4096];
-		snprintf(p, sizeof(p), "%s/kmsg", pb_devfs_root());
-		o->kmsg_fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (o->kmsg_fd < 0) {
-			r = -errno;
-			goto fail;
-		}
-	}
+	if (r < 0)
+		goto fail;
 	if (!opts->no_uevents) {
 		r = pb_uevents_open(opts->device_bus, &o->uevents);
 		if (r < 0)
@@ -263,8 +331,10 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 	int r;
 	if (o->armed)
 		return -EBUSY;
+	/* kprobe: the entry event names the devices; initcall_debug (printk in every probe)
+	 * only where it cannot. */
 	if (o->method == PB_METHOD_KMSG || o->method == PB_METHOD_TRACEPOINT ||
-	    initcall_writable()) {
+	    (!pb_kprobe_fetches_names() && initcall_writable())) {
 		r = initcall_set(o);
 		if (r < 0 && o->method != PB_METHOD_KPROBE)
 			return r;
@@ -352,26 +422,53 @@ static int read_kmsg(int fd, char ***lines, uint64_t **ts, size_t *n)
 	}
 }
 
-/* Finds NAME on any bus: bus and driver names, and the nearest ancestor's NUMA node. */
-static void describe_device(struct pb_probe_fact *p)
+/* Finds NAME on any bus: its sysfs path and bus. -ENOENT when no bus has it (now). */
+static int find_device(const char *name, char real[PATH_MAX], char *bus, size_t bus_size)
 {
-	char path[PATH_MAX + 64], real[PATH_MAX];
-	if (pb_sys_path(path, sizeof(path), "bus") < 0)
-		return;
+	char path[PATH_MAX + 64];
+	int r = -ENOENT;
+	if (!name[0] || strchr(name, '/') || pb_sys_path(path, sizeof(path), "bus") < 0)
+		return -EINVAL;
 	DIR *d = opendir(path);
 	if (!d)
-		return;
+		return -errno;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (pb_sys_path(path, sizeof(path), "bus/%s/devices/%s", de->d_name, p->device) <
-			0 ||
+		if (pb_sys_path(path, sizeof(path), "bus/%s/devices/%s", de->d_name, name) < 0 ||
 		    !realpath(path, real))
 			continue;
-		snprintf(p->bus, sizeof(p->bus), "%.31s", de->d_name);
+		if (bus)
+			snprintf(bus, bus_size, "%s", de->d_name);
+		r = 0;
+		break;
+	}
+	closedir(d);
+	return r;
+}
+
+/* For the assembly: is NAME the target or a device below it? (-1: no such device now) */
+static int device_belongs(const char *name, void *ud)
+{
+	const struct pb_observer *o = ud;
+	char real[PATH_MAX];
+	if (!strcmp(name, o->target_name))
+		return 1;
+	if (find_device(name, real, NULL, 0) < 0)
+		return -1;
+	size_t l = strlen(o->syspath);
+	return !strncmp(real, o->syspath, l) && (real[l] == '/' || real[l] == 0);
+}
+
+/* Finds the probe's device on any bus: bus and driver names, the nearest ancestor's node. */
+static void describe_device(struct pb_probe_fact *p)
+{
+	char path[PATH_MAX + 64], real[PATH_MAX];
+	if (find_device(p->device, real, p->bus, sizeof(p->bus)) == 0) {
 		snprintf(path, sizeof(path), "%s/driver", real);
-		pb_readlink_base(path, p->driver, sizeof(p->driver));
+		if (!p->driver[0]) /* the kprobe event names it even when the probe failed */
+			pb_readlink_base(path, p->driver, sizeof(p->driver));
 		for (char *s = real; *s;) {
 			long node;
 			snprintf(path, sizeof(path), "%s/numa_node", real);
@@ -384,9 +481,7 @@ static void describe_device(struct pb_probe_fact *p)
 				break;
 			*slash = 0;
 		}
-		break;
 	}
-	closedir(d);
 	p->on_device_node = (p->node < 0 || p->device_node < 0) ? -1 : p->node == p->device_node;
 }
 
@@ -451,6 +546,8 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	    .t0 = write_start_ns,
 	    .t1 = write_end_ns,
 	    .target_name = o->target_name,
+	    .belongs = device_belongs,
+	    .belongs_ud = o,
 	    .device_node = o->opts.device_node,
 	    .cpu_node = o->cpu_node,
 	    .n_cpus = o->n_cpus,
@@ -473,6 +570,8 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	f.events_seen = n;
 	f.lost_records = lost;
 	f.lost_slab_records = lost_slab;
+	/* Each event's own count (6.0+): this window's losses, not the previous one's. */
+	f.lost_exact = o->perf && pb_perf_lost(o->perf, &f.lost_records, &f.lost_slab_records) == 0;
 	if (o->perf && f.memory_measured)
 		f.slab_counted =
 		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,
@@ -482,6 +581,15 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 		/* kprobe without initcall_debug names only the target; children stay unnamed. */
 		if (p->device[0])
 			describe_device(p);
+		if (p->hop && !p->hop_function[0]) {
+			char name[48];
+			if (o->perf &&
+			    pb_perf_symbol(o->perf, p->hop_function_addr, name, sizeof(name)) == 0)
+				snprintf(p->hop_function, sizeof(p->hop_function), "%s", name);
+			else
+				snprintf(p->hop_function, sizeof(p->hop_function), "0x%llx",
+					 (unsigned long long)p->hop_function_addr);
+		}
 	}
 	*ret = f;
 	f.probes = NULL;
@@ -575,6 +683,10 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 			hop = json_object_new_object();
 			json_object_object_add(hop, "function",
 					       json_object_new_string(p->hop_function));
+			json_object_object_add(hop, "whole_probe",
+					       json_object_new_boolean(p->hop_whole_probe));
+			json_object_object_add(hop, "origin_pid",
+					       json_object_new_int(p->origin_pid));
 			json_object_object_add(hop, "pid", json_object_new_int(p->hop_pid));
 			json_object_object_add(hop, "comm", json_object_new_string(p->hop_comm));
 			json_object_object_add(hop, "cpu", json_object_new_int(p->hop_cpu));
@@ -685,6 +797,7 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 	json_object_object_add(j, "writer_tid", json_object_new_int(f->writer_tid));
 	json_object_object_add(j, "events_seen", json_object_new_int64((int64_t)f->events_seen));
 	json_object_object_add(j, "lost_records", json_object_new_int64((int64_t)f->lost_records));
+	json_object_object_add(j, "lost_exact", json_object_new_boolean(f->lost_exact));
 	json_object_object_add(j, "lost_slab_records",
 			       json_object_new_int64((int64_t)f->lost_slab_records));
 	return j;
@@ -744,6 +857,13 @@ struct json_object *pb_observer_info_json(const struct pb_observer *o)
 	struct json_object *j = json_object_new_object();
 	char p[4096], buf[64];
 	json_object_object_add(j, "method", json_object_new_string(pb_observer_method(o)));
+	struct json_object *fb = json_object_new_array();
+	for (unsigned i = 0; i < o->n_fallbacks; i++)
+		json_object_array_add(
+		    fb, json_object_new_string(pb_measure_method_name(o->fallback_from[i])));
+	json_object_object_add(j, "fell_back_from", fb);
+	json_object_object_add(j, "fallback_reason",
+			       o->n_fallbacks ? json_object_new_string(o->fallback_why) : NULL);
 	json_object_object_add(j, "pfn_map", json_object_new_string(o->pfnmap.source));
 	if (pb_proc_path(p, sizeof(p), "sys/kernel/printk") == 0 &&
 	    pb_read_str(p, buf, sizeof(buf)) >= 0) {

@@ -152,6 +152,18 @@ static void measurement_rows(FILE *f, struct json_object *m)
 			"  lost records: %.0f (probes, hops, switches or pages may be missing; a "
 			"larger --ring-pages keeps them)\n",
 			get_num(m, "lost_records", NULL));
+	if (get_num(m, "iterations_missing_probe", NULL) > 0)
+		fprintf(
+		    f,
+		    "  measurement failures: %.0f bind(s) succeeded and %s saw no probe (a bind "
+		    "always runs really_probe); left out of the statistics\n",
+		    get_num(m, "iterations_missing_probe", NULL), meth);
+	if (get_num(m, "iterations_lossy", NULL) > 0)
+		fprintf(f, "  iterations that lost records: %.0f, %s\n",
+			get_num(m, "iterations_lossy", NULL),
+			json_object_get_boolean(json_object_object_get(m, "lossy_included"))
+			    ? "counted in these statistics (--include-lossy)"
+			    : "left out of these statistics (--include-lossy counts them)");
 	if (get_num(m, "lost_slab_records", NULL) > 0)
 		fprintf(f,
 			"  lost slab records: %.0f (the slab proxy is undercounted; a larger "

@@ -401,7 +401,7 @@ static struct json_object *build_record(struct run *run)
 
 	x = json_object_new_object();
 	json_object_object_add(x, "name", json_object_new_string("probebench-run"));
-	json_object_object_add(x, "version", json_object_new_int(1));
+	json_object_object_add(x, "version", json_object_new_int(2));
 	json_object_object_add(rec, "schema", x);
 	json_object_object_add(rec, "tool_version", json_object_new_string(PB_VERSION));
 	x = json_object_new_object();
@@ -466,6 +466,7 @@ static struct json_object *build_record(struct run *run)
 			       json_object_new_string(pb_measure_method_name(o->method)));
 	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
 	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
+	json_object_object_add(x, "include_lossy", json_object_new_boolean(o->include_lossy));
 	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
 	json_object_object_add(rec, "options", x);
 
@@ -614,8 +615,10 @@ static struct json_object *build_record(struct run *run)
 					    it->res.outcome == PB_CYCLE_OK)
 						ms[k++] = it->measurement;
 				}
-				json_object_object_add(x, "measurement",
-						       ms ? pb_measure_summary_json(ms, k) : NULL);
+				json_object_object_add(
+				    x, "measurement",
+				    ms ? pb_measure_summary_json(ms, k, run->o->include_lossy)
+				       : NULL);
 				free(ms);
 			}
 			json_object_array_add(sum, x);

@@ -24,12 +24,14 @@ struct slot {
 	bool prepared; /* prepare() tried to arm for the coming write */
 	bool written;  /* the armed write happened: t0, t1 are its window */
 	uint64_t t0, t1;
+	int result; /* of that write: 0 bound */
 	int arm_err;
 	/* Facts of the latest bind write (a retried bind: the last attempt, as bind_ns). Written
 	 * by the writer thread, read by collect() after pb_writer_write() returned: the writer's
 	 * mutex orders the two. */
 	struct json_object *pending;
 	unsigned arm_failures, disarm_failures;
+	unsigned missing_probes; /* successful binds whose window held no probe */
 };
 
 struct pb_run_measure {
@@ -169,6 +171,7 @@ static void after_write(void *ud, const struct pb_target *t, enum pb_step step, 
 		s->written = true;
 		s->t0 = t0;
 		s->t1 = t1;
+		s->result = result;
 	} else {
 		json_object_put(s->pending);
 		s->pending = error_json("arming the observer failed", s->arm_err);
@@ -187,8 +190,25 @@ static struct json_object *decode(struct slot *s)
 	else if (r < 0) {
 		s->disarm_failures++;
 		j = error_json("collecting the observer's facts failed", r);
-	} else
+	} else {
 		j = pb_iteration_facts_to_json(&f);
+		/* A successful bind always runs really_probe: a window without a probe is the
+		 * method failing, not a fact. Say so, and let auto try the next method. */
+		if (s->result == 0 && f.n_probes == 0) {
+			char why[160];
+			s->missing_probes++;
+			snprintf(why, sizeof(why),
+				 "the bind succeeded and %s saw no probe (a bind always runs "
+				 "really_probe)",
+				 pb_measure_method_name(f.method));
+			json_object_object_add(j, "missing_probe", json_object_new_string(why));
+			int next = pb_observer_fall_back(s->obs, why);
+			if (next >= 0)
+				json_object_object_add(
+				    j, "method_after",
+				    json_object_new_string(pb_measure_method_name(next)));
+		}
+	}
 	pb_iteration_facts_clear(&f);
 	s->written = false;
 	return j;
@@ -257,6 +277,8 @@ struct json_object *pb_run_measure_json(const struct pb_run_measure *m)
 		json_object_object_add(e, "arm_failures", json_object_new_int64(s->arm_failures));
 		json_object_object_add(e, "disarm_failures",
 				       json_object_new_int64(s->disarm_failures));
+		json_object_object_add(e, "missing_probes",
+				       json_object_new_int64(s->missing_probes));
 		json_object_array_add(obs, e);
 		bool seen = false;
 		for (size_t k = 0; meth && k < json_object_array_length(used); k++)

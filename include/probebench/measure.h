@@ -40,15 +40,15 @@ enum pb_mevent_type {
 	PB_EV_SWITCH,  /* sched:sched_switch */
 	PB_EV_MIGRATE, /* sched:sched_migrate_task */
 	PB_EV_PAGE_ALLOC,
-	PB_EV_SLAB_ALLOC,  /* kmem:kmalloc, kmem:kmem_cache_alloc */
-	PB_EV_PROBE_ENTRY, /* kprobe really_probe */
-	PB_EV_PROBE_RETURN,
-	PB_EV_BUSPROBE_ENTRY, /* kprobe local_pci_probe (the PCI hop target) */
-	PB_EV_BUSPROBE_RETURN,
+	PB_EV_SLAB_ALLOC,   /* kmem:kmalloc, kmem:kmem_cache_alloc */
+	PB_EV_PROBE_ENTRY,  /* kprobe really_probe, with the device's and driver's names */
+	PB_EV_PROBE_RETURN, /* kretprobe really_probe, with its return value */
+	PB_EV_WAKEUP,	    /* sched:sched_waking, in the waker (pid) whichever CPU the woken task
+			       (wake.pid) is on */
 };
 
-/* wq.fn of a work whose function is known not to be a hop function (symbols are visible). */
-#define PB_WORK_FN_OTHER "(not a hop function)"
+/* The tracefs group of the kprobe events (really_probe_PID, really_probe_ret_PID). */
+#define PB_KPROBE_SYSTEM "probebench"
 
 struct pb_mevent {
 	enum pb_mevent_type type;
@@ -59,7 +59,7 @@ struct pb_mevent {
 	union {
 		struct {
 			uint64_t work, function;
-			char fn[48]; /* resolved name of function, "" unknown */
+			char fn[48]; /* name of function where known ("": the observer labels it) */
 		} wq;
 		char msg[160];
 		struct {
@@ -82,6 +82,13 @@ struct pb_mevent {
 			long ret;
 			bool ret_known;
 		} kret;
+		struct {
+			char dev[64], drv[64]; /* "": not fetched (no names on this architecture) */
+		} kp;
+		struct {
+			pid_t pid;
+			int target_cpu;
+		} wake;
 	};
 };
 
@@ -91,9 +98,6 @@ int pb_parse_probe_line(const char *msg, char *dev, size_t dev_size, int *ret, u
 /* One /dev/kmsg record "PRI,SEQ,TS_US,FLAGS;text" -> its timestamp (us) and text. */
 int pb_parse_kmsg_record(const char *rec, uint64_t *ts_us, const char **text, size_t *text_len);
 
-/* Works a probe hops into: a driver's ->probe running in a worker while the prober waits. */
-extern const char *const pb_hop_functions[];
-
 struct pb_assemble_in {
 	const struct pb_mevent *ev; /* sorted by ts */
 	size_t n;
@@ -101,6 +105,10 @@ struct pb_assemble_in {
 	pid_t writer_tid;
 	uint64_t t0, t1;	 /* the bind write */
 	const char *target_name; /* sysfs name of the target, names a nameless depth-0 probe */
+	/* Whether the device NAME is the target or below it: 1 yes, 0 no, -1 unknown (NULL: all
+	 * unknown). A probe of a named device is attributed by this, whichever task ran it. */
+	int (*belongs)(const char *name, void *ud);
+	void *belongs_ud;
 	int device_node;
 	const int *cpu_node; /* CPU -> node, n_cpus entries */
 	int n_cpus;
@@ -116,7 +124,7 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
 
 /* ---- method choice (observer.c) ------------------------------------------------------------ */
 struct pb_measure_caps {
-	bool kprobe_pmu;     /* /sys/bus/event_source/devices/kprobe/type */
+	bool kprobe_events;  /* tracefs kprobe_events writable (CONFIG_KPROBE_EVENTS) */
 	bool tracepoints;    /* tracefs event ids readable and perf_event_open works */
 	bool printk_console; /* printk:console tracepoint exists */
 	bool initcall_debug; /* /sys/module/kernel/parameters/initcall_debug writable */
@@ -132,15 +140,19 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 /* ---- perf_event_open plumbing (measure_perf.c) ------------------------------------------- */
 struct pb_perf;
 struct pb_perf_opts {
-	bool kprobes; /* really_probe (+ local_pci_probe when it exists) through the kprobe PMU */
+	bool kprobes; /* really_probe through tracefs kprobe events (shared by the process) */
 	bool console; /* printk:console */
 	bool memory;  /* kmem:mm_page_alloc, kmem:kmalloc, kmem:kmem_cache_alloc */
 	unsigned ring_pages;
 };
 /* 0 when SYS:NAME exists in tracefs and perf_event_open accepts it, else -errno. */
 int pb_perf_tracepoint_usable(const char *sys, const char *name);
-/* Kprobe PMU type, or -ENOENT. */
-int pb_perf_kprobe_type(void);
+/* 0 when tracefs has a writable kprobe_events file, else -errno. */
+int pb_kprobe_events_usable(void);
+/* The entry event names the device and driver on this architecture (x86-64, arm64). */
+bool pb_kprobe_fetches_names(void);
+/* Removes the kprobe events left by probebench processes that are gone; returns how many. */
+int pb_kprobe_events_remove_stale(void);
 /* Opens every event on every online CPU, disabled. why gets a reason on failure. */
 int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size);
 int pb_perf_enable(struct pb_perf *p);
@@ -154,6 +166,14 @@ int pb_perf_disable(struct pb_perf *p);
 /* Decodes every record since the last drain, sorted by time. *ret is malloc'ed. */
 int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,
 		  uint64_t *ret_lost_slab);
+/*
+ * Samples the kernel could not write since the last call, counted by each event itself
+ * (PERF_FORMAT_LOST, 6.0+): exact per window. -ENOTSUP on older kernels, where losses are known
+ * only from PERF_RECORD_LOST, which the kernel writes with the next record that fits.
+ */
+int pb_perf_lost(struct pb_perf *p, uint64_t *ret_lost, uint64_t *ret_lost_slab);
+/* Name of the kernel function at addr (kallsyms, looked up once per address); -ENOENT. */
+int pb_perf_symbol(struct pb_perf *p, uint64_t addr, char *buf, size_t size);
 void pb_perf_free(struct pb_perf *p);
 
 /* Counters of one task (task-clock, context switches, migrations, faults, cycles, instrs). */

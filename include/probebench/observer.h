@@ -8,8 +8,8 @@
  * counters of the writer.
  *
  * Methods, best first (pb_observer_open() picks the first that works here, or the one asked for):
- *  "kprobe"     kprobe + kretprobe on really_probe (and local_pci_probe) through the perf kprobe
- *               PMU: exact start/duration/task/CPU of every really_probe; return value on x86-64.
+ *  "kprobe"     a tracefs kprobe + kretprobe on really_probe, one per process, read through perf:
+ *               exact start/duration/task/CPU, the device and driver names, the return value.
  *  "tracepoint" trace events through perf_event_open: printk:console with initcall_debug set gives
  *               the kernel's own really_probe duration (us), the task and CPU that ran it and the
  *               exact end time; workqueue queue/execute pairs give the hop into a worker
@@ -81,7 +81,9 @@ struct pb_probe_fact {
 	int depth; /* 0: the target's own probe; 1: a probe nested in it (a child) */
 	/* The hop into a worker, when the driver's ->probe ran in another task. */
 	bool hop;
-	char hop_function[48];
+	char hop_function[48];	    /* a label only: the work's function, or "wake-up" */
+	uint64_t hop_function_addr; /* the work's function (0: a wake-up hop, no work) */
+	bool hop_whole_probe;	    /* really_probe itself ran in the worker (the seed's shape) */
 	pid_t hop_pid;
 	char hop_comm[16];
 	int hop_cpu;
@@ -135,7 +137,9 @@ struct pb_iteration_facts {
 	bool counters_measured;
 	struct pb_counter counters[PB_MEASURE_N_COUNTERS];
 	uint64_t events_seen;
-	uint64_t lost_records;	    /* PERF_RECORD_LOST but slab: probes, pages may be missing */
+	bool lost_exact; /* lost counts are this window's own (PERF_FORMAT_LOST); false: they come
+			  * from PERF_RECORD_LOST, which may be late (kernels before 6.0) */
+	uint64_t lost_records;	    /* lost samples but slab: probes, pages may be missing */
 	uint64_t lost_slab_records; /* PERF_RECORD_LOST of slab events: slab proxy undercounted */
 	int device_node;
 };
@@ -144,6 +148,12 @@ struct pb_iteration_facts {
 int pb_observer_open(const struct pb_observer_opts *o, struct pb_observer **ret);
 void pb_observer_free(struct pb_observer *o);
 const char *pb_observer_method(const struct pb_observer *o);
+/*
+ * With method auto only: leaves the current method for the next usable one (reason says why,
+ * e.g. a bind succeeded and the method saw no probe). Returns the new method, -EPERM when a
+ * method was asked for, -ENOTSUP when none is left (the current one stays), -EBUSY when armed.
+ */
+int pb_observer_fall_back(struct pb_observer *o, const char *reason);
 /* Starts watching (call just before the bind write, in or for the writer thread). */
 int pb_observer_arm(struct pb_observer *o, pid_t writer_tid);
 /*

@@ -111,7 +111,8 @@ static void fixture_run(void **state)
 	const struct pb_check *t = find(&r, "tracefs");
 	assert_int_equal(t->status, root ? PB_CHECK_LIMITED : PB_CHECK_MISSING);
 	assert_non_null(strstr(t->detail, "not mounted"));
-	assert_int_equal(find(&r, "kprobe_pmu")->status, PB_CHECK_OK);
+	/* tracefs not mounted, kprobes in the kernel: mounting it would do. */
+	assert_int_equal(find(&r, "kprobe_events")->status, PB_CHECK_LIMITED);
 	assert_int_equal(find(&r, "tracepoints_workqueue")->status, PB_CHECK_OK);
 	t = find(&r, "tracepoints_sched");
 	assert_int_equal(t->status, PB_CHECK_LIMITED);
@@ -144,7 +145,9 @@ static void fixture_run(void **state)
 	pb_check_run(&r);
 	unsetenv("PROBEBENCH_PROCFS");
 	unsetenv("PROBEBENCH_SYSFS");
-	assert_int_equal(find(&r, "kprobe_pmu")->status, PB_CHECK_MISSING);
+	/* tracefs mounted, no kprobe_events in it. */
+	assert_int_equal(find(&r, "kprobe_events")->status, PB_CHECK_MISSING);
+	assert_non_null(strstr(find(&r, "kprobe_events")->detail, "CONFIG_KPROBE_EVENTS"));
 	assert_int_equal(find(&r, "tracefs")->status, PB_CHECK_OK);
 	assert_int_equal(find(&r, "tracepoints_kmem")->status, PB_CHECK_OK);
 	assert_int_equal(find(&r, "tracepoints_sched")->status, PB_CHECK_MISSING);

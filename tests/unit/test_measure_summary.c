@@ -64,7 +64,7 @@ static void groups_shares_sums(void **st)
 	    json_tokener_parse("{\"error\":\"arming the observer failed: x\"}"),
 	    facts(6000, 2500, -1, 200, 0, 0, 0),
 	};
-	struct json_object *s = pb_measure_summary_json(ms, 5);
+	struct json_object *s = pb_measure_summary_json(ms, 5, true);
 	assert_non_null(s);
 	assert_int_equal(geti(s, "iterations_measured"), 3);
 	assert_string_equal(json_object_get_string(json_object_object_get(s, "method")),
@@ -110,7 +110,7 @@ static void groups_shares_sums(void **st)
 static void nothing_measured(void **st)
 {
 	(void)st;
-	struct json_object *s = pb_measure_summary_json(NULL, 0);
+	struct json_object *s = pb_measure_summary_json(NULL, 0, false);
 	assert_non_null(s);
 	assert_int_equal(geti(s, "iterations_measured"), 0);
 	assert_int_equal(json_object_array_length(json_object_object_get(s, "probes")), 0);

@@ -7,7 +7,9 @@
 #                                    # stderr in OUT.stderr, /out files in OUT/, status in $vm_rc
 #
 # PB_VM_KERNEL and PB_VM_MODULES, when set, pick the kernel (and modules tree) the guest tests
-# boot, e.g. a kernel under development; by default the harness boots Debian's stock kernel.
+# boot, e.g. a kernel under development; PB_VM_KERNEL_PACKAGE names a Debian kernel package
+# instead (--kernel-package, e.g. 'linux-image-6.12.*+deb12-amd64-unsigned'). By default the
+# harness boots Debian's stock kernel.
 PB_SOURCE_DIR=${PB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source=../host/lib.sh
 . "$PB_SOURCE_DIR/tests/host/lib.sh"
@@ -19,14 +21,18 @@ VM="$PB_SOURCE_DIR/scripts/probebench-vm"
 vm_opts=(--probebench "$PROBEBENCH" --timeout "${PB_VM_TIMEOUT:-300}")
 [ -z "${PB_VM_KERNEL:-}" ] || vm_opts+=(--kernel "$PB_VM_KERNEL")
 [ -z "${PB_VM_MODULES:-}" ] || vm_opts+=(--modules "$PB_VM_MODULES")
+[ -z "${PB_VM_KERNEL_PACKAGE:-}" ] || vm_opts+=(--kernel-package "$PB_VM_KERNEL_PACKAGE")
 
-# Skips the test, with the harness's own reason, when QEMU or a kernel image is missing here;
-# fails when the harness refuses for any other reason (a missing module is a real failure).
+# Skips the test, with the harness's own reason, when QEMU or a kernel image is missing here or
+# apt cannot download PB_VM_KERNEL_PACKAGE (no network or registry); fails when the harness
+# refuses for any other reason (a missing module, a package that matches nothing are real failures).
+# The first call with a package downloads and unpacks it into the harness's cache.
 need_vm() {
 	local why
 	why=$("$VM" "${vm_opts[@]}" --check 2>&1 >/dev/null) && return 0
+	why=$(grep -v "^probebench-vm: downloading" <<<"$why" || true)
 	case $why in
-	*"QEMU not found"* | *"no kernel to boot"* | *"kernel image not"*) skip "guest test bed unavailable: ${why#probebench-vm: error: }" ;;
+	*"QEMU not found"* | *"no kernel to boot"* | *"kernel image not"* | *"cannot download"*) skip "guest test bed unavailable: ${why#probebench-vm: error: }" ;;
 	*) fail "the harness refuses to start: $why" ;;
 	esac
 }

@@ -58,6 +58,15 @@ expect_refusal "no command" "nothing to run" --qemu /bin/true --kernel "$T/fake-
 expect_refusal "both --exec and arguments" "not both" --qemu /bin/true --kernel "$T/fake-kernel" --exec true -- --version
 expect_refusal "a bad timeout" "whole number of seconds" --qemu /bin/true --kernel "$T/fake-kernel" --timeout 0 -- --version
 expect_refusal "an unknown option" "unknown option '--bogus'" --bogus -- --version
+expect_refusal "--kernel-package with --kernel" "either --kernel-package or --kernel, not both" \
+	--qemu /bin/true --kernel-package 'linux-image-6.12.*+deb12-amd64-unsigned' --kernel "$T/fake-kernel" -- --version
+expect_refusal "--kernel-package with --modules" "brings its own modules" \
+	--qemu /bin/true --kernel-package 'linux-image-6.12.*+deb12-amd64-unsigned' --modules "$T/mods" -- --version
+if command -v apt-cache >/dev/null; then
+	expect_refusal "a package pattern that matches nothing" \
+		"no package matches --kernel-package 'linux-image-0\.0\.\*-pb-no-such-flavour'" \
+		--qemu /bin/true --kernel-package 'linux-image-0.0.*-pb-no-such-flavour' -- --version
+fi
 
 # With everything present, --check resolves the dependencies in load order and boots nothing.
 "$VM" --probebench "$PROBEBENCH" --qemu /bin/true --kernel "$T/fake-kernel" --modules "$T/mods" --check >"$T/check" 2>&1 ||
@@ -69,4 +78,17 @@ for pair in virtio_ring.ko:virtio.ko virtio.ko:virtio_pci.ko virtio.ko:virtio-rn
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || fail "load order puts ${pair#*:} before ${pair%%:*}: $order"
 done
 [ "$(grep -c . <<<"$order")" = 7 ] || fail "load order does not list each of the 7 modules once: $order"
+grep -q '^headers: none' "$T/check" || fail "--check names headers for a stand-in kernel: $(grep headers "$T/check")"
+
+# The default kernel's headers: the directory, or the package that brings it.
+if "$VM" --probebench "$PROBEBENCH" --qemu /bin/true --check >"$T/check-default" 2>&1; then
+	rel=$(sed -n 's/^kernel: .* (\(.*\))$/\1/p' "$T/check-default")
+	headers=$(sed -n 's/^headers: //p' "$T/check-default")
+	echo "--- default kernel $rel: headers: $headers"
+	case $headers in
+	"/usr/src/linux-headers-$rel") [ -d "$headers" ] || fail "--check names headers that are not there: $headers" ;;
+	"none (apt-get install linux-headers-$rel)") ;;
+	*) fail "--check names no headers for the default kernel $rel: '$headers'" ;;
+	esac
+fi
 echo PASS

@@ -3,7 +3,7 @@
 # extra module named with --module along with its dependencies.
 . "$(dirname "$0")/lib.sh"
 need_vm
-[ -z "${PB_VM_KERNEL:-}" ] || skip "builds its modules tree from the default kernel's; PB_VM_KERNEL is set"
+[ -z "${PB_VM_KERNEL:-}${PB_VM_KERNEL_PACKAGE:-}" ] || skip "builds its modules tree from the default kernel's; PB_VM_KERNEL or PB_VM_KERNEL_PACKAGE is set"
 command -v zstd >/dev/null && command -v xz >/dev/null || skip "needs zstd and xz to compress the modules"
 src=$("$VM" --probebench "$PROBEBENCH" --module virtio_blk --check | sed -n 's/^modules: //p')
 kernel=$("$VM" --probebench "$PROBEBENCH" --check | sed -n 's/^kernel: \([^ ]*\).*/\1/p')

@@ -325,6 +325,14 @@ static int test_belongs(const char *name, void *ud)
 	return strncmp(name, "pbtest", 6) ? -1 : 0;
 }
 
+static struct pb_assemble_in pbtest_input(enum pb_measure_method m)
+{
+	struct pb_assemble_in in = input(m);
+	in.target_name = "pbtest1";
+	in.belongs = test_belongs;
+	return in;
+}
+
 /*
  * The seed's shape: the writer queues a work of a name no list knows and waits; really_probe
  * itself runs in an unbound worker on node 1. The probe is the worker's (task, CPU, node), the
@@ -344,9 +352,7 @@ static void seed_shape(void **state)
 	wq(PB_EV_WQ_END, 1610 * US, 2, KWORKER, 0xcc, "");
 	wake(1620 * US, 2, KWORKER, WRITER);
 	sw(1630 * US, 0, 1, "idle", WRITER, "probebench");
-	struct pb_assemble_in in = input(PB_METHOD_KPROBE);
-	in.target_name = "pbtest1";
-	in.belongs = test_belongs;
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_KPROBE);
 	struct pb_iteration_facts f = {0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_int_equal(f.n_probes, 1);
@@ -400,9 +406,7 @@ static void parallel_attribution(void **state)
 	ret(1410 * US, 1, 302, 0);
 	ret(1500 * US, 2, 300, 0);
 	ret(1900 * US, 0, WRITER, 0);
-	struct pb_assemble_in in = input(PB_METHOD_KPROBE);
-	in.target_name = "pbtest1";
-	in.belongs = test_belongs;
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_KPROBE);
 	struct pb_iteration_facts f = {0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_int_equal(f.n_probes, 3);
@@ -418,8 +422,7 @@ static void parallel_attribution(void **state)
 	const char *lines[] = {"probe of pbtest0 returned 0 after 250 usecs",
 			       "probe of pbtest1 returned 0 after 600 usecs"};
 	uint64_t ts[] = {1500, 1600};
-	in = input(PB_METHOD_KMSG);
-	in.belongs = test_belongs;
+	in = pbtest_input(PB_METHOD_KMSG);
 	in.kmsg_lines = lines;
 	in.kmsg_ts_us = ts;
 	in.n_kmsg = 2;
@@ -448,9 +451,7 @@ static void kthread_hop(void **state)
 	wake(1660 * US, 3, 77, WRITER);
 	sw(1670 * US, 0, 1, "idle", WRITER, "probebench");
 	ret(1800 * US, 0, WRITER, 0);
-	struct pb_assemble_in in = input(PB_METHOD_KPROBE);
-	in.target_name = "pbtest1";
-	in.belongs = test_belongs;
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_KPROBE);
 	struct pb_iteration_facts f = {0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_int_equal(f.n_probes, 1);
@@ -486,9 +487,7 @@ static void failed_allocation(void **state)
 	page(1200 * US, 0, WRITER, UINT64_MAX, 4, false);
 	page(1300 * US, 0, WRITER, 1500, 0, false);
 	ret(1800 * US, 0, WRITER, -12);
-	struct pb_assemble_in in = input(PB_METHOD_KPROBE);
-	in.target_name = "pbtest1";
-	in.belongs = test_belongs;
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_KPROBE);
 	struct pb_iteration_facts f = {0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_true(f.pages_total == 1);

@@ -5,7 +5,8 @@
  * kmem_cache_alloc) write into one, every other event (probes, workqueue, sched, console, page
  * allocations) into the other, so that a flood of slab allocations (an ACPI method interpreted
  * during a probe makes 100k of them) can overflow only the slab proxy, never the probe records
- * or the pages by node.
+ * or the pages by node. The other ring wakes a spill thread when half full, which moves its
+ * records out while the window lasts: large page floods are kept whole (see spill_main()).
  * Sample times are CLOCK_MONOTONIC (use_clockid) so they compare with the write timestamps.
  * Raw tracepoint records are decoded with libtraceevent, formats from libtracefs.
  */
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -49,11 +52,19 @@ struct pevent {
 struct cpu_ring {
 	int cpu;
 	int leader; /* the CPU's group leader (the same for both rings of a CPU) */
+	int fd;	    /* the event that owns the ring (polled for its watermark) */
 	bool slab;  /* the slab events' ring */
 	void *base;
 	size_t size; /* data area */
-	uint64_t tail;
+	/* Records copied out of the ring before the window ended (the spill thread or drain),
+	 * whole and in order, under lock. */
+	pthread_mutex_t lock;
+	uint8_t *spill;
+	size_t spill_len, spill_cap;
 };
+
+/* A window's records beyond this per ring stay in the ring (which may then lose some: counted). */
+#define SPILL_MAX (64u << 20)
 
 struct pb_perf {
 	struct tep_handle *tep;
@@ -70,7 +81,10 @@ struct pb_perf {
 		char name[48]; /* "" not found (or symbols hidden) */
 	} syms[32];
 	size_t n_syms;
-	bool kprobes;	 /* holds the process's kprobe events (kp_get) */
+	bool kprobes; /* holds the process's kprobe events (kp_get) */
+	pthread_t spill_thread;
+	bool spilling; /* the thread runs */
+	int stop_pipe[2];
 	bool lost_exact; /* PERF_FORMAT_LOST: each event counts its own lost samples */
 	uint64_t lost_seen, lost_slab_seen; /* their sums at the previous read */
 };
@@ -258,13 +272,94 @@ static void add_spec(struct pb_perf *p, enum pb_mevent_type t, const char *sys, 
 	p->specs[p->n_specs++] = (struct spec){.type = t, .sys = sys, .name = name};
 }
 
+/* Moves what the kernel wrote to the ring since the last call into its spill buffer. */
+static void ring_copy(struct pb_perf *p, struct cpu_ring *cr)
+{
+	struct perf_event_mmap_page *mp = cr->base;
+	const uint8_t *data = (const uint8_t *)cr->base + p->page_size;
+	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = mp->data_tail;
+	size_t len = (size_t)(head - tail);
+	if (!len)
+		return;
+	if (cr->spill_len + len > cr->spill_cap) {
+		size_t cap = cr->spill_cap ? cr->spill_cap : 64 * 1024;
+		while (cap < cr->spill_len + len)
+			cap *= 2;
+		uint8_t *n = cap <= SPILL_MAX ? realloc(cr->spill, cap) : NULL;
+		if (!n)
+			return; /* left in the ring: what no longer fits there is counted as lost */
+		cr->spill = n;
+		cr->spill_cap = cap;
+	}
+	size_t off = tail % cr->size, first = cr->size - off < len ? cr->size - off : len;
+	memcpy(cr->spill + cr->spill_len, data + off, first);
+	memcpy(cr->spill + cr->spill_len + first, data, len - first);
+	cr->spill_len += len;
+	__atomic_store_n(&mp->data_tail, head, __ATOMIC_RELEASE);
+}
+
+/*
+ * The spill thread: the rings of the probe, workqueue, sched and page events wake it when half
+ * full (a watermark), never per record, and it moves their records out, so that a probe that
+ * allocates tens of thousands of pages loses none. A normal window never wakes it. The slab
+ * rings have no watermark: their floods are counted exactly by counters, and copying 100k
+ * records in the middle of a probe would cost the probe more than the proxy is worth.
+ */
+static void *spill_main(void *arg)
+{
+	struct pb_perf *p = arg;
+	struct pollfd *fds = calloc(p->n_rings + 1, sizeof(*fds));
+	size_t *idx = calloc(p->n_rings + 1, sizeof(*idx)), n = 0;
+	if (!fds || !idx)
+		goto out;
+	fds[n++] = (struct pollfd){.fd = p->stop_pipe[0], .events = POLLIN};
+	for (size_t i = 0; i < p->n_rings; i++)
+		if (!p->rings[i].slab) {
+			idx[n] = i;
+			fds[n++] = (struct pollfd){.fd = p->rings[i].fd, .events = POLLIN};
+		}
+	for (;;) {
+		if (poll(fds, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[0].revents)
+			break;
+		for (size_t k = 1; k < n; k++) {
+			if (!(fds[k].revents & POLLIN))
+				continue;
+			struct cpu_ring *cr = &p->rings[idx[k]];
+			pthread_mutex_lock(&cr->lock);
+			ring_copy(p, cr);
+			pthread_mutex_unlock(&cr->lock);
+		}
+	}
+out:
+	free(fds);
+	free(idx);
+	return NULL;
+}
+
 void pb_perf_free(struct pb_perf *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n_rings; i++)
+	if (p->spilling) {
+		char c = 0;
+		if (write(p->stop_pipe[1], &c, 1) == 1)
+			pthread_join(p->spill_thread, NULL);
+	}
+	for (int i = 0; i < 2; i++)
+		if (p->stop_pipe[i] >= 0)
+			close(p->stop_pipe[i]);
+	for (size_t i = 0; i < p->n_rings; i++) {
 		if (p->rings[i].base)
 			munmap(p->rings[i].base, p->rings[i].size + p->page_size);
+		free(p->rings[i].spill);
+		pthread_mutex_destroy(&p->rings[i].lock);
+	}
 	for (size_t i = 0; i < p->n_ev; i++)
 		if (p->ev[i].fd >= 0)
 			close(p->ev[i].fd);
@@ -283,6 +378,7 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 	int r = 0;
 	if (!p)
 		return -ENOMEM;
+	p->stop_pipe[0] = p->stop_pipe[1] = -1;
 	p->page_size = (size_t)sysconf(_SC_PAGESIZE);
 	p->ring_pages = o->ring_pages ? o->ring_pages : 128;
 	if (p->ring_pages & (p->ring_pages - 1)) {
@@ -382,6 +478,11 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 				a.sample_period = 0;
 				a.sample_type = 0;
 				a.read_format = 0;
+			} else if (!slab && out[0] < 0) {
+				/* This event will own the CPU's ring: wake the spill thread at
+				 * half. */
+				a.watermark = 1;
+				a.wakeup_watermark = (uint32_t)(p->ring_pages * p->page_size / 2);
 			}
 			long fd = perf_open(&a, -1, (int)cpu, leader, PERF_FLAG_FD_CLOEXEC);
 			if (fd < 0) {
@@ -414,6 +515,8 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			if (out[slab] < 0) {
 				out[slab] = pe->fd;
 				struct cpu_ring *cr = &p->rings[p->n_rings++];
+				pthread_mutex_init(&cr->lock, NULL);
+				cr->fd = pe->fd;
 				cr->cpu = (int)cpu;
 				cr->leader = leader;
 				cr->slab = slab;
@@ -441,6 +544,13 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		snprintf(why, why_size, "no online CPU accepted the events");
 		goto fail;
 	}
+	if (pipe2(p->stop_pipe, O_CLOEXEC) < 0 ||
+	    (r = -pthread_create(&p->spill_thread, NULL, spill_main, p)) < 0) {
+		r = r < 0 ? r : -errno;
+		snprintf(why, why_size, "cannot start the ring spill thread: %s", strerror(-r));
+		goto fail;
+	}
+	p->spilling = true;
 	*ret = p;
 	return 0;
 fail:
@@ -635,38 +745,22 @@ int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint
 	size_t n = 0, cap = 0;
 	uint64_t lost = 0, lost_slab = 0;
 	struct pb_mevent *ev = NULL;
-	uint8_t *tmp = NULL;
-	size_t tmp_size = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < p->n_rings; i++) {
+	for (size_t i = 0; i < p->n_rings && r == 0; i++) {
 		struct cpu_ring *cr = &p->rings[i];
-		struct perf_event_mmap_page *mp = cr->base;
-		uint8_t *data = (uint8_t *)cr->base + p->page_size;
-		uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
-		uint64_t tail = mp->data_tail;
-		while (tail < head) {
+		pthread_mutex_lock(&cr->lock);
+		ring_copy(p, cr);
+		for (size_t off = 0; off + sizeof(struct perf_event_header) <= cr->spill_len;) {
 			struct perf_event_header hdr;
-			size_t off = tail % cr->size;
-			for (size_t k = 0; k < sizeof(hdr); k++)
-				((uint8_t *)&hdr)[k] = data[(off + k) % cr->size];
-			if (hdr.size < sizeof(hdr) || tail + hdr.size > head)
+			memcpy(&hdr, cr->spill + off, sizeof(hdr));
+			if (hdr.size < sizeof(hdr) || off + hdr.size > cr->spill_len)
 				break;
-			if (tmp_size < hdr.size) {
-				uint8_t *t = realloc(tmp, hdr.size);
-				if (!t) {
-					r = -ENOMEM;
-					goto out;
-				}
-				tmp = t;
-				tmp_size = hdr.size;
-			}
-			size_t first = cr->size - off < hdr.size ? cr->size - off : hdr.size;
-			memcpy(tmp, data + off, first);
-			memcpy(tmp + first, data, hdr.size - first);
-			if (hdr.type == PERF_RECORD_LOST) {
+			const uint8_t *rec = cr->spill + off;
+			off += hdr.size;
+			if (hdr.type == PERF_RECORD_LOST && hdr.size >= sizeof(hdr) + 16) {
 				uint64_t l[2];
-				memcpy(l, tmp + sizeof(hdr), sizeof(l));
+				memcpy(l, rec + sizeof(hdr), sizeof(l));
 				*(cr->slab ? &lost_slab : &lost) += l[1];
 			} else if (hdr.type == PERF_RECORD_SAMPLE) {
 				if (n == cap) {
@@ -674,21 +768,22 @@ int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint
 					struct pb_mevent *ne = realloc(ev, cap * sizeof(*ne));
 					if (!ne) {
 						r = -ENOMEM;
-						goto out;
+						break;
 					}
 					ev = ne;
 				}
-				if (decode(p, tmp, hdr.size, &ev[n]) == 0)
+				if (decode(p, rec, hdr.size, &ev[n]) == 0)
 					n++;
 			}
-			tail += hdr.size;
 		}
-		__atomic_store_n(&mp->data_tail, head, __ATOMIC_RELEASE);
+		cr->spill_len = 0;
+		pthread_mutex_unlock(&cr->lock);
 	}
+	if (r < 0)
+		goto out;
 	if (n)
 		qsort(ev, n, sizeof(*ev), cmp_ev);
 out:
-	free(tmp);
 	if (r < 0) {
 		free(ev);
 		return r;

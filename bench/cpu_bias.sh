@@ -3,10 +3,12 @@
 # node-1 virtio-rng function, cycled on the virtio bus) measured with the writer on the guest's
 # first CPU and on its last, ITERATIONS (default 200) binds each, interleaved, for the kprobe and
 # the tracepoint method in one boot. The probe itself runs in the writer, so only the CPU
-# changes: a ratio of medians (last CPU / first CPU) far from 1.00 is the observer's own doing
-# (one kprobe per CPU per observer made every really_probe run ~3N handlers, and how many fell
-# inside the measured span depended on the CPU). Goal: 1.00 +- 0.01 (TCG noise permitting:
-# the tracepoint method's ratio in the same boot is the noise floor).
+# changes. Each probe is paired with an independent reference (the kernel's own tracefs kprobe
+# events, trace buffer): the tool's offset from it (median of tool - reference) is what the
+# observer adds inside the span, free of TCG's noise on the probe itself; the bias is how much
+# more it adds on the last CPU than on the first, as a ratio of the probe; far from 1.00 it is the
+# observer's own doing (one perf kprobe per CPU per observer made every really_probe run ~3N
+# handlers, and how many fell inside the measured span depended on the CPU). Goal: 1.00 +- 0.01.
 # PB_VM_ARGS: extra harness options, e.g. "--kernel-package linux-image-6.12.*+deb12-amd64-unsigned".
 set -eu
 : "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
@@ -20,7 +22,18 @@ read -r -a vm_args <<<"${PB_VM_ARGS:-}"
 }
 out=$(mktemp -d /var/tmp/pb-bias.XXXXXX)
 [ -n "${KEEP:-}" ] && echo "keeping $out" >&2 || trap 'rm -rf "$out"' EXIT
+# A reference records every really_probe in the same boot, independently of the tool: the
+# kernel's own tracefs kprobe/kretprobe events in the trace buffer (trace_clock mono). Each
+# probe the tool reports is paired with the reference probe of the same device that started
+# within 200 us; tool / reference per placement cancels what TCG's noise does to the probe
+# itself, and leaves what the observer adds inside the measured span.
 "$vm" --probebench "$PROBEBENCH" "${vm_args[@]}" --out "$out" --exec "
+T=/sys/kernel/tracing
+echo 'p:pbref/probe_in really_probe dev=+0(+0(%di)):string' >>\$T/kprobe_events || exit 3
+echo 'r:pbref/probe_out really_probe' >>\$T/kprobe_events || exit 3
+echo mono >\$T/trace_clock
+echo 4096 >\$T/buffer_size_kb
+echo 1 >\$T/events/pbref/enable
 child=\$(ls -d /sys/bus/pci/devices/0000:82:00.0/virtio[0-9]*) || exit 3
 last=\$((\$(nproc) - 1))
 rc=0
@@ -28,39 +41,72 @@ for m in kprobe tracepoint; do
 	probebench run \"\$child\" --writer-cpu 0,\$last --iterations $ITERATIONS --warmup 2 \
 		--method \$m --json run-\$m.json >run-\$m.txt || rc=\$?
 done
+echo 0 >\$T/events/pbref/enable
+cat \$T/trace >trace.txt
+echo >\$T/kprobe_events
 exit \$rc" >"$out/vm.log" 2>&1 || {
 	rc=$?
 	cat "$out/vm.log" >&2
 	echo "the guest run failed (exit $rc)" >&2
 	exit 1
 }
-/usr/bin/python3 - "$out/run-kprobe.json" "$out/run-tracepoint.json" <<'PYEOF'
-import json, random, statistics, sys
+/usr/bin/python3 - "$out/trace.txt" "$out/run-kprobe.json" "$out/run-tracepoint.json" <<'PYEOF'
+import collections, json, random, re, statistics, sys
+line = re.compile(r'^\s*(.*)-(\d+)\s+\[(\d+)\].*?\s(\d+)\.(\d+): (probe_in|probe_out): \((.*?)\)(.*)$')
+stacks, ref = collections.defaultdict(list), collections.defaultdict(list)
+for l in open(sys.argv[1], errors="replace"):
+    m = line.match(l)
+    if not m:
+        continue
+    pid, ts = int(m.group(2)), int(m.group(4)) * 10**9 + int(m.group(5).ljust(9, "0"))
+    if m.group(6) == "probe_in":
+        dev = re.search(r'dev="([^"]*)"', m.group(8))
+        stacks[pid].append((dev.group(1) if dev else "?", ts))
+    elif stacks[pid]:
+        dev, t0 = stacks[pid].pop()
+        ref[dev].append((t0, ts - t0))
 def ci(a, b, n=2000):
-    """95 % bootstrap interval of median(b) / median(a)."""
+    """95 % bootstrap interval of (median(b.tool)/median(b.ref)) / (median(a.tool)/median(a.ref))."""
     rng = random.Random(1)
-    r = sorted(statistics.median(rng.choices(b, k=len(b))) / statistics.median(rng.choices(a, k=len(a)))
-               for _ in range(n))
-    return r[int(0.025 * n)], r[int(0.975 * n)]
-print("CPU-number bias: p50 of really_probe of the node-1 virtio child, writer on the first vs the last CPU")
-print(f"{'method':<11} {'first CPU':>10} {'last CPU':>10} {'ratio':>6} {'95% CI':>13}  how")
-how = {"kprobe": "tracefs kprobe/kretprobe on really_probe, one per process, CLOCK_MONOTONIC",
-       "tracepoint": "initcall_debug via printk:console (kernel us)"}
-for path in sys.argv[1:]:
+    def q(x):
+        s = rng.choices(x, k=len(x))
+        return statistics.median(t for t, _ in s) / statistics.median(r for _, r in s)
+    v = sorted(q(b) / q(a) for _ in range(n))
+    return v[int(0.025 * n)], v[int(0.975 * n)]
+print("CPU-number bias: really_probe of the node-1 virtio child, writer on the first vs the last CPU;")
+print("reference: tracefs kprobe/kretprobe events in the trace buffer, same boot, paired per probe")
+print(f"{'method':<11} {'CPU':>4} {'pairs':>5} {'tool p50':>9} {'ref p50':>9} {'offset p50':>10} {'tool/ref':>8}")
+how = {"kprobe": "tracefs kprobe/kretprobe on really_probe read through perf, CLOCK_MONOTONIC",
+       "tracepoint": "initcall_debug via printk:console (kernel us; inside really_probe: negative offset)"}
+for path in sys.argv[2:]:
     r = json.load(open(path))
-    by = {}
+    by = collections.defaultdict(list)
     for it in r["iterations"]:
         m = it.get("measurement") or {}
         if it.get("outcome") not in (None, "ok") or m.get("missing_probe") or m.get("lost_records"):
             continue
         for p in m.get("probes", []):
-            if p["depth"] == 0:
-                by.setdefault(it["placement"], []).append(p["duration_ns"])
-    keys = sorted(by)
-    if len(keys) != 2:
-        sys.exit(f"{path}: expected two placements, got {keys}")
-    a, b = (statistics.median(by[k]) for k in keys)
-    lo, hi = ci(by[keys[0]], by[keys[1]])
+            if p["depth"] != 0:
+                continue
+            best = min(ref.get(p["device"], []), key=lambda x: abs(x[0] - p["start_ns"]), default=None)
+            if best and abs(best[0] - p["start_ns"]) <= 200000:
+                by[it["writer_cpu"]].append((p["duration_ns"], best[1]))
+    cpus = sorted(by)
+    if len(cpus) != 2:
+        sys.exit(f"{path}: expected two writer CPUs with paired probes, got {cpus}")
     meth = r["measurement"]["used"][0]
-    print(f"{meth:<11} {a/1e3:>8.0f}us {b/1e3:>8.0f}us {b/a:>6.3f} {lo:>6.3f}-{hi:<6.3f}  {how.get(meth, meth)}; N={len(by[keys[0]])}/{len(by[keys[1]])}")
+    q = {}
+    for c in cpus:
+        t = statistics.median(x for x, _ in by[c]); rr = statistics.median(y for _, y in by[c])
+        off = statistics.median(x - y for x, y in by[c])
+        q[c] = t / rr
+        print(f"{meth:<11} {c:>4} {len(by[c]):>5} {t/1e3:>7.0f}us {rr/1e3:>7.0f}us {off/1e3:>8.1f}us {t/rr:>8.3f}")
+    lo, hi = ci(by[cpus[0]], by[cpus[1]])
+    off = {c: statistics.median(x - y for x, y in by[c]) for c in cpus}
+    refall = statistics.median(y for c in cpus for _, y in by[c])
+    d = off[cpus[1]] - off[cpus[0]]
+    print(f"{meth:<11} what the observer adds, CPU {cpus[1]} - CPU {cpus[0]}: {d/1e3:+.1f}us = "
+          f"bias ratio {1 + d / refall:.4f} of the {refall/1e3:.0f}us probe (goal 1.00 +- 0.01)")
+    print(f"{meth:<11} ratio of tool/ref medians, CPU {cpus[1]} / CPU {cpus[0]}: {q[cpus[1]]/q[cpus[0]]:.3f} "
+          f"(95% {lo:.3f}-{hi:.3f}); {how.get(meth, meth)}")
 PYEOF

@@ -2,7 +2,7 @@
 # Agreement of the reported probe duration with an independent reference, in the NUMA guest.
 # The reference is the kernel's own tracefs kprobe and kretprobe events on really_probe (set up
 # here through kprobe_events, read from the trace buffer with trace_clock=mono), recorded during
-# the same `probebench run` whose own numbers come from the perf kprobe PMU (samples decoded from
+# the same `probebench run` whose own numbers come from its own tracefs kprobe events (samples decoded from
 # its ring buffer). Each probe the tool reports is paired with the reference probe of the same
 # device that started within 200 us of it; the ratio of medians per device is printed.
 # Goal: medians within 5%. Devices: e1000e (probe in a node-1 kworker), the node-1 virtio-rng
@@ -71,7 +71,7 @@ for path in sys.argv[2:]:
         for p in (it.get("measurement") or {}).get("probes", []):
             tool[p["device"]].append((p["start_ns"], p["duration_ns"], it["writer_node"]))
             methods.add(p["method"])
-    how = {"kprobe": "perf kprobe PMU samples, CLOCK_MONOTONIC",
+    how = {"kprobe": "tracefs kprobe events read through perf, CLOCK_MONOTONIC",
            "tracepoint": "the kernel's initcall_debug duration (us) ending at the printk:console sample"}
     print("\ntool: %s (%s); %d iterations per device and writer node" % (
         ",".join(sorted(methods)), "; ".join(how.get(m, m) for m in sorted(methods)), len(doc["iterations"]) // 6))

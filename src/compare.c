@@ -176,10 +176,15 @@ static int add_value(struct set *set, const char *t, const char *pl, const char 
 
 static int load(struct json_object *rec, struct set *set)
 {
-	struct json_object *its;
+	struct json_object *its, *opts, *v;
 	if (!json_object_object_get_ex(rec, "iterations", &its) ||
 	    !json_object_is_type(its, json_type_array))
 		return -EINVAL;
+	/* As the run's own summaries: facts of windows that lost records, or whose bind succeeded
+	 * while the method saw no probe, are left out (lossy ones kept when the run said so). */
+	bool include_lossy = json_object_object_get_ex(rec, "options", &opts) &&
+			     json_object_object_get_ex(opts, "include_lossy", &v) &&
+			     json_object_get_boolean(v);
 	for (size_t i = 0; i < json_object_array_length(its); i++) {
 		struct json_object *it = json_object_array_get_idx(its, i), *m, *probes;
 		const char *t = str_of(it, "target"), *pl = str_of(it, "placement"),
@@ -191,8 +196,11 @@ static int load(struct json_object *rec, struct set *set)
 			r = add_value(set, t, pl, "unbind_ns", it, "unbind_ns");
 		if (r < 0)
 			return r;
+		uint64_t lost;
 		if (!json_object_object_get_ex(it, "measurement", &m) || !m ||
-		    !json_object_is_type(m, json_type_object))
+		    !json_object_is_type(m, json_type_object) ||
+		    json_object_object_get_ex(m, "missing_probe", &v) ||
+		    (!include_lossy && num_of(m, "lost_records", &lost) && lost > 0))
 			continue;
 		if ((r = add_value(set, t, pl, "uevent_kernel_ns", m, "uevent_kernel_ns")) < 0)
 			return r;

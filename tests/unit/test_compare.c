@@ -181,6 +181,46 @@ static void compares_records(void **state)
 	json_object_put(a);
 }
 
+static int64_t probe_n(struct json_object *doc)
+{
+	struct json_object *x, *e = find(doc, "comparisons", "probe pci/e1000e depth 0");
+	assert_non_null(e);
+	assert_true(json_object_object_get_ex(e, "baseline", &x));
+	assert_true(json_object_object_get_ex(x, "N", &x));
+	return json_object_get_int64(x);
+}
+
+/* A window that lost records, or whose bind succeeded with no probe seen, gives no probe facts
+ * (as in the run's own summaries); the run's --include-lossy keeps the lossy ones. */
+static void leaves_out_lossy_and_missing(void **state)
+{
+	(void)state;
+	struct json_object *a = record("6.1.0", 1000000, 1000, 20, 8, NULL);
+	struct json_object *b = record("6.1.0", 1000000, 1000, 20, 8, NULL);
+	struct json_object *its = json_object_object_get(a, "iterations"), *doc = NULL;
+	char err[256] = "";
+	for (int i = 0; i < 3; i++)
+		json_object_object_add(
+		    json_object_object_get(json_object_array_get_idx(its, i), "measurement"),
+		    "lost_records", json_object_new_int(5));
+	json_object_object_add(
+	    json_object_object_get(json_object_array_get_idx(its, 3), "measurement"),
+	    "missing_probe", json_object_new_string("the bind succeeded and kprobe saw no probe"));
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &doc, err, sizeof(err)), 0);
+	assert_int_equal(probe_n(doc), 16);
+	json_object_put(doc);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "include_lossy", json_object_new_boolean(true));
+	json_object_object_add(a, "options", o);
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &doc, err, sizeof(err)), 0);
+	assert_int_equal(probe_n(doc), 19);
+	json_object_put(doc);
+	json_object_put(a);
+	json_object_put(b);
+}
+
 static void refuses_what_cannot_be_compared(void **state)
 {
 	(void)state;
@@ -210,6 +250,7 @@ int main(void)
 	    cmocka_unit_test(mann_whitney_known),
 	    cmocka_unit_test(two_proportions),
 	    cmocka_unit_test(compares_records),
+	    cmocka_unit_test(leaves_out_lossy_and_missing),
 	    cmocka_unit_test(refuses_what_cannot_be_compared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -373,6 +373,35 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 	});
 }
 
+/* Iterations of the latest runs whose facts were left out of the statistics, by why. */
+static void measurement_failures(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
+{
+	static const struct {
+		const char *key, *reason;
+	} kinds[] = {{"iterations_missing_probe", "missing_probe"}, {"iterations_lossy", "lossy"}};
+	const char *name = "probebench_measurement_excluded_iterations";
+	bool any = false;
+	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			double v;
+			if (!get_num(m, kinds[k].key, &v))
+				continue;
+			if (!any) {
+				header(f, name, "gauge",
+				       "Iterations of the latest run whose observer facts are left "
+				       "out of its statistics: missing_probe (the bind succeeded "
+				       "and the method saw no probe: a measurement failure), lossy "
+				       "(the perf rings lost records; counted in unless the run "
+				       "had --include-lossy).");
+				any = true;
+			}
+			fputs(name, f);
+			put_labels(f, &l, "reason", kinds[k].reason);
+			fprintf(f, " %.0f\n", v);
+		}
+	});
+}
+
 int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics_plan *plans,
 		      size_t n_plans, char **ret)
 {
@@ -451,6 +480,7 @@ int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics
 	durations(f, plans, n_plans, "bind_ns", "bind");
 	durations(f, plans, n_plans, "unbind_ns", "unbind");
 	probes(f, plans, n_plans);
+	measurement_failures(f, plans, n_plans);
 
 	if (fclose(f) != 0) {
 		free(buf);

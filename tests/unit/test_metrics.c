@@ -23,7 +23,8 @@ static const char record[] =
     "{\"50.000000\": 1400000}}, \"on_device_node\": {\"yes\": 3, \"no\": 7, \"unknown\": 0, "
     "\"share\": 0.3}}, {\"depth\": 1, \"bus\": \"virtio\", \"driver\": \"virtio_rng\", "
     "\"probe_ns\": null, \"on_device_node\": {\"share\": null}}], \"memory\": "
-    "{\"pages_by_node\": [2, 5]}}},"
+    "{\"pages_by_node\": [2, 5]}, \"iterations_missing_probe\": 1, \"iterations_lossy\": "
+    "2}},"
     " {\"target\": \"0000:00:05.0\", \"writer_node\": 1, \"bind_ns\": {\"percentile\": "
     "{\"90.000000\": 2500000}}}]}";
 
@@ -93,6 +94,10 @@ static void full_record(void **state)
 	    "probebench_probe_pages{plan=\"rng\\\"x\",device=\"0000:00:05.0\",driver=\"virtio-"
 	    "pci\","
 	    "node=\"1\",writer_node=\"0\",page_node=\"1\"} 5\n",
+	    /* iterations left out of the statistics, by why */
+	    "probebench_measurement_excluded_iterations{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",reason=\"missing_probe\"} 1\n",
+	    "writer_node=\"0\",reason=\"lossy\"} 2\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(t, want[i]))

@@ -68,7 +68,7 @@
  *   body_start_ns body_end_ns   the body (0 when it did not run: deferral, child)
  *   body_nvcsw body_nivcsw      voluntary/involuntary context switches of the body's task
  *                               during the body
- *   sleep_us busy_us hang_ms pages page_node children fail   the settings the probe used
+ *   sleep_us busy_us hang_ms pages page_node children fail defer   the settings the probe used
  *   defer_left     deferrals left after this probe
  *   pages_nodeN    pages the probe allocated that landed on node N (page_to_nid()), for each
  *                  possible node N below 8; pages_other: on nodes 8 and above
@@ -214,6 +214,7 @@ struct pbtest_run {
 
 static const struct device_type pbtest_dev_type;
 static const struct device_type pbtest_child_type;
+static struct bus_type pbtest_bus;
 static struct device_driver pbtest_driver;
 static struct device_driver pbtest_child_driver;
 static struct pbtest_dev *pbtest_devs[PBTEST_MAX_DEVS];
@@ -288,9 +289,9 @@ static int pbtest_truth_show(struct seq_file *m, void *v)
 		   t->worker_node);
 	seq_printf(m, " body_start_ns=%llu body_end_ns=%llu body_nvcsw=%lu body_nivcsw=%lu",
 		   t->body_start_ns, t->body_end_ns, t->body_nvcsw, t->body_nivcsw);
-	seq_printf(m, " sleep_us=%u busy_us=%u hang_ms=%u pages=%u page_node=%d children=%u fail=%d defer_left=%u",
+	seq_printf(m, " sleep_us=%u busy_us=%u hang_ms=%u pages=%u page_node=%d children=%u fail=%d defer=%u defer_left=%u",
 		   t->cfg.sleep_us, t->cfg.busy_us, t->cfg.hang_ms, t->cfg.pages,
-		   t->cfg.page_node, t->cfg.children, t->cfg.fail, t->defer_left);
+		   t->cfg.page_node, t->cfg.children, t->cfg.fail, t->cfg.defer, t->defer_left);
 	for (i = 0; i < min_t(unsigned int, nr_node_ids, PBTEST_NODES); i++)
 		seq_printf(m, " pages_node%u=%u", i, t->pages_by_node[i]);
 	seq_printf(m, " pages_other=%u nr_children=%u\n", t->pages_other, t->nr_children);
@@ -640,6 +641,7 @@ static int pbtest_probe(struct device *dev)
 	pd->nr_children = run->nr_children;
 	mutex_lock(&pd->lock);
 	pd->defer_left = pd->cfg.defer;
+	t->defer_left = pd->defer_left;
 	mutex_unlock(&pd->lock);
 out:
 	pbtest_truth_end(t, ret);
@@ -677,6 +679,7 @@ static int pbtest_child_remove(struct device *dev)
 
 static struct device_driver pbtest_driver = {
 	.name = "pbtest",
+	.bus = &pbtest_bus,
 	.owner = THIS_MODULE,
 	.probe = pbtest_probe,
 	.remove = pbtest_remove,
@@ -684,6 +687,7 @@ static struct device_driver pbtest_driver = {
 
 static struct device_driver pbtest_child_driver = {
 	.name = "pbtest_child",
+	.bus = &pbtest_bus,
 	.owner = THIS_MODULE,
 	.probe = pbtest_child_probe,
 	.remove = pbtest_child_remove,

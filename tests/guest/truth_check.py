@@ -84,7 +84,13 @@ class Checker:
     def run(self):
         its = self.r.get("iterations", [])
         if not its:
-            self.bad.append(f"{self.label}: the record has no iteration")
+            rets = {}
+            for e in self.truth:
+                if e["drv"] == "pbtest":
+                    rets[e["ret"]] = rets.get(e["ret"], 0) + 1
+            self.bad.append(f"{self.label}: the record has no iteration (status {self.r.get('status')}, exit code "
+                            f"{self.r.get('exit_code')}); the truth has {sum(rets.values())} target probes, "
+                            f"returns " + ", ".join(f"{k} x{v}" for k, v in sorted(rets.items())))
         windows = []
         for it in its:
             m = it.get("measurement") or {}

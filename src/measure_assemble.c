@@ -76,11 +76,12 @@ static int node_of_cpu(const struct pb_assemble_in *in, int cpu)
 	return in->cpu_node[cpu];
 }
 
-/* The comm a pid had, from sched_switch records of the window. */
+/* The comm a pid had last in the window, from sched_switch records (a thread created in the
+ * window starts as its creator's copy, e.g. "kthreadd", and is named after). */
 static void comm_of(const struct pb_assemble_in *in, pid_t pid, char comm[16])
 {
 	comm[0] = 0;
-	for (size_t i = 0; i < in->n; i++) {
+	for (size_t i = in->n; i-- > 0;) {
 		const struct pb_mevent *e = &in->ev[i];
 		if (e->type != PB_EV_SWITCH)
 			continue;
@@ -125,25 +126,41 @@ static bool waited_for(const struct pb_assemble_in *in, pid_t queuer, uint64_t q
 	return off;
 }
 
-/* The first wake-up of task after `after` (not from an irq) came from waker. */
-static bool woken_by(const struct pb_assemble_in *in, pid_t task, pid_t waker, uint64_t after,
-		     uint64_t before)
+/* The task ran a work between from and to (a worker: its waits are judged as works). */
+static bool ran_work(const struct pb_assemble_in *in, pid_t pid, uint64_t from, uint64_t to)
 {
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *x = &in->ev[i];
-		if (x->type != PB_EV_WAKEUP || x->irq || x->wake.pid != task || x->ts < after ||
-		    x->ts > before)
-			continue;
-		return x->pid == waker;
+		if (x->type == PB_EV_WQ_START && x->pid == pid && x->ts >= from && x->ts <= to)
+			return true;
 	}
 	return false;
 }
 
 /*
- * Pairs queue -> execute_start -> execute_end by work pointer and keeps the hops: works queued
- * by a probing task inside the window that ended inside it and that the queuer waited for.
- * Works queued for later (deferred_probe_work_func) end after the write, works queued and not
- * waited for (a driver scheduling its own work) do not block the queuer: neither is a hop.
+ * The first wake-up of task after the work started (not from an irq) came from its worker,
+ * or, after the work ended, from another worker: flush_work()'s barrier runs in whichever
+ * worker of the pool takes it when the work had not started yet.
+ */
+static bool woken_by(const struct pb_assemble_in *in, pid_t task, pid_t worker, uint64_t start,
+		     uint64_t end, uint64_t before)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type != PB_EV_WAKEUP || x->irq || x->wake.pid != task || x->ts < start ||
+		    x->ts > before)
+			continue;
+		return x->pid == worker || (x->ts >= end && ran_work(in, x->pid, start, x->ts));
+	}
+	return false;
+}
+
+/*
+ * Pairs queue -> execute_start -> execute_end by work pointer and keeps the hops: works
+ * queued by a probing task inside the window that ended inside it and that the queuer
+ * waited for. Works queued for later (deferred_probe_work_func) end after the write, works
+ * queued and not waited for (a driver scheduling its own work) do not block the queuer:
+ * neither is a hop.
  */
 static int find_hops(struct ctx *c)
 {
@@ -183,7 +200,7 @@ static int find_hops(struct ctx *c)
 			}
 			if (!s || !e || e->ts > in->t1)
 				continue;
-			if (!woken_by(in, q->pid, s->pid, s->ts, in->t1) &&
+			if (!woken_by(in, q->pid, s->pid, s->ts, e->ts, in->t1) &&
 			    !waited_for(in, q->pid, q->ts, s->ts, e->ts))
 				continue;
 			struct hop *h = &c->hops[c->n_hops++];
@@ -231,8 +248,9 @@ static unsigned migrations_in(const struct pb_assemble_in *in, pid_t pid, uint64
 }
 
 /*
- * The worker's time on a CPU and its switches out between start and end, from sched_switch: it
- * runs at start (execute_start is recorded on its CPU), so it is on a CPU until a switch-out.
+ * The worker's time on a CPU and its switches out between start and end, from sched_switch:
+ * it runs at start (execute_start is recorded on its CPU), so it is on a CPU until a
+ * switch-out.
  */
 static void worker_sched(const struct pb_assemble_in *in, pid_t pid, uint64_t start, uint64_t end,
 			 uint64_t *on_cpu, unsigned *switches)
@@ -275,11 +293,12 @@ static void set_hop(const struct pb_assemble_in *in, struct pb_probe_fact *p, co
 }
 
 /*
- * Attaches hops to probes (innermost probe first). A hop queued by the probe's task inside it
- * that holds at least half of the probe carried the driver's ->probe (PCI's work_on_cpu, a
- * driver's own work): the worker's task, CPU and node are the probe's. A probe that ran inside a
- * hop, in its worker, was moved as a whole (really_probe itself, as the seed's queue_work_node
- * does): it keeps its task, and its origin is the task that queued the work.
+ * Attaches hops to probes (innermost probe first). A hop queued by the probe's task inside
+ * it that holds at least half of the probe carried the driver's ->probe (PCI's work_on_cpu,
+ * a driver's own work): the worker's task, CPU and node are the probe's. A probe that ran
+ * inside a hop, in its worker, was moved as a whole (really_probe itself, as the seed's
+ * queue_work_node does): it keeps its task, and its origin is the task that queued the
+ * work.
  */
 static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
@@ -288,17 +307,17 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 		struct hop *hp = &c->hops[h];
 		struct pb_probe_fact *best = NULL;
 		bool whole = false;
-		/* Inside a probe first: a child probed in the worker of its parent's hop (PCI's
-		 * virtio child) lies around nothing; it is the parent that hopped. */
+		/* Inside a probe first: a child probed in the worker of its parent's hop
+		 * (PCI's virtio child) lies around nothing; it is the parent that hopped. */
 		for (int pass = 0; pass < 2 && !best; pass++)
 			for (size_t i = 0; i < out->n_probes; i++) {
 				struct pb_probe_fact *p = &out->probes[i];
 				/* Kernel-reported us round down: allow 1 us at the start. */
 				uint64_t s = p->start_ns > 1000 ? p->start_ns - 1000 : 0;
 				uint64_t pe = p->start_ns + p->duration_ns;
-				/* A work that holds at least half of the probe carried its body; a
-				 * short flush inside it (a cache drain, a driver's own small work)
-				 * did not. */
+				/* A work that holds at least half of the probe carried its
+				 * body; a short flush inside it (a cache drain, a driver's
+				 * own small work) did not. */
 				bool inside = p->pid == hp->queuer && hp->queue >= s &&
 					      hp->end <= pe &&
 					      2 * (hp->end - hp->start) >= p->duration_ns;
@@ -319,8 +338,7 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 		best->hop_whole_probe = whole;
 		if (whole)
 			continue;
-		/* The driver's ->probe ran in the worker: that is the task, CPU and node to report.
-		 */
+		/* The driver's ->probe ran in the worker: its task, CPU and node are reported. */
 		best->pid = hp->worker;
 		snprintf(best->comm, sizeof(best->comm), "%s", hp->comm);
 		best->cpu = hp->cpu;
@@ -342,10 +360,11 @@ static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t fro
 
 /*
  * A probe with no work hop that blocked inside itself and was woken by a task it had woken
- * first (a kthread it started and waited for), for at least half of the probe: that task ran
- * for it. Wake-ups from an irq, by a timer thread or a lock holder the probe never woke are
- * waits, not hops. The longest such wait is the hop; its worker's CPU is the one it woke the
- * probe from.
+ * first (a kthread it started and waited for): that task ran for it. Wake-ups from an irq, by a
+ * timer thread or a lock holder the probe never woke are waits, not hops; a worker that woke it
+ * ran a work, which find_hops() judged already (a short flush is no hop). The longest such wait
+ * is the hop (creating the thread is a shorter one, with kthreadd); its worker's CPU is the one
+ * it woke the probe from.
  */
 static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
@@ -368,8 +387,9 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 			} else if (x->type == PB_EV_WAKEUP && x->wake.pid == p->pid && blocked) {
 				blocked = false;
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
-				    x->ts - off > best_len && 2 * (x->ts - off) >= p->duration_ns &&
-				    woke(in, p->pid, x->pid, p->start_ns, off)) {
+				    x->ts - off > best_len &&
+				    woke(in, p->pid, x->pid, p->start_ns, off) &&
+				    !ran_work(in, x->pid, off, x->ts)) {
 					best_len = x->ts - off;
 					best = x;
 				}
@@ -377,11 +397,24 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 		}
 		if (!best)
 			continue;
+		/* From the worker's first run after the probe woke it to its wake-up of the probe.
+		 */
+		uint64_t woken = 0, ran = 0;
+		for (size_t k = 0; k < in->n; k++) {
+			const struct pb_mevent *x = &in->ev[k];
+			if (x->ts < p->start_ns || x->ts > best->ts)
+				continue;
+			if (x->type == PB_EV_WAKEUP && x->pid == p->pid && x->wake.pid == best->pid)
+				woken = x->ts, ran = 0;
+			else if (x->type == PB_EV_SWITCH && x->sw.next_pid == best->pid && woken &&
+				 !ran)
+				ran = x->ts;
+		}
 		struct hop hp = {.queuer = p->pid,
 				 .worker = best->pid,
 				 .cpu = best->cpu,
-				 .queue = best->ts - best_len,
-				 .start = best->ts - best_len,
+				 .queue = woken ? woken : best->ts - best_len,
+				 .start = ran ? ran : best->ts - best_len,
 				 .end = best->ts};
 		snprintf(hp.fn, sizeof(hp.fn), "wake-up");
 		comm_of(in, best->pid, hp.comm);
@@ -701,6 +734,10 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
 	}
 	for (size_t i = 0; i < out->n_probes; i++) {
 		struct pb_probe_fact *p = &out->probes[i];
+		/* really_probe() hands a driver's error up negated (positive), and initcall_debug
+		 * prints that: the driver's own ->probe value is the negative one. */
+		if (p->ret_known && p->ret > 0)
+			p->ret = -p->ret;
 		p->device_node = in->device_node;
 		p->on_device_node =
 		    (p->node < 0 || in->device_node < 0) ? -1 : p->node == in->device_node;

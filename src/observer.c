@@ -90,6 +90,7 @@ struct pb_observer {
 	bool initcall_held; /* counted in initcall_users */
 	bool armed;
 	bool stopped; /* pb_observer_stop() ran: events off, counters read into stop_counters */
+	bool write_failed; /* no bind uevent will come for this window: do not wait for one */
 	bool stop_counters_measured;
 	struct pb_counter stop_counters[PB_MEASURE_N_COUNTERS];
 	pid_t writer;
@@ -372,6 +373,7 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 	o->writer = writer_tid;
 	o->armed = true;
 	o->stopped = false;
+	o->write_failed = false;
 	return 0;
 fail:
 	/* Nothing stays enabled or changed when arming fails: no disarm follows. */
@@ -485,6 +487,11 @@ static void describe_device(struct pb_probe_fact *p)
 	p->on_device_node = (p->node < 0 || p->device_node < 0) ? -1 : p->node == p->device_node;
 }
 
+void pb_observer_write_failed(struct pb_observer *o)
+{
+	o->write_failed = true;
+}
+
 int pb_observer_stop(struct pb_observer *o)
 {
 	if (!o->armed)
@@ -530,6 +537,8 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	if (o->uevents) {
 		uint64_t k = 0, u = 0;
 		uint64_t wait = o->opts.uevent_wait_ns ? o->opts.uevent_wait_ns : 500000000ull;
+		if (o->write_failed)
+			wait = 1; /* what has arrived, if anything */
 		if (pb_uevents_collect(o->uevents, wait, &k, &u) == 0) {
 			f.uevent_kernel_ns = k ? (int64_t)(k - write_start_ns) : -1;
 			f.uevent_udev_ns = u ? (int64_t)(u - write_start_ns) : -1;

@@ -172,6 +172,8 @@ static void after_write(void *ud, const struct pb_target *t, enum pb_step step, 
 		s->t0 = t0;
 		s->t1 = t1;
 		s->result = result;
+		if (result != 0)
+			pb_observer_write_failed(s->obs);
 	} else {
 		json_object_put(s->pending);
 		s->pending = error_json("arming the observer failed", s->arm_err);

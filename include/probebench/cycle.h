@@ -8,6 +8,7 @@
  * Failure policy (also in doc/run.md and `run --help`):
  *  - a bind write failing with EAGAIN, EBUSY or EINTR, or succeeding while the device ends up not
  *    bound to its driver (deferred probe), is retried up to PB_CYCLE_RETRIES times, 10 ms apart;
+ *    a retry whose write binds the device makes the cycle ok (retries and bind_errno tell);
  *  - after that (or at once for any other errno, e.g. ENODEV from a driver rejecting the device),
  *    the device is put back: driver_override set to the original driver (when the bus has it) +
  *    bus/drivers_probe, then DRV/bind, each verified; driver_override then restored;
@@ -104,7 +105,8 @@ struct pb_cycle_result {
 	enum pb_cycle_outcome outcome;
 	uint64_t unbind_ns, bind_ns; /* last attempt's */
 	uint64_t cycle_ns; /* whole cycle: journal, writes, verification, retries, put-back */
-	int unbind_errno, bind_errno; /* positive errno of the first failure, 0 on success */
+	int unbind_errno, bind_errno; /* positive errno of the first failure (also of a bind that a
+				       * retry then made: outcome ok, retries > 0), 0 none */
 	unsigned retries;
 	bool verified; /* bound to the original driver after the cycle */
 	bool put_back; /* the put-back route was needed */

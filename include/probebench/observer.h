@@ -76,7 +76,7 @@ struct pb_probe_fact {
 	uint64_t start_ns;  /* really_probe start, CLOCK_MONOTONIC */
 	uint64_t duration_ns;
 	bool start_exact; /* false: start = end - kernel-reported us (tracepoint), or kmsg clock */
-	int ret;
+	int ret;	  /* the driver's ->probe return value (0, -errno) */
 	bool ret_known;
 	int depth; /* 0: the target's own probe; 1: a probe nested in it (a child) */
 	/* The hop into a worker, when the driver's ->probe ran in another task. */
@@ -162,6 +162,8 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid);
  * ended). Returns 0, -EINVAL when not armed.
  */
 int pb_observer_stop(struct pb_observer *o);
+/* The write failed: the next disarm does not wait for the bind uevents (none will come). */
+void pb_observer_write_failed(struct pb_observer *o);
 /* Stops watching (unless stopped) and builds the facts of the window [write_start_ns,
  * write_end_ns]. */
 int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,

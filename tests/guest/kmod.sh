@@ -3,7 +3,8 @@
 #
 #   kmod_setup                       # builds pbtest.ko for the guest's kernel, makes a modules root,
 #                                    # adds --modules ROOT --module pbtest to vm_opts (or skips)
-#   kmod_build VERSION OUTDIR        # builds OUTDIR/pbtest.ko against /usr/src/linux-headers-VERSION
+#   kmod_build VERSION OUTDIR [HEADERS]   # builds OUTDIR/pbtest.ko against HEADERS (default
+#                                    # /usr/src/linux-headers-VERSION)
 #   kmod_root VERSION SRC_MODULES_DIR ROOT   # a modules root: ROOT/lib/modules/VERSION links every
 #                                    # entry of SRC_MODULES_DIR but modules.*, plus updates/pbtest.ko
 #
@@ -16,11 +17,11 @@
 #   pbt_truth FILE         append the truth lines to FILE and clear them
 KMOD_SRC=$PB_SOURCE_DIR/tests/kmod
 
-# kmod_build VERSION OUTDIR: skips (77) when the headers of VERSION are not installed.
+# kmod_build VERSION OUTDIR [HEADERS]: skips (77) when the headers of VERSION are missing.
 kmod_build() {
-	local ver=$1 out=$2 hdr=/usr/src/linux-headers-$1
+	local ver=$1 out=$2 hdr=${3:-/usr/src/linux-headers-$1}
 	[ -f "$hdr/Makefile" ] ||
-		skip "no kernel headers for the guest kernel $ver in $hdr: apt-get install -y linux-headers-$ver"
+		skip "no kernel headers for the guest kernel $ver in $hdr (probebench-vm --check says where they should be)"
 	mkdir -p "$out"
 	cp "$KMOD_SRC/pbtest.c" "$KMOD_SRC/Kbuild" "$out/"
 	make -s -C "$hdr" M="$(cd "$out" && pwd)" modules >"$out/build.log" 2>&1 || {
@@ -57,14 +58,17 @@ kmod_root() {
 # kmod_setup: the guest kernel's modules tree from the harness (so PB_VM_KERNEL/PB_VM_MODULES
 # keep working), the module built for it, the root made, vm_opts extended.
 kmod_setup() {
-	local check moddir ver
+	local check moddir ver headers
 	check=$("$VM" "${vm_opts[@]}" --check 2>&1) || fail "probebench-vm --check: $check"
 	moddir=$(sed -n 's/^modules: //p' <<<"$check")
+	# the harness names the booted kernel's headers: installed, or unpacked next to a
+	# --kernel-package kernel
+	headers=$(sed -n 's/^headers: \(\/[^ ]*\)$/\1/p' <<<"$check")
 	case $moddir in
 	"" | none*) skip "the guest kernel has no modules tree (${moddir:-none}): pbtest cannot be loaded" ;;
 	esac
 	ver=$(basename "$(cd "$moddir" && pwd)")
-	kmod_build "$ver" "$TEST_TMP/kmod"
+	kmod_build "$ver" "$TEST_TMP/kmod" "$headers"
 	kmod_root "$ver" "$moddir" "$TEST_TMP/modroot"
 	KMOD_VERSION=$ver
 	vm_opts+=(--modules "$TEST_TMP/modroot" --module pbtest)

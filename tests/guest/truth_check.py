@@ -15,7 +15,9 @@ hop worker's when the driver's probe hopped, so that is what they are compared w
   ret, outcome     the probe's return value; a failed probe fails the iteration with its errno
   entry task       truth pid = the record's writer_tid (the task that entered ->probe)
   task, cpu, node  the task that ran the body: the worker when it hopped, else the entry task;
-                   cpu is either CPU the task was seen on (entry/return, body start/end)
+                   cpu is either CPU the task was seen on (entry/return, body start/end),
+                   or another CPU of that node when the record counts a migration in the
+                   probe (the record's CPU is where really_probe returned, after ->probe)
   on_device_node   whether that node is the device's
   hop, hop pid, hop cpu   whether there was a hop, and its worker
   duration         record duration_ns >= truth end_ns - start_ns (the record times really_probe,
@@ -146,7 +148,12 @@ class Checker:
             node = e["node"]
         self.row(it, "task", f"{task[0]}/{task[1]}", f"{p['pid']}/{p['comm']}",
                  (p["pid"], p["comm"]) == task)
-        self.row(it, "cpu", "/".join(map(str, sorted(cpus))), p["cpu"], p["cpu"] in cpus)
+        # The record's CPU is the one really_probe returned on (kprobe) or logged on
+        # (tracepoint), a little after ->probe returned: a task that moved in between is on
+        # neither truth CPU; the record then counts the move (migrations), on the same node.
+        moved = p.get("migrations", 0) > 0 and node_of_cpu(self.r, p["cpu"]) == node
+        self.row(it, "cpu", "/".join(map(str, sorted(cpus))) + (" (moved)" if moved else ""),
+                 p["cpu"], p["cpu"] in cpus or moved)
         self.row(it, "node", node, p["node"], p["node"] == node)
         self.row(it, "on_device_node", node == e["dev_node"], p["on_device_node"],
                  p["on_device_node"] == (node == e["dev_node"]))

@@ -60,6 +60,11 @@ static void page(uint64_t ts, int cpu, pid_t pid, uint64_t pfn, unsigned order, 
 	e->irq = irq;
 }
 
+static void wake(uint64_t ts, int cpu, pid_t waker, pid_t wakee)
+{
+	add(PB_EV_WAKEUP, ts, cpu, waker)->wake.pid = wakee;
+}
+
 static int cmp_ts(const void *a, const void *b)
 {
 	const struct pb_mevent *x = a, *y = b;
@@ -214,13 +219,17 @@ static void hop_by_wait(void **state)
 	assert_false(f.probes[0].hop);
 	pb_iteration_facts_clear(&f);
 	/* A short work the writer waited for inside the probe (a cache drain: 20 us of 795): not
-	 * the probe's body, not a hop; the probe stays in the writer. */
+	 * the probe's body, not a hop, neither as a work nor as a wake-up; the probe stays in the
+	 * writer. */
 	nev = 0;
 	wq(PB_EV_WQ_QUEUE, 1010 * US, 0, WRITER, 0xaa, "drain_local_pages_wq");
+	wake(1010 * US, 0, WRITER, KWORKER); /* queueing wakes the worker */
 	sw(1011 * US, 0, WRITER, "probebench", 1, "idle");
+	evs[nev - 1].sw.prev_state = 2; /* blocked in flush_work */
 	sw(1015 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
 	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xaa, "drain_local_pages_wq");
 	wq(PB_EV_WQ_END, 1040 * US, 2, KWORKER, 0xaa, "drain_local_pages_wq");
+	wake(1040 * US, 2, KWORKER, WRITER); /* the flush barrier wakes the writer */
 	sw(1041 * US, 0, 1, "idle", WRITER, "probebench");
 	console(1800 * US, 0, WRITER, "probe of 0000:01:00.0 returned 0 after 795 usecs");
 	in = input(PB_METHOD_TRACEPOINT);
@@ -294,11 +303,6 @@ static void kprobe_pairs(void **state)
 	assert_int_equal(pci->cpu, 1);
 	assert_int_equal(child->depth, 1);
 	pb_iteration_facts_clear(&f);
-}
-
-static void wake(uint64_t ts, int cpu, pid_t waker, pid_t wakee)
-{
-	add(PB_EV_WAKEUP, ts, cpu, waker)->wake.pid = wakee;
 }
 
 static struct pb_mevent *entry(uint64_t ts, int cpu, pid_t pid, const char *dev)
@@ -478,7 +482,8 @@ static void kthread_hop(void **state)
 	pb_iteration_facts_clear(&f);
 }
 
-/* A failed allocation (pfn -1) took no page: counted nowhere, not as unknown either. */
+/* A failed allocation (pfn -1) took no page: counted nowhere, not as unknown either. The
+ * probe's failure is reported as the driver returned it (negative). */
 static void failed_allocation(void **state)
 {
 	(void)state;
@@ -486,7 +491,7 @@ static void failed_allocation(void **state)
 	entry(1100 * US, 0, WRITER, "pbtest1");
 	page(1200 * US, 0, WRITER, UINT64_MAX, 4, false);
 	page(1300 * US, 0, WRITER, 1500, 0, false);
-	ret(1800 * US, 0, WRITER, -12);
+	ret(1800 * US, 0, WRITER, 12); /* really_probe hands -ENOMEM up as 12 */
 	struct pb_assemble_in in = pbtest_input(PB_METHOD_KPROBE);
 	struct pb_iteration_facts f = {0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);

@@ -700,12 +700,7 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 			goto gone;
 		if (r < 0 && !res.bind_errno)
 			res.bind_errno = -r;
-		if (b == 1 && r == 0) {
-			res.verified = true;
-			break;
-		}
 		if (b == 1) {
-			/* The write failed but the device is bound (e.g. a concurrent probe). */
 			res.verified = true;
 			break;
 		}
@@ -730,7 +725,9 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 			journal_rebound(je);
 		goto out;
 	}
-	res.outcome = res.bind_errno ? PB_CYCLE_BIND_FAILED : PB_CYCLE_OK;
+	/* Bound by this cycle's own last write: ok, even after retries (retries and bind_errno
+	 * say so). Bound although that write failed (a concurrent probe won): no bind of ours. */
+	res.outcome = r == 0 ? PB_CYCLE_OK : PB_CYCLE_BIND_FAILED;
 	journal_rebound(je);
 	goto out;
 

@@ -401,6 +401,13 @@ out:
 	return r;
 }
 
+/* For printing: the string, or "?" where the document has none (printf's %s takes no NULL). */
+static const char *text_of(struct json_object *o, const char *key)
+{
+	const char *s = str_of(o, key);
+	return s ? s : "?";
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 static double num(struct json_object *o, const char *key)
@@ -428,9 +435,8 @@ void pb_compare_print(FILE *f, struct json_object *doc)
 	struct json_object *b, *c, *arr;
 	json_object_object_get_ex(doc, "baseline", &b);
 	json_object_object_get_ex(doc, "candidate", &c);
-	fprintf(f, "baseline:  %s (kernel %s)\ncandidate: %s (kernel %s)\n", str_of(b, "file"),
-		str_of(b, "kernel") ? str_of(b, "kernel") : "?", str_of(c, "file"),
-		str_of(c, "kernel") ? str_of(c, "kernel") : "?");
+	fprintf(f, "baseline:  %s (kernel %s)\ncandidate: %s (kernel %s)\n", text_of(b, "file"),
+		text_of(b, "kernel"), text_of(c, "file"), text_of(c, "kernel"));
 	fprintf(f, "%-22s %-9s %-34s %5s %11s %11s %7s %9s  %s\n", "target", "placement", "metric",
 		"N", "base p50", "cand p50", "ratio", "p", "verdict");
 	json_object_object_get_ex(doc, "comparisons", &arr);
@@ -443,13 +449,13 @@ void pb_compare_print(FILE *f, struct json_object *doc)
 		fmt_ns(mb, sizeof(mb), num(sb, "median"));
 		snprintf(n, sizeof(n), "%.0f/%.0f", num(sa, "N"), num(sb, "N"));
 		double ratio = num(e, "ratio");
-		fprintf(f, "%-22.22s %-9.9s %-34.34s %5s %11s %11s ", str_of(e, "target"),
-			str_of(e, "placement"), str_of(e, "metric"), n, ma, mb);
+		fprintf(f, "%-22.22s %-9.9s %-34.34s %5s %11s %11s ", text_of(e, "target"),
+			text_of(e, "placement"), text_of(e, "metric"), n, ma, mb);
 		if (isnan(ratio))
 			fprintf(f, "%7s", "-");
 		else
 			fprintf(f, "%7.3f", ratio);
-		fprintf(f, " %9.2g  %s\n", num(e, "p"), str_of(e, "verdict"));
+		fprintf(f, " %9.2g  %s\n", num(e, "p"), text_of(e, "verdict"));
 	}
 	json_object_object_get_ex(doc, "node_shares", &arr);
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
@@ -457,10 +463,10 @@ void pb_compare_print(FILE *f, struct json_object *doc)
 		fprintf(f,
 			"on the device's node: %s %s %s: %.0f%% of %.0f -> %.0f%% of %.0f (p %.2g) "
 			"%s\n",
-			str_of(e, "target"), str_of(e, "placement"), str_of(e, "metric"),
+			text_of(e, "target"), text_of(e, "placement"), text_of(e, "metric"),
 			100 * num(e, "baseline_share"), num(e, "baseline_n"),
 			100 * num(e, "candidate_share"), num(e, "candidate_n"), num(e, "p"),
-			str_of(e, "verdict"));
+			text_of(e, "verdict"));
 	}
 	static const char *const only[] = {"only_in_baseline", "only_in_candidate"};
 	for (int k = 0; k < 2; k++) {
@@ -469,8 +475,9 @@ void pb_compare_print(FILE *f, struct json_object *doc)
 			struct json_object *e = json_object_array_get_idx(arr, i);
 			fprintf(f, "%s: %s %s %s\n",
 				k ? "only in the candidate" : "only in the baseline",
-				str_of(e, "target"), str_of(e, "placement"), str_of(e, "metric"));
+				text_of(e, "target"), text_of(e, "placement"),
+				text_of(e, "metric"));
 		}
 	}
-	fprintf(f, "method: %s\n", str_of(doc, "method"));
+	fprintf(f, "method: %s\n", text_of(doc, "method"));
 }

@@ -689,25 +689,18 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 	prepare(w, t, PB_STEP_BIND);
 	if (cfg->gate)
 		pb_gate_wait(cfg->gate);
-	int last = 0; /* the last bind write's result */
 	for (unsigned attempt = 0;; attempt++) {
 		if (attempt)
 			prepare(w, t, PB_STEP_BIND);
 		r = bind_step(w, t, je, cfg, &res.bind_ns, &cpu);
 		if (r == -ETIMEDOUT)
 			goto hung;
-		last = r;
 		int b = bound_to(t->syspath, t->driver, NULL, 0);
 		if (b == -ENODEV)
 			goto gone;
 		if (r < 0 && !res.bind_errno)
 			res.bind_errno = -r;
-		if (b == 1 && r == 0) {
-			res.verified = true;
-			break;
-		}
 		if (b == 1) {
-			/* The write failed but the device is bound (e.g. a concurrent probe). */
 			res.verified = true;
 			break;
 		}
@@ -732,9 +725,9 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 			journal_rebound(je);
 		goto out;
 	}
-	/* A retried bind whose last write bound the device is a bind that worked (a driver that
-	 * deferred, then probed): ok, with its retries and the first failure's errno. */
-	res.outcome = last == 0 ? PB_CYCLE_OK : PB_CYCLE_BIND_FAILED;
+	/* Bound by this cycle's own last write: ok, even after retries (retries and bind_errno
+	 * say so). Bound although that write failed (a concurrent probe won): no bind of ours. */
+	res.outcome = r == 0 ? PB_CYCLE_OK : PB_CYCLE_BIND_FAILED;
 	journal_rebound(je);
 	goto out;
 

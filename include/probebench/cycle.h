@@ -90,9 +90,11 @@ int pb_writer_write(struct pb_writer *w, const char *path, const char *s, uint64
 		    const struct pb_target *t, enum pb_step step, uint64_t *ret_ns, int *ret_cpu);
 
 enum pb_cycle_outcome {
-	PB_CYCLE_OK,		/* unbound, rebound, verified */
+	PB_CYCLE_OK,		/* unbound, rebound by the last bind write (after retries, if any),
+				   verified */
 	PB_CYCLE_UNBIND_FAILED, /* unbind refused; device still on its driver */
-	PB_CYCLE_BIND_FAILED,	/* bind failed after retries; device put back */
+	PB_CYCLE_BIND_FAILED,	/* bind failed after retries; device put back (or bound by
+				   someone else's probe while the write failed) */
 	PB_CYCLE_LOST,		/* bind and put-back failed: device left unbound (journal kept) */
 	PB_CYCLE_HUNG,		/* a write did not return; device marked hung */
 	PB_CYCLE_GONE,		/* the device disappeared */

@@ -294,11 +294,10 @@ static void set_hop(const struct pb_assemble_in *in, struct pb_probe_fact *p, co
 
 /*
  * Attaches hops to probes (innermost probe first). A hop queued by the probe's task inside
- * it that holds at least half of the probe carried the driver's ->probe (PCI's work_on_cpu,
- * a driver's own work): the worker's task, CPU and node are the probe's. A probe that ran
- * inside a hop, in its worker, was moved as a whole (really_probe itself, as the seed's
- * queue_work_node does): it keeps its task, and its origin is the task that queued the
- * work.
+ * it that the probe waited on for at least a quarter of its time carried the driver's ->probe
+ * (PCI's work_on_cpu, a driver's own work): the worker's task, CPU and node are the probe's. A
+ * probe that ran inside a hop, in its worker, was moved as a whole (really_probe itself, as the
+ * seed's queue_work_node does): it keeps its task, and its origin is the task that queued the work.
  */
 static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
@@ -313,14 +312,15 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 			for (size_t i = 0; i < out->n_probes; i++) {
 				struct pb_probe_fact *p = &out->probes[i];
 				/* Kernel-reported us round down: allow 1 us at the start. */
-				uint64_t s = p->start_ns > 1000 ? p->start_ns - 1000 : 0;
+				uint64_t s = p->window_start_ns;
 				uint64_t pe = p->start_ns + p->duration_ns;
-				/* A work that holds at least half of the probe carried its
-				 * body; a short flush inside it (a cache drain, a driver's
-				 * own small work) did not. */
+				/* A work the probe waited on for at least a quarter of it (from
+				 * the queueing to the end) carried its body; a short flush
+				 * inside it (a cache drain, a driver's own small work) did
+				 * not. */
 				bool inside = p->pid == hp->queuer && hp->queue >= s &&
 					      hp->end <= pe &&
-					      2 * (hp->end - hp->start) >= p->duration_ns;
+					      4 * (hp->end - hp->queue) >= p->duration_ns;
 				bool around = p->pid == hp->worker && p->start_ns >= hp->start &&
 					      pe <= hp->end + 1000;
 				if (pass == 0 ? !inside : !around)
@@ -378,7 +378,7 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 			continue;
 		for (size_t k = 0; k < in->n; k++) {
 			const struct pb_mevent *x = &in->ev[k];
-			if (x->ts < p->start_ns || x->ts > pe)
+			if (x->ts < p->window_start_ns || x->ts > pe)
 				continue;
 			if (x->type == PB_EV_SWITCH && x->sw.prev_pid == p->pid &&
 			    x->sw.prev_state != 0) {
@@ -388,7 +388,7 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 				blocked = false;
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
 				    x->ts - off > best_len &&
-				    woke(in, p->pid, x->pid, p->start_ns, off) &&
+				    woke(in, p->pid, x->pid, p->window_start_ns, off) &&
 				    !ran_work(in, x->pid, off, x->ts)) {
 					best_len = x->ts - off;
 					best = x;
@@ -402,7 +402,7 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 		uint64_t woken = 0, ran = 0;
 		for (size_t k = 0; k < in->n; k++) {
 			const struct pb_mevent *x = &in->ev[k];
-			if (x->ts < p->start_ns || x->ts > best->ts)
+			if (x->ts < p->window_start_ns || x->ts > best->ts)
 				continue;
 			if (x->type == PB_EV_WAKEUP && x->pid == p->pid && x->wake.pid == best->pid)
 				woken = x->ts, ran = 0;
@@ -427,6 +427,35 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 		/* Its pages count as the probe's over the wait (see memory_facts). */
 		if (c->n_hops < c->cap_hops)
 			c->hops[c->n_hops++] = hp;
+	}
+}
+
+/*
+ * Attribution windows: an exact start is its own; an estimated one (end - the kernel's us,
+ * whose end stamp follows the kernel's own printk) of a probe at depth 0 reaches back to the
+ * last sure boundary: the end of the same task's previous probe that ended before it, or the
+ * write's start. A nested probe keeps its estimate (1 us earlier for the rounding): reaching
+ * back would hand it its parent's earlier work.
+ */
+static void set_windows(const struct pb_assemble_in *in, struct pb_iteration_facts *out)
+{
+	for (size_t i = 0; i < out->n_probes; i++) {
+		struct pb_probe_fact *p = &out->probes[i];
+		p->window_start_ns = p->start_ns;
+		if (p->start_exact)
+			continue;
+		if (p->depth > 0) {
+			p->window_start_ns = p->start_ns > 1000 ? p->start_ns - 1000 : 0;
+			continue;
+		}
+		uint64_t lb = in->t0;
+		for (size_t j = 0; j < out->n_probes; j++) {
+			const struct pb_probe_fact *q = &out->probes[j];
+			uint64_t qe = q->start_ns + q->duration_ns;
+			if (j != i && q->pid == p->pid && qe <= p->start_ns && qe > lb)
+				lb = qe;
+		}
+		p->window_start_ns = lb < p->start_ns ? lb : p->start_ns;
 	}
 }
 
@@ -632,7 +661,7 @@ static bool in_probe(const struct pb_iteration_facts *out, pid_t pid, uint64_t t
 	for (size_t i = 0; i < out->n_probes; i++) {
 		const struct pb_probe_fact *p = &out->probes[i];
 		pid_t task = p->hop && !p->hop_whole_probe ? p->origin_pid : p->pid;
-		if (task == pid && ts >= p->start_ns && ts <= p->start_ns + p->duration_ns)
+		if (task == pid && ts >= p->window_start_ns && ts <= p->start_ns + p->duration_ns)
 			return true;
 	}
 	return false;
@@ -683,9 +712,10 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 			const struct pb_mevent *e = &in->ev[i];
 			if (e->type != PB_EV_PAGE_ALLOC || e->irq)
 				continue;
-			bool mine = (e->pid == origin && e->ts >= p->start_ns && e->ts <= pe) ||
-				    (p->hop && e->pid == p->hop_pid && e->ts >= p->hop_start_ns &&
-				     e->ts <= he);
+			bool mine =
+			    (e->pid == origin && e->ts >= p->window_start_ns && e->ts <= pe) ||
+			    (p->hop && e->pid == p->hop_pid && e->ts >= p->hop_start_ns &&
+			     e->ts <= he);
 			uint64_t pages;
 			if (mine)
 				add_pages(in, e, p->pages_by_node, &p->pages_unknown_node,
@@ -728,6 +758,7 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
 	if (r < 0)
 		goto fail;
 	set_depths(out);
+	set_windows(in, out);
 	if (in->method != PB_METHOD_KMSG) {
 		attach_hops(&c, out);
 		attach_wakeup_hops(&c, out);

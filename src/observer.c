@@ -510,6 +510,65 @@ int pb_observer_stop(struct pb_observer *o)
 	return 0;
 }
 
+/*
+ * PB_OBSERVER_DUMP=DIR: every window's decoded events as text, one file per window
+ * (TARGET-N.txt), for reading what the assembly decided from. A debugging aid; off by default.
+ */
+static void dump_events(const struct pb_observer *o, const struct pb_mevent *ev, size_t n,
+			uint64_t t0, uint64_t t1)
+{
+	static unsigned seq;
+	const char *dir = getenv("PB_OBSERVER_DUMP");
+	char path[PATH_MAX];
+	if (!dir || !*dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s-%u.txt", dir, o->target_name,
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "# writer %d window %llu..%llu\n", (int)o->writer, (unsigned long long)t0,
+		(unsigned long long)t1);
+	for (size_t i = 0; i < n; i++) {
+		const struct pb_mevent *e = &ev[i];
+		fprintf(f, "%llu cpu%d pid%d%s type%d", (unsigned long long)e->ts, e->cpu,
+			(int)e->pid, e->irq ? " irq" : "", (int)e->type);
+		switch (e->type) {
+		case PB_EV_WQ_QUEUE:
+		case PB_EV_WQ_START:
+		case PB_EV_WQ_END:
+			fprintf(f, " work=%llx fn=%llx", (unsigned long long)e->wq.work,
+				(unsigned long long)e->wq.function);
+			break;
+		case PB_EV_SWITCH:
+			fprintf(f, " %d(%s) state=%ld -> %d(%s)", (int)e->sw.prev_pid,
+				e->sw.prev_comm, e->sw.prev_state, (int)e->sw.next_pid,
+				e->sw.next_comm);
+			break;
+		case PB_EV_WAKEUP:
+			fprintf(f, " wakes %d on cpu%d", (int)e->wake.pid, e->wake.target_cpu);
+			break;
+		case PB_EV_PROBE_ENTRY:
+			fprintf(f, " probe %s %s", e->kp.dev, e->kp.drv);
+			break;
+		case PB_EV_PROBE_RETURN:
+			fprintf(f, " return %ld", e->kret.ret);
+			break;
+		case PB_EV_CONSOLE:
+			fprintf(f, " %s", e->msg);
+			break;
+		case PB_EV_PAGE_ALLOC:
+			fprintf(f, " pfn=%llx order=%u", (unsigned long long)e->page.pfn,
+				e->page.order);
+			break;
+		default:
+			break;
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+}
+
 int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
 		       struct pb_iteration_facts *ret)
 {
@@ -546,6 +605,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	}
 	if (r < 0)
 		goto out;
+	dump_events(o, ev, n, write_start_ns, write_end_ns);
 
 	struct pb_assemble_in in = {
 	    .ev = ev,

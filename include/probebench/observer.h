@@ -76,7 +76,12 @@ struct pb_probe_fact {
 	uint64_t start_ns;  /* really_probe start, CLOCK_MONOTONIC */
 	uint64_t duration_ns;
 	bool start_exact; /* false: start = end - kernel-reported us (tracepoint), or kmsg clock */
-	int ret;	  /* the driver's ->probe return value (0, -errno) */
+	/* Where attribution to this probe (hops, pages) starts: start_ns when exact; else, at
+	 * depth 0, the last sure boundary before it (the write's start, or the end of the task's
+	 * previous probe): the kernel's end stamp comes after its own printk, so end - us starts
+	 * late. */
+	uint64_t window_start_ns;
+	int ret; /* the driver's ->probe return value (0, -errno) */
 	bool ret_known;
 	int depth; /* 0: the target's own probe; 1: a probe nested in it (a child) */
 	/* The hop into a worker, when the driver's ->probe ran in another task. */

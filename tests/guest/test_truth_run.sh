@@ -13,7 +13,8 @@
 # are not recognised, for one); the test then fails and says which, with the values.
 # The guest gets 600 s (PB_VM_TIMEOUT; the runs take about 4.5 min here, under the suite's 900 s).
 # PB_TRUTH_METHODS and PB_TRUTH_BEHAVIOURS narrow the runs (space-separated lists); PB_TRUTH_KEEP
-# names a directory that keeps what the guest wrote.
+# names a directory that keeps what the guest wrote; PB_TRUTH_DUMP=1 adds the observer's decoded
+# events of every window (PB_OBSERVER_DUMP) to it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kmod.sh"
 "$PROBEBENCH" --help | grep -q '^  run ' || skip "this build has no run command"
@@ -24,7 +25,8 @@ methods=${PB_TRUTH_METHODS:-kprobe tracepoint}
 behaviours=${PB_TRUTH_BEHAVIOURS:-plain sleep busy pages work_on_cpu queue_work_node kthread children fail defer hang}
 vm_run truth --timeout "${PB_VM_TIMEOUT:-600}" --exec "$KMOD_GUEST_LIB
 methods='$methods'
-behaviours='$behaviours'"'
+behaviours='$behaviours'
+dump='${PB_TRUTH_DUMP:-}'"'
 cd /out
 # the first PCI bridge of each node: probebench inventories PCI functions and what is below them
 parent() {
@@ -52,6 +54,7 @@ for m in $methods; do
 		hang) both hang_ms 300; n=3 ;;
 		esac
 		echo clear >$PBT_TRUTH
+		[ -z "$dump" ] || { mkdir -p dump-$m-$b && export PB_OBSERVER_DUMP=/out/dump-$m-$b; }
 		probebench run pbtest0 pbtest1 --writer-node 0,1 --iterations $n --warmup $w --method $m \
 			$more --json $m-$b.json >$m-$b.txt 2>&1
 		echo $? >$m-$b.rc

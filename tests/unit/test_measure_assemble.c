@@ -482,6 +482,38 @@ static void kthread_hop(void **state)
 	pb_iteration_facts_clear(&f);
 }
 
+/*
+ * tracepoint: the kernel stamps the end after its own printk, so end - us starts late (here the
+ * line comes 300 us after really_probe returned). The depth-0 probe's window reaches back to the
+ * write's start: its early pages and the hop it queued right away are still its own.
+ */
+static void late_printk(void **state)
+{
+	(void)state;
+	nev = 0;
+	page(1050 * US, 0, WRITER, 1500, 0, false);
+	wq(PB_EV_WQ_QUEUE, 1060 * US, 0, WRITER, 0xaa, "");
+	wake(1060 * US, 0, WRITER, KWORKER);
+	sw(1061 * US, 0, WRITER, "probebench", 1, "idle");
+	evs[nev - 1].sw.prev_state = 2;
+	wq(PB_EV_WQ_START, 1070 * US, 2, KWORKER, 0xaa, "");
+	sw(1071 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
+	wq(PB_EV_WQ_END, 1400 * US, 2, KWORKER, 0xaa, "");
+	wake(1401 * US, 2, KWORKER, WRITER);
+	console(1800 * US, 0, WRITER, "probe of pbtest1 returned 0 after 450 usecs");
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_TRACEPOINT);
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 1);
+	const struct pb_probe_fact *p = &f.probes[0];
+	assert_true(p->start_ns == 1350 * US && !p->start_exact);
+	assert_true(p->window_start_ns == 1000 * US);
+	assert_true(p->hop);
+	assert_int_equal(p->pid, KWORKER);
+	assert_true(p->pages_by_node[1] == 1);
+	pb_iteration_facts_clear(&f);
+}
+
 /* A failed allocation (pfn -1) took no page: counted nowhere, not as unknown either. The
  * probe's failure is reported as the driver returned it (negative). */
 static void failed_allocation(void **state)
@@ -579,10 +611,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(pci_hop_and_child), cmocka_unit_test(hop_by_wait),
 	    cmocka_unit_test(seed_shape),	 cmocka_unit_test(parallel_attribution),
-	    cmocka_unit_test(kthread_hop),	 cmocka_unit_test(failed_allocation),
-	    cmocka_unit_test(in_writer_probes),	 cmocka_unit_test(kprobe_pairs),
-	    cmocka_unit_test(kmsg_lines),	 cmocka_unit_test(parsers),
-	    cmocka_unit_test(fallback_order),
+	    cmocka_unit_test(kthread_hop),	 cmocka_unit_test(late_printk),
+	    cmocka_unit_test(failed_allocation), cmocka_unit_test(in_writer_probes),
+	    cmocka_unit_test(kprobe_pairs),	 cmocka_unit_test(kmsg_lines),
+	    cmocka_unit_test(parsers),		 cmocka_unit_test(fallback_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

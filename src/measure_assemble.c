@@ -105,7 +105,16 @@ static bool in_set(const pid_t *set, size_t n, pid_t p)
 }
 
 /*
- * The flush_work() signature: the queuer went off CPU after queueing and before the work started,
+ * A switch-out that blocks (sched_switch's prev_state S or D: bits 0 and 1 in every kernel's
+ * report); a preempted task (R+, reported as TASK_REPORT_MAX) still runs, it does not wait.
+ */
+static bool blocks(const struct pb_mevent *x)
+{
+	return x->sw.prev_state & 3;
+}
+
+/*
+ * The flush_work() signature: the queuer blocked after queueing and before the work started,
  * and did not run again until the work ended.
  */
 static bool waited_for(const struct pb_assemble_in *in, pid_t queuer, uint64_t queued,
@@ -116,7 +125,7 @@ static bool waited_for(const struct pb_assemble_in *in, pid_t queuer, uint64_t q
 		const struct pb_mevent *x = &in->ev[i];
 		if (x->type != PB_EV_SWITCH || x->ts < queued || x->ts > end)
 			continue;
-		if (x->sw.prev_pid == queuer && x->ts <= start)
+		if (x->sw.prev_pid == queuer && x->ts <= start && blocks(x))
 			off = true;
 		else if (x->sw.next_pid == queuer && x->ts > start && x->ts < end)
 			return false;
@@ -380,8 +389,7 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 			const struct pb_mevent *x = &in->ev[k];
 			if (x->ts < p->window_start_ns || x->ts > pe)
 				continue;
-			if (x->type == PB_EV_SWITCH && x->sw.prev_pid == p->pid &&
-			    x->sw.prev_state != 0) {
+			if (x->type == PB_EV_SWITCH && x->sw.prev_pid == p->pid && blocks(x)) {
 				blocked = true;
 				off = x->ts;
 			} else if (x->type == PB_EV_WAKEUP && x->wake.pid == p->pid && blocked) {

@@ -46,6 +46,7 @@ static void console(uint64_t ts, int cpu, pid_t pid, const char *msg)
 static void sw(uint64_t ts, int cpu, pid_t prev, const char *pc, pid_t next, const char *nc)
 {
 	struct pb_mevent *e = add(PB_EV_SWITCH, ts, cpu, prev);
+	e->sw.prev_state = 2; /* blocked (D); a preemption is set by the test */
 	e->sw.prev_pid = prev;
 	e->sw.next_pid = next;
 	snprintf(e->sw.prev_comm, 16, "%s", pc);
@@ -207,6 +208,13 @@ static void hop_by_wait(void **state)
 	assert_int_equal(f.probes[0].hop_pid, KWORKER);
 	assert_string_equal(f.probes[0].hop_function, "");
 	assert_int_equal(f.probes[0].pid, KWORKER);
+	pb_iteration_facts_clear(&f);
+	/* The writer was only preempted (R+), it did not wait: no hop. */
+	evs[1].sw.prev_state = 0x100;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
+	evs[1].sw.prev_state = 2;
 	/* Same events, but the writer runs during the work: no hop. */
 	evs[5].sw.next_pid = WRITER;
 	evs[5].ts = 1500 * US;

@@ -71,7 +71,16 @@ kmod_setup() {
 	kmod_build "$ver" "$TEST_TMP/kmod" "$headers"
 	kmod_root "$ver" "$moddir" "$TEST_TMP/modroot"
 	KMOD_VERSION=$ver
-	vm_opts+=(--modules "$TEST_TMP/modroot" --module pbtest)
+	# a --kernel-package kernel is booted as the image it unpacked, with our modules root
+	local kernel i opts=()
+	kernel=$(sed -n 's/^kernel: \(\/[^ ]*\) .*/\1/p' <<<"$check")
+	for ((i = 0; i < ${#vm_opts[@]}; i++)); do
+		case ${vm_opts[i]} in
+		--kernel-package | --kernel | --modules) i=$((i + 1)) ;;
+		*) opts+=("${vm_opts[i]}") ;;
+		esac
+	done
+	vm_opts=("${opts[@]}" --kernel "$kernel" --modules "$TEST_TMP/modroot" --module pbtest)
 }
 
 # Shell functions for the guest command (busybox sh).

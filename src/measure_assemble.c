@@ -355,25 +355,27 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 	}
 }
 
-/* Task a woke task b inside [from, to] (a handshake's first half). */
+/* The last task a woke inside [from, to] was b: a handed work to b, then waited (a handshake's
+ * first half). A thread a woke long before and that woke it back for another reason (an irq
+ * thread it created in request_irq(), on PREEMPT_RT) is not the last it woke before the wait. */
 static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from, uint64_t to)
 {
+	pid_t last = 0;
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *x = &in->ev[i];
-		if (x->type == PB_EV_WAKEUP && x->pid == a && x->wake.pid == b && x->ts >= from &&
-		    x->ts <= to)
-			return true;
+		if (x->type == PB_EV_WAKEUP && x->pid == a && x->ts >= from && x->ts <= to)
+			last = x->wake.pid;
 	}
-	return false;
+	return last == b;
 }
 
 /*
- * A probe with no work hop that blocked inside itself and was woken by a task it had woken
- * first (a kthread it started and waited for): that task ran for it. Wake-ups from an irq, by a
- * timer thread or a lock holder the probe never woke are waits, not hops; a worker that woke it
- * ran a work, which find_hops() judged already (a short flush is no hop). The longest such wait
- * is the hop (creating the thread is a shorter one, with kthreadd); its worker's CPU is the one
- * it woke the probe from.
+ * A probe with no work hop that blocked inside itself and was woken by the last task it had woken
+ * before blocking (a kthread it started and waited for): that task ran for it. Wake-ups from an
+ * irq, by a timer thread or a lock holder the probe never woke are waits, not hops; a worker that
+ * woke it ran a work, which find_hops() judged already (a short flush is no hop). The longest such
+ * wait is the hop (creating the thread is a shorter one, with kthreadd); its worker's CPU is the
+ * one it woke the probe from.
  */
 static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 {

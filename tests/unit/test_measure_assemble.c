@@ -479,7 +479,36 @@ static void kthread_hop(void **state)
 	assert_true(f.pages_by_node[1] == 2);
 	pb_iteration_facts_clear(&f);
 
-	/* The same wait ended by a timer (irq context): a sleep, not a hop. */
+	/* PREEMPT_RT: an irq thread the probe created (request_irq woke it) and woke nothing
+	 * for since; the device's interrupt wakes the thread, which completes the probe's wait.
+	 * The probe woke another task last before waiting: the thread did not run for it. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1120 * US, 0, WRITER, 88);	 /* request_irq() starts irq/54-pbtest1 */
+	wake(1200 * US, 0, WRITER, 300); /* something else since */
+	sw(1300 * US, 0, WRITER, "probebench", 1, "idle");
+	wake(1500 * US, 3, 1, 88);
+	evs[nev - 1].irq = true; /* the hard irq wakes its thread */
+	sw(1501 * US, 3, 1, "idle", 88, "irq/54-pbtest1");
+	wake(1510 * US, 3, 88, WRITER);
+	sw(1520 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(1800 * US, 0, WRITER, 0);
+	qsort_events();
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, WRITER);
+	pb_iteration_facts_clear(&f);
+
+	/* The kthread's wait again, ended by a timer (irq context): a sleep, not a hop. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1150 * US, 0, WRITER, 77);
+	sw(1160 * US, 0, WRITER, "probebench", 1, "idle");
+	sw(1165 * US, 3, 1, "idle", 77, "pbtest_kthread");
+	wake(1660 * US, 3, 77, WRITER);
+	sw(1670 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(1800 * US, 0, WRITER, 0);
 	for (size_t i = 0; i < nev; i++)
 		if (evs[i].type == PB_EV_WAKEUP && evs[i].wake.pid == WRITER)
 			evs[i].irq = true;

@@ -151,6 +151,13 @@ static const char *str_of(struct json_object *o, const char *key)
 		   : NULL;
 }
 
+/* For the text table: a missing string is shown as "-" (printf's "%s" must not get NULL). */
+static const char *str_or_dash(struct json_object *o, const char *key)
+{
+	const char *s = str_of(o, key);
+	return s ? s : "-";
+}
+
 static bool num_of(struct json_object *o, const char *key, uint64_t *ret)
 {
 	struct json_object *v;
@@ -420,8 +427,8 @@ void pb_compare_print(FILE *f, struct json_object *doc)
 	struct json_object *b, *c, *arr;
 	json_object_object_get_ex(doc, "baseline", &b);
 	json_object_object_get_ex(doc, "candidate", &c);
-	fprintf(f, "baseline:  %s (kernel %s)\ncandidate: %s (kernel %s)\n", str_of(b, "file"),
-		str_of(b, "kernel") ? str_of(b, "kernel") : "?", str_of(c, "file"),
+	fprintf(f, "baseline:  %s (kernel %s)\ncandidate: %s (kernel %s)\n", str_or_dash(b, "file"),
+		str_of(b, "kernel") ? str_of(b, "kernel") : "?", str_or_dash(c, "file"),
 		str_of(c, "kernel") ? str_of(c, "kernel") : "?");
 	fprintf(f, "%-22s %-9s %-34s %5s %11s %11s %7s %9s  %s\n", "target", "placement", "metric",
 		"N", "base p50", "cand p50", "ratio", "p", "verdict");
@@ -435,13 +442,13 @@ void pb_compare_print(FILE *f, struct json_object *doc)
 		fmt_ns(mb, sizeof(mb), num(sb, "median"));
 		snprintf(n, sizeof(n), "%.0f/%.0f", num(sa, "N"), num(sb, "N"));
 		double ratio = num(e, "ratio");
-		fprintf(f, "%-22.22s %-9.9s %-34.34s %5s %11s %11s ", str_of(e, "target"),
-			str_of(e, "placement"), str_of(e, "metric"), n, ma, mb);
+		fprintf(f, "%-22.22s %-9.9s %-34.34s %5s %11s %11s ", str_or_dash(e, "target"),
+			str_or_dash(e, "placement"), str_or_dash(e, "metric"), n, ma, mb);
 		if (isnan(ratio))
 			fprintf(f, "%7s", "-");
 		else
 			fprintf(f, "%7.3f", ratio);
-		fprintf(f, " %9.2g  %s\n", num(e, "p"), str_of(e, "verdict"));
+		fprintf(f, " %9.2g  %s\n", num(e, "p"), str_or_dash(e, "verdict"));
 	}
 	json_object_object_get_ex(doc, "node_shares", &arr);
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {

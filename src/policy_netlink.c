@@ -152,10 +152,17 @@ static int parse_route(struct pb_policy_ctx *ctx, const struct nlmsghdr *h)
 	return 0;
 }
 
+/* NLMSG_OK() compares the header's unsigned length with an int, which clang flags. */
+static bool nlmsg_ok(const struct nlmsghdr *h, int rest)
+{
+	return rest >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+	       h->nlmsg_len <= (unsigned)rest;
+}
+
 int pb_policy_ctx_parse_rtnl(struct pb_policy_ctx *ctx, const void *buf, size_t len)
 {
 	int rest = (int)len;
-	for (const struct nlmsghdr *h = buf; NLMSG_OK(h, rest); h = NLMSG_NEXT(h, rest)) {
+	for (const struct nlmsghdr *h = buf; nlmsg_ok(h, rest); h = NLMSG_NEXT(h, rest)) {
 		int r = 0;
 		/* A dump interrupted by a change is marked; the snapshot would be inconsistent. */
 		if (h->nlmsg_flags & NLM_F_DUMP_INTR)

@@ -322,7 +322,7 @@ static void render_metrics(struct daemon *d)
 	if (!text)
 		return;
 	if (d->cfg->textfile) {
-		int r = pb_write_file_atomic(d->cfg->textfile, text, strlen(text), 0644);
+		int r = pb_write_file_atomic(d->cfg->textfile, text, strlen(text), 0644, 0);
 		if (r < 0)
 			pb_dlog(LOG_WARNING, NULL, NULL, NULL, "cannot write textfile %s: %s",
 				d->cfg->textfile, strerror(-r));

@@ -254,8 +254,7 @@ static void render_runs(struct daemon *d)
 	size_t n = 0;
 	int r = pb_results_list(d->cfg->results_dir, &ids, &n);
 	if (r < 0)
-		pb_dlog(LOG_WARNING, NULL, NULL, NULL, "cannot list %s: %s", d->cfg->results_dir,
-			strerror(-r));
+		pb_warn("cannot list %s: %s", d->cfg->results_dir, strerror(-r));
 	d->results_stored = n;
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	json_object_object_add(o, "schema", json_object_new_string("probebench-runs"));
@@ -324,8 +323,7 @@ static void render_metrics(struct daemon *d)
 	if (d->cfg->textfile) {
 		int r = pb_write_file_atomic(d->cfg->textfile, text, strlen(text), 0644, 0);
 		if (r < 0)
-			pb_dlog(LOG_WARNING, NULL, NULL, NULL, "cannot write textfile %s: %s",
-				d->cfg->textfile, strerror(-r));
+			pb_warn("cannot write textfile %s: %s", d->cfg->textfile, strerror(-r));
 	}
 	set_doc(d, &d->metrics_text, text);
 }
@@ -484,10 +482,11 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	snprintf(w->reason, sizeof(w->reason), "%s", ps->pending_reason);
 	int r = resolve_targets(d, p);
 	if (r < 0) {
-		pb_dlog(LOG_ERR, p->name, NULL, NULL,
-			r == -ENODEV ? "plan %s: no device matches its targets now; run skipped"
-				     : "plan %s: cannot resolve targets: %s",
-			p->name, strerror(-r));
+		pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", p->name}),
+			      r == -ENODEV
+				  ? "plan %s: no device matches its targets now; run skipped"
+				  : "plan %s: cannot resolve targets: %s",
+			      p->name, strerror(-r));
 		worker_clear(w);
 		ps->runs_by_exit[PB_EXIT_USAGE]++;
 		ps->has_last = true;
@@ -519,13 +518,13 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	w->exit_code = PB_EXIT_FAILURE;
 	w->record = NULL;
 	for (size_t i = 0; i < w->n_targets; i++)
-		pb_dlog(LOG_INFO, p->name, w->targets[i], NULL,
-			"plan %s: starting run (%s) on %s: %u warm-up + %u iterations", p->name,
-			w->reason, w->targets[i], p->warmup, p->iterations);
+		pb_log_struct(LOG_INFO, PB_LOG_FIELDS({"PLAN", p->name}, {"DEVICE", w->targets[i]}),
+			      "plan %s: starting run (%s) on %s: %u warm-up + %u iterations",
+			      p->name, w->reason, w->targets[i], p->warmup, p->iterations);
 	r = pthread_create(&w->thread, NULL, worker_main, d);
 	if (r != 0) {
-		pb_dlog(LOG_ERR, p->name, NULL, NULL, "plan %s: cannot start worker: %s", p->name,
-			strerror(r));
+		pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", p->name}),
+			      "plan %s: cannot start worker: %s", p->name, strerror(r));
 		worker_clear(w);
 		refresh(d);
 		return;
@@ -553,18 +552,17 @@ static void finish_plan(struct daemon *d)
 		if (r >= 0)
 			r = pb_results_write(d->cfg->results_dir, id, text);
 		if (r < 0) {
-			pb_dlog(LOG_ERR, w->plan, NULL, NULL,
-				"plan %s: cannot store the run in %s: %s", w->plan,
-				d->cfg->results_dir, strerror(-r));
+			pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", w->plan}),
+				      "plan %s: cannot store the run in %s: %s", w->plan,
+				      d->cfg->results_dir, strerror(-r));
 			id[0] = 0;
 		}
 		r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
 					       d->cfg->retention_age_ns, realtime_ns());
 		if (r > 0)
-			pb_dlog(LOG_INFO, NULL, NULL, NULL, "retention removed %d old run(s)", r);
+			pb_info("retention removed %d old run(s)", r);
 		else if (r < 0)
-			pb_dlog(LOG_WARNING, NULL, NULL, NULL, "retention in %s: %s",
-				d->cfg->results_dir, strerror(-r));
+			pb_warn("retention in %s: %s", d->cfg->results_dir, strerror(-r));
 	}
 	/* one line per target, with its driver from the record when there is one */
 	struct json_object *targets = NULL;
@@ -581,10 +579,12 @@ static void finish_plan(struct daemon *d)
 			    json_object_object_get_ex(t, "driver", &x))
 				drv = json_object_get_string(x);
 		}
-		pb_dlog(w->exit_code == PB_EXIT_OK ? LOG_INFO : LOG_ERR, w->plan, w->targets[i],
-			drv, "plan %s: run on %s ended: %s (exit %d)%s%s", w->plan, w->targets[i],
-			pb_metrics_exit_name(w->exit_code), w->exit_code,
-			id[0] ? ", stored as " : "", id);
+		pb_log_struct(
+		    w->exit_code == PB_EXIT_OK ? LOG_INFO : LOG_ERR,
+		    PB_LOG_FIELDS({"PLAN", w->plan}, {"DEVICE", w->targets[i]}, {"DRIVER", drv}),
+		    "plan %s: run on %s ended: %s (exit %d)%s%s", w->plan, w->targets[i],
+		    pb_metrics_exit_name(w->exit_code), w->exit_code, id[0] ? ", stored as " : "",
+		    id);
 	}
 	if (ps) {
 		if (w->exit_code >= 0 && w->exit_code < PB_METRICS_MAX_EXIT)
@@ -691,7 +691,7 @@ static int setup_udev(struct daemon *d)
 		d->mon = udev_monitor_unref(d->mon);
 		return r;
 	}
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "watching %s uevents for added PCI devices", ctl);
+	pb_info("watching %s uevents for added PCI devices", ctl);
 	return 0;
 }
 
@@ -724,8 +724,11 @@ static void handle_uevent(struct daemon *d)
 					ps->pending = true;
 					snprintf(ps->pending_reason, sizeof(ps->pending_reason),
 						 "device added");
-					pb_dlog(LOG_INFO, p->name, name, drv,
-						"plan %s: %s was added; run queued", p->name, name);
+					pb_log_struct(
+					    LOG_INFO,
+					    PB_LOG_FIELDS({"PLAN", p->name}, {"DEVICE", name},
+							  {"DRIVER", drv}),
+					    "plan %s: %s was added; run queued", p->name, name);
 				}
 				break;
 			}
@@ -741,12 +744,9 @@ static int start_http(struct daemon *d)
 	int r =
 	    pb_http_start(d->cfg->http_listen, d->cfg->http_max_connections, http_get, d, &d->http);
 	if (r < 0)
-		return pb_dlog(LOG_ERR, NULL, NULL, NULL,
-			       "%s: http.listen: cannot listen on %s: %s", d->cfg->path,
-			       d->cfg->http_listen, strerror(-r)),
-		       r;
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "HTTP API on http://%s/api/v1/status",
-		d->cfg->http_listen);
+		return pb_error_errno(r, "%s: http.listen: cannot listen on %s", d->cfg->path,
+				      d->cfg->http_listen);
+	pb_info("HTTP API on http://%s/api/v1/status", d->cfg->http_listen);
 	return 0;
 }
 
@@ -759,8 +759,7 @@ static void reload(struct daemon *d)
 	int r = pb_config_load(d->opts->config_path, &cfg, err, sizeof(err));
 	if (r < 0) {
 		d->reloads_failed++;
-		pb_dlog(LOG_ERR, NULL, NULL, NULL,
-			"reload refused, keeping the running configuration: %s", err);
+		pb_error("reload refused, keeping the running configuration: %s", err);
 		sd_notify(false, "READY=1");
 		refresh(d);
 		return;
@@ -779,10 +778,10 @@ static void reload(struct daemon *d)
 			r = pb_http_start(cfg->http_listen, cfg->http_max_connections, http_get, d,
 					  &nh);
 			if (r < 0) {
-				pb_dlog(LOG_ERR, NULL, NULL, NULL,
-					"%s: http.listen: cannot listen on %s: %s; HTTP API is off "
-					"until the next reload",
-					cfg->path, cfg->http_listen, strerror(-r));
+				pb_error(
+				    "%s: http.listen: cannot listen on %s: %s; HTTP API is off "
+				    "until the next reload",
+				    cfg->path, cfg->http_listen, strerror(-r));
 			}
 		} else {
 			pb_http_stop(d->http);
@@ -794,8 +793,7 @@ static void reload(struct daemon *d)
 	setup_udev(d);
 	load_last_records(d);
 	render_runs(d);
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "configuration reloaded from %s: %zu plan(s)",
-		d->cfg->path, d->cfg->n_plans);
+	pb_info("configuration reloaded from %s: %zu plan(s)", d->cfg->path, d->cfg->n_plans);
 	sd_notify(false, "READY=1");
 	refresh(d);
 }
@@ -808,12 +806,12 @@ static int handle_signal(struct daemon *d)
 	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
 		return 0;
 	if (si.ssi_signo == SIGHUP) {
-		pb_dlog(LOG_INFO, NULL, NULL, NULL, "SIGHUP: reloading %s", d->opts->config_path);
+		pb_info("SIGHUP: reloading %s", d->opts->config_path);
 		reload(d);
 		return 0;
 	}
 	if (!d->stopping) {
-		pb_dlog(LOG_INFO, NULL, NULL, NULL, "%s: %s", strsignal((int)si.ssi_signo),
+		pb_info("%s: %s", strsignal((int)si.ssi_signo),
 			d->w.active ? "finishing the current cycle, then restoring" : "stopping");
 		d->stopping = true;
 		d->stop_run = 1;
@@ -831,11 +829,10 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 	int ret = PB_EXIT_FAILURE;
 	*d = (struct daemon){.opts = opts, .sfd = -1, .efd = -1};
 	pthread_mutex_init(&d->lock, NULL);
-	pb_daemon_log_setup(opts->log);
 
 	struct pb_config *cfg = NULL;
 	if (pb_config_load(opts->config_path, &cfg, err, sizeof(err)) < 0) {
-		pb_dlog(LOG_ERR, NULL, NULL, NULL, "refusing to start: %s", err);
+		pb_error("refusing to start: %s", err);
 		return PB_EXIT_USAGE;
 	}
 	adopt_config(d, cfg, true);
@@ -853,8 +850,7 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->sfd < 0 || d->efd < 0) {
-		pb_dlog(LOG_ERR, NULL, NULL, NULL, "cannot set up signalfd/eventfd: %s",
-			strerror(errno));
+		pb_error("cannot set up signalfd/eventfd: %s", strerror(errno));
 		goto out;
 	}
 
@@ -862,18 +858,17 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 		sd_notify(false, "STATUS=restoring devices left by an interrupted run");
 		int r = opts->restore();
 		if (r != 0)
-			pb_dlog(LOG_WARNING, NULL, NULL, NULL,
-				"restore at start ended with exit %d; continuing", r);
+			pb_warn("restore at start ended with exit %d; continuing", r);
 	}
 	if (mkdir(d->cfg->results_dir, 0755) < 0 && errno != EEXIST) {
-		pb_dlog(LOG_ERR, NULL, NULL, NULL, "%s: results_dir: cannot create %s: %s",
-			d->cfg->path, d->cfg->results_dir, strerror(errno));
+		pb_error("%s: results_dir: cannot create %s: %s", d->cfg->path, d->cfg->results_dir,
+			 strerror(errno));
 		goto out;
 	}
 	int r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
 					   d->cfg->retention_age_ns, realtime_ns());
 	if (r > 0)
-		pb_dlog(LOG_INFO, NULL, NULL, NULL, "retention removed %d old run(s)", r);
+		pb_info("retention removed %d old run(s)", r);
 	load_last_records(d);
 	render_runs(d);
 	render_status(d);
@@ -882,16 +877,14 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 		goto out;
 	r = setup_udev(d);
 	if (r < 0)
-		pb_dlog(LOG_WARNING, NULL, NULL, NULL,
-			"cannot watch uevents (%s): on_add schedules will not fire", strerror(-r));
+		pb_warn("cannot watch uevents (%s): on_add schedules will not fire", strerror(-r));
 
 	if (sd_watchdog_enabled(false, &d->watchdog_usec) > 0)
 		d->next_watchdog_ns = pb_now_ns();
 	else
 		d->watchdog_usec = 0;
 	sd_notify(false, "READY=1");
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "ready: %zu plan(s) from %s", d->cfg->n_plans,
-		d->cfg->path);
+	pb_info("ready: %zu plan(s) from %s", d->cfg->n_plans, d->cfg->path);
 	refresh(d);
 
 	for (;;) {
@@ -936,7 +929,7 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 		};
 		int n = poll(pfd, 3, timeout_ms);
 		if (n < 0 && errno != EINTR) {
-			pb_dlog(LOG_ERR, NULL, NULL, NULL, "poll: %s", strerror(errno));
+			pb_error("poll: %s", strerror(errno));
 			break;
 		}
 		if (n <= 0)
@@ -953,8 +946,7 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 			sd_notify(false, "STATUS=restoring devices");
 			r = opts->restore();
 			if (r != 0)
-				pb_dlog(LOG_ERR, NULL, NULL, NULL,
-					"restore at exit ended with exit %d", r);
+				pb_error("restore at exit ended with exit %d", r);
 		}
 		ret = PB_EXIT_OK;
 	}
@@ -983,6 +975,6 @@ out:
 		close(d->sfd);
 	if (d->efd >= 0)
 		close(d->efd);
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "stopped");
+	pb_info("stopped");
 	return ret;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "probebench/config.h"
 
@@ -183,12 +184,165 @@ static void example_loads(void **state)
 	assert_non_null(strstr(err, "/nonexistent/probebench.json: cannot open"));
 }
 
+/* ---- the key table against schema/config.schema.json --------------------------------------- */
+
+struct schema_key {
+	char path[96];
+	struct json_object *node; /* as written, before $ref is followed */
+	struct json_object *resolved;
+	bool required;
+};
+
+static struct json_object *resolve(struct json_object *schema, struct json_object *node)
+{
+	struct json_object *ref, *defs, *target;
+	while (json_object_object_get_ex(node, "$ref", &ref)) {
+		const char *r = json_object_get_string(ref);
+		assert_true(strncmp(r, "#/$defs/", 8) == 0);
+		assert_true(json_object_object_get_ex(schema, "$defs", &defs));
+		assert_true(json_object_object_get_ex(defs, r + 8, &target));
+		node = target;
+	}
+	return node;
+}
+
+/* Every property and array element below node, with the path the table uses. */
+static void schema_walk(struct json_object *schema, struct json_object *node, const char *path,
+			struct schema_key *keys, size_t *n)
+{
+	struct json_object *n2 = resolve(schema, node), *alts, *props, *items, *req;
+	bool one_of = json_object_object_get_ex(n2, "oneOf", &alts);
+	size_t n_alts = one_of ? json_object_array_length(alts) : 1;
+	for (size_t a = 0; a < n_alts; a++) {
+		struct json_object *alt =
+		    one_of ? resolve(schema, json_object_array_get_idx(alts, a)) : n2;
+		if (json_object_object_get_ex(alt, "properties", &props)) {
+			bool has_req = json_object_object_get_ex(alt, "required", &req);
+			json_object_object_foreach(props, name, sub)
+			{
+				assert_true(*n < 128);
+				struct schema_key *k = &keys[(*n)++];
+				snprintf(k->path, sizeof(k->path), "%s%s%s", path, *path ? "." : "",
+					 name);
+				k->node = sub;
+				k->resolved = resolve(schema, sub);
+				for (size_t i = 0; has_req && i < json_object_array_length(req);
+				     i++)
+					if (!strcmp(json_object_get_string(
+							json_object_array_get_idx(req, i)),
+						    name))
+						k->required = true;
+				char p[96];
+				snprintf(p, sizeof(p), "%s", k->path);
+				schema_walk(schema, sub, p, keys, n);
+			}
+		}
+		if (json_object_object_get_ex(alt, "items", &items)) {
+			assert_true(*n < 128);
+			struct schema_key *k = &keys[(*n)++];
+			snprintf(k->path, sizeof(k->path), "%s[]", path);
+			k->node = items;
+			k->resolved = resolve(schema, items);
+			char p[96];
+			snprintf(p, sizeof(p), "%s", k->path);
+			schema_walk(schema, items, p, keys, n);
+		}
+	}
+}
+
+static bool get_long(struct json_object *o, const char *key, long *ret)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v))
+		return false;
+	*ret = (long)json_object_get_int64(v);
+	return true;
+}
+
+/* Each key of the table is in the schema with the same range, names, default and requiredness,
+ * and each key of the schema is in the table. */
+static void table_matches_schema(void **state)
+{
+	(void)state;
+	struct json_object *schema =
+	    json_object_from_file(PB_SOURCE_DIR "/schema/config.schema.json");
+	assert_non_null(schema);
+	struct schema_key skeys[128];
+	size_t ns = 0;
+	schema_walk(schema, schema, "", skeys, &ns);
+	struct pb_config_key_info info[128];
+	size_t nt = pb_config_describe(info, 128);
+	assert_true(nt > 0 && nt <= 128);
+	assert_true(ns > 0);
+
+	for (size_t i = 0; i < nt; i++) {
+		const struct pb_config_key_info *t = &info[i];
+		const struct schema_key *k = NULL;
+		for (size_t j = 0; j < ns && !k; j++)
+			if (!strcmp(skeys[j].path, t->path))
+				k = &skeys[j];
+		if (!k)
+			fail_msg("%s: in the table, not in the schema", t->path);
+		if (t->required != k->required)
+			fail_msg("%s: required in %s only", t->path,
+				 t->required ? "the table" : "the schema");
+		bool is_array = !strcmp(t->type, "array");
+		long smin = 0, smax = 0;
+		bool has_min = get_long(k->resolved, is_array ? "minItems" : "minimum", &smin);
+		bool has_max = get_long(k->resolved, is_array ? "maxItems" : "maximum", &smax);
+		if (is_array && !has_min)
+			has_min = true, smin = 0; /* no minItems: any length from 0 */
+		if (t->has_range != (has_min && has_max) || (t->has_range && smin != t->min) ||
+		    (t->has_range && smax != t->max))
+			fail_msg("%s: range %ld..%ld in the table, %ld..%ld in the schema", t->path,
+				 t->min, t->max, smin, smax);
+		struct json_object *st, *enm, *def = NULL;
+		if (json_object_object_get_ex(k->resolved, "type", &st) &&
+		    json_object_is_type(st, json_type_string)) {
+			const char *want = json_object_get_string(st);
+			if ((!strcmp(t->type, "boolean") || !strcmp(t->type, "integer") ||
+			     is_array) &&
+			    strcmp(t->type, want) != 0)
+				fail_msg("%s: %s in the table, %s in the schema", t->path, t->type,
+					 want);
+		}
+		bool has_enum = json_object_object_get_ex(k->resolved, "enum", &enm);
+		if (has_enum != (t->names != NULL))
+			fail_msg("%s: an enum in one of them only", t->path);
+		for (size_t e = 0; has_enum && (e < json_object_array_length(enm) || t->names[e]);
+		     e++)
+			if (e >= json_object_array_length(enm) || !t->names[e] ||
+			    strcmp(json_object_get_string(json_object_array_get_idx(enm, e)),
+				   t->names[e]))
+				fail_msg("%s: the enum's names differ at %zu", t->path, e);
+		if (!json_object_object_get_ex(k->node, "default", &def))
+			json_object_object_get_ex(k->resolved, "default", &def);
+		struct json_object *tdef =
+		    t->default_json ? json_tokener_parse(t->default_json) : NULL;
+		if (!!def != !!tdef || (def && !json_object_equal(def, tdef)))
+			fail_msg("%s: default %s in the table, %s in the schema", t->path,
+				 t->default_json ? t->default_json : "(none)",
+				 def ? json_object_to_json_string(def) : "(none)");
+		json_object_put(tdef);
+		assert_non_null(t->description);
+	}
+	for (size_t j = 0; j < ns; j++) {
+		bool found = false;
+		for (size_t i = 0; i < nt && !found; i++)
+			found = !strcmp(info[i].path, skeys[j].path);
+		if (!found)
+			fail_msg("%s: in the schema, not in the table", skeys[j].path);
+	}
+	json_object_put(schema);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(parses_every_key),		 cmocka_unit_test(defaults),
 	    cmocka_unit_test(refuses_with_clear_errors), cmocka_unit_test(listen_split),
 	    cmocka_unit_test(target_matching),		 cmocka_unit_test(example_loads),
+	    cmocka_unit_test(table_matches_schema),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,67 +197,57 @@ fail(struct ctx *c, struct json_object *val, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* What a value of k must be, for "KEY: must be ...". */
+/* Per type: its name in pb_config_describe(), and what a value must be ("KEY: must be ..."). */
+static const struct {
+	const char *name, *expect;
+} types[] = {
+    [K_ANY] = {"any", ""},
+    [K_STRING] = {"string", "a non-empty string"},
+    [K_PATH] = {"path", "an absolute path"},
+    [K_NAME] = {"name", "1..64 characters of A-Z a-z 0-9 _ . -"},
+    [K_LISTEN] = {"listen", "\"ADDRESS:PORT\" (\"127.0.0.1:9464\", \"[::1]:9464\")"},
+    [K_BOOL] = {"boolean", "true or false"},
+    [K_UINT] = {"integer", "an integer"},
+    [K_INT] = {"integer", "an integer"},
+    [K_DURATION] = {"duration",
+		    "a duration (\"500ms\", \"30s\", \"5m\", \"1h\", \"7d\" or seconds)"},
+    [K_ENUM] = {"enum", ""},
+    [K_HEXID] = {"hexid", "a 4-digit hex id"},
+    [K_OBJECT] = {"object", "an object"},
+    [K_ARRAY] = {"array", "an array"},
+    [K_TARGET] = {"target", "a device string or a rule object"},
+};
+
+/* What a value of k must be: the key's own words, else its type's, with the range or names. */
 static void expectation(const struct key *k, char *buf, size_t size)
 {
-	const char *or_null = k->nullable ? " or null" : "";
+	const char *what = k->expect ? k->expect : types[k->type].expect;
+	bool says_null = k->nullable && !k->expect &&
+			 (k->type == K_STRING || k->type == K_PATH || k->type == K_OBJECT);
+	size_t len = 0;
 	switch (k->type) {
-	case K_STRING:
-		snprintf(buf, size, "a non-empty string%s", or_null);
-		break;
-	case K_PATH:
-		snprintf(buf, size, "an absolute path%s", or_null);
-		break;
-	case K_NAME:
-		snprintf(buf, size, "1..64 characters of A-Z a-z 0-9 _ . -");
-		break;
-	case K_LISTEN:
-		snprintf(buf, size, "\"ADDRESS:PORT\" (\"127.0.0.1:9464\", \"[::1]:9464\")");
-		break;
-	case K_BOOL:
-		snprintf(buf, size, "true or false");
-		break;
 	case K_UINT:
 	case K_INT:
-		snprintf(buf, size, "%s %ld..%ld", k->expect ? k->expect : "an integer", k->min,
-			 k->max);
-		return;
-	case K_DURATION:
-		snprintf(buf, size,
-			 "a duration (\"500ms\", \"30s\", \"5m\", \"1h\", \"7d\" or seconds)");
+		snprintf(buf, size, "%s %ld..%ld", what, k->min, k->max);
 		break;
-	case K_ENUM: {
-		size_t n = 0, len = 0;
-		while (k->names[n])
-			n++;
-		buf[0] = '\0';
-		for (size_t i = 0; i < n && len < size; i++)
-			len += (size_t)snprintf(buf + len, size - len, "%s\"%s\"",
-						i == 0	    ? ""
-						: i + 1 < n ? ", "
-							    : " or ",
-						k->names[i]);
-		break;
-	}
 	case K_ARRAY:
 		if (k->min > 0)
 			snprintf(buf, size, "an array of %ld..%ld %s", k->min, k->max, k->expect);
 		else
 			snprintf(buf, size, "an array of up to %ld %s", k->max, k->expect);
-		return;
-	case K_TARGET:
-		snprintf(buf, size, "a device string or a rule object");
 		break;
-	case K_OBJECT:
-		snprintf(buf, size, "an object%s", or_null);
-		break;
-	case K_HEXID:
-	case K_ANY:
+	case K_ENUM:
 		buf[0] = '\0';
+		for (size_t i = 0; k->names[i] && len < size; i++)
+			len += (size_t)snprintf(buf + len, size - len, "%s\"%s\"",
+						i == 0		  ? ""
+						: k->names[i + 1] ? ", "
+								  : " or ",
+						k->names[i]);
 		break;
+	default:
+		snprintf(buf, size, "%s%s", what, says_null ? " or null" : "");
 	}
-	if (k->expect)
-		snprintf(buf, size, "%s", k->expect);
 }
 
 static int fail_expect(struct ctx *c, const struct key *k, struct json_object *v, const char *where)
@@ -609,25 +599,13 @@ int pb_config_split_listen(const char *listen, char *host, size_t host_size, uns
 	return 0;
 }
 
-static const char *type_name(enum key_type t)
-{
-	static const char *const names[] = {
-	    [K_ANY] = "any",	  [K_STRING] = "string", [K_PATH] = "path",
-	    [K_NAME] = "name",	  [K_LISTEN] = "listen", [K_BOOL] = "boolean",
-	    [K_UINT] = "integer", [K_INT] = "integer",	 [K_DURATION] = "duration",
-	    [K_ENUM] = "enum",	  [K_HEXID] = "hexid",	 [K_OBJECT] = "object",
-	    [K_ARRAY] = "array",  [K_TARGET] = "target",
-	};
-	return names[t];
-}
-
 static void describe(const struct key *k, const char *path, struct pb_config_key_info *ret,
 		     size_t max, size_t *n)
 {
 	if (*n < max) {
 		struct pb_config_key_info *i = &ret[*n];
 		*i = (struct pb_config_key_info){
-		    .type = type_name(k->type),
+		    .type = types[k->type].name,
 		    .has_range = k->type == K_UINT || k->type == K_INT || k->type == K_ARRAY,
 		    .min = k->min,
 		    .max = k->max,

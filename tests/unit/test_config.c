@@ -68,6 +68,29 @@ static void defaults(void **state)
 	assert_string_equal(c->http_listen, "127.0.0.1:9464");
 	assert_null(c->textfile);
 	assert_int_equal(c->n_plans, 0);
+	assert_int_equal(c->retention_count, 100);
+	assert_true(c->retention_age_ns == 30ull * 86400 * 1000000000ull);
+	assert_int_equal(c->http_max_connections, 16);
+	pb_config_free(c);
+	/* a plan's defaults; null means the default too, and "every": 0 means no periodic runs */
+	assert_int_equal(pb_config_parse("{\"plans\": [{\"name\": \"p\", \"targets\": "
+					 "[\"0000:00:05.0\"], \"timeout\": null, \"schedule\": "
+					 "{\"every\": 0}}], \"retention\": {\"age\": null}}",
+					 "d.json", &c, err, sizeof(err)),
+			 0);
+	const struct pb_config_plan *p = &c->plans[0];
+	assert_int_equal(p->entry, PB_ENTRY_BIND);
+	assert_true(p->measure);
+	assert_int_equal(p->iterations, 20);
+	assert_int_equal(p->warmup, 2);
+	assert_true(p->interval_ns == 0);
+	assert_true(p->timeout_ns == 10000000000ull);
+	assert_int_equal(p->n_writer_nodes, 0);
+	assert_true(p->every_ns == 0);
+	assert_false(p->at_start);
+	assert_false(p->on_add);
+	assert_int_equal(p->targets[0].vendor, -1);
+	assert_true(c->retention_age_ns == 30ull * 86400 * 1000000000ull);
 	pb_config_free(c);
 	assert_int_equal(
 	    pb_config_parse("{\"plans\": [], \"http\": null}", "d.json", &c, err, sizeof(err)), 0);
@@ -120,6 +143,37 @@ static void refuses_with_clear_errors(void **state)
 	    {"[]", "c.json: top level: must be an object, got []"},
 	    {"{\"plans\": [\n}", "c.json:2:"},
 	    {"{\"plans\": []} x", "not valid JSON"},
+	    /* every kind of rule the tables carry, with its exact wording */
+	    {"{\"plans\": [], \"results_dir\": 5}",
+	     "c.json: results_dir: must be an absolute path, got 5"},
+	    {"{\"plans\": [], \"textfile\": 3}",
+	     "c.json: textfile: must be an absolute path or null, got 3"},
+	    {"{\"plans\": [], \"retention\": 3}", "c.json: retention: must be an object, got 3"},
+	    {"{\"plans\": [], \"http\": 3}",
+	     "c.json: http: must be an object or null (no HTTP server), got 3"},
+	    {"{\"plans\": [], \"http\": {\"max_connections\": 0}}",
+	     "c.json: http.max_connections: must be an integer 1..1024, got 0"},
+	    {"{\"plans\": {}}", "c.json: plans: must be an array of up to 32 plans, got {}"},
+	    {"{\"plans\": [1]}", "c.json: plans[0]: must be an object, got 1"},
+	    {"{\"plans\": [{\"targets\": [\"0000:00:05.0\"]}]}", "c.json: plans[0].name: required"},
+	    {"{\"plans\": [{\"name\": \"a\"}]}",
+	     "c.json: plans[0].targets: required (the devices this plan may cycle)"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [3]}]}",
+	     "c.json: plans[0].targets[0]: must be a device string or a rule object, got 3"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [{\"vendor\": \"1af4\", \"device\": "
+	     "\"1044\", \"driver\": \"\"}]}]}",
+	     "c.json: plans[0].targets[0].driver: must be a non-empty string or null, got \"\""},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"timeout\": 0}]}",
+	     "c.json: plans[0].timeout: must be longer than 0, got 0"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"writer_nodes\": "
+	     "[0, 1024]}]}",
+	     "c.json: plans[0].writer_nodes[1]: must be a NUMA node number 0..1023, got 1024"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"schedule\": "
+	     "{\"every\": \"0.5s\"}}]}",
+	     "c.json: plans[0].schedule.every: must be at least 1s, got \"0.5s\""},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"schedule\": "
+	     "{\"x\": 1}}]}",
+	     "c.json: plans[0].schedule.x: unknown key"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pb_config *c = NULL;

@@ -46,7 +46,8 @@ int cmd_daemon(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct pb_daemon_opts o = {.config_path = DEFAULT_CONFIG, .log = PB_DAEMON_LOG_AUTO};
+	struct pb_daemon_opts o = {.config_path = DEFAULT_CONFIG};
+	enum pb_log_target log_target = PB_LOG_AUTO;
 	bool check = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -55,13 +56,7 @@ int cmd_daemon(int argc, char **argv)
 			o.config_path = optarg;
 			break;
 		case 'l':
-			if (!strcmp(optarg, "auto"))
-				o.log = PB_DAEMON_LOG_AUTO;
-			else if (!strcmp(optarg, "journal"))
-				o.log = PB_DAEMON_LOG_JOURNAL;
-			else if (!strcmp(optarg, "stderr"))
-				o.log = PB_DAEMON_LOG_STDERR;
-			else {
+			if (pb_log_target_from_name(optarg, &log_target) < 0) {
 				pb_error("--log: expected auto, journal or stderr, got '%s'",
 					 optarg);
 				return PB_EXIT_USAGE;
@@ -93,6 +88,7 @@ int cmd_daemon(int argc, char **argv)
 		pb_config_free(cfg);
 		return PB_EXIT_OK;
 	}
+	pb_log_open(log_target);
 	o.restore = cmd_restore ? run_restore : NULL;
 	if (!o.restore)
 		pb_warn(

@@ -89,18 +89,11 @@ static void help(FILE *f)
 
 static int write_json(const char *path, struct json_object *rec)
 {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	if (json_object_to_file_ext(tmp, rec,
-				    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) < 0)
-		return -EIO;
-	if (rename(tmp, path) < 0) {
-		int r = -errno;
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	const char *text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text)
+		return -ENOMEM;
+	return pb_write_file_atomic(path, text, strlen(text), 0644, 0);
 }
 
 int cmd_run(int argc, char **argv)

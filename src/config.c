@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Loads and validates the daemon configuration (schema/config.schema.json). */
+/*
+ * Loads and validates the daemon configuration (schema/config.schema.json) from one table per
+ * JSON object: each key's name, type, range or names, default, place in the struct and meaning.
+ * Parsing, defaults, validation and the error messages all come from the tables; the unit test
+ * holds them against the schema.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +20,159 @@
 
 #define PB_CONFIG_MAX_SIZE (1 << 20)
 
+enum key_type {
+	K_ANY,	    /* accepted and ignored ("$schema") */
+	K_STRING,   /* char *: non-empty, at most 4095 bytes */
+	K_PATH,	    /* char *: an absolute path */
+	K_NAME,	    /* char *: [A-Za-z0-9_.-]{1,64} */
+	K_LISTEN,   /* char *: "ADDRESS:PORT" */
+	K_BOOL,	    /* bool */
+	K_UINT,	    /* unsigned, min..max */
+	K_INT,	    /* int, min..max */
+	K_DURATION, /* uint64_t ns, at least min (0 only when zero_ok) */
+	K_ENUM,	    /* int: the index of the name in names */
+	K_HEXID,    /* int: a 4-digit hex PCI id */
+	K_OBJECT,   /* its keys (sub) live in the same struct */
+	K_ARRAY,    /* elem_size each at offset, counted at count_offset; sub: the element */
+	K_TARGET,   /* struct pb_config_target: a device string or a rule object (sub: keys) */
+};
+
+struct ctx;
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;		  /* into the struct the table describes */
+	long min, max;		  /* K_UINT, K_INT: the range; K_ARRAY: items; K_DURATION: min ns */
+	bool zero_ok;		  /* K_DURATION: 0 is allowed below min (it means "none") */
+	const char *const *names; /* K_ENUM, NULL-terminated */
+	const char *def;	  /* the default as JSON text; NULL: zero, false, NULL */
+	bool nullable;		  /* null is accepted and means the default (strings: unset) */
+	const char *required;	  /* NULL: optional; else why it is needed ("": no reason) */
+	const char *expect;	  /* what the value must be, when the type does not say it well */
+	const struct key *sub;	  /* K_OBJECT, K_TARGET: keys; K_ARRAY: the element */
+	size_t count_offset, elem_size;
+	/* A rule beyond the type (uniqueness): 0 or fail(). */
+	int (*check)(struct ctx *c, struct json_object *v, const void *base, const char *where);
+	const char *description;
+};
+
 struct ctx {
 	const char *path;
 	char *err;
 	size_t err_size;
+	struct pb_config *cfg;
+};
+
+static int check_unique_plan(struct ctx *c, struct json_object *v, const void *base,
+			     const char *where);
+
+/* K_ENUM stores an int. */
+_Static_assert(sizeof(enum pb_entry_path) == sizeof(int), "entry is stored as an int");
+static const char *const entry_names[] = {
+    [PB_ENTRY_BIND] = "bind", [PB_ENTRY_PROBE] = "probe", NULL};
+
+#define TARGET(f) offsetof(struct pb_config_target, f)
+static const struct key rule_keys[] = {
+    {"vendor", K_HEXID, TARGET(vendor), .required = "a rule names the vendor and device id",
+     .expect = "a 4-digit hex id like \"1af4\"", .description = "PCI vendor id"},
+    {"device", K_HEXID, TARGET(device_id), .required = "a rule names the vendor and device id",
+     .expect = "a 4-digit hex id like \"1044\"", .description = "PCI device id"},
+    {"driver", K_STRING, TARGET(driver), .nullable = true,
+     .description = "only functions bound to this driver; null: any"},
+    {},
+};
+
+#define PLAN(f) offsetof(struct pb_config_plan, f)
+static const struct key schedule_keys[] = {
+    {"every", K_DURATION, PLAN(every_ns), .min = 1000000000, .zero_ok = true, .nullable = true,
+     .description = "periodic runs, at least 1s; absent, null or 0: none"},
+    {"at_start", K_BOOL, PLAN(at_start), .def = "false",
+     .description = "once when the daemon starts"},
+    {"on_add", K_BOOL, PLAN(on_add), .def = "false",
+     .description = "when a matching PCI device is added (kernel uevent)"},
+    {},
+};
+
+/* The elements of arrays: no name, at offset 0 of the element. */
+static const struct key target_elem = {
+    .type = K_TARGET,
+    .sub = rule_keys,
+    .description = "a PCI address or /sys path, or a {vendor, device, driver} rule",
+};
+static const struct key node_elem = {
+    .type = K_INT,
+    .min = 0,
+    .max = 1023,
+    .expect = "a NUMA node number",
+    .description = "a NUMA node",
+};
+
+static const struct key plan_keys[] = {
+    {"name", K_NAME, PLAN(name), .required = "", .check = check_unique_plan,
+     .description = "unique name, [A-Za-z0-9_.-]{1,64}"},
+    {"targets", K_ARRAY, PLAN(targets), .min = 1, .max = PB_CONFIG_MAX_TARGETS,
+     .required = "the devices this plan may cycle", .expect = "devices or rules",
+     .sub = &target_elem, .count_offset = PLAN(n_targets),
+     .elem_size = sizeof(struct pb_config_target),
+     .description = "the only devices this plan may cycle"},
+    {"entry", K_ENUM, PLAN(entry), .names = entry_names, .def = "\"bind\"",
+     .description = "bind: DRV/unbind + DRV/bind; probe: driver_override + drivers_probe"},
+    {"measure", K_BOOL, PLAN(measure), .def = "true",
+     .description = "per-probe measurement around every bind write"},
+    {"iterations", K_UINT, PLAN(iterations), .min = 1, .max = 1000000, .def = "20",
+     .description = "measured cycles per target"},
+    {"warmup", K_UINT, PLAN(warmup), .min = 0, .max = 100000, .def = "2",
+     .description = "unmeasured cycles first"},
+    {"interval", K_DURATION, PLAN(interval_ns), .nullable = true, .def = "0",
+     .description = "pause between iterations"},
+    {"timeout", K_DURATION, PLAN(timeout_ns), .min = 1, .nullable = true, .def = "\"10s\"",
+     .description = "a bind/unbind write longer than this is a hang"},
+    {"writer_nodes", K_ARRAY, PLAN(writer_nodes), .min = 0, .max = PB_CONFIG_MAX_NODES,
+     .expect = "NUMA nodes", .sub = &node_elem, .count_offset = PLAN(n_writer_nodes),
+     .elem_size = sizeof(int), .description = "NUMA nodes the writing thread runs on"},
+    {"schedule", K_OBJECT, 0, .sub = schedule_keys, .description = "when the plan runs"},
+    {},
+};
+
+static const struct key plan_elem = {
+    .type = K_OBJECT,
+    .sub = plan_keys,
+    .description = "a measurement plan",
+};
+
+#define CFG(f) offsetof(struct pb_config, f)
+static const struct key retention_keys[] = {
+    {"count", K_UINT, CFG(retention_count), .min = 0, .max = 1000000, .def = "100",
+     .description = "keep at most this many runs; 0: no limit"},
+    {"age", K_DURATION, CFG(retention_age_ns), .zero_ok = true, .nullable = true, .def = "\"30d\"",
+     .description = "delete runs older than this; 0: no limit"},
+    {},
+};
+
+static const struct key http_keys[] = {
+    {"listen", K_LISTEN, CFG(http_listen), .def = "\"127.0.0.1:9464\"",
+     .description = "ADDRESS:PORT, IPv6 as [::1]:9464"},
+    {"max_connections", K_UINT, CFG(http_max_connections), .min = 1, .max = 1024, .def = "16",
+     .description = "concurrent connections; more are refused"},
+    {},
+};
+
+static const struct key root_keys[] = {
+    {"results_dir", K_PATH, CFG(results_dir), .def = "\"/var/lib/probebench/runs\"",
+     .description = "one ID.json per run"},
+    {"textfile", K_PATH, CFG(textfile), .nullable = true,
+     .description = "node_exporter textfile rewritten after every run; null: none"},
+    {"retention", K_OBJECT, 0, .sub = retention_keys, .description = "which runs are kept"},
+    {"http", K_OBJECT, 0, .sub = http_keys, .nullable = true,
+     .expect = "an object or null (no HTTP server)",
+     .description = "the read-only HTTP API; null: no HTTP server"},
+    {"plans", K_ARRAY, CFG(plans), .min = 0, .max = PB_CONFIG_MAX_PLANS,
+     .required = "a list of measurement plans", .expect = "plans", .sub = &plan_elem,
+     .count_offset = CFG(n_plans), .elem_size = sizeof(struct pb_config_plan),
+     .description = "measurement plans"},
+    {"$schema", K_ANY, 0, .description = "the schema this file follows (ignored)"},
+    {},
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -43,71 +197,64 @@ fail(struct ctx *c, struct json_object *val, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Rejects keys the schema does not know, so a typo is an error instead of a silent default. */
-static int check_keys(struct ctx *c, struct json_object *obj, const char *where,
-		      const char *const *known)
+/* Per type: its name in pb_config_describe(), and what a value must be ("KEY: must be ..."). */
+static const struct {
+	const char *name, *expect;
+} types[] = {
+    [K_ANY] = {"any", ""},
+    [K_STRING] = {"string", "a non-empty string"},
+    [K_PATH] = {"path", "an absolute path"},
+    [K_NAME] = {"name", "1..64 characters of A-Z a-z 0-9 _ . -"},
+    [K_LISTEN] = {"listen", "\"ADDRESS:PORT\" (\"127.0.0.1:9464\", \"[::1]:9464\")"},
+    [K_BOOL] = {"boolean", "true or false"},
+    [K_UINT] = {"integer", "an integer"},
+    [K_INT] = {"integer", "an integer"},
+    [K_DURATION] = {"duration",
+		    "a duration (\"500ms\", \"30s\", \"5m\", \"1h\", \"7d\" or seconds)"},
+    [K_ENUM] = {"enum", ""},
+    [K_HEXID] = {"hexid", "a 4-digit hex id"},
+    [K_OBJECT] = {"object", "an object"},
+    [K_ARRAY] = {"array", "an array"},
+    [K_TARGET] = {"target", "a device string or a rule object"},
+};
+
+/* What a value of k must be: the key's own words, else its type's, with the range or names. */
+static void expectation(const struct key *k, char *buf, size_t size)
 {
-	json_object_object_foreach(obj, key, val)
-	{
-		(void)val;
-		size_t i;
-		for (i = 0; known[i]; i++)
-			if (!strcmp(key, known[i]))
-				break;
-		if (!known[i])
-			return fail(c, NULL, "%s%s%s: unknown key", where, *where ? "." : "", key);
+	const char *what = k->expect ? k->expect : types[k->type].expect;
+	bool says_null = k->nullable && !k->expect &&
+			 (k->type == K_STRING || k->type == K_PATH || k->type == K_OBJECT);
+	size_t len = 0;
+	switch (k->type) {
+	case K_UINT:
+	case K_INT:
+		snprintf(buf, size, "%s %ld..%ld", what, k->min, k->max);
+		break;
+	case K_ARRAY:
+		if (k->min > 0)
+			snprintf(buf, size, "an array of %ld..%ld %s", k->min, k->max, k->expect);
+		else
+			snprintf(buf, size, "an array of up to %ld %s", k->max, k->expect);
+		break;
+	case K_ENUM:
+		buf[0] = '\0';
+		for (size_t i = 0; k->names[i] && len < size; i++)
+			len += (size_t)snprintf(buf + len, size - len, "%s\"%s\"",
+						i == 0		  ? ""
+						: k->names[i + 1] ? ", "
+								  : " or ",
+						k->names[i]);
+		break;
+	default:
+		snprintf(buf, size, "%s%s", what, says_null ? " or null" : "");
 	}
-	return 0;
 }
 
-static int get_uint(struct ctx *c, struct json_object *obj, const char *where, const char *key,
-		    long min, long max, long def, long *ret)
+static int fail_expect(struct ctx *c, const struct key *k, struct json_object *v, const char *where)
 {
-	struct json_object *v;
-	if (!json_object_object_get_ex(obj, key, &v)) {
-		*ret = def;
-		return 0;
-	}
-	if (json_object_is_type(v, json_type_int)) {
-		int64_t i = json_object_get_int64(v);
-		if (i >= min && i <= max) {
-			*ret = (long)i;
-			return 0;
-		}
-	}
-	return fail(c, v, "%s.%s: must be an integer %ld..%ld", where, key, min, max);
-}
-
-static int get_bool(struct ctx *c, struct json_object *obj, const char *where, const char *key,
-		    bool def, bool *ret)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(obj, key, &v)) {
-		*ret = def;
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_boolean))
-		return fail(c, v, "%s.%s: must be true or false", where, key);
-	*ret = json_object_get_boolean(v);
-	return 0;
-}
-
-/* A string key; *ret stays NULL when absent (or null and nullable). */
-static int get_str(struct ctx *c, struct json_object *obj, const char *where, const char *key,
-		   bool nullable, char **ret)
-{
-	struct json_object *v;
-	*ret = NULL;
-	if (!json_object_object_get_ex(obj, key, &v))
-		return 0;
-	if (nullable && json_object_is_type(v, json_type_null))
-		return 0;
-	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
-	    json_object_get_string_len(v) > 4095)
-		return fail(c, v, "%s.%s: must be a non-empty string%s", where, key,
-			    nullable ? " or null" : "");
-	*ret = strdup(json_object_get_string(v));
-	return *ret ? 0 : -ENOMEM;
+	char want[160];
+	expectation(k, want, sizeof(want));
+	return fail(c, v, "%s: must be %s", where, want);
 }
 
 /* Durations: "10ms", "2.5s", "5m", "1h", "7d", or a number of seconds. */
@@ -137,22 +284,6 @@ static int parse_duration(struct json_object *v, uint64_t *ret)
 		return 0;
 	}
 	return pb_parse_duration_ns(s, ret);
-}
-
-static int get_duration(struct ctx *c, struct json_object *obj, const char *where, const char *key,
-			uint64_t def, uint64_t *ret)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
-		*ret = def;
-		return 0;
-	}
-	if (parse_duration(v, ret) < 0)
-		return fail(c, v,
-			    "%s.%s: must be a duration (\"500ms\", \"30s\", \"5m\", \"1h\", \"7d\" "
-			    "or seconds)",
-			    where, key);
-	return 0;
 }
 
 static bool valid_plan_name(const char *s)
@@ -192,149 +323,248 @@ static int parse_id(struct json_object *v, int *ret)
 	return 0;
 }
 
-static int parse_target(struct ctx *c, struct json_object *v, const char *where,
-			struct pb_config_target *t)
+static int check_unique_plan(struct ctx *c, struct json_object *v, const void *base,
+			     const char *where)
 {
-	t->vendor = t->device_id = -1;
-	if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		if (!valid_pci_address(s) && strncmp(s, "/sys/", 5) != 0)
-			return fail(
-			    c, v,
-			    "%s: an explicit device must be a PCI address (\"0000:00:05.0\") "
-			    "or a /sys/ path; use {\"vendor\": ..., \"device\": ...} for a "
-			    "rule",
-			    where);
-		t->device = strdup(s);
-		return t->device ? 0 : -ENOMEM;
-	}
-	if (!json_object_is_type(v, json_type_object))
-		return fail(c, v, "%s: must be a device string or a rule object", where);
-	static const char *const known[] = {"vendor", "device", "driver", NULL};
-	int r = check_keys(c, v, where, known);
-	if (r < 0)
-		return r;
-	struct json_object *x;
-	if (!json_object_object_get_ex(v, "vendor", &x))
-		return fail(c, NULL, "%s.vendor: required (a rule names the vendor and device id)",
-			    where);
-	if (parse_id(x, &t->vendor) < 0)
-		return fail(c, x, "%s.vendor: must be a 4-digit hex id like \"1af4\"", where);
-	if (!json_object_object_get_ex(v, "device", &x))
-		return fail(c, NULL, "%s.device: required (a rule names the vendor and device id)",
-			    where);
-	if (parse_id(x, &t->device_id) < 0)
-		return fail(c, x, "%s.device: must be a 4-digit hex id like \"1044\"", where);
-	return get_str(c, v, where, "driver", true, &t->driver);
+	const struct pb_config_plan *p = base;
+	for (const struct pb_config_plan *o = c->cfg->plans; o < p; o++)
+		if (!strcmp(o->name, p->name))
+			return fail(c, v, "%s: duplicate plan name", where);
+	return 0;
 }
 
-static int parse_plan(struct ctx *c, struct json_object *p, size_t idx, struct pb_config *cfg)
-{
-	char where[64];
-	snprintf(where, sizeof(where), "plans[%zu]", idx);
-	struct pb_config_plan *pl = &cfg->plans[idx];
-	if (!json_object_is_type(p, json_type_object))
-		return fail(c, p, "%s: must be an object", where);
-	static const char *const known[] = {"name",	"targets",  "entry",   "iterations",
-					    "warmup",	"interval", "timeout", "writer_nodes",
-					    "schedule", "measure",  NULL};
-	int r = check_keys(c, p, where, known);
-	if (r < 0)
-		return r;
-	r = get_str(c, p, where, "name", false, &pl->name);
-	if (r < 0)
-		return r;
-	if (!pl->name)
-		return fail(c, NULL, "%s.name: required", where);
-	if (!valid_plan_name(pl->name))
-		return fail(c, json_object_object_get(p, "name"),
-			    "%s.name: must be 1..64 characters of A-Z a-z 0-9 _ . -", where);
-	for (size_t i = 0; i < idx; i++)
-		if (!strcmp(cfg->plans[i].name, pl->name))
-			return fail(c, json_object_object_get(p, "name"),
-				    "%s.name: duplicate plan name", where);
+#define FIELD(base, k, type) ((type *)((char *)(base) + (k)->offset))
 
-	struct json_object *tg;
-	if (!json_object_object_get_ex(p, "targets", &tg))
-		return fail(c, NULL, "%s.targets: required (the devices this plan may cycle)",
-			    where);
-	if (!json_object_is_type(tg, json_type_array) || json_object_array_length(tg) == 0 ||
-	    json_object_array_length(tg) > PB_CONFIG_MAX_TARGETS)
-		return fail(c, tg, "%s.targets: must be an array of 1..%d devices or rules", where,
-			    PB_CONFIG_MAX_TARGETS);
-	for (size_t i = 0; i < json_object_array_length(tg); i++) {
-		char w[96];
-		snprintf(w, sizeof(w), "%s.targets[%zu]", where, i);
-		r = parse_target(c, json_object_array_get_idx(tg, i), w, &pl->targets[i]);
-		pl->n_targets = i + 1;
+static void join(char *buf, size_t size, const char *where, const char *name)
+{
+	snprintf(buf, size, "%s%s%s", where, *where ? "." : "", name);
+}
+
+static int parse_object(struct ctx *c, const struct key *keys, struct json_object *obj, void *base,
+			const char *where);
+static int parse_value(struct ctx *c, const struct key *k, struct json_object *v, void *base,
+		       const char *where);
+
+/* Sets every key of keys (and of the objects among them) to its default. */
+static int apply_defaults(struct ctx *c, const struct key *keys, void *base, const char *where)
+{
+	for (const struct key *k = keys; k->name; k++) {
+		char w[128];
+		join(w, sizeof(w), where, k->name);
+		if (k->type == K_OBJECT) {
+			int r = apply_defaults(c, k->sub, base, w);
+			if (r < 0)
+				return r;
+		}
+		if (!k->def)
+			continue;
+		struct json_object *v = json_tokener_parse(k->def);
+		int r = v ? parse_value(c, k, v, base, w) : -ENOMEM;
+		json_object_put(v);
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
 
-	struct json_object *v;
-	pl->entry = PB_ENTRY_BIND;
-	if (json_object_object_get_ex(p, "entry", &v)) {
-		const char *s =
-		    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-		if (!strcmp(s, "bind"))
-			pl->entry = PB_ENTRY_BIND;
-		else if (!strcmp(s, "probe"))
-			pl->entry = PB_ENTRY_PROBE;
-		else
-			return fail(c, v, "%s.entry: must be \"bind\" or \"probe\"", where);
-	}
-	if ((r = get_bool(c, p, where, "measure", true, &pl->measure)) < 0)
-		return r;
-	long x = 0;
-	if ((r = get_uint(c, p, where, "iterations", 1, 1000000, 20, &x)) < 0)
-		return r;
-	pl->iterations = (unsigned)x;
-	if ((r = get_uint(c, p, where, "warmup", 0, 100000, 2, &x)) < 0)
-		return r;
-	pl->warmup = (unsigned)x;
-	if ((r = get_duration(c, p, where, "interval", 0, &pl->interval_ns)) < 0)
-		return r;
-	if ((r = get_duration(c, p, where, "timeout", 10000000000ull, &pl->timeout_ns)) < 0)
-		return r;
-	if (pl->timeout_ns == 0)
-		return fail(c, json_object_object_get(p, "timeout"),
-			    "%s.timeout: must be longer than 0", where);
-
-	if (json_object_object_get_ex(p, "writer_nodes", &v)) {
-		if (!json_object_is_type(v, json_type_array) ||
-		    json_object_array_length(v) > PB_CONFIG_MAX_NODES)
-			return fail(c, v,
-				    "%s.writer_nodes: must be an array of up to %d NUMA nodes",
-				    where, PB_CONFIG_MAX_NODES);
-		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			struct json_object *n = json_object_array_get_idx(v, i);
-			int64_t node = json_object_get_int64(n);
-			if (!json_object_is_type(n, json_type_int) || node < 0 || node > 1023)
-				return fail(
-				    c, n,
-				    "%s.writer_nodes[%zu]: must be a NUMA node number 0..1023",
-				    where, i);
-			pl->writer_nodes[pl->n_writer_nodes++] = (int)node;
+/* Strings of keys (and of the objects among them) unset: a null object turns them off. */
+static void unset_strings(const struct key *keys, void *base)
+{
+	for (const struct key *k = keys; k->name; k++) {
+		if (k->type == K_OBJECT)
+			unset_strings(k->sub, base);
+		else if (k->type == K_STRING || k->type == K_PATH || k->type == K_NAME ||
+			 k->type == K_LISTEN) {
+			free(*FIELD(base, k, char *));
+			*FIELD(base, k, char *) = NULL;
 		}
 	}
+}
 
-	pl->at_start = false;
-	if (json_object_object_get_ex(p, "schedule", &v)) {
-		char w[96];
-		snprintf(w, sizeof(w), "%s.schedule", where);
+static int set_string(char **slot, const char *s)
+{
+	char *copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int parse_array(struct ctx *c, const struct key *k, struct json_object *v, void *base,
+		       const char *where)
+{
+	if (!json_object_is_type(v, json_type_array) ||
+	    json_object_array_length(v) < (size_t)k->min ||
+	    json_object_array_length(v) > (size_t)k->max)
+		return fail_expect(c, k, v, where);
+	size_t *count = (size_t *)((char *)base + k->count_offset);
+	char *elems = FIELD(base, k, char);
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		char w[128];
+		snprintf(w, sizeof(w), "%s[%zu]", where, i);
+		void *elem = elems + i * k->elem_size;
+		/* counted first, so that a failure frees what the element already holds */
+		*count = i + 1;
+		int r = 0;
+		if (k->sub->type == K_OBJECT)
+			r = apply_defaults(c, k->sub->sub, elem, w);
+		if (r >= 0)
+			r = parse_value(c, k->sub, json_object_array_get_idx(v, i), elem, w);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_target(struct ctx *c, const struct key *k, struct json_object *v,
+			struct pb_config_target *t, const char *where)
+{
+	t->vendor = t->device_id = -1;
+	if (json_object_is_type(v, json_type_object))
+		return parse_object(c, k->sub, v, t, where);
+	if (!json_object_is_type(v, json_type_string))
+		return fail_expect(c, k, v, where);
+	const char *s = json_object_get_string(v);
+	if (!valid_pci_address(s) && strncmp(s, "/sys/", 5) != 0)
+		return fail(c, v,
+			    "%s: an explicit device must be a PCI address (\"0000:00:05.0\") or a "
+			    "/sys/ path; use {\"vendor\": ..., \"device\": ...} for a rule",
+			    where);
+	return set_string(&t->device, s);
+}
+
+/* Parses v as the value of k into base (the struct k's table describes). */
+static int parse_value(struct ctx *c, const struct key *k, struct json_object *v, void *base,
+		       const char *where)
+{
+	if (json_object_is_type(v, json_type_null) && k->nullable) {
+		if (k->type == K_OBJECT)
+			unset_strings(k->sub, base);
+		else if (k->def) {
+			struct json_object *d = json_tokener_parse(k->def);
+			int r = d ? parse_value(c, k, d, base, where) : -ENOMEM;
+			json_object_put(d);
+			return r;
+		} else if (k->type == K_STRING || k->type == K_PATH) {
+			free(*FIELD(base, k, char *));
+			*FIELD(base, k, char *) = NULL;
+		} else if (k->type == K_DURATION) {
+			*FIELD(base, k, uint64_t) = 0;
+		}
+		return 0;
+	}
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	int64_t i = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+	int r = 0;
+	switch (k->type) {
+	case K_ANY:
+		return 0;
+	case K_STRING:
+	case K_PATH:
+	case K_NAME:
+	case K_LISTEN: {
+		char host[64];
+		unsigned port;
+		if (!s || !*s || json_object_get_string_len(v) > 4095 ||
+		    (k->type == K_PATH && s[0] != '/') ||
+		    (k->type == K_NAME && !valid_plan_name(s)) ||
+		    (k->type == K_LISTEN &&
+		     pb_config_split_listen(s, host, sizeof(host), &port) < 0))
+			return fail_expect(c, k, v, where);
+		r = set_string(FIELD(base, k, char *), s);
+		break;
+	}
+	case K_BOOL:
+		if (!json_object_is_type(v, json_type_boolean))
+			return fail_expect(c, k, v, where);
+		*FIELD(base, k, bool) = json_object_get_boolean(v);
+		break;
+	case K_UINT:
+	case K_INT:
+		if (!json_object_is_type(v, json_type_int) || i < k->min || i > k->max)
+			return fail_expect(c, k, v, where);
+		if (k->type == K_UINT)
+			*FIELD(base, k, unsigned) = (unsigned)i;
+		else
+			*FIELD(base, k, int) = (int)i;
+		break;
+	case K_DURATION: {
+		uint64_t ns;
+		if (parse_duration(v, &ns) < 0)
+			return fail_expect(c, k, v, where);
+		if (ns < (uint64_t)k->min && !(ns == 0 && k->zero_ok)) {
+			if (k->min == 1)
+				return fail(c, v, "%s: must be longer than 0", where);
+			return fail(c, v, "%s: must be at least %lds", where, k->min / 1000000000);
+		}
+		*FIELD(base, k, uint64_t) = ns;
+		break;
+	}
+	case K_ENUM: {
+		size_t n;
+		for (n = 0; k->names[n]; n++)
+			if (s && !strcmp(s, k->names[n]))
+				break;
+		if (!k->names[n])
+			return fail_expect(c, k, v, where);
+		*FIELD(base, k, int) = (int)n;
+		break;
+	}
+	case K_HEXID:
+		if (parse_id(v, FIELD(base, k, int)) < 0)
+			return fail_expect(c, k, v, where);
+		break;
+	case K_OBJECT:
 		if (!json_object_is_type(v, json_type_object))
-			return fail(c, v, "%s: must be an object", w);
-		static const char *const sk[] = {"every", "at_start", "on_add", NULL};
-		if ((r = check_keys(c, v, w, sk)) < 0)
-			return r;
-		if ((r = get_duration(c, v, w, "every", 0, &pl->every_ns)) < 0)
-			return r;
-		if (pl->every_ns && pl->every_ns < 1000000000ull)
-			return fail(c, json_object_object_get(v, "every"),
-				    "%s.every: must be at least 1s", w);
-		if ((r = get_bool(c, v, w, "at_start", false, &pl->at_start)) < 0)
-			return r;
-		if ((r = get_bool(c, v, w, "on_add", false, &pl->on_add)) < 0)
+			return fail_expect(c, k, v, where);
+		r = parse_object(c, k->sub, v, base, where);
+		break;
+	case K_ARRAY:
+		r = parse_array(c, k, v, base, where);
+		break;
+	case K_TARGET:
+		r = parse_target(c, k, v, base, where);
+		break;
+	}
+	if (r == 0 && k->check)
+		r = k->check(c, v, base, where);
+	return r;
+}
+
+/*
+ * Parses the keys of obj into base. Unknown keys are refused first, so a typo is an error
+ * instead of a silent default; then the keys are read in the table's order.
+ */
+static int parse_object(struct ctx *c, const struct key *keys, struct json_object *obj, void *base,
+			const char *where)
+{
+	json_object_object_foreach(obj, name, val)
+	{
+		(void)val;
+		const struct key *k;
+		for (k = keys; k->name; k++)
+			if (!strcmp(name, k->name))
+				break;
+		if (!k->name) {
+			char w[128];
+			join(w, sizeof(w), where, name);
+			return fail(c, NULL, "%s: unknown key", w);
+		}
+	}
+	for (const struct key *k = keys; k->name; k++) {
+		char w[128];
+		struct json_object *v;
+		join(w, sizeof(w), where, k->name);
+		if (!json_object_object_get_ex(obj, k->name, &v)) {
+			if (k->required)
+				return fail(c, NULL, "%s: required%s%s%s", w,
+					    *k->required ? " (" : "", k->required,
+					    *k->required ? ")" : "");
+			continue;
+		}
+		int r = parse_value(c, k, v, base, w);
+		if (r < 0)
 			return r;
 	}
 	return 0;
@@ -367,6 +597,45 @@ int pb_config_split_listen(const char *listen, char *host, size_t host_size, uns
 	host[hl] = 0;
 	*port = (unsigned)p;
 	return 0;
+}
+
+static void describe(const struct key *k, const char *path, struct pb_config_key_info *ret,
+		     size_t max, size_t *n)
+{
+	if (*n < max) {
+		struct pb_config_key_info *i = &ret[*n];
+		*i = (struct pb_config_key_info){
+		    .type = types[k->type].name,
+		    .has_range = k->type == K_UINT || k->type == K_INT || k->type == K_ARRAY,
+		    .min = k->min,
+		    .max = k->max,
+		    .names = k->names,
+		    .default_json = k->def,
+		    .required = k->required != NULL,
+		    .nullable = k->nullable,
+		    .description = k->description,
+		};
+		snprintf(i->path, sizeof(i->path), "%s", path);
+	}
+	(*n)++;
+	char sub[sizeof(ret->path)];
+	if (k->type == K_ARRAY) {
+		snprintf(sub, sizeof(sub), "%s[]", path);
+		describe(k->sub, sub, ret, max, n);
+	} else if (k->type == K_OBJECT || k->type == K_TARGET) {
+		for (const struct key *s = k->sub; s->name; s++) {
+			join(sub, sizeof(sub), path, s->name);
+			describe(s, sub, ret, max, n);
+		}
+	}
+}
+
+size_t pb_config_describe(struct pb_config_key_info *ret, size_t max)
+{
+	size_t n = 0;
+	for (const struct key *k = root_keys; k->name; k++)
+		describe(k, k->name, ret, max, &n);
+	return n;
 }
 
 int pb_config_parse(const char *text, const char *path, struct pb_config **ret, char *err,
@@ -403,126 +672,21 @@ int pb_config_parse(const char *text, const char *path, struct pb_config **ret, 
 
 	struct pb_config *cfg = calloc(1, sizeof(*cfg));
 	int r = -ENOMEM;
-	if (!cfg)
+	if (!cfg || !(cfg->path = strdup(path)))
 		goto out;
-	cfg->path = strdup(path);
-	if (!cfg->path)
-		goto out;
-	if (!json_object_is_type(root, json_type_object)) {
+	c.cfg = cfg;
+	if (!json_object_is_type(root, json_type_object))
 		r = fail(&c, root, "top level: must be an object");
-		goto out;
-	}
-	static const char *const known[] = {"results_dir", "retention", "http", "textfile",
-					    "plans",	   "$schema",	NULL};
-	if ((r = check_keys(&c, root, "", known)) < 0)
-		goto out;
-	if ((r = get_str(&c, root, "", "results_dir", false, &cfg->results_dir)) < 0)
-		goto out;
-	if (!cfg->results_dir) {
-		cfg->results_dir = strdup("/var/lib/probebench/runs");
-		if (!cfg->results_dir) {
-			r = -ENOMEM;
-			goto out;
-		}
-	} else if (cfg->results_dir[0] != '/') {
-		r = fail(&c, json_object_object_get(root, "results_dir"),
-			 "results_dir: must be an absolute path");
-		goto out;
-	}
-	if ((r = get_str(&c, root, "", "textfile", true, &cfg->textfile)) < 0)
-		goto out;
-	if (cfg->textfile && cfg->textfile[0] != '/') {
-		r = fail(&c, json_object_object_get(root, "textfile"),
-			 "textfile: must be an absolute path or null");
-		goto out;
-	}
-
-	struct json_object *v;
-	cfg->retention_count = 100;
-	cfg->retention_age_ns = 30 * 86400e9;
-	if (json_object_object_get_ex(root, "retention", &v)) {
-		if (!json_object_is_type(v, json_type_object)) {
-			r = fail(&c, v, "retention: must be an object");
-			goto out;
-		}
-		static const char *const rk[] = {"count", "age", NULL};
-		if ((r = check_keys(&c, v, "retention", rk)) < 0)
-			goto out;
-		long n = 0;
-		if ((r = get_uint(&c, v, "retention", "count", 0, 1000000, 100, &n)) < 0)
-			goto out;
-		cfg->retention_count = (unsigned)n;
-		if ((r = get_duration(&c, v, "retention", "age", cfg->retention_age_ns,
-				      &cfg->retention_age_ns)) < 0)
-			goto out;
-	}
-
-	cfg->http_max_connections = 16;
-	cfg->http_listen = strdup("127.0.0.1:9464");
-	if (!cfg->http_listen) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (json_object_object_get_ex(root, "http", &v)) {
-		if (json_object_is_type(v, json_type_null)) {
-			free(cfg->http_listen);
-			cfg->http_listen = NULL;
-		} else if (!json_object_is_type(v, json_type_object)) {
-			r = fail(&c, v, "http: must be an object or null (no HTTP server)");
-			goto out;
-		} else {
-			static const char *const hk[] = {"listen", "max_connections", NULL};
-			if ((r = check_keys(&c, v, "http", hk)) < 0)
-				goto out;
-			struct json_object *l;
-			if (json_object_object_get_ex(v, "listen", &l)) {
-				char host[64];
-				unsigned port;
-				if (!json_object_is_type(l, json_type_string) ||
-				    pb_config_split_listen(json_object_get_string(l), host,
-							   sizeof(host), &port) < 0) {
-					r = fail(&c, l,
-						 "http.listen: must be \"ADDRESS:PORT\" "
-						 "(\"127.0.0.1:9464\", "
-						 "\"[::1]:9464\")");
-					goto out;
-				}
-				free(cfg->http_listen);
-				cfg->http_listen = strdup(json_object_get_string(l));
-				if (!cfg->http_listen) {
-					r = -ENOMEM;
-					goto out;
-				}
-			}
-			long n = 0;
-			if ((r = get_uint(&c, v, "http", "max_connections", 1, 1024, 16, &n)) < 0)
-				goto out;
-			cfg->http_max_connections = (unsigned)n;
-		}
-	}
-
-	if (!json_object_object_get_ex(root, "plans", &v)) {
-		r = fail(&c, NULL, "plans: required (a list of measurement plans)");
-		goto out;
-	}
-	if (!json_object_is_type(v, json_type_array) ||
-	    json_object_array_length(v) > PB_CONFIG_MAX_PLANS) {
-		r = fail(&c, v, "plans: must be an array of up to %d plans", PB_CONFIG_MAX_PLANS);
-		goto out;
-	}
-	for (size_t i = 0; i < json_object_array_length(v); i++) {
-		cfg->n_plans = i + 1;
-		if ((r = parse_plan(&c, json_object_array_get_idx(v, i), i, cfg)) < 0)
-			goto out;
-	}
-	*ret = TAKE_PTR(cfg);
-	r = 0;
+	else if ((r = apply_defaults(&c, root_keys, cfg, "")) >= 0)
+		r = parse_object(&c, root_keys, root, cfg, "");
+	if (r >= 0)
+		*ret = TAKE_PTR(cfg);
 out:
 	if (r == -ENOMEM)
 		snprintf(err, err_size, "%s: out of memory", path);
 	pb_config_free(cfg);
 	json_object_put(root);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int pb_config_load(const char *path, struct pb_config **ret, char *err, size_t err_size)

@@ -1,26 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The daemon's state and main loop. One thread polls signals (signalfd), uevents (libudev),
- * timers and the worker's completion (eventfd); one worker thread at a time runs a plan through
- * pb_run_execute(); libmicrohttpd serves the API from its own thread, reading only pre-rendered
- * documents under `lock`.
+ * The daemon's state and event loop. The main thread runs an sd-event loop: signal sources
+ * (SIGTERM/SIGINT stop, SIGHUP reloads), one time source per periodic plan, I/O sources for
+ * uevents (libudev) and for the worker's completion (eventfd), the watchdog
+ * (sd_event_set_watchdog), and a post source that starts the next pending plan after anything
+ * happened. One worker thread at a time runs a plan through pb_run_execute(); libmicrohttpd
+ * serves the API from its own thread, reading only pre-rendered documents under `lock`.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <json-c/json.h>
 #include <libudev.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
 
 #include "probebench/cmd.h"
 #include "probebench/config.h"
@@ -35,8 +37,13 @@
 #include "probebench/version.h"
 
 #define MAX_RESOLVED 64
+/* How late a plan's timer may fire, so that the loop can wake up for several at once. */
+#define TIMER_ACCURACY_USEC 1000
+
+struct daemon;
 
 struct plan_state {
+	struct daemon *d;
 	char name[72];
 	uint64_t runs_by_exit[PB_METRICS_MAX_EXIT];
 	bool has_last;
@@ -45,6 +52,7 @@ struct plan_state {
 	char last_id[PB_RESULT_ID_MAX];
 	struct json_object *last_record;
 	uint64_t next_due_ns; /* CLOCK_MONOTONIC; 0 = not scheduled */
+	sd_event_source *timer;
 	bool pending;
 	char pending_reason[64];
 };
@@ -71,11 +79,12 @@ struct daemon {
 	struct worker w;
 	volatile sig_atomic_t stop_run;
 	bool stopping;
-	int sfd, efd;
+	sd_event *event;
+	int efd; /* the worker writes 1 when it is done */
 	struct udev *udev;
 	struct udev_monitor *mon;
+	sd_event_source *uevent_source;
 	struct pb_http *http;
-	uint64_t watchdog_usec, next_watchdog_ns;
 	double start_time_s;
 	uint64_t reloads_ok, reloads_failed;
 	size_t results_stored;
@@ -254,8 +263,7 @@ static void render_runs(struct daemon *d)
 	size_t n = 0;
 	int r = pb_results_list(d->cfg->results_dir, &ids, &n);
 	if (r < 0)
-		pb_dlog(LOG_WARNING, NULL, NULL, NULL, "cannot list %s: %s", d->cfg->results_dir,
-			strerror(-r));
+		pb_warn("cannot list %s: %s", d->cfg->results_dir, strerror(-r));
 	d->results_stored = n;
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	json_object_object_add(o, "schema", json_object_new_string("probebench-runs"));
@@ -322,10 +330,9 @@ static void render_metrics(struct daemon *d)
 	if (!text)
 		return;
 	if (d->cfg->textfile) {
-		int r = pb_write_file_atomic(d->cfg->textfile, text, strlen(text), 0644);
+		int r = pb_write_file_atomic(d->cfg->textfile, text, strlen(text), 0644, 0);
 		if (r < 0)
-			pb_dlog(LOG_WARNING, NULL, NULL, NULL, "cannot write textfile %s: %s",
-				d->cfg->textfile, strerror(-r));
+			pb_warn("cannot write textfile %s: %s", d->cfg->textfile, strerror(-r));
 	}
 	set_doc(d, &d->metrics_text, text);
 }
@@ -484,10 +491,11 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	snprintf(w->reason, sizeof(w->reason), "%s", ps->pending_reason);
 	int r = resolve_targets(d, p);
 	if (r < 0) {
-		pb_dlog(LOG_ERR, p->name, NULL, NULL,
-			r == -ENODEV ? "plan %s: no device matches its targets now; run skipped"
-				     : "plan %s: cannot resolve targets: %s",
-			p->name, strerror(-r));
+		pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", p->name}),
+			      r == -ENODEV
+				  ? "plan %s: no device matches its targets now; run skipped"
+				  : "plan %s: cannot resolve targets: %s",
+			      p->name, strerror(-r));
 		worker_clear(w);
 		ps->runs_by_exit[PB_EXIT_USAGE]++;
 		ps->has_last = true;
@@ -519,13 +527,13 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	w->exit_code = PB_EXIT_FAILURE;
 	w->record = NULL;
 	for (size_t i = 0; i < w->n_targets; i++)
-		pb_dlog(LOG_INFO, p->name, w->targets[i], NULL,
-			"plan %s: starting run (%s) on %s: %u warm-up + %u iterations", p->name,
-			w->reason, w->targets[i], p->warmup, p->iterations);
+		pb_log_struct(LOG_INFO, PB_LOG_FIELDS({"PLAN", p->name}, {"DEVICE", w->targets[i]}),
+			      "plan %s: starting run (%s) on %s: %u warm-up + %u iterations",
+			      p->name, w->reason, w->targets[i], p->warmup, p->iterations);
 	r = pthread_create(&w->thread, NULL, worker_main, d);
 	if (r != 0) {
-		pb_dlog(LOG_ERR, p->name, NULL, NULL, "plan %s: cannot start worker: %s", p->name,
-			strerror(r));
+		pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", p->name}),
+			      "plan %s: cannot start worker: %s", p->name, strerror(r));
 		worker_clear(w);
 		refresh(d);
 		return;
@@ -537,9 +545,6 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 static void finish_plan(struct daemon *d)
 {
 	struct worker *w = &d->w;
-	uint64_t v;
-	if (read(d->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return;
 	if (!w->active)
 		return;
 	pthread_join(w->thread, NULL);
@@ -553,18 +558,17 @@ static void finish_plan(struct daemon *d)
 		if (r >= 0)
 			r = pb_results_write(d->cfg->results_dir, id, text);
 		if (r < 0) {
-			pb_dlog(LOG_ERR, w->plan, NULL, NULL,
-				"plan %s: cannot store the run in %s: %s", w->plan,
-				d->cfg->results_dir, strerror(-r));
+			pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", w->plan}),
+				      "plan %s: cannot store the run in %s: %s", w->plan,
+				      d->cfg->results_dir, strerror(-r));
 			id[0] = 0;
 		}
 		r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
 					       d->cfg->retention_age_ns, realtime_ns());
 		if (r > 0)
-			pb_dlog(LOG_INFO, NULL, NULL, NULL, "retention removed %d old run(s)", r);
+			pb_info("retention removed %d old run(s)", r);
 		else if (r < 0)
-			pb_dlog(LOG_WARNING, NULL, NULL, NULL, "retention in %s: %s",
-				d->cfg->results_dir, strerror(-r));
+			pb_warn("retention in %s: %s", d->cfg->results_dir, strerror(-r));
 	}
 	/* one line per target, with its driver from the record when there is one */
 	struct json_object *targets = NULL;
@@ -581,10 +585,12 @@ static void finish_plan(struct daemon *d)
 			    json_object_object_get_ex(t, "driver", &x))
 				drv = json_object_get_string(x);
 		}
-		pb_dlog(w->exit_code == PB_EXIT_OK ? LOG_INFO : LOG_ERR, w->plan, w->targets[i],
-			drv, "plan %s: run on %s ended: %s (exit %d)%s%s", w->plan, w->targets[i],
-			pb_metrics_exit_name(w->exit_code), w->exit_code,
-			id[0] ? ", stored as " : "", id);
+		pb_log_struct(
+		    w->exit_code == PB_EXIT_OK ? LOG_INFO : LOG_ERR,
+		    PB_LOG_FIELDS({"PLAN", w->plan}, {"DEVICE", w->targets[i]}, {"DRIVER", drv}),
+		    "plan %s: run on %s ended: %s (exit %d)%s%s", w->plan, w->targets[i],
+		    pb_metrics_exit_name(w->exit_code), w->exit_code, id[0] ? ", stored as " : "",
+		    id);
 	}
 	if (ps) {
 		if (w->exit_code >= 0 && w->exit_code < PB_METRICS_MAX_EXIT)
@@ -606,6 +612,32 @@ static void finish_plan(struct daemon *d)
 
 /* ---- configuration ---------------------------------------------------------------------- */
 
+/* A periodic plan is due: it becomes pending (once), and its timer is set to the next period. */
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct plan_state *ps = userdata;
+	struct daemon *d = ps->d;
+	const struct pb_config_plan *p = config_plan(d, ps->name);
+	(void)usec;
+	if (!p || !p->every_ns || d->stopping)
+		return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	if (!ps->pending)
+		snprintf(ps->pending_reason, sizeof(ps->pending_reason), "every %llus",
+			 (unsigned long long)(p->every_ns / 1000000000ull));
+	ps->pending = true;
+	ps->next_due_ns = pb_now_ns() + p->every_ns;
+	return sd_event_source_set_time(s, ps->next_due_ns / 1000);
+}
+
+static void plan_states_free(struct plan_state *plans, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sd_event_source_disable_unref(plans[i].timer);
+		json_object_put(plans[i].last_record);
+	}
+	free(plans);
+}
+
 /* Builds plan states for cfg, keeping counters and last runs of plans that stay. */
 static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 {
@@ -618,18 +650,30 @@ static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 		struct plan_state *old = plan_state(d, p->name);
 		if (old) {
 			np[i] = *old;
-			old->last_record = NULL;
+			json_object_get(np[i].last_record);
 		}
+		np[i].d = d;
+		np[i].timer = NULL;
 		snprintf(np[i].name, sizeof(np[i].name), "%s", p->name);
 		np[i].next_due_ns = p->every_ns ? now + p->every_ns : 0;
 		if (first && p->at_start) {
 			np[i].pending = true;
 			snprintf(np[i].pending_reason, sizeof(np[i].pending_reason), "at start");
 		}
+		if (!p->every_ns)
+			continue;
+		/* time sources are one-shot by default; this one is re-armed by on_timer() */
+		int r = sd_event_add_time(d->event, &np[i].timer, CLOCK_MONOTONIC,
+					  np[i].next_due_ns / 1000, TIMER_ACCURACY_USEC, on_timer,
+					  &np[i]);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(np[i].timer, SD_EVENT_ON);
+		if (r < 0) {
+			plan_states_free(np, cfg->n_plans); /* the rest is still zeroed */
+			return r;
+		}
 	}
-	for (size_t i = 0; i < d->n_plans; i++)
-		json_object_put(d->plans[i].last_record);
-	free(d->plans);
+	plan_states_free(d->plans, d->n_plans);
 	d->plans = np;
 	d->n_plans = cfg->n_plans;
 	struct pb_config *old = d->cfg;
@@ -664,6 +708,8 @@ static void load_last_records(struct daemon *d)
 	pb_results_ids_free(ids, n);
 }
 
+static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
 static int setup_udev(struct daemon *d)
 {
 	bool want = false;
@@ -687,19 +733,24 @@ static int setup_udev(struct daemon *d)
 	int r = udev_monitor_filter_add_match_subsystem_devtype(d->mon, "pci", NULL);
 	if (r >= 0)
 		r = udev_monitor_enable_receiving(d->mon);
+	if (r >= 0)
+		r = sd_event_add_io(d->event, &d->uevent_source, udev_monitor_get_fd(d->mon),
+				    EPOLLIN, on_uevent, d);
 	if (r < 0) {
 		d->mon = udev_monitor_unref(d->mon);
 		return r;
 	}
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "watching %s uevents for added PCI devices", ctl);
+	pb_info("watching %s uevents for added PCI devices", ctl);
 	return 0;
 }
 
-static void handle_uevent(struct daemon *d)
+static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
+	struct daemon *d = userdata;
+	(void)s, (void)fd, (void)revents;
 	struct udev_device *dev = udev_monitor_receive_device(d->mon);
 	if (!dev)
-		return;
+		return 0;
 	const char *action = udev_device_get_action(dev);
 	const char *name = udev_device_get_sysname(dev);
 	if (action && name && !strcmp(action, "add")) {
@@ -724,14 +775,18 @@ static void handle_uevent(struct daemon *d)
 					ps->pending = true;
 					snprintf(ps->pending_reason, sizeof(ps->pending_reason),
 						 "device added");
-					pb_dlog(LOG_INFO, p->name, name, drv,
-						"plan %s: %s was added; run queued", p->name, name);
+					pb_log_struct(
+					    LOG_INFO,
+					    PB_LOG_FIELDS({"PLAN", p->name}, {"DEVICE", name},
+							  {"DRIVER", drv}),
+					    "plan %s: %s was added; run queued", p->name, name);
 				}
 				break;
 			}
 		}
 	}
 	udev_device_unref(dev);
+	return 0;
 }
 
 static int start_http(struct daemon *d)
@@ -741,12 +796,9 @@ static int start_http(struct daemon *d)
 	int r =
 	    pb_http_start(d->cfg->http_listen, d->cfg->http_max_connections, http_get, d, &d->http);
 	if (r < 0)
-		return pb_dlog(LOG_ERR, NULL, NULL, NULL,
-			       "%s: http.listen: cannot listen on %s: %s", d->cfg->path,
-			       d->cfg->http_listen, strerror(-r)),
-		       r;
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "HTTP API on http://%s/api/v1/status",
-		d->cfg->http_listen);
+		return pb_error_errno(r, "%s: http.listen: cannot listen on %s", d->cfg->path,
+				      d->cfg->http_listen);
+	pb_info("HTTP API on http://%s/api/v1/status", d->cfg->http_listen);
 	return 0;
 }
 
@@ -757,69 +809,130 @@ static void reload(struct daemon *d)
 	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
 		   (unsigned long long)(pb_now_ns() / 1000), d->opts->config_path);
 	int r = pb_config_load(d->opts->config_path, &cfg, err, sizeof(err));
-	if (r < 0) {
-		d->reloads_failed++;
-		pb_dlog(LOG_ERR, NULL, NULL, NULL,
-			"reload refused, keeping the running configuration: %s", err);
-		sd_notify(false, "READY=1");
-		refresh(d);
-		return;
-	}
-	bool http_changed =
-	    !d->cfg->http_listen != !cfg->http_listen ||
-	    (cfg->http_listen && strcmp(cfg->http_listen, d->cfg->http_listen) != 0) ||
-	    cfg->http_max_connections != d->cfg->http_max_connections;
-	if (http_changed) {
-		/* The old server goes first (the new one may want its port); a failure leaves
-		 * HTTP off and logged, the plans keep running. */
-		struct pb_http *nh = NULL;
-		if (cfg->http_listen) {
+	if (r >= 0) {
+		bool http_changed =
+		    !d->cfg->http_listen != !cfg->http_listen ||
+		    (cfg->http_listen && strcmp(cfg->http_listen, d->cfg->http_listen) != 0) ||
+		    cfg->http_max_connections != d->cfg->http_max_connections;
+		r = adopt_config(d, cfg, false);
+		if (r < 0) {
+			snprintf(err, sizeof(err), "%s: cannot set up its plans: %s", cfg->path,
+				 strerror(-r));
+			pb_config_free(cfg);
+		} else if (http_changed) {
+			/* The old server goes first (the new one may want its port); a failure
+			 * leaves HTTP off and logged, the plans keep running. */
 			pb_http_stop(d->http);
 			d->http = NULL;
-			r = pb_http_start(cfg->http_listen, cfg->http_max_connections, http_get, d,
-					  &nh);
-			if (r < 0) {
-				pb_dlog(LOG_ERR, NULL, NULL, NULL,
-					"%s: http.listen: cannot listen on %s: %s; HTTP API is off "
-					"until the next reload",
-					cfg->path, cfg->http_listen, strerror(-r));
-			}
-		} else {
-			pb_http_stop(d->http);
+			if (d->cfg->http_listen &&
+			    (r = pb_http_start(d->cfg->http_listen, d->cfg->http_max_connections,
+					       http_get, d, &d->http)) < 0)
+				pb_error(
+				    "%s: http.listen: cannot listen on %s: %s; HTTP API is off "
+				    "until the next reload",
+				    d->cfg->path, d->cfg->http_listen, strerror(-r));
+			r = 0;
 		}
-		d->http = nh;
 	}
-	adopt_config(d, cfg, false);
-	d->reloads_ok++;
-	setup_udev(d);
-	load_last_records(d);
-	render_runs(d);
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "configuration reloaded from %s: %zu plan(s)",
-		d->cfg->path, d->cfg->n_plans);
+	if (r < 0) {
+		d->reloads_failed++;
+		pb_error("reload refused, keeping the running configuration: %s", err);
+	} else {
+		d->reloads_ok++;
+		r = setup_udev(d);
+		if (r < 0)
+			pb_warn("cannot watch uevents (%s): on_add schedules will not fire",
+				strerror(-r));
+		load_last_records(d);
+		render_runs(d);
+		pb_info("configuration reloaded from %s: %zu plan(s)", d->cfg->path,
+			d->cfg->n_plans);
+	}
 	sd_notify(false, "READY=1");
 	refresh(d);
 }
 
-/* ---- main loop -------------------------------------------------------------------------- */
+/* ---- event loop ------------------------------------------------------------------------- */
 
-static int handle_signal(struct daemon *d)
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-	struct signalfd_siginfo si;
-	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
+	struct daemon *d = userdata;
+	(void)s, (void)si;
+	pb_info("SIGHUP: reloading %s", d->opts->config_path);
+	reload(d);
+	return 0;
+}
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	(void)s;
+	if (d->stopping)
 		return 0;
-	if (si.ssi_signo == SIGHUP) {
-		pb_dlog(LOG_INFO, NULL, NULL, NULL, "SIGHUP: reloading %s", d->opts->config_path);
-		reload(d);
+	pb_info("%s: %s", strsignal((int)si->ssi_signo),
+		d->w.active ? "finishing the current cycle, then restoring" : "stopping");
+	d->stopping = true;
+	d->stop_run = 1;
+	sd_notify(false, "STOPPING=1");
+	refresh(d);
+	return 0;
+}
+
+static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t v;
+	(void)s, (void)revents;
+	/* the worker writes only as it returns, so a count read means the join will not block */
+	if (read(fd, &v, sizeof(v)) == sizeof(v))
+		finish_plan(d);
+	return 0;
+}
+
+/*
+ * Runs after every dispatched event: leaves the loop once stopping and idle, else starts the
+ * first pending plan when no plan runs.
+ */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	(void)s;
+	if (d->stopping) {
+		if (!d->w.active)
+			return sd_event_exit(d->event, 0);
 		return 0;
 	}
-	if (!d->stopping) {
-		pb_dlog(LOG_INFO, NULL, NULL, NULL, "%s: %s", strsignal((int)si.ssi_signo),
-			d->w.active ? "finishing the current cycle, then restoring" : "stopping");
-		d->stopping = true;
-		d->stop_run = 1;
-		sd_notify(false, "STOPPING=1");
-		refresh(d);
-	}
+	for (size_t i = 0; i < d->n_plans && !d->w.active; i++)
+		if (d->plans[i].pending)
+			start_plan(d, &d->plans[i]);
+	return 0;
+}
+
+/* The event loop and its fixed sources; the plans' timers come with adopt_config(). */
+static int setup_event(struct daemon *d)
+{
+	static const int stop_signals[] = {SIGTERM, SIGINT};
+	int r = sd_event_new(&d->event);
+	if (r < 0)
+		return pb_error_errno(r, "cannot create the event loop");
+	for (size_t i = 0; i < PB_ARRAY_SIZE(stop_signals); i++)
+		if ((r = sd_event_add_signal(d->event, NULL, stop_signals[i], on_stop_signal, d)) <
+		    0)
+			return pb_error_errno(r, "cannot watch %s", strsignal(stop_signals[i]));
+	if ((r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d)) < 0)
+		return pb_error_errno(r, "cannot watch SIGHUP");
+	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->efd < 0)
+		return pb_error_errno(-errno, "cannot create an eventfd");
+	if ((r = sd_event_add_io(d->event, NULL, d->efd, EPOLLIN, on_worker_done, d)) < 0)
+		return pb_error_errno(r, "cannot watch the worker");
+	if ((r = sd_event_add_post(d->event, NULL, on_post, d)) < 0)
+		return pb_error_errno(r, "cannot add the scheduler");
+	/* WATCHDOG=1 from the loop itself, when systemd asks for it (WATCHDOG_USEC); a value
+	 * that does not parse leaves the watchdog off, as before systemd could act on it */
+	if ((r = sd_event_set_watchdog(d->event, true)) < 0)
+		pb_log_errno(LOG_WARNING, r, "WATCHDOG_USEC=%s ignored, no watchdog pings",
+			     getenv("WATCHDOG_USEC") ?: "");
 	return 0;
 }
 
@@ -828,17 +941,15 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 	static struct daemon dd; /* one per process: the HTTP thread points into it */
 	struct daemon *d = &dd;
 	char err[1024];
-	int ret = PB_EXIT_FAILURE;
-	*d = (struct daemon){.opts = opts, .sfd = -1, .efd = -1};
+	int ret = PB_EXIT_FAILURE, r;
+	*d = (struct daemon){.opts = opts, .efd = -1};
 	pthread_mutex_init(&d->lock, NULL);
-	pb_daemon_log_setup(opts->log);
 
 	struct pb_config *cfg = NULL;
 	if (pb_config_load(opts->config_path, &cfg, err, sizeof(err)) < 0) {
-		pb_dlog(LOG_ERR, NULL, NULL, NULL, "refusing to start: %s", err);
+		pb_error("refusing to start: %s", err);
 		return PB_EXIT_USAGE;
 	}
-	adopt_config(d, cfg, true);
 	d->start_time_s = realtime_ns() / 1e9;
 
 	sigset_t mask;
@@ -846,34 +957,36 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	/* blocked before any thread starts, so every thread inherits it and only signalfd sees them
-	 */
+	/* blocked before any thread starts, so every thread inherits it and only the event loop
+	 * sees them */
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->sfd < 0 || d->efd < 0) {
-		pb_dlog(LOG_ERR, NULL, NULL, NULL, "cannot set up signalfd/eventfd: %s",
-			strerror(errno));
+	if (setup_event(d) < 0) {
+		pb_config_free(cfg);
+		goto out;
+	}
+	r = adopt_config(d, cfg, true);
+	if (r < 0) {
+		pb_config_free(cfg);
+		pb_error_errno(r, "cannot set up the plans' timers");
 		goto out;
 	}
 
 	if (opts->restore) {
 		sd_notify(false, "STATUS=restoring devices left by an interrupted run");
-		int r = opts->restore();
+		r = opts->restore();
 		if (r != 0)
-			pb_dlog(LOG_WARNING, NULL, NULL, NULL,
-				"restore at start ended with exit %d; continuing", r);
+			pb_warn("restore at start ended with exit %d; continuing", r);
 	}
 	if (mkdir(d->cfg->results_dir, 0755) < 0 && errno != EEXIST) {
-		pb_dlog(LOG_ERR, NULL, NULL, NULL, "%s: results_dir: cannot create %s: %s",
-			d->cfg->path, d->cfg->results_dir, strerror(errno));
+		pb_error("%s: results_dir: cannot create %s: %s", d->cfg->path, d->cfg->results_dir,
+			 strerror(errno));
 		goto out;
 	}
-	int r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
-					   d->cfg->retention_age_ns, realtime_ns());
+	r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
+				       d->cfg->retention_age_ns, realtime_ns());
 	if (r > 0)
-		pb_dlog(LOG_INFO, NULL, NULL, NULL, "retention removed %d old run(s)", r);
+		pb_info("retention removed %d old run(s)", r);
 	load_last_records(d);
 	render_runs(d);
 	render_status(d);
@@ -882,79 +995,25 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 		goto out;
 	r = setup_udev(d);
 	if (r < 0)
-		pb_dlog(LOG_WARNING, NULL, NULL, NULL,
-			"cannot watch uevents (%s): on_add schedules will not fire", strerror(-r));
+		pb_warn("cannot watch uevents (%s): on_add schedules will not fire", strerror(-r));
 
-	if (sd_watchdog_enabled(false, &d->watchdog_usec) > 0)
-		d->next_watchdog_ns = pb_now_ns();
-	else
-		d->watchdog_usec = 0;
 	sd_notify(false, "READY=1");
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "ready: %zu plan(s) from %s", d->cfg->n_plans,
-		d->cfg->path);
+	pb_info("ready: %zu plan(s) from %s", d->cfg->n_plans, d->cfg->path);
 	refresh(d);
+	/* plans pending at start (at_start) run before the first event */
+	on_post(NULL, d);
 
-	for (;;) {
-		uint64_t now = pb_now_ns();
-		if (d->watchdog_usec && now >= d->next_watchdog_ns) {
-			sd_notify(false, "WATCHDOG=1");
-			d->next_watchdog_ns = now + d->watchdog_usec * 1000 / 2;
-		}
-		if (d->stopping && !d->w.active)
-			break;
-		if (!d->stopping && !d->w.active) {
-			/* due timers become pending; the oldest pending plan runs next */
-			for (size_t i = 0; i < d->n_plans; i++) {
-				struct plan_state *ps = &d->plans[i];
-				const struct pb_config_plan *p = config_plan(d, ps->name);
-				if (ps->next_due_ns && now >= ps->next_due_ns && p) {
-					if (!ps->pending)
-						snprintf(ps->pending_reason,
-							 sizeof(ps->pending_reason), "every %llus",
-							 (unsigned long long)(p->every_ns /
-									      1000000000ull));
-					ps->pending = true;
-					ps->next_due_ns = now + p->every_ns;
-				}
-			}
-			for (size_t i = 0; i < d->n_plans && !d->w.active; i++)
-				if (d->plans[i].pending)
-					start_plan(d, &d->plans[i]);
-		}
-		uint64_t wake = now + 60000000000ull;
-		if (d->watchdog_usec && d->next_watchdog_ns < wake)
-			wake = d->next_watchdog_ns;
-		for (size_t i = 0; i < d->n_plans; i++)
-			if (d->plans[i].next_due_ns && d->plans[i].next_due_ns < wake)
-				wake = d->plans[i].next_due_ns;
-		now = pb_now_ns();
-		int timeout_ms = wake > now ? (int)((wake - now) / 1000000ull) + 1 : 0;
-		struct pollfd pfd[3] = {
-		    {.fd = d->sfd, .events = POLLIN},
-		    {.fd = d->efd, .events = POLLIN},
-		    {.fd = d->mon ? udev_monitor_get_fd(d->mon) : -1, .events = POLLIN},
-		};
-		int n = poll(pfd, 3, timeout_ms);
-		if (n < 0 && errno != EINTR) {
-			pb_dlog(LOG_ERR, NULL, NULL, NULL, "poll: %s", strerror(errno));
-			break;
-		}
-		if (n <= 0)
-			continue;
-		if (pfd[1].revents & POLLIN)
-			finish_plan(d);
-		if (pfd[2].revents & POLLIN)
-			handle_uevent(d);
-		if (pfd[0].revents & POLLIN)
-			handle_signal(d);
+	r = sd_event_loop(d->event);
+	if (r < 0) {
+		pb_error_errno(r, "event loop");
+		goto out;
 	}
 	if (d->stopping) {
 		if (opts->restore) {
 			sd_notify(false, "STATUS=restoring devices");
 			r = opts->restore();
 			if (r != 0)
-				pb_dlog(LOG_ERR, NULL, NULL, NULL,
-					"restore at exit ended with exit %d", r);
+				pb_error("restore at exit ended with exit %d", r);
 		}
 		ret = PB_EXIT_OK;
 	}
@@ -967,22 +1026,20 @@ out:
 	}
 	pb_http_stop(d->http);
 	d->http = NULL;
+	plan_states_free(d->plans, d->n_plans);
+	d->uevent_source = sd_event_source_disable_unref(d->uevent_source);
 	if (d->mon)
 		udev_monitor_unref(d->mon);
 	if (d->udev)
 		udev_unref(d->udev);
-	for (size_t i = 0; i < d->n_plans; i++)
-		json_object_put(d->plans[i].last_record);
-	free(d->plans);
+	d->event = sd_event_unref(d->event);
 	pb_config_free(d->cfg);
 	free(d->status_json);
 	free(d->runs_json);
 	free(d->metrics_text);
 	free(d->latest_text);
-	if (d->sfd >= 0)
-		close(d->sfd);
 	if (d->efd >= 0)
 		close(d->efd);
-	pb_dlog(LOG_INFO, NULL, NULL, NULL, "stopped");
+	pb_info("stopped");
 	return ret;
 }

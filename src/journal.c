@@ -194,42 +194,25 @@ int pb_journal_write_lazy(const struct pb_journal_entry *e)
 
 static int journal_write(const struct pb_journal_entry *e, bool durable)
 {
-	char name[300], path[PATH_MAX], tmp[PATH_MAX];
+	char name[300], path[PATH_MAX];
 	int r = pb_journal_file_name(e->sysname, name, sizeof(name));
 	if (r < 0)
 		return r;
-	if ((r = pb_state_path(path, sizeof(path), "%s", name)) < 0 ||
-	    (r = pb_state_path(tmp, sizeof(tmp), ".%s.tmp", name)) < 0)
+	if ((r = pb_state_path(path, sizeof(path), "%s", name)) < 0)
 		return r;
 	if (mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST)
 		return -errno;
 	struct json_object *o = pb_journal_entry_to_json(e);
 	if (!o)
 		return -ENOMEM;
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	size_t len = strlen(s);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		json_object_put(o);
-		return r;
-	}
-	ssize_t n = write(fd, s, len);
-	r = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+	_cleanup_free_ char *text = NULL;
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+		text = NULL;
 	json_object_put(o);
-	if (r == 0 && write(fd, "\n", 1) != 1)
-		r = -EIO;
-	if (r == 0 && durable && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	return durable ? fsync_dir() : 0;
+	if (!text)
+		return -ENOMEM;
+	return pb_write_file_atomic(path, text, strlen(text), 0600,
+				    durable ? 0 : PB_WRITE_ATOMIC_NO_SYNC);
 }
 
 int pb_journal_remove(const char *sysname)

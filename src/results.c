@@ -64,58 +64,6 @@ bool pb_result_id_valid(const char *id)
 	return pb_result_id_parse(id, NULL, NULL) == 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	_cleanup_free_ char *dir = strdup(path);
-	if (!dir)
-		return -ENOMEM;
-	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	else
-		strcpy(dir, ".");
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		return -errno;
-	return 0;
-}
-
-int pb_write_file_atomic(const char *path, const char *data, size_t len, unsigned mode)
-{
-	char tmp[4096];
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	int r = 0;
-	size_t done = 0;
-	while (done < len) {
-		ssize_t k = write(fd, data + done, len - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		done += (size_t)k;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	return fsync_dir_of(path);
-}
-
 int pb_results_write(const char *dir, const char *id, const char *json_text)
 {
 	char path[4096];
@@ -126,7 +74,7 @@ int pb_results_write(const char *dir, const char *id, const char *json_text)
 	int n = snprintf(path, sizeof(path), "%s/%s.json", dir, id);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	return pb_write_file_atomic(path, json_text, strlen(json_text), 0644);
+	return pb_write_file_atomic(path, json_text, strlen(json_text), 0644, 0);
 }
 
 int pb_results_read(const char *dir, const char *id, char **ret_text)

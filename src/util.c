@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,93 @@ int pb_write_str(const char *path, const char *s)
 	if ((size_t)n != len)
 		return -EIO;
 	return 0;
+}
+
+/* Fills name with ".BASE.tmp.XXXXXXXXXXXXXXXX" beside path: hidden, and no *.json or *.prom. */
+static int temp_name(const char *path, char *buf, size_t size)
+{
+	static unsigned counter;
+	uint64_t rnd;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		/* early boot without entropy: still unique, and the open is exclusive anyway */
+		rnd = pb_now_ns() ^ ((uint64_t)getpid() << 32) ^
+		      __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	const char *base = slash ? slash + 1 : path;
+	if (!*base)
+		return -EISDIR;
+	int n = snprintf(buf, size, "%.*s.%s.tmp.%016llx", dir_len, path, base,
+			 (unsigned long long)rnd);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == path)
+		strcpy(dir, "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EIO;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+int pb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 unsigned flags)
+{
+	bool sync = !(flags & PB_WRITE_ATOMIC_NO_SYNC);
+	char tmp[PATH_MAX];
+	int fd = -1, r;
+	for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
+		if ((r = temp_name(path, tmp, sizeof(tmp))) < 0)
+			return r;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (fd < 0)
+		return -EEXIST;
+	r = write_all(fd, data, len);
+	if (r == 0 && sync && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	return sync ? fsync_dir_of(path) : 0;
 }
 
 int pb_parse_long(const char *s, int base, long min, long max, long *ret)

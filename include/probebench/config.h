@@ -2,7 +2,8 @@
 #pragma once
 /*
  * The daemon's configuration: a JSON file described by schema/config.schema.json. Loading
- * validates every key; the first error names the file, the key path and the bad value:
+ * validates every key against one table (src/config.c) that also gives the defaults; the first
+ * error names the file, the key path, what is expected and the bad value:
  *   "/etc/probebench.json: plans[0].iterations: must be an integer 1..1000000, got \"abc\""
  * Parsing is pure (text in, struct out) so unit tests need no files.
  */
@@ -71,6 +72,26 @@ void pb_config_free(struct pb_config *c);
 /* Does the PCI function (vendor, device, bound driver or NULL, name "0000:00:05.0") match t? */
 bool pb_config_target_matches(const struct pb_config_target *t, const char *name, int vendor,
 			      int device, const char *driver);
+
+/*
+ * The keys the configuration knows, from the table that parses them (for tests and docs): the
+ * path ("plans[].schedule.every"; an array's element is "plans[]"), the kind of value ("string",
+ * "path", "boolean", "integer", "duration", "enum", "object", "array", ...), the range (integers:
+ * values, arrays: items), the names of an enum (NULL-terminated), the default as JSON text (NULL:
+ * none) and the meaning.
+ */
+struct pb_config_key_info {
+	char path[96];
+	const char *type;
+	bool has_range;
+	long min, max;
+	const char *const *names;
+	const char *default_json;
+	bool required, nullable;
+	const char *description;
+};
+/* Fills up to max entries, in table order; returns how many keys there are. */
+size_t pb_config_describe(struct pb_config_key_info *ret, size_t max);
 
 /* Splits "127.0.0.1:9464" / "[::1]:9464" into host and port. 0 or -EINVAL. */
 int pb_config_split_listen(const char *listen, char *host, size_t host_size, unsigned *port);

@@ -2,8 +2,9 @@
 #pragma once
 /*
  * The daemon's results directory: one run record per file, "<ID>.json", written atomically
- * (temporary name, fsync, rename, fsync of the directory). An ID is the run's UTC start time and
- * its plan, "20261125T101500.123Z-rng", so names sort chronologically and are safe in URLs.
+ * (pb_write_file_atomic(): temporary name, fsync, rename, fsync of the directory). An ID is the
+ * run's UTC start time and its plan, "20261125T101500.123Z-rng", so names sort chronologically and
+ * are safe in URLs.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,9 +18,6 @@ int pb_result_id_make(uint64_t realtime_ns, const char *plan, char *buf, size_t 
 bool pb_result_id_valid(const char *id);
 /* The ID's time as CLOCK_REALTIME ns, and its plan (pointer into id). 0 or -EINVAL. */
 int pb_result_id_parse(const char *id, uint64_t *ret_realtime_ns, const char **ret_plan);
-
-/* Writes data to path atomically (path.tmp.PID, fsync, rename, fsync dir). 0 or -errno. */
-int pb_write_file_atomic(const char *path, const char *data, size_t len, unsigned mode);
 
 int pb_results_write(const char *dir, const char *id, const char *json_text);
 /* Reads "<dir>/<id>.json" into a new string. -EINVAL for a bad id, -ENOENT, -errno. */

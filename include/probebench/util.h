@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define PB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -37,6 +38,22 @@ int pb_read_str(const char *path, char *buf, size_t size);
 int pb_read_long(const char *path, long *ret);
 /* Writes s to path in a single write(2). Returns 0 or -errno (the kernel's answer). */
 int pb_write_str(const char *path, const char *s);
+
+enum {
+	/*
+	 * Skips both fsyncs: the replacement is still atomic (a reader sees the old file or the
+	 * new one) but may be lost in a crash. Only for updates whose loss is harmless.
+	 */
+	PB_WRITE_ATOMIC_NO_SYNC = 1 << 0,
+};
+/*
+ * Replaces path with data, atomically: the bytes go to a new file created exclusively under an
+ * unpredictable name in path's directory (".NAME.tmp.XXXXXXXXXXXXXXXX", mode as open(2) applies
+ * it), which is fsync'd, renamed over path, and then the directory is fsync'd. On failure the
+ * temporary file is removed and path is untouched. Returns 0 or -errno.
+ */
+int pb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 unsigned flags);
 /*
  * Strict number parsing: the whole string, base 10 (or 0x for hex with base 0), within
  * [min, max]. Returns 0, -EINVAL for garbage, -ERANGE outside the range.

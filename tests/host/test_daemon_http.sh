@@ -74,7 +74,7 @@ else
 fi
 [ -f "$WORK/probebench.prom" ] || fail "textfile not written"
 promtool check metrics <"$WORK/probebench.prom" || fail "promtool complains about the textfile"
-ls "$WORK" | grep -q '\.tmp\.' && fail "a temporary textfile was left behind"
+ls -A "$WORK" | grep -q '\.tmp\.' && fail "a temporary textfile was left behind"
 
 check /api/v1/runs/20000101T000000.000Z-none GET 404 application/json
 check /api/v1/runs/..%2F..%2Fetc%2Fpasswd GET 404 application/json

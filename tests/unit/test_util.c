@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "probebench/paths.h"
@@ -77,6 +82,107 @@ static void paths_follow_environment(void **state)
 	assert_int_equal(pb_sys_path(buf, 8, "bus/pci/devices"), -ENAMETOOLONG);
 }
 
+/* Entries of dir other than "." and ".."; their names joined with '/' into names. */
+static size_t dir_entries(const char *dir, char *names, size_t size)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	size_t n = 0;
+	names[0] = '\0';
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			n++;
+			snprintf(names + strlen(names), size - strlen(names), "%s/", e->d_name);
+		}
+	closedir(d);
+	return n;
+}
+
+static void read_all(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, size - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+static void atomic_write_content_and_mode(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pb-atomic-XXXXXX", path[64], buf[64], names[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f.json", dir);
+	mode_t old = umask(022);
+	assert_int_equal(pb_write_file_atomic(path, "one\n", 4, 0640, 0), 0);
+	read_all(path, buf, sizeof(buf));
+	assert_string_equal(buf, "one\n");
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* a replacement is a new file: its own mode, the old content gone, nothing else left */
+	assert_int_equal(pb_write_file_atomic(path, "two", 3, 0600, PB_WRITE_ATOMIC_NO_SYNC), 0);
+	read_all(path, buf, sizeof(buf));
+	assert_string_equal(buf, "two");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* the umask applies as it does to open(2) */
+	assert_int_equal(pb_write_file_atomic(path, "", 0, 0666, 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(st.st_size, 0);
+	umask(old);
+	assert_int_equal(dir_entries(dir, names, sizeof(names)), 1);
+	assert_string_equal(names, "f.json/");
+	/* a relative path works in the current directory */
+	char cwd[4096];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(pb_write_file_atomic("g", "x", 1, 0644, 0), 0);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(dir_entries(dir, names, sizeof(names)), 2);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -r '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void atomic_write_failures_leave_nothing(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pb-atomic-XXXXXX", path[96], names[256], buf[16];
+	assert_non_null(mkdtemp(dir));
+	/* the directory does not exist */
+	snprintf(path, sizeof(path), "%s/missing/f", dir);
+	assert_int_equal(pb_write_file_atomic(path, "a", 1, 0644, 0), -ENOENT);
+	/* the target is a directory: the rename fails, the temporary file goes away */
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(pb_write_file_atomic(path, "a", 1, 0644, 0), -EISDIR);
+	assert_int_equal(pb_write_file_atomic(path, "a", 1, 0644, PB_WRITE_ATOMIC_NO_SYNC),
+			 -EISDIR);
+	assert_int_equal(dir_entries(dir, names, sizeof(names)), 1);
+	assert_string_equal(names, "sub/");
+	/* a path naming a directory ("dir/") is refused before anything is created */
+	snprintf(path, sizeof(path), "%s/", dir);
+	assert_int_equal(pb_write_file_atomic(path, "a", 1, 0644, 0), -EISDIR);
+	assert_int_equal(dir_entries(dir, names, sizeof(names)), 1);
+	/* a failed replacement leaves the old file as it was */
+	snprintf(path, sizeof(path), "%s/sub/keep", dir);
+	assert_int_equal(pb_write_file_atomic(path, "old", 3, 0644, 0), 0);
+	snprintf(path, sizeof(path), "%s/sub/keep/x", dir);
+	assert_int_equal(pb_write_file_atomic(path, "new", 3, 0644, 0), -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/sub/keep", dir);
+	read_all(path, buf, sizeof(buf));
+	assert_string_equal(buf, "old");
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	assert_int_equal(dir_entries(path, names, sizeof(names)), 1);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -r '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +190,8 @@ int main(void)
 	    cmocka_unit_test(parse_duration),
 	    cmocka_unit_test(read_str_strips_newline),
 	    cmocka_unit_test(paths_follow_environment),
+	    cmocka_unit_test(atomic_write_content_and_mode),
+	    cmocka_unit_test(atomic_write_failures_leave_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

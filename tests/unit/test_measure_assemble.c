@@ -494,6 +494,7 @@ static void kthread_hop(void **state)
 	sw(1520 * US, 0, 1, "idle", WRITER, "probebench");
 	ret(1800 * US, 0, WRITER, 0);
 	qsort_events();
+	in.n = nev;
 	f = (struct pb_iteration_facts){0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_false(f.probes[0].hop);
@@ -512,6 +513,7 @@ static void kthread_hop(void **state)
 	for (size_t i = 0; i < nev; i++)
 		if (evs[i].type == PB_EV_WAKEUP && evs[i].wake.pid == WRITER)
 			evs[i].irq = true;
+	in.n = nev;
 	f = (struct pb_iteration_facts){0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_false(f.probes[0].hop);

@@ -27,13 +27,8 @@ out=$(mktemp -d /var/tmp/pb-bias.XXXXXX)
 # probe the tool reports is paired with the reference probe of the same device that started
 # within 200 us; tool / reference per placement cancels what TCG's noise does to the probe
 # itself, and leaves what the observer adds inside the measured span.
-"$vm" --probebench "$PROBEBENCH" "${vm_args[@]}" --out "$out" --exec "
-T=/sys/kernel/tracing
-echo 'p:pbref/probe_in really_probe dev=+0(+0(%di)):string' >>\$T/kprobe_events || exit 3
-echo 'r:pbref/probe_out really_probe' >>\$T/kprobe_events || exit 3
-echo mono >\$T/trace_clock
-echo 4096 >\$T/buffer_size_kb
-echo 1 >\$T/events/pbref/enable
+. "$top/bench/lib/reference.sh"
+"$vm" --probebench "$PROBEBENCH" "${vm_args[@]}" --out "$out" --exec "$REF_START
 child=\$(ls -d /sys/bus/pci/devices/0000:82:00.0/virtio[0-9]*) || exit 3
 last=\$((\$(nproc) - 1))
 rc=0
@@ -41,30 +36,18 @@ for m in kprobe tracepoint; do
 	probebench run \"\$child\" --writer-cpu 0,\$last --iterations $ITERATIONS --warmup 2 \
 		--method \$m --json run-\$m.json >run-\$m.txt || rc=\$?
 done
-echo 0 >\$T/events/pbref/enable
-cat \$T/trace >trace.txt
-echo >\$T/kprobe_events
+$REF_STOP
 exit \$rc" >"$out/vm.log" 2>&1 || {
 	rc=$?
 	cat "$out/vm.log" >&2
 	echo "the guest run failed (exit $rc)" >&2
 	exit 1
 }
-/usr/bin/python3 - "$out/trace.txt" "$out/run-kprobe.json" "$out/run-tracepoint.json" <<'PYEOF'
-import collections, json, random, re, statistics, sys
-line = re.compile(r'^\s*(.*)-(\d+)\s+\[(\d+)\].*?\s(\d+)\.(\d+): (probe_in|probe_out): \((.*?)\)(.*)$')
-stacks, ref = collections.defaultdict(list), collections.defaultdict(list)
-for l in open(sys.argv[1], errors="replace"):
-    m = line.match(l)
-    if not m:
-        continue
-    pid, ts = int(m.group(2)), int(m.group(4)) * 10**9 + int(m.group(5).ljust(9, "0"))
-    if m.group(6) == "probe_in":
-        dev = re.search(r'dev="([^"]*)"', m.group(8))
-        stacks[pid].append((dev.group(1) if dev else "?", ts))
-    elif stacks[pid]:
-        dev, t0 = stacks[pid].pop()
-        ref[dev].append((t0, ts - t0))
+/usr/bin/python3 - "$top/bench/lib" "$out/trace.txt" "$out/run-kprobe.json" "$out/run-tracepoint.json" <<'PYEOF'
+import collections, json, random, statistics, sys
+sys.path.insert(0, sys.argv.pop(1))
+import reference
+ref, _ = reference.load(sys.argv[1])
 def ci(a, b, n=2000):
     """95 % bootstrap interval of (median(b.tool)/median(b.ref)) / (median(a.tool)/median(a.ref))."""
     rng = random.Random(1)
@@ -88,8 +71,8 @@ for path in sys.argv[2:]:
         for p in m.get("probes", []):
             if p["depth"] != 0:
                 continue
-            best = min(ref.get(p["device"], []), key=lambda x: abs(x[0] - p["start_ns"]), default=None)
-            if best and abs(best[0] - p["start_ns"]) <= 200000:
+            best = reference.pair(ref, p["device"], p["start_ns"])
+            if best:
                 by[it["writer_cpu"]].append((p["duration_ns"], best[1]))
     cpus = sorted(by)
     if len(cpus) != 2:

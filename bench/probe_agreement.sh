@@ -20,47 +20,25 @@ ITERATIONS=${ITERATIONS:-10}
 }
 out=$(mktemp -d /var/tmp/pb-agree.XXXXXX)
 [ -n "${KEEP:-}" ] && echo "keeping $out" >&2 || trap 'rm -rf "$out"' EXIT
-# really_probe(struct device *dev, ...): the device's name is the first word of struct device
-# (kobj.name), a pointer: dev=+0(+0(%di)):string reads the string it points to (x86-64 calling convention).
-"$vm" --probebench "$PROBEBENCH" --out "$out" --exec "
-T=/sys/kernel/tracing
-echo 'p:pbref/probe_in really_probe dev=+0(+0(%di)):string' >>\$T/kprobe_events || exit 3
-echo 'r:pbref/probe_out really_probe ret=\$retval' >>\$T/kprobe_events || exit 3
-echo mono >\$T/trace_clock
-echo 4096 >\$T/buffer_size_kb
-echo 1 >\$T/events/pbref/enable
+. "$top/bench/lib/reference.sh"
+"$vm" --probebench "$PROBEBENCH" --out "$out" --exec "$REF_START
 probebench run 0000:81:00.0 0000:82:00.0 0000:83:00.0 --writer-node 0,1 \
 	--iterations $ITERATIONS --warmup 1 --method kprobe --json run.json >run.txt
 rc=\$?
 probebench run 0000:81:00.0 0000:82:00.0 0000:83:00.0 --writer-node 0,1 \
 	--iterations $ITERATIONS --warmup 1 --method tracepoint --json run-tp.json >run-tp.txt || rc=\$?
-echo 0 >\$T/events/pbref/enable
-cat \$T/trace >trace.txt
-echo >\$T/kprobe_events
+$REF_STOP
 exit \$rc" >"$out/vm.log" 2>&1 || {
 	rc=$?
 	cat "$out/vm.log" >&2
 	echo "the guest run failed (exit $rc)" >&2
 	exit 1
 }
-/usr/bin/python3 - "$out/trace.txt" "$out/run.json" "$out/run-tp.json" <<'PYEOF'
-import collections, json, re, statistics, sys
-line = re.compile(r'^\s*(.*)-(\d+)\s+\[(\d+)\].*?\s(\d+)\.(\d+): (probe_in|probe_out): \((.*?)\)(.*)$')
-stacks = collections.defaultdict(list)
-ref = collections.defaultdict(list)  # device -> [(start_ns, duration_ns)]
-lost = 0
-for l in open(sys.argv[1], errors="replace"):
-    m = line.match(l)
-    if not m:
-        lost += "LOST" in l
-        continue
-    pid, ts = int(m.group(2)), int(m.group(4)) * 10**9 + int(m.group(5).ljust(9, "0"))
-    if m.group(6) == "probe_in":
-        dev = re.search(r'dev="([^"]*)"', m.group(8))
-        stacks[pid].append((dev.group(1) if dev else "?", ts))
-    elif stacks[pid]:
-        dev, t0 = stacks[pid].pop()
-        ref[dev].append((t0, ts - t0))
+/usr/bin/python3 - "$top/bench/lib" "$out/trace.txt" "$out/run.json" "$out/run-tp.json" <<'PYEOF'
+import collections, json, statistics, sys
+sys.path.insert(0, sys.argv.pop(1))
+import reference
+ref, lost = reference.load(sys.argv[1])
 print("reference: tracefs kprobe/kretprobe events on really_probe (trace_clock mono, us resolution)")
 worst = 0.0
 for path in sys.argv[2:]:
@@ -79,8 +57,8 @@ for path in sys.argv[2:]:
     for dev in sorted(tool, key=str):
         pairs = []
         for s, d, _ in tool[dev]:
-            best = min(ref.get(dev, []), key=lambda r: abs(r[0] - s), default=None)
-            if best and abs(best[0] - s) <= 200000:
+            best = reference.pair(ref, dev, s)
+            if best:
                 pairs.append((d, best[1]))
         if not pairs:
             print("%-14s no reference probe within 200 us of the tool's %d" % (dev, len(tool[dev])))

@@ -8,7 +8,8 @@
 # deferrals) and lists every disagreement. Behaviours (set on both devices before each run):
 #   plain; sleep (sleep_us 20000); busy (busy_us 20000); pages (16 on node 1);
 #   work_on_cpu, queue_work_node, kthread (hop to the device's node, sleep_us 5000, 4 local pages);
-#   children (2); fail (EIO once: fail_times 1); defer (2 per bind); hang (hang_ms 300).
+#   children (2); fail (EIO once: fail_times 1); defer (2 per bind); hang (hang_ms 300);
+#   parallel (queue_work_node hop, sleep, 4 pages, both devices bound at once with --parallel).
 # Some comparisons are known to disagree on today's probebench (hops other than work_on_cpu
 # are not recognised, for one); the test then fails and says which, with the values.
 # The guest gets 600 s (PB_VM_TIMEOUT; the runs take about 4.5 min here, under the suite's 900 s).
@@ -22,7 +23,7 @@ need_vm
 kmod_setup
 
 methods=${PB_TRUTH_METHODS:-kprobe tracepoint}
-behaviours=${PB_TRUTH_BEHAVIOURS:-plain sleep busy pages work_on_cpu queue_work_node kthread children fail defer hang}
+behaviours=${PB_TRUTH_BEHAVIOURS:-plain sleep busy pages work_on_cpu queue_work_node kthread children fail defer hang parallel}
 vm_run truth --timeout "${PB_VM_TIMEOUT:-600}" --exec "$KMOD_GUEST_LIB
 methods='$methods'
 behaviours='$behaviours'
@@ -52,6 +53,9 @@ for m in $methods; do
 		fail) both fail_times 1; both fail 5; n=1 w=0 ;;
 		defer) both defer 2; more="--max-failures 100" ;; # every iteration recorded
 		hang) both hang_ms 300; n=3 ;;
+		# both devices bound at the same moment by two writers: each probe, its hop and its
+		# pages must be those of its own target
+		parallel) both hop queue_work_node; both sleep_us 5000; both pages 4; more=--parallel ;;
 		esac
 		echo clear >$PBT_TRUTH
 		[ -z "$dump" ] || { mkdir -p dump-$m-$b && export PB_OBSERVER_DUMP=/out/dump-$m-$b; }

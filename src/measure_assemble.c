@@ -355,6 +355,18 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 	}
 }
 
+/* A real-time task (kernel priority below 100) as the sched records of the window show it:
+ * interrupt threads run SCHED_FIFO. */
+static bool realtime(const struct pb_assemble_in *in, pid_t pid)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type == PB_EV_SWITCH && (x->sw.prev_pid == pid || x->sw.next_pid == pid))
+			return (x->sw.prev_pid == pid ? x->sw.prev_prio : x->sw.next_prio) < 100;
+	}
+	return false;
+}
+
 /* The last task a woke inside [from, to] was b: a handed work to b, then waited (a handshake's
  * first half). A thread a woke long before and that woke it back for another reason (an irq
  * thread it created in request_irq(), on PREEMPT_RT) is not the last it woke before the wait. */
@@ -373,7 +385,10 @@ static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t fro
  * A probe with no work hop that blocked inside itself and was woken by the last task it had woken
  * before blocking (a kthread it started and waited for): that task ran for it. Wake-ups from an
  * irq, by a timer thread or a lock holder the probe never woke are waits, not hops; a worker that
- * woke it ran a work, which find_hops() judged already (a short flush is no hop). The longest such
+ * woke it ran a work, which find_hops() judged already (a short flush is no hop); an interrupt
+ * thread (real-time priority) that completed the probe's wait for its device handled an
+ * interrupt, it did not run the probe (PREEMPT_RT threads every handler: virtio_rng's child
+ * probe waits for its device's answer, and irq/N-virtioM wakes it). The longest such
  * wait is the hop (creating the thread is a shorter one, with kthreadd); its worker's CPU is the
  * one it woke the probe from.
  */
@@ -399,7 +414,7 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
 				    x->ts - off > best_len &&
 				    woke(in, p->pid, x->pid, p->window_start_ns, off) &&
-				    !ran_work(in, x->pid, off, x->ts)) {
+				    !ran_work(in, x->pid, off, x->ts) && !realtime(in, x->pid)) {
 					best_len = x->ts - off;
 					best = x;
 				}

@@ -680,6 +680,8 @@ static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, stru
 		out->sw.prev_pid = (pid_t)fval(ev, &tr, "prev_pid");
 		out->sw.next_pid = (pid_t)fval(ev, &tr, "next_pid");
 		out->sw.prev_state = (long)fval(ev, &tr, "prev_state");
+		out->sw.prev_prio = (int)fval(ev, &tr, "prev_prio");
+		out->sw.next_prio = (int)fval(ev, &tr, "next_prio");
 		fstr(ev, &tr, "prev_comm", out->sw.prev_comm, sizeof(out->sw.prev_comm));
 		fstr(ev, &tr, "next_comm", out->sw.next_comm, sizeof(out->sw.next_comm));
 		break;

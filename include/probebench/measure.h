@@ -65,6 +65,7 @@ struct pb_mevent {
 		struct {
 			pid_t prev_pid, next_pid;
 			long prev_state;
+			int prev_prio, next_prio; /* kernel priorities: below 100 real-time */
 			char next_comm[16], prev_comm[16];
 		} sw;
 		struct {

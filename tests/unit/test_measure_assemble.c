@@ -46,7 +46,8 @@ static void console(uint64_t ts, int cpu, pid_t pid, const char *msg)
 static void sw(uint64_t ts, int cpu, pid_t prev, const char *pc, pid_t next, const char *nc)
 {
 	struct pb_mevent *e = add(PB_EV_SWITCH, ts, cpu, prev);
-	e->sw.prev_state = 2; /* blocked (D); a preemption is set by the test */
+	e->sw.prev_state = 2;			 /* blocked (D); a preemption is set by the test */
+	e->sw.prev_prio = e->sw.next_prio = 120; /* SCHED_NORMAL */
 	e->sw.prev_pid = prev;
 	e->sw.next_pid = next;
 	snprintf(e->sw.prev_comm, 16, "%s", pc);
@@ -479,9 +480,9 @@ static void kthread_hop(void **state)
 	assert_true(f.pages_by_node[1] == 2);
 	pb_iteration_facts_clear(&f);
 
-	/* PREEMPT_RT: an irq thread the probe created (request_irq woke it) and woke nothing
-	 * for since; the device's interrupt wakes the thread, which completes the probe's wait.
-	 * The probe woke another task last before waiting: the thread did not run for it. */
+	/* PREEMPT_RT: an irq thread the probe created (request_irq woke it); the device's
+	 * interrupt wakes the thread, which completes the probe's wait. The probe woke another task
+	 * last before waiting: the thread did not run for it. */
 	nev = 0;
 	entry(1100 * US, 0, WRITER, "pbtest1");
 	wake(1120 * US, 0, WRITER, 88);	 /* request_irq() starts irq/54-pbtest1 */
@@ -499,6 +500,17 @@ static void kthread_hop(void **state)
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_false(f.probes[0].hop);
 	assert_int_equal(f.probes[0].pid, WRITER);
+	pb_iteration_facts_clear(&f);
+	/* The same thread the last the probe woke (nothing else since request_irq): it runs at a
+	 * real-time priority (SCHED_FIFO 50: kernel priority 49), an interrupt thread, no hop. */
+	for (size_t i = 0; i < nev; i++)
+		if (evs[i].type == PB_EV_WAKEUP && evs[i].wake.pid == 300)
+			evs[i].wake.pid = 88;
+		else if (evs[i].type == PB_EV_SWITCH && evs[i].sw.next_pid == 88)
+			evs[i].sw.next_prio = 49;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
 	pb_iteration_facts_clear(&f);
 
 	/* The kthread's wait again, ended by a timer (irq context): a sleep, not a hop. */

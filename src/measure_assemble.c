@@ -146,20 +146,35 @@ static bool ran_work(const struct pb_assemble_in *in, pid_t pid, uint64_t from, 
 	return false;
 }
 
+/* The task blocked (S or D) at some point in [from, to]. */
+static bool blocked_in(const struct pb_assemble_in *in, pid_t task, uint64_t from, uint64_t to)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type == PB_EV_SWITCH && x->sw.prev_pid == task && x->ts >= from &&
+		    x->ts <= to && blocks(x))
+			return true;
+	}
+	return false;
+}
+
 /*
- * The first wake-up of task after the work started (not from an irq) came from its worker,
- * or, after the work ended, from another worker: flush_work()'s barrier runs in whichever
- * worker of the pool takes it when the work had not started yet.
+ * The task, blocked since it queued the work, was woken (not from an irq) by the work's worker,
+ * or, after the work ended, by another worker: flush_work()'s barrier runs in whichever worker
+ * of the pool takes it when the work had not started yet. Other wake-ups may come first (on
+ * PREEMPT_RT, a sleeping lock's owner hands it over).
  */
-static bool woken_by(const struct pb_assemble_in *in, pid_t task, pid_t worker, uint64_t start,
-		     uint64_t end, uint64_t before)
+static bool woken_by(const struct pb_assemble_in *in, pid_t task, pid_t worker, uint64_t queued,
+		     uint64_t start, uint64_t end, uint64_t before)
 {
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *x = &in->ev[i];
 		if (x->type != PB_EV_WAKEUP || x->irq || x->wake.pid != task || x->ts < start ||
 		    x->ts > before)
 			continue;
-		return x->pid == worker || (x->ts >= end && ran_work(in, x->pid, start, x->ts));
+		if ((x->pid == worker || (x->ts >= end && ran_work(in, x->pid, start, x->ts))) &&
+		    blocked_in(in, task, queued, x->ts))
+			return true;
 	}
 	return false;
 }
@@ -209,7 +224,7 @@ static int find_hops(struct ctx *c)
 			}
 			if (!s || !e || e->ts > in->t1)
 				continue;
-			if (!woken_by(in, q->pid, s->pid, s->ts, e->ts, in->t1) &&
+			if (!woken_by(in, q->pid, s->pid, q->ts, s->ts, e->ts, in->t1) &&
 			    !waited_for(in, q->pid, q->ts, s->ts, e->ts))
 				continue;
 			struct hop *h = &c->hops[c->n_hops++];

@@ -565,6 +565,32 @@ static void late_printk(void **state)
 	pb_iteration_facts_clear(&f);
 }
 
+/* PREEMPT_RT: the writer, waiting for its work, is first woken by a sleeping lock's owner and
+ * blocks again; the work's worker wakes it at the end: still the hop. */
+static void hop_after_other_wakeup(void **state)
+{
+	(void)state;
+	nev = 0;
+	wq(PB_EV_WQ_QUEUE, 1010 * US, 0, WRITER, 0xaa, "");
+	wake(1010 * US, 0, WRITER, KWORKER);
+	wq(PB_EV_WQ_START, 1012 * US, 2, KWORKER, 0xaa, ""); /* before the writer blocks */
+	sw(1015 * US, 0, WRITER, "probebench", 1, "idle");
+	wake(1100 * US, 1, 500, WRITER); /* a lock handed over */
+	sw(1101 * US, 0, 1, "idle", WRITER, "probebench");
+	sw(1110 * US, 0, WRITER, "probebench", 1, "idle");
+	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, "");
+	wake(1701 * US, 2, KWORKER, WRITER);
+	sw(1702 * US, 0, 1, "idle", WRITER, "probebench");
+	console(1800 * US, 0, WRITER, "probe of 0000:01:00.0 returned 0 after 795 usecs");
+	struct pb_assemble_in in = input(PB_METHOD_TRACEPOINT);
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 1);
+	assert_true(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, KWORKER);
+	pb_iteration_facts_clear(&f);
+}
+
 /* A failed allocation (pfn -1) took no page: counted nowhere, not as unknown either. The
  * probe's failure is reported as the driver returned it (negative). */
 static void failed_allocation(void **state)
@@ -660,12 +686,19 @@ static void fallback_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(pci_hop_and_child), cmocka_unit_test(hop_by_wait),
-	    cmocka_unit_test(seed_shape),	 cmocka_unit_test(parallel_attribution),
-	    cmocka_unit_test(kthread_hop),	 cmocka_unit_test(late_printk),
-	    cmocka_unit_test(failed_allocation), cmocka_unit_test(in_writer_probes),
-	    cmocka_unit_test(kprobe_pairs),	 cmocka_unit_test(kmsg_lines),
-	    cmocka_unit_test(parsers),		 cmocka_unit_test(fallback_order),
+	    cmocka_unit_test(pci_hop_and_child),
+	    cmocka_unit_test(hop_by_wait),
+	    cmocka_unit_test(seed_shape),
+	    cmocka_unit_test(parallel_attribution),
+	    cmocka_unit_test(kthread_hop),
+	    cmocka_unit_test(late_printk),
+	    cmocka_unit_test(hop_after_other_wakeup),
+	    cmocka_unit_test(failed_allocation),
+	    cmocka_unit_test(in_writer_probes),
+	    cmocka_unit_test(kprobe_pairs),
+	    cmocka_unit_test(kmsg_lines),
+	    cmocka_unit_test(parsers),
+	    cmocka_unit_test(fallback_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -383,14 +383,16 @@ static bool realtime(const struct pb_assemble_in *in, pid_t pid)
 }
 
 /* The last task a woke inside [from, to] was b: a handed work to b, then waited (a handshake's
- * first half). A thread a woke long before and that woke it back for another reason (an irq
- * thread it created in request_irq(), on PREEMPT_RT) is not the last it woke before the wait. */
+ * first half; wake-ups an interrupt made while a ran are not a's). A thread a woke long before and
+ * that woke it back for another reason (an irq thread it created in request_irq(), on PREEMPT_RT)
+ * is not the last it woke before the wait. */
 static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from, uint64_t to)
 {
 	pid_t last = 0;
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *x = &in->ev[i];
-		if (x->type == PB_EV_WAKEUP && x->pid == a && x->ts >= from && x->ts <= to)
+		if (x->type == PB_EV_WAKEUP && !x->irq && x->pid == a && x->ts >= from &&
+		    x->ts <= to)
 			last = x->wake.pid;
 	}
 	return last == b;

@@ -456,7 +456,9 @@ static void kthread_hop(void **state)
 	(void)state;
 	nev = 0;
 	entry(1100 * US, 0, WRITER, "pbtest1");
-	wake(1150 * US, 0, WRITER, 77); /* the probe wakes its kthread */
+	wake(1150 * US, 0, WRITER, 77);	 /* the probe wakes its kthread */
+	wake(1155 * US, 0, WRITER, 999); /* an interrupt while it runs wakes some task: */
+	evs[nev - 1].irq = true;	 /* not the probe's doing */
 	sw(1160 * US, 0, WRITER, "probebench", 1, "idle");
 	evs[nev - 1].sw.prev_state = 2; /* TASK_UNINTERRUPTIBLE */
 	sw(1165 * US, 3, 1, "idle", 77, "pbtest_kthread");

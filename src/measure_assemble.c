@@ -5,8 +5,8 @@
  *  - a probe whose device is known (the kprobe event fetches it, initcall_debug lines name it)
  *    belongs to the bind when the device is the target or below it, whichever task ran it;
  *  - otherwise by task and time: the writer over the write, a worker over a hop;
- *  - a hop is a work a probing task queued inside the window and waited for (the worker woke
- *    it, or it was off CPU from before the work started until it ended), or, where no work is
+ *  - a hop is a work a probing task queued inside the window and waited for (blocked, the
+ *    worker or the pool's flush barrier woke it), or, where no work is
  *    seen, the task that woke a probing task blocked inside its probe (a kthread the probe
  *    started); function names only label it.
  * IRQ-context records are dropped.
@@ -113,28 +113,6 @@ static bool blocks(const struct pb_mevent *x)
 	return x->sw.prev_state & 3;
 }
 
-/*
- * The flush_work() signature: the queuer blocked after queueing and before the work started,
- * and did not run again until the work ended.
- */
-static bool waited_for(const struct pb_assemble_in *in, pid_t queuer, uint64_t queued,
-		       uint64_t start, uint64_t end)
-{
-	bool off = false;
-	for (size_t i = 0; i < in->n; i++) {
-		const struct pb_mevent *x = &in->ev[i];
-		if (x->type != PB_EV_SWITCH || x->ts < queued || x->ts > end)
-			continue;
-		if (x->sw.prev_pid == queuer && x->ts <= start && blocks(x))
-			off = true;
-		else if (x->sw.next_pid == queuer && x->ts > start && x->ts < end)
-			return false;
-		else if (x->sw.next_pid == queuer && x->ts <= start)
-			off = false;
-	}
-	return off;
-}
-
 /* The task ran a work between from and to (a worker: its waits are judged as works). */
 static bool ran_work(const struct pb_assemble_in *in, pid_t pid, uint64_t from, uint64_t to)
 {
@@ -146,16 +124,16 @@ static bool ran_work(const struct pb_assemble_in *in, pid_t pid, uint64_t from, 
 	return false;
 }
 
-/* The task blocked (S or D) at some point in [from, to]. */
-static bool blocked_in(const struct pb_assemble_in *in, pid_t task, uint64_t from, uint64_t to)
+/* The task was blocked (S or D) at ts, since a switch-out after from. */
+static bool blocked_at(const struct pb_assemble_in *in, pid_t task, uint64_t from, uint64_t ts)
 {
-	for (size_t i = 0; i < in->n; i++) {
+	const struct pb_mevent *last = NULL;
+	for (size_t i = 0; i < in->n && in->ev[i].ts <= ts; i++) {
 		const struct pb_mevent *x = &in->ev[i];
-		if (x->type == PB_EV_SWITCH && x->sw.prev_pid == task && x->ts >= from &&
-		    x->ts <= to && blocks(x))
-			return true;
+		if (x->type == PB_EV_SWITCH && (x->sw.prev_pid == task || x->sw.next_pid == task))
+			last = x;
 	}
-	return false;
+	return last && last->ts >= from && last->sw.prev_pid == task && blocks(last);
 }
 
 /*
@@ -173,7 +151,7 @@ static bool woken_by(const struct pb_assemble_in *in, pid_t task, pid_t worker, 
 		    x->ts > before)
 			continue;
 		if ((x->pid == worker || (x->ts >= end && ran_work(in, x->pid, start, x->ts))) &&
-		    blocked_in(in, task, queued, x->ts))
+		    blocked_at(in, task, queued, x->ts))
 			return true;
 	}
 	return false;
@@ -202,8 +180,10 @@ static int find_hops(struct ctx *c)
 		grew = false;
 		for (size_t i = 0; i < in->n; i++) {
 			const struct pb_mevent *q = &in->ev[i];
-			if (q->type != PB_EV_WQ_QUEUE || q->ts < in->t0 || q->ts > in->t1 ||
-			    !in_set(set, nset, q->pid))
+			/* In an irq (a delayed work's timer) the "queuer" is whoever was
+			 * interrupted: not a probing task's doing. */
+			if (q->type != PB_EV_WQ_QUEUE || q->irq || q->ts < in->t0 ||
+			    q->ts > in->t1 || !in_set(set, nset, q->pid))
 				continue;
 			bool seen = false;
 			for (size_t h = 0; h < c->n_hops; h++)
@@ -224,8 +204,7 @@ static int find_hops(struct ctx *c)
 			}
 			if (!s || !e || e->ts > in->t1)
 				continue;
-			if (!woken_by(in, q->pid, s->pid, q->ts, s->ts, e->ts, in->t1) &&
-			    !waited_for(in, q->pid, q->ts, s->ts, e->ts))
+			if (!woken_by(in, q->pid, s->pid, q->ts, s->ts, e->ts, in->t1))
 				continue;
 			struct hop *h = &c->hops[c->n_hops++];
 			*h = (struct hop){.queuer = q->pid,

@@ -128,6 +128,7 @@ static void pci_hop_and_child(void **state)
 	sw(1400 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
 	console(1600 * US, 2, KWORKER, "probe of virtio7 returned 0 after 400 usecs");
 	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, "work_for_cpu_fn");
+	wake(1701 * US, 2, KWORKER, WRITER);	     /* the flush barrier */
 	page(1750 * US, 2, KWORKER, 1300, 0, false); /* worker after the hop: dropped */
 	page(1760 * US, 0, WRITER, 1400, 0, false);  /* writer in the window: 1 page node 1 */
 	wq(PB_EV_WQ_QUEUE, 1790 * US, 0, WRITER, 0xbb, "deferred_probe_work_func");
@@ -195,6 +196,7 @@ static void hop_by_wait(void **state)
 	sw(1015 * US, 2, 1, "idle", KWORKER, "kworker/2:1");
 	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xaa, "");
 	wq(PB_EV_WQ_END, 1700 * US, 2, KWORKER, 0xaa, "");
+	wake(1700 * US, 2, KWORKER, WRITER); /* the flush barrier */
 	sw(1701 * US, 0, 1, "idle", WRITER, "probebench");
 	/* A second work the writer did not wait for (it kept running): not a hop. */
 	wq(PB_EV_WQ_QUEUE, 1710 * US, 0, WRITER, 0xbb, "");
@@ -217,11 +219,10 @@ static void hop_by_wait(void **state)
 	assert_false(f.probes[0].hop);
 	evs[1].sw.prev_state = 2;
 	/* Same events, but the writer runs during the work: no hop. */
-	evs[5].sw.next_pid = WRITER;
-	evs[5].ts = 1500 * US;
-	struct pb_mevent tmp = evs[5];
-	memmove(&evs[5], &evs[4], sizeof(evs[0]));
-	evs[4] = tmp;
+	for (size_t i = 0; i < nev; i++)
+		if (evs[i].type == PB_EV_SWITCH && evs[i].sw.next_pid == WRITER)
+			evs[i].ts = 1500 * US;
+	qsort_events();
 	pb_iteration_facts_clear(&f);
 	f = (struct pb_iteration_facts){0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);

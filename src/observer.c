@@ -117,6 +117,46 @@ static unsigned initcall_users;
 static char initcall_saved[8];
 static bool initcall_changed;
 
+/*
+ * A changed initcall_debug is noted in the state directory (the value to put back) until it is
+ * restored, so that a run killed in between is put right by `restore` or the next run
+ * (pb_observer_restore_kernel_settings). Best effort: without a state directory, nothing noted.
+ */
+static void initcall_note(const char *saved)
+{
+	char p[4096];
+	if (pb_state_path(p, sizeof(p), "initcall_debug.saved") < 0)
+		return;
+	if (saved)
+		pb_write_file_atomic(p, saved, strlen(saved), 0600, 0);
+	else
+		unlink(p);
+}
+
+int pb_observer_restore_kernel_settings(void)
+{
+	char note[4096], param[4096], v[8];
+	if (pb_state_path(note, sizeof(note), "initcall_debug.saved") < 0)
+		return 0;
+	int r = pb_read_str(note, v, sizeof(v));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (v[0] != 'Y' && v[0] != 'N')
+		return -EINVAL;
+	pthread_mutex_lock(&initcall_lock);
+	if (initcall_users == 0) { /* not while this process's observers hold it */
+		r = initcall_path(param, sizeof(param));
+		if (r == 0)
+			r = pb_write_str(param, v[0] == 'Y' ? "Y" : "N");
+		if (r == 0)
+			unlink(note);
+	}
+	pthread_mutex_unlock(&initcall_lock);
+	return r < 0 ? r : 1;
+}
+
 static int initcall_set(struct pb_observer *o)
 {
 	char p[4096];
@@ -127,8 +167,11 @@ static int initcall_set(struct pb_observer *o)
 	if (initcall_users == 0) {
 		r = pb_read_str(p, initcall_saved, sizeof(initcall_saved));
 		if (r >= 0 && initcall_saved[0] != 'Y') {
+			initcall_note(initcall_saved);
 			r = pb_write_str(p, "Y");
 			initcall_changed = r == 0;
+			if (!initcall_changed)
+				initcall_note(NULL);
 		}
 	}
 	if (r >= 0) {
@@ -148,8 +191,10 @@ static void initcall_restore(struct pb_observer *o)
 	o->initcall_held = false;
 	pthread_mutex_lock(&initcall_lock);
 	if (--initcall_users == 0 && initcall_changed && initcall_path(p, sizeof(p)) == 0 &&
-	    pb_write_str(p, initcall_saved) == 0)
+	    pb_write_str(p, initcall_saved) == 0) {
 		initcall_changed = false;
+		initcall_note(NULL);
+	}
 	pthread_mutex_unlock(&initcall_lock);
 }
 

@@ -97,6 +97,8 @@ static int restore_journal(struct run *run, const struct pb_run_opts *o)
 {
 	struct pb_journal_entry *v = NULL;
 	size_t n = 0, bad = 0;
+	if (pb_observer_restore_kernel_settings() > 0)
+		pb_warn("initcall_debug put back as a run that is gone found it");
 	int r = pb_journal_load(&v, &n, &bad);
 	if (r < 0)
 		return pb_error_errno(r, "cannot read the journal in %s", pb_state_dir());

@@ -175,6 +175,12 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 		       struct pb_iteration_facts *ret);
 void pb_iteration_facts_clear(struct pb_iteration_facts *f);
 struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *f);
+/*
+ * Puts back kernel settings an observer changed and a killed process left (initcall_debug, noted
+ * in the state directory while changed). Returns 1 when something was put back, 0 when nothing
+ * was left, or -errno.
+ */
+int pb_observer_restore_kernel_settings(void);
 /* Which methods exist here, and for those that do not, why. */
 struct json_object *pb_observer_methods_json(void);
 /* Observer-level facts for the run record: method, pfn map, printk levels, own buffer placement. */

@@ -1,6 +1,6 @@
 # Crash safety on the host's virtio-rng function (1af4:1044, found by id): 20 runs killed with
 # SIGKILL at random moments, each followed by `restore` (device bound, settings back, journal
-# empty); SIGTERM mid-run (exit 6, device restored, partial record validates); a second run while
+# empty, initcall_debug as before); SIGTERM mid-run (exit 6, device restored, partial record validates); a second run while
 # one holds the state directory is refused.
 . "$(dirname "$0")/lib.sh"
 rng_cycle_setup
@@ -13,6 +13,10 @@ check_restored() { # WHAT CHILD_POWER
 		fail "$1: $BDF power/control not restored to $PCI_POWER"
 }
 PCI_POWER=$(cat "/sys/bus/pci/devices/$BDF/power/control")
+# The observer turns initcall_debug on around each bind write (tracepoint method here); a run
+# killed then leaves it on, and restore must put it back (noted in the state directory).
+ICD=/sys/module/kernel/parameters/initcall_debug
+ICD_BEFORE=$(cat $ICD 2>/dev/null || echo none)
 
 killed_during_cycle=0
 rebound=0
@@ -28,6 +32,9 @@ for i in $(seq 1 20); do
 	grep -qs '"cycling"' "$STATE"/journal-* && killed_during_cycle=$((killed_during_cycle + 1))
 	"$PROBEBENCH" restore --state-dir "$STATE" >"$OUT/restore.txt" 2>&1 ||
 		fail "restore after kill $i failed: $(cat "$OUT/restore.txt")"
+	[ "$(cat $ICD 2>/dev/null || echo none)" = "$ICD_BEFORE" ] ||
+		fail "initcall_debug is $(cat $ICD) after restore (kill $i), was $ICD_BEFORE: $(cat "$OUT/restore.txt")"
+	[ ! -e "$STATE/initcall_debug.saved" ] || fail "restore left $STATE/initcall_debug.saved"
 	grep -q rebound "$OUT/restore.txt" && rebound=$((rebound + 1))
 	# a PCI-level kill may have re-created the child: its power/control starts at the default
 	if [ "$target" = "$BDF" ]; then power=$(cat "/sys/bus/virtio/devices/$(rng_child "$BDF")/power/control"); fi

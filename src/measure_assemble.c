@@ -349,16 +349,17 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 	}
 }
 
-/* A real-time task (kernel priority below 100) as the sched records of the window show it:
- * interrupt threads run SCHED_FIFO. */
-static bool realtime(const struct pb_assemble_in *in, pid_t pid)
+/* A real-time task (kernel priority below 100) at ts, as the last sched record before it shows
+ * it (an irq thread starts at a normal priority and makes itself SCHED_FIFO). */
+static bool realtime(const struct pb_assemble_in *in, pid_t pid, uint64_t ts)
 {
-	for (size_t i = 0; i < in->n; i++) {
+	int prio = -1;
+	for (size_t i = 0; i < in->n && in->ev[i].ts <= ts; i++) {
 		const struct pb_mevent *x = &in->ev[i];
 		if (x->type == PB_EV_SWITCH && (x->sw.prev_pid == pid || x->sw.next_pid == pid))
-			return (x->sw.prev_pid == pid ? x->sw.prev_prio : x->sw.next_prio) < 100;
+			prio = x->sw.prev_pid == pid ? x->sw.prev_prio : x->sw.next_prio;
 	}
-	return false;
+	return prio >= 0 && prio < 100;
 }
 
 /* The last task a woke inside [from, to] was b: a handed work to b, then waited (a handshake's
@@ -410,7 +411,8 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
 				    x->ts - off > best_len &&
 				    woke(in, p->pid, x->pid, p->window_start_ns, off) &&
-				    !ran_work(in, x->pid, off, x->ts) && !realtime(in, x->pid)) {
+				    !ran_work(in, x->pid, off, x->ts) &&
+				    !realtime(in, x->pid, x->ts)) {
 					best_len = x->ts - off;
 					best = x;
 				}

@@ -505,11 +505,17 @@ static void kthread_hop(void **state)
 	assert_int_equal(f.probes[0].pid, WRITER);
 	pb_iteration_facts_clear(&f);
 	/* The same thread the last the probe woke (nothing else since request_irq): it runs at a
-	 * real-time priority (SCHED_FIFO 50: kernel priority 49), an interrupt thread, no hop. */
+	 * real-time priority (SCHED_FIFO 50: kernel priority 49) by the time it wakes the probe,
+	 * though it started at a normal one: an interrupt thread, no hop. */
+	sw(1125 * US, 2, 1, "idle", 88, "irq/54-pbtest1"); /* its first run, still prio 120 */
+	sw(1126 * US, 2, 88, "irq/54-pbtest1", 1, "idle");
+	qsort_events();
+	in.n = nev;
 	for (size_t i = 0; i < nev; i++)
 		if (evs[i].type == PB_EV_WAKEUP && evs[i].wake.pid == 300)
 			evs[i].wake.pid = 88;
-		else if (evs[i].type == PB_EV_SWITCH && evs[i].sw.next_pid == 88)
+		else if (evs[i].type == PB_EV_SWITCH && evs[i].sw.next_pid == 88 &&
+			 evs[i].ts > 1126 * US)
 			evs[i].sw.next_prio = 49;
 	f = (struct pb_iteration_facts){0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);

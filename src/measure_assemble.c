@@ -385,9 +385,11 @@ static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t fro
  * woke it ran a work, which find_hops() judged already (a short flush is no hop); an interrupt
  * thread (real-time priority) that completed the probe's wait for its device handled an
  * interrupt, it did not run the probe (PREEMPT_RT threads every handler: virtio_rng's child
- * probe waits for its device's answer, and irq/N-virtioM wakes it). The longest such
- * wait is the hop (creating the thread is a shorter one, with kthreadd); its worker's CPU is the
- * one it woke the probe from.
+ * probe waits for its device's answer, and irq/N-virtioM wakes it). A wait shorter than a
+ * quarter of the probe is a handshake, not its body (a new thread signalling that it started,
+ * as request_irq waits for its irq thread on PREEMPT_RT). The longest such wait is the hop
+ * (creating the thread is a shorter one, with kthreadd); its worker's CPU is the one it woke the
+ * probe from.
  */
 static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
@@ -409,7 +411,7 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 			} else if (x->type == PB_EV_WAKEUP && x->wake.pid == p->pid && blocked) {
 				blocked = false;
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
-				    x->ts - off > best_len &&
+				    x->ts - off > best_len && 4 * (x->ts - off) >= p->duration_ns &&
 				    woke(in, p->pid, x->pid, p->window_start_ns, off) &&
 				    !ran_work(in, x->pid, off, x->ts) &&
 				    !realtime(in, x->pid, x->ts)) {

@@ -522,6 +522,22 @@ static void kthread_hop(void **state)
 	assert_false(f.probes[0].hop);
 	pb_iteration_facts_clear(&f);
 
+	/* A new thread's start-up handshake (the probe wakes it and waits 50 us for it to say it
+	 * runs, as request_irq does on PREEMPT_RT) in a 700 us probe: not the probe's body. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1300 * US, 0, WRITER, 88);
+	sw(1301 * US, 0, WRITER, "probebench", 1, "idle");
+	sw(1302 * US, 2, 1, "idle", 88, "irq/54-pbtest1");
+	wake(1351 * US, 2, 88, WRITER);
+	sw(1352 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(1800 * US, 0, WRITER, 0);
+	in.n = nev;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
+	pb_iteration_facts_clear(&f);
+
 	/* The kthread's wait again, ended by a timer (irq context): a sleep, not a hop. */
 	nev = 0;
 	entry(1100 * US, 0, WRITER, "pbtest1");

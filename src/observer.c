@@ -83,6 +83,14 @@ struct pb_observer {
 	enum pb_measure_method fallback_from[_PB_METHOD_MAX];
 	unsigned n_fallbacks;
 	char fallback_why[320];
+	/* Devices looked up by name in the current window: the assembly asks whether each probe's
+	 * device belongs to the bind, describe_device() then wants its bus and path: one sysfs
+	 * walk per name and window. Emptied when a window is decoded. */
+	struct {
+		char name[64], bus[32], real[PATH_MAX];
+		int r;
+	} found[8];
+	unsigned n_found;
 	struct pb_pfnmap pfnmap;
 	int *cpu_node;
 	int n_cpus;
@@ -495,24 +503,48 @@ static int find_device(const char *name, char real[PATH_MAX], char *bus, size_t 
 	return r;
 }
 
+/* find_device() once per name and window; returns its result, *ret_real and *ret_bus set on 0. */
+static int lookup(struct pb_observer *o, const char *name, const char **ret_real,
+		  const char **ret_bus)
+{
+	unsigned i;
+	for (i = 0; i < o->n_found && strcmp(o->found[i].name, name); i++)
+		;
+	if (i == o->n_found) {
+		if (o->n_found == sizeof(o->found) / sizeof(o->found[0]) || strlen(name) >= 64)
+			i = 0; /* full (or a name too long to keep): reuse the first slot */
+		else
+			o->n_found++;
+		snprintf(o->found[i].name, sizeof(o->found[i].name), "%s", name);
+		o->found[i].r =
+		    find_device(name, o->found[i].real, o->found[i].bus, sizeof(o->found[i].bus));
+	}
+	*ret_real = o->found[i].real;
+	*ret_bus = o->found[i].bus;
+	return o->found[i].r;
+}
+
 /* For the assembly: is NAME the target or a device below it? (-1: no such device now) */
 static int device_belongs(const char *name, void *ud)
 {
-	const struct pb_observer *o = ud;
-	char real[PATH_MAX];
+	struct pb_observer *o = ud;
+	const char *real, *bus;
 	if (!strcmp(name, o->target_name))
 		return 1;
-	if (find_device(name, real, NULL, 0) < 0)
+	if (lookup(o, name, &real, &bus) < 0)
 		return -1;
 	size_t l = strlen(o->syspath);
 	return !strncmp(real, o->syspath, l) && (real[l] == '/' || real[l] == 0);
 }
 
 /* Finds the probe's device on any bus: bus and driver names, the nearest ancestor's node. */
-static void describe_device(struct pb_probe_fact *p)
+static void describe_device(struct pb_observer *o, struct pb_probe_fact *p)
 {
 	char path[PATH_MAX + 64], real[PATH_MAX];
-	if (find_device(p->device, real, p->bus, sizeof(p->bus)) == 0) {
+	const char *found, *bus;
+	if (lookup(o, p->device, &found, &bus) == 0) {
+		snprintf(real, sizeof(real), "%s", found);
+		snprintf(p->bus, sizeof(p->bus), "%s", bus);
 		snprintf(path, sizeof(path), "%s/driver", real);
 		if (!p->driver[0]) /* the kprobe event names it even when the probe failed */
 			pb_readlink_base(path, p->driver, sizeof(p->driver));
@@ -651,6 +683,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	if (r < 0)
 		goto out;
 	dump_events(o, ev, n, write_start_ns, write_end_ns);
+	o->n_found = 0; /* devices come and go with binds: look them up afresh */
 
 	struct pb_assemble_in in = {
 	    .ev = ev,
@@ -694,7 +727,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 		struct pb_probe_fact *p = &f.probes[i];
 		/* kprobe without initcall_debug names only the target; children stay unnamed. */
 		if (p->device[0])
-			describe_device(p);
+			describe_device(o, p);
 		if (p->hop && !p->hop_function[0]) {
 			char name[48];
 			if (o->perf &&

@@ -484,21 +484,38 @@ static void set_windows(const struct pb_assemble_in *in, struct pb_iteration_fac
 	}
 }
 
-static void set_depths(struct pb_iteration_facts *out)
+/*
+ * Whether P ran inside Q. Exact starts (kprobe): P's span lies in Q's (1 us of slack). Estimated
+ * starts (end - the kernel's us): each end stamp follows its own printk, late by however long the
+ * task took to reach it (a preempted vCPU makes that tens of us), so Q's estimated start can fall
+ * after the true start of a child that ran early in Q's probe. In one task probes nest like a
+ * stack: P, ending before Q, ran inside Q when it ended after Q's estimated start or when its
+ * device sits below Q's (a child created and probed by Q's probe).
+ */
+static bool nested_in(const struct pb_assemble_in *in, const struct pb_probe_fact *p,
+		      const struct pb_probe_fact *q)
+{
+	uint64_t pe = p->start_ns + p->duration_ns, qe = q->start_ns + q->duration_ns;
+	if (q->duration_ns <= p->duration_ns || pe > qe)
+		return false;
+	if (p->start_ns + 1000 >= q->start_ns)
+		return true;
+	if (p->start_exact || q->start_exact || p->pid != q->pid)
+		return false;
+	if (pe + 1000 >= q->start_ns)
+		return true;
+	return p->device[0] && q->device[0] && in->below &&
+	       in->below(p->device, q->device, in->belongs_ud) == 1;
+}
+
+static void set_depths(const struct pb_assemble_in *in, struct pb_iteration_facts *out)
 {
 	for (size_t i = 0; i < out->n_probes; i++) {
 		struct pb_probe_fact *p = &out->probes[i];
-		uint64_t pe = p->start_ns + p->duration_ns;
 		p->depth = 0;
-		for (size_t j = 0; j < out->n_probes; j++) {
-			const struct pb_probe_fact *q = &out->probes[j];
-			if (i == j)
-				continue;
-			uint64_t qs = q->start_ns > 1000 ? q->start_ns - 1000 : 0;
-			if (p->start_ns >= qs && pe <= q->start_ns + q->duration_ns &&
-			    q->duration_ns > p->duration_ns)
+		for (size_t j = 0; j < out->n_probes; j++)
+			if (i != j && nested_in(in, p, &out->probes[j]))
 				p->depth++;
-		}
 	}
 }
 
@@ -782,7 +799,7 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
 	}
 	if (r < 0)
 		goto fail;
-	set_depths(out);
+	set_depths(in, out);
 	set_windows(in, out);
 	if (in->method != PB_METHOD_KMSG) {
 		attach_hops(&c, out);

@@ -537,6 +537,21 @@ static int device_belongs(const char *name, void *ud)
 	return !strncmp(real, o->syspath, l) && (real[l] == '/' || real[l] == 0);
 }
 
+/* For the assembly: does the device NAME sit below the device ANCESTOR? (-1: either is gone) */
+static int device_below(const char *name, const char *ancestor, void *ud)
+{
+	struct pb_observer *o = ud;
+	const char *real, *bus;
+	char up[PATH_MAX];
+	if (lookup(o, ancestor, &real, &bus) < 0)
+		return -1;
+	snprintf(up, sizeof(up), "%s", real); /* the next lookup may reuse its slot */
+	if (lookup(o, name, &real, &bus) < 0)
+		return -1;
+	size_t l = strlen(up);
+	return !strncmp(real, up, l) && real[l] == '/';
+}
+
 /* Finds the probe's device on any bus: bus and driver names, the nearest ancestor's node. */
 static void describe_device(struct pb_observer *o, struct pb_probe_fact *p)
 {
@@ -694,6 +709,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	    .t1 = write_end_ns,
 	    .target_name = o->target_name,
 	    .belongs = device_belongs,
+	    .below = device_below,
 	    .belongs_ud = o,
 	    .device_node = o->opts.device_node,
 	    .cpu_node = o->cpu_node,

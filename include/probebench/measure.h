@@ -109,6 +109,9 @@ struct pb_assemble_in {
 	/* Whether the device NAME is the target or below it: 1 yes, 0 no, -1 unknown (NULL: all
 	 * unknown). A probe of a named device is attributed by this, whichever task ran it. */
 	int (*belongs)(const char *name, void *ud);
+	/* Whether the device NAME sits below the device ANCESTOR now: 1 yes, 0 no, -1 unknown
+	 * (NULL: all unknown). Settles nesting when starts are estimates. Both get belongs_ud. */
+	int (*below)(const char *name, const char *ancestor, void *ud);
 	void *belongs_ud;
 	int device_node;
 	const int *cpu_node; /* CPU -> node, n_cpus entries */

@@ -192,7 +192,11 @@ class Checker:
             self.row(it, "child task", f"{c['pid']}/{c['comm']}", f"{q['pid']}/{q['comm']}",
                      (q["pid"], q["comm"]) == (c["pid"], c["comm"]))
             ccpus = {c["cpu"], c["end_cpu"]}
-            self.row(it, "child cpu", "/".join(map(str, sorted(ccpus))), q["cpu"], q["cpu"] in ccpus)
+            # as for the parent: a child's task that moved after its ->probe returned is on
+            # neither truth CPU, and the record counts the move on the same node
+            cmoved = q.get("migrations", 0) > 0 and node_of_cpu(self.r, q["cpu"]) == c["node"]
+            self.row(it, "child cpu", "/".join(map(str, sorted(ccpus))) + (" (moved)" if cmoved else ""),
+                     q["cpu"], q["cpu"] in ccpus or cmoved)
             self.row(it, "child node", c["node"], q["node"], q["node"] == c["node"])
             cd = c["end_ns"] - c["start_ns"]
             self.row(it, "child duration ns", cd, q["duration_ns"], q["duration_ns"] >= cd - self.tol)

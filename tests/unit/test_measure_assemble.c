@@ -590,6 +590,62 @@ static void late_printk(void **state)
 	pb_iteration_facts_clear(&f);
 }
 
+/* pbtest1.c0 sits below pbtest1 (the test's device tree). */
+static int test_below(const char *name, const char *ancestor, void *ud)
+{
+	(void)ud;
+	size_t l = strlen(ancestor);
+	return !strncmp(name, ancestor, l) && name[l] == '.';
+}
+
+/*
+ * The tracepoint method's starts are end stamps minus the kernel's us, and each end stamp is late
+ * by however long its printk took to come (a preempted vCPU): the parent's estimated start can
+ * fall after the start of the child it created and probed first. Seen in the guest: c0 printed
+ * 158 us at +734, c1 4736 us at +5710, the parent 5855 us at +6506, so the parent's estimate
+ * (+651) came 76 us after c0's (+576). Both children are still nested, and nesting by the tree
+ * holds even when the child ended before the parent's estimated start.
+ */
+static void lagged_parent_printk(void **state)
+{
+	(void)state;
+	nev = 0;
+	console(1734 * US, 0, WRITER, "probe of pbtest1.c0 returned 0 after 158 usecs");
+	console(6710 * US, 0, WRITER, "probe of pbtest1.c1 returned 0 after 4736 usecs");
+	console(7506 * US, 0, WRITER, "probe of pbtest1 returned 0 after 5855 usecs");
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_TRACEPOINT);
+	in.t1 = 8000 * US;
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 3);
+	assert_int_equal(find(&f, "pbtest1")->depth, 0);
+	assert_int_equal(find(&f, "pbtest1.c0")->depth, 1);
+	assert_int_equal(find(&f, "pbtest1.c1")->depth, 1);
+	pb_iteration_facts_clear(&f);
+
+	/* Later still: c0's end stamp comes before the parent's estimated start. Without the tree
+	 * it looks like a probe before the parent's; with it, it is the parent's child. */
+	evs[2].ts = 7700 * US;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(find(&f, "pbtest1.c0")->depth, 0);
+	pb_iteration_facts_clear(&f);
+	in.below = test_below;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(find(&f, "pbtest1")->depth, 0);
+	assert_int_equal(find(&f, "pbtest1.c0")->depth, 1);
+	assert_int_equal(find(&f, "pbtest1.c1")->depth, 1);
+	pb_iteration_facts_clear(&f);
+
+	/* Another task's probe that overlaps the parent's estimate is not its child. */
+	evs[0].pid = 555;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(find(&f, "pbtest1.c0")->depth, 0);
+	pb_iteration_facts_clear(&f);
+}
+
 /* PREEMPT_RT: the writer, waiting for its work, is first woken by a sleeping lock's owner and
  * blocks again; the work's worker wakes it at the end: still the hop. */
 static void hop_after_other_wakeup(void **state)
@@ -717,6 +773,7 @@ int main(void)
 	    cmocka_unit_test(parallel_attribution),
 	    cmocka_unit_test(kthread_hop),
 	    cmocka_unit_test(late_printk),
+	    cmocka_unit_test(lagged_parent_printk),
 	    cmocka_unit_test(hop_after_other_wakeup),
 	    cmocka_unit_test(failed_allocation),
 	    cmocka_unit_test(in_writer_probes),

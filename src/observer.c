@@ -19,6 +19,7 @@
 #include "probebench/measure.h"
 #include "probebench/observer.h"
 #include "probebench/paths.h"
+#include "probebench/record.h"
 #include "probebench/util.h"
 
 static const char *const method_names[_PB_METHOD_MAX] = {
@@ -775,197 +776,6 @@ void pb_iteration_facts_clear(struct pb_iteration_facts *f)
 	f->n_probes = 0;
 }
 
-static const char *duration_source(const struct pb_probe_fact *p)
-{
-	switch (p->method) {
-	case PB_METHOD_KPROBE:
-		return "kprobe/kretprobe really_probe";
-	case PB_METHOD_TRACEPOINT:
-		return "initcall_debug via printk:console (kernel us, end exact)";
-	case PB_METHOD_KMSG:
-		return "initcall_debug via /dev/kmsg (kernel us)";
-	default:
-		return "unknown";
-	}
-}
-
-static struct json_object *jint_or_null(bool known, int64_t v)
-{
-	return known ? json_object_new_int64(v) : NULL;
-}
-
-static struct json_object *node_array(const uint64_t *v, unsigned n)
-{
-	struct json_object *a = json_object_new_array();
-	for (unsigned i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_int64((int64_t)v[i]));
-	return a;
-}
-
-struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *f)
-{
-	struct json_object *j = json_object_new_object();
-	uint64_t t0 = f->write_start_ns;
-	json_object_object_add(j, "method",
-			       json_object_new_string(pb_measure_method_name(f->method)));
-	struct json_object *probes = json_object_new_array();
-	for (size_t i = 0; i < f->n_probes; i++) {
-		const struct pb_probe_fact *p = &f->probes[i];
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "device",
-				       p->device[0] ? json_object_new_string(p->device) : NULL);
-		json_object_object_add(e, "bus", p->bus[0] ? json_object_new_string(p->bus) : NULL);
-		json_object_object_add(e, "driver",
-				       p->driver[0] ? json_object_new_string(p->driver) : NULL);
-		json_object_object_add(e, "cpu", jint_or_null(p->cpu >= 0, p->cpu));
-		json_object_object_add(e, "node", jint_or_null(p->node >= 0, p->node));
-		json_object_object_add(e, "device_node",
-				       jint_or_null(p->device_node >= 0, p->device_node));
-		json_object_object_add(
-		    e, "on_device_node",
-		    p->on_device_node < 0 ? NULL : json_object_new_boolean(p->on_device_node));
-		json_object_object_add(e, "pid", json_object_new_int(p->pid));
-		json_object_object_add(e, "comm",
-				       p->comm[0] ? json_object_new_string(p->comm) : NULL);
-		json_object_object_add(e, "task_measured",
-				       json_object_new_boolean(p->task_measured));
-		json_object_object_add(e, "start_ns", json_object_new_int64((int64_t)p->start_ns));
-		json_object_object_add(e, "start_offset_ns",
-				       json_object_new_int64((int64_t)p->start_ns - (int64_t)t0));
-		json_object_object_add(e, "start_exact", json_object_new_boolean(p->start_exact));
-		json_object_object_add(e, "duration_ns",
-				       json_object_new_int64((int64_t)p->duration_ns));
-		json_object_object_add(e, "duration_source",
-				       json_object_new_string(duration_source(p)));
-		json_object_object_add(e, "ret", jint_or_null(p->ret_known, p->ret));
-		json_object_object_add(e, "depth", json_object_new_int(p->depth));
-		json_object_object_add(e, "migrations",
-				       json_object_new_int((int)p->writer_migrations));
-		struct json_object *hop = NULL;
-		if (p->hop) {
-			hop = json_object_new_object();
-			json_object_object_add(hop, "function",
-					       json_object_new_string(p->hop_function));
-			json_object_object_add(hop, "whole_probe",
-					       json_object_new_boolean(p->hop_whole_probe));
-			json_object_object_add(hop, "origin_pid",
-					       json_object_new_int(p->origin_pid));
-			json_object_object_add(hop, "pid", json_object_new_int(p->hop_pid));
-			json_object_object_add(hop, "comm", json_object_new_string(p->hop_comm));
-			json_object_object_add(hop, "cpu", json_object_new_int(p->hop_cpu));
-			json_object_object_add(
-			    hop, "queue_offset_ns",
-			    json_object_new_int64((int64_t)p->hop_queue_ns - (int64_t)t0));
-			json_object_object_add(
-			    hop, "start_offset_ns",
-			    json_object_new_int64((int64_t)p->hop_start_ns - (int64_t)t0));
-			json_object_object_add(hop, "duration_ns",
-					       json_object_new_int64((int64_t)p->hop_duration_ns));
-			struct json_object *w = json_object_new_object();
-			json_object_object_add(w, "on_cpu_ns",
-					       json_object_new_int64((int64_t)p->hop_on_cpu_ns));
-			json_object_object_add(w, "context_switches",
-					       json_object_new_int((int)p->hop_switches));
-			json_object_object_add(w, "migrations",
-					       json_object_new_int((int)p->hop_migrations));
-			json_object_object_add(
-			    w, "source",
-			    json_object_new_string(
-				"sched:sched_switch and sched:sched_migrate_task "
-				"records of the worker inside the hop (the worker "
-				"is known only after the write: no perf counter "
-				"can be attached to it)"));
-			json_object_object_add(hop, "worker", w);
-		}
-		json_object_object_add(e, "hop", hop);
-		struct json_object *pg = NULL;
-		if (p->pages_measured) {
-			pg = json_object_new_object();
-			json_object_object_add(pg, "pages_by_node",
-					       node_array(p->pages_by_node, p->n_page_nodes));
-			json_object_object_add(
-			    pg, "pages_unknown_node",
-			    json_object_new_int64((int64_t)p->pages_unknown_node));
-		}
-		json_object_object_add(e, "memory", pg);
-		json_object_object_add(e, "method",
-				       json_object_new_string(pb_measure_method_name(p->method)));
-		json_object_array_add(probes, e);
-	}
-	json_object_object_add(j, "probes", probes);
-	json_object_object_add(j, "uevent_kernel_ns",
-			       jint_or_null(f->uevent_kernel_ns >= 0, f->uevent_kernel_ns));
-	json_object_object_add(j, "uevent_udev_ns",
-			       jint_or_null(f->uevent_udev_ns >= 0, f->uevent_udev_ns));
-	struct json_object *mem = NULL;
-	if (f->memory_measured) {
-		mem = json_object_new_object();
-		long ps = sysconf(_SC_PAGESIZE);
-		uint64_t bytes[PB_MEASURE_MAX_NODES];
-		for (unsigned i = 0; i < f->n_nodes; i++)
-			bytes[i] = f->pages_by_node[i] * (uint64_t)ps;
-		json_object_object_add(mem, "pfn_map", json_object_new_string(f->pfn_map_source));
-		json_object_object_add(mem, "pages_by_node",
-				       node_array(f->pages_by_node, f->n_nodes));
-		json_object_object_add(mem, "bytes_by_node", node_array(bytes, f->n_nodes));
-		json_object_object_add(mem, "pages_total",
-				       json_object_new_int64((int64_t)f->pages_total));
-		json_object_object_add(mem, "pages_unknown_node",
-				       json_object_new_int64((int64_t)f->pages_unknown_node));
-		json_object_object_add(mem, "local_ratio",
-				       f->local_ratio < 0 ? NULL
-							  : json_object_new_double(f->local_ratio));
-		json_object_object_add(
-		    mem, "source",
-		    json_object_new_string("kmem:mm_page_alloc of the writer in the window and of "
-					   "hop workers during the hop; irq context dropped"));
-		struct json_object *slab = json_object_new_object();
-		json_object_object_add(slab, "allocs_by_node",
-				       node_array(f->slab_allocs_by_node, f->n_nodes));
-		json_object_object_add(slab, "bytes_by_node",
-				       node_array(f->slab_bytes_by_node, f->n_nodes));
-		json_object_object_add(
-		    slab, "note",
-		    json_object_new_string(
-			"proxy: kmalloc/kmem_cache_alloc attributed to the node of "
-			"the allocating CPU; slab reuse after a rebind hides where "
-			"objects really sit"));
-		json_object_object_add(
-		    slab, "counted_by_node",
-		    f->slab_counted ? node_array(f->slab_counted_by_node, f->n_slab_counted_nodes)
-				    : NULL);
-		json_object_object_add(
-		    slab, "counted_note",
-		    json_object_new_string("perf counters of kmem:kmalloc + kmem:kmem_cache_alloc "
-					   "per CPU inside the window, by the CPU's node: every "
-					   "task on those CPUs, never lost (allocs_by_node: the "
-					   "probing tasks only, from samples, which can be lost)"));
-		json_object_object_add(mem, "slab_proxy", slab);
-	}
-	json_object_object_add(j, "memory", mem);
-	struct json_object *cnt = NULL;
-	if (f->counters_measured) {
-		cnt = json_object_new_object();
-		for (size_t i = 0; i < PB_MEASURE_N_COUNTERS; i++) {
-			const struct pb_counter *c = &f->counters[i];
-			if (!c->name)
-				continue;
-			json_object_object_add(cnt, c->name,
-					       c->supported
-						   ? json_object_new_int64((int64_t)c->value)
-						   : json_object_new_string("unsupported"));
-		}
-	}
-	json_object_object_add(j, "writer_counters", cnt);
-	json_object_object_add(j, "writer_tid", json_object_new_int(f->writer_tid));
-	json_object_object_add(j, "events_seen", json_object_new_int64((int64_t)f->events_seen));
-	json_object_object_add(j, "lost_records", json_object_new_int64((int64_t)f->lost_records));
-	json_object_object_add(j, "lost_exact", json_object_new_boolean(f->lost_exact));
-	json_object_object_add(j, "lost_slab_records",
-			       json_object_new_int64((int64_t)f->lost_slab_records));
-	return j;
-}
-
 struct json_object *pb_observer_methods_json(void)
 {
 	struct pb_measure_caps caps;
@@ -1012,7 +822,7 @@ static void self_pages(struct json_object *j)
 		}
 	}
 	fclose(f);
-	json_object_object_add(j, "self_pages_by_node", node_array(pages, n_nodes));
+	json_object_object_add(j, "self_pages_by_node", pb_json_u64_array(pages, n_nodes));
 }
 
 struct json_object *pb_observer_info_json(const struct pb_observer *o)

@@ -28,6 +28,7 @@
 #include "probebench/policy.h"
 #include "probebench/inventory.h"
 #include "probebench/selector.h"
+#include "probebench/record.h"
 #include "probebench/report.h"
 #include "probebench/run.h"
 #include "probebench/run_measure.h"
@@ -42,7 +43,7 @@ struct iter_rec {
 	size_t target, placement;
 	unsigned iteration;
 	struct pb_cycle_result res;
-	struct json_object *measurement;
+	struct pb_measurement *measurement;
 };
 
 struct run {
@@ -581,7 +582,8 @@ static struct json_object *build_record(struct run *run)
 		json_object_object_add(
 		    x, "outcome", json_object_new_string(pb_cycle_outcome_name(it->res.outcome)));
 		if (it->measurement)
-			json_object_object_add(x, "measurement", json_object_get(it->measurement));
+			json_object_object_add(x, "measurement",
+					       pb_measurement_to_json(it->measurement));
 		json_object_array_add(its, x);
 	}
 	json_object_object_add(rec, "iterations", its);
@@ -609,7 +611,8 @@ static struct json_object *build_record(struct run *run)
 			json_object_object_add(x, "unbind_ns", stats_json(ub, n));
 			json_object_object_add(x, "bind_ns", stats_json(b, n));
 			if (run->measure) {
-				struct json_object **ms = calloc(run->n_it + 1, sizeof(*ms));
+				const struct pb_measurement **ms =
+				    calloc(run->n_it + 1, sizeof(*ms));
 				size_t k = 0;
 				for (size_t i = 0; ms && i < run->n_it; i++) {
 					const struct iter_rec *it = &run->it[i];
@@ -617,10 +620,13 @@ static struct json_object *build_record(struct run *run)
 					    it->res.outcome == PB_CYCLE_OK)
 						ms[k++] = it->measurement;
 				}
-				json_object_object_add(
-				    x, "measurement",
-				    ms ? pb_measure_summary_json(ms, k, run->o->include_lossy)
-				       : NULL);
+				struct pb_measure_summary s;
+				bool ok = ms && pb_measure_summary_make(
+						    ms, k, run->o->include_lossy, &s) == 0;
+				json_object_object_add(x, "measurement",
+						       ok ? pb_measure_summary_to_json(&s) : NULL);
+				if (ok)
+					pb_measure_summary_clear(&s);
 				free(ms);
 			}
 			json_object_array_add(sum, x);
@@ -808,12 +814,12 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 					it.measurement = hooks->collect(hooks->userdata, tg);
 				if (measured) {
 					if (push_iter(run, &it) < 0) {
-						json_object_put(it.measurement);
+						pb_measurement_free(it.measurement);
 						run->status = "failed";
 						return PB_EXIT_FAILURE;
 					}
 				} else {
-					json_object_put(it.measurement);
+					pb_measurement_free(it.measurement);
 					if (it.res.outcome == PB_CYCLE_OK)
 						run->warmup_done++;
 				}
@@ -918,7 +924,7 @@ static void run_free(struct run *run)
 	for (size_t i = 0; run->verdicts && i < run->n_targets; i++)
 		json_object_put(run->verdicts[i]);
 	for (size_t i = 0; i < run->n_it; i++)
-		json_object_put(run->it[i].measurement);
+		pb_measurement_free(run->it[i].measurement);
 	json_object_put(run->restored);
 	free(run->hung);
 	free(run->writers);

@@ -12,6 +12,7 @@
 
 #include "probebench/cycle.h"
 #include "probebench/observer.h"
+#include "probebench/record.h"
 #include "probebench/run_measure.h"
 #include "probebench/target.h"
 
@@ -29,7 +30,7 @@ struct slot {
 	/* Facts of the latest bind write (a retried bind: the last attempt, as bind_ns). Written
 	 * by the writer thread, read by collect() after pb_writer_write() returned: the writer's
 	 * mutex orders the two. */
-	struct json_object *pending;
+	struct pb_measurement *pending;
 	unsigned arm_failures, disarm_failures;
 	unsigned missing_probes; /* successful binds whose window held no probe */
 };
@@ -80,7 +81,7 @@ void pb_run_measure_free(struct pb_run_measure *m)
 		return;
 	for (size_t i = 0; i < m->n; i++) {
 		pb_observer_free(m->slots[i].obs);
-		json_object_put(m->slots[i].pending);
+		pb_measurement_free(m->slots[i].pending);
 	}
 	free(m->slots);
 	free(m);
@@ -102,15 +103,6 @@ static struct slot *find(struct pb_run_measure *m, const struct pb_target *t)
 	return NULL;
 }
 
-static struct json_object *error_json(const char *what, int err)
-{
-	struct json_object *j = json_object_new_object();
-	char buf[160];
-	snprintf(buf, sizeof(buf), "%s: %s", what, strerror(-err));
-	json_object_object_add(j, "error", json_object_new_string(buf));
-	return j;
-}
-
 static void arm(struct slot *s, pid_t writer_tid)
 {
 	if (s->armed) {
@@ -122,7 +114,7 @@ static void arm(struct slot *s, pid_t writer_tid)
 	s->arm_err = pb_observer_arm(s->obs, writer_tid);
 	s->armed = s->arm_err == 0;
 	s->written = false;
-	json_object_put(s->pending);
+	pb_measurement_free(s->pending);
 	s->pending = NULL;
 	if (!s->armed)
 		s->arm_failures++;
@@ -175,54 +167,51 @@ static void after_write(void *ud, const struct pb_target *t, enum pb_step step, 
 		if (result != 0)
 			pb_observer_write_failed(s->obs);
 	} else {
-		json_object_put(s->pending);
-		s->pending = error_json("arming the observer failed", s->arm_err);
+		pb_measurement_free(s->pending);
+		s->pending = pb_measurement_error("arming the observer failed", s->arm_err);
 	}
 }
 
 /* After the cycle, in the cycling thread: decode the last bind write's window. */
-static struct json_object *decode(struct slot *s)
+static struct pb_measurement *decode(struct slot *s)
 {
-	struct json_object *j = NULL;
+	struct pb_measurement *m = NULL;
 	struct pb_iteration_facts f = {0};
 	int r = pb_observer_disarm(s->obs, s->written ? s->t0 : 0, s->written ? s->t1 : 0, &f);
 	s->armed = false;
 	if (!s->written)
-		j = NULL; /* armed for a write that never came */
+		m = NULL; /* armed for a write that never came */
 	else if (r < 0) {
 		s->disarm_failures++;
-		j = error_json("collecting the observer's facts failed", r);
-	} else {
-		j = pb_iteration_facts_to_json(&f);
+		m = pb_measurement_error("collecting the observer's facts failed", r);
+	} else if ((m = pb_measurement_new())) {
+		m->facts = f;
+		f = (struct pb_iteration_facts){0};
 		/* A successful bind always runs really_probe: a window without a probe is the
 		 * method failing, not a fact. Say so, and let auto try the next method. */
-		if (s->result == 0 && f.n_probes == 0) {
-			char why[160];
+		if (s->result == 0 && m->facts.n_probes == 0) {
 			s->missing_probes++;
-			snprintf(why, sizeof(why),
+			snprintf(m->missing_probe, sizeof(m->missing_probe),
 				 "the bind succeeded and %s saw no probe (a bind always runs "
 				 "really_probe)",
-				 pb_measure_method_name(f.method));
-			json_object_object_add(j, "missing_probe", json_object_new_string(why));
-			int next = pb_observer_fall_back(s->obs, why);
+				 pb_measure_method_name(m->facts.method));
+			int next = pb_observer_fall_back(s->obs, m->missing_probe);
 			if (next >= 0)
-				json_object_object_add(
-				    j, "method_after",
-				    json_object_new_string(pb_measure_method_name(next)));
+				m->method_after = next;
 		}
 	}
 	pb_iteration_facts_clear(&f);
 	s->written = false;
-	return j;
+	return m;
 }
 
-static struct json_object *collect(void *ud, const struct pb_target *t)
+static struct pb_measurement *collect(void *ud, const struct pb_target *t)
 {
 	struct pb_run_measure *m = ud;
 	struct slot *s = find(m, t);
-	struct json_object *j = NULL;
+	struct pb_measurement *j = NULL;
 	if (s && s->obs && s->armed) {
-		json_object_put(s->pending);
+		pb_measurement_free(s->pending);
 		s->pending = decode(s);
 	}
 	if (s) {
@@ -230,10 +219,10 @@ static struct json_object *collect(void *ud, const struct pb_target *t)
 		s->pending = NULL;
 	}
 	if (m->has_chained && m->chained.collect) {
-		struct json_object *c = m->chained.collect(m->chained.userdata, t);
+		struct pb_measurement *c = m->chained.collect(m->chained.userdata, t);
 		if (!j)
 			return c;
-		json_object_put(c);
+		pb_measurement_free(c);
 	}
 	return j;
 }

@@ -24,6 +24,7 @@
 #include "probebench/target.h"
 
 struct json_object;
+struct pb_measurement;
 
 #define PB_CYCLE_RETRIES	  3
 #define PB_CYCLE_RETRY_BACKOFF_NS 10000000ull
@@ -46,9 +47,9 @@ enum pb_step {
 /*
  * Measurement hooks, called in the writer thread right before and right after the timed
  * write(2) (outside the timed interval), and collect() in the calling thread after each cycle to
- * attach a "measurement" object to the iteration record (may return NULL). All optional.
- * after_write gets the write's result and the CLOCK_MONOTONIC times (pb_now_ns()) taken right
- * before and right after write(2), the same ones the cycle's *_ns come from.
+ * attach a measurement (record.h; the caller frees it) to the iteration record (may return NULL).
+ * All optional. after_write gets the write's result and the CLOCK_MONOTONIC times (pb_now_ns())
+ * taken right before and right after write(2), the same ones the cycle's *_ns come from.
  */
 struct pb_cycle_hooks {
 	void *userdata;
@@ -60,7 +61,7 @@ struct pb_cycle_hooks {
 	void (*before_write)(void *userdata, const struct pb_target *t, enum pb_step step);
 	void (*after_write)(void *userdata, const struct pb_target *t, enum pb_step step,
 			    int result, uint64_t t0_ns, uint64_t t1_ns);
-	struct json_object *(*collect)(void *userdata, const struct pb_target *t);
+	struct pb_measurement *(*collect)(void *userdata, const struct pb_target *t);
 };
 
 struct pb_writer;

@@ -22,7 +22,7 @@
  *   pb_observer_arm(o, writer_tid);          // just before the write
  *   t0 = pb_now_ns(); write(bind); t1 = pb_now_ns();
  *   pb_observer_disarm(o, t0, t1, &facts);  // right after the write returns
- *   json = pb_iteration_facts_to_json(&facts); pb_iteration_facts_clear(&facts);
+ *   ... use facts (record.h: pb_measurement) ...; pb_iteration_facts_clear(&facts);
  * All times are CLOCK_MONOTONIC ns (pb_now_ns()). Functions return 0 or a negative errno and do
  * not log.
  */
@@ -174,7 +174,6 @@ void pb_observer_write_failed(struct pb_observer *o);
 int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
 		       struct pb_iteration_facts *ret);
 void pb_iteration_facts_clear(struct pb_iteration_facts *f);
-struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *f);
 /*
  * Puts back kernel settings an observer changed and a killed process left (initcall_debug, noted
  * in the state directory while changed). Returns 1 when something was put back, 0 when nothing

@@ -43,19 +43,3 @@ size_t pb_run_measure_active(const struct pb_run_measure *m);
  * "error" | null, "info": pb_observer_info_json() | null, "arm_failures", "disarm_failures"}]}.
  */
 struct json_object *pb_run_measure_json(const struct pb_run_measure *m);
-
-/*
- * Summary of one target x placement from the measurements of its iterations (pure; objects as
- * pb_iteration_facts_to_json() makes them, others and NULL are skipped). An iteration whose bind
- * succeeded without a probe seen ("missing_probe") and, unless include_lossy, one that lost
- * records are counted and left out of the statistics:
- * {"method", "iterations_measured", "iterations_missing_probe", "iterations_lossy",
- *  "lossy_included", "probes": [{"depth", "bus", "driver", "probe_ns": stats,
- *  "on_device_node": {"yes", "no", "unknown", "share" | null}, "hops"}],
- *  "uevent_kernel_ns": stats | null, "uevent_udev_ns": stats | null,
- *  "memory": {"pages_by_node": [...], "bytes_by_node": [...], "pages_total", "pages_unknown_node",
- *             "slab_allocs_by_node": [...]} | null, "lost_records"}.
- * Probes are grouped by (depth, bus, driver). NULL on ENOMEM.
- */
-struct json_object *pb_measure_summary_json(struct json_object *const *measurements, size_t n,
-					    bool include_lossy);

@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "probebench/observer.h"
+#include "probebench/record.h"
 #include "probebench/util.h"
 
 #define DRV "/sys/bus/pci/drivers/virtio-pci"

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "probebench/measure.h"
+#include "probebench/record.h"
 
 #define WRITER	100
 #define KWORKER 200

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* pb_measure_summary_json(): grouping of probes, node shares, uevent stats, page sums. */
+/*
+ * pb_measure_summary_make() and its JSON: grouping of probes, node shares, uevent stats, page
+ * sums, iterations left out (no probe seen, lost records).
+ */
 #include <json-c/json.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,37 +11,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include <cmocka.h>
 
-#include "probebench/run_measure.h"
+#include "probebench/record.h"
 
-static struct json_object *facts(int64_t pci_ns, int64_t child_ns, int on_node, int64_t uevent,
-				 int p0, int p1, int unknown)
+/* virtio-pci's probe (depth 0, hopped) with virtio_rng's (depth 1) inside; pages p0/p1 on nodes
+ * 0/1 and `unknown` of no known node; slab proxy 5 on node 0, counted 9/1. */
+static struct pb_measurement *facts(uint64_t pci_ns, uint64_t child_ns, int on_node, int64_t uevent,
+				    unsigned p0, unsigned p1, unsigned unknown)
 {
-	char buf[2048];
-	snprintf(
-	    buf, sizeof(buf),
-	    "{\"method\":\"tracepoint\",\"probes\":["
-	    "{\"device\":\"virtio4\",\"bus\":\"virtio\",\"driver\":\"virtio_rng\",\"depth\":1,"
-	    "\"duration_ns\":%lld,\"on_device_node\":%s,\"hop\":null},"
-	    "{\"device\":\"0000:00:05.0\",\"bus\":\"pci\",\"driver\":\"virtio-pci\",\"depth\":0,"
-	    "\"duration_ns\":%lld,\"on_device_node\":%s,\"hop\":{\"function\":\"f\"}}],"
-	    "\"uevent_kernel_ns\":%lld,\"uevent_udev_ns\":null,"
-	    "\"memory\":{\"pages_by_node\":[%d,%d],\"bytes_by_node\":[%d,%d],"
-	    "\"pages_total\":%d,\"pages_unknown_node\":%d,"
-	    "\"slab_proxy\":{\"allocs_by_node\":[5],\"counted_by_node\":[9,1]}},\"lost_records\":1,"
-	    "\"lost_slab_records\":7}",
-	    (long long)child_ns,
-	    on_node < 0 ? "null"
-	    : on_node	? "true"
-			: "false",
-	    (long long)pci_ns,
-	    on_node < 0 ? "null"
-	    : on_node	? "true"
-			: "false",
-	    (long long)uevent, p0, p1, p0 * 4096, p1 * 4096, p0 + p1 + unknown, unknown);
-	return json_tokener_parse(buf);
+	struct pb_measurement *m = pb_measurement_new();
+	struct pb_iteration_facts *f = &m->facts;
+	f->method = PB_METHOD_TRACEPOINT;
+	f->probes = calloc(2, sizeof(*f->probes));
+	f->n_probes = 2;
+	struct pb_probe_fact *c = &f->probes[0], *p = &f->probes[1];
+	snprintf(c->device, sizeof(c->device), "virtio4");
+	snprintf(c->bus, sizeof(c->bus), "virtio");
+	snprintf(c->driver, sizeof(c->driver), "virtio_rng");
+	c->depth = 1;
+	c->duration_ns = child_ns;
+	c->on_device_node = on_node;
+	snprintf(p->device, sizeof(p->device), "0000:00:05.0");
+	snprintf(p->bus, sizeof(p->bus), "pci");
+	snprintf(p->driver, sizeof(p->driver), "virtio-pci");
+	p->duration_ns = pci_ns;
+	p->on_device_node = on_node;
+	p->hop = true;
+	f->uevent_kernel_ns = uevent;
+	f->uevent_udev_ns = -1;
+	f->memory_measured = true;
+	f->pfn_map_source = "memory_blocks";
+	f->n_nodes = 2;
+	f->pages_by_node[0] = p0;
+	f->pages_by_node[1] = p1;
+	f->pages_total = p0 + p1 + unknown;
+	f->pages_unknown_node = unknown;
+	f->slab_allocs_by_node[0] = 5;
+	f->slab_counted = true;
+	f->n_slab_counted_nodes = 2;
+	f->slab_counted_by_node[0] = 9;
+	f->slab_counted_by_node[1] = 1;
+	f->lost_slab_records = 7;
+	return m;
 }
 
 static int64_t geti(struct json_object *o, const char *path)
@@ -57,14 +75,21 @@ static int64_t geti(struct json_object *o, const char *path)
 static void groups_shares_sums(void **st)
 {
 	(void)st;
-	struct json_object *ms[5] = {
+	struct pb_measurement *ms[5] = {
 	    facts(5000, 2000, 1, 100, 2, 0, 0),
 	    facts(7000, 3000, 0, 300, 1, 3, 1),
 	    NULL, /* an iteration without facts */
-	    json_tokener_parse("{\"error\":\"arming the observer failed: x\"}"),
+	    pb_measurement_error("arming the observer failed", -EBUSY),
 	    facts(6000, 2500, -1, 200, 0, 0, 0),
 	};
-	struct json_object *s = pb_measure_summary_json(ms, 5, true);
+	struct pb_measure_summary sum;
+	assert_int_equal(
+	    pb_measure_summary_make((const struct pb_measurement *const *)ms, 5, true, &sum), 0);
+	assert_int_equal(sum.measured, 3);
+	assert_int_equal(sum.n_groups, 2);
+	assert_int_equal(sum.groups[0].n, 3);
+	struct json_object *s = pb_measure_summary_to_json(&sum);
+	pb_measure_summary_clear(&sum);
 	assert_non_null(s);
 	assert_int_equal(geti(s, "iterations_measured"), 3);
 	assert_string_equal(json_object_get_string(json_object_object_get(s, "method")),
@@ -94,23 +119,66 @@ static void groups_shares_sums(void **st)
 	assert_null(json_object_object_get(s, "uevent_udev_ns"));
 	assert_int_equal(geti(s, "memory/pages_by_node/0"), 3);
 	assert_int_equal(geti(s, "memory/pages_by_node/1"), 3);
-	assert_int_equal(geti(s, "memory/bytes_by_node/1"), 3 * 4096);
+	assert_int_equal(geti(s, "memory/bytes_by_node/1"), 3 * sysconf(_SC_PAGESIZE));
 	assert_int_equal(geti(s, "memory/pages_total"), 7);
 	assert_int_equal(geti(s, "memory/pages_unknown_node"), 1);
 	assert_int_equal(geti(s, "memory/slab_allocs_by_node/0"), 15);
 	assert_int_equal(geti(s, "memory/slab_counted_by_node/0"), 27);
 	assert_int_equal(geti(s, "memory/slab_counted_by_node/1"), 3);
-	assert_int_equal(geti(s, "lost_records"), 3);
+	assert_int_equal(geti(s, "lost_records"), 0);
 	assert_int_equal(geti(s, "lost_slab_records"), 21);
 	json_object_put(s);
 	for (int i = 0; i < 5; i++)
-		json_object_put(ms[i]);
+		pb_measurement_free(ms[i]);
+}
+
+/* A bind without a probe seen and a window that lost records are counted, not summarised
+ * (unless lossy ones are asked for); the method's change is kept in the iteration's JSON. */
+static void left_out(void **st)
+{
+	(void)st;
+	struct pb_measurement *ms[3] = {facts(5000, 2000, 1, 100, 1, 0, 0),
+					facts(9000, 4000, 1, 100, 1, 0, 0), pb_measurement_new()};
+	ms[1]->facts.lost_records = 4;
+	ms[2]->facts.method = PB_METHOD_KPROBE;
+	ms[2]->facts.uevent_kernel_ns = ms[2]->facts.uevent_udev_ns = -1;
+	snprintf(ms[2]->missing_probe, sizeof(ms[2]->missing_probe), "no probe");
+	ms[2]->method_after = PB_METHOD_TRACEPOINT;
+	struct pb_measure_summary sum;
+	for (int lossy = 0; lossy < 2; lossy++) {
+		assert_int_equal(pb_measure_summary_make((const struct pb_measurement *const *)ms,
+							 3, lossy, &sum),
+				 0);
+		assert_int_equal(sum.measured, 3);
+		assert_int_equal(sum.missing_probe, 1);
+		assert_int_equal(sum.lossy, 1);
+		assert_int_equal(sum.lost_records, 4);
+		assert_string_equal(sum.method, "tracepoint");
+		assert_int_equal(sum.groups[0].n, lossy ? 2 : 1);
+		assert_int_equal(sum.pages_by_node[0], lossy ? 2 : 1);
+		pb_measure_summary_clear(&sum);
+	}
+	struct json_object *j = pb_measurement_to_json(ms[2]);
+	assert_string_equal(json_object_get_string(json_object_object_get(j, "missing_probe")),
+			    "no probe");
+	assert_string_equal(json_object_get_string(json_object_object_get(j, "method_after")),
+			    "tracepoint");
+	assert_int_equal(json_object_array_length(json_object_object_get(j, "probes")), 0);
+	json_object_put(j);
+	j = pb_measurement_to_json(ms[0]);
+	assert_null(json_object_object_get(j, "method_after"));
+	json_object_put(j);
+	for (int i = 0; i < 3; i++)
+		pb_measurement_free(ms[i]);
 }
 
 static void nothing_measured(void **st)
 {
 	(void)st;
-	struct json_object *s = pb_measure_summary_json(NULL, 0, false);
+	struct pb_measure_summary sum;
+	assert_int_equal(pb_measure_summary_make(NULL, 0, false, &sum), 0);
+	struct json_object *s = pb_measure_summary_to_json(&sum);
+	pb_measure_summary_clear(&sum);
 	assert_non_null(s);
 	assert_int_equal(geti(s, "iterations_measured"), 0);
 	assert_int_equal(json_object_array_length(json_object_object_get(s, "probes")), 0);
@@ -124,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(groups_shares_sums),
+	    cmocka_unit_test(left_out),
 	    cmocka_unit_test(nothing_measured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

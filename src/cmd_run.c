@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "probebench/log.h"
 #include "probebench/paths.h"
 #include "probebench/policy.h"
+#include "probebench/record.h"
 #include "probebench/report.h"
 #include "probebench/run.h"
 #include "probebench/util.h"
@@ -87,13 +87,14 @@ static void help(FILE *f)
 	    PB_CYCLE_RETRIES);
 }
 
-static int write_json(const char *path, struct json_object *rec)
+static int write_json(const char *path, const struct pb_run_record *rec)
 {
-	const char *text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PRETTY |
-								   JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *text = pb_run_record_json_text(rec);
 	if (!text)
 		return -ENOMEM;
-	return pb_write_file_atomic(path, text, strlen(text), 0644, 0);
+	int r = pb_write_file_atomic(path, text, strlen(text), 0644, 0);
+	free(text);
+	return r;
 }
 
 int cmd_run(int argc, char **argv)
@@ -303,7 +304,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	struct json_object *rec = NULL;
+	struct pb_run_record *rec = NULL;
 	int code = pb_run_execute(&o, &rec, &stop_requested);
 	if (rec) {
 		pb_report_summary(stdout, rec);
@@ -312,7 +313,7 @@ int cmd_run(int argc, char **argv)
 			if (code == PB_EXIT_OK)
 				code = PB_EXIT_FAILURE;
 		}
-		json_object_put(rec);
+		pb_run_record_free(rec);
 	}
 	if (code == PB_EXIT_INTERRUPTED)
 		pb_error("interrupted: devices restored%s",

@@ -31,6 +31,7 @@
 #include "probebench/log.h"
 #include "probebench/metrics.h"
 #include "probebench/paths.h"
+#include "probebench/record.h"
 #include "probebench/results.h"
 #include "probebench/run.h"
 #include "probebench/util.h"
@@ -68,7 +69,7 @@ struct worker {
 	char reason[64];
 	uint64_t start_mono_ns, start_real_ns;
 	int exit_code;
-	struct json_object *record;
+	struct pb_run_record *record;
 };
 
 struct daemon {
@@ -476,7 +477,7 @@ static void worker_clear(struct worker *w)
 	for (size_t i = 0; i < w->n_targets; i++)
 		free(w->targets[i]);
 	w->n_targets = 0;
-	json_object_put(w->record);
+	pb_run_record_free(w->record);
 	w->record = NULL;
 }
 
@@ -552,11 +553,11 @@ static void finish_plan(struct daemon *d)
 	struct plan_state *ps = plan_state(d, w->plan);
 	char id[PB_RESULT_ID_MAX] = "";
 	if (w->record) {
-		const char *text = json_object_to_json_string_ext(
-		    w->record, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		char *text = pb_run_record_json_text(w->record);
 		int r = pb_result_id_make(w->start_real_ns, w->plan, id, sizeof(id));
 		if (r >= 0)
-			r = pb_results_write(d->cfg->results_dir, id, text);
+			r = text ? pb_results_write(d->cfg->results_dir, id, text) : -ENOMEM;
+		free(text);
 		if (r < 0) {
 			pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", w->plan}),
 				      "plan %s: cannot store the run in %s: %s", w->plan,
@@ -571,20 +572,11 @@ static void finish_plan(struct daemon *d)
 			pb_warn("retention in %s: %s", d->cfg->results_dir, strerror(-r));
 	}
 	/* one line per target, with its driver from the record when there is one */
-	struct json_object *targets = NULL;
-	if (w->record)
-		json_object_object_get_ex(w->record, "targets", &targets);
 	for (size_t i = 0; i < w->n_targets; i++) {
 		const char *drv = NULL;
-		for (size_t k = 0; targets && json_object_is_type(targets, json_type_array) &&
-				   k < json_object_array_length(targets);
-		     k++) {
-			struct json_object *t = json_object_array_get_idx(targets, k), *x;
-			if (json_object_object_get_ex(t, "name", &x) &&
-			    !strcmp(json_object_get_string(x), w->targets[i]) &&
-			    json_object_object_get_ex(t, "driver", &x))
-				drv = json_object_get_string(x);
-		}
+		for (size_t k = 0; w->record && k < w->record->n_targets; k++)
+			if (!strcmp(w->record->targets[k].t.name, w->targets[i]))
+				drv = w->record->targets[k].t.driver;
 		pb_log_struct(
 		    w->exit_code == PB_EXIT_OK ? LOG_INFO : LOG_ERR,
 		    PB_LOG_FIELDS({"PLAN", w->plan}, {"DEVICE", w->targets[i]}, {"DRIVER", drv}),
@@ -602,7 +594,7 @@ static void finish_plan(struct daemon *d)
 		snprintf(ps->last_id, sizeof(ps->last_id), "%s", id);
 		if (w->record) {
 			json_object_put(ps->last_record);
-			ps->last_record = json_object_get(w->record);
+			ps->last_record = pb_run_record_to_json(w->record);
 		}
 	}
 	worker_clear(w);

@@ -4,11 +4,14 @@
  * this one place.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "probebench/record.h"
+#include "probebench/policy.h"
 #include "probebench/stats.h"
 
 static const char *duration_source(const struct pb_probe_fact *p)
@@ -295,4 +298,229 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 	json_object_object_add(out, "lost_slab_records",
 			       json_object_new_int64((int64_t)s->lost_slab_records));
 	return out;
+}
+
+/* How each of the record's numbers was obtained. */
+static struct json_object *method_json(void)
+{
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(
+	    x, "unbind_ns",
+	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around "
+				   "write(2) to DRV/unbind in the writer thread"));
+	json_object_object_add(
+	    x, "bind_ns",
+	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around write(2) to DRV/bind "
+				   "(entry bind) or bus/drivers_probe (entry probe) in the writer "
+				   "thread; wall clock, includes preemption; does not see work the "
+				   "driver defers past the write (async probe, deferred probe)"));
+	json_object_object_add(
+	    x, "verified",
+	    json_object_new_string("readlink of the device's driver link after the "
+				   "bind equals the driver bound at start"));
+	json_object_object_add(
+	    x, "cycle_ns",
+	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) in the main thread from the "
+				   "check before the journal write to the verified rebind and "
+				   "journal update: the tool's whole per-cycle cost"));
+	json_object_object_add(x, "writer_cpu",
+			       json_object_new_string("sched_getcpu() just before the write"));
+	json_object_object_add(x, "percentiles", json_object_new_string("nearest rank"));
+	json_object_object_add(x, "summary",
+			       json_object_new_string("only iterations with outcome ok; retried, "
+						      "put-back and failed cycles are left out"));
+	json_object_object_add(x, "bins", json_object_new_string("log2 buckets keyed by floor"));
+	json_object_object_add(
+	    x, "measurement",
+	    json_object_new_string(
+		"the observer (doc/measurement.md) armed for the writer thread around every bind "
+		"write only, disarmed right after it with the write's exact CLOCK_MONOTONIC "
+		"window; "
+		"per iteration the facts of the last bind attempt; methods: kprobe "
+		"(kprobe/kretprobe "
+		"on really_probe), tracepoint (initcall_debug lines via printk:console, kernel "
+		"us), "
+		"kmsg (initcall_debug lines via /dev/kmsg: no CPU, task or memory)"));
+	json_object_object_add(
+	    x, "probe_ns",
+	    json_object_new_string("really_probe duration per probed device, grouped by depth "
+				   "(0: the target, 1: a child it creates), bus and driver; does "
+				   "not see work the driver defers past its probe"));
+	json_object_object_add(
+	    x, "uevent_kernel_ns",
+	    json_object_new_string("bind write start -> kernel bind uevent received on a netlink "
+				   "socket (includes the waiting thread's wake-up latency)"));
+	json_object_object_add(x, "uevent_udev_ns",
+			       json_object_new_string("bind write start -> udev's processed bind "
+						      "uevent; absent without udevd"));
+	json_object_object_add(
+	    x, "pages_by_node",
+	    json_object_new_string("kmem:mm_page_alloc pages of the probing tasks in the window, "
+				   "by the node of the page frame; new pages only: slab reuse "
+				   "hides small allocations (slab_allocs_by_node is a proxy by the "
+				   "allocating CPU's node)"));
+	return x;
+}
+
+static struct json_object *options_json(const struct pb_record_options *o)
+{
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(
+	    x, "entry", json_object_new_string(o->entry == PB_ENTRY_PROBE ? "probe" : "bind"));
+	json_object_object_add(x, "iterations", json_object_new_int64(o->iterations));
+	json_object_object_add(x, "warmup", json_object_new_int64(o->warmup));
+	json_object_object_add(x, "duration_ns", json_object_new_uint64(o->duration_ns));
+	json_object_object_add(x, "interval_ns", json_object_new_uint64(o->interval_ns));
+	json_object_object_add(x, "timeout_ns", json_object_new_uint64(o->timeout_ns));
+	json_object_object_add(x, "max_consecutive_failures",
+			       json_object_new_int64(o->max_consecutive_failures));
+	json_object_object_add(x, "retries_per_bind", json_object_new_int(PB_CYCLE_RETRIES));
+	json_object_object_add(x, "retry_backoff_ns",
+			       json_object_new_uint64(PB_CYCLE_RETRY_BACKOFF_NS));
+	struct json_object *forced = json_object_new_array();
+	for (int k = 0; k < 32; k++)
+		if (o->forced_reasons & (1u << k))
+			json_object_array_add(forced, json_object_new_string(pb_reason_name(k)));
+	json_object_object_add(x, "forced", forced);
+	json_object_object_add(x, "parallel", json_object_new_boolean(o->parallel));
+	json_object_object_add(x, "state_dir", json_object_new_string(o->state_dir));
+	json_object_object_add(x, "measure", json_object_new_boolean(o->measure));
+	json_object_object_add(x, "method",
+			       json_object_new_string(pb_measure_method_name(o->method)));
+	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
+	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
+	json_object_object_add(x, "include_lossy", json_object_new_boolean(o->include_lossy));
+	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
+	return x;
+}
+
+static struct json_object *target_json(const struct pb_record_target *rt)
+{
+	const struct pb_target *t = &rt->t;
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(x, "syspath", json_object_new_string(t->syspath));
+	json_object_object_add(x, "bus", json_object_new_string(t->bus));
+	json_object_object_add(x, "name", json_object_new_string(t->name));
+	json_object_object_add(x, "driver", json_object_new_string(t->driver));
+	json_object_object_add(x, "numa_node", json_object_new_int(t->numa_node));
+	json_object_object_add(x, "numa_node_inherited",
+			       json_object_new_boolean(t->numa_inherited));
+	json_object_object_add(x, "verdict", json_object_get(rt->verdict));
+	return x;
+}
+
+static struct json_object *iteration_json(const struct pb_run_record *r,
+					  const struct pb_record_iteration *it)
+{
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(x, "iteration", json_object_new_int64(it->iteration));
+	json_object_object_add(x, "target", json_object_new_string(r->targets[it->target].t.name));
+	json_object_object_add(x, "placement",
+			       json_object_new_string(r->placements[it->placement].label));
+	json_object_object_add(x, "writer_cpu", json_object_new_int(it->res.writer_cpu));
+	json_object_object_add(x, "writer_node", json_object_new_int(it->res.writer_node));
+	json_object_object_add(x, "unbind_ns", json_object_new_uint64(it->res.unbind_ns));
+	json_object_object_add(x, "bind_ns", json_object_new_uint64(it->res.bind_ns));
+	json_object_object_add(x, "cycle_ns", json_object_new_uint64(it->res.cycle_ns));
+	json_object_object_add(x, "unbind_errno", json_object_new_int(it->res.unbind_errno));
+	json_object_object_add(x, "bind_errno", json_object_new_int(it->res.bind_errno));
+	json_object_object_add(x, "retries", json_object_new_int(it->res.retries));
+	json_object_object_add(x, "verified", json_object_new_boolean(it->res.verified));
+	json_object_object_add(x, "put_back", json_object_new_boolean(it->res.put_back));
+	json_object_object_add(x, "outcome",
+			       json_object_new_string(pb_cycle_outcome_name(it->res.outcome)));
+	if (it->measurement)
+		json_object_object_add(x, "measurement", pb_measurement_to_json(it->measurement));
+	return x;
+}
+
+static struct json_object *summary_json(const struct pb_run_record *r,
+					const struct pb_record_summary *s)
+{
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(x, "target", json_object_new_string(r->targets[s->target].t.name));
+	json_object_object_add(x, "placement",
+			       json_object_new_string(r->placements[s->placement].label));
+	json_object_object_add(x, "unbind_ns", pb_stats_to_json(&s->unbind_ns));
+	json_object_object_add(x, "bind_ns", pb_stats_to_json(&s->bind_ns));
+	if (s->measured)
+		json_object_object_add(x, "measurement",
+				       pb_measure_summary_to_json(&s->measurement));
+	return x;
+}
+
+/* NULL stays absent; a fact is shared with the record. */
+static void add_fact(struct json_object *rec, const char *key, struct json_object *v)
+{
+	if (v)
+		json_object_object_add(rec, key, json_object_get(v));
+}
+
+struct json_object *pb_run_record_to_json(const struct pb_run_record *r)
+{
+	struct json_object *rec = json_object_new_object(), *x;
+	x = json_object_new_object();
+	json_object_object_add(x, "name", json_object_new_string("probebench-run"));
+	json_object_object_add(x, "version", json_object_new_int(r->schema_version));
+	json_object_object_add(rec, "schema", x);
+	json_object_object_add(rec, "tool_version", json_object_new_string(r->tool_version));
+	add_fact(rec, "kernel", r->kernel);
+	json_object_object_add(rec, "host", json_object_new_string(r->host));
+	add_fact(rec, "uname", r->uname);
+	add_fact(rec, "topology", r->topology);
+	if (r->measurement_info)
+		add_fact(rec, "measurement", r->measurement_info);
+	else {
+		x = json_object_new_object();
+		json_object_object_add(x, "enabled", json_object_new_boolean(r->measure_enabled));
+		if (!r->measure_enabled)
+			json_object_object_add(x, "why_not",
+					       json_object_new_string(r->measure_why_not));
+		json_object_object_add(rec, "measurement", x);
+	}
+	json_object_object_add(rec, "hygiene",
+			       r->hygiene ? json_object_get(r->hygiene) : json_object_new_object());
+	json_object_object_add(rec, "start_unix_ns", json_object_new_int64(r->start_unix_ns));
+	json_object_object_add(rec, "end_unix_ns", json_object_new_int64(r->end_unix_ns));
+	json_object_object_add(rec, "options", options_json(&r->options));
+	json_object_object_add(rec, "method", method_json());
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < r->n_targets; i++)
+		json_object_array_add(a, target_json(&r->targets[i]));
+	json_object_object_add(rec, "targets", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->n_placements; i++) {
+		x = json_object_new_object();
+		json_object_object_add(x, "label", json_object_new_string(r->placements[i].label));
+		json_object_object_add(x, "cpu", json_object_new_int(r->placements[i].cpu));
+		json_object_object_add(x, "node", json_object_new_int(r->placements[i].node));
+		json_object_array_add(a, x);
+	}
+	json_object_object_add(rec, "placements", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->n_iterations; i++)
+		json_object_array_add(a, iteration_json(r, &r->iterations[i]));
+	json_object_object_add(rec, "iterations", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->n_summaries; i++)
+		json_object_array_add(a, summary_json(r, &r->summaries[i]));
+	json_object_object_add(rec, "summary", a);
+	json_object_object_add(rec, "warmup_done", json_object_new_int64(r->warmup_done));
+	json_object_object_add(rec, "journal_restored",
+			       r->restored ? json_object_get(r->restored)
+					   : json_object_new_array());
+	json_object_object_add(rec, "status", json_object_new_string(r->status));
+	json_object_object_add(rec, "exit_code", json_object_new_int(r->exit_code));
+	return rec;
+}
+
+char *pb_run_record_json_text(const struct pb_run_record *r)
+{
+	struct json_object *j = pb_run_record_to_json(r);
+	const char *text = j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_NOSLASHESCAPE)
+			     : NULL;
+	char *copy = text ? strdup(text) : NULL;
+	json_object_put(j);
+	return copy;
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "probebench/record.h"
 #include "probebench/report.h"
+#include "probebench/stats.h"
 
 void pb_report_fmt_ns(char *buf, size_t size, double ns)
 {
@@ -29,37 +30,33 @@ void pb_report_progress(FILE *f, uint64_t done, uint64_t total, uint64_t median_
 	fflush(f);
 }
 
-static double get_num(struct json_object *o, const char *k1, const char *k2)
+static void stats_cells(const struct pb_stats *s, char mn[24], char md[24], char p99[24],
+			char mx[24])
 {
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, k1, &v))
-		return 0;
-	if (k2 && !json_object_object_get_ex(v, k2, &v))
-		return 0;
-	return json_object_get_double(v);
+	pb_report_fmt_ns(mn, 24, (double)s->min);
+	pb_report_fmt_ns(md, 24, (double)s->percentile[0]);  /* 50 */
+	pb_report_fmt_ns(p99, 24, (double)s->percentile[2]); /* 99 */
+	pb_report_fmt_ns(mx, 24, (double)s->max);
 }
 
 static void row(FILE *f, const char *target, const char *placement, const char *what,
-		struct json_object *s)
+		const struct pb_stats *s)
 {
 	char mn[24], md[24], p99[24], mx[24];
-	pb_report_fmt_ns(mn, sizeof(mn), get_num(s, "min", NULL));
-	pb_report_fmt_ns(md, sizeof(md), get_num(s, "percentile", "50.000000"));
-	pb_report_fmt_ns(p99, sizeof(p99), get_num(s, "percentile", "99.000000"));
-	pb_report_fmt_ns(mx, sizeof(mx), get_num(s, "max", NULL));
-	fprintf(f, "%-28s %-10s %-7s %6.0f %10s %10s %10s %10s\n", target, placement, what,
-		get_num(s, "N", NULL), mn, md, p99, mx);
+	stats_cells(s, mn, md, p99, mx);
+	fprintf(f, "%-28s %-10s %-7s %6zu %10s %10s %10s %10s\n", target, placement, what, s->n, mn,
+		md, p99, mx);
 }
 
-static void label_row(FILE *f, const char *label, struct json_object *s)
+/* A row of values: their statistics (nothing when there are none). */
+static void label_row(FILE *f, const char *label, const uint64_t *v, size_t n)
 {
+	struct pb_stats s;
+	if (!n || pb_stats_compute(v, n, &s) < 0)
+		return;
 	char mn[24], md[24], p99[24], mx[24];
-	pb_report_fmt_ns(mn, sizeof(mn), get_num(s, "min", NULL));
-	pb_report_fmt_ns(md, sizeof(md), get_num(s, "percentile", "50.000000"));
-	pb_report_fmt_ns(p99, sizeof(p99), get_num(s, "percentile", "99.000000"));
-	pb_report_fmt_ns(mx, sizeof(mx), get_num(s, "max", NULL));
-	fprintf(f, "%-47s %6.0f %10s %10s %10s %10s\n", label, get_num(s, "N", NULL), mn, md, p99,
-		mx);
+	stats_cells(&s, mn, md, p99, mx);
+	fprintf(f, "%-47s %6zu %10s %10s %10s %10s\n", label, s.n, mn, md, p99, mx);
 }
 
 static const char *method_label(const char *m)
@@ -75,142 +72,107 @@ static const char *method_label(const char *m)
 	return m;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
+static void by_node(FILE *f, const uint64_t *v, unsigned n)
 {
-	struct json_object *v;
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		   ? json_object_get_string(v)
-		   : NULL;
-}
-
-/* The same, "?" when missing: for printing. */
-static const char *jstr_p(struct json_object *o, const char *key)
-{
-	const char *s = jstr(o, key);
-	return s ? s : "?";
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, " node%u %" PRIu64, i, v[i]);
 }
 
 /* The observer's rows below a target x placement: probes, uevents, node shares, pages. */
-static void measurement_rows(FILE *f, struct json_object *m)
+static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 {
-	struct json_object *probes, *s, *mem, *v;
-	const char *meth = method_label(jstr(m, "method"));
+	const char *meth = method_label(m->method);
 	char label[160];
-	if (json_object_object_get_ex(m, "probes", &probes))
-		for (size_t i = 0; i < json_object_array_length(probes); i++) {
-			struct json_object *p = json_object_array_get_idx(probes, i);
-			if (!json_object_object_get_ex(p, "probe_ns", &s) || !s)
-				continue;
-			int depth = (int)get_num(p, "depth", NULL);
-			char kind[16] = "probe";
-			if (depth == 1)
-				snprintf(kind, sizeof(kind), "child");
-			else if (depth > 1)
-				snprintf(kind, sizeof(kind), "child%d", depth);
-			snprintf(label, sizeof(label), "  %s %s/%s (%s)", kind, jstr_p(p, "bus"),
-				 jstr_p(p, "driver"), meth);
-			label_row(f, label, s);
-		}
-	if (json_object_object_get_ex(m, "uevent_kernel_ns", &s) && s)
-		label_row(f, "  uevent kernel (netlink, incl. wake-up)", s);
-	if (json_object_object_get_ex(m, "uevent_udev_ns", &s) && s)
-		label_row(f, "  uevent udev (netlink)", s);
-	if (json_object_object_get_ex(m, "probes", &probes) && json_object_array_length(probes)) {
+	for (size_t i = 0; i < m->n_groups; i++) {
+		const struct pb_summary_group *g = &m->groups[i];
+		char kind[16] = "probe";
+		if (g->depth == 1)
+			snprintf(kind, sizeof(kind), "child");
+		else if (g->depth > 1)
+			snprintf(kind, sizeof(kind), "child%d", g->depth);
+		snprintf(label, sizeof(label), "  %s %s/%s (%s)", kind, g->bus, g->driver, meth);
+		label_row(f, label, g->ns, g->n);
+	}
+	label_row(f, "  uevent kernel (netlink, incl. wake-up)", m->uevent_kernel_ns,
+		  m->n_uevent_kernel);
+	label_row(f, "  uevent udev (netlink)", m->uevent_udev_ns, m->n_uevent_udev);
+	if (m->n_groups) {
 		fprintf(f, "  probe ran on the device's node (%s):", meth);
-		for (size_t i = 0; i < json_object_array_length(probes); i++) {
-			struct json_object *p = json_object_array_get_idx(probes, i), *on;
-			if (!json_object_object_get_ex(p, "on_device_node", &on))
-				continue;
-			double yes = get_num(on, "yes", NULL), no = get_num(on, "no", NULL),
-			       unk = get_num(on, "unknown", NULL);
-			fprintf(f, " %s %.0f/%.0f", jstr_p(p, "driver"), yes, yes + no);
-			if (unk > 0)
-				fprintf(f, " (%.0f unknown: no device node or no CPU)", unk);
+		for (size_t i = 0; i < m->n_groups; i++) {
+			const struct pb_summary_group *g = &m->groups[i];
+			fprintf(f, " %s %" PRIu64 "/%" PRIu64, g->driver, g->on_node_yes,
+				g->on_node_yes + g->on_node_no);
+			if (g->on_node_unknown > 0)
+				fprintf(f, " (%" PRIu64 " unknown: no device node or no CPU)",
+					g->on_node_unknown);
 		}
 		fputc('\n', f);
 	}
-	if (json_object_object_get_ex(m, "memory", &mem) && mem &&
-	    json_object_object_get_ex(mem, "pages_by_node", &v)) {
+	if (m->memory) {
 		fprintf(f, "  pages by node (%s, kmem:mm_page_alloc):", meth);
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			fprintf(f, " node%zu %" PRId64, i,
-				json_object_get_int64(json_object_array_get_idx(v, i)));
-		fprintf(f, "; total %.0f; new pages only: slab reuse hides small allocations\n",
-			get_num(mem, "pages_total", NULL));
-		if (json_object_object_get_ex(mem, "slab_counted_by_node", &v) &&
-		    json_object_array_length(v) > 0) {
+		by_node(f, m->pages_by_node, m->n_page_nodes);
+		fprintf(f,
+			"; total %" PRIu64 "; new pages only: slab reuse hides small allocations\n",
+			m->pages_total);
+		if (m->n_slab_counted_nodes > 0) {
 			fprintf(f, "  slab allocations (perf-counted kmalloc+kmem_cache_alloc, all "
 				   "tasks, by CPU node):");
-			for (size_t i = 0; i < json_object_array_length(v); i++)
-				fprintf(f, " node%zu %" PRId64, i,
-					json_object_get_int64(json_object_array_get_idx(v, i)));
+			by_node(f, m->slab_counted_by_node, m->n_slab_counted_nodes);
 			fputc('\n', f);
 		}
 	}
-	if (get_num(m, "lost_records", NULL) > 0)
+	if (m->lost_records > 0)
 		fprintf(f,
-			"  lost records: %.0f (probes, hops, switches or pages may be missing; a "
-			"larger --ring-pages keeps them)\n",
-			get_num(m, "lost_records", NULL));
-	if (get_num(m, "iterations_missing_probe", NULL) > 0)
-		fprintf(
-		    f,
-		    "  measurement failures: %.0f bind(s) succeeded and %s saw no probe (a bind "
-		    "always runs really_probe); left out of the statistics\n",
-		    get_num(m, "iterations_missing_probe", NULL), meth);
-	if (get_num(m, "iterations_lossy", NULL) > 0)
-		fprintf(f, "  iterations that lost records: %.0f, %s\n",
-			get_num(m, "iterations_lossy", NULL),
-			json_object_get_boolean(json_object_object_get(m, "lossy_included"))
+			"  lost records: %" PRIu64
+			" (probes, hops, switches or pages may be missing; "
+			"a larger --ring-pages keeps them)\n",
+			m->lost_records);
+	if (m->missing_probe > 0)
+		fprintf(f,
+			"  measurement failures: %" PRIu64
+			" bind(s) succeeded and %s saw no probe (a "
+			"bind always runs really_probe); left out of the statistics\n",
+			m->missing_probe, meth);
+	if (m->lossy > 0)
+		fprintf(f, "  iterations that lost records: %" PRIu64 ", %s\n", m->lossy,
+			m->lossy_included
 			    ? "counted in these statistics (--include-lossy)"
 			    : "left out of these statistics (--include-lossy counts them)");
-	if (get_num(m, "lost_slab_records", NULL) > 0)
+	if (m->lost_slab_records > 0)
 		fprintf(f,
-			"  lost slab records: %.0f (the slab proxy is undercounted; a larger "
+			"  lost slab records: %" PRIu64
+			" (the slab proxy is undercounted; a larger "
 			"--ring-pages keeps them)\n",
-			get_num(m, "lost_slab_records", NULL));
+			m->lost_slab_records);
 }
 
-void pb_report_summary(FILE *f, struct json_object *record)
+void pb_report_summary(FILE *f, const struct pb_run_record *rec)
 {
-	struct json_object *summary, *status;
-	if (!json_object_object_get_ex(record, "summary", &summary))
-		return;
 	fprintf(f, "%-28s %-10s %-7s %6s %10s %10s %10s %10s\n", "target", "placement", "step", "N",
 		"min", "median", "p99", "max");
-	for (size_t i = 0; i < json_object_array_length(summary); i++) {
-		struct json_object *e = json_object_array_get_idx(summary, i), *t, *p, *s;
-		if (!json_object_object_get_ex(e, "target", &t) ||
-		    !json_object_object_get_ex(e, "placement", &p))
-			continue;
-		if (json_object_object_get_ex(e, "unbind_ns", &s))
-			row(f, json_object_get_string(t), json_object_get_string(p), "unbind", s);
-		if (json_object_object_get_ex(e, "bind_ns", &s))
-			row(f, json_object_get_string(t), json_object_get_string(p), "bind", s);
-		if (json_object_object_get_ex(e, "measurement", &s) && s)
-			measurement_rows(f, s);
+	for (size_t i = 0; i < rec->n_summaries; i++) {
+		const struct pb_record_summary *s = &rec->summaries[i];
+		const char *t = rec->targets[s->target].t.name,
+			   *p = rec->placements[s->placement].label;
+		row(f, t, p, "unbind", &s->unbind_ns);
+		row(f, t, p, "bind", &s->bind_ns);
+		if (s->measured)
+			measurement_rows(f, &s->measurement);
 	}
-	if (json_object_object_get_ex(record, "status", &status))
-		fprintf(
-		    f,
-		    "status: %s; times are CLOCK_MONOTONIC around each write(2) in the writer "
-		    "thread (wall clock: includes preemption, not the deferred work after it)\n",
-		    json_object_get_string(status));
-	struct json_object *m, *en, *obs;
-	if (json_object_object_get_ex(record, "measurement", &m) &&
-	    json_object_object_get_ex(m, "enabled", &en) && json_object_get_boolean(en)) {
+	fprintf(f,
+		"status: %s; times are CLOCK_MONOTONIC around each write(2) in the writer "
+		"thread (wall clock: includes preemption, not the deferred work after it)\n",
+		rec->status);
+	if (rec->measure_enabled) {
 		fprintf(f,
 			"probe times: really_probe of each device inside the bind write (kprobe: "
 			"exact; tracepoint+printk/kmsg: the kernel's initcall_debug us); they do "
 			"not see work a driver defers past its probe\n");
-		if (json_object_object_get_ex(m, "observers", &obs))
-			for (size_t i = 0; i < json_object_array_length(obs); i++) {
-				struct json_object *e = json_object_array_get_idx(obs, i);
-				if (jstr(e, "error"))
-					fprintf(f, "measurement off for %s: %s\n",
-						jstr_p(e, "target"), jstr_p(e, "error"));
-			}
-	} else if (m)
+		for (size_t i = 0; i < rec->n_targets; i++)
+			if (rec->targets[i].observer_error[0])
+				fprintf(f, "measurement off for %s: %s\n", rec->targets[i].t.name,
+					rec->targets[i].observer_error);
+	} else
 		fprintf(f, "measurement off: %s\n",
-			jstr(m, "why_not") ? jstr(m, "why_not") : "not enabled");
+			rec->measure_why_not[0] ? rec->measure_why_not : "not enabled");
 }

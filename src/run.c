@@ -39,13 +39,6 @@
 
 #define RESTORE_TIMEOUT_NS (10ull * 1000000000ull)
 
-struct iter_rec {
-	size_t target, placement;
-	unsigned iteration;
-	struct pb_cycle_result res;
-	struct pb_measurement *measurement;
-};
-
 struct run {
 	const struct pb_run_opts *o;
 	struct pb_target *targets;
@@ -57,8 +50,7 @@ struct run {
 	size_t n_writers;
 	struct pb_journal_entry *je;
 	bool *armed;
-	struct iter_rec *it;
-	size_t n_it, cap_it;
+	struct pb_run_record *rec; /* iterations as they come; the rest at the end */
 	unsigned warmup_done;
 	int64_t start_unix_ns, end_unix_ns;
 	const char *status;
@@ -381,280 +373,93 @@ static void print_plan(const struct run *run)
 	printf("verdicts:\n");
 }
 
-static struct json_object *stats_json(const uint64_t *v, size_t n)
-{
-	struct pb_stats s;
-	if (pb_stats_compute(v, n, &s) < 0)
-		return NULL;
-	return pb_stats_to_json(&s);
-}
-
-static struct json_object *errno_json(int e)
-{
-	return json_object_new_int(e);
-}
-
-static struct json_object *build_record(struct run *run)
+/* Completes the record: what ran where, how it was asked for, the summaries. */
+static int finish_record(struct run *run)
 {
 	const struct pb_run_opts *o = run->o;
-	struct json_object *rec = json_object_new_object(), *x;
+	struct pb_run_record *rec = run->rec;
 	struct utsname u;
 	char buf[4096];
 	uname(&u);
 
-	x = json_object_new_object();
-	json_object_object_add(x, "name", json_object_new_string("probebench-run"));
-	json_object_object_add(x, "version", json_object_new_int(2));
-	json_object_object_add(rec, "schema", x);
-	json_object_object_add(rec, "tool_version", json_object_new_string(PB_VERSION));
-	x = json_object_new_object();
-	json_object_object_add(x, "release", json_object_new_string(u.release));
+	rec->schema_version = 2;
+	snprintf(rec->tool_version, sizeof(rec->tool_version), "%s", PB_VERSION);
+	snprintf(rec->host, sizeof(rec->host), "%s", u.nodename);
+	snprintf(rec->kernel_release, sizeof(rec->kernel_release), "%s", u.release);
+	rec->kernel = json_object_new_object();
+	json_object_object_add(rec->kernel, "release", json_object_new_string(u.release));
 	if (pb_proc_path(buf, sizeof(buf), "cmdline") == 0) {
 		char cl[4096];
 		if (pb_read_str(buf, cl, sizeof(cl)) >= 0)
-			json_object_object_add(x, "cmdline", json_object_new_string(cl));
+			json_object_object_add(rec->kernel, "cmdline", json_object_new_string(cl));
 	}
-	json_object_object_add(rec, "kernel", x);
-	json_object_object_add(rec, "host", json_object_new_string(u.nodename));
-	x = json_object_new_object();
-	json_object_object_add(x, "sysname", json_object_new_string(u.sysname));
-	json_object_object_add(x, "nodename", json_object_new_string(u.nodename));
-	json_object_object_add(x, "release", json_object_new_string(u.release));
-	json_object_object_add(x, "version", json_object_new_string(u.version));
-	json_object_object_add(x, "machine", json_object_new_string(u.machine));
-	json_object_object_add(rec, "uname", x);
+	rec->uname = json_object_new_object();
+	json_object_object_add(rec->uname, "sysname", json_object_new_string(u.sysname));
+	json_object_object_add(rec->uname, "nodename", json_object_new_string(u.nodename));
+	json_object_object_add(rec->uname, "release", json_object_new_string(u.release));
+	json_object_object_add(rec->uname, "version", json_object_new_string(u.version));
+	json_object_object_add(rec->uname, "machine", json_object_new_string(u.machine));
 	struct pb_numa_topology topo;
 	if (pb_numa_topology_load(&topo) == 0) {
-		json_object_object_add(rec, "topology", pb_numa_topology_to_json(&topo));
+		rec->topology = pb_numa_topology_to_json(&topo);
 		pb_numa_topology_clear(&topo);
 	}
+	rec->measure_enabled = run->measure != NULL;
 	if (run->measure)
-		json_object_object_add(rec, "measurement", pb_run_measure_json(run->measure));
-	else {
-		x = json_object_new_object();
-		json_object_object_add(x, "enabled", json_object_new_boolean(false));
-		json_object_object_add(
-		    x, "why_not",
-		    json_object_new_string("measurement off (--no-measure, or not asked for by the "
-					   "caller): bare timing only"));
-		json_object_object_add(rec, "measurement", x);
-	}
-	json_object_object_add(rec, "hygiene",
-			       run->hygiene ? json_object_get(run->hygiene)
-					    : json_object_new_object());
-	json_object_object_add(rec, "start_unix_ns", json_object_new_int64(run->start_unix_ns));
-	json_object_object_add(rec, "end_unix_ns", json_object_new_int64(run->end_unix_ns));
+		rec->measurement_info = pb_run_measure_json(run->measure);
+	else
+		snprintf(rec->measure_why_not, sizeof(rec->measure_why_not),
+			 "measurement off (--no-measure, or not asked for by the caller): bare "
+			 "timing only");
+	rec->hygiene = run->hygiene;
+	run->hygiene = NULL;
+	rec->restored = run->restored;
+	run->restored = NULL;
+	rec->start_unix_ns = run->start_unix_ns;
+	rec->end_unix_ns = run->end_unix_ns;
+	rec->options =
+	    (struct pb_record_options){.entry = o->entry,
+				       .iterations = o->iterations,
+				       .warmup = o->warmup,
+				       .max_consecutive_failures = o->max_consecutive_failures,
+				       .ring_pages = o->ring_pages,
+				       .duration_ns = o->duration_ns,
+				       .interval_ns = o->interval_ns,
+				       .timeout_ns = o->timeout_ns,
+				       .forced_reasons = o->forced_reasons,
+				       .parallel = o->parallel,
+				       .measure = o->measure,
+				       .include_lossy = o->include_lossy,
+				       .mlock = o->mlock,
+				       .method = o->method,
+				       .fifo_prio = o->fifo_prio};
+	snprintf(rec->options.state_dir, sizeof(rec->options.state_dir), "%s", pb_state_dir());
 
-	x = json_object_new_object();
-	json_object_object_add(x, "entry", json_object_new_string(entry_name(o->entry)));
-	json_object_object_add(x, "iterations", json_object_new_int64(o->iterations));
-	json_object_object_add(x, "warmup", json_object_new_int64(o->warmup));
-	json_object_object_add(x, "duration_ns", json_object_new_uint64(o->duration_ns));
-	json_object_object_add(x, "interval_ns", json_object_new_uint64(o->interval_ns));
-	json_object_object_add(x, "timeout_ns", json_object_new_uint64(o->timeout_ns));
-	json_object_object_add(x, "max_consecutive_failures",
-			       json_object_new_int64(o->max_consecutive_failures));
-	json_object_object_add(x, "retries_per_bind", json_object_new_int(PB_CYCLE_RETRIES));
-	json_object_object_add(x, "retry_backoff_ns",
-			       json_object_new_uint64(PB_CYCLE_RETRY_BACKOFF_NS));
-	struct json_object *forced = json_object_new_array();
-	for (int k = 0; k < 32; k++)
-		if (o->forced_reasons & (1u << k))
-			json_object_array_add(forced, json_object_new_string(pb_reason_name(k)));
-	json_object_object_add(x, "forced", forced);
-	json_object_object_add(x, "parallel", json_object_new_boolean(o->parallel));
-	json_object_object_add(x, "state_dir", json_object_new_string(pb_state_dir()));
-	json_object_object_add(x, "measure", json_object_new_boolean(o->measure));
-	json_object_object_add(x, "method",
-			       json_object_new_string(pb_measure_method_name(o->method)));
-	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
-	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
-	json_object_object_add(x, "include_lossy", json_object_new_boolean(o->include_lossy));
-	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
-	json_object_object_add(rec, "options", x);
-
-	x = json_object_new_object();
-	json_object_object_add(
-	    x, "unbind_ns",
-	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around "
-				   "write(2) to DRV/unbind in the writer thread"));
-	json_object_object_add(
-	    x, "bind_ns",
-	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around write(2) to DRV/bind "
-				   "(entry bind) or bus/drivers_probe (entry probe) in the writer "
-				   "thread; wall clock, includes preemption; does not see work the "
-				   "driver defers past the write (async probe, deferred probe)"));
-	json_object_object_add(
-	    x, "verified",
-	    json_object_new_string("readlink of the device's driver link after the "
-				   "bind equals the driver bound at start"));
-	json_object_object_add(
-	    x, "cycle_ns",
-	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) in the main thread from the "
-				   "check before the journal write to the verified rebind and "
-				   "journal update: the tool's whole per-cycle cost"));
-	json_object_object_add(x, "writer_cpu",
-			       json_object_new_string("sched_getcpu() just before the write"));
-	json_object_object_add(x, "percentiles", json_object_new_string("nearest rank"));
-	json_object_object_add(x, "summary",
-			       json_object_new_string("only iterations with outcome ok; retried, "
-						      "put-back and failed cycles are left out"));
-	json_object_object_add(x, "bins", json_object_new_string("log2 buckets keyed by floor"));
-	json_object_object_add(
-	    x, "measurement",
-	    json_object_new_string(
-		"the observer (doc/measurement.md) armed for the writer thread around every bind "
-		"write only, disarmed right after it with the write's exact CLOCK_MONOTONIC "
-		"window; "
-		"per iteration the facts of the last bind attempt; methods: kprobe "
-		"(kprobe/kretprobe "
-		"on really_probe), tracepoint (initcall_debug lines via printk:console, kernel "
-		"us), "
-		"kmsg (initcall_debug lines via /dev/kmsg: no CPU, task or memory)"));
-	json_object_object_add(
-	    x, "probe_ns",
-	    json_object_new_string("really_probe duration per probed device, grouped by depth "
-				   "(0: the target, 1: a child it creates), bus and driver; does "
-				   "not see work the driver defers past its probe"));
-	json_object_object_add(
-	    x, "uevent_kernel_ns",
-	    json_object_new_string("bind write start -> kernel bind uevent received on a netlink "
-				   "socket (includes the waiting thread's wake-up latency)"));
-	json_object_object_add(x, "uevent_udev_ns",
-			       json_object_new_string("bind write start -> udev's processed bind "
-						      "uevent; absent without udevd"));
-	json_object_object_add(
-	    x, "pages_by_node",
-	    json_object_new_string("kmem:mm_page_alloc pages of the probing tasks in the window, "
-				   "by the node of the page frame; new pages only: slab reuse "
-				   "hides small allocations (slab_allocs_by_node is a proxy by the "
-				   "allocating CPU's node)"));
-	json_object_object_add(rec, "method", x);
-
-	struct json_object *ts = json_object_new_array();
+	rec->targets = calloc(run->n_targets ? run->n_targets : 1, sizeof(*rec->targets));
+	rec->placements = calloc(run->n_pl ? run->n_pl : 1, sizeof(*rec->placements));
+	if (!rec->targets || !rec->placements)
+		return -ENOMEM;
+	rec->n_targets = run->n_targets;
 	for (size_t i = 0; i < run->n_targets; i++) {
-		const struct pb_target *t = &run->targets[i];
-		x = json_object_new_object();
-		json_object_object_add(x, "syspath", json_object_new_string(t->syspath));
-		json_object_object_add(x, "bus", json_object_new_string(t->bus));
-		json_object_object_add(x, "name", json_object_new_string(t->name));
-		json_object_object_add(x, "driver", json_object_new_string(t->driver));
-		json_object_object_add(x, "numa_node", json_object_new_int(t->numa_node));
-		json_object_object_add(x, "numa_node_inherited",
-				       json_object_new_boolean(t->numa_inherited));
-		json_object_object_add(x, "verdict", json_object_get(run->verdicts[i]));
-		json_object_array_add(ts, x);
+		rec->targets[i].t = run->targets[i];
+		rec->targets[i].verdict = run->verdicts[i];
+		run->verdicts[i] = NULL;
+		const char *why = run->measure ? pb_run_measure_error(run->measure, i) : NULL;
+		if (why)
+			snprintf(rec->targets[i].observer_error,
+				 sizeof(rec->targets[i].observer_error), "%s", why);
 	}
-	json_object_object_add(rec, "targets", ts);
-
-	struct json_object *pls = json_object_new_array();
+	rec->n_placements = run->n_pl;
 	for (size_t i = 0; i < run->n_pl; i++) {
-		char l[32];
-		placement_label(&run->pl[i], l, sizeof(l));
-		x = json_object_new_object();
-		json_object_object_add(x, "label", json_object_new_string(l));
-		json_object_object_add(x, "cpu", json_object_new_int(run->pl[i].cpu));
-		json_object_object_add(x, "node", json_object_new_int(run->pl[i].node));
-		json_object_array_add(pls, x);
+		struct pb_record_placement *pl = &rec->placements[i];
+		placement_label(&run->pl[i], pl->label, sizeof(pl->label));
+		pl->cpu = run->pl[i].cpu;
+		pl->node = run->pl[i].node;
 	}
-	json_object_object_add(rec, "placements", pls);
-
-	struct json_object *its = json_object_new_array();
-	for (size_t i = 0; i < run->n_it; i++) {
-		const struct iter_rec *it = &run->it[i];
-		char l[32];
-		placement_label(&run->pl[it->placement], l, sizeof(l));
-		x = json_object_new_object();
-		json_object_object_add(x, "iteration", json_object_new_int64(it->iteration));
-		json_object_object_add(x, "target",
-				       json_object_new_string(run->targets[it->target].name));
-		json_object_object_add(x, "placement", json_object_new_string(l));
-		json_object_object_add(x, "writer_cpu", json_object_new_int(it->res.writer_cpu));
-		json_object_object_add(x, "writer_node", json_object_new_int(it->res.writer_node));
-		json_object_object_add(x, "unbind_ns", json_object_new_uint64(it->res.unbind_ns));
-		json_object_object_add(x, "bind_ns", json_object_new_uint64(it->res.bind_ns));
-		json_object_object_add(x, "cycle_ns", json_object_new_uint64(it->res.cycle_ns));
-		json_object_object_add(x, "unbind_errno", errno_json(it->res.unbind_errno));
-		json_object_object_add(x, "bind_errno", errno_json(it->res.bind_errno));
-		json_object_object_add(x, "retries", json_object_new_int(it->res.retries));
-		json_object_object_add(x, "verified", json_object_new_boolean(it->res.verified));
-		json_object_object_add(x, "put_back", json_object_new_boolean(it->res.put_back));
-		json_object_object_add(
-		    x, "outcome", json_object_new_string(pb_cycle_outcome_name(it->res.outcome)));
-		if (it->measurement)
-			json_object_object_add(x, "measurement",
-					       pb_measurement_to_json(it->measurement));
-		json_object_array_add(its, x);
-	}
-	json_object_object_add(rec, "iterations", its);
-
-	struct json_object *sum = json_object_new_array();
-	uint64_t *b = malloc((run->n_it + 1) * sizeof(*b)),
-		 *ub = malloc((run->n_it + 1) * sizeof(*ub));
-	for (size_t t = 0; b && ub && t < run->n_targets; t++)
-		for (size_t p = 0; p < run->n_pl; p++) {
-			size_t n = 0;
-			for (size_t i = 0; i < run->n_it; i++) {
-				const struct iter_rec *it = &run->it[i];
-				if (it->target != t || it->placement != p ||
-				    it->res.outcome != PB_CYCLE_OK)
-					continue;
-				b[n] = it->res.bind_ns;
-				ub[n++] = it->res.unbind_ns;
-			}
-			char l[32];
-			placement_label(&run->pl[p], l, sizeof(l));
-			x = json_object_new_object();
-			json_object_object_add(x, "target",
-					       json_object_new_string(run->targets[t].name));
-			json_object_object_add(x, "placement", json_object_new_string(l));
-			json_object_object_add(x, "unbind_ns", stats_json(ub, n));
-			json_object_object_add(x, "bind_ns", stats_json(b, n));
-			if (run->measure) {
-				const struct pb_measurement **ms =
-				    calloc(run->n_it + 1, sizeof(*ms));
-				size_t k = 0;
-				for (size_t i = 0; ms && i < run->n_it; i++) {
-					const struct iter_rec *it = &run->it[i];
-					if (it->target == t && it->placement == p &&
-					    it->res.outcome == PB_CYCLE_OK)
-						ms[k++] = it->measurement;
-				}
-				struct pb_measure_summary s;
-				bool ok = ms && pb_measure_summary_make(
-						    ms, k, run->o->include_lossy, &s) == 0;
-				json_object_object_add(x, "measurement",
-						       ok ? pb_measure_summary_to_json(&s) : NULL);
-				if (ok)
-					pb_measure_summary_clear(&s);
-				free(ms);
-			}
-			json_object_array_add(sum, x);
-		}
-	free(b);
-	free(ub);
-	json_object_object_add(rec, "summary", sum);
-	json_object_object_add(rec, "warmup_done", json_object_new_int64(run->warmup_done));
-	json_object_object_add(rec, "journal_restored",
-			       run->restored ? json_object_get(run->restored)
-					     : json_object_new_array());
-	json_object_object_add(rec, "status", json_object_new_string(run->status));
-	json_object_object_add(rec, "exit_code", json_object_new_int(run->exit_code));
-	return rec;
-}
-
-static int push_iter(struct run *run, const struct iter_rec *it)
-{
-	if (run->n_it == run->cap_it) {
-		size_t cap = run->cap_it ? run->cap_it * 2 : 256;
-		struct iter_rec *n = realloc(run->it, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		run->it = n;
-		run->cap_it = cap;
-	}
-	run->it[run->n_it++] = *it;
-	return 0;
+	rec->warmup_done = run->warmup_done;
+	snprintf(rec->status, sizeof(rec->status), "%s", run->status);
+	rec->exit_code = run->exit_code;
+	return pb_run_record_summarise(rec);
 }
 
 static void sleep_interruptible(uint64_t ns, volatile sig_atomic_t *stop)
@@ -672,13 +477,14 @@ static void sleep_interruptible(uint64_t ns, volatile sig_atomic_t *stop)
 
 static uint64_t running_median(const struct run *run)
 {
-	uint64_t *v = malloc((run->n_it + 1) * sizeof(*v));
+	const struct pb_run_record *rec = run->rec;
+	uint64_t *v = malloc((rec->n_iterations + 1) * sizeof(*v));
 	size_t n = 0;
 	if (!v)
 		return 0;
-	for (size_t i = 0; i < run->n_it; i++)
-		if (run->it[i].res.outcome == PB_CYCLE_OK)
-			v[n++] = run->it[i].res.bind_ns;
+	for (size_t i = 0; i < rec->n_iterations; i++)
+		if (rec->iterations[i].res.outcome == PB_CYCLE_OK)
+			v[n++] = rec->iterations[i].res.bind_ns;
 	struct pb_stats s;
 	uint64_t m = pb_stats_compute(v, n, &s) == 0 ? s.percentile[0] : 0;
 	free(v);
@@ -803,7 +609,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 					return PB_EXIT_FAILURE;
 				}
 				const struct pb_target *tg = &run->targets[t];
-				struct iter_rec it = {
+				struct pb_record_iteration it = {
 				    .target = t, .placement = p, .iteration = round - o->warmup};
 				if (o->parallel)
 					it.res = pres[t];
@@ -813,7 +619,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 				if (hooks && hooks->collect)
 					it.measurement = hooks->collect(hooks->userdata, tg);
 				if (measured) {
-					if (push_iter(run, &it) < 0) {
+					if (pb_run_record_add_iteration(run->rec, &it) < 0) {
 						pb_measurement_free(it.measurement);
 						run->status = "failed";
 						return PB_EXIT_FAILURE;
@@ -885,7 +691,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 				uint64_t now = pb_now_ns();
 				if (progress && measured && now - last_progress > 200000000ull) {
 					last_progress = now;
-					uint64_t done = run->n_it;
+					uint64_t done = run->rec->n_iterations;
 					uint64_t eta =
 					    done && total > done
 						? (now - t_measured) / done * (total - done)
@@ -923,8 +729,7 @@ static void run_free(struct run *run)
 	json_object_put(run->hygiene);
 	for (size_t i = 0; run->verdicts && i < run->n_targets; i++)
 		json_object_put(run->verdicts[i]);
-	for (size_t i = 0; i < run->n_it; i++)
-		pb_measurement_free(run->it[i].measurement);
+	pb_run_record_free(run->rec);
 	json_object_put(run->restored);
 	free(run->hung);
 	free(run->writers);
@@ -933,7 +738,6 @@ static void run_free(struct run *run)
 	free(run->targets);
 	free(run->je);
 	free(run->armed);
-	free(run->it);
 }
 
 /* CAP_SYS_NICE in the effective set, from /proc/self/status (no libcap). */
@@ -998,14 +802,14 @@ static struct json_object *lock_memory(void)
 	return j;
 }
 
-int pb_run_execute(const struct pb_run_opts *o, struct json_object **ret_record,
+int pb_run_execute(const struct pb_run_opts *o, struct pb_run_record **ret_record,
 		   volatile sig_atomic_t *stop)
 {
 	return pb_run_execute_hooks(o, NULL, ret_record, stop);
 }
 
 int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hooks *hooks,
-			 struct json_object **ret_record, volatile sig_atomic_t *stop)
+			 struct pb_run_record **ret_record, volatile sig_atomic_t *stop)
 {
 	struct run run = {.o = o, .status = "failed"};
 	int lock = -1, r, code;
@@ -1029,6 +833,10 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 			pb_error("--fifo: %s", why);
 			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 		}
+	}
+	if (!(run.rec = calloc(1, sizeof(*run.rec)))) {
+		pb_error("out of memory");
+		return PB_EXIT_FAILURE;
 	}
 	if (!o->dry_run) {
 		pid_t holder = 0;
@@ -1189,7 +997,14 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	run.exit_code = code;
 	if (code != PB_EXIT_OK && !strcmp(run.status, "complete"))
 		run.status = "failed";
-	*ret_record = build_record(&run);
+	if (finish_record(&run) < 0) {
+		pb_error("out of memory completing the run record");
+		if (code == PB_EXIT_OK)
+			code = PB_EXIT_FAILURE;
+		run.rec->exit_code = code;
+	}
+	*ret_record = run.rec;
+	run.rec = NULL;
 out:
 	run_free(&run);
 	pb_journal_unlock(lock);

@@ -21,6 +21,7 @@ struct slot {
 	struct pb_observer *obs; /* NULL: timing only */
 	int open_err;
 	char open_why[256];
+	char error[400]; /* pb_run_measure_error()'s answer */
 	bool armed;
 	bool prepared; /* prepare() tried to arm for the coming write */
 	bool written;  /* the armed write happened: t0, t1 are its window */
@@ -240,7 +241,19 @@ void pb_run_measure_hooks(struct pb_run_measure *m, const struct pb_cycle_hooks 
 				       .collect = collect};
 }
 
-struct json_object *pb_run_measure_json(const struct pb_run_measure *m)
+const char *pb_run_measure_error(struct pb_run_measure *m, size_t i)
+{
+	struct slot *s = i < m->n ? &m->slots[i] : NULL;
+	if (!s || s->obs)
+		return NULL;
+	snprintf(s->error, sizeof(s->error), "%s%s",
+		 s->open_err == -ENOTSUP ? "no measurement method works here: "
+					 : "observer could not open: ",
+		 s->open_why[0] ? s->open_why : strerror(-s->open_err));
+	return s->error;
+}
+
+struct json_object *pb_run_measure_json(struct pb_run_measure *m)
 {
 	struct json_object *j = json_object_new_object(), *used = json_object_new_array(),
 			   *obs = json_object_new_array();
@@ -254,16 +267,8 @@ struct json_object *pb_run_measure_json(const struct pb_run_measure *m)
 		json_object_object_add(e, "target", json_object_new_string(s->t->name));
 		const char *meth = s->obs ? pb_observer_method(s->obs) : NULL;
 		json_object_object_add(e, "method", meth ? json_object_new_string(meth) : NULL);
-		if (s->obs)
-			json_object_object_add(e, "error", NULL);
-		else {
-			char buf[400];
-			snprintf(buf, sizeof(buf), "%s%s",
-				 s->open_err == -ENOTSUP ? "no measurement method works here: "
-							 : "observer could not open: ",
-				 s->open_why[0] ? s->open_why : strerror(-s->open_err));
-			json_object_object_add(e, "error", json_object_new_string(buf));
-		}
+		const char *err = pb_run_measure_error(m, i);
+		json_object_object_add(e, "error", err ? json_object_new_string(err) : NULL);
 		json_object_object_add(e, "info", s->obs ? pb_observer_info_json(s->obs) : NULL);
 		json_object_object_add(e, "arm_failures", json_object_new_int64(s->arm_failures));
 		json_object_object_add(e, "disarm_failures",

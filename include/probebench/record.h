@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probebench/cycle.h"
 #include "probebench/observer.h"
+#include "probebench/stats.h"
+#include "probebench/target.h"
 
 struct json_object;
 
@@ -67,6 +70,74 @@ int pb_measure_summary_make(const struct pb_measurement *const *ms, size_t n, bo
 			    struct pb_measure_summary *out);
 void pb_measure_summary_clear(struct pb_measure_summary *s);
 
+/* ---- the run record ------------------------------------------------------------------- */
+struct pb_record_target {
+	struct pb_target t;
+	struct json_object *verdict; /* the safety verdict as written (NULL in a loaded record) */
+	char observer_error[400];    /* not "": this target was timed only, the observer said why */
+};
+
+struct pb_record_placement {
+	char label[32]; /* "cpu3", "node1", "any" */
+	int cpu, node;	/* -1: not pinned that way */
+};
+
+struct pb_record_iteration {
+	size_t target, placement; /* indexes into targets[], placements[] */
+	unsigned iteration;	  /* 0-based, warm-up not counted */
+	struct pb_cycle_result res;
+	struct pb_measurement *measurement; /* NULL: not measured */
+};
+
+/* One target x placement, from its iterations with outcome ok (pb_run_record_summarise). */
+struct pb_record_summary {
+	size_t target, placement;
+	struct pb_stats unbind_ns, bind_ns; /* n == 0: no iteration ok */
+	bool measured;			    /* the run measured: measurement is filled */
+	struct pb_measure_summary measurement;
+};
+
+struct pb_record_options {
+	enum pb_entry_path entry;
+	unsigned iterations, warmup, max_consecutive_failures, ring_pages;
+	uint64_t duration_ns, interval_ns, timeout_ns;
+	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
+	bool parallel, measure, include_lossy, mlock;
+	enum pb_measure_method method;
+	int fifo_prio;
+	char state_dir[256];
+};
+
+struct pb_run_record {
+	int schema_version;
+	char tool_version[32], host[128], kernel_release[128];
+	int64_t start_unix_ns, end_unix_ns;
+	struct pb_record_options options;
+	bool measure_enabled;
+	char measure_why_not[160]; /* when not enabled */
+	/* Facts about the machine and the observers, written as they are and never read back (NULL
+	 * in a loaded record): kernel {release, cmdline}, uname, topology, measurement, hygiene,
+	 * journal_restored. */
+	struct json_object *kernel, *uname, *topology, *measurement_info, *hygiene, *restored;
+	struct pb_record_target *targets;
+	size_t n_targets;
+	struct pb_record_placement *placements;
+	size_t n_placements;
+	struct pb_record_iteration *iterations;
+	size_t n_iterations, cap_iterations;
+	struct pb_record_summary *summaries; /* target-major: [t * n_placements + p] */
+	size_t n_summaries;
+	unsigned warmup_done;
+	char status[16]; /* complete, interrupted, failed, timeout, ... */
+	int exit_code;
+};
+
+/* Appends an iteration (the record then owns its measurement). -ENOMEM. */
+int pb_run_record_add_iteration(struct pb_run_record *r, const struct pb_record_iteration *it);
+/* (Re)computes summaries[] from the iterations with outcome ok. -ENOMEM. */
+int pb_run_record_summarise(struct pb_run_record *r);
+void pb_run_record_free(struct pb_run_record *r);
+
 /* ---- JSON (record_json.c): the record's documented form, schema/run.schema.json ---------- */
 /* [v0, v1, ...]: a per-node array. */
 struct json_object *pb_json_u64_array(const uint64_t *v, unsigned n);
@@ -83,3 +154,7 @@ struct json_object *pb_measurement_to_json(const struct pb_measurement *m);
  *  "lost_slab_records"}.
  */
 struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *s);
+/* The whole record (schema/run.schema.json, version 2); summaries as last summarised. */
+struct json_object *pb_run_record_to_json(const struct pb_run_record *r);
+/* The same as pretty-printed text (malloc'd), as `run --json` and the daemon store it; NULL. */
+char *pb_run_record_json_text(const struct pb_run_record *r);

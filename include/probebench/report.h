@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct json_object;
+struct pb_run_record;
 
 /* The summary table: min, median, p99, max of bind_ns and unbind_ns per target x placement. */
-void pb_report_summary(FILE *f, struct json_object *record);
+void pb_report_summary(FILE *f, const struct pb_run_record *record);
 
 /* One progress line (no newline; starts with \r): iteration, running median, ETA. */
 void pb_report_progress(FILE *f, uint64_t done, uint64_t total, uint64_t median_bind_ns,

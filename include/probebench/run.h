@@ -13,6 +13,7 @@
 
 struct json_object;
 struct pb_cycle_hooks;
+struct pb_run_record;
 
 enum pb_entry_path {
 	PB_ENTRY_BIND,	/* DRV/unbind then DRV/bind: device_driver_attach() */
@@ -57,10 +58,11 @@ int pb_fifo_check(int prio, char *why, size_t size);
 
 /*
  * Runs the plan. Returns a PB_EXIT_* code (include/probebench/cmd.h). *ret_record receives the run
- * record (complete, or partial after a stop or failure) whenever cycling started; NULL otherwise.
+ * record (record.h; complete, or partial after a stop or failure; the caller frees it with
+ * pb_run_record_free) whenever cycling started; NULL otherwise.
  * The run stops between steps when *stop becomes non-zero (signal handlers set it).
  */
-int pb_run_execute(const struct pb_run_opts *opts, struct json_object **ret_record,
+int pb_run_execute(const struct pb_run_opts *opts, struct pb_run_record **ret_record,
 		   volatile sig_atomic_t *stop);
 
 /*
@@ -68,7 +70,7 @@ int pb_run_execute(const struct pb_run_opts *opts, struct json_object **ret_reco
  * hooks may be NULL. Their collect() result lands in each iteration's "measurement" object.
  */
 int pb_run_execute_hooks(const struct pb_run_opts *opts, const struct pb_cycle_hooks *hooks,
-			 struct json_object **ret_record, volatile sig_atomic_t *stop);
+			 struct pb_run_record **ret_record, volatile sig_atomic_t *stop);
 
 /*
  * Parses a list like "0,2-3" (as in --writer-node/--writer-cpu) into a malloc'd array of

@@ -42,4 +42,6 @@ size_t pb_run_measure_active(const struct pb_run_measure *m);
  * pb_observer_methods_json(), "used": ["tracepoint"], "observers": [{"target", "method" | null,
  * "error" | null, "info": pb_observer_info_json() | null, "arm_failures", "disarm_failures"}]}.
  */
-struct json_object *pb_run_measure_json(const struct pb_run_measure *m);
+struct json_object *pb_run_measure_json(struct pb_run_measure *m);
+/* Why target i is timed only (its observer did not open), or NULL when it is measured. */
+const char *pb_run_measure_error(struct pb_run_measure *m, size_t i);

@@ -51,8 +51,8 @@ struct plan_state {
 	int last_exit;
 	double last_end_time_s, last_duration_s;
 	char last_id[PB_RESULT_ID_MAX];
-	struct json_object *last_record;
-	uint64_t next_due_ns; /* CLOCK_MONOTONIC; 0 = not scheduled */
+	struct pb_run_record *last_record; /* the latest run (owned) */
+	uint64_t next_due_ns;		   /* CLOCK_MONOTONIC; 0 = not scheduled */
 	sd_event_source *timer;
 	bool pending;
 	char pending_reason[64];
@@ -593,8 +593,9 @@ static void finish_plan(struct daemon *d)
 		ps->last_duration_s = (pb_now_ns() - w->start_mono_ns) / 1e9;
 		snprintf(ps->last_id, sizeof(ps->last_id), "%s", id);
 		if (w->record) {
-			json_object_put(ps->last_record);
-			ps->last_record = pb_run_record_to_json(w->record);
+			pb_run_record_free(ps->last_record);
+			ps->last_record = w->record;
+			w->record = NULL;
 		}
 	}
 	worker_clear(w);
@@ -625,7 +626,7 @@ static void plan_states_free(struct plan_state *plans, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		sd_event_source_disable_unref(plans[i].timer);
-		json_object_put(plans[i].last_record);
+		pb_run_record_free(plans[i].last_record);
 	}
 	free(plans);
 }
@@ -642,7 +643,7 @@ static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 		struct plan_state *old = plan_state(d, p->name);
 		if (old) {
 			np[i] = *old;
-			json_object_get(np[i].last_record);
+			np[i].last_record = NULL; /* moved over once every plan is set up */
 		}
 		np[i].d = d;
 		np[i].timer = NULL;
@@ -663,6 +664,13 @@ static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 		if (r < 0) {
 			plan_states_free(np, cfg->n_plans); /* the rest is still zeroed */
 			return r;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_plans; i++) {
+		struct plan_state *old = plan_state(d, cfg->plans[i].name);
+		if (old) {
+			np[i].last_record = old->last_record;
+			old->last_record = NULL;
 		}
 	}
 	plan_states_free(d->plans, d->n_plans);
@@ -689,13 +697,20 @@ static void load_last_records(struct daemon *d)
 		struct plan_state *ps = plan_state(d, plan);
 		if (!ps || ps->last_record)
 			continue;
-		char *text;
+		char *text, err[200];
 		if (pb_results_read(d->cfg->results_dir, ids[i], &text) < 0)
 			continue;
-		ps->last_record = json_tokener_parse(text);
+		struct json_object *j = json_tokener_parse(text);
 		free(text);
-		if (ps->last_record)
+		snprintf(err, sizeof(err), "not JSON");
+		int r =
+		    j ? pb_run_record_from_json(j, &ps->last_record, err, sizeof(err)) : -EINVAL;
+		json_object_put(j);
+		if (r == 0)
 			snprintf(ps->last_id, sizeof(ps->last_id), "%s", ids[i]);
+		else
+			pb_warn("stored run %s in %s: %s; its metrics are not shown", ids[i],
+				d->cfg->results_dir, err);
 	}
 	pb_results_ids_free(ids, n);
 }

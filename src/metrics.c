@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
 
 #include "probebench/metrics.h"
+#include "probebench/record.h"
+#include "probebench/stats.h"
 #include "probebench/util.h"
 
 const char *pb_metrics_exit_name(int code)
@@ -50,28 +51,7 @@ static void put_double(FILE *f, double v)
 		fprintf(f, "%.9g", v);
 }
 
-/* Reads a number (int or double) member; false when absent or not a number. */
-static bool get_num(struct json_object *o, const char *key, double *ret)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return false;
-	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-		return false;
-	*ret = json_object_get_double(v);
-	return true;
-}
-
-static const char *get_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* Labels of one summary entry: device, driver, node (the device's), writer node, plan. */
+/* Labels of one summary: device, driver, node (the device's), writer node, plan. */
 struct entry_labels {
 	const char *plan;
 	const char *device;
@@ -80,40 +60,46 @@ struct entry_labels {
 	char writer_node[16];
 };
 
-static void find_labels(const char *plan, struct json_object *record, struct json_object *entry,
-			struct entry_labels *l)
+/* The writer's node: the placement's, else the one every ok iteration of it ran on, else any. */
+static void writer_node_label(const struct pb_run_record *r, const struct pb_record_summary *s,
+			      char *buf, size_t size)
 {
-	memset(l, 0, sizeof(*l));
-	l->plan = plan;
-	l->device = get_str(entry, "target");
-	strcpy(l->node, "unknown");
-	strcpy(l->writer_node, "any");
-	double wn;
-	if (get_num(entry, "writer_node", &wn) && wn >= 0)
-		snprintf(l->writer_node, sizeof(l->writer_node), "%d", (int)wn);
-	struct json_object *targets;
-	if (!l->device || !json_object_object_get_ex(record, "targets", &targets) ||
-	    !json_object_is_type(targets, json_type_array))
-		return;
-	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		struct json_object *t = json_object_array_get_idx(targets, i);
-		const char *name = get_str(t, "name");
-		const char *sys = get_str(t, "syspath");
-		const char *base = sys ? strrchr(sys, '/') : NULL;
-		if (!(name && !strcmp(name, l->device)) && !(sys && !strcmp(sys, l->device)) &&
-		    !(base && !strcmp(base + 1, l->device)))
+	int node = r->placements[s->placement].node;
+	for (size_t i = 0; node < 0 && i < r->n_iterations; i++) {
+		const struct pb_record_iteration *it = &r->iterations[i];
+		if (it->target != s->target || it->placement != s->placement ||
+		    it->res.outcome != PB_CYCLE_OK)
 			continue;
-		l->driver = get_str(t, "driver");
-		double node;
-		if (get_num(t, "numa_node", &node))
-			snprintf(l->node, sizeof(l->node), "%d", (int)node);
-		if (name)
-			l->device = name;
-		return;
+		if (it->res.writer_node < 0)
+			break;
+		bool same = true;
+		for (size_t k = i + 1; same && k < r->n_iterations; k++) {
+			const struct pb_record_iteration *o = &r->iterations[k];
+			same = o->target != s->target || o->placement != s->placement ||
+			       o->res.outcome != PB_CYCLE_OK ||
+			       o->res.writer_node == it->res.writer_node;
+		}
+		if (same)
+			node = it->res.writer_node;
+		break;
 	}
+	if (node >= 0)
+		snprintf(buf, size, "%d", node);
+	else
+		snprintf(buf, size, "any");
 }
 
-/* The entry's labels, then up to two more (key NULL: none). */
+static void find_labels(const char *plan, const struct pb_run_record *r,
+			const struct pb_record_summary *s, struct entry_labels *l)
+{
+	const struct pb_target *t = &r->targets[s->target].t;
+	*l = (struct entry_labels){.plan = plan, .device = t->name};
+	l->driver = t->driver[0] ? t->driver : NULL;
+	snprintf(l->node, sizeof(l->node), "%d", t->numa_node);
+	writer_node_label(r, s, l->writer_node, sizeof(l->writer_node));
+}
+
+/* The entry's labels, then up to two more (a NULL key: not that one). */
 static void put_labels_x(FILE *f, const struct entry_labels *l, const char *k1, const char *v1,
 			 const char *k2, const char *v2)
 {
@@ -125,7 +111,9 @@ static void put_labels_x(FILE *f, const struct entry_labels *l, const char *k1, 
 	put_label_value(f, l->driver ? l->driver : "unknown");
 	fprintf(f, "\",node=\"%s\",writer_node=\"%s\"", l->node, l->writer_node);
 	const char *k[2] = {k1, k2}, *v[2] = {v1, v2};
-	for (int n = 0; n < 2 && k[n]; n++) {
+	for (int n = 0; n < 2; n++) {
+		if (!k[n])
+			continue;
 		fprintf(f, ",%s=\"", k[n]);
 		put_label_value(f, v[n]);
 		fputc('"', f);
@@ -139,39 +127,57 @@ static void put_labels(FILE *f, const struct entry_labels *l, const char *extra_
 	put_labels_x(f, l, extra_key, extra_val, NULL, NULL);
 }
 
-/* Iterates the summary entries of every plan's latest record that carry `stat` ("bind_ns"). */
-#define FOREACH_ENTRY(plans, n_plans, stat, ENTRY, STATS, LABELS, ...)                             \
+/* Iterates the summaries of every plan's latest record: ENTRY the summary, LABELS its labels. */
+#define FOREACH_ENTRY(plans, n_plans, ENTRY, LABELS, ...)                                          \
 	for (size_t _p = 0; _p < (n_plans); _p++) {                                                \
-		struct json_object *_rec = (plans)[_p].last_record, *_sum;                         \
-		if (!_rec || !json_object_object_get_ex(_rec, "summary", &_sum) ||                 \
-		    !json_object_is_type(_sum, json_type_array))                                   \
-			continue;                                                                  \
-		for (size_t _i = 0; _i < json_object_array_length(_sum); _i++) {                   \
-			struct json_object *ENTRY = json_object_array_get_idx(_sum, _i), *STATS;   \
-			if (!json_object_object_get_ex(ENTRY, (stat), &STATS) ||                   \
-			    !json_object_is_type(STATS, json_type_object))                         \
-				continue;                                                          \
+		const struct pb_run_record *_rec = (plans)[_p].last_record;                        \
+		for (size_t _i = 0; _rec && _i < _rec->n_summaries; _i++) {                        \
+			const struct pb_record_summary *ENTRY = &_rec->summaries[_i];              \
 			struct entry_labels LABELS;                                                \
 			find_labels((plans)[_p].name, _rec, ENTRY, &LABELS);                       \
-			if (!LABELS.device)                                                        \
-				continue;                                                          \
 			__VA_ARGS__                                                                \
 		}                                                                                  \
 	}
 
-static void durations(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans,
-		      const char *stat, const char *what)
+/* Writes one summary (quantiles, _sum, _count) of ns stats in seconds; false when it has none. */
+static bool put_summary(FILE *f, const char *name, const struct entry_labels *l,
+			const char *extra_key, const char *extra_val, const struct pb_stats *s)
 {
+	if (!s->n)
+		return false;
+	for (size_t k = 0; k < PB_STATS_N_PERCENTILES; k++) {
+		char qs[32];
+		snprintf(qs, sizeof(qs), "%g", pb_stats_percentiles[k] / 100.0);
+		fputs(name, f);
+		put_labels_x(f, l, extra_key, extra_val, "quantile", qs);
+		fputc(' ', f);
+		put_double(f, (double)s->percentile[k] / 1e9);
+		fputc('\n', f);
+	}
+	fprintf(f, "%s_sum", name);
+	put_labels(f, l, extra_key, extra_val);
+	fputc(' ', f);
+	put_double(f, s->mean * (double)s->n / 1e9);
+	fprintf(f, "\n%s_count", name);
+	put_labels(f, l, extra_key, extra_val);
+	fprintf(f, " %zu\n", s->n);
+	return true;
+}
+
+/* The bind or unbind times of a summary. */
+static const struct pb_stats *step_stats(const struct pb_record_summary *s, bool bind)
+{
+	return bind ? &s->bind_ns : &s->unbind_ns;
+}
+
+static void durations(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans, bool bind)
+{
+	const char *what = bind ? "bind" : "unbind";
 	char name[96], help[256];
 	bool any = false;
 	snprintf(name, sizeof(name), "probebench_%s_duration_seconds", what);
-	FOREACH_ENTRY(plans, n_plans, stat, e, s, l, {
-		double n, mean;
-		struct json_object *pct;
-		bool has_pct = json_object_object_get_ex(s, "percentile", &pct) &&
-			       json_object_is_type(pct, json_type_object);
-		bool has_count = get_num(s, "N", &n) && get_num(s, "mean", &mean);
-		if (!has_pct && !has_count)
+	FOREACH_ENTRY(plans, n_plans, e, l, {
+		if (!step_stats(e, bind)->n)
 			continue;
 		if (!any) {
 			snprintf(help, sizeof(help),
@@ -182,48 +188,22 @@ static void durations(FILE *f, const struct pb_metrics_plan *plans, size_t n_pla
 			header(f, name, "summary", help);
 			any = true;
 		}
-		if (has_pct) {
-			json_object_object_foreach(pct, key, val)
-			{
-				double q, v;
-				if (pb_parse_double(key, 0, 100, &q) < 0 ||
-				    (!json_object_is_type(val, json_type_int) &&
-				     !json_object_is_type(val, json_type_double)))
-					continue;
-				v = json_object_get_double(val);
-				char qs[32];
-				snprintf(qs, sizeof(qs), "%g", q / 100.0);
-				fputs(name, f);
-				put_labels(f, &l, "quantile", qs);
-				fputc(' ', f);
-				put_double(f, v / 1e9);
-				fputc('\n', f);
-			}
-		}
-		if (has_count) {
-			fprintf(f, "%s_sum", name);
-			put_labels(f, &l, NULL, NULL);
-			fputc(' ', f);
-			put_double(f, mean * n / 1e9);
-			fprintf(f, "\n%s_count", name);
-			put_labels(f, &l, NULL, NULL);
-			fprintf(f, " %.0f\n", n);
-		}
+		put_summary(f, name, &l, NULL, NULL, step_stats(e, bind));
 	});
 	static const struct {
-		const char *key, *suffix, *help;
+		const char *suffix, *help;
 	} extra[] = {
-	    {"min", "min", "Shortest"},
-	    {"max", "max", "Longest"},
-	    {"stddev", "stddev", "Standard deviation of the"},
+	    {"min", "Shortest"},
+	    {"max", "Longest"},
+	    {"stddev", "Standard deviation of the"},
 	};
 	for (size_t k = 0; k < PB_ARRAY_SIZE(extra); k++) {
 		any = false;
 		snprintf(name, sizeof(name), "probebench_%s_duration_%s_seconds", what,
 			 extra[k].suffix);
-		FOREACH_ENTRY(plans, n_plans, stat, e, s, l, {
-			double v;
-			if (!get_num(s, extra[k].key, &v))
+		FOREACH_ENTRY(plans, n_plans, e, l, {
+			const struct pb_stats *s = step_stats(e, bind);
+			if (!s->n)
 				continue;
 			if (!any) {
 				snprintf(
@@ -233,6 +213,7 @@ static void durations(FILE *f, const struct pb_metrics_plan *plans, size_t n_pla
 				header(f, name, "gauge", help);
 				any = true;
 			}
+			double v = k == 0 ? (double)s->min : k == 1 ? (double)s->max : s->stddev;
 			fputs(name, f);
 			put_labels(f, &l, NULL, NULL);
 			fputc(' ', f);
@@ -242,67 +223,24 @@ static void durations(FILE *f, const struct pb_metrics_plan *plans, size_t n_pla
 	}
 }
 
-/* Writes one summary (quantiles, _sum, _count) of ns stats in seconds; false when it has none. */
-static bool put_summary(FILE *f, const char *name, const struct entry_labels *l,
-			const char *extra_key, const char *extra_val, struct json_object *s)
-{
-	double n, mean;
-	struct json_object *pct;
-	bool has_pct = json_object_object_get_ex(s, "percentile", &pct) &&
-		       json_object_is_type(pct, json_type_object);
-	bool has_count = get_num(s, "N", &n) && get_num(s, "mean", &mean);
-	if (!has_pct || !has_count)
-		return false;
-	json_object_object_foreach(pct, key, val)
-	{
-		double q;
-		if (pb_parse_double(key, 0, 100, &q) < 0 ||
-		    (!json_object_is_type(val, json_type_int) &&
-		     !json_object_is_type(val, json_type_double)))
-			continue;
-		char qs[32];
-		snprintf(qs, sizeof(qs), "%g", q / 100.0);
-		fputs(name, f);
-		put_labels_x(f, l, extra_key, extra_val, "quantile", qs);
-		fputc(' ', f);
-		put_double(f, json_object_get_double(val) / 1e9);
-		fputc('\n', f);
-	}
-	fprintf(f, "%s_sum", name);
-	put_labels(f, l, extra_key, extra_val);
-	fputc(' ', f);
-	put_double(f, mean * n / 1e9);
-	fprintf(f, "\n%s_count", name);
-	put_labels(f, l, extra_key, extra_val);
-	fprintf(f, " %.0f\n", n);
-	return true;
-}
-
 /*
- * Iterates the probe groups (summary[].measurement.probes[]) of every plan's latest record: GR
- * the group, LABELS the entry's labels with the probed driver, DEPTH its depth as a string.
+ * Iterates the probe groups (summary measurement groups) of every plan's latest record: GR the
+ * group, LABELS the entry's labels with the probed driver, DEPTH its depth as a string.
  */
 #define FOREACH_PROBE_GROUP(plans, n_plans, GR, LABELS, DEPTH, ...)                                \
-	FOREACH_ENTRY(plans, n_plans, "measurement", _e, _m, _l, {                                 \
-		struct json_object *_groups;                                                       \
-		if (!json_object_object_get_ex(_m, "probes", &_groups) ||                          \
-		    !json_object_is_type(_groups, json_type_array))                                \
-			continue;                                                                  \
-		for (size_t _g = 0; _g < json_object_array_length(_groups); _g++) {                \
-			struct json_object *GR = json_object_array_get_idx(_groups, _g);           \
-			double _depth;                                                             \
-			if (!get_num(GR, "depth", &_depth))                                        \
-				continue;                                                          \
+	FOREACH_ENTRY(plans, n_plans, _e, _l, {                                                    \
+		for (size_t _g = 0; _e->measured && _g < _e->measurement.n_groups; _g++) {         \
+			const struct pb_summary_group *GR = &_e->measurement.groups[_g];           \
 			struct entry_labels LABELS = _l;                                           \
-			LABELS.driver = get_str(GR, "driver");                                     \
+			LABELS.driver = GR->driver;                                                \
 			char DEPTH[16];                                                            \
-			snprintf(DEPTH, sizeof(DEPTH), "%d", (int)_depth);                         \
+			snprintf(DEPTH, sizeof(DEPTH), "%d", GR->depth);                           \
 			__VA_ARGS__                                                                \
 		}                                                                                  \
 	})
 
 /*
- * Per-probe facts of the latest runs (summary[].measurement): probe durations by probed driver
+ * Per-probe facts of the latest runs (summary measurements): probe durations by probed driver
  * and depth, the share on the device's node, pages by the node they landed on.
  */
 static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
@@ -310,8 +248,8 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 	bool any = false;
 	const char *name = "probebench_probe_duration_seconds";
 	FOREACH_PROBE_GROUP(plans, n_plans, gr, pl, ds, {
-		struct json_object *st;
-		if (!json_object_object_get_ex(gr, "probe_ns", &st) || !st)
+		struct pb_stats st;
+		if (!gr->n || pb_stats_compute(gr->ns, gr->n, &st) < 0)
 			continue;
 		if (!any) {
 			header(f, name, "summary",
@@ -322,15 +260,13 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 			       "initcall_debug duration; the run record names the method).");
 			any = true;
 		}
-		put_summary(f, name, &pl, "depth", ds, st);
+		put_summary(f, name, &pl, "depth", ds, &st);
 	});
 	any = false;
 	name = "probebench_probe_on_device_node_ratio";
 	FOREACH_PROBE_GROUP(plans, n_plans, gr, pl, ds, {
-		struct json_object *on;
-		double share;
-		if (!json_object_object_get_ex(gr, "on_device_node", &on) ||
-		    !get_num(on, "share", &share))
+		uint64_t known = gr->on_node_yes + gr->on_node_no;
+		if (!known)
 			continue;
 		if (!any) {
 			header(f, name, "gauge",
@@ -342,18 +278,15 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 		fputs(name, f);
 		put_labels(f, &pl, "depth", ds);
 		fputc(' ', f);
-		put_double(f, share);
+		put_double(f, (double)gr->on_node_yes / (double)known);
 		fputc('\n', f);
 	});
 	any = false;
 	name = "probebench_probe_pages";
-	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
-		struct json_object *mem, *byn;
-		if (!json_object_object_get_ex(m, "memory", &mem) || !mem ||
-		    !json_object_object_get_ex(mem, "pages_by_node", &byn) ||
-		    !json_object_is_type(byn, json_type_array))
+	FOREACH_ENTRY(plans, n_plans, e, l, {
+		if (!e->measured || !e->measurement.memory)
 			continue;
-		for (size_t k = 0; k < json_object_array_length(byn); k++) {
+		for (unsigned k = 0; k < e->measurement.n_page_nodes; k++) {
 			if (!any) {
 				header(
 				    f, name, "gauge",
@@ -364,11 +297,10 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 				any = true;
 			}
 			char ks[16];
-			snprintf(ks, sizeof(ks), "%zu", k);
+			snprintf(ks, sizeof(ks), "%u", k);
 			fputs(name, f);
 			put_labels(f, &l, "page_node", ks);
-			fprintf(f, " %" PRId64 "\n",
-				json_object_get_int64(json_object_array_get_idx(byn, k)));
+			fprintf(f, " %" PRIu64 "\n", e->measurement.pages_by_node[k]);
 		}
 	});
 }
@@ -376,16 +308,17 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 /* Iterations of the latest runs whose facts were left out of the statistics, by why. */
 static void measurement_failures(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 {
-	static const struct {
-		const char *key, *reason;
-	} kinds[] = {{"iterations_missing_probe", "missing_probe"}, {"iterations_lossy", "lossy"}};
 	const char *name = "probebench_measurement_excluded_iterations";
 	bool any = false;
-	FOREACH_ENTRY(plans, n_plans, "measurement", e, m, l, {
-		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-			double v;
-			if (!get_num(m, kinds[k].key, &v))
-				continue;
+	FOREACH_ENTRY(plans, n_plans, e, l, {
+		if (!e->measured)
+			continue;
+		const struct {
+			uint64_t v;
+			const char *reason;
+		} kinds[] = {{e->measurement.missing_probe, "missing_probe"},
+			     {e->measurement.lossy, "lossy"}};
+		for (size_t k = 0; k < PB_ARRAY_SIZE(kinds); k++) {
 			if (!any) {
 				header(f, name, "gauge",
 				       "Iterations of the latest run whose observer facts are left "
@@ -397,7 +330,7 @@ static void measurement_failures(FILE *f, const struct pb_metrics_plan *plans, s
 			}
 			fputs(name, f);
 			put_labels(f, &l, "reason", kinds[k].reason);
-			fprintf(f, " %.0f\n", v);
+			fprintf(f, " %" PRIu64 "\n", kinds[k].v);
 		}
 	});
 }
@@ -477,8 +410,8 @@ int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics
 			fputc('\n', f);
 		}
 	}
-	durations(f, plans, n_plans, "bind_ns", "bind");
-	durations(f, plans, n_plans, "unbind_ns", "unbind");
+	durations(f, plans, n_plans, true);
+	durations(f, plans, n_plans, false);
 	probes(f, plans, n_plans);
 	measurement_failures(f, plans, n_plans);
 

@@ -3,14 +3,14 @@
 /*
  * Prometheus text exposition (format 0.0.4) of the daemon's state and of each plan's latest run
  * record. Pure: structures in, text out. Every name has the probebench_ prefix and a base unit;
- * durations measured in ns by the run pipeline are exported in seconds. A key missing from a run
- * record omits the metric it would feed, never a zero.
+ * durations measured in ns by the run pipeline are exported in seconds. A summary without
+ * samples omits the metric it would feed, never a zero.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct json_object;
+struct pb_run_record;
 
 #define PB_METRICS_MAX_EXIT 8 /* PB_EXIT_OK .. PB_EXIT_GONE */
 
@@ -19,9 +19,9 @@ struct pb_metrics_plan {
 	uint64_t runs_by_exit[PB_METRICS_MAX_EXIT]; /* runs finished since the daemon started */
 	bool has_last;
 	int last_exit;
-	double last_end_time_s;		 /* CLOCK_REALTIME seconds when the run ended */
-	double last_duration_s;		 /* CLOCK_MONOTONIC difference */
-	struct json_object *last_record; /* may be NULL (no record) */
+	double last_end_time_s;			 /* CLOCK_REALTIME seconds when the run ended */
+	double last_duration_s;			 /* CLOCK_MONOTONIC difference */
+	const struct pb_run_record *last_record; /* may be NULL (no record) */
 };
 
 struct pb_metrics_daemon {

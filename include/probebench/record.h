@@ -158,3 +158,12 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 struct json_object *pb_run_record_to_json(const struct pb_run_record *r);
 /* The same as pretty-printed text (malloc'd), as `run --json` and the daemon store it; NULL. */
 char *pb_run_record_json_text(const struct pb_run_record *r);
+
+/*
+ * Reads a stored run record (record_load.c), from another process: what the summaries, the
+ * metrics and compare read (targets, placements, options, iterations with their measurements,
+ * status); the machine facts stay NULL. Summaries are recomputed. -EINVAL (err says why) or
+ * -ENOMEM.
+ */
+int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, char *err,
+			    size_t err_size);

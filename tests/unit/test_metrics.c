@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The Prometheus text of the daemon's state and of each plan's latest run record, the record read
+ * back as the daemon does after a restart (pb_run_record_from_json: summaries recomputed from the
+ * iterations).
+ */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -10,23 +16,45 @@
 #include <json-c/json.h>
 
 #include "probebench/metrics.h"
+#include "probebench/record.h"
 
+/* One ok iteration's JSON: bind and unbind times, the target's probe and its child's. */
+#define ITER(pl, bind, dur, on, extra)                                                             \
+	"{\"iteration\": 0, \"target\": \"0000:00:05.0\", \"placement\": \"" pl "\", "             \
+	"\"writer_node\": 0, \"unbind_ns\": 400000, \"bind_ns\": " bind ", \"outcome\": \"ok\", "  \
+	"\"measurement\": {\"method\": \"kprobe\", \"probes\": [{\"device\": \"0000:00:05.0\", "   \
+	"\"bus\": \"pci\", \"driver\": \"virtio-pci\", \"depth\": 0, \"duration_ns\": " dur ", "   \
+	"\"on_device_node\": " on "}, {\"device\": \"virtio4\", \"bus\": \"virtio\", \"driver\": " \
+	"\"virtio_rng\", \"depth\": 1, \"duration_ns\": 500000, \"on_device_node\": null}], "      \
+	"\"uevent_kernel_ns\": null, \"memory\": {\"pages_by_node\": [1, 2], \"pages_total\": 3, " \
+	"\"pages_unknown_node\": 0}" extra "}}"
+
+/* Placement node0: three ok binds (1, 2, 3 ms), the last of which lost records, then one bind
+ * without a probe seen; node1: one bind that failed (no samples: no series). */
 static const char record[] =
-    "{\"schema\": \"x\", \"status\": \"ok\", \"targets\": [{\"name\": \"0000:00:05.0\", \"bus\": "
-    "\"pci\", \"driver\": \"virtio-pci\", \"syspath\": \"/sys/devices/pci0000:00/0000:00:05.0\", "
-    "\"numa_node\": 1}],"
-    " \"summary\": [{\"target\": \"0000:00:05.0\", \"writer_node\": 0, \"bind_ns\": {\"N\": 10, "
-    "\"min\": 1000000, \"max\": 3000000, \"mean\": 2000000, \"stddev\": 500000, \"percentile\": "
-    "{\"50.000000\": 1900000, \"99.000000\": 2900000}}, \"unbind_ns\": {\"N\": 10, \"mean\": "
-    "400000}, \"measurement\": {\"probes\": [{\"depth\": 0, \"bus\": \"pci\", \"driver\": "
-    "\"virtio-pci\", \"probe_ns\": {\"N\": 10, \"mean\": 1500000, \"percentile\": "
-    "{\"50.000000\": 1400000}}, \"on_device_node\": {\"yes\": 3, \"no\": 7, \"unknown\": 0, "
-    "\"share\": 0.3}}, {\"depth\": 1, \"bus\": \"virtio\", \"driver\": \"virtio_rng\", "
-    "\"probe_ns\": null, \"on_device_node\": {\"share\": null}}], \"memory\": "
-    "{\"pages_by_node\": [2, 5]}, \"iterations_missing_probe\": 1, \"iterations_lossy\": "
-    "2}},"
-    " {\"target\": \"0000:00:05.0\", \"writer_node\": 1, \"bind_ns\": {\"percentile\": "
-    "{\"90.000000\": 2500000}}}]}";
+    "{\"schema\": {\"name\": \"probebench-run\", \"version\": 2}, \"status\": \"complete\", "
+    "\"exit_code\": 0, \"options\": {\"include_lossy\": false}, \"measurement\": {\"enabled\": "
+    "true}, \"targets\": [{\"name\": \"0000:00:05.0\", \"bus\": \"pci\", \"driver\": "
+    "\"virtio-pci\", \"syspath\": \"/sys/devices/pci0000:00/0000:00:05.0\", \"numa_node\": 1}], "
+    "\"placements\": [{\"label\": \"node0\", \"cpu\": -1, \"node\": 0}, {\"label\": \"node1\", "
+    "\"cpu\": -1, \"node\": 1}], \"iterations\": [" ITER(
+	"node0", "1000000", "1400000", "false",
+	"") ", " ITER("node0", "2000000", "1400000", "true",
+		      "") ", " ITER("node0", "3000000", "2000000", "true",
+				    ", \"lost_records\": 2") ", " ITER("node0", "1500000", "1",
+								       "null",
+								       ", \"missing_probe\": \"no "
+								       "probe\"") ", "
+										  "{\"iteration\": "
+										  "0, \"target\": "
+										  "\"0000:00:05."
+										  "0\", "
+										  "\"placement\": "
+										  "\"node1\", "
+										  "\"bind_ns\": 9, "
+										  "\"outcome\": "
+										  "\"bind-failed\"}"
+										  "]}";
 
 static __attribute__((noinline)) int count(const char *hay, const char *needle)
 {
@@ -36,7 +64,7 @@ static __attribute__((noinline)) int count(const char *hay, const char *needle)
 	return n;
 }
 
-static char *render(struct json_object *rec)
+static char *render(const struct pb_run_record *rec)
 {
 	char *text = NULL;
 	struct pb_metrics_plan p = {
@@ -54,98 +82,118 @@ static char *render(struct json_object *rec)
 	return text;
 }
 
+static struct pb_run_record *load(const char *text)
+{
+	struct json_object *j = json_tokener_parse(text);
+	assert_non_null(j);
+	struct pb_run_record *r = NULL;
+	char err[200] = "";
+	if (pb_run_record_from_json(j, &r, err, sizeof(err)) < 0)
+		fail_msg("cannot load: %s", err);
+	json_object_put(j);
+	return r;
+}
+
 static void full_record(void **state)
 {
 	(void)state;
-	struct json_object *rec = json_tokener_parse(record);
-	assert_non_null(rec);
+	struct pb_run_record *rec = load(record);
+	assert_int_equal(rec->n_iterations, 5);
+	assert_int_equal(rec->n_summaries, 2);
 	char *t = render(rec);
-	/* labels: plan (escaped), device, driver and node from targets[], writer node */
+	/* labels: plan (escaped), device, driver and node from targets[], the placement's node */
 	const char *want[] = {
 	    "# TYPE probebench_bind_duration_seconds summary\n",
 	    "probebench_bind_duration_seconds{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
-	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",quantile=\"0.5\"} 0.0019\n",
-	    "quantile=\"0.99\"} 0.0029\n",
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",quantile=\"0.5\"} 0.0015\n",
+	    "quantile=\"0.99\"} 0.003\n",
 	    "probebench_bind_duration_seconds_sum{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
-	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\"} 0.02\n",
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\"} 0.0075\n",
 	    "probebench_bind_duration_seconds_count{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
-	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\"} 10\n",
-	    "writer_node=\"1\",quantile=\"0.9\"} 0.0025\n",
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\"} 4\n",
 	    "probebench_bind_duration_min_seconds{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
 	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\"} 0.001\n",
 	    "probebench_bind_duration_stddev_seconds{",
 	    "probebench_unbind_duration_seconds_sum{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
-	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\"} 0.004\n",
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\"} 0.0016\n",
 	    "probebench_runs_total{plan=\"rng\\\"x\",result=\"ok\"} 3\n",
 	    "probebench_runs_total{plan=\"rng\\\"x\",result=\"refused\"} 1\n",
 	    "probebench_last_run_exit_code{plan=\"rng\\\"x\"} 3\n",
 	    "probebench_last_run_end_time_seconds{plan=\"rng\\\"x\"} 1795601700.500\n",
 	    "probebench_last_run_duration_seconds{plan=\"rng\\\"x\"} 2.25\n",
 	    "probebench_build_info{version=\"0.1.0\"} 1\n",
-	    /* probe facts from summary[].measurement: the probed driver, its depth */
+	    /* probe facts: the probed driver, its depth; the lossy and the probe-less iterations
+	     * are left out of them */
 	    "# TYPE probebench_probe_duration_seconds summary\n",
 	    "probebench_probe_duration_seconds{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
 	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\",quantile=\"0.5\"} "
 	    "0.0014\n",
 	    "probebench_probe_duration_seconds_count{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
-	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\"} 10\n",
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\"} 2\n",
+	    "probebench_probe_duration_seconds_count{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
+	    "driver=\"virtio_rng\",node=\"1\",writer_node=\"0\",depth=\"1\"} 2\n",
 	    "probebench_probe_on_device_node_ratio{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
-	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\"} 0.3\n",
+	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",depth=\"0\"} 0.5\n",
 	    "probebench_probe_pages{plan=\"rng\\\"x\",device=\"0000:00:05.0\",driver=\"virtio-"
-	    "pci\","
-	    "node=\"1\",writer_node=\"0\",page_node=\"1\"} 5\n",
+	    "pci\",node=\"1\",writer_node=\"0\",page_node=\"1\"} 4\n",
 	    /* iterations left out of the statistics, by why */
 	    "probebench_measurement_excluded_iterations{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
 	    "driver=\"virtio-pci\",node=\"1\",writer_node=\"0\",reason=\"missing_probe\"} 1\n",
-	    "writer_node=\"0\",reason=\"lossy\"} 2\n",
+	    "writer_node=\"0\",reason=\"lossy\"} 1\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (!strstr(t, want[i]))
-			fail_msg("missing '%s' in:\n%s", want[i], t);
-	/* the second entry has no N/mean: no _sum/_count for it, and no min for it */
-	assert_null(strstr(t, "writer_node=\"1\"} "));
-	/* unbind has no min/max/stddev/percentiles in the record: those families are omitted */
-	assert_null(strstr(t, "probebench_unbind_duration_min_seconds"));
-	assert_null(strstr(t, "probebench_unbind_duration_seconds{"));
+		if (!strstr(t, want[i])) {
+			fprintf(stderr, "%s", t); /* cmocka cuts long messages */
+			fail_msg("missing '%s'", want[i]);
+		}
+	/* node1's only bind failed: no duration series for it, its probe facts count nothing */
+	assert_null(strstr(t, "_duration_seconds_count{plan=\"rng\\\"x\",device=\"0000:00:05.0\","
+			      "driver=\"virtio-pci\",node=\"1\",writer_node=\"1\"}"));
+	assert_null(strstr(t, "probebench_bind_duration_min_seconds{plan=\"rng\\\"x\","
+			      "device=\"0000:00:05.0\",driver=\"virtio-pci\",node=\"1\","
+			      "writer_node=\"1\"}"));
 	/* each family announced once */
 	assert_int_equal(count(t, "# TYPE probebench_bind_duration_seconds "), 1);
-	/* a probe group without stats or share gives nothing */
-	assert_null(strstr(t, "driver=\"virtio_rng\""));
+	/* a probe group whose node is never known gives no share */
+	assert_null(
+	    strstr(t, "ratio{plan=\"rng\\\"x\",device=\"0000:00:05.0\",driver=\"virtio_rng\""));
 	free(t);
-	json_object_put(rec);
+	pb_run_record_free(rec);
 }
 
-/* Records missing keys (or with the wrong types) lose metrics, never produce made-up ones. */
-static void defensive(void **state)
+/* Records that are not run records, or name what they do not hold, are refused with the cause;
+ * a record of no iteration gives no duration metrics. */
+static void refused_and_empty(void **state)
 {
 	(void)state;
-	static const char *const partial[] = {
-	    "{}",
-	    "{\"summary\": 3}",
-	    "{\"summary\": [{\"bind_ns\": {\"N\": 1, \"mean\": 5}}]}", /* no target */
-	    "{\"summary\": [{\"target\": \"x\", \"bind_ns\": \"fast\"}]}",
-	    "{\"summary\": [{\"target\": \"x\", \"bind_ns\": {\"N\": \"1\", \"mean\": 5}}]}",
+	static const struct {
+		const char *json, *why;
+	} bad[] = {
+	    {"{}", "not a probebench run record"},
+	    {"{\"schema\": {\"name\": \"probebench-run\"}}", "no targets or placements"},
+	    {"{\"schema\": {\"name\": \"probebench-run\"}, \"targets\": [], \"placements\": [], "
+	     "\"iterations\": [{\"target\": \"x\", \"placement\": \"any\", \"outcome\": \"ok\"}]}",
+	     "iteration 0 names target \"x\""},
 	};
-	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
-		struct json_object *rec = json_tokener_parse(partial[i]);
-		assert_non_null(rec);
-		char *t = render(rec);
-		if (strstr(t, "probebench_bind_duration"))
-			fail_msg("case %zu produced duration metrics:\n%s", i, t);
-		assert_non_null(strstr(t, "probebench_last_run_exit_code"));
-		free(t);
-		json_object_put(rec);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json_object *j = json_tokener_parse(bad[i].json);
+		struct pb_run_record *r = (void *)1;
+		char err[200] = "";
+		assert_int_equal(pb_run_record_from_json(j, &r, err, sizeof(err)), -EINVAL);
+		assert_null(r);
+		if (!strstr(err, bad[i].why))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err, bad[i].why);
+		json_object_put(j);
 	}
-	/* a target missing from targets[]: driver and node are "unknown", the value is kept */
-	struct json_object *rec =
-	    json_tokener_parse("{\"summary\": [{\"target\": \"0000:00:06.0\", \"bind_ns\": {\"N\": "
-			       "2, \"mean\": 1e6}}]}");
+	struct pb_run_record *rec = load(
+	    "{\"schema\": {\"name\": \"probebench-run\"}, \"targets\": [{\"name\": \"t\", "
+	    "\"numa_node\": -1}], \"placements\": [{\"label\": \"any\", \"cpu\": -1, \"node\": "
+	    "-1}], \"iterations\": []}");
 	char *t = render(rec);
-	assert_non_null(strstr(t, "probebench_bind_duration_seconds_count{plan=\"rng\\\"x\","
-				  "device=\"0000:00:06.0\",driver=\"unknown\",node=\"unknown\","
-				  "writer_node=\"any\"} 2\n"));
+	assert_null(strstr(t, "probebench_bind_duration"));
+	assert_non_null(strstr(t, "probebench_last_run_exit_code"));
 	free(t);
-	json_object_put(rec);
+	pb_run_record_free(rec);
 	/* no record at all */
 	t = render(NULL);
 	assert_null(strstr(t, "probebench_bind_duration"));
@@ -156,7 +204,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(full_record),
-	    cmocka_unit_test(defensive),
+	    cmocka_unit_test(refused_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

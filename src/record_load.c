@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A stored run record (schema/run.schema.json, versions 1 and 2) read back into the typed record
+ * (record.h), for the records of other processes: `compare` and the daemon's metrics after a
+ * restart. The summaries are recomputed from the iterations, as the run that wrote them did.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "probebench/record.h"
+
+/* The member KEY of O when it has type T, else NULL. */
+static struct json_object *member(struct json_object *o, const char *key, enum json_type t)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, t) ? v : NULL;
+}
+
+static int64_t num(struct json_object *o, const char *key, int64_t dflt)
+{
+	struct json_object *v = member(o, key, json_type_int);
+	return v ? json_object_get_int64(v) : dflt;
+}
+
+static bool flag(struct json_object *o, const char *key)
+{
+	struct json_object *v = member(o, key, json_type_boolean);
+	return v && json_object_get_boolean(v);
+}
+
+static void str(struct json_object *o, const char *key, char *buf, size_t size)
+{
+	struct json_object *v = member(o, key, json_type_string);
+	snprintf(buf, size, "%s", v ? json_object_get_string(v) : "");
+}
+
+static unsigned by_node(struct json_object *o, const char *key, uint64_t *v)
+{
+	struct json_object *a = member(o, key, json_type_array);
+	size_t n = a ? json_object_array_length(a) : 0;
+	if (n > PB_MEASURE_MAX_NODES)
+		n = PB_MEASURE_MAX_NODES;
+	for (size_t i = 0; i < n; i++) {
+		int64_t x = json_object_get_int64(json_object_array_get_idx(a, i));
+		v[i] = x > 0 ? (uint64_t)x : 0;
+	}
+	return (unsigned)n;
+}
+
+static void probe_from(struct json_object *j, struct pb_probe_fact *p)
+{
+	str(j, "device", p->device, sizeof(p->device));
+	str(j, "bus", p->bus, sizeof(p->bus));
+	str(j, "driver", p->driver, sizeof(p->driver));
+	str(j, "comm", p->comm, sizeof(p->comm));
+	p->cpu = (int)num(j, "cpu", -1);
+	p->node = (int)num(j, "node", -1);
+	p->device_node = (int)num(j, "device_node", -1);
+	struct json_object *on = member(j, "on_device_node", json_type_boolean);
+	p->on_device_node = on ? json_object_get_boolean(on) : -1;
+	p->pid = (pid_t)num(j, "pid", 0);
+	p->task_measured = flag(j, "task_measured");
+	p->start_ns = (uint64_t)num(j, "start_ns", 0);
+	p->start_exact = flag(j, "start_exact");
+	p->duration_ns = (uint64_t)num(j, "duration_ns", 0);
+	p->ret_known = member(j, "ret", json_type_int) != NULL;
+	p->ret = (int)num(j, "ret", 0);
+	p->depth = (int)num(j, "depth", 0);
+	p->writer_migrations = (unsigned)num(j, "migrations", 0);
+	struct json_object *hop = member(j, "hop", json_type_object);
+	p->hop = hop != NULL;
+	if (hop) {
+		str(hop, "function", p->hop_function, sizeof(p->hop_function));
+		str(hop, "comm", p->hop_comm, sizeof(p->hop_comm));
+		p->hop_whole_probe = flag(hop, "whole_probe");
+		p->origin_pid = (pid_t)num(hop, "origin_pid", 0);
+		p->hop_pid = (pid_t)num(hop, "pid", 0);
+		p->hop_cpu = (int)num(hop, "cpu", -1);
+		p->hop_duration_ns = (uint64_t)num(hop, "duration_ns", 0);
+		/* offsets from the write's start, kept as times on the probe's clock */
+		uint64_t t0 = p->start_ns - (uint64_t)num(j, "start_offset_ns", 0);
+		p->hop_queue_ns = t0 + (uint64_t)num(hop, "queue_offset_ns", 0);
+		p->hop_start_ns = t0 + (uint64_t)num(hop, "start_offset_ns", 0);
+		struct json_object *w = member(hop, "worker", json_type_object);
+		p->hop_on_cpu_ns = (uint64_t)num(w, "on_cpu_ns", 0);
+		p->hop_switches = (unsigned)num(w, "context_switches", 0);
+		p->hop_migrations = (unsigned)num(w, "migrations", 0);
+	}
+	struct json_object *mem = member(j, "memory", json_type_object);
+	p->pages_measured = mem != NULL;
+	if (mem) {
+		p->n_page_nodes = by_node(mem, "pages_by_node", p->pages_by_node);
+		p->pages_unknown_node = (uint64_t)num(mem, "pages_unknown_node", 0);
+	}
+	char m[16];
+	str(j, "method", m, sizeof(m));
+	enum pb_measure_method meth;
+	p->method = pb_measure_method_from_name(m, &meth) == 0 ? meth : PB_METHOD_AUTO;
+}
+
+static struct pb_measurement *measurement_from(struct json_object *j)
+{
+	struct pb_measurement *m = pb_measurement_new();
+	if (!m)
+		return NULL;
+	struct json_object *err = member(j, "error", json_type_string);
+	if (err) {
+		snprintf(m->error, sizeof(m->error), "%s", json_object_get_string(err));
+		return m;
+	}
+	struct pb_iteration_facts *f = &m->facts;
+	char s[16];
+	str(j, "method", s, sizeof(s));
+	enum pb_measure_method meth;
+	f->method = pb_measure_method_from_name(s, &meth) == 0 ? meth : PB_METHOD_AUTO;
+	struct json_object *probes = member(j, "probes", json_type_array);
+	size_t n = probes ? json_object_array_length(probes) : 0;
+	if (n && !(f->probes = calloc(n, sizeof(*f->probes)))) {
+		pb_measurement_free(m);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *pj = json_object_array_get_idx(probes, i);
+		probe_from(pj, &f->probes[f->n_probes++]);
+		if (i == 0) /* the write's start, from which every offset counts */
+			f->write_start_ns =
+			    f->probes[0].start_ns - (uint64_t)num(pj, "start_offset_ns", 0);
+	}
+	f->uevent_kernel_ns = num(j, "uevent_kernel_ns", -1);
+	f->uevent_udev_ns = num(j, "uevent_udev_ns", -1);
+	struct json_object *mem = member(j, "memory", json_type_object);
+	f->memory_measured = mem != NULL;
+	f->local_ratio = -1;
+	if (mem) {
+		static const char *const maps[] = {"memory_blocks", "zoneinfo", "none"};
+		str(mem, "pfn_map", s, sizeof(s));
+		f->pfn_map_source = "none";
+		for (size_t k = 0; k < sizeof(maps) / sizeof(maps[0]); k++)
+			if (!strcmp(s, maps[k]))
+				f->pfn_map_source = maps[k];
+		struct json_object *ratio = member(mem, "local_ratio", json_type_double);
+		f->local_ratio = ratio ? json_object_get_double(ratio) : -1;
+		f->n_nodes = by_node(mem, "pages_by_node", f->pages_by_node);
+		f->pages_total = (uint64_t)num(mem, "pages_total", 0);
+		f->pages_unknown_node = (uint64_t)num(mem, "pages_unknown_node", 0);
+		struct json_object *slab = member(mem, "slab_proxy", json_type_object);
+		by_node(slab, "allocs_by_node", f->slab_allocs_by_node);
+		by_node(slab, "bytes_by_node", f->slab_bytes_by_node);
+		f->slab_counted = member(slab, "counted_by_node", json_type_array) != NULL;
+		f->n_slab_counted_nodes = by_node(slab, "counted_by_node", f->slab_counted_by_node);
+	}
+	f->writer_tid = (pid_t)num(j, "writer_tid", 0);
+	f->events_seen = (uint64_t)num(j, "events_seen", 0);
+	f->lost_records = (uint64_t)num(j, "lost_records", 0);
+	f->lost_exact = flag(j, "lost_exact");
+	f->lost_slab_records = (uint64_t)num(j, "lost_slab_records", 0);
+	str(j, "missing_probe", m->missing_probe, sizeof(m->missing_probe));
+	str(j, "method_after", s, sizeof(s));
+	m->method_after = pb_measure_method_from_name(s, &meth) == 0 ? (int)meth : -1;
+	return m;
+}
+
+static int fail(char *err, size_t size, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int outcome_from(const char *s)
+{
+	for (int o = PB_CYCLE_OK; o <= PB_CYCLE_STATE_CHANGED; o++)
+		if (!strcmp(s, pb_cycle_outcome_name(o)))
+			return o;
+	return -1;
+}
+
+static int iteration_from(struct pb_run_record *r, struct json_object *j, size_t k, char *err,
+			  size_t size)
+{
+	struct pb_record_iteration it = {.iteration = (unsigned)num(j, "iteration", 0)};
+	char target[128], placement[32], outcome[32];
+	str(j, "target", target, sizeof(target));
+	str(j, "placement", placement, sizeof(placement));
+	str(j, "outcome", outcome, sizeof(outcome));
+	for (it.target = 0; it.target < r->n_targets; it.target++)
+		if (!strcmp(r->targets[it.target].t.name, target))
+			break;
+	for (it.placement = 0; it.placement < r->n_placements; it.placement++)
+		if (!strcmp(r->placements[it.placement].label, placement))
+			break;
+	int o = outcome_from(outcome);
+	if (it.target == r->n_targets || it.placement == r->n_placements || o < 0)
+		return fail(err, size, -EINVAL,
+			    "iteration %zu names target \"%s\", placement \"%s\", outcome \"%s\": "
+			    "not in the record's targets, placements or the known outcomes",
+			    k, target, placement, outcome);
+	it.res = (struct pb_cycle_result){.outcome = (enum pb_cycle_outcome)o,
+					  .unbind_ns = (uint64_t)num(j, "unbind_ns", 0),
+					  .bind_ns = (uint64_t)num(j, "bind_ns", 0),
+					  .cycle_ns = (uint64_t)num(j, "cycle_ns", 0),
+					  .unbind_errno = (int)num(j, "unbind_errno", 0),
+					  .bind_errno = (int)num(j, "bind_errno", 0),
+					  .retries = (unsigned)num(j, "retries", 0),
+					  .verified = flag(j, "verified"),
+					  .put_back = flag(j, "put_back"),
+					  .writer_cpu = (int)num(j, "writer_cpu", -1),
+					  .writer_node = (int)num(j, "writer_node", -1)};
+	struct json_object *m = member(j, "measurement", json_type_object);
+	if (m && !(it.measurement = measurement_from(m)))
+		return -ENOMEM;
+	if (pb_run_record_add_iteration(r, &it) < 0) {
+		pb_measurement_free(it.measurement);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int targets_from(struct pb_run_record *r, struct json_object *j, char *err, size_t size)
+{
+	struct json_object *a = member(j, "targets", json_type_array),
+			   *p = member(j, "placements", json_type_array);
+	if (!a || !p)
+		return fail(err, size, -EINVAL, "no targets or placements: not a run record");
+	size_t n = json_object_array_length(a), np = json_object_array_length(p);
+	r->targets = calloc(n ? n : 1, sizeof(*r->targets));
+	r->placements = calloc(np ? np : 1, sizeof(*r->placements));
+	if (!r->targets || !r->placements)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(a, i);
+		struct pb_target *x = &r->targets[r->n_targets++].t;
+		str(t, "syspath", x->syspath, sizeof(x->syspath));
+		str(t, "bus", x->bus, sizeof(x->bus));
+		str(t, "name", x->name, sizeof(x->name));
+		str(t, "driver", x->driver, sizeof(x->driver));
+		x->numa_node = (int)num(t, "numa_node", -1);
+		x->numa_inherited = flag(t, "numa_node_inherited");
+	}
+	for (size_t i = 0; i < np; i++) {
+		struct json_object *e = json_object_array_get_idx(p, i);
+		struct pb_record_placement *x = &r->placements[r->n_placements++];
+		str(e, "label", x->label, sizeof(x->label));
+		x->cpu = (int)num(e, "cpu", -1);
+		x->node = (int)num(e, "node", -1);
+	}
+	return 0;
+}
+
+int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, char *err,
+			    size_t err_size)
+{
+	*ret = NULL;
+	struct json_object *schema = member(j, "schema", json_type_object), *v;
+	char name[32];
+	str(schema, "name", name, sizeof(name));
+	if (strcmp(name, "probebench-run"))
+		return fail(err, err_size, -EINVAL, "not a probebench run record (schema.name)");
+	struct pb_run_record *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->schema_version = (int)num(schema, "version", 1);
+	str(j, "tool_version", r->tool_version, sizeof(r->tool_version));
+	str(j, "host", r->host, sizeof(r->host));
+	str(member(j, "kernel", json_type_object), "release", r->kernel_release,
+	    sizeof(r->kernel_release));
+	r->start_unix_ns = num(j, "start_unix_ns", 0);
+	r->end_unix_ns = num(j, "end_unix_ns", 0);
+	struct json_object *o = member(j, "options", json_type_object);
+	char s[32];
+	str(o, "entry", s, sizeof(s));
+	r->options.entry = !strcmp(s, "probe") ? PB_ENTRY_PROBE : PB_ENTRY_BIND;
+	r->options.iterations = (unsigned)num(o, "iterations", 0);
+	r->options.warmup = (unsigned)num(o, "warmup", 0);
+	r->options.parallel = flag(o, "parallel");
+	r->options.measure = flag(o, "measure");
+	r->options.include_lossy = flag(o, "include_lossy");
+	str(o, "method", s, sizeof(s));
+	enum pb_measure_method meth;
+	r->options.method = pb_measure_method_from_name(s, &meth) == 0 ? meth : PB_METHOD_AUTO;
+	struct json_object *m = member(j, "measurement", json_type_object);
+	r->measure_enabled = flag(m, "enabled");
+	str(m, "why_not", r->measure_why_not, sizeof(r->measure_why_not));
+	r->warmup_done = (unsigned)num(j, "warmup_done", 0);
+	str(j, "status", r->status, sizeof(r->status));
+	r->exit_code = (int)num(j, "exit_code", 0);
+	int ret_code = targets_from(r, j, err, err_size);
+	struct json_object *its = member(j, "iterations", json_type_array);
+	for (size_t i = 0; ret_code == 0 && its && i < json_object_array_length(its); i++)
+		if ((v = json_object_array_get_idx(its, i)))
+			ret_code = iteration_from(r, v, i, err, err_size);
+	if (ret_code == 0)
+		ret_code = pb_run_record_summarise(r);
+	if (ret_code == -ENOMEM)
+		fail(err, err_size, ret_code, "out of memory");
+	if (ret_code < 0) {
+		pb_run_record_free(r);
+		return ret_code;
+	}
+	*ret = r;
+	return 0;
+}

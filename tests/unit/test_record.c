@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The typed run record and its JSON: what record_json.c writes, record_load.c reads back into
+ * the same iterations and the same summaries (the daemon after a restart, compare).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "probebench/record.h"
+
+static struct pb_measurement *measured(uint64_t dur, int on_node, unsigned lost)
+{
+	struct pb_measurement *m = pb_measurement_new();
+	struct pb_iteration_facts *f = &m->facts;
+	f->method = PB_METHOD_KPROBE;
+	f->probes = calloc(1, sizeof(*f->probes));
+	f->n_probes = 1;
+	struct pb_probe_fact *p = &f->probes[0];
+	snprintf(p->device, sizeof(p->device), "pbtest1");
+	snprintf(p->bus, sizeof(p->bus), "pbtest");
+	snprintf(p->driver, sizeof(p->driver), "pbtest");
+	snprintf(p->comm, sizeof(p->comm), "kworker/u8:1");
+	p->duration_ns = dur;
+	f->write_start_ns = 5000000;
+	p->start_ns = 5001000;
+	p->hop_queue_ns = 5001100;
+	p->hop_start_ns = 5001200;
+	p->hop_on_cpu_ns = 800000;
+	p->hop_switches = 3;
+	p->start_exact = true;
+	p->on_device_node = on_node;
+	p->cpu = 2;
+	p->node = 1;
+	p->device_node = 1;
+	p->ret_known = true;
+	p->method = PB_METHOD_KPROBE;
+	p->hop = true;
+	snprintf(p->hop_function, sizeof(p->hop_function), "pbtest_node_work_fn");
+	p->hop_pid = 77;
+	p->hop_cpu = 2;
+	p->pages_measured = true;
+	p->n_page_nodes = 2;
+	p->pages_by_node[1] = 4;
+	f->uevent_kernel_ns = (int64_t)dur + 10;
+	f->uevent_udev_ns = -1;
+	f->memory_measured = true;
+	f->pfn_map_source = "memory_blocks";
+	f->n_nodes = 2;
+	f->pages_by_node[1] = 4;
+	f->pages_total = 4;
+	f->local_ratio = 0.75;
+	f->lost_records = lost;
+	return m;
+}
+
+static struct pb_run_record *example(void)
+{
+	struct pb_run_record *r = calloc(1, sizeof(*r));
+	r->schema_version = 2;
+	snprintf(r->status, sizeof(r->status), "complete");
+	r->measure_enabled = true;
+	r->options.measure = true;
+	r->targets = calloc(1, sizeof(*r->targets));
+	r->n_targets = 1;
+	struct pb_target *t = &r->targets[0].t;
+	snprintf(t->name, sizeof(t->name), "pbtest1");
+	snprintf(t->bus, sizeof(t->bus), "pbtest");
+	snprintf(t->driver, sizeof(t->driver), "pbtest");
+	snprintf(t->syspath, sizeof(t->syspath), "/sys/devices/pci0000:80/0000:80:00.0/pbtest1");
+	t->numa_node = 1;
+	r->placements = calloc(2, sizeof(*r->placements));
+	r->n_placements = 2;
+	for (int i = 0; i < 2; i++) {
+		snprintf(r->placements[i].label, sizeof(r->placements[i].label), "node%d", i);
+		r->placements[i].cpu = -1;
+		r->placements[i].node = i;
+	}
+	for (unsigned i = 0; i < 6; i++) {
+		struct pb_record_iteration it = {
+		    .target = 0,
+		    .placement = i % 2,
+		    .iteration = i / 2,
+		    .res = {.outcome = i == 5 ? PB_CYCLE_BIND_FAILED : PB_CYCLE_OK,
+			    .bind_ns = 1000000 + i,
+			    .unbind_ns = 500000,
+			    .bind_errno = i == 5 ? 5 : 0,
+			    .verified = i != 5,
+			    .writer_cpu = (int)(i % 2) * 2,
+			    .writer_node = (int)(i % 2)},
+		    .measurement = i == 3
+				       ? pb_measurement_error("arming the observer failed", -EBUSY)
+				       : measured(900000 + i, (int)(i % 2), i == 4)};
+		assert_int_equal(pb_run_record_add_iteration(r, &it), 0);
+	}
+	assert_int_equal(pb_run_record_summarise(r), 0);
+	return r;
+}
+
+static const char *member_text(struct json_object *j, const char *key)
+{
+	return json_object_to_json_string_ext(json_object_object_get(j, key),
+					      JSON_C_TO_STRING_PLAIN);
+}
+
+static void round_trip(void **state)
+{
+	(void)state;
+	struct pb_run_record *r = example();
+	assert_int_equal(r->n_summaries, 2);
+	assert_int_equal(r->summaries[0].bind_ns.n, 3);
+	assert_int_equal(r->summaries[1].bind_ns.n, 2);		   /* the failed bind is left out */
+	assert_int_equal(r->summaries[1].measurement.measured, 1); /* and the observer error */
+	assert_int_equal(r->summaries[0].measurement.lossy, 1);
+	struct json_object *a = pb_run_record_to_json(r);
+	struct pb_run_record *back = NULL;
+	char err[200] = "";
+	assert_int_equal(pb_run_record_from_json(a, &back, err, sizeof(err)), 0);
+	struct json_object *b = pb_run_record_to_json(back);
+	static const char *const same[] = {"iterations", "summary",	"placements",
+					   "status",	 "exit_code",	"warmup_done",
+					   "schema",	 "tool_version"};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		char *x = strdup(member_text(a, same[i]));
+		if (strcmp(x, member_text(b, same[i]))) {
+			/* in full: cmocka cuts long messages */
+			fprintf(stderr, "written:\n%s\nread back and written:\n%s\n", x,
+				member_text(b, same[i]));
+			fail_msg("%s differs after the round trip", same[i]);
+		}
+		free(x);
+	}
+	json_object_put(a);
+	json_object_put(b);
+	pb_run_record_free(back);
+	pb_run_record_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -9,6 +9,7 @@
 #include "probebench/cmd.h"
 #include "probebench/compare.h"
 #include "probebench/log.h"
+#include "probebench/record.h"
 #include "probebench/util.h"
 
 static void help(FILE *f)
@@ -33,17 +34,19 @@ static void help(FILE *f)
 	    "usage.\n");
 }
 
-static struct json_object *read_record(const char *path)
+static struct pb_run_record *read_record(const char *path)
 {
 	struct json_object *o = json_object_from_file(path);
+	struct pb_run_record *r = NULL;
+	char err[256];
 	if (!o)
 		pb_error("%s: cannot read a JSON document: %s", path, json_util_get_last_err());
-	else if (!json_object_is_type(o, json_type_object)) {
+	else if (!json_object_is_type(o, json_type_object))
 		pb_error("%s: not a run record (the top level is not an object)", path);
-		json_object_put(o);
-		o = NULL;
-	}
-	return o;
+	else if (pb_run_record_from_json(o, &r, err, sizeof(err)) < 0)
+		pb_error("%s: %s", path, err);
+	json_object_put(o);
+	return r;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -90,12 +93,13 @@ int cmd_compare(int argc, char **argv)
 		return PB_EXIT_USAGE;
 	}
 	const char *pa = argv[optind], *pb = argv[optind + 1];
-	struct json_object *a = read_record(pa), *b = a ? read_record(pb) : NULL, *doc = NULL;
+	struct pb_run_record *a = read_record(pa), *b = a ? read_record(pb) : NULL;
+	struct pb_compare *cmp = NULL;
 	int code = PB_EXIT_FAILURE;
 	char err[512] = "";
 	if (!a || !b)
 		goto out;
-	int r = pb_compare_runs(a, pa, b, pb, alpha, min_change, &doc, err, sizeof(err));
+	int r = pb_compare_runs(a, pa, b, pb, alpha, min_change, &cmp, err, sizeof(err));
 	if (r < 0) {
 		if (err[0])
 			pb_error("%s", err);
@@ -103,17 +107,21 @@ int cmd_compare(int argc, char **argv)
 			pb_error_errno(r, "compare");
 		goto out;
 	}
-	pb_compare_print(stdout, doc);
-	if (json_path &&
-	    json_object_to_file_ext(json_path, doc,
-				    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) < 0) {
-		pb_error("%s: cannot write: %s", json_path, json_util_get_last_err());
-		goto out;
+	pb_compare_print(stdout, cmp);
+	if (json_path) {
+		struct json_object *doc = pb_compare_to_json(cmp);
+		int w = json_object_to_file_ext(
+		    json_path, doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		json_object_put(doc);
+		if (w < 0) {
+			pb_error("%s: cannot write: %s", json_path, json_util_get_last_err());
+			goto out;
+		}
 	}
 	code = PB_EXIT_OK;
 out:
-	json_object_put(doc);
-	json_object_put(a);
-	json_object_put(b);
+	pb_compare_free(cmp);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
 	return code;
 }

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "probebench/compare.h"
+#include "probebench/record.h"
 #include "probebench/stats.h"
 
 /* ---- statistics ------------------------------------------------------------------------- */
@@ -142,96 +143,203 @@ static void set_free(struct set *set)
 	*set = (struct set){0};
 }
 
-static const char *str_of(struct json_object *o, const char *key)
+static int add_value(struct set *set, const char *t, const char *pl, const char *metric, uint64_t v)
 {
-	struct json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) &&
-		       json_object_is_type(v, json_type_string)
-		   ? json_object_get_string(v)
-		   : NULL;
-}
-
-static bool num_of(struct json_object *o, const char *key, uint64_t *ret)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-		return false;
-	int64_t x = json_object_get_int64(v);
-	if (x < 0)
-		return false;
-	*ret = (uint64_t)x;
-	return true;
-}
-
-static int add_value(struct set *set, const char *t, const char *pl, const char *metric,
-		     struct json_object *o, const char *key)
-{
-	uint64_t v;
-	if (!num_of(o, key, &v))
-		return 0;
 	struct series *s = series_get(set, t, pl, metric);
 	return s ? series_add(s, v) : -ENOMEM;
 }
 
-static int load(struct json_object *rec, struct set *set)
+/* The probe facts of an iteration that count, as in the run's own summaries: facts of windows
+ * that lost records, or whose bind succeeded while the method saw no probe, are left out (lossy
+ * ones kept when the run said so). NULL: none. */
+static const struct pb_iteration_facts *counted_facts(const struct pb_run_record *rec,
+						      const struct pb_record_iteration *it)
 {
-	struct json_object *its, *opts, *v;
-	if (!json_object_object_get_ex(rec, "iterations", &its) ||
-	    !json_object_is_type(its, json_type_array))
-		return -EINVAL;
-	/* As the run's own summaries: facts of windows that lost records, or whose bind succeeded
-	 * while the method saw no probe, are left out (lossy ones kept when the run said so). */
-	bool include_lossy = json_object_object_get_ex(rec, "options", &opts) &&
-			     json_object_object_get_ex(opts, "include_lossy", &v) &&
-			     json_object_get_boolean(v);
-	for (size_t i = 0; i < json_object_array_length(its); i++) {
-		struct json_object *it = json_object_array_get_idx(its, i), *m, *probes;
-		const char *t = str_of(it, "target"), *pl = str_of(it, "placement"),
-			   *oc = str_of(it, "outcome");
-		if (!t || !pl || !oc || strcmp(oc, "ok"))
+	const struct pb_measurement *m = it->measurement;
+	if (!pb_measurement_has_facts(m) || m->missing_probe[0] ||
+	    (!rec->options.include_lossy && m->facts.lost_records > 0))
+		return NULL;
+	return &m->facts;
+}
+
+static int load(const struct pb_run_record *rec, struct set *set)
+{
+	for (size_t i = 0; i < rec->n_iterations; i++) {
+		const struct pb_record_iteration *it = &rec->iterations[i];
+		if (it->res.outcome != PB_CYCLE_OK)
 			continue;
-		int r = add_value(set, t, pl, "bind_ns", it, "bind_ns");
+		const char *t = rec->targets[it->target].t.name,
+			   *pl = rec->placements[it->placement].label;
+		int r = add_value(set, t, pl, "bind_ns", it->res.bind_ns);
 		if (r == 0)
-			r = add_value(set, t, pl, "unbind_ns", it, "unbind_ns");
+			r = add_value(set, t, pl, "unbind_ns", it->res.unbind_ns);
 		if (r < 0)
 			return r;
-		uint64_t lost;
-		if (!json_object_object_get_ex(it, "measurement", &m) || !m ||
-		    !json_object_is_type(m, json_type_object) ||
-		    json_object_object_get_ex(m, "missing_probe", &v) ||
-		    (!include_lossy && num_of(m, "lost_records", &lost) && lost > 0))
+		const struct pb_iteration_facts *f = counted_facts(rec, it);
+		if (!f)
 			continue;
-		if ((r = add_value(set, t, pl, "uevent_kernel_ns", m, "uevent_kernel_ns")) < 0)
+		if (f->uevent_kernel_ns >= 0 && (r = add_value(set, t, pl, "uevent_kernel_ns",
+							       (uint64_t)f->uevent_kernel_ns)) < 0)
 			return r;
-		if (!json_object_object_get_ex(m, "probes", &probes) ||
-		    !json_object_is_type(probes, json_type_array))
-			continue;
-		for (size_t k = 0; k < json_object_array_length(probes); k++) {
-			struct json_object *p = json_object_array_get_idx(probes, k), *on;
-			uint64_t depth;
-			const char *bus = str_of(p, "bus"), *drv = str_of(p, "driver");
-			if (!num_of(p, "depth", &depth))
-				continue;
+		for (size_t k = 0; k < f->n_probes; k++) {
+			const struct pb_probe_fact *p = &f->probes[k];
 			char metric[160];
-			snprintf(metric, sizeof(metric), "probe %s/%s depth %" PRIu64,
-				 bus ? bus : "?", drv ? drv : "?", depth);
+			snprintf(metric, sizeof(metric), "probe %s/%s depth %d",
+				 p->bus[0] ? p->bus : "?", p->driver[0] ? p->driver : "?",
+				 p->depth);
 			struct series *s = series_get(set, t, pl, metric);
 			if (!s)
 				return -ENOMEM;
 			s->is_probe = true;
-			uint64_t d;
-			if (num_of(p, "duration_ns", &d) && (r = series_add(s, d)) < 0)
+			if ((r = series_add(s, p->duration_ns)) < 0)
 				return r;
-			if (json_object_object_get_ex(p, "on_device_node", &on) &&
-			    json_object_is_type(on, json_type_boolean))
-				*(json_object_get_boolean(on) ? &s->on_yes : &s->on_no) += 1;
+			if (p->on_device_node >= 0)
+				*(p->on_device_node ? &s->on_yes : &s->on_no) += 1;
 		}
 	}
 	return 0;
 }
 
+/* ---- the comparison ------------------------------------------------------------------------ */
+
+static void run_info(const struct pb_run_record *rec, const char *name, struct pb_compare_run *o)
+{
+	snprintf(o->file, sizeof(o->file), "%s", name);
+	snprintf(o->kernel, sizeof(o->kernel), "%s", rec->kernel_release);
+	snprintf(o->host, sizeof(o->host), "%s", rec->host);
+	snprintf(o->tool_version, sizeof(o->tool_version), "%s", rec->tool_version);
+	snprintf(o->status, sizeof(o->status), "%s", rec->status);
+}
+
+static void key_of(const struct series *s, struct pb_compare_key *k)
+{
+	snprintf(k->target, sizeof(k->target), "%s", s->target);
+	snprintf(k->placement, sizeof(k->placement), "%s", s->placement);
+	snprintf(k->metric, sizeof(k->metric), "%s", s->metric);
+}
+
+static const struct series *find_series(const struct set *set, const struct series *like)
+{
+	for (size_t k = 0; k < set->n; k++)
+		if (!strcmp(set->s[k].target, like->target) &&
+		    !strcmp(set->s[k].placement, like->placement) &&
+		    !strcmp(set->s[k].metric, like->metric))
+			return &set->s[k];
+	return NULL;
+}
+
+static int compare_pair(struct pb_compare *c, const struct series *a, const struct series *b)
+{
+	struct pb_compare_entry *e = &c->entries[c->n_entries++];
+	key_of(a, &e->key);
+	e->n_base = a->n;
+	e->n_cand = b->n;
+	int r;
+	if ((a->n && (r = pb_stats_compute(a->v, a->n, &e->base)) < 0) ||
+	    (b->n && (r = pb_stats_compute(b->v, b->n, &e->cand)) < 0) ||
+	    (r = pb_mann_whitney(a->v, a->n, b->v, b->n, &e->mwu)) < 0)
+		return r;
+	e->ratio = a->n && b->n && e->base.percentile[0]
+		       ? (double)e->cand.percentile[0] / (double)e->base.percentile[0]
+		       : NAN;
+	const struct pb_mwu *t = &e->mwu;
+	e->verdict = "no significant change";
+	if (a->n < 5 || b->n < 5)
+		e->verdict = "too few samples";
+	else if (t->valid && t->p < c->alpha && !isnan(e->ratio) &&
+		 fabs(e->ratio - 1) >= c->min_change)
+		e->verdict = e->ratio > 1 ? "slower" : "faster";
+	else if (t->valid && t->p < c->alpha)
+		e->verdict = "no change beyond min_change";
+	uint64_t na = a->on_yes + a->on_no, nb = b->on_yes + b->on_no;
+	if (!a->is_probe || !na || !nb)
+		return 0;
+	struct pb_compare_share *s = &c->shares[c->n_shares++];
+	s->key = e->key;
+	s->base_yes = a->on_yes;
+	s->base_n = na;
+	s->cand_yes = b->on_yes;
+	s->cand_n = nb;
+	s->p = pb_two_proportion_p(a->on_yes, na, b->on_yes, nb);
+	double share_a = (double)a->on_yes / (double)na, share_b = (double)b->on_yes / (double)nb;
+	s->verdict = s->p < c->alpha ? (share_b > share_a ? "more on the device's node"
+							  : "fewer on the device's node")
+				     : "no significant change";
+	return 0;
+}
+
+int pb_compare_runs(const struct pb_run_record *base, const char *base_name,
+		    const struct pb_run_record *cand, const char *cand_name, double alpha,
+		    double min_change, struct pb_compare **ret, char *err, size_t err_size)
+{
+	struct set A = {0}, B = {0};
+	struct pb_compare *c = calloc(1, sizeof(*c));
+	*ret = NULL;
+	int r = c ? load(base, &A) : -ENOMEM;
+	if (r == 0)
+		r = load(cand, &B);
+	if (r == 0) {
+		size_t n = A.n + B.n + 1;
+		c->entries = calloc(n, sizeof(*c->entries));
+		c->shares = calloc(n, sizeof(*c->shares));
+		c->only_base = calloc(n, sizeof(*c->only_base));
+		c->only_cand = calloc(n, sizeof(*c->only_cand));
+		if (!c->entries || !c->shares || !c->only_base || !c->only_cand)
+			r = -ENOMEM;
+	}
+	if (r < 0)
+		goto out;
+	c->alpha = alpha;
+	c->min_change = min_change;
+	run_info(base, base_name, &c->base);
+	run_info(cand, cand_name, &c->cand);
+	for (size_t i = 0; r == 0 && i < A.n; i++) {
+		const struct series *b = find_series(&B, &A.s[i]);
+		if (b)
+			r = compare_pair(c, &A.s[i], b);
+		else
+			key_of(&A.s[i], &c->only_base[c->n_only_base++]);
+	}
+	for (size_t k = 0; r == 0 && k < B.n; k++)
+		if (!find_series(&A, &B.s[k]))
+			key_of(&B.s[k], &c->only_cand[c->n_only_cand++]);
+	if (r == 0 && !c->n_entries) {
+		snprintf(err, err_size,
+			 "%s and %s share no (target, placement, metric) with ok iterations: "
+			 "nothing to compare",
+			 base_name, cand_name);
+		r = -EINVAL;
+	}
+out:
+	set_free(&A);
+	set_free(&B);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(err, err_size, "out of memory");
+		pb_compare_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void pb_compare_free(struct pb_compare *c)
+{
+	if (!c)
+		return;
+	free(c->entries);
+	free(c->shares);
+	free(c->only_base);
+	free(c->only_cand);
+	free(c);
+}
+
 /* ---- the document ------------------------------------------------------------------------ */
+
+static struct json_object *str_or_null(const char *s)
+{
+	return s[0] ? json_object_new_string(s) : NULL;
+}
 
 /* One side's summary; st NULL when the series is empty. */
 static struct json_object *side(size_t n, const struct pb_stats *st)
@@ -247,237 +355,139 @@ static struct json_object *side(size_t n, const struct pb_stats *st)
 	return o;
 }
 
-static struct json_object *run_info(struct json_object *rec, const char *name)
+static struct json_object *run_json(const struct pb_compare_run *r)
 {
-	struct json_object *o = json_object_new_object(), *un;
-	json_object_object_add(o, "file", json_object_new_string(name));
-	const char *rel =
-	    json_object_object_get_ex(rec, "uname", &un) ? str_of(un, "release") : NULL;
-	json_object_object_add(o, "kernel", rel ? json_object_new_string(rel) : NULL);
-	const char *host = str_of(rec, "host"), *ver = str_of(rec, "tool_version"),
-		   *st = str_of(rec, "status");
-	json_object_object_add(o, "host", host ? json_object_new_string(host) : NULL);
-	json_object_object_add(o, "tool_version", ver ? json_object_new_string(ver) : NULL);
-	json_object_object_add(o, "status", st ? json_object_new_string(st) : NULL);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "file", json_object_new_string(r->file));
+	json_object_object_add(o, "kernel", str_or_null(r->kernel));
+	json_object_object_add(o, "host", str_or_null(r->host));
+	json_object_object_add(o, "tool_version", str_or_null(r->tool_version));
+	json_object_object_add(o, "status", str_or_null(r->status));
 	return o;
 }
 
-int pb_compare_runs(struct json_object *base, const char *base_name, struct json_object *cand,
-		    const char *cand_name, double alpha, double min_change,
-		    struct json_object **ret, char *err, size_t err_size)
+static struct json_object *key_json(const struct pb_compare_key *k)
 {
-	struct set A = {0}, B = {0};
-	int r = load(base, &A);
-	if (r == -EINVAL)
-		snprintf(err, err_size, "%s: not a run record (no iterations[])", base_name);
-	if (r == 0 && (r = load(cand, &B)) == -EINVAL)
-		snprintf(err, err_size, "%s: not a run record (no iterations[])", cand_name);
-	if (r < 0)
-		goto out;
+	struct json_object *e = json_object_new_object();
+	json_object_object_add(e, "target", json_object_new_string(k->target));
+	json_object_object_add(e, "placement", json_object_new_string(k->placement));
+	json_object_object_add(e, "metric", json_object_new_string(k->metric));
+	return e;
+}
 
-	/* The lists hang in doc from the start: freeing doc frees everything. */
+static const char *const method_text =
+    "medians (nearest rank) of the ok iterations of each (target, placement, metric); "
+    "two-sided Mann-Whitney U, normal approximation with tie and continuity correction; "
+    "on-node shares: two-sided two-proportion z test. The values themselves come from each "
+    "record (CLOCK_MONOTONIC around the writes; the observer's method for probes).";
+
+struct json_object *pb_compare_to_json(const struct pb_compare *c)
+{
 	struct json_object *doc = json_object_new_object(), *cmp = json_object_new_array(),
 			   *shares = json_object_new_array(), *only_a = json_object_new_array(),
 			   *only_b = json_object_new_array();
+	for (size_t i = 0; i < c->n_entries; i++) {
+		const struct pb_compare_entry *x = &c->entries[i];
+		struct json_object *e = key_json(&x->key);
+		json_object_object_add(e, "baseline", side(x->n_base, x->n_base ? &x->base : NULL));
+		json_object_object_add(e, "candidate",
+				       side(x->n_cand, x->n_cand ? &x->cand : NULL));
+		json_object_object_add(e, "ratio",
+				       isnan(x->ratio) ? NULL : json_object_new_double(x->ratio));
+		json_object_object_add(e, "u",
+				       x->mwu.valid ? json_object_new_double(x->mwu.u) : NULL);
+		json_object_object_add(e, "z",
+				       x->mwu.valid ? json_object_new_double(x->mwu.z) : NULL);
+		json_object_object_add(e, "p", json_object_new_double(x->mwu.p));
+		json_object_object_add(e, "verdict", json_object_new_string(x->verdict));
+		json_object_array_add(cmp, e);
+	}
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct pb_compare_share *x = &c->shares[i];
+		struct json_object *s = key_json(&x->key);
+		json_object_object_add(
+		    s, "baseline_share",
+		    json_object_new_double((double)x->base_yes / (double)x->base_n));
+		json_object_object_add(s, "baseline_n", json_object_new_int64((int64_t)x->base_n));
+		json_object_object_add(
+		    s, "candidate_share",
+		    json_object_new_double((double)x->cand_yes / (double)x->cand_n));
+		json_object_object_add(s, "candidate_n", json_object_new_int64((int64_t)x->cand_n));
+		json_object_object_add(s, "p", json_object_new_double(x->p));
+		json_object_object_add(s, "verdict", json_object_new_string(x->verdict));
+		json_object_array_add(shares, s);
+	}
+	for (size_t i = 0; i < c->n_only_base; i++)
+		json_object_array_add(only_a, key_json(&c->only_base[i]));
+	for (size_t i = 0; i < c->n_only_cand; i++)
+		json_object_array_add(only_b, key_json(&c->only_cand[i]));
 	json_object_object_add(doc, "comparisons", cmp);
 	json_object_object_add(doc, "node_shares", shares);
 	json_object_object_add(doc, "only_in_baseline", only_a);
 	json_object_object_add(doc, "only_in_candidate", only_b);
 	json_object_object_add(doc, "schema", json_object_new_string("probebench-compare/1"));
-	json_object_object_add(doc, "baseline", run_info(base, base_name));
-	json_object_object_add(doc, "candidate", run_info(cand, cand_name));
-	json_object_object_add(doc, "alpha", json_object_new_double(alpha));
-	json_object_object_add(doc, "min_change", json_object_new_double(min_change));
-	json_object_object_add(
-	    doc, "method",
-	    json_object_new_string(
-		"medians (nearest rank) of the ok iterations of each (target, "
-		"placement, metric); two-sided Mann-Whitney U, normal "
-		"approximation with tie and continuity correction; on-node shares: "
-		"two-sided two-proportion z test. The values themselves come from "
-		"each record (CLOCK_MONOTONIC around the writes; the observer's "
-		"method for probes)."));
-	size_t matched = 0;
-	for (size_t i = 0; i < A.n; i++) {
-		struct series *a = &A.s[i], *b = NULL;
-		for (size_t k = 0; k < B.n && !b; k++)
-			if (!strcmp(B.s[k].target, a->target) &&
-			    !strcmp(B.s[k].placement, a->placement) &&
-			    !strcmp(B.s[k].metric, a->metric))
-				b = &B.s[k];
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "target", json_object_new_string(a->target));
-		json_object_object_add(e, "placement", json_object_new_string(a->placement));
-		json_object_object_add(e, "metric", json_object_new_string(a->metric));
-		if (!b) {
-			json_object_array_add(only_a, e);
-			continue;
-		}
-		matched++;
-		json_object_array_add(cmp, e);
-		struct pb_stats sa, sb;
-		struct pb_mwu t;
-		bool ha = a->n > 0, hb = b->n > 0;
-		if ((ha && (r = pb_stats_compute(a->v, a->n, &sa)) < 0) ||
-		    (hb && (r = pb_stats_compute(b->v, b->n, &sb)) < 0) ||
-		    (r = pb_mann_whitney(a->v, a->n, b->v, b->n, &t)) < 0) {
-			json_object_put(doc);
-			goto out;
-		}
-		json_object_object_add(e, "baseline", side(a->n, ha ? &sa : NULL));
-		json_object_object_add(e, "candidate", side(b->n, hb ? &sb : NULL));
-		/* ratio of the medians (candidate / baseline); NAN when undefined */
-		double ratio = ha && hb && sa.percentile[0]
-				   ? (double)sb.percentile[0] / (double)sa.percentile[0]
-				   : NAN;
-		json_object_object_add(e, "ratio",
-				       isnan(ratio) ? NULL : json_object_new_double(ratio));
-		json_object_object_add(e, "u", t.valid ? json_object_new_double(t.u) : NULL);
-		json_object_object_add(e, "z", t.valid ? json_object_new_double(t.z) : NULL);
-		json_object_object_add(e, "p", json_object_new_double(t.p));
-		const char *word = "no significant change";
-		if (a->n < 5 || b->n < 5)
-			word = "too few samples";
-		else if (t.valid && t.p < alpha && !isnan(ratio) && fabs(ratio - 1) >= min_change)
-			word = ratio > 1 ? "slower" : "faster";
-		else if (t.valid && t.p < alpha)
-			word = "no change beyond min_change";
-		json_object_object_add(e, "verdict", json_object_new_string(word));
-		if (a->is_probe && (a->on_yes + a->on_no) && (b->on_yes + b->on_no)) {
-			struct json_object *s = json_object_new_object();
-			uint64_t na = a->on_yes + a->on_no, nb = b->on_yes + b->on_no;
-			double share_a = (double)a->on_yes / (double)na,
-			       share_b = (double)b->on_yes / (double)nb;
-			double p = pb_two_proportion_p(a->on_yes, na, b->on_yes, nb);
-			json_object_object_add(s, "target", json_object_new_string(a->target));
-			json_object_object_add(s, "placement",
-					       json_object_new_string(a->placement));
-			json_object_object_add(s, "metric", json_object_new_string(a->metric));
-			json_object_object_add(s, "baseline_share",
-					       json_object_new_double(share_a));
-			json_object_object_add(s, "baseline_n", json_object_new_int64((int64_t)na));
-			json_object_object_add(s, "candidate_share",
-					       json_object_new_double(share_b));
-			json_object_object_add(s, "candidate_n",
-					       json_object_new_int64((int64_t)nb));
-			json_object_object_add(s, "p", json_object_new_double(p));
-			json_object_object_add(
-			    s, "verdict",
-			    json_object_new_string(p < alpha ? (share_b > share_a
-								    ? "more on the device's node"
-								    : "fewer on the device's node")
-							     : "no significant change"));
-			json_object_array_add(shares, s);
-		}
-	}
-	for (size_t k = 0; k < B.n; k++) {
-		bool found = false;
-		for (size_t i = 0; i < A.n && !found; i++)
-			found = !strcmp(B.s[k].target, A.s[i].target) &&
-				!strcmp(B.s[k].placement, A.s[i].placement) &&
-				!strcmp(B.s[k].metric, A.s[i].metric);
-		if (found)
-			continue;
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "target", json_object_new_string(B.s[k].target));
-		json_object_object_add(e, "placement", json_object_new_string(B.s[k].placement));
-		json_object_object_add(e, "metric", json_object_new_string(B.s[k].metric));
-		json_object_array_add(only_b, e);
-	}
-	if (!matched) {
-		snprintf(err, err_size,
-			 "%s and %s share no (target, placement, metric) with ok iterations: "
-			 "nothing to compare",
-			 base_name, cand_name);
-		json_object_put(doc);
-		r = -EINVAL;
-		goto out;
-	}
-	*ret = doc;
-	r = 0;
-out:
-	set_free(&A);
-	set_free(&B);
-	return r;
-}
-
-/* For printing: the string, or "?" where the document has none (printf's %s takes no NULL). */
-static const char *text_of(struct json_object *o, const char *key)
-{
-	const char *s = str_of(o, key);
-	return s ? s : "?";
+	json_object_object_add(doc, "baseline", run_json(&c->base));
+	json_object_object_add(doc, "candidate", run_json(&c->cand));
+	json_object_object_add(doc, "alpha", json_object_new_double(c->alpha));
+	json_object_object_add(doc, "min_change", json_object_new_double(c->min_change));
+	json_object_object_add(doc, "method", json_object_new_string(method_text));
+	return doc;
 }
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-static double num(struct json_object *o, const char *key)
+static const char *or_q(const char *s)
 {
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
-		return NAN;
-	return json_object_get_double(v);
+	return s[0] ? s : "?";
 }
 
-static void fmt_ns(char *buf, size_t size, double ns)
+static void fmt_ns(char *buf, size_t size, bool known, uint64_t ns)
 {
-	if (isnan(ns))
+	if (!known)
 		snprintf(buf, size, "-");
-	else if (ns >= 1e9)
-		snprintf(buf, size, "%.3f s", ns / 1e9);
-	else if (ns >= 1e6)
-		snprintf(buf, size, "%.2f ms", ns / 1e6);
+	else if (ns >= 1000000000ull)
+		snprintf(buf, size, "%.3f s", (double)ns / 1e9);
+	else if (ns >= 1000000ull)
+		snprintf(buf, size, "%.2f ms", (double)ns / 1e6);
 	else
-		snprintf(buf, size, "%.1f us", ns / 1e3);
+		snprintf(buf, size, "%.1f us", (double)ns / 1e3);
 }
 
-void pb_compare_print(FILE *f, struct json_object *doc)
+void pb_compare_print(FILE *f, const struct pb_compare *c)
 {
-	struct json_object *b, *c, *arr;
-	json_object_object_get_ex(doc, "baseline", &b);
-	json_object_object_get_ex(doc, "candidate", &c);
-	fprintf(f, "baseline:  %s (kernel %s)\ncandidate: %s (kernel %s)\n", text_of(b, "file"),
-		text_of(b, "kernel"), text_of(c, "file"), text_of(c, "kernel"));
+	fprintf(f, "baseline:  %s (kernel %s)\ncandidate: %s (kernel %s)\n", or_q(c->base.file),
+		or_q(c->base.kernel), or_q(c->cand.file), or_q(c->cand.kernel));
 	fprintf(f, "%-22s %-9s %-34s %5s %11s %11s %7s %9s  %s\n", "target", "placement", "metric",
 		"N", "base p50", "cand p50", "ratio", "p", "verdict");
-	json_object_object_get_ex(doc, "comparisons", &arr);
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		struct json_object *e = json_object_array_get_idx(arr, i), *sa, *sb;
-		json_object_object_get_ex(e, "baseline", &sa);
-		json_object_object_get_ex(e, "candidate", &sb);
-		char ma[24], mb[24], n[24];
-		fmt_ns(ma, sizeof(ma), num(sa, "median"));
-		fmt_ns(mb, sizeof(mb), num(sb, "median"));
-		snprintf(n, sizeof(n), "%.0f/%.0f", num(sa, "N"), num(sb, "N"));
-		double ratio = num(e, "ratio");
-		fprintf(f, "%-22.22s %-9.9s %-34.34s %5s %11s %11s ", text_of(e, "target"),
-			text_of(e, "placement"), text_of(e, "metric"), n, ma, mb);
-		if (isnan(ratio))
+	for (size_t i = 0; i < c->n_entries; i++) {
+		const struct pb_compare_entry *e = &c->entries[i];
+		char ma[24], mb[24], n[48];
+		fmt_ns(ma, sizeof(ma), e->n_base > 0, e->base.percentile[0]);
+		fmt_ns(mb, sizeof(mb), e->n_cand > 0, e->cand.percentile[0]);
+		snprintf(n, sizeof(n), "%zu/%zu", e->n_base, e->n_cand);
+		fprintf(f, "%-22.22s %-9.9s %-34.34s %5s %11s %11s ", e->key.target,
+			e->key.placement, e->key.metric, n, ma, mb);
+		if (isnan(e->ratio))
 			fprintf(f, "%7s", "-");
 		else
-			fprintf(f, "%7.3f", ratio);
-		fprintf(f, " %9.2g  %s\n", num(e, "p"), text_of(e, "verdict"));
+			fprintf(f, "%7.3f", e->ratio);
+		fprintf(f, " %9.2g  %s\n", e->mwu.p, e->verdict);
 	}
-	json_object_object_get_ex(doc, "node_shares", &arr);
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		struct json_object *e = json_object_array_get_idx(arr, i);
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct pb_compare_share *e = &c->shares[i];
 		fprintf(f,
-			"on the device's node: %s %s %s: %.0f%% of %.0f -> %.0f%% of %.0f (p %.2g) "
-			"%s\n",
-			text_of(e, "target"), text_of(e, "placement"), text_of(e, "metric"),
-			100 * num(e, "baseline_share"), num(e, "baseline_n"),
-			100 * num(e, "candidate_share"), num(e, "candidate_n"), num(e, "p"),
-			text_of(e, "verdict"));
+			"on the device's node: %s %s %s: %.0f%% of %" PRIu64
+			" -> %.0f%% of %" PRIu64 " (p %.2g) %s\n",
+			e->key.target, e->key.placement, e->key.metric,
+			100.0 * (double)e->base_yes / (double)e->base_n, e->base_n,
+			100.0 * (double)e->cand_yes / (double)e->cand_n, e->cand_n, e->p,
+			e->verdict);
 	}
-	static const char *const only[] = {"only_in_baseline", "only_in_candidate"};
-	for (int k = 0; k < 2; k++) {
-		json_object_object_get_ex(doc, only[k], &arr);
-		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-			struct json_object *e = json_object_array_get_idx(arr, i);
-			fprintf(f, "%s: %s %s %s\n",
-				k ? "only in the candidate" : "only in the baseline",
-				text_of(e, "target"), text_of(e, "placement"),
-				text_of(e, "metric"));
-		}
-	}
-	fprintf(f, "method: %s\n", text_of(doc, "method"));
+	for (size_t i = 0; i < c->n_only_base; i++)
+		fprintf(f, "only in the baseline: %s %s %s\n", c->only_base[i].target,
+			c->only_base[i].placement, c->only_base[i].metric);
+	for (size_t i = 0; i < c->n_only_cand; i++)
+		fprintf(f, "only in the candidate: %s %s %s\n", c->only_cand[i].target,
+			c->only_cand[i].placement, c->only_cand[i].metric);
+	fprintf(f, "method: %s\n", method_text);
 }

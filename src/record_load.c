@@ -262,15 +262,19 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	char name[32];
 	str(schema, "name", name, sizeof(name));
 	if (strcmp(name, "probebench-run"))
-		return fail(err, err_size, -EINVAL, "not a probebench run record (schema.name)");
+		return fail(err, err_size, -EINVAL,
+			    "not a run record (schema.name is not probebench-run)");
 	struct pb_run_record *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->schema_version = (int)num(schema, "version", 1);
 	str(j, "tool_version", r->tool_version, sizeof(r->tool_version));
 	str(j, "host", r->host, sizeof(r->host));
-	str(member(j, "kernel", json_type_object), "release", r->kernel_release,
+	str(member(j, "uname", json_type_object), "release", r->kernel_release,
 	    sizeof(r->kernel_release));
+	if (!r->kernel_release[0])
+		str(member(j, "kernel", json_type_object), "release", r->kernel_release,
+		    sizeof(r->kernel_release));
 	r->start_unix_ns = num(j, "start_unix_ns", 0);
 	r->end_unix_ns = num(j, "end_unix_ns", 0);
 	struct json_object *o = member(j, "options", json_type_object);

@@ -2,7 +2,8 @@
 #pragma once
 /*
  * Comparing two run records (a baseline and a candidate, e.g. a kernel before and after a change
- * to the probe path). Pure: reads json-c objects, builds a json-c document; no I/O but printing.
+ * to the probe path). Pure: typed records in, a typed comparison out (and its JSON document);
+ * no I/O but printing.
  *
  * Series are matched by (target, placement) and metric: bind_ns, unbind_ns, the kernel's bind
  * uevent, and each probe group's duration (depth, bus, driver); only iterations with outcome
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "probebench/stats.h"
 
 struct json_object;
 
@@ -29,15 +32,59 @@ int pb_mann_whitney(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, 
 /* Two-sided two-proportion z test of ya/na against yb/nb; p = 1 when undefined. */
 double pb_two_proportion_p(uint64_t ya, uint64_t na, uint64_t yb, uint64_t nb);
 
-/*
- * The comparison document (schema/compare.schema.json). alpha: significance level of the
- * verdicts; min_change: relative change of the medians below which a significant difference is
- * still reported as "no change" (e.g. 0.02). -EINVAL with a reason in err when a record is not
- * a run record or the two share no (target, placement).
- */
-int pb_compare_runs(struct json_object *base, const char *base_name, struct json_object *cand,
-		    const char *cand_name, double alpha, double min_change,
-		    struct json_object **ret, char *err, size_t err_size);
+struct pb_run_record;
 
-/* The terminal table of a comparison document. */
-void pb_compare_print(FILE *f, struct json_object *doc);
+/* One record's identity in a comparison. */
+struct pb_compare_run {
+	char file[256], kernel[128], host[128], tool_version[32], status[16]; /* "" unknown */
+};
+
+/* A (target, placement, metric) series. */
+struct pb_compare_key {
+	char target[128], placement[32], metric[160];
+};
+
+struct pb_compare_entry {
+	struct pb_compare_key key;
+	size_t n_base, n_cand;
+	struct pb_stats base, cand; /* meaningful when n_base, n_cand > 0 */
+	double ratio;		    /* of the medians, candidate / baseline; NAN when undefined */
+	struct pb_mwu mwu;
+	const char *verdict; /* slower, faster, no significant change, too few samples, ... */
+};
+
+/* Share of a probe group's probes on the device's node, on both sides. */
+struct pb_compare_share {
+	struct pb_compare_key key;
+	uint64_t base_yes, base_n, cand_yes, cand_n;
+	double p;
+	const char *verdict;
+};
+
+struct pb_compare {
+	struct pb_compare_run base, cand;
+	double alpha, min_change;
+	struct pb_compare_entry *entries;
+	size_t n_entries;
+	struct pb_compare_share *shares;
+	size_t n_shares;
+	struct pb_compare_key *only_base, *only_cand; /* series one side has and the other not */
+	size_t n_only_base, n_only_cand;
+};
+
+/*
+ * Compares two run records (record.h). alpha: significance level of the verdicts; min_change:
+ * relative change of the medians below which a significant difference is still reported as "no
+ * change" (e.g. 0.02). -EINVAL with a reason in err when the two share no (target, placement,
+ * metric), -ENOMEM.
+ */
+int pb_compare_runs(const struct pb_run_record *base, const char *base_name,
+		    const struct pb_run_record *cand, const char *cand_name, double alpha,
+		    double min_change, struct pb_compare **ret, char *err, size_t err_size);
+void pb_compare_free(struct pb_compare *c);
+
+/* The comparison document (schema/compare.schema.json). */
+struct json_object *pb_compare_to_json(const struct pb_compare *c);
+
+/* The terminal table. */
+void pb_compare_print(FILE *f, const struct pb_compare *c);

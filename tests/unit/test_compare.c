@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "probebench/compare.h"
+#include "probebench/record.h"
 
 #define CLOSE(x, want, tol) assert_true(fabs((x) - (want)) < (tol))
 
@@ -59,15 +60,32 @@ static void two_proportions(void **state)
 	CLOSE(pb_two_proportion_p(0, 0, 1, 2), 1, 1e-12);
 }
 
-/* A run record with one target and placement: bind values and a probe per iteration. */
-static struct json_object *record(const char *kernel, uint64_t bind0, uint64_t step, int n,
-				  int on_node, const char *extra_metric_target)
+/* A stored run record with one target and placement: bind values and a probe per iteration
+ * (another target on placement node1 when extra_metric_target is set). */
+static struct json_object *record_json(const char *kernel, uint64_t bind0, uint64_t step, int n,
+				       int on_node, const char *extra_metric_target)
 {
 	struct json_object *r = json_object_new_object(), *its = json_object_new_array(),
-			   *un = json_object_new_object();
+			   *un = json_object_new_object(), *sc = json_object_new_object(),
+			   *ts = json_object_new_array(), *pls = json_object_new_array();
+	json_object_object_add(sc, "name", json_object_new_string("probebench-run"));
+	json_object_object_add(r, "schema", sc);
 	json_object_object_add(un, "release", json_object_new_string(kernel));
 	json_object_object_add(r, "uname", un);
 	json_object_object_add(r, "status", json_object_new_string("complete"));
+	const char *names[] = {"0000:81:00.0", extra_metric_target}, *labels[] = {"node0", "node1"};
+	for (int k = 0; k < 2; k++) {
+		struct json_object *t = json_object_new_object(), *p = json_object_new_object();
+		if (names[k]) {
+			json_object_object_add(t, "name", json_object_new_string(names[k]));
+			json_object_array_add(ts, t);
+		} else
+			json_object_put(t);
+		json_object_object_add(p, "label", json_object_new_string(labels[k]));
+		json_object_array_add(pls, p);
+	}
+	json_object_object_add(r, "targets", ts);
+	json_object_object_add(r, "placements", pls);
 	for (int i = 0; i < n; i++) {
 		struct json_object *it = json_object_new_object(), *m = json_object_new_object(),
 				   *ps = json_object_new_array(), *p = json_object_new_object();
@@ -92,7 +110,7 @@ static struct json_object *record(const char *kernel, uint64_t bind0, uint64_t s
 	struct json_object *bad = json_object_new_object();
 	json_object_object_add(bad, "target", json_object_new_string("0000:81:00.0"));
 	json_object_object_add(bad, "placement", json_object_new_string("node0"));
-	json_object_object_add(bad, "outcome", json_object_new_string("bind_failed"));
+	json_object_object_add(bad, "outcome", json_object_new_string("bind-failed"));
 	json_object_object_add(bad, "bind_ns", json_object_new_int64(1));
 	json_object_array_add(its, bad);
 	if (extra_metric_target) {
@@ -107,87 +125,114 @@ static struct json_object *record(const char *kernel, uint64_t bind0, uint64_t s
 	return r;
 }
 
-static struct json_object *find(struct json_object *doc, const char *list, const char *metric)
+/* The record as compare reads it (pb_run_record_from_json); takes j. */
+static struct pb_run_record *typed(struct json_object *j)
 {
-	struct json_object *arr;
-	assert_true(json_object_object_get_ex(doc, list, &arr));
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *e = json_object_array_get_idx(arr, i), *m;
-		if (json_object_object_get_ex(e, "metric", &m) &&
-		    !strcmp(json_object_get_string(m), metric))
-			return e;
-	}
+	struct pb_run_record *r = NULL;
+	char err[256] = "";
+	if (pb_run_record_from_json(j, &r, err, sizeof(err)) < 0)
+		fail_msg("cannot load the record: %s", err);
+	json_object_put(j);
+	return r;
+}
+
+static struct pb_run_record *record(const char *kernel, uint64_t bind0, uint64_t step, int n,
+				    int on_node, const char *extra_metric_target)
+{
+	return typed(record_json(kernel, bind0, step, n, on_node, extra_metric_target));
+}
+
+static const struct pb_compare_entry *find(const struct pb_compare *c, const char *metric)
+{
+	for (size_t i = 0; i < c->n_entries; i++)
+		if (!strcmp(c->entries[i].key.metric, metric))
+			return &c->entries[i];
 	return NULL;
 }
 
-static const char *verdict(struct json_object *e)
+static const char *verdict(const struct pb_compare_entry *e)
 {
-	struct json_object *v;
 	assert_non_null(e);
-	assert_true(json_object_object_get_ex(e, "verdict", &v));
-	return json_object_get_string(v);
+	return e->verdict;
+}
+
+static const struct pb_compare_share *find_share(const struct pb_compare *c, const char *metric)
+{
+	for (size_t i = 0; i < c->n_shares; i++)
+		if (!strcmp(c->shares[i].key.metric, metric))
+			return &c->shares[i];
+	return NULL;
+}
+
+static bool listed(const struct pb_compare_key *k, size_t n, const char *metric)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(k[i].metric, metric))
+			return true;
+	return false;
 }
 
 static void compares_records(void **state)
 {
 	(void)state;
 	/* candidate binds take twice as long; probes 8/20 -> 20/20 on the device's node */
-	struct json_object *a = record("6.1.0", 1000000, 1000, 20, 8, "0000:21:00.0");
-	struct json_object *b = record("6.1.0-numa", 2000000, 1000, 20, 20, "0000:22:00.0");
-	struct json_object *doc = NULL;
+	struct pb_run_record *a = record("6.1.0", 1000000, 1000, 20, 8, "0000:21:00.0");
+	struct pb_run_record *b = record("6.1.0-numa", 2000000, 1000, 20, 20, "0000:22:00.0");
+	struct pb_compare *c = NULL;
 	char err[256] = "";
 	assert_int_equal(
-	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &doc, err, sizeof(err)), 0);
-	struct json_object *bind = find(doc, "comparisons", "bind_ns");
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	const struct pb_compare_entry *bind = find(c, "bind_ns");
 	assert_string_equal(verdict(bind), "slower");
-	struct json_object *x;
-	assert_true(json_object_object_get_ex(bind, "ratio", &x));
 	/* nearest-rank medians: rank ceil(0.5 * 20) = 10, i.e. bind0 + 9000 */
-	CLOSE(json_object_get_double(x), 2009000.0 / 1009000.0, 1e-9);
-	assert_true(json_object_object_get_ex(bind, "baseline", &x));
-	assert_true(json_object_object_get_ex(x, "N", &x));
-	assert_int_equal(json_object_get_int(x), 20); /* the failed iteration left out */
+	CLOSE(bind->ratio, 2009000.0 / 1009000.0, 1e-9);
+	assert_int_equal(bind->n_base, 20); /* the failed iteration left out */
 	/* unbind identical on both sides */
-	assert_string_equal(verdict(find(doc, "comparisons", "unbind_ns")),
-			    "no significant change");
-	assert_string_equal(verdict(find(doc, "comparisons", "probe pci/e1000e depth 0")),
-			    "slower");
-	assert_string_equal(verdict(find(doc, "node_shares", "probe pci/e1000e depth 0")),
+	assert_string_equal(verdict(find(c, "unbind_ns")), "no significant change");
+	assert_string_equal(verdict(find(c, "probe pci/e1000e depth 0")), "slower");
+	assert_non_null(find_share(c, "probe pci/e1000e depth 0"));
+	assert_string_equal(find_share(c, "probe pci/e1000e depth 0")->verdict,
 			    "more on the device's node");
 	/* each side's extra target is listed, not compared */
-	assert_non_null(find(doc, "only_in_baseline", "bind_ns"));
-	assert_non_null(find(doc, "only_in_candidate", "bind_ns"));
+	assert_true(listed(c->only_base, c->n_only_base, "bind_ns"));
+	assert_true(listed(c->only_cand, c->n_only_cand, "bind_ns"));
+	assert_string_equal(c->cand.kernel, "6.1.0-numa");
+	/* the document says the same */
+	struct json_object *doc = pb_compare_to_json(c), *x;
 	assert_true(json_object_object_get_ex(doc, "candidate", &x));
-	assert_true(json_object_object_get_ex(x, "kernel", &x));
-	assert_string_equal(json_object_get_string(x), "6.1.0-numa");
-	/* a change smaller than min_change: significant, but not reported as slower */
+	assert_string_equal(json_object_get_string(json_object_object_get(x, "kernel")),
+			    "6.1.0-numa");
+	x = json_object_array_get_idx(json_object_object_get(doc, "comparisons"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(x, "metric")), "bind_ns");
+	assert_int_equal(
+	    json_object_get_int(json_object_object_get(json_object_object_get(x, "baseline"), "N")),
+	    20);
 	json_object_put(doc);
-	json_object_put(b);
+	/* a change smaller than min_change: significant, but not reported as slower */
+	pb_compare_free(c);
+	pb_run_record_free(b);
 	b = record("6.1.0", 1010000, 1000, 20, 8, NULL);
 	/* b: 1 % slower, very consistent */
-	assert_int_equal(
-	    pb_compare_runs(a, "a.json", b, "b.json", 0.5, 0.02, &doc, err, sizeof(err)), 0);
-	assert_string_equal(verdict(find(doc, "comparisons", "bind_ns")),
-			    "no change beyond min_change");
-	json_object_put(doc);
-	json_object_put(b);
+	assert_int_equal(pb_compare_runs(a, "a.json", b, "b.json", 0.5, 0.02, &c, err, sizeof(err)),
+			 0);
+	assert_string_equal(verdict(find(c, "bind_ns")), "no change beyond min_change");
+	pb_compare_free(c);
+	pb_run_record_free(b);
 	/* too few samples */
 	b = record("6.1.0", 2000000, 1000, 3, 3, NULL);
 	assert_int_equal(
-	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &doc, err, sizeof(err)), 0);
-	assert_string_equal(verdict(find(doc, "comparisons", "bind_ns")), "too few samples");
-	json_object_put(doc);
-	json_object_put(b);
-	json_object_put(a);
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	assert_string_equal(verdict(find(c, "bind_ns")), "too few samples");
+	pb_compare_free(c);
+	pb_run_record_free(b);
+	pb_run_record_free(a);
 }
 
-static int64_t probe_n(struct json_object *doc)
+static size_t probe_n(const struct pb_compare *c)
 {
-	struct json_object *x, *e = find(doc, "comparisons", "probe pci/e1000e depth 0");
+	const struct pb_compare_entry *e = find(c, "probe pci/e1000e depth 0");
 	assert_non_null(e);
-	assert_true(json_object_object_get_ex(e, "baseline", &x));
-	assert_true(json_object_object_get_ex(x, "N", &x));
-	return json_object_get_int64(x);
+	return e->n_base;
 }
 
 /* A window that lost records, or whose bind succeeded with no probe seen, gives no probe facts
@@ -195,9 +240,10 @@ static int64_t probe_n(struct json_object *doc)
 static void leaves_out_lossy_and_missing(void **state)
 {
 	(void)state;
-	struct json_object *a = record("6.1.0", 1000000, 1000, 20, 8, NULL);
-	struct json_object *b = record("6.1.0", 1000000, 1000, 20, 8, NULL);
-	struct json_object *its = json_object_object_get(a, "iterations"), *doc = NULL;
+	struct json_object *aj = record_json("6.1.0", 1000000, 1000, 20, 8, NULL);
+	struct pb_run_record *b = record("6.1.0", 1000000, 1000, 20, 8, NULL);
+	struct json_object *its = json_object_object_get(aj, "iterations");
+	struct pb_compare *c = NULL;
 	char err[256] = "";
 	for (int i = 0; i < 3; i++)
 		json_object_object_add(
@@ -206,42 +252,38 @@ static void leaves_out_lossy_and_missing(void **state)
 	json_object_object_add(
 	    json_object_object_get(json_object_array_get_idx(its, 3), "measurement"),
 	    "missing_probe", json_object_new_string("the bind succeeded and kprobe saw no probe"));
+	struct pb_run_record *a = typed(json_object_get(aj));
 	assert_int_equal(
-	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &doc, err, sizeof(err)), 0);
-	assert_int_equal(probe_n(doc), 16);
-	json_object_put(doc);
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	assert_int_equal(probe_n(c), 16);
+	pb_compare_free(c);
+	pb_run_record_free(a);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "include_lossy", json_object_new_boolean(true));
-	json_object_object_add(a, "options", o);
+	json_object_object_add(aj, "options", o);
+	a = typed(aj);
 	assert_int_equal(
-	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &doc, err, sizeof(err)), 0);
-	assert_int_equal(probe_n(doc), 19);
-	json_object_put(doc);
-	json_object_put(a);
-	json_object_put(b);
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	assert_int_equal(probe_n(c), 19);
+	pb_compare_free(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
 }
 
 static void refuses_what_cannot_be_compared(void **state)
 {
 	(void)state;
-	struct json_object *a = record("6.1.0", 1000, 1, 10, 0, NULL), *doc = NULL;
-	struct json_object *notrec = json_object_new_object();
+	struct pb_run_record *a = record("6.1.0", 1000, 1, 10, 0, NULL);
+	struct pb_compare *c = NULL;
 	char err[256] = "";
+	/* nothing in common: another target */
+	struct pb_run_record *b = record("6.1.0", 1000, 1, 0, 0, "0000:99:00.0");
 	assert_int_equal(
-	    pb_compare_runs(a, "a.json", notrec, "x.json", 0.01, 0.02, &doc, err, sizeof(err)),
-	    -EINVAL);
-	assert_non_null(strstr(err, "x.json: not a run record"));
-	assert_null(doc);
-	/* nothing in common */
-	struct json_object *b = json_object_new_object();
-	json_object_object_add(b, "iterations", json_object_new_array());
-	assert_int_equal(
-	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &doc, err, sizeof(err)), -EINVAL);
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "share no (target, placement, metric)"));
-	assert_null(doc);
-	json_object_put(a);
-	json_object_put(b);
-	json_object_put(notrec);
+	assert_null(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
 }
 
 int main(void)

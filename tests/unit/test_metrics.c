@@ -169,7 +169,7 @@ static void refused_and_empty(void **state)
 	static const struct {
 		const char *json, *why;
 	} bad[] = {
-	    {"{}", "not a probebench run record"},
+	    {"{}", "not a run record"},
 	    {"{\"schema\": {\"name\": \"probebench-run\"}}", "no targets or placements"},
 	    {"{\"schema\": {\"name\": \"probebench-run\"}, \"targets\": [], \"placements\": [], "
 	     "\"iterations\": [{\"target\": \"x\", \"placement\": \"any\", \"outcome\": \"ok\"}]}",

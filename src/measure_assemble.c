@@ -378,6 +378,25 @@ static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t fro
 	return last == b;
 }
 
+/* How long b ran for a before waking it at `to`: from b's first run after a's last wake-up of b
+ * (the wake-up itself when no switch shows it) to `to`. */
+static uint64_t ran_for(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from,
+			uint64_t to)
+{
+	uint64_t woken = 0, ran = 0;
+	for (size_t i = 0; i < in->n && in->ev[i].ts <= to; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->ts < from)
+			continue;
+		if (x->type == PB_EV_WAKEUP && !x->irq && x->pid == a && x->wake.pid == b)
+			woken = x->ts, ran = 0;
+		else if (x->type == PB_EV_SWITCH && x->sw.next_pid == b && woken && !ran)
+			ran = x->ts;
+	}
+	uint64_t since = ran ? ran : woken;
+	return since && since <= to ? to - since : 0;
+}
+
 /*
  * A probe with no work hop that blocked inside itself and was woken by the last task it had woken
  * before blocking (a kthread it started and waited for): that task ran for it. Wake-ups from an
@@ -385,10 +404,13 @@ static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t fro
  * woke it ran a work, which find_hops() judged already (a short flush is no hop); an interrupt
  * thread (real-time priority) that completed the probe's wait for its device handled an
  * interrupt, it did not run the probe (PREEMPT_RT threads every handler: virtio_rng's child
- * probe waits for its device's answer, and irq/N-virtioM wakes it). A wait shorter than a
- * quarter of the probe is a handshake, not its body (a new thread signalling that it started,
- * as request_irq waits for its irq thread on PREEMPT_RT). The longest such wait is the hop
- * (creating the thread is a shorter one, with kthreadd); its worker's CPU is the one it woke the
+ * probe waits for its device's answer, and irq/N-virtioM wakes it). A task that ran less than a
+ * quarter of the probe between the probe's wake-up and its own is a handshake, not the probe's
+ * body (a new thread signalling that it started, as request_irq waits for its irq thread on
+ * PREEMPT_RT). What the task ran counts, not how long the probe waited: a probe whose CPU
+ * stalled (a preempted vCPU) may find the body done when it comes to wait, and then waits only
+ * for the thread's exit (kthread_stop). The longest such wait is the hop (creating the thread
+ * is another, with kthreadd, which the probe woke last); its worker's CPU is the one it woke the
  * probe from.
  */
 static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
@@ -411,8 +433,10 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 			} else if (x->type == PB_EV_WAKEUP && x->wake.pid == p->pid && blocked) {
 				blocked = false;
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
-				    x->ts - off > best_len && 4 * (x->ts - off) >= p->duration_ns &&
+				    x->ts - off > best_len &&
 				    woke(in, p->pid, x->pid, p->window_start_ns, off) &&
+				    4 * ran_for(in, p->pid, x->pid, p->window_start_ns, x->ts) >=
+					p->duration_ns &&
 				    !ran_work(in, x->pid, off, x->ts) &&
 				    !realtime(in, x->pid, x->ts)) {
 					best_len = x->ts - off;

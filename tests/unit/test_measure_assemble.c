@@ -539,6 +539,28 @@ static void kthread_hop(void **state)
 	assert_false(f.probes[0].hop);
 	pb_iteration_facts_clear(&f);
 
+	/* The probe's CPU stalls right after it woke its kthread (a preempted vCPU: no switch
+	 * shows it): the body ran and completed before the probe came to wait, so the probe
+	 * waits only for the thread's exit (kthread_stop), a short wait. The thread ran the
+	 * body for it all the same: the hop, from the thread's first run to its wake-up. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1150 * US, 0, WRITER, 77);
+	sw(1165 * US, 3, 1, "idle", 77, "pbtest_kthread");
+	page(1200 * US, 3, 77, 1600, 1, false);
+	sw(1700 * US, 0, WRITER, "probebench", 1, "idle"); /* kthread_stop() waits */
+	wake(1710 * US, 3, 77, WRITER);			   /* the thread exits */
+	sw(1711 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(1750 * US, 0, WRITER, 0);
+	in.n = nev;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_true(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, 77);
+	assert_true(f.probes[0].hop_start_ns == 1165 * US);
+	assert_true(f.probes[0].pages_by_node[1] == 2);
+	pb_iteration_facts_clear(&f);
+
 	/* The kthread's wait again, ended by a timer (irq context): a sleep, not a hop. */
 	nev = 0;
 	entry(1100 * US, 0, WRITER, "pbtest1");

@@ -18,11 +18,11 @@ static const char *duration_source(const struct pb_probe_fact *p)
 {
 	switch (p->method) {
 	case PB_METHOD_KPROBE:
-		return "kprobe/kretprobe really_probe";
+		return "kprobe";
 	case PB_METHOD_TRACEPOINT:
-		return "initcall_debug via printk:console (kernel us, end exact)";
+		return "initcall_debug_console";
 	case PB_METHOD_KMSG:
-		return "initcall_debug via /dev/kmsg (kernel us)";
+		return "initcall_debug_kmsg";
 	default:
 		return "unknown";
 	}
@@ -107,13 +107,6 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 					       json_object_new_int((int)p->hop_switches));
 			json_object_object_add(w, "migrations",
 					       json_object_new_int((int)p->hop_migrations));
-			json_object_object_add(
-			    w, "source",
-			    json_object_new_string(
-				"sched:sched_switch and sched:sched_migrate_task "
-				"records of the worker inside the hop (the worker "
-				"is known only after the write: no perf counter "
-				"can be attached to it)"));
 			json_object_object_add(hop, "worker", w);
 		}
 		json_object_object_add(e, "hop", hop);
@@ -155,31 +148,15 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 		json_object_object_add(mem, "local_ratio",
 				       f->local_ratio < 0 ? NULL
 							  : json_object_new_double(f->local_ratio));
-		json_object_object_add(
-		    mem, "source",
-		    json_object_new_string("kmem:mm_page_alloc of the writer in the window and of "
-					   "hop workers during the hop; irq context dropped"));
 		struct json_object *slab = json_object_new_object();
 		json_object_object_add(slab, "allocs_by_node",
 				       pb_json_u64_array(f->slab_allocs_by_node, f->n_nodes));
 		json_object_object_add(slab, "bytes_by_node",
 				       pb_json_u64_array(f->slab_bytes_by_node, f->n_nodes));
-		json_object_object_add(
-		    slab, "note",
-		    json_object_new_string(
-			"proxy: kmalloc/kmem_cache_alloc attributed to the node of "
-			"the allocating CPU; slab reuse after a rebind hides where "
-			"objects really sit"));
 		json_object_object_add(slab, "counted_by_node",
 				       f->slab_counted ? pb_json_u64_array(f->slab_counted_by_node,
 									   f->n_slab_counted_nodes)
 						       : NULL);
-		json_object_object_add(
-		    slab, "counted_note",
-		    json_object_new_string("perf counters of kmem:kmalloc + kmem:kmem_cache_alloc "
-					   "per CPU inside the window, by the CPU's node: every "
-					   "task on those CPUs, never lost (allocs_by_node: the "
-					   "probing tasks only, from samples, which can be lost)"));
 		json_object_object_add(mem, "slab_proxy", slab);
 	}
 	json_object_object_add(j, "memory", mem);
@@ -300,65 +277,31 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 	return out;
 }
 
-/* How each of the record's numbers was obtained. */
+/* How each of the record's numbers was obtained: short identifiers, explained in the schema's
+ * descriptions (schema/run.schema.json, "method") and doc/measurement.md. */
 static struct json_object *method_json(void)
 {
+	static const struct {
+		const char *number, *how;
+	} methods[] = {
+	    {"unbind_ns", "clock_monotonic_write"},
+	    {"bind_ns", "clock_monotonic_write"},
+	    {"verified", "driver_link"},
+	    {"cycle_ns", "clock_monotonic_cycle"},
+	    {"writer_cpu", "sched_getcpu"},
+	    {"percentiles", "nearest_rank"},
+	    {"summary", "ok_iterations"},
+	    {"bins", "log2_floor"},
+	    {"measurement", "observer_window"},
+	    {"probe_ns", "really_probe"},
+	    {"uevent_kernel_ns", "netlink_kernel_uevent"},
+	    {"uevent_udev_ns", "netlink_udev_uevent"},
+	    {"pages_by_node", "kmem_mm_page_alloc"},
+	};
 	struct json_object *x = json_object_new_object();
-	json_object_object_add(
-	    x, "unbind_ns",
-	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around "
-				   "write(2) to DRV/unbind in the writer thread"));
-	json_object_object_add(
-	    x, "bind_ns",
-	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) around write(2) to DRV/bind "
-				   "(entry bind) or bus/drivers_probe (entry probe) in the writer "
-				   "thread; wall clock, includes preemption; does not see work the "
-				   "driver defers past the write (async probe, deferred probe)"));
-	json_object_object_add(
-	    x, "verified",
-	    json_object_new_string("readlink of the device's driver link after the "
-				   "bind equals the driver bound at start"));
-	json_object_object_add(
-	    x, "cycle_ns",
-	    json_object_new_string("clock_gettime(CLOCK_MONOTONIC) in the main thread from the "
-				   "check before the journal write to the verified rebind and "
-				   "journal update: the tool's whole per-cycle cost"));
-	json_object_object_add(x, "writer_cpu",
-			       json_object_new_string("sched_getcpu() just before the write"));
-	json_object_object_add(x, "percentiles", json_object_new_string("nearest rank"));
-	json_object_object_add(x, "summary",
-			       json_object_new_string("only iterations with outcome ok; retried, "
-						      "put-back and failed cycles are left out"));
-	json_object_object_add(x, "bins", json_object_new_string("log2 buckets keyed by floor"));
-	json_object_object_add(
-	    x, "measurement",
-	    json_object_new_string(
-		"the observer (doc/measurement.md) armed for the writer thread around every bind "
-		"write only, disarmed right after it with the write's exact CLOCK_MONOTONIC "
-		"window; "
-		"per iteration the facts of the last bind attempt; methods: kprobe "
-		"(kprobe/kretprobe "
-		"on really_probe), tracepoint (initcall_debug lines via printk:console, kernel "
-		"us), "
-		"kmsg (initcall_debug lines via /dev/kmsg: no CPU, task or memory)"));
-	json_object_object_add(
-	    x, "probe_ns",
-	    json_object_new_string("really_probe duration per probed device, grouped by depth "
-				   "(0: the target, 1: a child it creates), bus and driver; does "
-				   "not see work the driver defers past its probe"));
-	json_object_object_add(
-	    x, "uevent_kernel_ns",
-	    json_object_new_string("bind write start -> kernel bind uevent received on a netlink "
-				   "socket (includes the waiting thread's wake-up latency)"));
-	json_object_object_add(x, "uevent_udev_ns",
-			       json_object_new_string("bind write start -> udev's processed bind "
-						      "uevent; absent without udevd"));
-	json_object_object_add(
-	    x, "pages_by_node",
-	    json_object_new_string("kmem:mm_page_alloc pages of the probing tasks in the window, "
-				   "by the node of the page frame; new pages only: slab reuse "
-				   "hides small allocations (slab_allocs_by_node is a proxy by the "
-				   "allocating CPU's node)"));
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		json_object_object_add(x, methods[i].number,
+				       json_object_new_string(methods[i].how));
 	return x;
 }
 

@@ -382,7 +382,7 @@ static int finish_record(struct run *run)
 	char buf[4096];
 	uname(&u);
 
-	rec->schema_version = 2;
+	rec->schema_version = 3;
 	snprintf(rec->tool_version, sizeof(rec->tool_version), "%s", PB_VERSION);
 	snprintf(rec->host, sizeof(rec->host), "%s", u.nodename);
 	snprintf(rec->kernel_release, sizeof(rec->kernel_release), "%s", u.release);

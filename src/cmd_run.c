@@ -13,10 +13,12 @@
 #include "probebench/cycle.h"
 #include "probebench/log.h"
 #include "probebench/paths.h"
+#include "probebench/journal.h"
 #include "probebench/policy.h"
 #include "probebench/record.h"
 #include "probebench/report.h"
 #include "probebench/run.h"
+#include "probebench/run_plan.h"
 #include "probebench/util.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -97,6 +99,41 @@ static int write_json(const char *path, const struct pb_run_record *rec)
 	return r;
 }
 
+static void draw_progress(void *ud, uint64_t done, uint64_t total, uint64_t median_bind_ns,
+			  uint64_t eta_ns)
+{
+	(void)ud;
+	pb_report_progress(stderr, done, total, median_bind_ns, eta_ns);
+}
+
+/* --dry-run: the plan, the verdicts, what the journal would put back first; nothing written. */
+static int dry_run(const struct pb_run_opts *o)
+{
+	int code = pb_run_opts_check(o);
+	if (code != PB_EXIT_OK)
+		return code;
+	struct pb_run_plan *plan = NULL;
+	int r = pb_run_plan_make(o, NULL, 0, &plan);
+	if (r < 0)
+		return r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+	pb_run_plan_print(stdout, plan, o);
+	struct pb_journal_entry *v = NULL;
+	size_t n = 0, bad = 0;
+	if (pb_journal_load(&v, &n, &bad) == 0)
+		for (size_t i = 0; i < n; i++)
+			printf("  journal: %s (%s) would be restored first\n", v[i].sysname,
+			       pb_journal_state_name(v[i].state));
+	free(v);
+	code = pb_run_refuse_driverless(plan);
+	if (code == PB_EXIT_OK) {
+		printf("%s; nothing written (dry run)\n",
+		       plan->allowed ? "all targets allowed" : "refused");
+		code = plan->allowed ? PB_EXIT_OK : PB_EXIT_REFUSED;
+	}
+	pb_run_plan_free(plan);
+	return code;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	enum {
@@ -147,13 +184,13 @@ int cmd_run(int argc, char **argv)
 	    .warmup = 5,
 	    .timeout_ns = 10ull * 1000000000ull,
 	    .max_consecutive_failures = 3,
-	    .progress = true,
 	    .measure = true,
 	    .method = PB_METHOD_AUTO,
 	    .mlock = true,
 	};
 	_cleanup_free_ int *nodes = NULL, *cpus = NULL;
 	const char *json_path = NULL;
+	bool dry = false;
 	long v;
 	int c, r;
 	optind = 1;
@@ -239,7 +276,7 @@ int cmd_run(int argc, char **argv)
 			o.forced_reasons |= 1u << r;
 			break;
 		case OPT_DRY_RUN:
-			o.dry_run = true;
+			dry = true;
 			break;
 		case OPT_JSON:
 			json_path = optarg;
@@ -304,8 +341,15 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (dry)
+		return dry_run(&o);
+	bool progress = isatty(STDERR_FILENO);
+	if (progress)
+		o.progress = draw_progress;
 	struct pb_run_record *rec = NULL;
 	int code = pb_run_execute(&o, &rec, &stop_requested);
+	if (progress)
+		fputs("\r\033[K", stderr);
 	if (rec) {
 		pb_report_summary(stdout, rec);
 		if (json_path && (r = write_json(json_path, rec)) < 0) {

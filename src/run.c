@@ -26,12 +26,10 @@
 #include "probebench/numa_topo.h"
 #include "probebench/paths.h"
 #include "probebench/policy.h"
-#include "probebench/inventory.h"
-#include "probebench/selector.h"
 #include "probebench/record.h"
-#include "probebench/report.h"
 #include "probebench/run.h"
 #include "probebench/run_measure.h"
+#include "probebench/run_plan.h"
 #include "probebench/stats.h"
 #include "probebench/target.h"
 #include "probebench/util.h"
@@ -42,7 +40,7 @@
 struct run {
 	const struct pb_run_opts *o;
 	struct pb_target *targets;
-	struct json_object **verdicts;
+	struct pb_run_plan *plan; /* targets, verdicts, placements: aliased below */
 	size_t n_targets;
 	struct pb_placement *pl;
 	size_t n_pl;
@@ -68,21 +66,6 @@ static int64_t unix_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static void placement_label(const struct pb_placement *p, char *buf, size_t size)
-{
-	if (p->cpu >= 0)
-		snprintf(buf, size, "cpu%d", p->cpu);
-	else if (p->node >= 0)
-		snprintf(buf, size, "node%d", p->node);
-	else
-		snprintf(buf, size, "any");
-}
-
-static const char *entry_name(enum pb_entry_path e)
-{
-	return e == PB_ENTRY_PROBE ? "probe" : "bind";
 }
 
 /* Restores what earlier runs left in the journal. Returns 0, or -EBUSY when something remains. */
@@ -166,126 +149,6 @@ static int restore_journal(struct run *run, const struct pb_run_opts *o)
 	return left ? -EBUSY : 0;
 }
 
-/* True when path lies strictly below dir. */
-static bool path_below(const char *dir, const char *path)
-{
-	size_t l = strlen(dir);
-	return strncmp(dir, path, l) == 0 && path[l] == '/';
-}
-
-static int resolve_targets(struct run *run)
-{
-	const struct pb_run_opts *o = run->o;
-	char err[1024] = "";
-	struct pb_inventory *inv = NULL;
-	int r = pb_inventory_load(&inv, err, sizeof(err));
-	if (r < 0) {
-		pb_error("cannot read the devices: %s", err[0] ? err : strerror(-r));
-		return r;
-	}
-	struct pb_device **devs = NULL;
-	size_t n = 0;
-	r = pb_inventory_resolve(inv, o->targets, o->n_targets, &devs, &n, err, sizeof(err));
-	if (r < 0) {
-		if (r == -EINVAL || r == -ENOENT)
-			pb_error("%s", err);
-		else
-			pb_error_errno(r, "selecting the targets");
-		pb_inventory_free(inv);
-		return r;
-	}
-	run->n_targets = n;
-	run->targets = calloc(n, sizeof(*run->targets));
-	run->verdicts = calloc(n, sizeof(*run->verdicts));
-	run->je = calloc(n, sizeof(*run->je));
-	run->armed = calloc(n, sizeof(*run->armed));
-	if (!run->targets || !run->verdicts || !run->je || !run->armed) {
-		free(devs);
-		pb_inventory_free(inv);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		r = pb_target_from_syspath(devs[i]->syspath, &run->targets[i]);
-		if (r < 0) {
-			pb_error_errno(r, "%s", devs[i]->syspath);
-			break;
-		}
-		/* The inventory's node: own, or inherited from the nearest ancestor with one. */
-		run->targets[i].numa_node = devs[i]->numa_node;
-		run->targets[i].numa_inherited = devs[i]->node_source == PB_NODE_INHERITED;
-	}
-	free(devs);
-	pb_inventory_free(inv);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < i; j++) {
-			/* Cycling a device removes and re-creates what is below it. */
-			if (path_below(run->targets[j].syspath, run->targets[i].syspath) ||
-			    path_below(run->targets[i].syspath, run->targets[j].syspath)) {
-				pb_error("targets %s and %s: one is below the other, and cycling "
-					 "the upper one re-creates the lower; name one of them",
-					 run->targets[j].name, run->targets[i].name);
-				return -EINVAL;
-			}
-		}
-		for (size_t k = 0; k < run->n_hung; k++)
-			if (!strcmp(run->hung[k], run->targets[i].syspath) ||
-			    path_below(run->hung[k], run->targets[i].syspath) ||
-			    path_below(run->targets[i].syspath, run->hung[k])) {
-				pb_error(
-				    "%s: a write to it (or to %s) hung in this boot; it is never "
-				    "touched again before a reboot",
-				    run->targets[i].name, run->hung[k]);
-				return -EDEADLK;
-			}
-	}
-	return 0;
-}
-
-/* Checks every target; returns true when all may be cycled. Prints verdicts on dry runs. */
-static int check_policy(struct run *run, bool *ret_allowed)
-{
-	struct pb_policy_ctx *ctx = NULL;
-	int r = pb_policy_ctx_new(&ctx);
-	if (r < 0)
-		return pb_error_errno(r, "cannot take the safety snapshot");
-	bool all = true;
-	for (size_t i = 0; i < run->n_targets; i++) {
-		struct pb_target *t = &run->targets[i];
-		struct pb_verdict v;
-		r = pb_policy_check(ctx, t->syspath, &v);
-		if (r < 0) {
-			pb_policy_ctx_free(ctx);
-			return pb_error_errno(r, "%s: safety check failed", t->name);
-		}
-		run->verdicts[i] = pb_verdict_to_json(&v, run->o->forced_reasons);
-		bool ok = pb_verdict_allowed(&v, run->o->forced_reasons);
-		for (size_t k = 0; k < v.n; k++) {
-			bool forced = run->o->forced_reasons & (1u << v.refusals[k].reason);
-			if (run->o->dry_run)
-				printf("  %s: %s%s: %s\n", t->name,
-				       pb_reason_name(v.refusals[k].reason),
-				       forced ? " (forced)" : " (refused)", v.refusals[k].detail);
-			else if (!forced)
-				pb_error("%s refused: %s: %s (--force=%s lifts this reason)",
-					 t->name, pb_reason_name(v.refusals[k].reason),
-					 v.refusals[k].detail,
-					 pb_reason_name(v.refusals[k].reason));
-			else
-				pb_warn("%s: %s forced: %s", t->name,
-					pb_reason_name(v.refusals[k].reason), v.refusals[k].detail);
-		}
-		if (run->o->dry_run && !v.n)
-			printf("  %s: every check passed\n", t->name);
-		if (!ok)
-			all = false;
-	}
-	pb_policy_ctx_free(ctx);
-	*ret_allowed = all;
-	return 0;
-}
-
 /* The placement of writer i: one writer per placement, or per placement x target in parallel. */
 static size_t writer_placement(const struct run *run, size_t i)
 {
@@ -304,7 +167,7 @@ static void writer_memory(struct run *run)
 		int want, buf, stack;
 		char l[32];
 		pb_writer_memory(run->writers[i], &want, &buf, &stack);
-		placement_label(&run->pl[pi], l, sizeof(l));
+		pb_placement_label(&run->pl[pi], l, sizeof(l));
 		struct json_object *x = json_object_new_object();
 		json_object_object_add(x, "placement", json_object_new_string(l));
 		json_object_object_add(x, "expected_node",
@@ -329,48 +192,6 @@ static void writer_memory(struct run *run)
 	    json_object_new_string("get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR) from each writer thread "
 				   "after pinning, on its request buffer (numa_alloc_onnode on the "
 				   "writer's node) and a page of its stack"));
-}
-
-static int build_placements(struct run *run)
-{
-	const struct pb_run_opts *o = run->o;
-	size_t n = o->n_writer_nodes + o->n_writer_cpus;
-	run->n_pl = n ? n : 1;
-	run->pl = calloc(run->n_pl, sizeof(*run->pl));
-	run->n_writers = run->n_pl * (o->parallel ? o->n_targets : 1);
-	run->writers = calloc(run->n_writers, sizeof(*run->writers));
-	if (!run->pl || !run->writers)
-		return -ENOMEM;
-	int f = o->fifo_prio > 0 ? o->fifo_prio : 0;
-	run->pl[0] = (struct pb_placement){-1, -1, f};
-	for (size_t i = 0; i < o->n_writer_nodes; i++)
-		run->pl[i] = (struct pb_placement){-1, o->writer_nodes[i], f};
-	for (size_t i = 0; i < o->n_writer_cpus; i++)
-		run->pl[o->n_writer_nodes + i] = (struct pb_placement){o->writer_cpus[i], -1, f};
-	return 0;
-}
-
-static void print_plan(const struct run *run)
-{
-	const struct pb_run_opts *o = run->o;
-	printf("plan: entry %s, %u warm-up + %u iterations", entry_name(o->entry), o->warmup,
-	       o->iterations);
-	if (o->duration_ns)
-		printf(" (at most %.3f s)", o->duration_ns / 1e9);
-	printf(", timeout %.3f s, stop after %u consecutive failures\n", o->timeout_ns / 1e9,
-	       o->max_consecutive_failures);
-	for (size_t i = 0; i < run->n_targets; i++) {
-		const struct pb_target *t = &run->targets[i];
-		printf("  target %s: bus %s, driver %s, numa node %d%s, %s\n", t->name, t->bus,
-		       t->driver[0] ? t->driver : "(none)", t->numa_node,
-		       t->numa_inherited ? " (inherited)" : "", t->syspath);
-	}
-	for (size_t i = 0; i < run->n_pl; i++) {
-		char l[32];
-		placement_label(&run->pl[i], l, sizeof(l));
-		printf("  writer placement %s\n", l);
-	}
-	printf("verdicts:\n");
 }
 
 /* Completes the record: what ran where, how it was asked for, the summaries. */
@@ -442,8 +263,8 @@ static int finish_record(struct run *run)
 	rec->n_targets = run->n_targets;
 	for (size_t i = 0; i < run->n_targets; i++) {
 		rec->targets[i].t = run->targets[i];
-		rec->targets[i].verdict = run->verdicts[i];
-		run->verdicts[i] = NULL;
+		rec->targets[i].verdict =
+		    pb_verdict_to_json(&run->plan->verdicts[i], o->forced_reasons);
 		const char *why = run->measure ? pb_run_measure_error(run->measure, i) : NULL;
 		if (why)
 			snprintf(rec->targets[i].observer_error,
@@ -452,7 +273,7 @@ static int finish_record(struct run *run)
 	rec->n_placements = run->n_pl;
 	for (size_t i = 0; i < run->n_pl; i++) {
 		struct pb_record_placement *pl = &rec->placements[i];
-		placement_label(&run->pl[i], pl->label, sizeof(pl->label));
+		pb_placement_label(&run->pl[i], pl->label, sizeof(pl->label));
 		pl->cpu = run->pl[i].cpu;
 		pl->node = run->pl[i].node;
 	}
@@ -578,7 +399,6 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 	struct pb_cycle_cfg cfg = {.entry = o->entry, .timeout_ns = o->timeout_ns};
 	uint64_t t_start = pb_now_ns(), t_measured = 0, last_progress = 0;
 	unsigned consecutive = 0;
-	bool progress = o->progress && isatty(STDERR_FILENO);
 	uint64_t total = (uint64_t)o->iterations * run->n_targets * run->n_pl;
 	bool first = true;
 	_cleanup_free_ struct pb_cycle_result *pres =
@@ -689,7 +509,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 					return PB_EXIT_BIND_FAILED;
 				}
 				uint64_t now = pb_now_ns();
-				if (progress && measured && now - last_progress > 200000000ull) {
+				if (o->progress && measured && now - last_progress > 200000000ull) {
 					last_progress = now;
 					uint64_t done = run->rec->n_iterations;
 					uint64_t eta =
@@ -701,8 +521,8 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 						eta = o->duration_ns > now - t_start
 							  ? o->duration_ns - (now - t_start)
 							  : 0;
-					pb_report_progress(stderr, done, total, running_median(run),
-							   eta);
+					o->progress(o->progress_userdata, done, total,
+						    running_median(run), eta);
 				}
 			}
 	}
@@ -727,15 +547,11 @@ static void run_free(struct run *run)
 	else if (run->measure)
 		kept_for_hung_writer = run->measure;
 	json_object_put(run->hygiene);
-	for (size_t i = 0; run->verdicts && i < run->n_targets; i++)
-		json_object_put(run->verdicts[i]);
 	pb_run_record_free(run->rec);
 	json_object_put(run->restored);
 	free(run->hung);
 	free(run->writers);
-	free(run->pl);
-	free(run->verdicts);
-	free(run->targets);
+	pb_run_plan_free(run->plan);
 	free(run->je);
 	free(run->armed);
 }
@@ -802,6 +618,54 @@ static struct json_object *lock_memory(void)
 	return j;
 }
 
+/* Each refusal once: an error when it stops the run, a warning when it was forced. */
+static void log_verdicts(const struct pb_run_plan *plan, uint32_t forced)
+{
+	for (size_t i = 0; i < plan->n_targets; i++) {
+		const struct pb_verdict *v = &plan->verdicts[i];
+		const char *name = plan->targets[i].name;
+		for (size_t k = 0; k < v->n; k++) {
+			const char *why = pb_reason_name(v->refusals[k].reason);
+			if (forced & (1u << v->refusals[k].reason))
+				pb_warn("%s: %s forced: %s", name, why, v->refusals[k].detail);
+			else
+				pb_error("%s refused: %s: %s (--force=%s lifts this reason)", name,
+					 why, v->refusals[k].detail, why);
+		}
+	}
+}
+
+int pb_run_refuse_driverless(const struct pb_run_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_targets && plan->allowed; i++)
+		if (!plan->targets[i].driver[0]) {
+			pb_error("%s has no driver bound: nothing to cycle", plan->targets[i].name);
+			return PB_EXIT_REFUSED;
+		}
+	return PB_EXIT_OK;
+}
+
+int pb_run_opts_check(const struct pb_run_opts *o)
+{
+	if (!o->n_targets) {
+		pb_error("no target named; cycling needs explicit targets");
+		return PB_EXIT_USAGE;
+	}
+	if (!o->timeout_ns) {
+		pb_error("the write timeout must be positive");
+		return PB_EXIT_USAGE;
+	}
+	if (o->fifo_prio > 0) {
+		char why[200];
+		int r = pb_fifo_check(o->fifo_prio, why, sizeof(why));
+		if (r < 0) {
+			pb_error("--fifo: %s", why);
+			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+		}
+	}
+	return PB_EXIT_OK;
+}
+
 int pb_run_execute(const struct pb_run_opts *o, struct pb_run_record **ret_record,
 		   volatile sig_atomic_t *stop)
 {
@@ -818,27 +682,13 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 		stop = &no_stop;
 	*ret_record = NULL;
 
-	if (!o->n_targets) {
-		pb_error("no target named; cycling needs explicit targets");
-		return PB_EXIT_USAGE;
-	}
-	if (!o->timeout_ns) {
-		pb_error("the write timeout must be positive");
-		return PB_EXIT_USAGE;
-	}
-	if (o->fifo_prio > 0) {
-		char why[200];
-		r = pb_fifo_check(o->fifo_prio, why, sizeof(why));
-		if (r < 0) {
-			pb_error("--fifo: %s", why);
-			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
-		}
-	}
+	if ((code = pb_run_opts_check(o)) != PB_EXIT_OK)
+		return code;
 	if (!(run.rec = calloc(1, sizeof(*run.rec)))) {
 		pb_error("out of memory");
 		return PB_EXIT_FAILURE;
 	}
-	if (!o->dry_run) {
+	{
 		pid_t holder = 0;
 		lock = pb_journal_lock(&holder);
 		if (lock == -EWOULDBLOCK) {
@@ -865,43 +715,28 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 			goto out;
 		}
 	}
-	r = resolve_targets(&run);
+	r = pb_run_plan_make(o, (const char(*)[PATH_MAX])run.hung, run.n_hung, &run.plan);
 	if (r < 0) {
 		code = r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 		goto out;
 	}
-	if ((r = build_placements(&run)) < 0) {
+	run.targets = run.plan->targets;
+	run.n_targets = run.plan->n_targets;
+	run.pl = run.plan->placements;
+	run.n_pl = run.plan->n_placements;
+	run.n_writers = run.n_pl * (o->parallel ? run.n_targets : 1);
+	run.writers = calloc(run.n_writers, sizeof(*run.writers));
+	run.je = calloc(run.n_targets ? run.n_targets : 1, sizeof(*run.je));
+	run.armed = calloc(run.n_targets ? run.n_targets : 1, sizeof(*run.armed));
+	if (!run.writers || !run.je || !run.armed) {
+		pb_error("out of memory");
 		code = PB_EXIT_FAILURE;
 		goto out;
 	}
-	if (o->dry_run) {
-		print_plan(&run);
-		struct pb_journal_entry *v = NULL;
-		size_t n = 0, bad = 0;
-		if (pb_journal_load(&v, &n, &bad) == 0)
-			for (size_t i = 0; i < n; i++)
-				printf("  journal: %s (%s) would be restored first\n", v[i].sysname,
-				       pb_journal_state_name(v[i].state));
-		free(v);
-	}
-	bool allowed;
-	if (check_policy(&run, &allowed) < 0) {
-		code = PB_EXIT_FAILURE;
+	log_verdicts(run.plan, o->forced_reasons);
+	if ((code = pb_run_refuse_driverless(run.plan)) != PB_EXIT_OK)
 		goto out;
-	}
-	for (size_t i = 0; i < run.n_targets && allowed; i++)
-		if (!run.targets[i].driver[0]) {
-			pb_error("%s has no driver bound: nothing to cycle", run.targets[i].name);
-			code = PB_EXIT_REFUSED;
-			goto out;
-		}
-	if (o->dry_run) {
-		printf("%s; nothing written (dry run)\n",
-		       allowed ? "all targets allowed" : "refused");
-		code = allowed ? PB_EXIT_OK : PB_EXIT_REFUSED;
-		goto out;
-	}
-	if (!allowed) {
+	if (!run.plan->allowed) {
 		code = PB_EXIT_REFUSED;
 		goto out;
 	}
@@ -936,7 +771,7 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 		r = pb_writer_new(&run.pl[pi], hooks, &run.writers[i]);
 		if (r < 0) {
 			char l[32];
-			placement_label(&run.pl[pi], l, sizeof(l));
+			pb_placement_label(&run.pl[pi], l, sizeof(l));
 			pb_error_errno(r, "cannot start a writer thread on %s", l);
 			code = r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 			goto out;
@@ -969,8 +804,6 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 	}
 	if (code == PB_EXIT_OK)
 		code = cycle_all(&run, hooks, stop);
-	if (o->progress && isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
 	for (size_t i = 0; i < run.n_targets; i++) {
 		/* a device marked hung is never touched again, not even to restore a setting */
 		if (!run.armed[i] || run.je[i].state == PB_JOURNAL_HUNG)

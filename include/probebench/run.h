@@ -34,10 +34,14 @@ struct pb_run_opts {
 	const int *writer_cpus;
 	size_t n_writer_cpus;
 	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
-	bool dry_run;
 	bool parallel; /* several targets bound at the same moment, one pinned thread each */
 	unsigned max_consecutive_failures;
-	bool progress; /* progress line on a terminal */
+	/* Called from time to time (5 per second at most) in the cycling thread while measured
+	 * iterations run (NULL: never): done of total (0: open-ended), the running median bind
+	 * time, the estimated time left. The front end draws it (run: a line on a terminal). */
+	void (*progress)(void *userdata, uint64_t done, uint64_t total, uint64_t median_bind_ns,
+			 uint64_t eta_ns);
+	void *progress_userdata;
 	/* Measurement (run_measure.h): one observer per target around every bind write. */
 	bool measure;
 	enum pb_measure_method method;
@@ -55,6 +59,15 @@ struct pb_run_opts {
  * -EPERM (RLIMIT_RTPRIO below prio and no CAP_SYS_NICE) with the reason in why.
  */
 int pb_fifo_check(int prio, char *why, size_t size);
+
+/* Checks the options that need no device: targets named, timeout, --fifo. Logs what is wrong;
+ * returns PB_EXIT_OK, PB_EXIT_USAGE or PB_EXIT_FAILURE. */
+int pb_run_opts_check(const struct pb_run_opts *opts);
+
+struct pb_run_plan;
+/* PB_EXIT_REFUSED (logged, naming it) when an allowed plan holds a target with no driver bound,
+ * else PB_EXIT_OK. */
+int pb_run_refuse_driverless(const struct pb_run_plan *plan);
 
 /*
  * Runs the plan. Returns a PB_EXIT_* code (include/probebench/cmd.h). *ret_record receives the run

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A stored run record (schema/run.schema.json, versions 1 and 2) read back into the typed record
+ * A stored run record (schema/run.schema.json, versions 1 to 3) read back into the typed record
  * (record.h), for the records of other processes: `compare` and the daemon's metrics after a
  * restart. The summaries are recomputed from the iterations, as the run that wrote them did.
  */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The run pipeline: restore the journal, resolve targets, check safety, arm, cycle round-robin
- * over targets x placements, disarm, summarize, build the record. Front ends (cmd_run, the
- * daemon) print and store the record; this file logs what went wrong, once, naming the device.
+ * The run session: lock the state directory, put back what the journal holds, take the plan
+ * (run_plan.c), open the observers and the pinned writer threads, cycle round-robin over
+ * targets x placements, disarm, and fill the typed record (record.h). Front ends (cmd_run, the
+ * daemon) print, store and export the record; this file logs what went wrong, once, naming the
+ * device.
  */
 #include <errno.h>
 #include <inttypes.h>

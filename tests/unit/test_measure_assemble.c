@@ -613,6 +613,71 @@ static void late_printk(void **state)
 	pb_iteration_facts_clear(&f);
 }
 
+/*
+ * The seed's shape on one CPU: the worker the writer woke preempts it there and runs the whole
+ * probe before the writer runs again, so the writer's wait finds the work done and never blocks
+ * (seen on 6.12 with a module load and async probing). The probe still moved as a whole; from
+ * inside a probe of the writer's own, the same shape is a driver's asynchronous work (an async
+ * child's probe): no hop.
+ */
+static void preempted_queuer(void **state)
+{
+	(void)state;
+	nev = 0;
+	wq(PB_EV_WQ_QUEUE, 1010 * US, 2, WRITER, 0xcc, "");
+	wake(1011 * US, 2, WRITER, KWORKER);
+	sw(1012 * US, 2, WRITER, "observe_load", KWORKER, "kworker/u18:0");
+	evs[nev - 1].sw.prev_state = 0; /* preempted, runnable */
+	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xcc, "");
+	entry(1030 * US, 2, KWORKER, "pbtest1");
+	ret(1600 * US, 2, KWORKER, 0);
+	wq(PB_EV_WQ_END, 1610 * US, 2, KWORKER, 0xcc, "");
+	sw(1620 * US, 2, KWORKER, "kworker/u18:0", WRITER, "observe_load");
+	evs[nev - 1].sw.prev_state = 0x80; /* idle */
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_KPROBE);
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 1);
+	assert_true(f.probes[0].hop && f.probes[0].hop_whole_probe);
+	assert_int_equal(f.probes[0].pid, KWORKER);
+	assert_int_equal(f.probes[0].origin_pid, WRITER);
+	pb_iteration_facts_clear(&f);
+
+	/* The writer runs again before the work ends: it neither waited nor was kept off its
+	 * CPU by the work. No hop (the probe is the worker's, by its device). */
+	sw(1300 * US, 3, 1, "idle", WRITER, "observe_load");
+	qsort_events();
+	in.n = nev;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, KWORKER);
+	pb_iteration_facts_clear(&f);
+
+	/* Queued from inside the writer's own probe of pbtest1: pbtest1.c0's probe in the work is
+	 * an asynchronous child's, not a moved probe. */
+	nev = 0;
+	entry(1000 * US, 2, WRITER, "pbtest1");
+	wq(PB_EV_WQ_QUEUE, 1010 * US, 2, WRITER, 0xcc, "");
+	wake(1011 * US, 2, WRITER, KWORKER);
+	sw(1012 * US, 2, WRITER, "probebench", KWORKER, "kworker/u18:0");
+	evs[nev - 1].sw.prev_state = 0;
+	wq(PB_EV_WQ_START, 1020 * US, 2, KWORKER, 0xcc, "");
+	entry(1030 * US, 2, KWORKER, "pbtest1.c0");
+	ret(1100 * US, 2, KWORKER, 0);
+	wq(PB_EV_WQ_END, 1110 * US, 2, KWORKER, 0xcc, "");
+	sw(1120 * US, 2, KWORKER, "kworker/u18:0", WRITER, "probebench");
+	ret(1700 * US, 2, WRITER, 0);
+	in.n = nev;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 2);
+	assert_false(find(&f, "pbtest1")->hop);
+	assert_false(find(&f, "pbtest1.c0")->hop);
+	assert_int_equal(find(&f, "pbtest1.c0")->pid, KWORKER);
+	pb_iteration_facts_clear(&f);
+}
+
 /* pbtest1.c0 sits below pbtest1 (the test's device tree). */
 static int test_below(const char *name, const char *ancestor, void *ud)
 {
@@ -793,6 +858,7 @@ int main(void)
 	    cmocka_unit_test(pci_hop_and_child),
 	    cmocka_unit_test(hop_by_wait),
 	    cmocka_unit_test(seed_shape),
+	    cmocka_unit_test(preempted_queuer),
 	    cmocka_unit_test(parallel_attribution),
 	    cmocka_unit_test(kthread_hop),
 	    cmocka_unit_test(late_printk),

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "probebench/config.h"
+#include "probebench/selector.h"
 #include "probebench/util.h"
 
 #define PB_CONFIG_MAX_SIZE (1 << 20)
@@ -297,18 +298,6 @@ static bool valid_plan_name(const char *s)
 	return true;
 }
 
-/* "0000:00:05.0": domain:bus:slot.function, hex. */
-static bool valid_pci_address(const char *s)
-{
-	static const char pat[] = "hhhh:hh:hh.h";
-	if (strlen(s) != sizeof(pat) - 1)
-		return false;
-	for (size_t i = 0; pat[i]; i++)
-		if (pat[i] == 'h' ? !isxdigit((unsigned char)s[i]) : s[i] != pat[i])
-			return false;
-	return true;
-}
-
 static int parse_id(struct json_object *v, int *ret)
 {
 	long x = 0;
@@ -426,11 +415,10 @@ static int parse_target(struct ctx *c, const struct key *k, struct json_object *
 	if (!json_object_is_type(v, json_type_string))
 		return fail_expect(c, k, v, where);
 	const char *s = json_object_get_string(v);
-	if (!valid_pci_address(s) && strncmp(s, "/sys/", 5) != 0)
-		return fail(c, v,
-			    "%s: an explicit device must be a PCI address (\"0000:00:05.0\") or a "
-			    "/sys/ path; use {\"vendor\": ..., \"device\": ...} for a rule",
-			    where);
+	struct pb_selector sel;
+	char err[300];
+	if (pb_selector_parse(s, &sel, err, sizeof(err)) < 0)
+		return fail(c, v, "%s: not a device selector of probebench run: %s", where, err);
 	return set_string(&t->device, s);
 }
 

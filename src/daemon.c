@@ -28,7 +28,9 @@
 #include "probebench/config.h"
 #include "probebench/daemon.h"
 #include "probebench/http.h"
+#include "probebench/inventory.h"
 #include "probebench/log.h"
+#include "probebench/selector.h"
 #include "probebench/metrics.h"
 #include "probebench/paths.h"
 #include "probebench/record.h"
@@ -37,7 +39,6 @@
 #include "probebench/util.h"
 #include "probebench/version.h"
 
-#define MAX_RESOLVED 64
 /* How late a plan's timer may fire, so that the loop can wake up for several at once. */
 #define TIMER_ACCURACY_USEC 1000
 
@@ -62,7 +63,7 @@ struct worker {
 	bool active;
 	pthread_t thread;
 	struct pb_run_opts opts;
-	char *targets[MAX_RESOLVED];
+	char **targets; /* selectors handed to the run */
 	size_t n_targets;
 	int writer_nodes[PB_CONFIG_MAX_NODES];
 	char plan[72];
@@ -410,55 +411,91 @@ static int http_get(void *userdata, enum pb_http_route route, const char *id, ch
 
 /* ---- plans ------------------------------------------------------------------------------ */
 
+static int add_target(struct worker *w, const char *sel)
+{
+	for (size_t k = 0; k < w->n_targets; k++)
+		if (!strcmp(w->targets[k], sel))
+			return 0;
+	char **n = realloc(w->targets, (w->n_targets + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	w->targets = n;
+	if (!(w->targets[w->n_targets] = strdup(sel)))
+		return -ENOMEM;
+	w->n_targets++;
+	return 0;
+}
+
 /*
- * Turns a plan's targets into the selectors handed to the pipeline: explicit devices as written,
- * rules as the PCI addresses of the functions they match now. Nothing else is ever added.
+ * Turns a plan's targets into the selectors handed to the pipeline: explicit selectors as
+ * written (the run resolves them as `probebench run` does), rules as the PCI addresses of the
+ * functions of the inventory they match now. Nothing else is ever added.
  */
 static int resolve_targets(struct daemon *d, const struct pb_config_plan *p)
 {
 	struct worker *w = &d->w;
+	struct pb_inventory *inv = NULL;
+	int r = 0;
 	w->n_targets = 0;
-	for (size_t i = 0; i < p->n_targets; i++) {
+	for (size_t i = 0; r == 0 && i < p->n_targets; i++) {
 		const struct pb_config_target *t = &p->targets[i];
 		if (t->device) {
-			if (w->n_targets < MAX_RESOLVED)
-				w->targets[w->n_targets++] = strdup(t->device);
+			r = add_target(w, t->device);
 			continue;
 		}
-		char dir[4096];
-		pb_sys_path(dir, sizeof(dir), "bus/pci/devices");
-		DIR *dp = opendir(dir);
-		if (!dp)
-			return -errno;
-		struct dirent *e;
-		while ((e = readdir(dp)) && w->n_targets < MAX_RESOLVED) {
-			if (e->d_name[0] == '.')
-				continue;
-			char path[4096], drv[256] = "";
-			long vendor, device;
-			pb_sys_path(path, sizeof(path), "bus/pci/devices/%s/vendor", e->d_name);
-			if (pb_read_long(path, &vendor) < 0)
-				continue;
-			pb_sys_path(path, sizeof(path), "bus/pci/devices/%s/device", e->d_name);
-			if (pb_read_long(path, &device) < 0)
-				continue;
-			pb_sys_path(path, sizeof(path), "bus/pci/devices/%s/driver", e->d_name);
-			bool has_drv = pb_readlink_base(path, drv, sizeof(drv)) >= 0;
-			if (!pb_config_target_matches(t, e->d_name, (int)vendor, (int)device,
-						      has_drv ? drv : NULL))
-				continue;
-			bool dup = false;
-			for (size_t k = 0; k < w->n_targets; k++)
-				dup |= !strcmp(w->targets[k], e->d_name);
-			if (!dup)
-				w->targets[w->n_targets++] = strdup(e->d_name);
+		char err[512] = "";
+		if (!inv && (r = pb_inventory_load(&inv, err, sizeof(err))) < 0) {
+			pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", p->name}),
+				      "plan %s: cannot read the devices: %s", p->name,
+				      err[0] ? err : strerror(-r));
+			break;
 		}
-		closedir(dp);
+		for (size_t k = 0; r == 0 && k < inv->n_functions; k++) {
+			const struct pb_device *f = inv->functions[k];
+			if (f->pci && pb_config_target_matches(t, f->sysname, f->pci->vendor_id,
+							       f->pci->device_id, f->driver))
+				r = add_target(w, f->sysname);
+		}
 	}
-	for (size_t k = 0; k < w->n_targets; k++)
-		if (!w->targets[k])
-			return -ENOMEM;
+	pb_inventory_free(inv);
+	if (r < 0)
+		return r;
 	return w->n_targets ? 0 : -ENODEV;
+}
+
+/*
+ * Whether a device just added (a PCI function, from its uevent) is named by the explicit
+ * selector sel, as `probebench run` would match it.
+ */
+static bool selector_names(const char *sel_text, struct udev_device *dev, long vendor, long device)
+{
+	struct pb_selector sel;
+	char err[256];
+	if (pb_selector_parse(sel_text, &sel, err, sizeof(err)) < 0)
+		return false;
+	const char *syspath = udev_device_get_syspath(dev), *root = pb_sysfs_root();
+	struct pb_pci_info pci = {.vendor_id = (uint16_t)vendor, .device_id = (uint16_t)device};
+	unsigned dom = 0;
+	long cls = -1;
+	const char *c = udev_device_get_sysattr_value(dev, "class");
+	if (c && pb_parse_long(c, 0, 0, 0xffffff, &cls) == 0) {
+		pci.class_id = (uint16_t)(cls >> 8);
+		pci.prog_if = (uint8_t)cls;
+	}
+	bool is_pci = sscanf(udev_device_get_sysname(dev), "%x:%x:%x.%x", &dom, &pci.bus, &pci.dev,
+			     &pci.func) == 4;
+	pci.domain = (int)dom;
+	struct pb_device d = {.syspath = (char *)syspath,
+			      .devpath = syspath + strlen(root),
+			      .sysname = (char *)udev_device_get_sysname(dev),
+			      .driver = (char *)udev_device_get_driver(dev),
+			      .pci = is_pci && vendor >= 0 && device >= 0 ? &pci : NULL};
+	if (sel.kind == PB_SEL_PATH) {
+		char real[PATH_MAX];
+		if (realpath(sel.value, real))
+			snprintf(sel.value, sizeof(sel.value), "%s", real);
+	}
+	return pb_selector_match(&sel, &d);
 }
 
 static void *worker_main(void *arg)
@@ -476,6 +513,8 @@ static void worker_clear(struct worker *w)
 {
 	for (size_t i = 0; i < w->n_targets; i++)
 		free(w->targets[i]);
+	free(w->targets);
+	w->targets = NULL;
 	w->n_targets = 0;
 	pb_run_record_free(w->record);
 	w->record = NULL;
@@ -774,8 +813,10 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			if (!p->on_add)
 				continue;
 			for (size_t k = 0; k < p->n_targets; k++) {
-				if (!pb_config_target_matches(&p->targets[k], name, (int)vendor,
-							      (int)device, drv))
+				const struct pb_config_target *t = &p->targets[k];
+				if (t->device ? !selector_names(t->device, dev, vendor, device)
+					      : !pb_config_target_matches(t, name, (int)vendor,
+									  (int)device, drv))
 					continue;
 				struct plan_state *ps = plan_state(d, p->name);
 				if (ps && !ps->pending) {

@@ -21,10 +21,11 @@ EOC
 	sed -i 's/"textfile": "null"/"textfile": null/' "$1"
 }
 
-# rng_plan NAME ITERATIONS SCHEDULE_JSON: a plan on the rng function by PCI address.
+# rng_plan NAME ITERATIONS SCHEDULE_JSON [SELECTOR]: a plan on the rng function, by PCI address
+# unless another selector of probebench run names it (e.g. its id, 1af4:1044).
 rng_plan() {
 	printf '{"name": "%s", "targets": ["%s"], "iterations": %s, "warmup": 0, "schedule": %s}' \
-		"$1" "$RNG" "$2" "$3"
+		"$1" "${4:-$RNG}" "$2" "$3"
 }
 
 # Starts the daemon in the background: $DPID, log in $WORK/daemon.log.

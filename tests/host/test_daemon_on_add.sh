@@ -2,14 +2,16 @@
 # The on_add schedule: a plan with only {"on_add": true} runs nothing until a PCI "add" uevent
 # for a device it names arrives. The kernel sends one for the rng function when "add" is written
 # to its uevent file (a synthetic uevent: no driver is touched). A "change" uevent for the same
-# device queues nothing. Without udevd the daemon listens to the kernel's own uevents.
+# device queues nothing. Without udevd the daemon listens to the kernel's own uevents. The plan
+# names the function by its vendor:device id, a selector of probebench run, which the added
+# device is matched against and the run resolves.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 daemon_test_setup
 
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-daemon_config "$WORK/c.json" "$PORT" "$WORK/runs" "$(rng_plan added 2 '{"on_add": true}')"
+daemon_config "$WORK/c.json" "$PORT" "$WORK/runs" "$(rng_plan added 2 '{"on_add": true}' 1af4:1044)"
 start_daemon "$WORK/c.json"
 wait_http "$PORT"
 for _ in $(seq 1 100); do grep -q 'uevents for added PCI devices' "$WORK/daemon.log" && break; sleep 0.1; done

@@ -20,7 +20,7 @@ static const char good[] =
     " \"iterations\": 7, \"warmup\": 0, \"interval\": \"10ms\", \"timeout\": 3,"
     " \"writer_nodes\": [0, 1], \"measure\": false, \"schedule\": {\"every\": \"1h\","
     " \"at_start\": true, \"on_add\": true}}, {\"name\": \"m\", \"targets\": "
-    "[\"0000:00:05.0\"]}]}\n";
+    "[\"0000:00:05.0\", \"1af4:1044\", \"virtio_rng\", \"/sys/bus/pci/devices/0000:00:05.0\"]}]}\n";
 
 static void parses_every_key(void **state)
 {
@@ -38,6 +38,10 @@ static void parses_every_key(void **state)
 	const struct pb_config_plan *p = &c->plans[0];
 	assert_false(p->measure);
 	assert_true(c->plans[1].measure); /* the default */
+	/* explicit targets are any selector of probebench run, kept as written */
+	assert_int_equal(c->plans[1].n_targets, 4);
+	assert_string_equal(c->plans[1].targets[1].device, "1af4:1044");
+	assert_string_equal(c->plans[1].targets[2].device, "virtio_rng");
 	assert_string_equal(p->name, "rng");
 	assert_int_equal(p->n_targets, 2);
 	assert_string_equal(p->targets[0].device, "0000:00:05.0");
@@ -112,8 +116,8 @@ static void refuses_with_clear_errors(void **state)
 	     "plans[0].iterations: must be an integer 1..1000000, got 0"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": []}]}",
 	     "plans[0].targets: must be an array of 1..32 devices or rules, got []"},
-	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"eth0\"]}]}",
-	     "plans[0].targets[0]: an explicit device must be a PCI address"},
+	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"00:zz.0\"]}]}",
+	     "plans[0].targets[0]: not a device selector of probebench run: malformed PCI address"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [{\"vendor\": \"1af4\"}]}]}",
 	     "plans[0].targets[0].device: required"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [{\"vendor\": \"1af4\", \"device\": "

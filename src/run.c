@@ -674,11 +674,163 @@ int pb_run_execute(const struct pb_run_opts *o, struct pb_run_record **ret_recor
 	return pb_run_execute_hooks(o, NULL, ret_record, stop);
 }
 
+/* The state directory's lock, then what the journal holds put back. *lock: the lock's fd. */
+static int session_lock(struct run *run, int *lock)
+{
+	pid_t holder = 0;
+	*lock = pb_journal_lock(&holder);
+	if (*lock == -EWOULDBLOCK) {
+		if (holder)
+			pb_error("another probebench run (pid %d) holds %s/lock; one run at a time",
+				 (int)holder, pb_state_dir());
+		else
+			pb_error("another probebench run holds %s/lock; one run at a time",
+				 pb_state_dir());
+		return PB_EXIT_FAILURE;
+	}
+	if (*lock < 0) {
+		pb_error_errno(*lock, "cannot lock the state directory %s", pb_state_dir());
+		return PB_EXIT_FAILURE;
+	}
+	/* Whatever a crashed run left comes back before anything is resolved or checked. */
+	if (restore_journal(run, run->o) < 0) {
+		pb_error("the journal in %s still holds devices; not starting (see `probebench "
+			 "restore`)",
+			 pb_state_dir());
+		return PB_EXIT_FAILURE;
+	}
+	return PB_EXIT_OK;
+}
+
+/* The plan made and allowed; the per-target and per-writer arrays. */
+static int session_plan(struct run *run)
+{
+	const struct pb_run_opts *o = run->o;
+	int r = pb_run_plan_make(o, (const char(*)[PATH_MAX])run->hung, run->n_hung, &run->plan);
+	if (r < 0)
+		return r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+	run->targets = run->plan->targets;
+	run->n_targets = run->plan->n_targets;
+	run->pl = run->plan->placements;
+	run->n_pl = run->plan->n_placements;
+	run->n_writers = run->n_pl * (o->parallel ? run->n_targets : 1);
+	run->writers = calloc(run->n_writers, sizeof(*run->writers));
+	run->je = calloc(run->n_targets ? run->n_targets : 1, sizeof(*run->je));
+	run->armed = calloc(run->n_targets ? run->n_targets : 1, sizeof(*run->armed));
+	if (!run->writers || !run->je || !run->armed) {
+		pb_error("out of memory");
+		return PB_EXIT_FAILURE;
+	}
+	log_verdicts(run->plan, o->forced_reasons);
+	int code = pb_run_refuse_driverless(run->plan);
+	if (code == PB_EXIT_OK && !run->plan->allowed)
+		code = PB_EXIT_REFUSED;
+	return code;
+}
+
+/* The observers (hooks chained before the caller's), the hygiene, the pinned writers. */
+static int session_open(struct run *run, const struct pb_cycle_hooks **hooks)
+{
+	const struct pb_run_opts *o = run->o;
+	int r;
+	if (o->measure) {
+		/* Opened before anything is armed: an observer that cannot open costs nothing. */
+		r = pb_run_measure_new(run->targets, run->n_targets, o->method, o->ring_pages,
+				       &run->measure);
+		if (r < 0) {
+			pb_error_errno(r, "cannot set up the measurement");
+			return PB_EXIT_FAILURE;
+		}
+		size_t active = pb_run_measure_active(run->measure);
+		if (active < run->n_targets)
+			pb_warn(
+			    "measurement (--method %s) unavailable for %zu of %zu target(s): "
+			    "those are timed only (the record's measurement.observers says why)",
+			    pb_measure_method_name(o->method), run->n_targets - active,
+			    run->n_targets);
+		pb_run_measure_hooks(run->measure, *hooks, &run->mhooks);
+		*hooks = &run->mhooks;
+	}
+	run->hygiene = o->mlock ? lock_memory() : json_object_new_object();
+	json_object_object_add(run->hygiene, "sched_fifo_prio",
+			       o->fifo_prio > 0 ? json_object_new_int(o->fifo_prio) : NULL);
+	json_object_object_add(run->hygiene, "warmup_iterations", json_object_new_int64(o->warmup));
+	json_object_object_add(
+	    run->hygiene, "placements",
+	    json_object_new_string("visited round-robin within every round (interleaved)"));
+	for (size_t i = 0; i < run->n_writers; i++) {
+		size_t pi = writer_placement(run, i);
+		r = pb_writer_new(&run->pl[pi], *hooks, &run->writers[i]);
+		if (r < 0) {
+			char l[32];
+			pb_placement_label(&run->pl[pi], l, sizeof(l));
+			pb_error_errno(r, "cannot start a writer thread on %s", l);
+			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+		}
+	}
+	writer_memory(run);
+	return PB_EXIT_OK;
+}
+
+/* Each target armed (journal entry, power/control) before its first cycle. */
+static int session_arm(struct run *run)
+{
+	for (size_t i = 0; i < run->n_targets; i++) {
+		const struct pb_target *t = &run->targets[i];
+		int r = pb_cycle_arm(run->writers[0], t, run->o->timeout_ns, &run->je[i]);
+		if (r < 0 && access(t->syspath, F_OK) < 0 && errno == ENOENT) {
+			pb_error("%s: the device disappeared before its first cycle (%s)", t->name,
+				 t->syspath);
+			run->status = "failed";
+			run->armed[i] = true; /* the journal entry may exist: disarm clears it */
+			return PB_EXIT_GONE;
+		}
+		if (r < 0) {
+			pb_error_errno(r, "%s: cannot prepare (journal in %s, power/control)",
+				       t->name, pb_state_dir());
+			run->status = r == -ETIMEDOUT ? "timeout" : "failed";
+			if (r != -ETIMEDOUT)
+				run->armed[i] = true; /* the journal entry may exist: disarm */
+			return r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+		}
+		run->armed[i] = true;
+	}
+	return PB_EXIT_OK;
+}
+
+/* Each armed target's settings put back, from a writer that is not hung. Returns code, or the
+ * disarm's failure when code was ok. */
+static int session_disarm(struct run *run, int code)
+{
+	for (size_t i = 0; i < run->n_targets; i++) {
+		/* a device marked hung is never touched again, not even to restore a setting */
+		if (!run->armed[i] || run->je[i].state == PB_JOURNAL_HUNG)
+			continue;
+		struct pb_writer *w = NULL;
+		for (size_t p = 0; p < run->n_writers && !w; p++)
+			if (!pb_writer_hung(run->writers[p]))
+				w = run->writers[p];
+		if (!w)
+			break;
+		int r = pb_cycle_disarm(w, &run->targets[i], run->o->timeout_ns, &run->je[i]);
+		if (r < 0) {
+			pb_error_errno(
+			    r,
+			    "%s: cannot restore its settings (power/control); the journal "
+			    "keeps it for `probebench restore`",
+			    run->targets[i].name);
+			if (code == PB_EXIT_OK)
+				code = r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+		}
+	}
+	return code;
+}
+
 int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hooks *hooks,
 			 struct pb_run_record **ret_record, volatile sig_atomic_t *stop)
 {
 	struct run run = {.o = o, .status = "failed"};
-	int lock = -1, r, code;
+	int lock = -1, code;
 	static volatile sig_atomic_t no_stop;
 	if (!stop)
 		stop = &no_stop;
@@ -690,144 +842,16 @@ int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hook
 		pb_error("out of memory");
 		return PB_EXIT_FAILURE;
 	}
-	{
-		pid_t holder = 0;
-		lock = pb_journal_lock(&holder);
-		if (lock == -EWOULDBLOCK) {
-			if (holder)
-				pb_error("another probebench run (pid %d) holds %s/lock; one run "
-					 "at a time",
-					 (int)holder, pb_state_dir());
-			else
-				pb_error("another probebench run holds %s/lock; one run at a time",
-					 pb_state_dir());
-			return PB_EXIT_FAILURE;
-		}
-		if (lock < 0) {
-			pb_error_errno(lock, "cannot lock the state directory %s", pb_state_dir());
-			return PB_EXIT_FAILURE;
-		}
-		/* Whatever a crashed run left comes back before anything is resolved or checked. */
-		if (restore_journal(&run, o) < 0) {
-			pb_error(
-			    "the journal in %s still holds devices; not starting (see `probebench "
-			    "restore`)",
-			    pb_state_dir());
-			code = PB_EXIT_FAILURE;
-			goto out;
-		}
-	}
-	r = pb_run_plan_make(o, (const char(*)[PATH_MAX])run.hung, run.n_hung, &run.plan);
-	if (r < 0) {
-		code = r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+	if ((code = session_lock(&run, &lock)) != PB_EXIT_OK ||
+	    (code = session_plan(&run)) != PB_EXIT_OK ||
+	    (code = session_open(&run, &hooks)) != PB_EXIT_OK)
 		goto out;
-	}
-	run.targets = run.plan->targets;
-	run.n_targets = run.plan->n_targets;
-	run.pl = run.plan->placements;
-	run.n_pl = run.plan->n_placements;
-	run.n_writers = run.n_pl * (o->parallel ? run.n_targets : 1);
-	run.writers = calloc(run.n_writers, sizeof(*run.writers));
-	run.je = calloc(run.n_targets ? run.n_targets : 1, sizeof(*run.je));
-	run.armed = calloc(run.n_targets ? run.n_targets : 1, sizeof(*run.armed));
-	if (!run.writers || !run.je || !run.armed) {
-		pb_error("out of memory");
-		code = PB_EXIT_FAILURE;
-		goto out;
-	}
-	log_verdicts(run.plan, o->forced_reasons);
-	if ((code = pb_run_refuse_driverless(run.plan)) != PB_EXIT_OK)
-		goto out;
-	if (!run.plan->allowed) {
-		code = PB_EXIT_REFUSED;
-		goto out;
-	}
-	if (o->measure) {
-		/* Opened before anything is armed: an observer that cannot open costs nothing. */
-		r = pb_run_measure_new(run.targets, run.n_targets, o->method, o->ring_pages,
-				       &run.measure);
-		if (r < 0) {
-			pb_error_errno(r, "cannot set up the measurement");
-			code = PB_EXIT_FAILURE;
-			goto out;
-		}
-		size_t active = pb_run_measure_active(run.measure);
-		if (active < run.n_targets)
-			pb_warn(
-			    "measurement (--method %s) unavailable for %zu of %zu target(s): "
-			    "those are timed only (the record's measurement.observers says why)",
-			    pb_measure_method_name(o->method), run.n_targets - active,
-			    run.n_targets);
-		pb_run_measure_hooks(run.measure, hooks, &run.mhooks);
-		hooks = &run.mhooks;
-	}
-	run.hygiene = o->mlock ? lock_memory() : json_object_new_object();
-	json_object_object_add(run.hygiene, "sched_fifo_prio",
-			       o->fifo_prio > 0 ? json_object_new_int(o->fifo_prio) : NULL);
-	json_object_object_add(run.hygiene, "warmup_iterations", json_object_new_int64(o->warmup));
-	json_object_object_add(
-	    run.hygiene, "placements",
-	    json_object_new_string("visited round-robin within every round (interleaved)"));
-	for (size_t i = 0; i < run.n_writers; i++) {
-		size_t pi = writer_placement(&run, i);
-		r = pb_writer_new(&run.pl[pi], hooks, &run.writers[i]);
-		if (r < 0) {
-			char l[32];
-			pb_placement_label(&run.pl[pi], l, sizeof(l));
-			pb_error_errno(r, "cannot start a writer thread on %s", l);
-			code = r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
-			goto out;
-		}
-	}
-
-	writer_memory(&run);
+	/* From here on the run has a record, whatever happens. */
 	run.start_unix_ns = unix_ns();
-	code = PB_EXIT_OK;
-	for (size_t i = 0; i < run.n_targets; i++) {
-		r = pb_cycle_arm(run.writers[0], &run.targets[i], o->timeout_ns, &run.je[i]);
-		if (r < 0 && access(run.targets[i].syspath, F_OK) < 0 && errno == ENOENT) {
-			pb_error("%s: the device disappeared before its first cycle (%s)",
-				 run.targets[i].name, run.targets[i].syspath);
-			code = PB_EXIT_GONE;
-			run.status = "failed";
-			run.armed[i] = true; /* the journal entry may exist: disarm clears it */
-			break;
-		}
-		if (r < 0) {
-			pb_error_errno(r, "%s: cannot prepare (journal in %s, power/control)",
-				       run.targets[i].name, pb_state_dir());
-			code = r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
-			run.status = r == -ETIMEDOUT ? "timeout" : "failed";
-			if (r != -ETIMEDOUT)
-				run.armed[i] = true; /* the journal entry may exist: disarm */
-			break;
-		}
-		run.armed[i] = true;
-	}
+	code = session_arm(&run);
 	if (code == PB_EXIT_OK)
 		code = cycle_all(&run, hooks, stop);
-	for (size_t i = 0; i < run.n_targets; i++) {
-		/* a device marked hung is never touched again, not even to restore a setting */
-		if (!run.armed[i] || run.je[i].state == PB_JOURNAL_HUNG)
-			continue;
-		/* disarm from a writer that is not hung */
-		struct pb_writer *w = NULL;
-		for (size_t p = 0; p < run.n_writers && !w; p++)
-			if (!pb_writer_hung(run.writers[p]))
-				w = run.writers[p];
-		if (!w)
-			break;
-		r = pb_cycle_disarm(w, &run.targets[i], o->timeout_ns, &run.je[i]);
-		if (r < 0) {
-			pb_error_errno(
-			    r,
-			    "%s: cannot restore its settings (power/control); the journal "
-			    "keeps it for `probebench restore`",
-			    run.targets[i].name);
-			if (code == PB_EXIT_OK)
-				code = r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
-		}
-	}
+	code = session_disarm(&run, code);
 	run.end_unix_ns = unix_ns();
 	run.exit_code = code;
 	if (code != PB_EXIT_OK && !strcmp(run.status, "complete"))

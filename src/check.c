@@ -315,7 +315,7 @@ static void check_udev(struct pb_check_report *r)
 	bool mon = m && udev_monitor_enable_receiving(m) >= 0;
 	udev_monitor_unref(m);
 	udev_unref(u);
-	bool daemon = access("/run/udev/control", F_OK) == 0;
+	bool daemon = pb_udevd_running();
 	if (!mon)
 		set(c, PB_CHECK_MISSING,
 		    "libudev works but the kernel uevent socket cannot be "

@@ -192,7 +192,7 @@ int cmd_list(int argc, char **argv)
 
 	/* libudev, which the policy walks, always reads the real /sys. */
 	struct safety safety = {0};
-	if (!strcmp(pb_sysfs_root(), "/sys")) {
+	if (pb_sysfs_is_live()) {
 		r = pb_policy_ctx_new(&safety.ctx);
 		if (r < 0)
 			pb_warn("safety verdicts not shown: cannot snapshot the system state: %s",

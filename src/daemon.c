@@ -771,7 +771,7 @@ static int setup_udev(struct daemon *d)
 	 * schedule needs: the device exists and names its ids.
 	 */
 	char ctl[256];
-	bool have_udevd = access("/run/udev/control", F_OK) == 0;
+	bool have_udevd = pb_udevd_running();
 	snprintf(ctl, sizeof(ctl), "%s", have_udevd ? "udev" : "kernel");
 	d->mon = udev_monitor_new_from_netlink(d->udev, ctl);
 	if (!d->mon)

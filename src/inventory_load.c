@@ -392,7 +392,7 @@ int pb_inventory_load(struct pb_inventory **ret, char *err, size_t errlen)
 	int r = load_functions(inv, err, errlen);
 	if (r < 0)
 		goto fail;
-	bool use_udev = strcmp(r0, "/sys") == 0;
+	bool use_udev = pb_sysfs_is_live();
 	inv->children_method = use_udev ? "libudev" : "sysfs-walk";
 	for (size_t i = 0; i < inv->n_functions; i++) {
 		struct pb_device *f = inv->functions[i];

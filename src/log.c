@@ -10,6 +10,7 @@
 #include <systemd/sd-journal.h>
 
 #include "probebench/log.h"
+#include "probebench/paths.h"
 #include "probebench/util.h"
 
 #define MAX_FIELDS 16
@@ -32,7 +33,7 @@ static bool stderr_is_journal(void)
 bool pb_log_open(enum pb_log_target target)
 {
 	/* sd_journal_send() drops messages silently when journald is not there: use stderr then */
-	bool have_journald = access("/run/systemd/journal/socket", F_OK) == 0;
+	bool have_journald = pb_journald_running();
 	bool journal = have_journald &&
 		       (target == PB_LOG_JOURNAL || (target == PB_LOG_AUTO && stderr_is_journal()));
 	__atomic_store_n(&use_journal, journal, __ATOMIC_RELAXED);

@@ -22,6 +22,7 @@
 #include <libudev.h>
 
 #include "probebench/measure.h"
+#include "probebench/paths.h"
 #include "probebench/util.h"
 
 struct pb_uevents {
@@ -90,7 +91,7 @@ int pb_uevents_open(const char *subsystem, struct pb_uevents **ret)
 	}
 	int size = 1 << 20;
 	setsockopt(u->kfd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	u->udev_running = access("/run/udev/control", F_OK) == 0;
+	u->udev_running = pb_udevd_running();
 	if (u->udev_running) {
 		u->mon[1] = udev_monitor_new_from_netlink(u->udev, "udev");
 		if (!u->mon[1] ||

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "probebench/paths.h"
 
@@ -27,6 +29,33 @@ const char *pb_procfs_root(void)
 const char *pb_devfs_root(void)
 {
 	return env_or("PROBEBENCH_DEVFS", "/dev");
+}
+
+const char *pb_rundir_root(void)
+{
+	return env_or("PROBEBENCH_RUNDIR", "/run");
+}
+
+bool pb_sysfs_is_live(void)
+{
+	return strcmp(pb_sysfs_root(), "/sys") == 0;
+}
+
+static bool run_has(const char *rel)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/%s", pb_rundir_root(), rel);
+	return access(p, F_OK) == 0;
+}
+
+bool pb_udevd_running(void)
+{
+	return run_has("udev/control");
+}
+
+bool pb_journald_running(void)
+{
+	return run_has("systemd/journal/socket");
 }
 
 const char *pb_state_dir(void)

@@ -562,7 +562,7 @@ int pb_policy_check(struct pb_policy_ctx *ctx, const char *syspath, struct pb_ve
 {
 	if (!ctx || !syspath || !ret)
 		return -EINVAL;
-	if (strcmp(pb_sysfs_root(), "/sys") != 0) {
+	if (!pb_sysfs_is_live()) {
 		_cleanup_free_ struct dev_store *stores = NULL;
 		_cleanup_free_ struct pb_policy_dev *devs = NULL;
 		size_t n = 0, cap = 0;

@@ -242,8 +242,7 @@ static void resolve_path(struct pb_selector *sel)
 		return;
 	}
 	/* Under a fixture root, "/sys/..." names the same place below that root. */
-	const char *root = pb_sysfs_root();
-	if (strcmp(root, "/sys") != 0 && strncmp(sel->value, "/sys/", 5) == 0) {
+	if (!pb_sysfs_is_live() && strncmp(sel->value, "/sys/", 5) == 0) {
 		char alt[PATH_MAX];
 		if (pb_sys_path(alt, sizeof(alt), "%s", sel->value + 5) == 0 && realpath(alt, real))
 			snprintf(sel->value, sizeof(sel->value), "%s", real);

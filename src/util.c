@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,11 +13,32 @@
 
 #include "probebench/util.h"
 
-int pb_read_str(const char *path, char *buf, size_t size)
+/*
+ * Opens an attribute-like file: a regular file only. O_NONBLOCK keeps a FIFO (or a device node)
+ * put where a file belongs from blocking the open; it changes nothing for a regular file.
+ */
+static int open_regular(const char *path, int flags)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
 	if (fd < 0)
 		return -errno;
+	int r = fstat(fd, &st) < 0    ? -errno
+		: S_ISREG(st.st_mode) ? 0
+		: S_ISDIR(st.st_mode) ? -EISDIR
+				      : -EINVAL;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int pb_read_str(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open_regular(path, O_RDONLY);
+	if (fd < 0)
+		return fd;
 	size_t len = 0;
 	for (;;) {
 		if (len + 1 >= size)
@@ -48,9 +70,9 @@ int pb_read_long(const char *path, long *ret)
 
 int pb_write_str(const char *path, const char *s)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open_regular(path, O_WRONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	size_t len = strlen(s);
 	ssize_t n;
 	do

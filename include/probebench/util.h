@@ -31,12 +31,15 @@ static inline void pb_closep(int *fd)
 
 /*
  * Reads a small text attribute (sysfs, procfs) into buf, NUL-terminated, trailing newline
- * stripped. Retries EINTR. Returns the length, -ENAMETOOLONG when it does not fit, or -errno.
+ * stripped. Retries EINTR. Returns the length, -ENAMETOOLONG when it does not fit, -EISDIR for a
+ * directory, -EINVAL for any other file that is not a regular one (a FIFO or a device node where
+ * an attribute belongs is not read, and its open does not block), or -errno.
  */
 int pb_read_str(const char *path, char *buf, size_t size);
 /* Reads an integer attribute ("-1", "0x1af4", "42"). Returns 0 or -errno / -EINVAL. */
 int pb_read_long(const char *path, long *ret);
-/* Writes s to path in a single write(2). Returns 0 or -errno (the kernel's answer). */
+/* Writes s to path (a regular file, as pb_read_str) in a single write(2). Returns 0, -EISDIR or
+ * -EINVAL when path is not a regular file, or -errno (the kernel's answer). */
 int pb_write_str(const char *path, const char *s);
 
 enum {

@@ -69,6 +69,49 @@ static void read_str_strips_newline(void **state)
 	assert_int_equal(pb_read_str(path, buf, sizeof(buf)), -ENOENT);
 }
 
+/* A FIFO or a directory where an attribute belongs is refused, and opening the FIFO (no writer
+ * on the other end) does not block. */
+static void only_regular_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pb-test-XXXXXX", fifo[64], buf[32];
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(pb_read_str(fifo, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(pb_read_str(dir, buf, sizeof(buf)), -EISDIR);
+	assert_int_equal(pb_write_str(dir, "1"), -EISDIR);
+	/* no reader: the non-blocking open says so instead of waiting */
+	assert_int_equal(pb_write_str(fifo, "1"), -ENXIO);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* The run root's sockets tell whether udevd and journald are there. */
+static void run_root_daemons(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pb-test-XXXXXX", p[128];
+	assert_non_null(mkdtemp(dir));
+	setenv("PROBEBENCH_RUNDIR", dir, 1);
+	assert_false(pb_udevd_running());
+	snprintf(p, sizeof(p), "%s/udev", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/udev/control", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	assert_true(pb_udevd_running());
+	assert_false(pb_journald_running());
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/udev", dir);
+	rmdir(p);
+	rmdir(dir);
+	unsetenv("PROBEBENCH_RUNDIR");
+	setenv("PROBEBENCH_SYSFS", "/tmp/fake-sys", 1);
+	assert_false(pb_sysfs_is_live());
+	unsetenv("PROBEBENCH_SYSFS");
+	assert_true(pb_sysfs_is_live());
+}
+
 static void paths_follow_environment(void **state)
 {
 	(void)state;
@@ -189,6 +232,8 @@ int main(void)
 	    cmocka_unit_test(parse_long_strict),
 	    cmocka_unit_test(parse_duration),
 	    cmocka_unit_test(read_str_strips_newline),
+	    cmocka_unit_test(only_regular_files),
+	    cmocka_unit_test(run_root_daemons),
 	    cmocka_unit_test(paths_follow_environment),
 	    cmocka_unit_test(atomic_write_content_and_mode),
 	    cmocka_unit_test(atomic_write_failures_leave_nothing),

@@ -61,9 +61,10 @@ struct hop {
 	char fn[48];
 	char comm[16];
 	bool used;
-	/* The queuer was not woken by the work: it was off its CPU from the queueing to the work's
-	 * end (the worker preempted it), so it never had to wait. Only a whole probe hops so. */
-	bool off_cpu;
+	/* The queuer was not seen waiting for the work (it was never blocked and woken by it): the
+	 * worker preempted it, or its vCPU stalled, until the work was done. Only a whole probe
+	 * hops so. */
+	bool unwaited;
 };
 
 struct ctx {
@@ -161,33 +162,11 @@ static bool woken_by(const struct pb_assemble_in *in, pid_t task, pid_t worker, 
 }
 
 /*
- * The task, switched out (in any state) after it queued the work and before the work started,
- * did not run again before the work ended: a worker that preempted it on its own CPU ran the
- * work to its end first, and a wait for the work (flush_work, async_synchronize_full) then
- * finds it done and never blocks.
- */
-static bool off_cpu_throughout(const struct pb_assemble_in *in, pid_t task, uint64_t queued,
-			       uint64_t start, uint64_t end)
-{
-	uint64_t out = 0;
-	for (size_t i = 0; i < in->n && in->ev[i].ts <= end; i++) {
-		const struct pb_mevent *x = &in->ev[i];
-		if (x->type != PB_EV_SWITCH || x->ts < queued)
-			continue;
-		if (x->sw.prev_pid == task && !out)
-			out = x->ts;
-		else if (x->sw.next_pid == task && out)
-			return false;
-	}
-	return out && out <= start;
-}
-
-/*
  * Pairs queue -> execute_start -> execute_end by work pointer and keeps the hops: works
  * queued by a probing task inside the window that ended inside it and that the queuer
- * waited for. Works queued for later (deferred_probe_work_func) end after the write, works
- * queued and not waited for (a driver scheduling its own work) do not block the queuer:
- * neither is a hop.
+ * waited for (or was not seen waiting for: see struct hop's unwaited). Works queued for later
+ * (deferred_probe_work_func) end after the write, works queued and not waited for (a driver
+ * scheduling its own work) do not block the queuer: neither is a hop.
  */
 static int find_hops(struct ctx *c)
 {
@@ -229,9 +208,7 @@ static int find_hops(struct ctx *c)
 			}
 			if (!s || !e || e->ts > in->t1)
 				continue;
-			bool off = !woken_by(in, q->pid, s->pid, q->ts, s->ts, e->ts, in->t1);
-			if (off && !off_cpu_throughout(in, q->pid, q->ts, s->ts, e->ts))
-				continue;
+			bool unwaited = !woken_by(in, q->pid, s->pid, q->ts, s->ts, e->ts, in->t1);
 			struct hop *h = &c->hops[c->n_hops++];
 			*h = (struct hop){.queuer = q->pid,
 					  .worker = s->pid,
@@ -240,7 +217,7 @@ static int find_hops(struct ctx *c)
 					  .start = s->ts,
 					  .end = e->ts,
 					  .fn_addr = q->wq.function,
-					  .off_cpu = off};
+					  .unwaited = unwaited};
 			snprintf(h->fn, sizeof(h->fn), "%s", q->wq.fn[0] ? q->wq.fn : s->wq.fn);
 			comm_of(in, s->pid, h->comm);
 			if (!in_set(set, nset, s->pid) && nset < 64) {
@@ -360,7 +337,7 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 				 * the queueing to the end) carried its body; a short flush
 				 * inside it (a cache drain, a driver's own small work) did
 				 * not. */
-				bool inside = !hp->off_cpu && p->pid == hp->queuer &&
+				bool inside = !hp->unwaited && p->pid == hp->queuer &&
 					      hp->queue >= s && hp->end <= pe &&
 					      4 * (hp->end - hp->queue) >= p->duration_ns;
 				bool around = p->pid == hp->worker && p->start_ns >= hp->start &&
@@ -374,10 +351,11 @@ static void attach_hops(struct ctx *c, struct pb_iteration_facts *out)
 			}
 		if (!best || best->hop)
 			continue;
-		/* A work the queuer never waited on moved a whole probe only when the queuer was in
-		 * no probe of its own: from inside a probe it is a driver's asynchronous work (an
-		 * async child's probe), not the probe moving. */
-		if (hp->off_cpu && in_probe_of(out, hp->queuer, hp->queue))
+		/* A work the queuer was not seen waiting on, but that ended before the write
+		 * returned, moved a whole probe when the queuer was in no probe of its own; from
+		 * inside one it is a driver's asynchronous work (an async child's probe), not the
+		 * probe moving. */
+		if (hp->unwaited && in_probe_of(out, hp->queuer, hp->queue))
 			continue;
 		hp->used = true;
 		set_hop(in, best, hp);

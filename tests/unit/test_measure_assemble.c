@@ -386,8 +386,9 @@ static void seed_shape(void **state)
 	assert_true(f.pages_by_node[1] == 1);
 	pb_iteration_facts_clear(&f);
 
-	/* Symbols and a wait, but the worker never woke the writer and the writer ran meanwhile:
-	 * not a hop; the probe, of the target by its name, is still the bind's. */
+	/* The worker never woke the writer and the writer was back on a CPU meanwhile: no wait
+	 * seen. The work still ended before the write returned, queued by the writer outside any
+	 * probe of its own: the probe moved, a hop all the same. */
 	for (size_t i = 0; i < nev; i++)
 		if (evs[i].type == PB_EV_WAKEUP)
 			evs[i].wake.pid = 4242;
@@ -397,8 +398,9 @@ static void seed_shape(void **state)
 	f = (struct pb_iteration_facts){0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
 	assert_int_equal(f.n_probes, 1);
-	assert_false(f.probes[0].hop);
+	assert_true(f.probes[0].hop && f.probes[0].hop_whole_probe);
 	assert_int_equal(f.probes[0].pid, KWORKER);
+	assert_int_equal(f.probes[0].origin_pid, WRITER);
 	pb_iteration_facts_clear(&f);
 }
 
@@ -614,11 +616,11 @@ static void late_printk(void **state)
 }
 
 /*
- * The seed's shape on one CPU: the worker the writer woke preempts it there and runs the whole
- * probe before the writer runs again, so the writer's wait finds the work done and never blocks
- * (seen on 6.12 with a module load and async probing). The probe still moved as a whole; from
- * inside a probe of the writer's own, the same shape is a driver's asynchronous work (an async
- * child's probe): no hop.
+ * The seed's shape, the wait unseen: the worker the writer woke preempts it on its CPU and runs
+ * the whole probe before the writer runs again, so the writer's wait finds the work done and
+ * never blocks (seen on 6.12 with a module load and async probing). The probe still moved as a
+ * whole; from inside a probe of the writer's own, the same shape is a driver's asynchronous work
+ * (an async child's probe): no hop.
  */
 static void preempted_queuer(void **state)
 {
@@ -643,16 +645,25 @@ static void preempted_queuer(void **state)
 	assert_int_equal(f.probes[0].origin_pid, WRITER);
 	pb_iteration_facts_clear(&f);
 
-	/* The writer runs again before the work ends: it neither waited nor was kept off its
-	 * CPU by the work. No hop (the probe is the worker's, by its device). */
+	/* The writer is back on a CPU before the work ends (on 6.1-rt under TCG its vCPU stalled
+	 * while it was still running), and the write returned only after the work: the probe
+	 * moved all the same. */
 	sw(1300 * US, 3, 1, "idle", WRITER, "observe_load");
 	qsort_events();
 	in.n = nev;
 	f = (struct pb_iteration_facts){0};
 	assert_int_equal(pb_measure_assemble(&in, &f), 0);
-	assert_false(f.probes[0].hop);
-	assert_int_equal(f.probes[0].pid, KWORKER);
+	assert_true(f.probes[0].hop && f.probes[0].hop_whole_probe);
+	assert_int_equal(f.probes[0].origin_pid, WRITER);
 	pb_iteration_facts_clear(&f);
+	/* A work that ends after the write returned is no hop (asynchronous probing the writer does
+	 * not wait for); the probe in it is the worker's, by its device. */
+	in.t1 = 1500 * US;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_int_equal(f.n_probes, 0); /* its return came after the window */
+	pb_iteration_facts_clear(&f);
+	in.t1 = 2000 * US;
 
 	/* Queued from inside the writer's own probe of pbtest1: pbtest1.c0's probe in the work is
 	 * an asynchronous child's, not a moved probe. */

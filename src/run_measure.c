@@ -277,9 +277,9 @@ struct json_object *pb_run_measure_json(struct pb_run_measure *m)
 				       json_object_new_int64(s->missing_probes));
 		json_object_array_add(obs, e);
 		bool seen = false;
-		for (size_t k = 0; meth && k < json_object_array_length(used); k++)
-			seen |= !strcmp(json_object_get_string(json_object_array_get_idx(used, k)),
-					meth);
+		for (size_t k = 0; meth && k < i; k++)
+			seen |=
+			    m->slots[k].obs && !strcmp(pb_observer_method(m->slots[k].obs), meth);
 		if (meth && !seen)
 			json_object_array_add(used, json_object_new_string(meth));
 	}

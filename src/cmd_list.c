@@ -190,14 +190,13 @@ int cmd_list(int argc, char **argv)
 		view.n_selected = n;
 	}
 
-	/* libudev, which the policy walks, always reads the real /sys. */
+	/* The verdicts `run` would give: under a fixture root the policy walks the fixture's tree
+	 * as run does (libudev reads only the real /sys). */
 	struct safety safety = {0};
-	if (pb_sysfs_is_live()) {
-		r = pb_policy_ctx_new(&safety.ctx);
-		if (r < 0)
-			pb_warn("safety verdicts not shown: cannot snapshot the system state: %s",
-				strerror(-r));
-	}
+	r = pb_policy_ctx_new(&safety.ctx);
+	if (r < 0)
+		pb_warn("safety verdicts not shown: cannot snapshot the system state: %s",
+			strerror(-r));
 	view.decorate_json = decorate_json;
 	view.decorate_text = decorate_text;
 	view.userdata = &safety;

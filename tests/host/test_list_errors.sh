@@ -64,5 +64,8 @@ assert [f["pci"]["bdf"] for f in d["functions"]] == ["0000:81:00.0", "0000:82:00
 assert all(f.get("selected") for f in d["functions"])
 disk = d["functions"][0]["children"][0]["children"][0]
 assert disk["block"] == "nvme0n1" and disk["numa"] == {"node": 1, "source": "inherited", "from": "0000:81:00.0", "from_syspath": d["functions"][0]["syspath"], "own_attribute": None}, disk
+# the verdicts run would give, from the fixture's own tree
+for f in d["functions"]:
+    assert "allowed" in (f.get("safety") or {}), f.get("safety")
 PYEOF
 echo PASS

@@ -400,21 +400,30 @@ static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t fro
 	return last == b;
 }
 
-/* How long b ran for a before waking it at `to`: from b's first run after a's last wake-up of b
- * (the wake-up itself when no switch shows it) to `to`. */
-static uint64_t ran_for(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from,
-			uint64_t to)
+/* a's last wake-up of b in [from, to] (*woken; 0: none, or one from an irq) and b's first run
+ * after it (*ran; 0: no switch shows it). */
+static void handed_to(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from, uint64_t to,
+		      uint64_t *woken, uint64_t *ran)
 {
-	uint64_t woken = 0, ran = 0;
+	*woken = *ran = 0;
 	for (size_t i = 0; i < in->n && in->ev[i].ts <= to; i++) {
 		const struct pb_mevent *x = &in->ev[i];
 		if (x->ts < from)
 			continue;
 		if (x->type == PB_EV_WAKEUP && !x->irq && x->pid == a && x->wake.pid == b)
-			woken = x->ts, ran = 0;
-		else if (x->type == PB_EV_SWITCH && x->sw.next_pid == b && woken && !ran)
-			ran = x->ts;
+			*woken = x->ts, *ran = 0;
+		else if (x->type == PB_EV_SWITCH && x->sw.next_pid == b && *woken && !*ran)
+			*ran = x->ts;
 	}
+}
+
+/* How long b ran for a before waking it at `to`: from b's first run after a's last wake-up of b
+ * (the wake-up itself when no switch shows it) to `to`. */
+static uint64_t ran_for(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from,
+			uint64_t to)
+{
+	uint64_t woken, ran;
+	handed_to(in, a, b, from, to, &woken, &ran);
 	uint64_t since = ran ? ran : woken;
 	return since && since <= to ? to - since : 0;
 }
@@ -470,17 +479,8 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 			continue;
 		/* From the worker's first run after the probe woke it to its wake-up of the probe.
 		 */
-		uint64_t woken = 0, ran = 0;
-		for (size_t k = 0; k < in->n; k++) {
-			const struct pb_mevent *x = &in->ev[k];
-			if (x->ts < p->window_start_ns || x->ts > best->ts)
-				continue;
-			if (x->type == PB_EV_WAKEUP && x->pid == p->pid && x->wake.pid == best->pid)
-				woken = x->ts, ran = 0;
-			else if (x->type == PB_EV_SWITCH && x->sw.next_pid == best->pid && woken &&
-				 !ran)
-				ran = x->ts;
-		}
+		uint64_t woken, ran;
+		handed_to(in, p->pid, best->pid, p->window_start_ns, best->ts, &woken, &ran);
 		struct hop hp = {.queuer = p->pid,
 				 .worker = best->pid,
 				 .cpu = best->cpu,

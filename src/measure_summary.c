@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "probebench/record.h"
 
@@ -33,6 +34,17 @@ static void add_by_node(uint64_t *acc, unsigned *n_acc, const uint64_t *v, unsig
 		*n_acc = n > PB_MEASURE_MAX_NODES ? PB_MEASURE_MAX_NODES : n;
 }
 
+/* The samples gathered while summarising, turned into statistics at the end. */
+struct samples {
+	uint64_t *v;
+	size_t n;
+};
+
+struct gather {
+	struct samples *probe_ns; /* [group], in the order groups are made */
+	struct samples uevent_kernel, uevent_udev;
+};
+
 static int cmp_group(const void *a, const void *b)
 {
 	const struct pb_summary_group *x = a, *y = b;
@@ -42,44 +54,52 @@ static int cmp_group(const void *a, const void *b)
 	return c ? c : strcmp(x->driver, y->driver);
 }
 
-static struct pb_summary_group *group_of(struct pb_measure_summary *s,
-					 const struct pb_probe_fact *p)
+/* The index of p's group, made when new; -ENOMEM. */
+static ssize_t group_of(struct pb_measure_summary *s, struct gather *g,
+			const struct pb_probe_fact *p)
 {
 	const char *bus = p->bus[0] ? p->bus : "?", *drv = p->driver[0] ? p->driver : "?";
 	for (size_t j = 0; j < s->n_groups; j++) {
-		struct pb_summary_group *g = &s->groups[j];
-		if (g->depth == p->depth && !strcmp(g->bus, bus) && !strcmp(g->driver, drv))
-			return g;
+		const struct pb_summary_group *x = &s->groups[j];
+		if (x->depth == p->depth && !strcmp(x->bus, bus) && !strcmp(x->driver, drv))
+			return (ssize_t)j;
 	}
 	struct pb_summary_group *ng = realloc(s->groups, (s->n_groups + 1) * sizeof(*ng));
-	if (!ng)
-		return NULL;
-	s->groups = ng;
-	struct pb_summary_group *g = &s->groups[s->n_groups++];
-	*g = (struct pb_summary_group){.depth = p->depth};
-	snprintf(g->bus, sizeof(g->bus), "%s", bus);
-	snprintf(g->driver, sizeof(g->driver), "%s", drv);
-	return g;
+	if (ng)
+		s->groups = ng;
+	struct samples *ns = realloc(g->probe_ns, (s->n_groups + 1) * sizeof(*ns));
+	if (ns)
+		g->probe_ns = ns;
+	if (!ng || !ns)
+		return -ENOMEM;
+	g->probe_ns[s->n_groups] = (struct samples){0};
+	struct pb_summary_group *x = &s->groups[s->n_groups];
+	*x = (struct pb_summary_group){.depth = p->depth};
+	snprintf(x->bus, sizeof(x->bus), "%s", bus);
+	snprintf(x->driver, sizeof(x->driver), "%s", drv);
+	return (ssize_t)s->n_groups++;
 }
 
-static int add_facts(struct pb_measure_summary *s, const struct pb_iteration_facts *f)
+static int add_facts(struct pb_measure_summary *s, struct gather *g,
+		     const struct pb_iteration_facts *f)
 {
 	for (size_t k = 0; k < f->n_probes; k++) {
 		const struct pb_probe_fact *p = &f->probes[k];
-		struct pb_summary_group *g = group_of(s, p);
-		if (!g || push(&g->ns, &g->n, p->duration_ns) < 0)
+		ssize_t j = group_of(s, g, p);
+		if (j < 0 || push(&g->probe_ns[j].v, &g->probe_ns[j].n, p->duration_ns) < 0)
 			return -ENOMEM;
+		struct pb_summary_group *x = &s->groups[j];
 		if (p->on_device_node < 0)
-			g->on_node_unknown++;
+			x->on_node_unknown++;
 		else
-			*(p->on_device_node ? &g->on_node_yes : &g->on_node_no) += 1;
-		g->hops += p->hop;
+			*(p->on_device_node ? &x->on_node_yes : &x->on_node_no) += 1;
+		x->hops += p->hop;
 	}
 	if (f->uevent_kernel_ns >= 0 &&
-	    push(&s->uevent_kernel_ns, &s->n_uevent_kernel, (uint64_t)f->uevent_kernel_ns) < 0)
+	    push(&g->uevent_kernel.v, &g->uevent_kernel.n, (uint64_t)f->uevent_kernel_ns) < 0)
 		return -ENOMEM;
 	if (f->uevent_udev_ns >= 0 &&
-	    push(&s->uevent_udev_ns, &s->n_uevent_udev, (uint64_t)f->uevent_udev_ns) < 0)
+	    push(&g->uevent_udev.v, &g->uevent_udev.n, (uint64_t)f->uevent_udev_ns) < 0)
 		return -ENOMEM;
 	if (f->memory_measured) {
 		s->memory = true;
@@ -94,11 +114,35 @@ static int add_facts(struct pb_measure_summary *s, const struct pb_iteration_fac
 	return 0;
 }
 
+/* The statistics of what was gathered, once for every reader of the summary. */
+static int conclude(struct pb_measure_summary *s, const struct gather *g)
+{
+	int r = 0;
+	for (size_t j = 0; j < s->n_groups && r == 0; j++)
+		r = pb_stats_compute(g->probe_ns[j].v, g->probe_ns[j].n, &s->groups[j].probe_ns);
+	if (r == 0)
+		r = pb_stats_compute(g->uevent_kernel.v, g->uevent_kernel.n, &s->uevent_kernel_ns);
+	if (r == 0)
+		r = pb_stats_compute(g->uevent_udev.v, g->uevent_udev.n, &s->uevent_udev_ns);
+	return r;
+}
+
+static void gather_clear(struct gather *g, size_t n_groups)
+{
+	for (size_t j = 0; g->probe_ns && j < n_groups; j++)
+		free(g->probe_ns[j].v);
+	free(g->probe_ns);
+	free(g->uevent_kernel.v);
+	free(g->uevent_udev.v);
+}
+
 int pb_measure_summary_make(const struct pb_measurement *const *ms, size_t n, bool include_lossy,
 			    struct pb_measure_summary *out)
 {
 	*out = (struct pb_measure_summary){.lossy_included = include_lossy};
-	for (size_t i = 0; i < n; i++) {
+	struct gather g = {0};
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct pb_measurement *m = ms[i];
 		if (!pb_measurement_has_facts(m))
 			continue; /* timing only, or the observer failed */
@@ -120,10 +164,14 @@ int pb_measure_summary_make(const struct pb_measurement *const *ms, size_t n, bo
 			out->method = mm;
 		else if (strcmp(mm, out->method))
 			out->method = "mixed";
-		if (add_facts(out, f) < 0) {
-			pb_measure_summary_clear(out);
-			return -ENOMEM;
-		}
+		r = add_facts(out, &g, f);
+	}
+	if (r == 0)
+		r = conclude(out, &g);
+	gather_clear(&g, out->n_groups);
+	if (r < 0) {
+		pb_measure_summary_clear(out);
+		return r;
 	}
 	if (out->n_groups)
 		qsort(out->groups, out->n_groups, sizeof(*out->groups), cmp_group);
@@ -132,10 +180,6 @@ int pb_measure_summary_make(const struct pb_measurement *const *ms, size_t n, bo
 
 void pb_measure_summary_clear(struct pb_measure_summary *s)
 {
-	for (size_t j = 0; j < s->n_groups; j++)
-		free(s->groups[j].ns);
 	free(s->groups);
-	free(s->uevent_kernel_ns);
-	free(s->uevent_udev_ns);
 	*s = (struct pb_measure_summary){0};
 }

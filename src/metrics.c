@@ -248,8 +248,7 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 	bool any = false;
 	const char *name = "probebench_probe_duration_seconds";
 	FOREACH_PROBE_GROUP(plans, n_plans, gr, pl, ds, {
-		struct pb_stats st;
-		if (!gr->n || pb_stats_compute(gr->ns, gr->n, &st) < 0)
+		if (!gr->probe_ns.n)
 			continue;
 		if (!any) {
 			header(f, name, "summary",
@@ -260,7 +259,7 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 			       "initcall_debug duration; the run record names the method).");
 			any = true;
 		}
-		put_summary(f, name, &pl, "depth", ds, &st);
+		put_summary(f, name, &pl, "depth", ds, &gr->probe_ns);
 	});
 	any = false;
 	name = "probebench_probe_on_device_node_ratio";

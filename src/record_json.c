@@ -203,12 +203,10 @@ struct json_object *pb_measurement_to_json(const struct pb_measurement *m)
 	return j;
 }
 
-static struct json_object *stats_or_null(const uint64_t *v, size_t n)
+/* The statistics, or null when they count nothing. */
+static struct json_object *stats_or_null(const struct pb_stats *st)
 {
-	struct pb_stats s;
-	if (!n || pb_stats_compute(v, n, &s) < 0)
-		return NULL;
-	return pb_stats_to_json(&s);
+	return st->n ? pb_stats_to_json(st) : NULL;
 }
 
 static struct json_object *summary_group_json(const struct pb_summary_group *g)
@@ -217,7 +215,7 @@ static struct json_object *summary_group_json(const struct pb_summary_group *g)
 	json_object_object_add(e, "depth", json_object_new_int(g->depth));
 	json_object_object_add(e, "bus", json_object_new_string(g->bus));
 	json_object_object_add(e, "driver", json_object_new_string(g->driver));
-	json_object_object_add(e, "probe_ns", stats_or_null(g->ns, g->n));
+	json_object_object_add(e, "probe_ns", stats_or_null(&g->probe_ns));
 	json_object_object_add(on, "yes", json_object_new_int64((int64_t)g->on_node_yes));
 	json_object_object_add(on, "no", json_object_new_int64((int64_t)g->on_node_no));
 	json_object_object_add(on, "unknown", json_object_new_int64((int64_t)g->on_node_unknown));
@@ -244,10 +242,8 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 	for (size_t j = 0; j < s->n_groups; j++)
 		json_object_array_add(pa, summary_group_json(&s->groups[j]));
 	json_object_object_add(out, "probes", pa);
-	json_object_object_add(out, "uevent_kernel_ns",
-			       stats_or_null(s->uevent_kernel_ns, s->n_uevent_kernel));
-	json_object_object_add(out, "uevent_udev_ns",
-			       stats_or_null(s->uevent_udev_ns, s->n_uevent_udev));
+	json_object_object_add(out, "uevent_kernel_ns", stats_or_null(&s->uevent_kernel_ns));
+	json_object_object_add(out, "uevent_udev_ns", stats_or_null(&s->uevent_udev_ns));
 	struct json_object *mo = NULL;
 	if (s->memory) {
 		long ps = sysconf(_SC_PAGESIZE);

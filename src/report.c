@@ -48,15 +48,14 @@ static void row(FILE *f, const char *target, const char *placement, const char *
 		md, p99, mx);
 }
 
-/* A row of values: their statistics (nothing when there are none). */
-static void label_row(FILE *f, const char *label, const uint64_t *v, size_t n)
+/* A row of statistics (nothing when they count nothing). */
+static void label_row(FILE *f, const char *label, const struct pb_stats *s)
 {
-	struct pb_stats s;
-	if (!n || pb_stats_compute(v, n, &s) < 0)
+	if (!s->n)
 		return;
 	char mn[24], md[24], p99[24], mx[24];
-	stats_cells(&s, mn, md, p99, mx);
-	fprintf(f, "%-47s %6zu %10s %10s %10s %10s\n", label, s.n, mn, md, p99, mx);
+	stats_cells(s, mn, md, p99, mx);
+	fprintf(f, "%-47s %6zu %10s %10s %10s %10s\n", label, s->n, mn, md, p99, mx);
 }
 
 static const char *method_label(const char *m)
@@ -91,11 +90,10 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 		else if (g->depth > 1)
 			snprintf(kind, sizeof(kind), "child%d", g->depth);
 		snprintf(label, sizeof(label), "  %s %s/%s (%s)", kind, g->bus, g->driver, meth);
-		label_row(f, label, g->ns, g->n);
+		label_row(f, label, &g->probe_ns);
 	}
-	label_row(f, "  uevent kernel (netlink, incl. wake-up)", m->uevent_kernel_ns,
-		  m->n_uevent_kernel);
-	label_row(f, "  uevent udev (netlink)", m->uevent_udev_ns, m->n_uevent_udev);
+	label_row(f, "  uevent kernel (netlink, incl. wake-up)", &m->uevent_kernel_ns);
+	label_row(f, "  uevent udev (netlink)", &m->uevent_udev_ns);
 	if (m->n_groups) {
 		fprintf(f, "  probe ran on the device's node (%s):", meth);
 		for (size_t i = 0; i < m->n_groups; i++) {

@@ -41,8 +41,7 @@ static inline bool pb_measurement_has_facts(const struct pb_measurement *m)
 struct pb_summary_group {
 	int depth;
 	char bus[32], driver[64]; /* "?" when unknown */
-	uint64_t *ns;		  /* the probes' durations */
-	size_t n;
+	struct pb_stats probe_ns; /* the probes' durations (probe_ns.n: how many) */
 	uint64_t on_node_yes, on_node_no, on_node_unknown, hops;
 };
 
@@ -52,9 +51,8 @@ struct pb_measure_summary {
 	bool lossy_included;
 	struct pb_summary_group *groups; /* sorted by depth, bus, driver */
 	size_t n_groups;
-	uint64_t *uevent_kernel_ns, *uevent_udev_ns;
-	size_t n_uevent_kernel, n_uevent_udev;
-	bool memory; /* some iteration measured memory */
+	struct pb_stats uevent_kernel_ns, uevent_udev_ns; /* n == 0: none seen */
+	bool memory;					  /* some iteration measured memory */
 	uint64_t pages_by_node[PB_MEASURE_MAX_NODES], slab_by_node[PB_MEASURE_MAX_NODES],
 	    slab_counted_by_node[PB_MEASURE_MAX_NODES];
 	unsigned n_page_nodes, n_slab_nodes, n_slab_counted_nodes;

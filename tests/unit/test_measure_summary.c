@@ -87,7 +87,7 @@ static void groups_shares_sums(void **st)
 	    pb_measure_summary_make((const struct pb_measurement *const *)ms, 5, true, &sum), 0);
 	assert_int_equal(sum.measured, 3);
 	assert_int_equal(sum.n_groups, 2);
-	assert_int_equal(sum.groups[0].n, 3);
+	assert_int_equal(sum.groups[0].probe_ns.n, 3);
 	struct json_object *s = pb_measure_summary_to_json(&sum);
 	pb_measure_summary_clear(&sum);
 	assert_non_null(s);
@@ -154,7 +154,7 @@ static void left_out(void **st)
 		assert_int_equal(sum.lossy, 1);
 		assert_int_equal(sum.lost_records, 4);
 		assert_string_equal(sum.method, "tracepoint");
-		assert_int_equal(sum.groups[0].n, lossy ? 2 : 1);
+		assert_int_equal(sum.groups[0].probe_ns.n, lossy ? 2 : 1);
 		assert_int_equal(sum.pages_by_node[0], lossy ? 2 : 1);
 		pb_measure_summary_clear(&sum);
 	}

@@ -39,6 +39,21 @@ static void str(struct json_object *o, const char *key, char *buf, size_t size)
 	snprintf(buf, size, "%s", v ? json_object_get_string(v) : "");
 }
 
+/* The method named by the member KEY of O; -1 when absent or unknown. */
+static int method(struct json_object *o, const char *key)
+{
+	char s[16];
+	enum pb_measure_method m;
+	str(o, key, s, sizeof(s));
+	return pb_measure_method_from_name(s, &m) == 0 ? (int)m : -1;
+}
+
+static enum pb_measure_method method_or_auto(struct json_object *o, const char *key)
+{
+	int m = method(o, key);
+	return m < 0 ? PB_METHOD_AUTO : (enum pb_measure_method)m;
+}
+
 static unsigned by_node(struct json_object *o, const char *key, uint64_t *v)
 {
 	struct json_object *a = member(o, key, json_type_array);
@@ -97,10 +112,7 @@ static void probe_from(struct json_object *j, struct pb_probe_fact *p)
 		p->n_page_nodes = by_node(mem, "pages_by_node", p->pages_by_node);
 		p->pages_unknown_node = (uint64_t)num(mem, "pages_unknown_node", 0);
 	}
-	char m[16];
-	str(j, "method", m, sizeof(m));
-	enum pb_measure_method meth;
-	p->method = pb_measure_method_from_name(m, &meth) == 0 ? meth : PB_METHOD_AUTO;
+	p->method = method_or_auto(j, "method");
 }
 
 static struct pb_measurement *measurement_from(struct json_object *j)
@@ -114,10 +126,7 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 		return m;
 	}
 	struct pb_iteration_facts *f = &m->facts;
-	char s[16];
-	str(j, "method", s, sizeof(s));
-	enum pb_measure_method meth;
-	f->method = pb_measure_method_from_name(s, &meth) == 0 ? meth : PB_METHOD_AUTO;
+	f->method = method_or_auto(j, "method");
 	struct json_object *probes = member(j, "probes", json_type_array);
 	size_t n = probes ? json_object_array_length(probes) : 0;
 	if (n && !(f->probes = calloc(n, sizeof(*f->probes)))) {
@@ -138,6 +147,7 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 	f->local_ratio = -1;
 	if (mem) {
 		static const char *const maps[] = {"memory_blocks", "zoneinfo", "none"};
+		char s[16];
 		str(mem, "pfn_map", s, sizeof(s));
 		f->pfn_map_source = "none";
 		for (size_t k = 0; k < sizeof(maps) / sizeof(maps[0]); k++)
@@ -160,8 +170,7 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 	f->lost_exact = flag(j, "lost_exact");
 	f->lost_slab_records = (uint64_t)num(j, "lost_slab_records", 0);
 	str(j, "missing_probe", m->missing_probe, sizeof(m->missing_probe));
-	str(j, "method_after", s, sizeof(s));
-	m->method_after = pb_measure_method_from_name(s, &meth) == 0 ? (int)meth : -1;
+	m->method_after = method(j, "method_after");
 	return m;
 }
 
@@ -286,9 +295,7 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	r->options.parallel = flag(o, "parallel");
 	r->options.measure = flag(o, "measure");
 	r->options.include_lossy = flag(o, "include_lossy");
-	str(o, "method", s, sizeof(s));
-	enum pb_measure_method meth;
-	r->options.method = pb_measure_method_from_name(s, &meth) == 0 ? meth : PB_METHOD_AUTO;
+	r->options.method = method_or_auto(o, "method");
 	struct json_object *m = member(j, "measurement", json_type_object);
 	r->measure_enabled = flag(m, "enabled");
 	str(m, "why_not", r->measure_why_not, sizeof(r->measure_why_not));

@@ -80,13 +80,6 @@ int pb_device_add_devnode(struct pb_device *dev, const char *s)
 	return 0;
 }
 
-/* Is `path` strictly below `dir` (a path component boundary, not a mere string prefix)? */
-static bool path_below(const char *path, const char *dir)
-{
-	size_t l = strlen(dir);
-	return strncmp(path, dir, l) == 0 && path[l] == '/' && path[l + 1] != '\0';
-}
-
 static int add_child(struct pb_device *parent, struct pb_device *child)
 {
 	struct pb_device **c =
@@ -115,7 +108,7 @@ int pb_device_tree_build(struct pb_device *root, struct pb_device **devs, size_t
 	for (size_t i = 0; i < n; i++) {
 		struct pb_device *dev = devs[i];
 		devs[i] = NULL;
-		if (!path_below(dev->syspath, root->syspath)) {
+		if (!pb_path_below(dev->syspath, root->syspath)) {
 			pb_device_free(dev);
 			if (!ret)
 				ret = -EINVAL;
@@ -126,7 +119,7 @@ int pb_device_tree_build(struct pb_device *root, struct pb_device **devs, size_t
 		for (;;) {
 			struct pb_device *next = NULL;
 			for (size_t c = at->n_children; c-- > 0;)
-				if (path_below(dev->syspath, at->children[c]->syspath)) {
+				if (pb_path_below(dev->syspath, at->children[c]->syspath)) {
 					next = at->children[c];
 					break;
 				}

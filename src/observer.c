@@ -534,8 +534,7 @@ static int device_belongs(const char *name, void *ud)
 		return 1;
 	if (lookup(o, name, &real, &bus) < 0)
 		return -1;
-	size_t l = strlen(o->syspath);
-	return !strncmp(real, o->syspath, l) && (real[l] == '/' || real[l] == 0);
+	return !strcmp(real, o->syspath) || pb_path_below(real, o->syspath);
 }
 
 /* For the assembly: does the device NAME sit below the device ANCESTOR? (-1: either is gone) */
@@ -549,8 +548,7 @@ static int device_below(const char *name, const char *ancestor, void *ud)
 	snprintf(up, sizeof(up), "%s", real); /* the next lookup may reuse its slot */
 	if (lookup(o, name, &real, &bus) < 0)
 		return -1;
-	size_t l = strlen(up);
-	return !strncmp(real, up, l) && real[l] == '/';
+	return pb_path_below(real, up);
 }
 
 /* Finds the probe's device on any bus: bus and driver names, the nearest ancestor's node. */

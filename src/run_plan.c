@@ -8,6 +8,7 @@
 #include "probebench/log.h"
 #include "probebench/run_plan.h"
 #include "probebench/selector.h"
+#include "probebench/util.h"
 
 void pb_placement_label(const struct pb_placement *p, char *buf, size_t size)
 {
@@ -17,13 +18,6 @@ void pb_placement_label(const struct pb_placement *p, char *buf, size_t size)
 		snprintf(buf, size, "node%d", p->node);
 	else
 		snprintf(buf, size, "any");
-}
-
-/* True when path lies strictly below dir. */
-static bool path_below(const char *dir, const char *path)
-{
-	size_t l = strlen(dir);
-	return strncmp(dir, path, l) == 0 && path[l] == '/';
 }
 
 static int resolve_targets(struct pb_run_plan *plan, const struct pb_run_opts *o)
@@ -73,16 +67,17 @@ static int check_overlaps(const struct pb_run_plan *plan, const char (*hung)[PAT
 	const struct pb_target *t = plan->targets;
 	for (size_t i = 0; i < plan->n_targets; i++) {
 		for (size_t j = 0; j < i; j++)
-			if (path_below(t[j].syspath, t[i].syspath) ||
-			    path_below(t[i].syspath, t[j].syspath)) {
+			if (pb_path_below(t[i].syspath, t[j].syspath) ||
+			    pb_path_below(t[j].syspath, t[i].syspath)) {
 				pb_error("targets %s and %s: one is below the other, and cycling "
 					 "the upper one re-creates the lower; name one of them",
 					 t[j].name, t[i].name);
 				return -EINVAL;
 			}
 		for (size_t k = 0; k < n_hung; k++)
-			if (!strcmp(hung[k], t[i].syspath) || path_below(hung[k], t[i].syspath) ||
-			    path_below(t[i].syspath, hung[k])) {
+			if (!strcmp(hung[k], t[i].syspath) ||
+			    pb_path_below(t[i].syspath, hung[k]) ||
+			    pb_path_below(hung[k], t[i].syspath)) {
 				pb_error(
 				    "%s: a write to it (or to %s) hung in this boot; it is never "
 				    "touched again before a reboot",

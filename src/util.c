@@ -256,3 +256,9 @@ int pb_readlink_base(const char *path, char *buf, size_t size)
 	strcpy(buf, base);
 	return 0;
 }
+
+bool pb_path_below(const char *path, const char *dir)
+{
+	size_t l = strlen(dir);
+	return strncmp(path, dir, l) == 0 && path[l] == '/' && path[l + 1] != '\0';
+}

@@ -70,3 +70,5 @@ int pb_parse_duration_ns(const char *s, uint64_t *ret);
 uint64_t pb_now_ns(void);
 /* Basename of the symlink target at path (e.g. a device's "driver" link). -errno on failure. */
 int pb_readlink_base(const char *path, char *buf, size_t size);
+/* Is path strictly below dir (at a path component boundary, not a mere string prefix)? */
+bool pb_path_below(const char *path, const char *dir);

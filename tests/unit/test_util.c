@@ -69,6 +69,20 @@ static void read_str_strips_newline(void **state)
 	assert_int_equal(pb_read_str(path, buf, sizeof(buf)), -ENOENT);
 }
 
+/* Below means at a path component boundary, never a mere prefix, never itself. */
+static void path_below(void **state)
+{
+	(void)state;
+	assert_true(pb_path_below("/sys/devices/pci0000:00/0000:00:05.0/virtio4",
+				  "/sys/devices/pci0000:00/0000:00:05.0"));
+	assert_false(pb_path_below("/sys/devices/pci0000:00/0000:00:05.0",
+				   "/sys/devices/pci0000:00/0000:00:05.0"));
+	assert_false(pb_path_below("/sys/devices/pci0000:00/0000:00:05.00",
+				   "/sys/devices/pci0000:00/0000:00:05.0"));
+	assert_false(pb_path_below("/sys/devices/pci0000:00/0000:00:05.0/",
+				   "/sys/devices/pci0000:00/0000:00:05.0"));
+}
+
 /* A FIFO or a directory where an attribute belongs is refused, and opening the FIFO (no writer
  * on the other end) does not block. */
 static void only_regular_files(void **state)
@@ -232,6 +246,7 @@ int main(void)
 	    cmocka_unit_test(parse_long_strict),
 	    cmocka_unit_test(parse_duration),
 	    cmocka_unit_test(read_str_strips_newline),
+	    cmocka_unit_test(path_below),
 	    cmocka_unit_test(only_regular_files),
 	    cmocka_unit_test(run_root_daemons),
 	    cmocka_unit_test(paths_follow_environment),

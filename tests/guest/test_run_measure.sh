@@ -13,7 +13,9 @@
 #  - the kprobe method is the one used; pages by node are reported and add up; every device ends
 #    bound; the records validate; every window counts its own losses, none misses its probe;
 #  - with kprobes disarmed (debugfs kprobes/enabled = 0), auto reports the first bind's missing
-#    probe as a measurement failure and moves to the tracepoint method for the others.
+#    probe as a measurement failure and moves to the tracepoint method for the others;
+#  - when the kernel refuses to create the kprobe event (one of the same name exists: EEXIST),
+#    auto says why and measures every bind with the tracepoint method.
 . "$(dirname "$0")/lib.sh"
 "$PROBEBENCH" --help | grep -q '^  run ' || skip "this build has no run command"
 need_vm
@@ -33,6 +35,12 @@ if [ -w $k ]; then
 	probebench run "$c" --writer-node 0 --iterations 3 --warmup 0 --json fallback.json || rc=$?
 	echo 1 >$k
 fi
+# the kprobe event cannot be created: one of the same name (with the pid of the run: exec keeps it) is
+# already there, so the kernel refuses ours (EEXIST); auto must say why and use tracepoint
+ke=/sys/kernel/tracing/kprobe_events
+sh -c "echo \"p:probebench/really_probe_\$\$ really_probe\" >>$ke &&
+	exec probebench run $c --writer-node 0 --iterations 3 --warmup 0 --json noevent.json" || rc=$?
+grep -o "probebench/really_probe_[0-9]*" $ke | sed "s/^/-:/" >>$ke || true
 {
 	echo "0000:81:00.0 $(basename "$(readlink /sys/bus/pci/devices/0000:81:00.0/driver)")"
 	echo "0000:82:00.0 $(basename "$(readlink /sys/bus/pci/devices/0000:82:00.0/driver)")"
@@ -66,6 +74,20 @@ assert o["missing_probes"] == 1 and o["info"]["fell_back_from"] == ["kprobe"], o
 assert o["info"]["method"] == "tracepoint" and "saw no probe" in o["info"]["fallback_reason"], o
 s = d["summary"][0]["measurement"]
 assert s["iterations_missing_probe"] == 1 and s["probes"][0]["probe_ns"]["N"] == len(rest), s
+PYEOF
+
+[ -s "$vm_out/noevent.json" ] || fail "no noevent.json: the run with its kprobe event taken did not write its record"
+validate_json "$vm_out/noevent.json" "$PB_SOURCE_DIR/schema/run.schema.json" || fail "noevent.json does not validate"
+"$PY" - "$vm_out/noevent.json" <<'PYEOF' || fail "auto did not fall back when the kprobe event could not be created"
+import json, sys
+d = json.load(open(sys.argv[1]))
+o = d["measurement"]["observers"][0]
+print("observer:", o["info"]["method"], o["info"]["fell_back_from"], o["info"]["fallback_reason"])
+assert o["info"]["method"] == "tracepoint" and o["info"]["fell_back_from"] == ["kprobe"], o
+assert "cannot create the kprobe event" in o["info"]["fallback_reason"], o
+ms = [i["measurement"] for i in d["iterations"]]
+assert len(ms) == 3 and all(m["method"] == "tracepoint" and len(m["probes"]) == 1 for m in ms), ms
+assert o["missing_probes"] == 0, o
 PYEOF
 
 "$PY" - "$vm_out/e1000e.json" "$vm_out/child.json" "$child" "$vm_out/rngpci.json" <<'PYEOF' || fail "measurement facts do not match the guest"

@@ -109,11 +109,11 @@ static void draw_progress(void *ud, uint64_t done, uint64_t total, uint64_t medi
 /* --dry-run: the plan, the verdicts, what the journal would put back first; nothing written. */
 static int dry_run(const struct pb_run_opts *o)
 {
-	int code = pb_run_opts_check(o);
-	if (code != PB_EXIT_OK)
-		return code;
+	int r = pb_run_opts_check(o);
+	if (r < 0)
+		return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 	struct pb_run_plan *plan = NULL;
-	int r = pb_run_plan_make(o, NULL, 0, &plan);
+	r = pb_run_plan_make(o, NULL, 0, &plan);
 	if (r < 0)
 		return r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 	pb_run_plan_print(stdout, plan, o);
@@ -124,7 +124,7 @@ static int dry_run(const struct pb_run_opts *o)
 			printf("  journal: %s (%s) would be restored first\n", v[i].sysname,
 			       pb_journal_state_name(v[i].state));
 	free(v);
-	code = pb_run_refuse_driverless(plan);
+	int code = pb_exit_of_run(pb_run_refuse_driverless(plan));
 	if (code == PB_EXIT_OK) {
 		printf("%s; nothing written (dry run)\n",
 		       plan->allowed ? "all targets allowed" : "refused");
@@ -347,7 +347,7 @@ int cmd_run(int argc, char **argv)
 	if (progress)
 		o.progress = draw_progress;
 	struct pb_run_record *rec = NULL;
-	int code = pb_run_execute(&o, &rec, &stop_requested);
+	int code = pb_exit_of_run(pb_run_execute(&o, &rec, &stop_requested));
 	if (progress)
 		fputs("\r\033[K", stderr);
 	if (rec) {

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "probebench/cmd.h"
 #include "probebench/cycle.h"
 #include "probebench/journal.h"
 #include "probebench/log.h"
@@ -54,7 +53,7 @@ struct run {
 	unsigned warmup_done;
 	int64_t start_unix_ns, end_unix_ns;
 	const char *status;
-	int exit_code;
+	enum pb_run_status run_status;
 	struct json_object *restored;
 	char (*hung)[PATH_MAX]; /* syspaths the journal marks hung in this boot */
 	size_t n_hung;
@@ -281,7 +280,7 @@ static int finish_record(struct run *run)
 	}
 	rec->warmup_done = run->warmup_done;
 	snprintf(rec->status, sizeof(rec->status), "%s", run->status);
-	rec->exit_code = run->exit_code;
+	rec->run_status = run->run_status;
 	return pb_run_record_summarise(rec);
 }
 
@@ -314,23 +313,23 @@ static uint64_t running_median(const struct run *run)
 	return m;
 }
 
-/* Between cycles: stop requested, duration over, interval. Returns an exit code or -1. */
+/* Between cycles: stop requested, duration over, interval. Returns a status, or -1 to go on. */
 static int before_cycle(struct run *run, volatile sig_atomic_t *stop, uint64_t t_start, bool *first)
 {
 	const struct pb_run_opts *o = run->o;
 	if (*stop) {
 		run->status = "interrupted";
-		return PB_EXIT_INTERRUPTED;
+		return PB_RUN_INTERRUPTED;
 	}
 	if (o->duration_ns && pb_now_ns() - t_start >= o->duration_ns) {
 		run->status = "complete";
-		return PB_EXIT_OK;
+		return PB_RUN_OK;
 	}
 	if (!*first && o->interval_ns)
 		sleep_interruptible(o->interval_ns, stop);
 	if (*stop) {
 		run->status = "interrupted";
-		return PB_EXIT_INTERRUPTED;
+		return PB_RUN_INTERRUPTED;
 	}
 	*first = false;
 	return -1;
@@ -393,9 +392,9 @@ out:
 	return r;
 }
 
-/* Returns the exit code; sets run->status. */
-static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
-		     volatile sig_atomic_t *stop)
+/* Returns how the loop ended; sets run->status. */
+static enum pb_run_status cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
+				    volatile sig_atomic_t *stop)
 {
 	const struct pb_run_opts *o = run->o;
 	struct pb_cycle_cfg cfg = {.entry = o->entry, .timeout_ns = o->timeout_ns};
@@ -407,7 +406,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 	    calloc(run->n_targets, sizeof(struct pb_cycle_result));
 	if (!pres) {
 		run->status = "failed";
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
 
 	for (unsigned round = 0;; round++) {
@@ -423,12 +422,12 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 				if (!o->parallel || t == 0) {
 					int k = before_cycle(run, stop, t_start, &first);
 					if (k >= 0)
-						return k;
+						return (enum pb_run_status)k;
 				}
 				if (o->parallel && t == 0 &&
 				    cycle_parallel(run, p, &cfg, pres) < 0) {
 					run->status = "failed";
-					return PB_EXIT_FAILURE;
+					return PB_RUN_FAILED;
 				}
 				const struct pb_target *tg = &run->targets[t];
 				struct pb_record_iteration it = {
@@ -444,7 +443,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 					if (pb_run_record_add_iteration(run->rec, &it) < 0) {
 						pb_measurement_free(it.measurement);
 						run->status = "failed";
-						return PB_EXIT_FAILURE;
+						return PB_RUN_FAILED;
 					}
 				} else {
 					pb_measurement_free(it.measurement);
@@ -477,7 +476,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 						 tg->name, tg->driver, strerror(r->bind_errno));
 					run->armed[t] = false;
 					run->status = "failed";
-					return PB_EXIT_BIND_FAILED;
+					return PB_RUN_BIND_FAILED;
 				case PB_CYCLE_HUNG:
 					pb_error("%s: a write to %s did not return within %.3f s; "
 						 "the device is "
@@ -486,7 +485,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 						 pb_state_dir());
 					run->armed[t] = false;
 					run->status = "timeout";
-					return PB_EXIT_TIMEOUT;
+					return PB_RUN_HUNG;
 				case PB_CYCLE_GONE:
 					pb_error("%s: the device disappeared during the run (%s); "
 						 "journal entry "
@@ -494,21 +493,21 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 						 tg->name, tg->syspath);
 					run->armed[t] = false;
 					run->status = "failed";
-					return PB_EXIT_GONE;
+					return PB_RUN_GONE;
 				case PB_CYCLE_STATE_CHANGED:
 					pb_error("%s: no longer bound to %s before a cycle "
 						 "(changed by someone "
 						 "else?); stopping",
 						 tg->name, tg->driver);
 					run->status = "failed";
-					return PB_EXIT_FAILURE;
+					return PB_RUN_FAILED;
 				}
 				if (o->max_consecutive_failures &&
 				    consecutive >= o->max_consecutive_failures) {
 					pb_error("stopping after %u consecutive failures",
 						 consecutive);
 					run->status = "failed";
-					return PB_EXIT_BIND_FAILED;
+					return PB_RUN_BIND_FAILED;
 				}
 				uint64_t now = pb_now_ns();
 				if (o->progress && measured && now - last_progress > 200000000ull) {
@@ -529,7 +528,7 @@ static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
 			}
 	}
 	run->status = "complete";
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
 /* The measurement of a run whose writer hung: kept (reachable) for the abandoned thread. */
@@ -637,45 +636,45 @@ static void log_verdicts(const struct pb_run_plan *plan, uint32_t forced)
 	}
 }
 
-int pb_run_refuse_driverless(const struct pb_run_plan *plan)
+enum pb_run_status pb_run_refuse_driverless(const struct pb_run_plan *plan)
 {
 	for (size_t i = 0; i < plan->n_targets && plan->allowed; i++)
 		if (!plan->targets[i].driver[0]) {
 			pb_error("%s has no driver bound: nothing to cycle", plan->targets[i].name);
-			return PB_EXIT_REFUSED;
+			return PB_RUN_REFUSED;
 		}
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
 int pb_run_opts_check(const struct pb_run_opts *o)
 {
 	if (!o->n_targets) {
 		pb_error("no target named; cycling needs explicit targets");
-		return PB_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (!o->timeout_ns) {
 		pb_error("the write timeout must be positive");
-		return PB_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (o->fifo_prio > 0) {
 		char why[200];
 		int r = pb_fifo_check(o->fifo_prio, why, sizeof(why));
 		if (r < 0) {
 			pb_error("--fifo: %s", why);
-			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+			return r;
 		}
 	}
-	return PB_EXIT_OK;
+	return 0;
 }
 
-int pb_run_execute(const struct pb_run_opts *o, struct pb_run_record **ret_record,
-		   volatile sig_atomic_t *stop)
+enum pb_run_status pb_run_execute(const struct pb_run_opts *o, struct pb_run_record **ret_record,
+				  volatile sig_atomic_t *stop)
 {
 	return pb_run_execute_hooks(o, NULL, ret_record, stop);
 }
 
 /* The state directory's lock, then what the journal holds put back. *lock: the lock's fd. */
-static int session_lock(struct run *run, int *lock)
+static enum pb_run_status session_lock(struct run *run, int *lock)
 {
 	pid_t holder = 0;
 	*lock = pb_journal_lock(&holder);
@@ -686,29 +685,29 @@ static int session_lock(struct run *run, int *lock)
 		else
 			pb_error("another probebench run holds %s/lock; one run at a time",
 				 pb_state_dir());
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
 	if (*lock < 0) {
 		pb_error_errno(*lock, "cannot lock the state directory %s", pb_state_dir());
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
 	/* Whatever a crashed run left comes back before anything is resolved or checked. */
 	if (restore_journal(run, run->o) < 0) {
 		pb_error("the journal in %s still holds devices; not starting (see `probebench "
 			 "restore`)",
 			 pb_state_dir());
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
 /* The plan made and allowed; the per-target and per-writer arrays. */
-static int session_plan(struct run *run)
+static enum pb_run_status session_plan(struct run *run)
 {
 	const struct pb_run_opts *o = run->o;
 	int r = pb_run_plan_make(o, (const char(*)[PATH_MAX])run->hung, run->n_hung, &run->plan);
 	if (r < 0)
-		return r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+		return r == -EINVAL || r == -ENOENT ? PB_RUN_INVALID : PB_RUN_FAILED;
 	run->targets = run->plan->targets;
 	run->n_targets = run->plan->n_targets;
 	run->pl = run->plan->placements;
@@ -719,17 +718,17 @@ static int session_plan(struct run *run)
 	run->armed = calloc(run->n_targets ? run->n_targets : 1, sizeof(*run->armed));
 	if (!run->writers || !run->je || !run->armed) {
 		pb_error("out of memory");
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
 	log_verdicts(run->plan, o->forced_reasons);
-	int code = pb_run_refuse_driverless(run->plan);
-	if (code == PB_EXIT_OK && !run->plan->allowed)
-		code = PB_EXIT_REFUSED;
-	return code;
+	enum pb_run_status st = pb_run_refuse_driverless(run->plan);
+	if (st == PB_RUN_OK && !run->plan->allowed)
+		st = PB_RUN_REFUSED;
+	return st;
 }
 
 /* The observers (hooks chained before the caller's), the hygiene, the pinned writers. */
-static int session_open(struct run *run, const struct pb_cycle_hooks **hooks)
+static enum pb_run_status session_open(struct run *run, const struct pb_cycle_hooks **hooks)
 {
 	const struct pb_run_opts *o = run->o;
 	int r;
@@ -739,7 +738,7 @@ static int session_open(struct run *run, const struct pb_cycle_hooks **hooks)
 				       &run->measure);
 		if (r < 0) {
 			pb_error_errno(r, "cannot set up the measurement");
-			return PB_EXIT_FAILURE;
+			return PB_RUN_FAILED;
 		}
 		size_t active = pb_run_measure_active(run->measure);
 		if (active < run->n_targets)
@@ -765,15 +764,15 @@ static int session_open(struct run *run, const struct pb_cycle_hooks **hooks)
 			char l[32];
 			pb_placement_label(&run->pl[pi], l, sizeof(l));
 			pb_error_errno(r, "cannot start a writer thread on %s", l);
-			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+			return r == -EINVAL ? PB_RUN_INVALID : PB_RUN_FAILED;
 		}
 	}
 	writer_memory(run);
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
 /* Each target armed (journal entry, power/control) before its first cycle. */
-static int session_arm(struct run *run)
+static enum pb_run_status session_arm(struct run *run)
 {
 	for (size_t i = 0; i < run->n_targets; i++) {
 		const struct pb_target *t = &run->targets[i];
@@ -783,7 +782,7 @@ static int session_arm(struct run *run)
 				 t->syspath);
 			run->status = "failed";
 			run->armed[i] = true; /* the journal entry may exist: disarm clears it */
-			return PB_EXIT_GONE;
+			return PB_RUN_GONE;
 		}
 		if (r < 0) {
 			pb_error_errno(r, "%s: cannot prepare (journal in %s, power/control)",
@@ -791,16 +790,16 @@ static int session_arm(struct run *run)
 			run->status = r == -ETIMEDOUT ? "timeout" : "failed";
 			if (r != -ETIMEDOUT)
 				run->armed[i] = true; /* the journal entry may exist: disarm */
-			return r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+			return r == -ETIMEDOUT ? PB_RUN_HUNG : PB_RUN_FAILED;
 		}
 		run->armed[i] = true;
 	}
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
-/* Each armed target's settings put back, from a writer that is not hung. Returns code, or the
- * disarm's failure when code was ok. */
-static int session_disarm(struct run *run, int code)
+/* Each armed target's settings put back, from a writer that is not hung. Returns st, or the
+ * disarm's failure when st was ok. */
+static enum pb_run_status session_disarm(struct run *run, enum pb_run_status st)
 {
 	for (size_t i = 0; i < run->n_targets; i++) {
 		/* a device marked hung is never touched again, not even to restore a setting */
@@ -819,53 +818,71 @@ static int session_disarm(struct run *run, int code)
 			    "%s: cannot restore its settings (power/control); the journal "
 			    "keeps it for `probebench restore`",
 			    run->targets[i].name);
-			if (code == PB_EXIT_OK)
-				code = r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+			if (st == PB_RUN_OK)
+				st = r == -ETIMEDOUT ? PB_RUN_HUNG : PB_RUN_FAILED;
 		}
 	}
-	return code;
+	return st;
 }
 
-int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hooks *hooks,
-			 struct pb_run_record **ret_record, volatile sig_atomic_t *stop)
+enum pb_run_status pb_run_execute_hooks(const struct pb_run_opts *o,
+					const struct pb_cycle_hooks *hooks,
+					struct pb_run_record **ret_record,
+					volatile sig_atomic_t *stop)
 {
 	struct run run = {.o = o, .status = "failed"};
-	int lock = -1, code;
+	enum pb_run_status st;
+	int lock = -1, r;
 	static volatile sig_atomic_t no_stop;
 	if (!stop)
 		stop = &no_stop;
 	*ret_record = NULL;
 
-	if ((code = pb_run_opts_check(o)) != PB_EXIT_OK)
-		return code;
+	if ((r = pb_run_opts_check(o)) < 0)
+		return r == -EINVAL ? PB_RUN_INVALID : PB_RUN_FAILED;
 	if (!(run.rec = calloc(1, sizeof(*run.rec)))) {
 		pb_error("out of memory");
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
-	if ((code = session_lock(&run, &lock)) != PB_EXIT_OK ||
-	    (code = session_plan(&run)) != PB_EXIT_OK ||
-	    (code = session_open(&run, &hooks)) != PB_EXIT_OK)
+	if ((st = session_lock(&run, &lock)) != PB_RUN_OK ||
+	    (st = session_plan(&run)) != PB_RUN_OK ||
+	    (st = session_open(&run, &hooks)) != PB_RUN_OK)
 		goto out;
 	/* From here on the run has a record, whatever happens. */
 	run.start_unix_ns = unix_ns();
-	code = session_arm(&run);
-	if (code == PB_EXIT_OK)
-		code = cycle_all(&run, hooks, stop);
-	code = session_disarm(&run, code);
+	st = session_arm(&run);
+	if (st == PB_RUN_OK)
+		st = cycle_all(&run, hooks, stop);
+	st = session_disarm(&run, st);
 	run.end_unix_ns = unix_ns();
-	run.exit_code = code;
-	if (code != PB_EXIT_OK && !strcmp(run.status, "complete"))
+	run.run_status = st;
+	if (st != PB_RUN_OK && !strcmp(run.status, "complete"))
 		run.status = "failed";
 	if (finish_record(&run) < 0) {
 		pb_error("out of memory completing the run record");
-		if (code == PB_EXIT_OK)
-			code = PB_EXIT_FAILURE;
-		run.rec->exit_code = code;
+		if (st == PB_RUN_OK)
+			st = PB_RUN_FAILED;
+		run.rec->run_status = st;
 	}
 	*ret_record = run.rec;
 	run.rec = NULL;
 out:
 	run_free(&run);
 	pb_journal_unlock(lock);
-	return code;
+	return st;
+}
+
+const char *pb_run_status_name(int st)
+{
+	static const char *const names[PB_RUN_STATUS__MAX] = {
+	    [PB_RUN_OK] = "ok",
+	    [PB_RUN_FAILED] = "failure",
+	    [PB_RUN_INVALID] = "usage",
+	    [PB_RUN_REFUSED] = "refused",
+	    [PB_RUN_BIND_FAILED] = "bind_failed",
+	    [PB_RUN_HUNG] = "timeout",
+	    [PB_RUN_INTERRUPTED] = "interrupted",
+	    [PB_RUN_GONE] = "gone",
+	};
+	return st >= 0 && st < PB_RUN_STATUS__MAX ? names[st] : "unknown";
 }

@@ -19,6 +19,7 @@
 #include "probebench/report.h"
 #include "probebench/run.h"
 #include "probebench/run_plan.h"
+#include "probebench/stats.h"
 #include "probebench/util.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -99,11 +100,45 @@ static int write_json(const char *path, const struct pb_run_record *rec)
 	return r;
 }
 
-static void draw_progress(void *ud, uint64_t done, uint64_t total, uint64_t median_bind_ns,
-			  uint64_t eta_ns)
+/* The progress line on a terminal: the ok iterations' bind times, for the running median. */
+struct progress {
+	uint64_t duration_ns; /* --duration */
+	uint64_t *bind_ns;
+	size_t n, cap;
+	uint64_t last_draw_ns;
+};
+
+/* Each measured iteration (pb_run_opts.on_iteration); the line drawn 5 times a second at most:
+ * done of total, the running median bind time, the estimated time left. */
+static void progress_iteration(void *ud, const struct pb_record_iteration *it,
+			       const struct pb_run_position *at)
 {
-	(void)ud;
-	pb_report_progress(stderr, done, total, median_bind_ns, eta_ns);
+	struct progress *pg = ud;
+	if (it->res.outcome == PB_CYCLE_OK) {
+		if (pg->n == pg->cap) {
+			size_t cap = pg->cap ? 2 * pg->cap : 256;
+			uint64_t *v = realloc(pg->bind_ns, cap * sizeof(*v));
+			if (v) {
+				pg->bind_ns = v;
+				pg->cap = cap;
+			}
+		}
+		if (pg->n < pg->cap)
+			pg->bind_ns[pg->n++] = it->res.bind_ns;
+	}
+	uint64_t now = pb_now_ns();
+	if (now - pg->last_draw_ns <= 200000000ull)
+		return;
+	pg->last_draw_ns = now;
+	uint64_t eta = at->done && at->total > at->done
+			   ? at->since_measured_ns / at->done * (at->total - at->done)
+			   : 0;
+	if (pg->duration_ns && (!at->total || eta > pg->duration_ns - at->since_start_ns))
+		eta =
+		    pg->duration_ns > at->since_start_ns ? pg->duration_ns - at->since_start_ns : 0;
+	struct pb_stats s;
+	uint64_t median = pb_stats_compute(pg->bind_ns, pg->n, &s) == 0 ? s.percentile[0] : 0;
+	pb_report_progress(stderr, at->done, at->total, median, eta);
 }
 
 /* --dry-run: the plan, the verdicts, what the journal would put back first; nothing written. */
@@ -343,11 +378,15 @@ int cmd_run(int argc, char **argv)
 
 	if (dry)
 		return dry_run(&o);
+	struct progress pg = {.duration_ns = o.duration_ns};
 	bool progress = isatty(STDERR_FILENO);
-	if (progress)
-		o.progress = draw_progress;
+	if (progress) {
+		o.on_iteration = progress_iteration;
+		o.userdata = &pg;
+	}
 	struct pb_run_record *rec = NULL;
 	int code = pb_exit_of_run(pb_run_execute(&o, &rec, &stop_requested));
+	free(pg.bind_ns);
 	if (progress)
 		fputs("\r\033[K", stderr);
 	if (rec) {

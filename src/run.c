@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,8 +29,8 @@
 #include "probebench/record.h"
 #include "probebench/run.h"
 #include "probebench/run_measure.h"
+#include "probebench/run_loop.h"
 #include "probebench/run_plan.h"
-#include "probebench/stats.h"
 #include "probebench/target.h"
 #include "probebench/util.h"
 #include "probebench/version.h"
@@ -50,6 +49,7 @@ struct run {
 	struct pb_journal_entry *je;
 	bool *armed;
 	struct pb_run_record *rec; /* iterations as they come; the rest at the end */
+	struct pb_run_loop loop;
 	unsigned warmup_done;
 	int64_t start_unix_ns, end_unix_ns;
 	const char *status;
@@ -284,251 +284,55 @@ static int finish_record(struct run *run)
 	return pb_run_record_summarise(rec);
 }
 
-static void sleep_interruptible(uint64_t ns, volatile sig_atomic_t *stop)
+/* Where the run stands, for the front's callback, after the record took an iteration. */
+static struct pb_run_position position(const struct run *run, const struct pb_run_loop *l)
 {
-	uint64_t end = pb_now_ns() + ns;
-	while (!*stop) {
-		uint64_t now = pb_now_ns();
-		if (now >= end)
-			break;
-		uint64_t d = end - now > 50000000ull ? 50000000ull : end - now;
-		struct timespec ts = {.tv_sec = d / 1000000000ull, .tv_nsec = d % 1000000000ull};
-		nanosleep(&ts, NULL);
-	}
+	uint64_t now = pb_now_ns();
+	return (struct pb_run_position){
+	    .done = run->rec->n_iterations,
+	    .total = (uint64_t)run->o->iterations * run->n_targets * run->n_pl,
+	    .since_start_ns = now - l->start_ns,
+	    .since_measured_ns = now - l->measured_ns,
+	};
 }
 
-static uint64_t running_median(const struct run *run)
+/* The loop's callback: each measured iteration into the record, then to the front's callback. */
+static int take_iteration(void *userdata, const struct pb_record_iteration *it)
 {
-	const struct pb_run_record *rec = run->rec;
-	uint64_t *v = malloc((rec->n_iterations + 1) * sizeof(*v));
-	size_t n = 0;
-	if (!v)
-		return 0;
-	for (size_t i = 0; i < rec->n_iterations; i++)
-		if (rec->iterations[i].res.outcome == PB_CYCLE_OK)
-			v[n++] = rec->iterations[i].res.bind_ns;
-	struct pb_stats s;
-	uint64_t m = pb_stats_compute(v, n, &s) == 0 ? s.percentile[0] : 0;
-	free(v);
-	return m;
-}
-
-/* Between cycles: stop requested, duration over, interval. Returns a status, or -1 to go on. */
-static int before_cycle(struct run *run, volatile sig_atomic_t *stop, uint64_t t_start, bool *first)
-{
+	struct run *run = userdata;
 	const struct pb_run_opts *o = run->o;
-	if (*stop) {
-		run->status = "interrupted";
-		return PB_RUN_INTERRUPTED;
+	int r = pb_run_record_add_iteration(run->rec, it);
+	if (r < 0) {
+		pb_measurement_free(it->measurement);
+		return r;
 	}
-	if (o->duration_ns && pb_now_ns() - t_start >= o->duration_ns) {
-		run->status = "complete";
-		return PB_RUN_OK;
+	if (o->on_iteration) {
+		struct pb_run_position at = position(run, &run->loop);
+		o->on_iteration(o->userdata, &run->rec->iterations[run->rec->n_iterations - 1],
+				&at);
 	}
-	if (!*first && o->interval_ns)
-		sleep_interruptible(o->interval_ns, stop);
-	if (*stop) {
-		run->status = "interrupted";
-		return PB_RUN_INTERRUPTED;
-	}
-	*first = false;
-	return -1;
+	return 0;
 }
 
-struct parallel_job {
-	struct pb_writer *w;
-	const struct pb_target *t;
-	struct pb_journal_entry *je;
-	const struct pb_cycle_cfg *cfg;
-	struct pb_cycle_result *res;
-};
-
-static void *parallel_main(void *arg)
+/* The loop on the armed targets and started writers. Returns how it ended; sets run->status. */
+static enum pb_run_status session_loop(struct run *run, const struct pb_cycle_hooks *hooks,
+				       volatile sig_atomic_t *stop)
 {
-	struct parallel_job *j = arg;
-	pb_cycle_once(j->w, j->t, j->je, j->cfg, j->res);
-	return NULL;
-}
-
-/* Cycles every target at once on placement p: one thread per target, each with its own writer
- * pinned to p, meeting at a gate before the unbinds and before the binds. */
-static int cycle_parallel(struct run *run, size_t p, const struct pb_cycle_cfg *base,
-			  struct pb_cycle_result *res)
-{
-	size_t n = run->n_targets;
-	struct pb_cycle_cfg cfg = *base;
-	struct parallel_job *jobs = calloc(n, sizeof(*jobs));
-	pthread_t *th = calloc(n, sizeof(*th));
-	bool *started = calloc(n, sizeof(*started));
-	int r = jobs && th && started ? pb_gate_new((unsigned)n, &cfg.gate) : -ENOMEM;
-	if (r < 0)
-		goto out;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (size_t t = 0; t < n; t++) {
-		jobs[t] = (struct parallel_job){run->writers[p * n + t], &run->targets[t],
-						&run->je[t], &cfg, &res[t]};
-		int k = pthread_create(&th[t], NULL, parallel_main, &jobs[t]);
-		if (k) {
-			/* Never started: it must not hold the others at the gate. */
-			pb_gate_leave(cfg.gate);
-			r = -k;
-			continue;
-		}
-		started[t] = true;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (size_t t = 0; t < n; t++)
-		if (started[t])
-			pthread_join(th[t], NULL);
-	if (r < 0)
-		pb_error_errno(r, "cannot start a cycling thread");
-out:
-	pb_gate_free(cfg.gate);
-	free(jobs);
-	free(th);
-	free(started);
-	return r;
-}
-
-/* Returns how the loop ended; sets run->status. */
-static enum pb_run_status cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
-				    volatile sig_atomic_t *stop)
-{
-	const struct pb_run_opts *o = run->o;
-	struct pb_cycle_cfg cfg = {.entry = o->entry, .timeout_ns = o->timeout_ns};
-	uint64_t t_start = pb_now_ns(), t_measured = 0, last_progress = 0;
-	unsigned consecutive = 0;
-	uint64_t total = (uint64_t)o->iterations * run->n_targets * run->n_pl;
-	bool first = true;
-	_cleanup_free_ struct pb_cycle_result *pres =
-	    calloc(run->n_targets, sizeof(struct pb_cycle_result));
-	if (!pres) {
-		run->status = "failed";
-		return PB_RUN_FAILED;
-	}
-
-	for (unsigned round = 0;; round++) {
-		bool measured = round >= o->warmup;
-		if (measured && !t_measured)
-			t_measured = pb_now_ns();
-		if (o->iterations && round >= o->warmup + o->iterations)
-			break;
-		if (!o->iterations && measured && !o->duration_ns)
-			break;
-		for (size_t p = 0; p < run->n_pl; p++)
-			for (size_t t = 0; t < run->n_targets; t++) {
-				if (!o->parallel || t == 0) {
-					int k = before_cycle(run, stop, t_start, &first);
-					if (k >= 0)
-						return (enum pb_run_status)k;
-				}
-				if (o->parallel && t == 0 &&
-				    cycle_parallel(run, p, &cfg, pres) < 0) {
-					run->status = "failed";
-					return PB_RUN_FAILED;
-				}
-				const struct pb_target *tg = &run->targets[t];
-				struct pb_record_iteration it = {
-				    .target = t, .placement = p, .iteration = round - o->warmup};
-				if (o->parallel)
-					it.res = pres[t];
-				else
-					pb_cycle_once(run->writers[p], tg, &run->je[t], &cfg,
-						      &it.res);
-				if (hooks && hooks->collect)
-					it.measurement = hooks->collect(hooks->userdata, tg);
-				if (measured) {
-					if (pb_run_record_add_iteration(run->rec, &it) < 0) {
-						pb_measurement_free(it.measurement);
-						run->status = "failed";
-						return PB_RUN_FAILED;
-					}
-				} else {
-					pb_measurement_free(it.measurement);
-					if (it.res.outcome == PB_CYCLE_OK)
-						run->warmup_done++;
-				}
-				const struct pb_cycle_result *r = &it.res;
-				switch (r->outcome) {
-				case PB_CYCLE_OK:
-					consecutive = 0;
-					break;
-				case PB_CYCLE_UNBIND_FAILED:
-					pb_error("%s: unbind from %s failed: %s", tg->name,
-						 tg->driver, strerror(r->unbind_errno));
-					consecutive++;
-					break;
-				case PB_CYCLE_BIND_FAILED:
-					pb_error("%s: bind to %s failed: %s (%u retries); put back "
-						 "on %s",
-						 tg->name, tg->driver, strerror(r->bind_errno),
-						 r->retries, tg->driver);
-					consecutive++;
-					break;
-				case PB_CYCLE_LOST:
-					pb_error("%s: bind to %s failed: %s, and putting it back "
-						 "failed: the "
-						 "device is unbound; the journal keeps it for "
-						 "`probebench "
-						 "restore`",
-						 tg->name, tg->driver, strerror(r->bind_errno));
-					run->armed[t] = false;
-					run->status = "failed";
-					return PB_RUN_BIND_FAILED;
-				case PB_CYCLE_HUNG:
-					pb_error("%s: a write to %s did not return within %.3f s; "
-						 "the device is "
-						 "marked hung in %s and will not be touched again",
-						 tg->name, tg->driver, o->timeout_ns / 1e9,
-						 pb_state_dir());
-					run->armed[t] = false;
-					run->status = "timeout";
-					return PB_RUN_HUNG;
-				case PB_CYCLE_GONE:
-					pb_error("%s: the device disappeared during the run (%s); "
-						 "journal entry "
-						 "cleared",
-						 tg->name, tg->syspath);
-					run->armed[t] = false;
-					run->status = "failed";
-					return PB_RUN_GONE;
-				case PB_CYCLE_STATE_CHANGED:
-					pb_error("%s: no longer bound to %s before a cycle "
-						 "(changed by someone "
-						 "else?); stopping",
-						 tg->name, tg->driver);
-					run->status = "failed";
-					return PB_RUN_FAILED;
-				}
-				if (o->max_consecutive_failures &&
-				    consecutive >= o->max_consecutive_failures) {
-					pb_error("stopping after %u consecutive failures",
-						 consecutive);
-					run->status = "failed";
-					return PB_RUN_BIND_FAILED;
-				}
-				uint64_t now = pb_now_ns();
-				if (o->progress && measured && now - last_progress > 200000000ull) {
-					last_progress = now;
-					uint64_t done = run->rec->n_iterations;
-					uint64_t eta =
-					    done && total > done
-						? (now - t_measured) / done * (total - done)
-						: 0;
-					if (o->duration_ns &&
-					    (!total || eta > o->duration_ns - (now - t_start)))
-						eta = o->duration_ns > now - t_start
-							  ? o->duration_ns - (now - t_start)
-							  : 0;
-					o->progress(o->progress_userdata, done, total,
-						    running_median(run), eta);
-				}
-			}
-	}
-	run->status = "complete";
-	return PB_RUN_OK;
+	run->loop = (struct pb_run_loop){.o = run->o,
+					 .targets = run->targets,
+					 .n_targets = run->n_targets,
+					 .n_placements = run->n_pl,
+					 .writers = run->writers,
+					 .je = run->je,
+					 .hooks = hooks,
+					 .stop = stop,
+					 .iteration = take_iteration,
+					 .userdata = run,
+					 .armed = run->armed};
+	enum pb_run_status st = pb_run_loop(&run->loop);
+	run->status = run->loop.status;
+	run->warmup_done = run->loop.warmup_done;
+	return st;
 }
 
 /* The measurement of a run whose writer hung: kept (reachable) for the abandoned thread. */
@@ -852,7 +656,7 @@ enum pb_run_status pb_run_execute_hooks(const struct pb_run_opts *o,
 	run.start_unix_ns = unix_ns();
 	st = session_arm(&run);
 	if (st == PB_RUN_OK)
-		st = cycle_all(&run, hooks, stop);
+		st = session_loop(&run, hooks, stop);
 	st = session_disarm(&run, st);
 	run.end_unix_ns = unix_ns();
 	run.run_status = st;

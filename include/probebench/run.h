@@ -13,6 +13,7 @@
 
 struct json_object;
 struct pb_cycle_hooks;
+struct pb_record_iteration;
 struct pb_run_record;
 
 /*
@@ -45,6 +46,14 @@ enum pb_entry_path {
 	PB_ENTRY_PROBE, /* DRV/unbind, driver_override, bus/drivers_probe: __device_attach() */
 };
 
+/* Where a run stands when an iteration is handed to the front (pb_run_opts.on_iteration). */
+struct pb_run_position {
+	uint64_t done;		    /* measured iterations in the record, this one included */
+	uint64_t total;		    /* measured iterations planned; 0: open-ended (a duration) */
+	uint64_t since_start_ns;    /* since the loop started (warm-up included) */
+	uint64_t since_measured_ns; /* since the first measured round started */
+};
+
 struct pb_run_opts {
 	const char *const *targets; /* selectors or sysfs paths, named explicitly */
 	size_t n_targets;
@@ -61,12 +70,12 @@ struct pb_run_opts {
 	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
 	bool parallel; /* several targets bound at the same moment, one pinned thread each */
 	unsigned max_consecutive_failures;
-	/* Called from time to time (5 per second at most) in the cycling thread while measured
-	 * iterations run (NULL: never): done of total (0: open-ended), the running median bind
-	 * time, the estimated time left. The front end draws it (run: a line on a terminal). */
-	void (*progress)(void *userdata, uint64_t done, uint64_t total, uint64_t median_bind_ns,
-			 uint64_t eta_ns);
-	void *progress_userdata;
+	/* Called in the cycling thread after each measured iteration, once the record holds it
+	 * (NULL: never): the iteration as the record keeps it (valid during the call only) and
+	 * where the run stands. cmd_run draws its progress line from it. */
+	void (*on_iteration)(void *userdata, const struct pb_record_iteration *it,
+			     const struct pb_run_position *at);
+	void *userdata;
 	/* Measurement (run_measure.h): one observer per target around every bind write. */
 	bool measure;
 	enum pb_measure_method method;

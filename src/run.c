@@ -69,8 +69,52 @@ static int64_t unix_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* One entry the journal put back (or not), logged and noted in the record's journal_restored;
+ * a device hung in this boot joins run->hung. Returns whether the entry stays. */
+static bool note_restored(struct run *run, const struct pb_journal_entry *e,
+			  enum pb_restore_outcome out, int err)
+{
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "device", json_object_new_string(e->sysname));
+	json_object_object_add(j, "outcome", json_object_new_string(pb_restore_outcome_name(out)));
+	json_object_array_add(run->restored, j);
+	switch (out) {
+	case PB_RESTORE_OK:
+	case PB_RESTORE_REBOUND:
+		pb_info("journal: %s %s (driver %s, left by pid %d)", e->sysname,
+			out == PB_RESTORE_OK ? "settings restored" : "rebound", e->driver,
+			(int)e->pid);
+		return false;
+	case PB_RESTORE_GONE:
+		pb_warn("journal: %s no longer exists; entry cleared", e->sysname);
+		return false;
+	case PB_RESTORE_HUNG: {
+		pb_warn("journal: %s is marked hung (a write never returned in this boot); it and "
+			"the devices around it will not be touched",
+			e->sysname);
+		if (err)
+			return true; /* it hung just now */
+		char(*nh)[PATH_MAX] = realloc(run->hung, (run->n_hung + 1) * sizeof(*nh));
+		if (!nh)
+			return true;
+		run->hung = nh;
+		snprintf(run->hung[run->n_hung++], PATH_MAX, "%s", e->syspath);
+		return false;
+	}
+	case PB_RESTORE_OTHER:
+		pb_error("journal: %s is bound to another driver than %s; left alone", e->sysname,
+			 e->driver);
+		return true;
+	case PB_RESTORE_FAILED:
+		pb_error("journal: %s could not be put back on %s: %s", e->sysname, e->driver,
+			 strerror(err));
+		return true;
+	}
+	return false;
+}
+
 /* Restores what earlier runs left in the journal. Returns 0, or -EBUSY when something remains. */
-static int restore_journal(struct run *run, const struct pb_run_opts *o)
+static int restore_journal(struct run *run)
 {
 	struct pb_journal_entry *v = NULL;
 	size_t n = 0, bad = 0;
@@ -96,55 +140,12 @@ static int restore_journal(struct run *run, const struct pb_run_opts *o)
 	for (size_t i = 0; i < n; i++) {
 		int err;
 		enum pb_restore_outcome out = pb_restore_entry(w, &v[i], RESTORE_TIMEOUT_NS, &err);
-		const char *name = pb_restore_outcome_name(out);
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "device", json_object_new_string(v[i].sysname));
-		json_object_object_add(e, "outcome", json_object_new_string(name));
-		json_object_array_add(run->restored, e);
-		switch (out) {
-		case PB_RESTORE_OK:
-		case PB_RESTORE_REBOUND:
-			pb_info("journal: %s %s (driver %s, left by pid %d)", v[i].sysname,
-				out == PB_RESTORE_OK ? "settings restored" : "rebound", v[i].driver,
-				(int)v[i].pid);
-			break;
-		case PB_RESTORE_GONE:
-			pb_warn("journal: %s no longer exists; entry cleared", v[i].sysname);
-			break;
-		case PB_RESTORE_HUNG: {
-			pb_warn("journal: %s is marked hung (a write never returned in this boot); "
-				"it and the devices around it will not be touched",
-				v[i].sysname);
-			if (err) {
-				left = true; /* it hung just now */
-				break;
-			}
-			char(*nh)[PATH_MAX] = realloc(run->hung, (run->n_hung + 1) * sizeof(*nh));
-			if (!nh) {
-				left = true;
-				break;
-			}
-			run->hung = nh;
-			snprintf(run->hung[run->n_hung++], PATH_MAX, "%s", v[i].syspath);
-			break;
-		}
-		case PB_RESTORE_OTHER:
-			pb_error("journal: %s is bound to another driver than %s; left alone",
-				 v[i].sysname, v[i].driver);
-			left = true;
-			break;
-		case PB_RESTORE_FAILED:
-			pb_error("journal: %s could not be put back on %s: %s", v[i].sysname,
-				 v[i].driver, strerror(err));
-			left = true;
-			break;
-		}
+		left |= note_restored(run, &v[i], out, err);
 		if (pb_writer_hung(w)) {
 			left = true;
 			break;
 		}
 	}
-	(void)o;
 	pb_writer_free(w);
 	free(v);
 	return left ? -EBUSY : 0;
@@ -195,10 +196,59 @@ static void writer_memory(struct run *run)
 				   "writer's node) and a page of its stack"));
 }
 
+/* How the run was asked for, as the record keeps it. */
+static void record_options(struct pb_record_options *ro, const struct pb_run_opts *o)
+{
+	*ro = (struct pb_record_options){.entry = o->entry,
+					 .iterations = o->iterations,
+					 .warmup = o->warmup,
+					 .max_consecutive_failures = o->max_consecutive_failures,
+					 .ring_pages = o->ring_pages,
+					 .duration_ns = o->duration_ns,
+					 .interval_ns = o->interval_ns,
+					 .timeout_ns = o->timeout_ns,
+					 .forced_reasons = o->forced_reasons,
+					 .parallel = o->parallel,
+					 .measure = o->measure,
+					 .include_lossy = o->include_lossy,
+					 .mlock = o->mlock,
+					 .method = o->method,
+					 .fifo_prio = o->fifo_prio};
+	snprintf(ro->state_dir, sizeof(ro->state_dir), "%s", pb_state_dir());
+}
+
+/* The plan's targets (with their verdicts and observers' errors) and placements into the
+ * record. -ENOMEM. */
+static int record_plan(struct run *run)
+{
+	struct pb_run_record *rec = run->rec;
+	rec->targets = calloc(run->n_targets ? run->n_targets : 1, sizeof(*rec->targets));
+	rec->placements = calloc(run->n_pl ? run->n_pl : 1, sizeof(*rec->placements));
+	if (!rec->targets || !rec->placements)
+		return -ENOMEM;
+	rec->n_targets = run->n_targets;
+	for (size_t i = 0; i < run->n_targets; i++) {
+		rec->targets[i].t = run->targets[i];
+		rec->targets[i].verdict =
+		    pb_verdict_to_json(&run->plan->verdicts[i], run->o->forced_reasons);
+		const char *why = run->measure ? pb_run_measure_error(run->measure, i) : NULL;
+		if (why)
+			snprintf(rec->targets[i].observer_error,
+				 sizeof(rec->targets[i].observer_error), "%s", why);
+	}
+	rec->n_placements = run->n_pl;
+	for (size_t i = 0; i < run->n_pl; i++) {
+		struct pb_record_placement *pl = &rec->placements[i];
+		pb_placement_label(&run->pl[i], pl->label, sizeof(pl->label));
+		pl->cpu = run->pl[i].cpu;
+		pl->node = run->pl[i].node;
+	}
+	return 0;
+}
+
 /* Completes the record: what ran where, how it was asked for, the summaries. */
 static int finish_record(struct run *run)
 {
-	const struct pb_run_opts *o = run->o;
 	struct pb_run_record *rec = run->rec;
 	struct utsname u;
 	char buf[4096];
@@ -239,45 +289,9 @@ static int finish_record(struct run *run)
 	run->restored = NULL;
 	rec->start_unix_ns = run->start_unix_ns;
 	rec->end_unix_ns = run->end_unix_ns;
-	rec->options =
-	    (struct pb_record_options){.entry = o->entry,
-				       .iterations = o->iterations,
-				       .warmup = o->warmup,
-				       .max_consecutive_failures = o->max_consecutive_failures,
-				       .ring_pages = o->ring_pages,
-				       .duration_ns = o->duration_ns,
-				       .interval_ns = o->interval_ns,
-				       .timeout_ns = o->timeout_ns,
-				       .forced_reasons = o->forced_reasons,
-				       .parallel = o->parallel,
-				       .measure = o->measure,
-				       .include_lossy = o->include_lossy,
-				       .mlock = o->mlock,
-				       .method = o->method,
-				       .fifo_prio = o->fifo_prio};
-	snprintf(rec->options.state_dir, sizeof(rec->options.state_dir), "%s", pb_state_dir());
-
-	rec->targets = calloc(run->n_targets ? run->n_targets : 1, sizeof(*rec->targets));
-	rec->placements = calloc(run->n_pl ? run->n_pl : 1, sizeof(*rec->placements));
-	if (!rec->targets || !rec->placements)
+	record_options(&rec->options, run->o);
+	if (record_plan(run) < 0)
 		return -ENOMEM;
-	rec->n_targets = run->n_targets;
-	for (size_t i = 0; i < run->n_targets; i++) {
-		rec->targets[i].t = run->targets[i];
-		rec->targets[i].verdict =
-		    pb_verdict_to_json(&run->plan->verdicts[i], o->forced_reasons);
-		const char *why = run->measure ? pb_run_measure_error(run->measure, i) : NULL;
-		if (why)
-			snprintf(rec->targets[i].observer_error,
-				 sizeof(rec->targets[i].observer_error), "%s", why);
-	}
-	rec->n_placements = run->n_pl;
-	for (size_t i = 0; i < run->n_pl; i++) {
-		struct pb_record_placement *pl = &rec->placements[i];
-		pb_placement_label(&run->pl[i], pl->label, sizeof(pl->label));
-		pl->cpu = run->pl[i].cpu;
-		pl->node = run->pl[i].node;
-	}
 	rec->warmup_done = run->warmup_done;
 	snprintf(rec->status, sizeof(rec->status), "%s", run->status);
 	rec->run_status = run->run_status;
@@ -496,7 +510,7 @@ static enum pb_run_status session_lock(struct run *run, int *lock)
 		return PB_RUN_FAILED;
 	}
 	/* Whatever a crashed run left comes back before anything is resolved or checked. */
-	if (restore_journal(run, run->o) < 0) {
+	if (restore_journal(run) < 0) {
 		pb_error("the journal in %s still holds devices; not starting (see `probebench "
 			 "restore`)",
 			 pb_state_dir());

@@ -93,5 +93,10 @@ int cmd_daemon(int argc, char **argv)
 	if (!o.restore)
 		pb_warn(
 		    "this build has no restore command: devices left by a crash are not restored");
-	return pb_daemon_main(&o);
+	char err[1024];
+	if (pb_config_load(o.config_path, &o.config, err, sizeof(err)) < 0) {
+		pb_error("refusing to start: %s", err);
+		return PB_EXIT_USAGE;
+	}
+	return pb_daemon_main(&o) == 0 ? PB_EXIT_OK : PB_EXIT_FAILURE;
 }

@@ -19,6 +19,7 @@
 #include "probebench/report.h"
 #include "probebench/run.h"
 #include "probebench/run_plan.h"
+#include "probebench/stats.h"
 #include "probebench/util.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -99,21 +100,55 @@ static int write_json(const char *path, const struct pb_run_record *rec)
 	return r;
 }
 
-static void draw_progress(void *ud, uint64_t done, uint64_t total, uint64_t median_bind_ns,
-			  uint64_t eta_ns)
+/* The progress line on a terminal: the ok iterations' bind times, for the running median. */
+struct progress {
+	uint64_t duration_ns; /* --duration */
+	uint64_t *bind_ns;
+	size_t n, cap;
+	uint64_t last_draw_ns;
+};
+
+/* Each measured iteration (pb_run_opts.on_iteration); the line drawn 5 times a second at most:
+ * done of total, the running median bind time, the estimated time left. */
+static void progress_iteration(void *ud, const struct pb_record_iteration *it,
+			       const struct pb_run_position *at)
 {
-	(void)ud;
-	pb_report_progress(stderr, done, total, median_bind_ns, eta_ns);
+	struct progress *pg = ud;
+	if (it->res.outcome == PB_CYCLE_OK) {
+		if (pg->n == pg->cap) {
+			size_t cap = pg->cap ? 2 * pg->cap : 256;
+			uint64_t *v = realloc(pg->bind_ns, cap * sizeof(*v));
+			if (v) {
+				pg->bind_ns = v;
+				pg->cap = cap;
+			}
+		}
+		if (pg->n < pg->cap)
+			pg->bind_ns[pg->n++] = it->res.bind_ns;
+	}
+	uint64_t now = pb_now_ns();
+	if (now - pg->last_draw_ns <= 200000000ull)
+		return;
+	pg->last_draw_ns = now;
+	uint64_t eta = at->done && at->total > at->done
+			   ? at->since_measured_ns / at->done * (at->total - at->done)
+			   : 0;
+	if (pg->duration_ns && (!at->total || eta > pg->duration_ns - at->since_start_ns))
+		eta =
+		    pg->duration_ns > at->since_start_ns ? pg->duration_ns - at->since_start_ns : 0;
+	struct pb_stats s;
+	uint64_t median = pb_stats_compute(pg->bind_ns, pg->n, &s) == 0 ? s.percentile[0] : 0;
+	pb_report_progress(stderr, at->done, at->total, median, eta);
 }
 
 /* --dry-run: the plan, the verdicts, what the journal would put back first; nothing written. */
 static int dry_run(const struct pb_run_opts *o)
 {
-	int code = pb_run_opts_check(o);
-	if (code != PB_EXIT_OK)
-		return code;
+	int r = pb_run_opts_check(o);
+	if (r < 0)
+		return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 	struct pb_run_plan *plan = NULL;
-	int r = pb_run_plan_make(o, NULL, 0, &plan);
+	r = pb_run_plan_make(o, NULL, 0, &plan);
 	if (r < 0)
 		return r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 	pb_run_plan_print(stdout, plan, o);
@@ -124,7 +159,7 @@ static int dry_run(const struct pb_run_opts *o)
 			printf("  journal: %s (%s) would be restored first\n", v[i].sysname,
 			       pb_journal_state_name(v[i].state));
 	free(v);
-	code = pb_run_refuse_driverless(plan);
+	int code = pb_exit_of_run(pb_run_refuse_driverless(plan));
 	if (code == PB_EXIT_OK) {
 		printf("%s; nothing written (dry run)\n",
 		       plan->allowed ? "all targets allowed" : "refused");
@@ -134,51 +169,221 @@ static int dry_run(const struct pb_run_opts *o)
 	return code;
 }
 
-int cmd_run(int argc, char **argv)
+enum {
+	OPT_DURATION = 256,
+	OPT_INTERVAL,
+	OPT_TIMEOUT,
+	OPT_ENTRY,
+	OPT_WRITER_NODE,
+	OPT_WRITER_CPU,
+	OPT_FORCE,
+	OPT_DRY_RUN,
+	OPT_JSON,
+	OPT_STATE_DIR,
+	OPT_MAX_FAILURES,
+	OPT_PARALLEL,
+	OPT_NO_MEASURE,
+	OPT_METHOD,
+	OPT_FIFO,
+	OPT_RING_PAGES,
+	OPT_INCLUDE_LOSSY,
+};
+
+static const struct option options[] = {
+    {"iterations", required_argument, NULL, 'n'},
+    {"warmup", required_argument, NULL, 'w'},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"entry", required_argument, NULL, OPT_ENTRY},
+    {"writer-node", required_argument, NULL, OPT_WRITER_NODE},
+    {"writer-cpu", required_argument, NULL, OPT_WRITER_CPU},
+    {"force", required_argument, NULL, OPT_FORCE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
+    {"parallel", no_argument, NULL, OPT_PARALLEL},
+    {"no-measure", no_argument, NULL, OPT_NO_MEASURE},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"fifo", required_argument, NULL, OPT_FIFO},
+    {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
+    {"include-lossy", no_argument, NULL, OPT_INCLUDE_LOSSY},
+    {"help", no_argument, NULL, 'h'},
+    {},
+};
+
+/* The command line: the run's options and what the front does with the run. */
+struct run_args {
+	struct pb_run_opts o;
+	int *nodes, *cpus; /* o.writer_nodes, o.writer_cpus */
+	const char *json_path;
+	bool dry;
+};
+
+/* -n, -w, --max-failures. Returns -1, or the exit code to stop with. */
+static int parse_count(int c, struct pb_run_opts *o)
 {
-	enum {
-		OPT_DURATION = 256,
-		OPT_INTERVAL,
-		OPT_TIMEOUT,
-		OPT_ENTRY,
-		OPT_WRITER_NODE,
-		OPT_WRITER_CPU,
-		OPT_FORCE,
-		OPT_DRY_RUN,
-		OPT_JSON,
-		OPT_STATE_DIR,
-		OPT_MAX_FAILURES,
-		OPT_PARALLEL,
-		OPT_NO_MEASURE,
-		OPT_METHOD,
-		OPT_FIFO,
-		OPT_RING_PAGES,
-		OPT_INCLUDE_LOSSY,
-	};
-	static const struct option options[] = {
-	    {"iterations", required_argument, NULL, 'n'},
-	    {"warmup", required_argument, NULL, 'w'},
-	    {"duration", required_argument, NULL, OPT_DURATION},
-	    {"interval", required_argument, NULL, OPT_INTERVAL},
-	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	    {"entry", required_argument, NULL, OPT_ENTRY},
-	    {"writer-node", required_argument, NULL, OPT_WRITER_NODE},
-	    {"writer-cpu", required_argument, NULL, OPT_WRITER_CPU},
-	    {"force", required_argument, NULL, OPT_FORCE},
-	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	    {"json", required_argument, NULL, OPT_JSON},
-	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
-	    {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
-	    {"parallel", no_argument, NULL, OPT_PARALLEL},
-	    {"no-measure", no_argument, NULL, OPT_NO_MEASURE},
-	    {"method", required_argument, NULL, OPT_METHOD},
-	    {"fifo", required_argument, NULL, OPT_FIFO},
-	    {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
-	    {"include-lossy", no_argument, NULL, OPT_INCLUDE_LOSSY},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
-	};
-	struct pb_run_opts o = {
+	long v;
+	if (pb_parse_long(optarg, 10, c == OPT_MAX_FAILURES ? 1 : 0, 100000000, &v) < 0) {
+		pb_error("--%s: '%s' is not a valid count",
+			 c == 'n'   ? "iterations"
+			 : c == 'w' ? "warmup"
+				    : "max-failures",
+			 optarg);
+		return PB_EXIT_USAGE;
+	}
+	if (c == 'n')
+		o->iterations = (unsigned)v;
+	else if (c == 'w')
+		o->warmup = (unsigned)v;
+	else
+		o->max_consecutive_failures = (unsigned)v;
+	return -1;
+}
+
+/* --duration, --interval, --timeout. Returns -1, or the exit code to stop with. */
+static int parse_duration(int c, struct pb_run_opts *o)
+{
+	uint64_t ns;
+	const char *name = c == OPT_DURATION   ? "duration"
+			   : c == OPT_INTERVAL ? "interval"
+					       : "timeout";
+	if (pb_parse_duration_ns(optarg, &ns) < 0 || (c == OPT_TIMEOUT && !ns)) {
+		pb_error("--%s: '%s' is not a valid duration (e.g. 500ms, 2s, 1m)", name, optarg);
+		return PB_EXIT_USAGE;
+	}
+	if (c == OPT_DURATION)
+		o->duration_ns = ns;
+	else if (c == OPT_INTERVAL)
+		o->interval_ns = ns;
+	else
+		o->timeout_ns = ns;
+	return -1;
+}
+
+/* --writer-node, --writer-cpu (the last one given counts). Returns -1, or the exit code. */
+static int parse_writers(int c, struct run_args *a)
+{
+	int **dst = c == OPT_WRITER_NODE ? &a->nodes : &a->cpus;
+	size_t *n = c == OPT_WRITER_NODE ? &a->o.n_writer_nodes : &a->o.n_writer_cpus;
+	free(*dst);
+	*dst = NULL;
+	if (pb_parse_int_list(optarg, dst, n) < 0) {
+		pb_error("--writer-%s: '%s' is not a list like 0,2-3",
+			 c == OPT_WRITER_NODE ? "node" : "cpu", optarg);
+		return PB_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* --force REASON. Returns -1, or the exit code to stop with. */
+static int parse_force(struct pb_run_opts *o)
+{
+	int r = pb_reason_from_name(optarg);
+	if (r < 0) {
+		char names[256] = "";
+		for (int k = 0; k < PB_REASON__MAX; k++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 k ? ", " : "", pb_reason_name(k));
+		pb_error("--force: unknown reason '%s' (reasons: %s)", optarg, names);
+		return PB_EXIT_USAGE;
+	}
+	o->forced_reasons |= 1u << r;
+	return -1;
+}
+
+/* --method, --ring-pages, --fifo. Returns -1, or the exit code to stop with. */
+static int parse_measure(int c, struct pb_run_opts *o)
+{
+	long v;
+	switch (c) {
+	case OPT_METHOD:
+		if (pb_measure_method_from_name(optarg, &o->method) < 0) {
+			pb_error("--method: '%s' is not auto, kprobe, tracepoint or kmsg", optarg);
+			return PB_EXIT_USAGE;
+		}
+		break;
+	case OPT_RING_PAGES:
+		if (pb_parse_long(optarg, 10, 1, 65536, &v) < 0 || (v & (v - 1))) {
+			pb_error("--ring-pages: '%s' is not a power of two 1..65536", optarg);
+			return PB_EXIT_USAGE;
+		}
+		o->ring_pages = (unsigned)v;
+		break;
+	case OPT_FIFO:
+		if (pb_parse_long(optarg, 10, 1, 99, &v) < 0) {
+			pb_error("--fifo: '%s' is not a priority 1..99", optarg);
+			return PB_EXIT_USAGE;
+		}
+		o->fifo_prio = (int)v;
+		break;
+	}
+	return -1;
+}
+
+/* One option, c as getopt_long() returned it. Returns -1, or the exit code to stop with. */
+static int parse_option(int c, struct run_args *a)
+{
+	switch (c) {
+	case 'n':
+	case 'w':
+	case OPT_MAX_FAILURES:
+		return parse_count(c, &a->o);
+	case OPT_DURATION:
+	case OPT_INTERVAL:
+	case OPT_TIMEOUT:
+		return parse_duration(c, &a->o);
+	case OPT_ENTRY:
+		if (!strcmp(optarg, "bind"))
+			a->o.entry = PB_ENTRY_BIND;
+		else if (!strcmp(optarg, "probe"))
+			a->o.entry = PB_ENTRY_PROBE;
+		else {
+			pb_error("--entry: '%s' is neither 'bind' nor 'probe'", optarg);
+			return PB_EXIT_USAGE;
+		}
+		return -1;
+	case OPT_WRITER_NODE:
+	case OPT_WRITER_CPU:
+		return parse_writers(c, a);
+	case OPT_FORCE:
+		return parse_force(&a->o);
+	case OPT_DRY_RUN:
+		a->dry = true;
+		return -1;
+	case OPT_JSON:
+		a->json_path = optarg;
+		return -1;
+	case OPT_STATE_DIR:
+		pb_set_state_dir(optarg);
+		return -1;
+	case OPT_PARALLEL:
+		a->o.parallel = true;
+		return -1;
+	case OPT_NO_MEASURE:
+		a->o.measure = false;
+		return -1;
+	case OPT_INCLUDE_LOSSY:
+		a->o.include_lossy = true;
+		return -1;
+	case OPT_METHOD:
+	case OPT_RING_PAGES:
+	case OPT_FIFO:
+		return parse_measure(c, &a->o);
+	case 'h':
+		help(stdout);
+		return PB_EXIT_OK;
+	default:
+		fprintf(stderr, "See probebench run --help.\n");
+		return PB_EXIT_USAGE;
+	}
+}
+
+/* The command line into *a (its defaults first). Returns -1, or the exit code to stop with. */
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	a->o = (struct pb_run_opts){
 	    .entry = PB_ENTRY_BIND,
 	    .iterations = 100,
 	    .warmup = 5,
@@ -188,142 +393,12 @@ int cmd_run(int argc, char **argv)
 	    .method = PB_METHOD_AUTO,
 	    .mlock = true,
 	};
-	_cleanup_free_ int *nodes = NULL, *cpus = NULL;
-	const char *json_path = NULL;
-	bool dry = false;
-	long v;
-	int c, r;
+	int c, k;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:w:h", options, NULL)) >= 0) {
-		switch (c) {
-		case 'n':
-		case 'w':
-		case OPT_MAX_FAILURES:
-			if (pb_parse_long(optarg, 10,
-					  c == 'n'   ? 0
-					  : c == 'w' ? 0
-						     : 1,
-					  100000000, &v) < 0) {
-				pb_error("--%s: '%s' is not a valid count",
-					 c == 'n'   ? "iterations"
-					 : c == 'w' ? "warmup"
-						    : "max-failures",
-					 optarg);
-				return PB_EXIT_USAGE;
-			}
-			if (c == 'n')
-				o.iterations = (unsigned)v;
-			else if (c == 'w')
-				o.warmup = (unsigned)v;
-			else
-				o.max_consecutive_failures = (unsigned)v;
-			break;
-		case OPT_DURATION:
-		case OPT_INTERVAL:
-		case OPT_TIMEOUT: {
-			uint64_t ns;
-			const char *name = c == OPT_DURATION   ? "duration"
-					   : c == OPT_INTERVAL ? "interval"
-							       : "timeout";
-			if (pb_parse_duration_ns(optarg, &ns) < 0 || (c == OPT_TIMEOUT && !ns)) {
-				pb_error("--%s: '%s' is not a valid duration (e.g. 500ms, 2s, 1m)",
-					 name, optarg);
-				return PB_EXIT_USAGE;
-			}
-			if (c == OPT_DURATION)
-				o.duration_ns = ns;
-			else if (c == OPT_INTERVAL)
-				o.interval_ns = ns;
-			else
-				o.timeout_ns = ns;
-			break;
-		}
-		case OPT_ENTRY:
-			if (!strcmp(optarg, "bind"))
-				o.entry = PB_ENTRY_BIND;
-			else if (!strcmp(optarg, "probe"))
-				o.entry = PB_ENTRY_PROBE;
-			else {
-				pb_error("--entry: '%s' is neither 'bind' nor 'probe'", optarg);
-				return PB_EXIT_USAGE;
-			}
-			break;
-		case OPT_WRITER_NODE:
-		case OPT_WRITER_CPU: {
-			int **dst = c == OPT_WRITER_NODE ? &nodes : &cpus;
-			size_t *n = c == OPT_WRITER_NODE ? &o.n_writer_nodes : &o.n_writer_cpus;
-			free(*dst);
-			*dst = NULL;
-			if (pb_parse_int_list(optarg, dst, n) < 0) {
-				pb_error("--writer-%s: '%s' is not a list like 0,2-3",
-					 c == OPT_WRITER_NODE ? "node" : "cpu", optarg);
-				return PB_EXIT_USAGE;
-			}
-			break;
-		}
-		case OPT_FORCE:
-			r = pb_reason_from_name(optarg);
-			if (r < 0) {
-				char names[256] = "";
-				for (int k = 0; k < PB_REASON__MAX; k++)
-					snprintf(names + strlen(names),
-						 sizeof(names) - strlen(names), "%s%s",
-						 k ? ", " : "", pb_reason_name(k));
-				pb_error("--force: unknown reason '%s' (reasons: %s)", optarg,
-					 names);
-				return PB_EXIT_USAGE;
-			}
-			o.forced_reasons |= 1u << r;
-			break;
-		case OPT_DRY_RUN:
-			dry = true;
-			break;
-		case OPT_JSON:
-			json_path = optarg;
-			break;
-		case OPT_STATE_DIR:
-			pb_set_state_dir(optarg);
-			break;
-		case OPT_PARALLEL:
-			o.parallel = true;
-			break;
-		case OPT_NO_MEASURE:
-			o.measure = false;
-			break;
-		case OPT_METHOD:
-			if (pb_measure_method_from_name(optarg, &o.method) < 0) {
-				pb_error("--method: '%s' is not auto, kprobe, tracepoint or kmsg",
-					 optarg);
-				return PB_EXIT_USAGE;
-			}
-			break;
-		case OPT_INCLUDE_LOSSY:
-			o.include_lossy = true;
-			break;
-		case OPT_RING_PAGES:
-			if (pb_parse_long(optarg, 10, 1, 65536, &v) < 0 || (v & (v - 1))) {
-				pb_error("--ring-pages: '%s' is not a power of two 1..65536",
-					 optarg);
-				return PB_EXIT_USAGE;
-			}
-			o.ring_pages = (unsigned)v;
-			break;
-		case OPT_FIFO:
-			if (pb_parse_long(optarg, 10, 1, 99, &v) < 0) {
-				pb_error("--fifo: '%s' is not a priority 1..99", optarg);
-				return PB_EXIT_USAGE;
-			}
-			o.fifo_prio = (int)v;
-			break;
-		case 'h':
-			help(stdout);
-			return PB_EXIT_OK;
-		default:
-			fprintf(stderr, "See probebench run --help.\n");
-			return PB_EXIT_USAGE;
-		}
-	}
-	if (!o.iterations && !o.duration_ns) {
+	while ((c = getopt_long(argc, argv, "n:w:h", options, NULL)) >= 0)
+		if ((k = parse_option(c, a)) >= 0)
+			return k;
+	if (!a->o.iterations && !a->o.duration_ns) {
 		pb_error("--iterations 0 needs a --duration");
 		return PB_EXIT_USAGE;
 	}
@@ -331,23 +406,25 @@ int cmd_run(int argc, char **argv)
 		pb_error("no target given (probebench run [OPTIONS] TARGET...)");
 		return PB_EXIT_USAGE;
 	}
-	o.targets = (const char *const *)argv + optind;
-	o.n_targets = argc - optind;
-	o.writer_nodes = nodes;
-	o.writer_cpus = cpus;
+	a->o.targets = (const char *const *)argv + optind;
+	a->o.n_targets = argc - optind;
+	a->o.writer_nodes = a->nodes;
+	a->o.writer_cpus = a->cpus;
+	return -1;
+}
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	if (dry)
-		return dry_run(&o);
+/* The run, its table on stdout, its record in json_path (when given). Returns the exit code. */
+static int run_and_report(struct pb_run_opts *o, const char *json_path)
+{
+	struct progress pg = {.duration_ns = o->duration_ns};
 	bool progress = isatty(STDERR_FILENO);
-	if (progress)
-		o.progress = draw_progress;
+	if (progress) {
+		o->on_iteration = progress_iteration;
+		o->userdata = &pg;
+	}
 	struct pb_run_record *rec = NULL;
-	int code = pb_run_execute(&o, &rec, &stop_requested);
+	int code = pb_exit_of_run(pb_run_execute(o, &rec, &stop_requested)), r;
+	free(pg.bind_ns);
 	if (progress)
 		fputs("\r\033[K", stderr);
 	if (rec) {
@@ -362,5 +439,21 @@ int cmd_run(int argc, char **argv)
 	if (code == PB_EXIT_INTERRUPTED)
 		pb_error("interrupted: devices restored%s",
 			 json_path ? ", partial record written" : "");
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = {};
+	int code = parse_args(argc, argv, &a);
+	if (code < 0) {
+		struct sigaction sa = {.sa_handler = on_signal};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		code = a.dry ? dry_run(&a.o) : run_and_report(&a.o, a.json_path);
+	}
+	free(a.nodes);
+	free(a.cpus);
 	return code;
 }

@@ -24,7 +24,6 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "probebench/cmd.h"
 #include "probebench/config.h"
 #include "probebench/daemon.h"
 #include "probebench/http.h"
@@ -47,9 +46,9 @@ struct daemon;
 struct plan_state {
 	struct daemon *d;
 	char name[72];
-	uint64_t runs_by_exit[PB_METRICS_MAX_EXIT];
+	uint64_t runs_by_status[PB_RUN_STATUS__MAX];
 	bool has_last;
-	int last_exit;
+	enum pb_run_status last_status;
 	double last_end_time_s, last_duration_s;
 	char last_id[PB_RESULT_ID_MAX];
 	struct pb_run_record *last_record; /* the latest run (owned) */
@@ -69,7 +68,7 @@ struct worker {
 	char plan[72];
 	char reason[64];
 	uint64_t start_mono_ns, start_real_ns;
-	int exit_code;
+	enum pb_run_status status;
 	struct pb_run_record *record;
 };
 
@@ -223,18 +222,19 @@ static void render_status(struct daemon *d)
 			json_object_object_add(p, "next_run", NULL);
 		}
 		uint64_t total = 0;
-		for (int c = 0; ps && c < PB_METRICS_MAX_EXIT; c++)
-			total += ps->runs_by_exit[c];
+		for (int c = 0; ps && c < PB_RUN_STATUS__MAX; c++)
+			total += ps->runs_by_status[c];
 		json_object_object_add(p, "runs_since_start",
 				       json_object_new_int64((int64_t)total));
 		if (ps && ps->has_last) {
 			struct json_object *l = json_object_new_object();
 			json_object_object_add(
 			    l, "id", ps->last_id[0] ? json_object_new_string(ps->last_id) : NULL);
-			json_object_object_add(l, "exit_code", json_object_new_int(ps->last_exit));
+			json_object_object_add(l, "exit_code",
+					       json_object_new_int((int)ps->last_status));
 			json_object_object_add(
 			    l, "result",
-			    json_object_new_string(pb_metrics_exit_name(ps->last_exit)));
+			    json_object_new_string(pb_run_status_name(ps->last_status)));
 			iso_time((uint64_t)(ps->last_end_time_s * 1e9), buf, sizeof(buf));
 			json_object_object_add(l, "end_time", json_object_new_string(buf));
 			json_object_object_add(p, "last", l);
@@ -310,9 +310,9 @@ static void render_metrics(struct daemon *d)
 	for (size_t i = 0; i < d->n_plans; i++) {
 		struct plan_state *ps = &d->plans[i];
 		mp[i].name = ps->name;
-		memcpy(mp[i].runs_by_exit, ps->runs_by_exit, sizeof(ps->runs_by_exit));
+		memcpy(mp[i].runs_by_status, ps->runs_by_status, sizeof(ps->runs_by_status));
 		mp[i].has_last = ps->has_last;
-		mp[i].last_exit = ps->last_exit;
+		mp[i].last_status = ps->last_status;
 		mp[i].last_end_time_s = ps->last_end_time_s;
 		mp[i].last_duration_s = ps->last_duration_s;
 		mp[i].last_record = ps->last_record;
@@ -501,7 +501,7 @@ static bool selector_names(const char *sel_text, struct udev_device *dev, long v
 static void *worker_main(void *arg)
 {
 	struct daemon *d = arg;
-	d->w.exit_code = pb_run_execute(&d->w.opts, &d->w.record, &d->stop_run);
+	d->w.status = pb_run_execute(&d->w.opts, &d->w.record, &d->stop_run);
 	uint64_t one = 1;
 	if (write(d->efd, &one, sizeof(one)) < 0) {
 		/* the eventfd counter cannot overflow with one write per run */
@@ -537,9 +537,9 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 				  : "plan %s: cannot resolve targets: %s",
 			      p->name, strerror(-r));
 		worker_clear(w);
-		ps->runs_by_exit[PB_EXIT_USAGE]++;
+		ps->runs_by_status[PB_RUN_INVALID]++;
 		ps->has_last = true;
-		ps->last_exit = PB_EXIT_USAGE;
+		ps->last_status = PB_RUN_INVALID;
 		ps->last_end_time_s = realtime_ns() / 1e9;
 		ps->last_duration_s = 0;
 		ps->last_id[0] = 0;
@@ -564,7 +564,7 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	d->stop_run = 0;
 	w->start_mono_ns = pb_now_ns();
 	w->start_real_ns = realtime_ns();
-	w->exit_code = PB_EXIT_FAILURE;
+	w->status = PB_RUN_FAILED;
 	w->record = NULL;
 	for (size_t i = 0; i < w->n_targets; i++)
 		pb_log_struct(LOG_INFO, PB_LOG_FIELDS({"PLAN", p->name}, {"DEVICE", w->targets[i]}),
@@ -617,17 +617,16 @@ static void finish_plan(struct daemon *d)
 			if (!strcmp(w->record->targets[k].t.name, w->targets[i]))
 				drv = w->record->targets[k].t.driver;
 		pb_log_struct(
-		    w->exit_code == PB_EXIT_OK ? LOG_INFO : LOG_ERR,
+		    w->status == PB_RUN_OK ? LOG_INFO : LOG_ERR,
 		    PB_LOG_FIELDS({"PLAN", w->plan}, {"DEVICE", w->targets[i]}, {"DRIVER", drv}),
 		    "plan %s: run on %s ended: %s (exit %d)%s%s", w->plan, w->targets[i],
-		    pb_metrics_exit_name(w->exit_code), w->exit_code, id[0] ? ", stored as " : "",
-		    id);
+		    pb_run_status_name(w->status), (int)w->status, id[0] ? ", stored as " : "", id);
 	}
 	if (ps) {
-		if (w->exit_code >= 0 && w->exit_code < PB_METRICS_MAX_EXIT)
-			ps->runs_by_exit[w->exit_code]++;
+		if (w->status >= 0 && w->status < PB_RUN_STATUS__MAX)
+			ps->runs_by_status[w->status]++;
 		ps->has_last = true;
-		ps->last_exit = w->exit_code;
+		ps->last_status = w->status;
 		ps->last_end_time_s = realtime_ns() / 1e9;
 		ps->last_duration_s = (pb_now_ns() - w->start_mono_ns) / 1e9;
 		snprintf(ps->last_id, sizeof(ps->last_id), "%s", id);
@@ -988,16 +987,10 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 {
 	static struct daemon dd; /* one per process: the HTTP thread points into it */
 	struct daemon *d = &dd;
-	char err[1024];
-	int ret = PB_EXIT_FAILURE, r;
+	struct pb_config *cfg = opts->config;
+	int ret, r;
 	*d = (struct daemon){.opts = opts, .efd = -1};
 	pthread_mutex_init(&d->lock, NULL);
-
-	struct pb_config *cfg = NULL;
-	if (pb_config_load(opts->config_path, &cfg, err, sizeof(err)) < 0) {
-		pb_error("refusing to start: %s", err);
-		return PB_EXIT_USAGE;
-	}
 	d->start_time_s = realtime_ns() / 1e9;
 
 	sigset_t mask;
@@ -1009,14 +1002,14 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 	 * sees them */
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (setup_event(d) < 0) {
+	if ((ret = setup_event(d)) < 0) {
 		pb_config_free(cfg);
 		goto out;
 	}
-	r = adopt_config(d, cfg, true);
-	if (r < 0) {
+	ret = adopt_config(d, cfg, true);
+	if (ret < 0) {
 		pb_config_free(cfg);
-		pb_error_errno(r, "cannot set up the plans' timers");
+		pb_error_errno(ret, "cannot set up the plans' timers");
 		goto out;
 	}
 
@@ -1027,8 +1020,9 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 			pb_warn("restore at start ended with exit %d; continuing", r);
 	}
 	if (mkdir(d->cfg->results_dir, 0755) < 0 && errno != EEXIST) {
+		ret = -errno;
 		pb_error("%s: results_dir: cannot create %s: %s", d->cfg->path, d->cfg->results_dir,
-			 strerror(errno));
+			 strerror(-ret));
 		goto out;
 	}
 	r = pb_results_apply_retention(d->cfg->results_dir, d->cfg->retention_count,
@@ -1039,7 +1033,7 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 	render_runs(d);
 	render_status(d);
 	render_metrics(d);
-	if (start_http(d) < 0)
+	if ((ret = start_http(d)) < 0)
 		goto out;
 	r = setup_udev(d);
 	if (r < 0)
@@ -1051,11 +1045,13 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 	/* plans pending at start (at_start) run before the first event */
 	on_post(NULL, d);
 
-	r = sd_event_loop(d->event);
-	if (r < 0) {
-		pb_error_errno(r, "event loop");
+	ret = sd_event_loop(d->event);
+	if (ret < 0) {
+		pb_error_errno(ret, "event loop");
 		goto out;
 	}
+	/* the loop ends only once stopping (on_post) */
+	ret = d->stopping ? 0 : -ECANCELED;
 	if (d->stopping) {
 		if (opts->restore) {
 			sd_notify(false, "STATUS=restoring devices");
@@ -1063,7 +1059,6 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 			if (r != 0)
 				pb_error("restore at exit ended with exit %d", r);
 		}
-		ret = PB_EXIT_OK;
 	}
 out:
 	if (d->w.active) {

@@ -12,14 +12,6 @@
 #include "probebench/stats.h"
 #include "probebench/util.h"
 
-const char *pb_metrics_exit_name(int code)
-{
-	static const char *const names[PB_METRICS_MAX_EXIT] = {
-	    "ok", "failure", "usage", "refused", "bind_failed", "timeout", "interrupted", "gone",
-	};
-	return code >= 0 && code < PB_METRICS_MAX_EXIT ? names[code] : "unknown";
-}
-
 static void put_label_value(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
@@ -369,13 +361,13 @@ int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics
 		    f, "probebench_runs_total", "counter",
 		    "Runs finished since the daemon started, by plan and result (exit code name).");
 		for (size_t p = 0; p < n_plans; p++)
-			for (int c = 0; c < PB_METRICS_MAX_EXIT; c++) {
-				if (c != 0 && !plans[p].runs_by_exit[c])
+			for (int c = 0; c < PB_RUN_STATUS__MAX; c++) {
+				if (c != PB_RUN_OK && !plans[p].runs_by_status[c])
 					continue;
 				fputs("probebench_runs_total{plan=\"", f);
 				put_label_value(f, plans[p].name);
-				fprintf(f, "\",result=\"%s\"} %llu\n", pb_metrics_exit_name(c),
-					(unsigned long long)plans[p].runs_by_exit[c]);
+				fprintf(f, "\",result=\"%s\"} %llu\n", pb_run_status_name(c),
+					(unsigned long long)plans[p].runs_by_status[c]);
 			}
 	}
 	static const struct {
@@ -402,7 +394,7 @@ int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics
 			put_label_value(f, plans[p].name);
 			fputs("\"} ", f);
 			if (last[k].which == 0)
-				fprintf(f, "%d", plans[p].last_exit);
+				fprintf(f, "%d", (int)plans[p].last_status);
 			else
 				put_double(f, last[k].which == 1 ? plans[p].last_end_time_s
 								 : plans[p].last_duration_s);

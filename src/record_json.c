@@ -449,7 +449,7 @@ struct json_object *pb_run_record_to_json(const struct pb_run_record *r)
 			       r->restored ? json_object_get(r->restored)
 					   : json_object_new_array());
 	json_object_object_add(rec, "status", json_object_new_string(r->status));
-	json_object_object_add(rec, "exit_code", json_object_new_int(r->exit_code));
+	json_object_object_add(rec, "exit_code", json_object_new_int((int)r->run_status));
 	return rec;
 }
 

@@ -301,7 +301,8 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	str(m, "why_not", r->measure_why_not, sizeof(r->measure_why_not));
 	r->warmup_done = (unsigned)num(j, "warmup_done", 0);
 	str(j, "status", r->status, sizeof(r->status));
-	r->exit_code = (int)num(j, "exit_code", 0);
+	int64_t st = num(j, "exit_code", PB_RUN_OK);
+	r->run_status = st >= 0 && st < PB_RUN_STATUS__MAX ? (enum pb_run_status)st : PB_RUN_FAILED;
 	int ret_code = targets_from(r, j, err, err_size);
 	struct json_object *its = member(j, "iterations", json_type_array);
 	for (size_t i = 0; ret_code == 0 && its && i < json_object_array_length(its); i++)

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "probebench/cmd.h"
 #include "probebench/cycle.h"
 #include "probebench/journal.h"
 #include "probebench/log.h"
@@ -31,8 +29,8 @@
 #include "probebench/record.h"
 #include "probebench/run.h"
 #include "probebench/run_measure.h"
+#include "probebench/run_loop.h"
 #include "probebench/run_plan.h"
-#include "probebench/stats.h"
 #include "probebench/target.h"
 #include "probebench/util.h"
 #include "probebench/version.h"
@@ -51,10 +49,11 @@ struct run {
 	struct pb_journal_entry *je;
 	bool *armed;
 	struct pb_run_record *rec; /* iterations as they come; the rest at the end */
+	struct pb_run_loop loop;
 	unsigned warmup_done;
 	int64_t start_unix_ns, end_unix_ns;
 	const char *status;
-	int exit_code;
+	enum pb_run_status run_status;
 	struct json_object *restored;
 	char (*hung)[PATH_MAX]; /* syspaths the journal marks hung in this boot */
 	size_t n_hung;
@@ -70,8 +69,52 @@ static int64_t unix_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* One entry the journal put back (or not), logged and noted in the record's journal_restored;
+ * a device hung in this boot joins run->hung. Returns whether the entry stays. */
+static bool note_restored(struct run *run, const struct pb_journal_entry *e,
+			  enum pb_restore_outcome out, int err)
+{
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "device", json_object_new_string(e->sysname));
+	json_object_object_add(j, "outcome", json_object_new_string(pb_restore_outcome_name(out)));
+	json_object_array_add(run->restored, j);
+	switch (out) {
+	case PB_RESTORE_OK:
+	case PB_RESTORE_REBOUND:
+		pb_info("journal: %s %s (driver %s, left by pid %d)", e->sysname,
+			out == PB_RESTORE_OK ? "settings restored" : "rebound", e->driver,
+			(int)e->pid);
+		return false;
+	case PB_RESTORE_GONE:
+		pb_warn("journal: %s no longer exists; entry cleared", e->sysname);
+		return false;
+	case PB_RESTORE_HUNG: {
+		pb_warn("journal: %s is marked hung (a write never returned in this boot); it and "
+			"the devices around it will not be touched",
+			e->sysname);
+		if (err)
+			return true; /* it hung just now */
+		char(*nh)[PATH_MAX] = realloc(run->hung, (run->n_hung + 1) * sizeof(*nh));
+		if (!nh)
+			return true;
+		run->hung = nh;
+		snprintf(run->hung[run->n_hung++], PATH_MAX, "%s", e->syspath);
+		return false;
+	}
+	case PB_RESTORE_OTHER:
+		pb_error("journal: %s is bound to another driver than %s; left alone", e->sysname,
+			 e->driver);
+		return true;
+	case PB_RESTORE_FAILED:
+		pb_error("journal: %s could not be put back on %s: %s", e->sysname, e->driver,
+			 strerror(err));
+		return true;
+	}
+	return false;
+}
+
 /* Restores what earlier runs left in the journal. Returns 0, or -EBUSY when something remains. */
-static int restore_journal(struct run *run, const struct pb_run_opts *o)
+static int restore_journal(struct run *run)
 {
 	struct pb_journal_entry *v = NULL;
 	size_t n = 0, bad = 0;
@@ -97,55 +140,12 @@ static int restore_journal(struct run *run, const struct pb_run_opts *o)
 	for (size_t i = 0; i < n; i++) {
 		int err;
 		enum pb_restore_outcome out = pb_restore_entry(w, &v[i], RESTORE_TIMEOUT_NS, &err);
-		const char *name = pb_restore_outcome_name(out);
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "device", json_object_new_string(v[i].sysname));
-		json_object_object_add(e, "outcome", json_object_new_string(name));
-		json_object_array_add(run->restored, e);
-		switch (out) {
-		case PB_RESTORE_OK:
-		case PB_RESTORE_REBOUND:
-			pb_info("journal: %s %s (driver %s, left by pid %d)", v[i].sysname,
-				out == PB_RESTORE_OK ? "settings restored" : "rebound", v[i].driver,
-				(int)v[i].pid);
-			break;
-		case PB_RESTORE_GONE:
-			pb_warn("journal: %s no longer exists; entry cleared", v[i].sysname);
-			break;
-		case PB_RESTORE_HUNG: {
-			pb_warn("journal: %s is marked hung (a write never returned in this boot); "
-				"it and the devices around it will not be touched",
-				v[i].sysname);
-			if (err) {
-				left = true; /* it hung just now */
-				break;
-			}
-			char(*nh)[PATH_MAX] = realloc(run->hung, (run->n_hung + 1) * sizeof(*nh));
-			if (!nh) {
-				left = true;
-				break;
-			}
-			run->hung = nh;
-			snprintf(run->hung[run->n_hung++], PATH_MAX, "%s", v[i].syspath);
-			break;
-		}
-		case PB_RESTORE_OTHER:
-			pb_error("journal: %s is bound to another driver than %s; left alone",
-				 v[i].sysname, v[i].driver);
-			left = true;
-			break;
-		case PB_RESTORE_FAILED:
-			pb_error("journal: %s could not be put back on %s: %s", v[i].sysname,
-				 v[i].driver, strerror(err));
-			left = true;
-			break;
-		}
+		left |= note_restored(run, &v[i], out, err);
 		if (pb_writer_hung(w)) {
 			left = true;
 			break;
 		}
 	}
-	(void)o;
 	pb_writer_free(w);
 	free(v);
 	return left ? -EBUSY : 0;
@@ -196,10 +196,59 @@ static void writer_memory(struct run *run)
 				   "writer's node) and a page of its stack"));
 }
 
+/* How the run was asked for, as the record keeps it. */
+static void record_options(struct pb_record_options *ro, const struct pb_run_opts *o)
+{
+	*ro = (struct pb_record_options){.entry = o->entry,
+					 .iterations = o->iterations,
+					 .warmup = o->warmup,
+					 .max_consecutive_failures = o->max_consecutive_failures,
+					 .ring_pages = o->ring_pages,
+					 .duration_ns = o->duration_ns,
+					 .interval_ns = o->interval_ns,
+					 .timeout_ns = o->timeout_ns,
+					 .forced_reasons = o->forced_reasons,
+					 .parallel = o->parallel,
+					 .measure = o->measure,
+					 .include_lossy = o->include_lossy,
+					 .mlock = o->mlock,
+					 .method = o->method,
+					 .fifo_prio = o->fifo_prio};
+	snprintf(ro->state_dir, sizeof(ro->state_dir), "%s", pb_state_dir());
+}
+
+/* The plan's targets (with their verdicts and observers' errors) and placements into the
+ * record. -ENOMEM. */
+static int record_plan(struct run *run)
+{
+	struct pb_run_record *rec = run->rec;
+	rec->targets = calloc(run->n_targets ? run->n_targets : 1, sizeof(*rec->targets));
+	rec->placements = calloc(run->n_pl ? run->n_pl : 1, sizeof(*rec->placements));
+	if (!rec->targets || !rec->placements)
+		return -ENOMEM;
+	rec->n_targets = run->n_targets;
+	for (size_t i = 0; i < run->n_targets; i++) {
+		rec->targets[i].t = run->targets[i];
+		rec->targets[i].verdict =
+		    pb_verdict_to_json(&run->plan->verdicts[i], run->o->forced_reasons);
+		const char *why = run->measure ? pb_run_measure_error(run->measure, i) : NULL;
+		if (why)
+			snprintf(rec->targets[i].observer_error,
+				 sizeof(rec->targets[i].observer_error), "%s", why);
+	}
+	rec->n_placements = run->n_pl;
+	for (size_t i = 0; i < run->n_pl; i++) {
+		struct pb_record_placement *pl = &rec->placements[i];
+		pb_placement_label(&run->pl[i], pl->label, sizeof(pl->label));
+		pl->cpu = run->pl[i].cpu;
+		pl->node = run->pl[i].node;
+	}
+	return 0;
+}
+
 /* Completes the record: what ran where, how it was asked for, the summaries. */
 static int finish_record(struct run *run)
 {
-	const struct pb_run_opts *o = run->o;
 	struct pb_run_record *rec = run->rec;
 	struct utsname u;
 	char buf[4096];
@@ -240,296 +289,64 @@ static int finish_record(struct run *run)
 	run->restored = NULL;
 	rec->start_unix_ns = run->start_unix_ns;
 	rec->end_unix_ns = run->end_unix_ns;
-	rec->options =
-	    (struct pb_record_options){.entry = o->entry,
-				       .iterations = o->iterations,
-				       .warmup = o->warmup,
-				       .max_consecutive_failures = o->max_consecutive_failures,
-				       .ring_pages = o->ring_pages,
-				       .duration_ns = o->duration_ns,
-				       .interval_ns = o->interval_ns,
-				       .timeout_ns = o->timeout_ns,
-				       .forced_reasons = o->forced_reasons,
-				       .parallel = o->parallel,
-				       .measure = o->measure,
-				       .include_lossy = o->include_lossy,
-				       .mlock = o->mlock,
-				       .method = o->method,
-				       .fifo_prio = o->fifo_prio};
-	snprintf(rec->options.state_dir, sizeof(rec->options.state_dir), "%s", pb_state_dir());
-
-	rec->targets = calloc(run->n_targets ? run->n_targets : 1, sizeof(*rec->targets));
-	rec->placements = calloc(run->n_pl ? run->n_pl : 1, sizeof(*rec->placements));
-	if (!rec->targets || !rec->placements)
+	record_options(&rec->options, run->o);
+	if (record_plan(run) < 0)
 		return -ENOMEM;
-	rec->n_targets = run->n_targets;
-	for (size_t i = 0; i < run->n_targets; i++) {
-		rec->targets[i].t = run->targets[i];
-		rec->targets[i].verdict =
-		    pb_verdict_to_json(&run->plan->verdicts[i], o->forced_reasons);
-		const char *why = run->measure ? pb_run_measure_error(run->measure, i) : NULL;
-		if (why)
-			snprintf(rec->targets[i].observer_error,
-				 sizeof(rec->targets[i].observer_error), "%s", why);
-	}
-	rec->n_placements = run->n_pl;
-	for (size_t i = 0; i < run->n_pl; i++) {
-		struct pb_record_placement *pl = &rec->placements[i];
-		pb_placement_label(&run->pl[i], pl->label, sizeof(pl->label));
-		pl->cpu = run->pl[i].cpu;
-		pl->node = run->pl[i].node;
-	}
 	rec->warmup_done = run->warmup_done;
 	snprintf(rec->status, sizeof(rec->status), "%s", run->status);
-	rec->exit_code = run->exit_code;
+	rec->run_status = run->run_status;
 	return pb_run_record_summarise(rec);
 }
 
-static void sleep_interruptible(uint64_t ns, volatile sig_atomic_t *stop)
+/* Where the run stands, for the front's callback, after the record took an iteration. */
+static struct pb_run_position position(const struct run *run, const struct pb_run_loop *l)
 {
-	uint64_t end = pb_now_ns() + ns;
-	while (!*stop) {
-		uint64_t now = pb_now_ns();
-		if (now >= end)
-			break;
-		uint64_t d = end - now > 50000000ull ? 50000000ull : end - now;
-		struct timespec ts = {.tv_sec = d / 1000000000ull, .tv_nsec = d % 1000000000ull};
-		nanosleep(&ts, NULL);
-	}
+	uint64_t now = pb_now_ns();
+	return (struct pb_run_position){
+	    .done = run->rec->n_iterations,
+	    .total = (uint64_t)run->o->iterations * run->n_targets * run->n_pl,
+	    .since_start_ns = now - l->start_ns,
+	    .since_measured_ns = now - l->measured_ns,
+	};
 }
 
-static uint64_t running_median(const struct run *run)
+/* The loop's callback: each measured iteration into the record, then to the front's callback. */
+static int take_iteration(void *userdata, const struct pb_record_iteration *it)
 {
-	const struct pb_run_record *rec = run->rec;
-	uint64_t *v = malloc((rec->n_iterations + 1) * sizeof(*v));
-	size_t n = 0;
-	if (!v)
-		return 0;
-	for (size_t i = 0; i < rec->n_iterations; i++)
-		if (rec->iterations[i].res.outcome == PB_CYCLE_OK)
-			v[n++] = rec->iterations[i].res.bind_ns;
-	struct pb_stats s;
-	uint64_t m = pb_stats_compute(v, n, &s) == 0 ? s.percentile[0] : 0;
-	free(v);
-	return m;
-}
-
-/* Between cycles: stop requested, duration over, interval. Returns an exit code or -1. */
-static int before_cycle(struct run *run, volatile sig_atomic_t *stop, uint64_t t_start, bool *first)
-{
+	struct run *run = userdata;
 	const struct pb_run_opts *o = run->o;
-	if (*stop) {
-		run->status = "interrupted";
-		return PB_EXIT_INTERRUPTED;
+	int r = pb_run_record_add_iteration(run->rec, it);
+	if (r < 0) {
+		pb_measurement_free(it->measurement);
+		return r;
 	}
-	if (o->duration_ns && pb_now_ns() - t_start >= o->duration_ns) {
-		run->status = "complete";
-		return PB_EXIT_OK;
+	if (o->on_iteration) {
+		struct pb_run_position at = position(run, &run->loop);
+		o->on_iteration(o->userdata, &run->rec->iterations[run->rec->n_iterations - 1],
+				&at);
 	}
-	if (!*first && o->interval_ns)
-		sleep_interruptible(o->interval_ns, stop);
-	if (*stop) {
-		run->status = "interrupted";
-		return PB_EXIT_INTERRUPTED;
-	}
-	*first = false;
-	return -1;
+	return 0;
 }
 
-struct parallel_job {
-	struct pb_writer *w;
-	const struct pb_target *t;
-	struct pb_journal_entry *je;
-	const struct pb_cycle_cfg *cfg;
-	struct pb_cycle_result *res;
-};
-
-static void *parallel_main(void *arg)
+/* The loop on the armed targets and started writers. Returns how it ended; sets run->status. */
+static enum pb_run_status session_loop(struct run *run, const struct pb_cycle_hooks *hooks,
+				       volatile sig_atomic_t *stop)
 {
-	struct parallel_job *j = arg;
-	pb_cycle_once(j->w, j->t, j->je, j->cfg, j->res);
-	return NULL;
-}
-
-/* Cycles every target at once on placement p: one thread per target, each with its own writer
- * pinned to p, meeting at a gate before the unbinds and before the binds. */
-static int cycle_parallel(struct run *run, size_t p, const struct pb_cycle_cfg *base,
-			  struct pb_cycle_result *res)
-{
-	size_t n = run->n_targets;
-	struct pb_cycle_cfg cfg = *base;
-	struct parallel_job *jobs = calloc(n, sizeof(*jobs));
-	pthread_t *th = calloc(n, sizeof(*th));
-	bool *started = calloc(n, sizeof(*started));
-	int r = jobs && th && started ? pb_gate_new((unsigned)n, &cfg.gate) : -ENOMEM;
-	if (r < 0)
-		goto out;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (size_t t = 0; t < n; t++) {
-		jobs[t] = (struct parallel_job){run->writers[p * n + t], &run->targets[t],
-						&run->je[t], &cfg, &res[t]};
-		int k = pthread_create(&th[t], NULL, parallel_main, &jobs[t]);
-		if (k) {
-			/* Never started: it must not hold the others at the gate. */
-			pb_gate_leave(cfg.gate);
-			r = -k;
-			continue;
-		}
-		started[t] = true;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (size_t t = 0; t < n; t++)
-		if (started[t])
-			pthread_join(th[t], NULL);
-	if (r < 0)
-		pb_error_errno(r, "cannot start a cycling thread");
-out:
-	pb_gate_free(cfg.gate);
-	free(jobs);
-	free(th);
-	free(started);
-	return r;
-}
-
-/* Returns the exit code; sets run->status. */
-static int cycle_all(struct run *run, const struct pb_cycle_hooks *hooks,
-		     volatile sig_atomic_t *stop)
-{
-	const struct pb_run_opts *o = run->o;
-	struct pb_cycle_cfg cfg = {.entry = o->entry, .timeout_ns = o->timeout_ns};
-	uint64_t t_start = pb_now_ns(), t_measured = 0, last_progress = 0;
-	unsigned consecutive = 0;
-	uint64_t total = (uint64_t)o->iterations * run->n_targets * run->n_pl;
-	bool first = true;
-	_cleanup_free_ struct pb_cycle_result *pres =
-	    calloc(run->n_targets, sizeof(struct pb_cycle_result));
-	if (!pres) {
-		run->status = "failed";
-		return PB_EXIT_FAILURE;
-	}
-
-	for (unsigned round = 0;; round++) {
-		bool measured = round >= o->warmup;
-		if (measured && !t_measured)
-			t_measured = pb_now_ns();
-		if (o->iterations && round >= o->warmup + o->iterations)
-			break;
-		if (!o->iterations && measured && !o->duration_ns)
-			break;
-		for (size_t p = 0; p < run->n_pl; p++)
-			for (size_t t = 0; t < run->n_targets; t++) {
-				if (!o->parallel || t == 0) {
-					int k = before_cycle(run, stop, t_start, &first);
-					if (k >= 0)
-						return k;
-				}
-				if (o->parallel && t == 0 &&
-				    cycle_parallel(run, p, &cfg, pres) < 0) {
-					run->status = "failed";
-					return PB_EXIT_FAILURE;
-				}
-				const struct pb_target *tg = &run->targets[t];
-				struct pb_record_iteration it = {
-				    .target = t, .placement = p, .iteration = round - o->warmup};
-				if (o->parallel)
-					it.res = pres[t];
-				else
-					pb_cycle_once(run->writers[p], tg, &run->je[t], &cfg,
-						      &it.res);
-				if (hooks && hooks->collect)
-					it.measurement = hooks->collect(hooks->userdata, tg);
-				if (measured) {
-					if (pb_run_record_add_iteration(run->rec, &it) < 0) {
-						pb_measurement_free(it.measurement);
-						run->status = "failed";
-						return PB_EXIT_FAILURE;
-					}
-				} else {
-					pb_measurement_free(it.measurement);
-					if (it.res.outcome == PB_CYCLE_OK)
-						run->warmup_done++;
-				}
-				const struct pb_cycle_result *r = &it.res;
-				switch (r->outcome) {
-				case PB_CYCLE_OK:
-					consecutive = 0;
-					break;
-				case PB_CYCLE_UNBIND_FAILED:
-					pb_error("%s: unbind from %s failed: %s", tg->name,
-						 tg->driver, strerror(r->unbind_errno));
-					consecutive++;
-					break;
-				case PB_CYCLE_BIND_FAILED:
-					pb_error("%s: bind to %s failed: %s (%u retries); put back "
-						 "on %s",
-						 tg->name, tg->driver, strerror(r->bind_errno),
-						 r->retries, tg->driver);
-					consecutive++;
-					break;
-				case PB_CYCLE_LOST:
-					pb_error("%s: bind to %s failed: %s, and putting it back "
-						 "failed: the "
-						 "device is unbound; the journal keeps it for "
-						 "`probebench "
-						 "restore`",
-						 tg->name, tg->driver, strerror(r->bind_errno));
-					run->armed[t] = false;
-					run->status = "failed";
-					return PB_EXIT_BIND_FAILED;
-				case PB_CYCLE_HUNG:
-					pb_error("%s: a write to %s did not return within %.3f s; "
-						 "the device is "
-						 "marked hung in %s and will not be touched again",
-						 tg->name, tg->driver, o->timeout_ns / 1e9,
-						 pb_state_dir());
-					run->armed[t] = false;
-					run->status = "timeout";
-					return PB_EXIT_TIMEOUT;
-				case PB_CYCLE_GONE:
-					pb_error("%s: the device disappeared during the run (%s); "
-						 "journal entry "
-						 "cleared",
-						 tg->name, tg->syspath);
-					run->armed[t] = false;
-					run->status = "failed";
-					return PB_EXIT_GONE;
-				case PB_CYCLE_STATE_CHANGED:
-					pb_error("%s: no longer bound to %s before a cycle "
-						 "(changed by someone "
-						 "else?); stopping",
-						 tg->name, tg->driver);
-					run->status = "failed";
-					return PB_EXIT_FAILURE;
-				}
-				if (o->max_consecutive_failures &&
-				    consecutive >= o->max_consecutive_failures) {
-					pb_error("stopping after %u consecutive failures",
-						 consecutive);
-					run->status = "failed";
-					return PB_EXIT_BIND_FAILED;
-				}
-				uint64_t now = pb_now_ns();
-				if (o->progress && measured && now - last_progress > 200000000ull) {
-					last_progress = now;
-					uint64_t done = run->rec->n_iterations;
-					uint64_t eta =
-					    done && total > done
-						? (now - t_measured) / done * (total - done)
-						: 0;
-					if (o->duration_ns &&
-					    (!total || eta > o->duration_ns - (now - t_start)))
-						eta = o->duration_ns > now - t_start
-							  ? o->duration_ns - (now - t_start)
-							  : 0;
-					o->progress(o->progress_userdata, done, total,
-						    running_median(run), eta);
-				}
-			}
-	}
-	run->status = "complete";
-	return PB_EXIT_OK;
+	run->loop = (struct pb_run_loop){.o = run->o,
+					 .targets = run->targets,
+					 .n_targets = run->n_targets,
+					 .n_placements = run->n_pl,
+					 .writers = run->writers,
+					 .je = run->je,
+					 .hooks = hooks,
+					 .stop = stop,
+					 .iteration = take_iteration,
+					 .userdata = run,
+					 .armed = run->armed};
+	enum pb_run_status st = pb_run_loop(&run->loop);
+	run->status = run->loop.status;
+	run->warmup_done = run->loop.warmup_done;
+	return st;
 }
 
 /* The measurement of a run whose writer hung: kept (reachable) for the abandoned thread. */
@@ -637,45 +454,45 @@ static void log_verdicts(const struct pb_run_plan *plan, uint32_t forced)
 	}
 }
 
-int pb_run_refuse_driverless(const struct pb_run_plan *plan)
+enum pb_run_status pb_run_refuse_driverless(const struct pb_run_plan *plan)
 {
 	for (size_t i = 0; i < plan->n_targets && plan->allowed; i++)
 		if (!plan->targets[i].driver[0]) {
 			pb_error("%s has no driver bound: nothing to cycle", plan->targets[i].name);
-			return PB_EXIT_REFUSED;
+			return PB_RUN_REFUSED;
 		}
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
 int pb_run_opts_check(const struct pb_run_opts *o)
 {
 	if (!o->n_targets) {
 		pb_error("no target named; cycling needs explicit targets");
-		return PB_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (!o->timeout_ns) {
 		pb_error("the write timeout must be positive");
-		return PB_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (o->fifo_prio > 0) {
 		char why[200];
 		int r = pb_fifo_check(o->fifo_prio, why, sizeof(why));
 		if (r < 0) {
 			pb_error("--fifo: %s", why);
-			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+			return r;
 		}
 	}
-	return PB_EXIT_OK;
+	return 0;
 }
 
-int pb_run_execute(const struct pb_run_opts *o, struct pb_run_record **ret_record,
-		   volatile sig_atomic_t *stop)
+enum pb_run_status pb_run_execute(const struct pb_run_opts *o, struct pb_run_record **ret_record,
+				  volatile sig_atomic_t *stop)
 {
 	return pb_run_execute_hooks(o, NULL, ret_record, stop);
 }
 
 /* The state directory's lock, then what the journal holds put back. *lock: the lock's fd. */
-static int session_lock(struct run *run, int *lock)
+static enum pb_run_status session_lock(struct run *run, int *lock)
 {
 	pid_t holder = 0;
 	*lock = pb_journal_lock(&holder);
@@ -686,29 +503,29 @@ static int session_lock(struct run *run, int *lock)
 		else
 			pb_error("another probebench run holds %s/lock; one run at a time",
 				 pb_state_dir());
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
 	if (*lock < 0) {
 		pb_error_errno(*lock, "cannot lock the state directory %s", pb_state_dir());
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
 	/* Whatever a crashed run left comes back before anything is resolved or checked. */
-	if (restore_journal(run, run->o) < 0) {
+	if (restore_journal(run) < 0) {
 		pb_error("the journal in %s still holds devices; not starting (see `probebench "
 			 "restore`)",
 			 pb_state_dir());
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
 /* The plan made and allowed; the per-target and per-writer arrays. */
-static int session_plan(struct run *run)
+static enum pb_run_status session_plan(struct run *run)
 {
 	const struct pb_run_opts *o = run->o;
 	int r = pb_run_plan_make(o, (const char(*)[PATH_MAX])run->hung, run->n_hung, &run->plan);
 	if (r < 0)
-		return r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+		return r == -EINVAL || r == -ENOENT ? PB_RUN_INVALID : PB_RUN_FAILED;
 	run->targets = run->plan->targets;
 	run->n_targets = run->plan->n_targets;
 	run->pl = run->plan->placements;
@@ -719,17 +536,17 @@ static int session_plan(struct run *run)
 	run->armed = calloc(run->n_targets ? run->n_targets : 1, sizeof(*run->armed));
 	if (!run->writers || !run->je || !run->armed) {
 		pb_error("out of memory");
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
 	log_verdicts(run->plan, o->forced_reasons);
-	int code = pb_run_refuse_driverless(run->plan);
-	if (code == PB_EXIT_OK && !run->plan->allowed)
-		code = PB_EXIT_REFUSED;
-	return code;
+	enum pb_run_status st = pb_run_refuse_driverless(run->plan);
+	if (st == PB_RUN_OK && !run->plan->allowed)
+		st = PB_RUN_REFUSED;
+	return st;
 }
 
 /* The observers (hooks chained before the caller's), the hygiene, the pinned writers. */
-static int session_open(struct run *run, const struct pb_cycle_hooks **hooks)
+static enum pb_run_status session_open(struct run *run, const struct pb_cycle_hooks **hooks)
 {
 	const struct pb_run_opts *o = run->o;
 	int r;
@@ -739,7 +556,7 @@ static int session_open(struct run *run, const struct pb_cycle_hooks **hooks)
 				       &run->measure);
 		if (r < 0) {
 			pb_error_errno(r, "cannot set up the measurement");
-			return PB_EXIT_FAILURE;
+			return PB_RUN_FAILED;
 		}
 		size_t active = pb_run_measure_active(run->measure);
 		if (active < run->n_targets)
@@ -765,15 +582,15 @@ static int session_open(struct run *run, const struct pb_cycle_hooks **hooks)
 			char l[32];
 			pb_placement_label(&run->pl[pi], l, sizeof(l));
 			pb_error_errno(r, "cannot start a writer thread on %s", l);
-			return r == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
+			return r == -EINVAL ? PB_RUN_INVALID : PB_RUN_FAILED;
 		}
 	}
 	writer_memory(run);
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
 /* Each target armed (journal entry, power/control) before its first cycle. */
-static int session_arm(struct run *run)
+static enum pb_run_status session_arm(struct run *run)
 {
 	for (size_t i = 0; i < run->n_targets; i++) {
 		const struct pb_target *t = &run->targets[i];
@@ -783,7 +600,7 @@ static int session_arm(struct run *run)
 				 t->syspath);
 			run->status = "failed";
 			run->armed[i] = true; /* the journal entry may exist: disarm clears it */
-			return PB_EXIT_GONE;
+			return PB_RUN_GONE;
 		}
 		if (r < 0) {
 			pb_error_errno(r, "%s: cannot prepare (journal in %s, power/control)",
@@ -791,16 +608,16 @@ static int session_arm(struct run *run)
 			run->status = r == -ETIMEDOUT ? "timeout" : "failed";
 			if (r != -ETIMEDOUT)
 				run->armed[i] = true; /* the journal entry may exist: disarm */
-			return r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+			return r == -ETIMEDOUT ? PB_RUN_HUNG : PB_RUN_FAILED;
 		}
 		run->armed[i] = true;
 	}
-	return PB_EXIT_OK;
+	return PB_RUN_OK;
 }
 
-/* Each armed target's settings put back, from a writer that is not hung. Returns code, or the
- * disarm's failure when code was ok. */
-static int session_disarm(struct run *run, int code)
+/* Each armed target's settings put back, from a writer that is not hung. Returns st, or the
+ * disarm's failure when st was ok. */
+static enum pb_run_status session_disarm(struct run *run, enum pb_run_status st)
 {
 	for (size_t i = 0; i < run->n_targets; i++) {
 		/* a device marked hung is never touched again, not even to restore a setting */
@@ -819,53 +636,71 @@ static int session_disarm(struct run *run, int code)
 			    "%s: cannot restore its settings (power/control); the journal "
 			    "keeps it for `probebench restore`",
 			    run->targets[i].name);
-			if (code == PB_EXIT_OK)
-				code = r == -ETIMEDOUT ? PB_EXIT_TIMEOUT : PB_EXIT_FAILURE;
+			if (st == PB_RUN_OK)
+				st = r == -ETIMEDOUT ? PB_RUN_HUNG : PB_RUN_FAILED;
 		}
 	}
-	return code;
+	return st;
 }
 
-int pb_run_execute_hooks(const struct pb_run_opts *o, const struct pb_cycle_hooks *hooks,
-			 struct pb_run_record **ret_record, volatile sig_atomic_t *stop)
+enum pb_run_status pb_run_execute_hooks(const struct pb_run_opts *o,
+					const struct pb_cycle_hooks *hooks,
+					struct pb_run_record **ret_record,
+					volatile sig_atomic_t *stop)
 {
 	struct run run = {.o = o, .status = "failed"};
-	int lock = -1, code;
+	enum pb_run_status st;
+	int lock = -1, r;
 	static volatile sig_atomic_t no_stop;
 	if (!stop)
 		stop = &no_stop;
 	*ret_record = NULL;
 
-	if ((code = pb_run_opts_check(o)) != PB_EXIT_OK)
-		return code;
+	if ((r = pb_run_opts_check(o)) < 0)
+		return r == -EINVAL ? PB_RUN_INVALID : PB_RUN_FAILED;
 	if (!(run.rec = calloc(1, sizeof(*run.rec)))) {
 		pb_error("out of memory");
-		return PB_EXIT_FAILURE;
+		return PB_RUN_FAILED;
 	}
-	if ((code = session_lock(&run, &lock)) != PB_EXIT_OK ||
-	    (code = session_plan(&run)) != PB_EXIT_OK ||
-	    (code = session_open(&run, &hooks)) != PB_EXIT_OK)
+	if ((st = session_lock(&run, &lock)) != PB_RUN_OK ||
+	    (st = session_plan(&run)) != PB_RUN_OK ||
+	    (st = session_open(&run, &hooks)) != PB_RUN_OK)
 		goto out;
 	/* From here on the run has a record, whatever happens. */
 	run.start_unix_ns = unix_ns();
-	code = session_arm(&run);
-	if (code == PB_EXIT_OK)
-		code = cycle_all(&run, hooks, stop);
-	code = session_disarm(&run, code);
+	st = session_arm(&run);
+	if (st == PB_RUN_OK)
+		st = session_loop(&run, hooks, stop);
+	st = session_disarm(&run, st);
 	run.end_unix_ns = unix_ns();
-	run.exit_code = code;
-	if (code != PB_EXIT_OK && !strcmp(run.status, "complete"))
+	run.run_status = st;
+	if (st != PB_RUN_OK && !strcmp(run.status, "complete"))
 		run.status = "failed";
 	if (finish_record(&run) < 0) {
 		pb_error("out of memory completing the run record");
-		if (code == PB_EXIT_OK)
-			code = PB_EXIT_FAILURE;
-		run.rec->exit_code = code;
+		if (st == PB_RUN_OK)
+			st = PB_RUN_FAILED;
+		run.rec->run_status = st;
 	}
 	*ret_record = run.rec;
 	run.rec = NULL;
 out:
 	run_free(&run);
 	pb_journal_unlock(lock);
-	return code;
+	return st;
+}
+
+const char *pb_run_status_name(int st)
+{
+	static const char *const names[PB_RUN_STATUS__MAX] = {
+	    [PB_RUN_OK] = "ok",
+	    [PB_RUN_FAILED] = "failure",
+	    [PB_RUN_INVALID] = "usage",
+	    [PB_RUN_REFUSED] = "refused",
+	    [PB_RUN_BIND_FAILED] = "bind_failed",
+	    [PB_RUN_HUNG] = "timeout",
+	    [PB_RUN_INTERRUPTED] = "interrupted",
+	    [PB_RUN_GONE] = "gone",
+	};
+	return st >= 0 && st < PB_RUN_STATUS__MAX ? names[st] : "unknown";
 }

@@ -2,8 +2,11 @@
 #pragma once
 /*
  * Subcommands: src/cmd_NAME.c defines `int cmd_NAME(int argc, char **argv)` (argv[0] is the
- * subcommand's name, getopt-ready). Exit codes are shared by every subcommand.
+ * subcommand's name, getopt-ready). Exit codes are shared by every subcommand; they belong to the
+ * front ends (main.c, cmd_*.c): the library returns -errno or a status (run.h).
  */
+#include "probebench/run.h"
+
 enum pb_exit {
 	PB_EXIT_OK = 0,
 	PB_EXIT_FAILURE = 1,	 /* the operation failed (I/O, kernel refused, ...) */
@@ -14,6 +17,31 @@ enum pb_exit {
 	PB_EXIT_INTERRUPTED = 6, /* SIGINT/SIGTERM: partial result written, devices restored */
 	PB_EXIT_GONE = 7,	 /* a target device disappeared during the run */
 };
+
+/* The exit code of a run that ended with st. */
+static inline int pb_exit_of_run(enum pb_run_status st)
+{
+	switch (st) {
+	case PB_RUN_OK:
+		return PB_EXIT_OK;
+	case PB_RUN_INVALID:
+		return PB_EXIT_USAGE;
+	case PB_RUN_REFUSED:
+		return PB_EXIT_REFUSED;
+	case PB_RUN_BIND_FAILED:
+		return PB_EXIT_BIND_FAILED;
+	case PB_RUN_HUNG:
+		return PB_EXIT_TIMEOUT;
+	case PB_RUN_INTERRUPTED:
+		return PB_EXIT_INTERRUPTED;
+	case PB_RUN_GONE:
+		return PB_EXIT_GONE;
+	case PB_RUN_FAILED:
+	case PB_RUN_STATUS__MAX:
+		break;
+	}
+	return PB_EXIT_FAILURE;
+}
 
 int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);

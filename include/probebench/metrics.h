@@ -10,17 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct pb_run_record;
+#include "probebench/run.h"
 
-#define PB_METRICS_MAX_EXIT 8 /* PB_EXIT_OK .. PB_EXIT_GONE */
+struct pb_run_record;
 
 struct pb_metrics_plan {
 	const char *name;
-	uint64_t runs_by_exit[PB_METRICS_MAX_EXIT]; /* runs finished since the daemon started */
+	uint64_t runs_by_status[PB_RUN_STATUS__MAX]; /* runs finished since the daemon started */
 	bool has_last;
-	int last_exit;
-	double last_end_time_s;			 /* CLOCK_REALTIME seconds when the run ended */
-	double last_duration_s;			 /* CLOCK_MONOTONIC difference */
+	enum pb_run_status last_status; /* exported as its number (probebench_last_run_exit_code) */
+	double last_end_time_s;		/* CLOCK_REALTIME seconds when the run ended */
+	double last_duration_s;		/* CLOCK_MONOTONIC difference */
 	const struct pb_run_record *last_record; /* may be NULL (no record) */
 };
 
@@ -31,9 +31,6 @@ struct pb_metrics_daemon {
 	bool run_in_progress;
 	uint64_t config_reloads_ok, config_reloads_failed;
 };
-
-/* The exit code's short name used as a label: "ok", "failure", "refused", ... */
-const char *pb_metrics_exit_name(int code);
 
 /* Renders the metrics into a new string (*ret, caller frees). 0 or -ENOMEM. */
 int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics_plan *plans,

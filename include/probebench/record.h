@@ -126,8 +126,8 @@ struct pb_run_record {
 	struct pb_record_summary *summaries; /* target-major: [t * n_placements + p] */
 	size_t n_summaries;
 	unsigned warmup_done;
-	char status[16]; /* complete, interrupted, failed, timeout, ... */
-	int exit_code;
+	char status[16];	       /* complete, interrupted, failed, timeout, ... */
+	enum pb_run_status run_status; /* how the run ended (run.h); JSON "exit_code" */
 };
 
 /* Appends an iteration (the record then owns its measurement). -ENOMEM. */

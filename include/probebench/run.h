@@ -13,11 +13,45 @@
 
 struct json_object;
 struct pb_cycle_hooks;
+struct pb_record_iteration;
 struct pb_run_record;
+
+/*
+ * How a run ended, named for what happened. Front ends map it to what they report (cmd_run: its
+ * exit code, cmd.h). The numbers are part of the record's format and never change: a stored
+ * record carries them as "exit_code" (schema/run.schema.json) and the daemon exports them (its
+ * status's last.exit_code, probebench_last_run_exit_code); they equal the exit codes
+ * `probebench run` gives for them.
+ */
+enum pb_run_status {
+	PB_RUN_OK = 0,
+	PB_RUN_FAILED = 1,	/* anything else: I/O, memory, the lock held, a cycle refused */
+	PB_RUN_INVALID = 2,	/* the request: a selector malformed or matching nothing, an
+				 * option out of range */
+	PB_RUN_REFUSED = 3,	/* a safety check refused a target, or it has no driver */
+	PB_RUN_BIND_FAILED = 4, /* binds failed K times in a row (device put back), or putting a
+				 * device back failed */
+	PB_RUN_HUNG = 5,	/* a sysfs write did not return in time: device marked hung */
+	PB_RUN_INTERRUPTED = 6, /* stop requested (a signal): devices restored, record partial */
+	PB_RUN_GONE = 7,	/* a target device disappeared */
+	PB_RUN_STATUS__MAX
+};
+
+/* Its short name, as the daemon labels results: "ok", "failure", "usage", "refused",
+ * "bind_failed", "timeout", "interrupted", "gone"; "unknown" for any other number. */
+const char *pb_run_status_name(int status);
 
 enum pb_entry_path {
 	PB_ENTRY_BIND,	/* DRV/unbind then DRV/bind: device_driver_attach() */
 	PB_ENTRY_PROBE, /* DRV/unbind, driver_override, bus/drivers_probe: __device_attach() */
+};
+
+/* Where a run stands when an iteration is handed to the front (pb_run_opts.on_iteration). */
+struct pb_run_position {
+	uint64_t done;		    /* measured iterations in the record, this one included */
+	uint64_t total;		    /* measured iterations planned; 0: open-ended (a duration) */
+	uint64_t since_start_ns;    /* since the loop started (warm-up included) */
+	uint64_t since_measured_ns; /* since the first measured round started */
 };
 
 struct pb_run_opts {
@@ -36,12 +70,12 @@ struct pb_run_opts {
 	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
 	bool parallel; /* several targets bound at the same moment, one pinned thread each */
 	unsigned max_consecutive_failures;
-	/* Called from time to time (5 per second at most) in the cycling thread while measured
-	 * iterations run (NULL: never): done of total (0: open-ended), the running median bind
-	 * time, the estimated time left. The front end draws it (run: a line on a terminal). */
-	void (*progress)(void *userdata, uint64_t done, uint64_t total, uint64_t median_bind_ns,
-			 uint64_t eta_ns);
-	void *progress_userdata;
+	/* Called in the cycling thread after each measured iteration, once the record holds it
+	 * (NULL: never): the iteration as the record keeps it (valid during the call only) and
+	 * where the run stands. cmd_run draws its progress line from it. */
+	void (*on_iteration)(void *userdata, const struct pb_record_iteration *it,
+			     const struct pb_run_position *at);
+	void *userdata;
 	/* Measurement (run_measure.h): one observer per target around every bind write. */
 	bool measure;
 	enum pb_measure_method method;
@@ -61,29 +95,31 @@ struct pb_run_opts {
 int pb_fifo_check(int prio, char *why, size_t size);
 
 /* Checks the options that need no device: targets named, timeout, --fifo. Logs what is wrong;
- * returns PB_EXIT_OK, PB_EXIT_USAGE or PB_EXIT_FAILURE. */
+ * returns 0, -EINVAL (an option is invalid) or -EPERM (--fifo not allowed). */
 int pb_run_opts_check(const struct pb_run_opts *opts);
 
 struct pb_run_plan;
-/* PB_EXIT_REFUSED (logged, naming it) when an allowed plan holds a target with no driver bound,
- * else PB_EXIT_OK. */
-int pb_run_refuse_driverless(const struct pb_run_plan *plan);
+/* PB_RUN_REFUSED (logged, naming it) when an allowed plan holds a target with no driver bound,
+ * else PB_RUN_OK. */
+enum pb_run_status pb_run_refuse_driverless(const struct pb_run_plan *plan);
 
 /*
- * Runs the plan. Returns a PB_EXIT_* code (include/probebench/cmd.h). *ret_record receives the run
+ * Runs the plan. Returns how it ended (the record keeps it too). *ret_record receives the run
  * record (record.h; complete, or partial after a stop or failure; the caller frees it with
  * pb_run_record_free) whenever cycling started; NULL otherwise.
  * The run stops between steps when *stop becomes non-zero (signal handlers set it).
  */
-int pb_run_execute(const struct pb_run_opts *opts, struct pb_run_record **ret_record,
-		   volatile sig_atomic_t *stop);
+enum pb_run_status pb_run_execute(const struct pb_run_opts *opts, struct pb_run_record **ret_record,
+				  volatile sig_atomic_t *stop);
 
 /*
  * The same, with measurement hooks called around every timed write (include/probebench/cycle.h);
  * hooks may be NULL. Their collect() result lands in each iteration's "measurement" object.
  */
-int pb_run_execute_hooks(const struct pb_run_opts *opts, const struct pb_cycle_hooks *hooks,
-			 struct pb_run_record **ret_record, volatile sig_atomic_t *stop);
+enum pb_run_status pb_run_execute_hooks(const struct pb_run_opts *opts,
+					const struct pb_cycle_hooks *hooks,
+					struct pb_run_record **ret_record,
+					volatile sig_atomic_t *stop);
 
 /*
  * Parses a list like "0,2-3" (as in --writer-node/--writer-cpu) into a malloc'd array of

@@ -71,8 +71,8 @@ int pb_inventory_select(const struct pb_inventory *inv, const struct pb_selector
 /*
  * Parses and resolves target strings in one step, for run and the daemon: every device matched
  * by any of targets, as pb_inventory_select(). Returns 0; -EINVAL when one is malformed, -ENOENT
- * when one matches nothing (err says which and why, ready to print; exit PB_EXIT_USAGE for
- * both); -ENOMEM.
+ * when one matches nothing (err says which and why, ready to print; both make a run
+ * PB_RUN_INVALID); -ENOMEM.
  */
 int pb_inventory_resolve(const struct pb_inventory *inv, const char *const *targets,
 			 size_t n_targets, struct pb_device ***ret_devices, size_t *ret_n,

@@ -69,9 +69,9 @@ static char *render(const struct pb_run_record *rec)
 	char *text = NULL;
 	struct pb_metrics_plan p = {
 	    .name = "rng\"x",
-	    .runs_by_exit = {3, 0, 0, 1},
+	    .runs_by_status = {3, 0, 0, 1},
 	    .has_last = true,
-	    .last_exit = 3,
+	    .last_status = PB_RUN_REFUSED,
 	    .last_end_time_s = 1795601700.5,
 	    .last_duration_s = 2.25,
 	    .last_record = rec,

@@ -22,8 +22,8 @@ vm_opts=(--probebench "$PROBEBENCH" --timeout "${PB_VM_TIMEOUT:-300}")
 [ -z "${PB_VM_KERNEL:-}" ] || vm_opts+=(--kernel "$PB_VM_KERNEL")
 [ -z "${PB_VM_MODULES:-}" ] || vm_opts+=(--modules "$PB_VM_MODULES")
 [ -z "${PB_VM_KERNEL_PACKAGE:-}" ] || vm_opts+=(--kernel-package "$PB_VM_KERNEL_PACKAGE")
-# PB_VM_APPEND: extra guest kernel command line (e.g. irqpoll for a PREEMPT_RT kernel whose
-# threaded serial interrupt the kernel disables under TCG: "irq 3: nobody cared")
+# PB_VM_APPEND: extra guest kernel command line (e.g. initcall_debug, or tsc=reliable to try
+# another clock source)
 [ -z "${PB_VM_APPEND:-}" ] || vm_opts+=(--append "$PB_VM_APPEND")
 
 # Skips the test, with the harness's own reason, when QEMU or a kernel image is missing here or

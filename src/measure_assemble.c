@@ -417,15 +417,20 @@ static void handed_to(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_
 	}
 }
 
-/* How long b ran for a before waking it at `to`: from b's first run after a's last wake-up of b
- * (the wake-up itself when no switch shows it) to `to`. */
-static uint64_t ran_for(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from,
-			uint64_t to)
+/* Whether b ran for a for at least a quarter of a's probe (duration) before waking it at `to`:
+ * from b's first run after a's last wake-up of b (the wake-up itself when no switch shows it)
+ * to `to`, against the probe's time less b's wait for a CPU after the wake-up, which neither
+ * task ran (a woken thread's vCPU may take milliseconds to pick it up under TCG). */
+static bool ran_quarter(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from,
+			uint64_t to, uint64_t duration)
 {
 	uint64_t woken, ran;
 	handed_to(in, a, b, from, to, &woken, &ran);
 	uint64_t since = ran ? ran : woken;
-	return since && since <= to ? to - since : 0;
+	if (!since || since > to)
+		return false;
+	uint64_t queued = woken && ran > woken ? ran - woken : 0;
+	return 4 * (to - since) >= (duration > queued ? duration - queued : 0);
 }
 
 /*
@@ -436,13 +441,13 @@ static uint64_t ran_for(const struct pb_assemble_in *in, pid_t a, pid_t b, uint6
  * thread (real-time priority) that completed the probe's wait for its device handled an
  * interrupt, it did not run the probe (PREEMPT_RT threads every handler: virtio_rng's child
  * probe waits for its device's answer, and irq/N-virtioM wakes it). A task that ran less than a
- * quarter of the probe between the probe's wake-up and its own is a handshake, not the probe's
- * body (a new thread signalling that it started, as request_irq waits for its irq thread on
- * PREEMPT_RT). What the task ran counts, not how long the probe waited: a probe whose CPU
- * stalled (a preempted vCPU) may find the body done when it comes to wait, and then waits only
- * for the thread's exit (kthread_stop). The longest such wait is the hop (creating the thread
- * is another, with kthreadd, which the probe woke last); its worker's CPU is the one it woke the
- * probe from.
+ * quarter of the probe (less the task's wait for a CPU) between the probe's wake-up and its own
+ * is a handshake, not the probe's body (a new thread signalling that it started, as request_irq
+ * waits for its irq thread on PREEMPT_RT). What the task ran counts, not how long the probe waited:
+ * a probe whose CPU stalled (a preempted vCPU) may find the body done when it comes to wait, and
+ * then waits only for the thread's exit (kthread_stop). The longest such wait is the hop (creating
+ * the thread is another, with kthreadd, which the probe woke last); its worker's CPU is the one it
+ * woke the probe from.
  */
 static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
@@ -466,8 +471,8 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
 				    x->ts - off > best_len &&
 				    woke(in, p->pid, x->pid, p->window_start_ns, off) &&
-				    4 * ran_for(in, p->pid, x->pid, p->window_start_ns, x->ts) >=
-					p->duration_ns &&
+				    ran_quarter(in, p->pid, x->pid, p->window_start_ns, x->ts,
+						p->duration_ns) &&
 				    !ran_work(in, x->pid, off, x->ts) &&
 				    !realtime(in, x->pid, x->ts)) {
 					best_len = x->ts - off;

@@ -563,6 +563,46 @@ static void kthread_hop(void **state)
 	assert_true(f.probes[0].pages_by_node[1] == 2);
 	pb_iteration_facts_clear(&f);
 
+	/* 6.1-rt under TCG: the kthread the probe woke got a CPU 4 ms later (its vCPU idle), ran
+	 * the body for 1 ms and woke the probe: 1 ms of a 5.3 ms probe, less than a quarter of it,
+	 * but a quarter of what is left once the wait for a CPU, which neither task ran, is taken
+	 * out. The hop, timed from the thread's first run. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1150 * US, 0, WRITER, 77);
+	sw(1160 * US, 0, WRITER, "probebench", 1, "idle");
+	evs[nev - 1].sw.prev_state = 2;
+	sw(5150 * US, 3, 1, "idle", 77, "pbtest_kthread");
+	page(5200 * US, 3, 77, 1600, 1, false);
+	wake(6150 * US, 3, 77, WRITER);
+	sw(6160 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(6400 * US, 0, WRITER, 0);
+	in.n = nev;
+	in.t1 = 7000 * US;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_true(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, 77);
+	assert_int_equal(f.probes[0].cpu, 3);
+	assert_true(f.probes[0].hop_start_ns == 5150 * US);
+	pb_iteration_facts_clear(&f);
+	/* A start-up handshake stays one when the new thread waits long for a CPU: 50 us of
+	 * running against the 700 us of the probe's own. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1300 * US, 0, WRITER, 88);
+	sw(1301 * US, 0, WRITER, "probebench", 1, "idle");
+	sw(5302 * US, 2, 1, "idle", 88, "irq/54-pbtest1");
+	wake(5351 * US, 2, 88, WRITER);
+	sw(5352 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(5800 * US, 0, WRITER, 0);
+	in.n = nev;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.probes[0].hop);
+	pb_iteration_facts_clear(&f);
+	in.t1 = 2000 * US;
+
 	/* The kthread's wait again, ended by a timer (irq context): a sleep, not a hop. */
 	nev = 0;
 	entry(1100 * US, 0, WRITER, "pbtest1");

@@ -384,17 +384,32 @@ static bool realtime(const struct pb_assemble_in *in, pid_t pid, uint64_t ts)
 	return prio >= 0 && prio < 100;
 }
 
-/* The last task a woke inside [from, to] was b: a handed work to b, then waited (a handshake's
- * first half; wake-ups an interrupt made while a ran are not a's). A thread a woke long before and
- * that woke it back for another reason (an irq thread it created in request_irq(), on PREEMPT_RT)
- * is not the last it woke before the wait. */
-static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from, uint64_t to)
+/* t woke a (not from an interrupt) in [from, to]. */
+static bool woke_back(const struct pb_assemble_in *in, pid_t t, pid_t a, uint64_t from, uint64_t to)
+{
+	for (size_t i = 0; i < in->n && in->ev[i].ts <= to; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->ts >= from && x->type == PB_EV_WAKEUP && !x->irq && x->pid == t &&
+		    x->wake.pid == a)
+			return true;
+	}
+	return false;
+}
+
+/* The last task a woke inside [from, to] that woke a back before `end` was b: a handed work to
+ * b, then waited (a handshake's first half; wake-ups an interrupt made while a ran are not a's).
+ * A thread a woke long before and that woke it back for another reason (an irq thread it created
+ * in request_irq(), on PREEMPT_RT) is not the last it woke before the wait. Tasks that never woke
+ * a back do not count: on PREEMPT_RT the probe's task itself wakes rcuc/N and ksoftirqd/N on its
+ * way out of a timer interrupt, right after it woke its kthread. */
+static bool woke(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from, uint64_t to,
+		 uint64_t end)
 {
 	pid_t last = 0;
 	for (size_t i = 0; i < in->n; i++) {
 		const struct pb_mevent *x = &in->ev[i];
 		if (x->type == PB_EV_WAKEUP && !x->irq && x->pid == a && x->ts >= from &&
-		    x->ts <= to)
+		    x->ts <= to && woke_back(in, x->wake.pid, a, x->ts, end))
 			last = x->wake.pid;
 	}
 	return last == b;
@@ -417,10 +432,27 @@ static void handed_to(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_
 	}
 }
 
-/* Whether b ran for a for at least a quarter of a's probe (duration) before waking it at `to`:
- * from b's first run after a's last wake-up of b (the wake-up itself when no switch shows it)
- * to `to`, against the probe's time less b's wait for a CPU after the wake-up, which neither
- * task ran (a woken thread's vCPU may take milliseconds to pick it up under TCG). */
+/* How long task was blocked (switched out asleep) inside [from, to). */
+static uint64_t blocked_for(const struct pb_assemble_in *in, pid_t task, uint64_t from, uint64_t to)
+{
+	uint64_t sum = 0, off = 0;
+	for (size_t i = 0; i < in->n && in->ev[i].ts < to; i++) {
+		const struct pb_mevent *x = &in->ev[i];
+		if (x->type != PB_EV_SWITCH || x->ts < from)
+			continue;
+		if (x->sw.prev_pid == task && blocks(x))
+			off = x->ts;
+		else if (x->sw.next_pid == task && off)
+			sum += x->ts - off, off = 0;
+	}
+	return sum + (off ? to - off : 0);
+}
+
+/* Whether b ran for a for at least a quarter of a's probe (duration, from `from`) before waking
+ * it at `to`: b's time from its first run after a's last wake-up of b (the wake-up itself when no
+ * switch shows it) to `to`, against the probe's time less what neither task ran: b's wait for a
+ * CPU after the wake-up, and a's own waits before it (for kthreadd to create the thread, say).
+ * Under TCG an idle vCPU may take tens of milliseconds to pick a woken thread up. */
 static bool ran_quarter(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from,
 			uint64_t to, uint64_t duration)
 {
@@ -429,8 +461,9 @@ static bool ran_quarter(const struct pb_assemble_in *in, pid_t a, pid_t b, uint6
 	uint64_t since = ran ? ran : woken;
 	if (!since || since > to)
 		return false;
-	uint64_t queued = woken && ran > woken ? ran - woken : 0;
-	return 4 * (to - since) >= (duration > queued ? duration - queued : 0);
+	uint64_t idle = (woken && ran > woken ? ran - woken : 0) +
+			(woken ? blocked_for(in, a, from, woken) : 0);
+	return 4 * (to - since) >= (duration > idle ? duration - idle : 0);
 }
 
 /*
@@ -441,13 +474,13 @@ static bool ran_quarter(const struct pb_assemble_in *in, pid_t a, pid_t b, uint6
  * thread (real-time priority) that completed the probe's wait for its device handled an
  * interrupt, it did not run the probe (PREEMPT_RT threads every handler: virtio_rng's child
  * probe waits for its device's answer, and irq/N-virtioM wakes it). A task that ran less than a
- * quarter of the probe (less the task's wait for a CPU) between the probe's wake-up and its own
- * is a handshake, not the probe's body (a new thread signalling that it started, as request_irq
- * waits for its irq thread on PREEMPT_RT). What the task ran counts, not how long the probe waited:
- * a probe whose CPU stalled (a preempted vCPU) may find the body done when it comes to wait, and
- * then waits only for the thread's exit (kthread_stop). The longest such wait is the hop (creating
- * the thread is another, with kthreadd, which the probe woke last); its worker's CPU is the one it
- * woke the probe from.
+ * quarter of the probe (less its own wait for a CPU and the probe's waits before it woke the
+ * task) between the probe's wake-up and its own is a handshake, not the probe's body (a new thread
+ * signalling that it started, as request_irq waits for its irq thread on PREEMPT_RT). What the task
+ * ran counts, not how long the probe waited: a probe whose CPU stalled (a preempted vCPU) may find
+ * the body done when it comes to wait, and then waits only for the thread's exit (kthread_stop).
+ * The longest such wait is the hop (creating the thread is another, with kthreadd, which the probe
+ * woke last); its worker's CPU is the one it woke the probe from.
  */
 static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 {
@@ -470,7 +503,7 @@ static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 				blocked = false;
 				if (!x->irq && x->pid > 0 && x->pid != p->pid &&
 				    x->ts - off > best_len &&
-				    woke(in, p->pid, x->pid, p->window_start_ns, off) &&
+				    woke(in, p->pid, x->pid, p->window_start_ns, off, pe) &&
 				    ran_quarter(in, p->pid, x->pid, p->window_start_ns, x->ts,
 						p->duration_ns) &&
 				    !ran_work(in, x->pid, off, x->ts) &&

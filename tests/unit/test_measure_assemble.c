@@ -488,11 +488,12 @@ static void kthread_hop(void **state)
 
 	/* PREEMPT_RT: an irq thread the probe created (request_irq woke it); the device's
 	 * interrupt wakes the thread, which completes the probe's wait. The probe woke another task
-	 * last before waiting: the thread did not run for it. */
+	 * last before waiting, one that wakes it back later: the thread did not run for it. */
 	nev = 0;
 	entry(1100 * US, 0, WRITER, "pbtest1");
 	wake(1120 * US, 0, WRITER, 88);	 /* request_irq() starts irq/54-pbtest1 */
 	wake(1200 * US, 0, WRITER, 300); /* something else since */
+	wake(1700 * US, 2, 300, WRITER);
 	sw(1300 * US, 0, WRITER, "probebench", 1, "idle");
 	wake(1500 * US, 3, 1, 88);
 	evs[nev - 1].irq = true; /* the hard irq wakes its thread */
@@ -563,6 +564,35 @@ static void kthread_hop(void **state)
 	assert_true(f.probes[0].pages_by_node[1] == 2);
 	pb_iteration_facts_clear(&f);
 
+	/* 6.1-rt: on its way out of a timer interrupt, right after waking its kthread, the
+	 * probe's task wakes rcuc/0 and ksoftirqd/0, which run and sleep again before it waits.
+	 * They never wake it back: the kthread is still the last task it handed work to. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1150 * US, 0, WRITER, 77);
+	wake(1152 * US, 0, WRITER, 45);
+	wake(1153 * US, 0, WRITER, 47);
+	sw(1154 * US, 0, WRITER, "probebench", 45, "rcuc/0");
+	evs[nev - 1].sw.prev_state = 256; /* preempted */
+	sw(1155 * US, 0, 45, "rcuc/0", 47, "ksoftirqd/0");
+	evs[nev - 1].sw.prev_state = 1;
+	sw(1156 * US, 0, 47, "ksoftirqd/0", WRITER, "probebench");
+	evs[nev - 1].sw.prev_state = 1;
+	sw(1160 * US, 0, WRITER, "probebench", 1, "idle");
+	evs[nev - 1].sw.prev_state = 2;
+	sw(1165 * US, 3, 1, "idle", 77, "pbtest_kthread");
+	page(1200 * US, 3, 77, 1600, 1, false);
+	wake(1660 * US, 3, 77, WRITER);
+	sw(1670 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(1800 * US, 0, WRITER, 0);
+	in.n = nev;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_true(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, 77);
+	assert_int_equal(f.probes[0].cpu, 3);
+	pb_iteration_facts_clear(&f);
+
 	/* 6.1-rt under TCG: the kthread the probe woke got a CPU 4 ms later (its vCPU idle), ran
 	 * the body for 1 ms and woke the probe: 1 ms of a 5.3 ms probe, less than a quarter of it,
 	 * but a quarter of what is left once the wait for a CPU, which neither task ran, is taken
@@ -585,6 +615,37 @@ static void kthread_hop(void **state)
 	assert_int_equal(f.probes[0].pid, 77);
 	assert_int_equal(f.probes[0].cpu, 3);
 	assert_true(f.probes[0].hop_start_ns == 5150 * US);
+	pb_iteration_facts_clear(&f);
+	/* 6.1-rt under TCG: creating the thread took the probe 1.9 ms of waiting (kthreadd, the
+	 * new thread's hello), then the thread waited 1.1 ms for a CPU, ran the body for 0.6 ms
+	 * and woke the probe, 3.7 ms after it began: the body's run is measured against what was
+	 * left of the probe once both waits are taken out. */
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	wake(1110 * US, 0, WRITER, 2); /* kthread_create_on_node() */
+	sw(1111 * US, 0, WRITER, "probebench", 1, "idle");
+	evs[nev - 1].sw.prev_state = 2;
+	sw(1200 * US, 1, 1, "idle", 2, "kthreadd");
+	sw(1300 * US, 1, 2, "kthreadd", 77, "kthreadd");
+	evs[nev - 1].sw.prev_state = 1;
+	wake(3000 * US, 1, 77, WRITER); /* the new thread says hello */
+	sw(3001 * US, 1, 77, "kthreadd", 1, "idle");
+	evs[nev - 1].sw.prev_state = 2;
+	sw(3010 * US, 0, 1, "idle", WRITER, "probebench");
+	wake(3020 * US, 0, WRITER, 77); /* wake_up_process() after kthread_bind() */
+	sw(4000 * US, 0, WRITER, "probebench", 1, "idle");
+	evs[nev - 1].sw.prev_state = 2;
+	sw(4100 * US, 3, 1, "idle", 77, "pbtest_kthread");
+	wake(4700 * US, 3, 77, WRITER);
+	sw(4710 * US, 0, 1, "idle", WRITER, "probebench");
+	ret(4800 * US, 0, WRITER, 0);
+	in.n = nev;
+	in.t1 = 7000 * US;
+	f = (struct pb_iteration_facts){0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_true(f.probes[0].hop);
+	assert_int_equal(f.probes[0].pid, 77);
+	assert_true(f.probes[0].hop_start_ns == 4100 * US);
 	pb_iteration_facts_clear(&f);
 	/* A start-up handshake stays one when the new thread waits long for a CPU: 50 us of
 	 * running against the 700 us of the probe's own. */

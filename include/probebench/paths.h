@@ -56,6 +56,9 @@ enum pb_root {
 #define PB_PATH_INITCALL_DEBUG "/sys/module/kernel/parameters/initcall_debug"
 #define PB_PATH_MEMORY_BLOCK   "/sys/devices/system/memory/block_size_bytes"
 #define PB_PATH_KMSG	       "/dev/kmsg"
+#define PB_PATH_ZONEINFO       "/proc/zoneinfo"
+#define PB_PATH_TRACING	       "/sys/kernel/tracing"
+#define PB_PATH_KPROBE_PMU     "/sys/bus/event_source/devices/kprobe"
 
 const char *pb_sysfs_root(void);
 const char *pb_procfs_root(void);

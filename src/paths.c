@@ -54,6 +54,12 @@ bool pb_udevd_running(void)
 	return pb_access(PB_ROOT_RUN, F_OK, "udev/control") == 0;
 }
 
+bool pb_udev_hwdb_present(void)
+{
+	return access("/usr/lib/udev/hwdb.bin", F_OK) == 0 ||
+	       access("/etc/udev/hwdb.bin", F_OK) == 0;
+}
+
 bool pb_journald_running(void)
 {
 	return pb_access(PB_ROOT_RUN, F_OK, "systemd/journal/socket") == 0;

@@ -69,6 +69,8 @@ const char *pb_rundir_root(void);
 bool pb_sysfs_is_live(void);
 /* udevd runs (its control socket exists under the run root). */
 bool pb_udevd_running(void);
+/* udev's compiled hardware database is installed (the system's, not below any root). */
+bool pb_udev_hwdb_present(void);
 /* journald listens (its socket exists under the run root). */
 bool pb_journald_running(void);
 const char *pb_state_dir(void);

@@ -25,6 +25,10 @@
  *    else that is not a regular file -EINVAL; a directory expected and something else found
  *    gives -ENOTDIR;
  *  - errors are negative errno values.
+ *
+ * Not system paths, and opened where they are used: the configuration file, the daemon's result
+ * store (a directory the configuration names), compare's input files, the observer's debugging
+ * dump. Libraries that read the system themselves (libudev, libpci, libtracefs) keep doing so.
  */
 #include <dirent.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* probebench check: what this machine allows. Read-only. */
+#include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <numa.h>
 #include <stdarg.h>
@@ -91,40 +91,7 @@ void pb_check_classify_numa(struct pb_check *c, int available, int n_nodes)
 
 bool pb_check_find_tracefs(const char *mounts, char *buf, size_t size)
 {
-	const char *p = mounts;
-	while (p && *p) {
-		char dev[256], dir[PATH_MAX], type[64];
-		const char *nl = strchr(p, '\n');
-		if (sscanf(p, "%255s %4095s %63s", dev, dir, type) == 3) {
-			if (strcmp(type, "tracefs") == 0) {
-				snprintf(buf, size, "%s", dir);
-				return true;
-			}
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return false;
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	if (!m) {
-		fclose(f);
-		return NULL;
-	}
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
-	return buf;
+	return pb_mounts_find(mounts, "tracefs", buf, size);
 }
 
 static void check_root(struct pb_check_report *r)
@@ -142,42 +109,36 @@ static void check_root(struct pb_check_report *r)
 static void check_paranoid(struct pb_check_report *r)
 {
 	struct pb_check *c =
-	    add(r, "perf_event_paranoid", "/proc/sys/kernel/perf_event_paranoid and euid",
+	    add(r, "perf_event_paranoid", PB_PATH_PERF_PARANOID " and euid",
 		"per-probe events (tracepoints, kprobes, counters of the probing kworker); only "
 		"the writer's own counters remain");
-	char path[PATH_MAX];
 	long v = 0;
-	int err = pb_proc_path(path, sizeof(path), "sys/kernel/perf_event_paranoid");
-	if (err == 0)
-		err = pb_read_long(path, &v);
+	int err = pb_read_attr_long(PB_ROOT_PROC, &v, "sys/kernel/perf_event_paranoid");
 	pb_check_classify_paranoid(c, err, v, geteuid() == 0);
 }
 
 /* Fills tracefs_dir when tracefs is mounted. */
 static void check_tracefs(struct pb_check_report *r, char *tracefs_dir, size_t size)
 {
-	struct pb_check *c = add(r, "tracefs", "/proc/mounts, /proc/filesystems",
+	struct pb_check *c = add(r, "tracefs", PB_PATH_MOUNTS ", " PB_PATH_FILESYSTEMS,
 				 "tracepoint ids and formats: probe CPU/task attribution through "
 				 "workqueue and sched events, page placement through kmem events");
-	char path[PATH_MAX], dir[PATH_MAX];
+	char dir[PATH_MAX];
 	tracefs_dir[0] = '\0';
 	_cleanup_free_ char *mounts = NULL, *fs = NULL;
-	if (pb_proc_path(path, sizeof(path), "mounts") == 0)
-		mounts = read_all(path);
+	(void)pb_read_file(PB_ROOT_PROC, &mounts, NULL, "mounts");
 	if (mounts && pb_check_find_tracefs(mounts, dir, sizeof(dir))) {
 		set(c, PB_CHECK_OK, "mounted at %s", dir);
 		snprintf(tracefs_dir, size, "%s", dir);
 		return;
 	}
-	if (pb_proc_path(path, sizeof(path), "filesystems") == 0)
-		fs = read_all(path);
+	(void)pb_read_file(PB_ROOT_PROC, &fs, NULL, "filesystems");
 	bool known = fs && strstr(fs, "\ttracefs\n");
-	bool mountpoint =
-	    pb_sys_path(path, sizeof(path), "kernel/tracing") == 0 && access(path, F_OK) == 0;
+	bool mountpoint = pb_access(PB_ROOT_SYS, F_OK, "kernel/tracing") == 0;
 	if (known && mountpoint && geteuid() == 0)
 		set(c, PB_CHECK_LIMITED,
-		    "not mounted; mountable (mount -t tracefs nodev /sys/kernel/tracing); until "
-		    "then tracepoints are found through /proc/kallsyms");
+		    "not mounted; mountable (mount -t tracefs nodev " PB_PATH_TRACING "); until "
+		    "then tracepoints are found through " PB_PATH_KALLSYMS);
 	else if (known && mountpoint)
 		set(c, PB_CHECK_MISSING, "not mounted; only root can mount it");
 	else
@@ -187,24 +148,23 @@ static void check_tracefs(struct pb_check_report *r, char *tracefs_dir, size_t s
 static void check_kprobe(struct pb_check_report *r, const char *tracefs_dir)
 {
 	struct pb_check *c = add(
-	    r, "kprobe_events", "TRACEFS/kprobe_events, /sys/bus/event_source/devices/kprobe",
+	    r, "kprobe_events", "TRACEFS/kprobe_events, " PB_PATH_KPROBE_PMU,
 	    "the kernel's own timing of really_probe, the task and CPU that ran it and the device "
 	    "it probed, whichever task that was; falls back to tracepoints and initcall_debug");
 	char path[PATH_MAX + 32];
 	if (tracefs_dir[0]) {
 		snprintf(path, sizeof(path), "%s/kprobe_events", tracefs_dir);
-		if (access(path, F_OK) < 0)
+		if (pb_access(PB_ROOT_TRACEFS, F_OK, "kprobe_events") < 0)
 			set(c, PB_CHECK_MISSING, "no %s (kernel without CONFIG_KPROBE_EVENTS)",
 			    path);
-		else if (access(path, W_OK) < 0)
+		else if (pb_access(PB_ROOT_TRACEFS, W_OK, "kprobe_events") < 0)
 			set(c, PB_CHECK_MISSING, "%s is not writable (only root adds kprobes)",
 			    path);
 		else
 			set(c, PB_CHECK_OK, "%s", path);
 		return;
 	}
-	if (pb_sys_path(path, sizeof(path), "bus/event_source/devices/kprobe/type") == 0 &&
-	    access(path, F_OK) == 0)
+	if (pb_access(PB_ROOT_SYS, F_OK, "bus/event_source/devices/kprobe/type") == 0)
 		set(c, PB_CHECK_LIMITED, "the kernel has kprobes, but tracefs is not mounted");
 	else
 		set(c, PB_CHECK_MISSING,
@@ -243,20 +203,18 @@ static bool in_kallsyms(const char *kallsyms, const char *event)
 static void check_tracepoints(struct pb_check_report *r, const char *tracefs_dir)
 {
 	_cleanup_free_ char *kallsyms = NULL;
-	if (!tracefs_dir[0]) {
-		char path[PATH_MAX];
-		if (pb_proc_path(path, sizeof(path), "kallsyms") == 0)
-			kallsyms = read_all(path);
-	}
+	if (!tracefs_dir[0])
+		(void)pb_read_file(PB_ROOT_PROC, &kallsyms, NULL, "kallsyms");
 	for (size_t g = 0; g < PB_ARRAY_SIZE(tp_groups); g++) {
-		struct pb_check *c =
-		    add(r, tp_groups[g].name,
-			tracefs_dir[0] ? "tracefs events/GROUP/NAME/id"
-				       : "/proc/kallsyms (__traceiter_NAME or __tracepoint_NAME)",
-			tp_groups[g].lost);
+		struct pb_check *c = add(r, tp_groups[g].name,
+					 tracefs_dir[0] ? "tracefs events/GROUP/NAME/id"
+							: PB_PATH_KALLSYMS
+					     " (__traceiter_NAME or __tracepoint_NAME)",
+					 tp_groups[g].lost);
 		if (!tracefs_dir[0] && !kallsyms) {
 			set(c, PB_CHECK_MISSING,
-			    "cannot tell: tracefs is not mounted and /proc/kallsyms is unreadable");
+			    "cannot tell: tracefs is not mounted and " PB_PATH_KALLSYMS
+			    " is unreadable");
 			continue;
 		}
 		char present[256] = "", missing[256] = "";
@@ -264,12 +222,10 @@ static void check_tracepoints(struct pb_check_report *r, const char *tracefs_dir
 		for (size_t i = 0; tp_groups[g].events[i]; i++) {
 			const char *ev = tp_groups[g].events[i];
 			bool ok;
-			if (tracefs_dir[0]) {
-				char path[PATH_MAX];
-				snprintf(path, sizeof(path), "%s/events/%s/%s/id", tracefs_dir,
-					 tp_groups[g].group, ev);
-				ok = access(path, R_OK) == 0;
-			} else {
+			if (tracefs_dir[0])
+				ok = pb_access(PB_ROOT_TRACEFS, R_OK, "events/%s/%s/id",
+					       tp_groups[g].group, ev) == 0;
+			else {
 				ok = in_kallsyms(kallsyms, ev);
 			}
 			char *dst = ok ? present : missing;
@@ -301,11 +257,12 @@ static void check_numa(struct pb_check_report *r)
 
 static void check_udev(struct pb_check_report *r)
 {
-	struct pb_check *c = add(r, "udev",
-				 "libudev udev_new() and a kernel uevent monitor; "
-				 "/run/udev/control for the daemon",
-				 "device enumeration below PCI functions and the bind uevents; "
-				 "without the daemon: udev's processed events and device links");
+	struct pb_check *c =
+	    add(r, "udev",
+		"libudev udev_new() and a kernel uevent monitor; " PB_PATH_UDEV_CONTROL
+		" for the daemon",
+		"device enumeration below PCI functions and the bind uevents; "
+		"without the daemon: udev's processed events and device links");
 	struct udev *u = udev_new();
 	if (!u) {
 		set(c, PB_CHECK_MISSING, "libudev: udev_new() failed");
@@ -323,9 +280,37 @@ static void check_udev(struct pb_check_report *r)
 	else if (!daemon)
 		set(c, PB_CHECK_LIMITED,
 		    "libudev reads sysfs and kernel uevents arrive; no udev daemon "
-		    "(/run/udev/control absent): no udev-processed events, links or properties");
+		    "(" PB_PATH_UDEV_CONTROL
+		    " absent): no udev-processed events, links or properties");
 	else
 		set(c, PB_CHECK_OK, "libudev, kernel uevents and the udev daemon");
+}
+
+/* The files bus/BUS/drivers/DRV/bind (names not starting with a dot, as glob's "*" matches),
+ * and how many of them this user may write. */
+static void count_bind_files(size_t *ret_n, size_t *ret_writable)
+{
+	DIR *buses, *drvs;
+	struct dirent *b, *d;
+	if (pb_opendir(PB_ROOT_SYS, &buses, "bus") < 0)
+		return;
+	while ((b = readdir(buses))) {
+		if (b->d_name[0] == '.' ||
+		    pb_opendir(PB_ROOT_SYS, &drvs, "bus/%s/drivers", b->d_name) < 0)
+			continue;
+		while ((d = readdir(drvs))) {
+			if (d->d_name[0] == '.' ||
+			    pb_access(PB_ROOT_SYS, F_OK, "bus/%s/drivers/%s/bind", b->d_name,
+				      d->d_name) < 0)
+				continue;
+			(*ret_n)++;
+			if (pb_access(PB_ROOT_SYS, W_OK, "bus/%s/drivers/%s/bind", b->d_name,
+				      d->d_name) == 0)
+				(*ret_writable)++;
+		}
+		closedir(drvs);
+	}
+	closedir(buses);
 }
 
 static void check_bind(struct pb_check_report *r)
@@ -334,69 +319,56 @@ static void check_bind(struct pb_check_report *r)
 				 "statvfs(sysfs), glob bus/*/drivers/*/bind, "
 				 "access(W_OK); nothing is written",
 				 "the run command: no unbind/bind cycle at all");
-	char pattern[PATH_MAX], root[PATH_MAX];
 	struct statvfs sv;
-	if (pb_sys_path(pattern, sizeof(pattern), "bus/*/drivers/*/bind") < 0 ||
-	    pb_sys_path(root, sizeof(root), ".") < 0) {
-		set(c, PB_CHECK_MISSING, "sysfs root path too long");
-		return;
-	}
-	if (statvfs(root, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+	int root = pb_root_fd(PB_ROOT_SYS);
+	if (root >= 0 && fstatvfs(root, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
 		set(c, PB_CHECK_MISSING, "sysfs is mounted read-only (a container?)");
 		return;
 	}
-	glob_t g;
-	if (glob(pattern, 0, NULL, &g) != 0) {
+	size_t n = 0, writable = 0;
+	count_bind_files(&n, &writable);
+	if (n == 0) {
 		set(c, PB_CHECK_MISSING, "no bind files under %s/bus/*/drivers", pb_sysfs_root());
 		return;
 	}
-	size_t writable = 0;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		if (access(g.gl_pathv[i], W_OK) == 0)
-			writable++;
-	if (writable == g.gl_pathc)
+	if (writable == n)
 		set(c, PB_CHECK_OK, "%zu bind files, all writable (not tried: a write would bind)",
-		    g.gl_pathc);
+		    n);
 	else if (writable)
-		set(c, PB_CHECK_LIMITED, "%zu of %zu bind files writable", writable, g.gl_pathc);
+		set(c, PB_CHECK_LIMITED, "%zu of %zu bind files writable", writable, n);
 	else
-		set(c, PB_CHECK_MISSING, "none of %zu bind files is writable by this user",
-		    g.gl_pathc);
-	globfree(&g);
+		set(c, PB_CHECK_MISSING, "none of %zu bind files is writable by this user", n);
 }
 
 static void check_initcall_debug(struct pb_check_report *r)
 {
 	struct pb_check *c =
-	    add(r, "initcall_debug", "/sys/module/kernel/parameters/initcall_debug",
+	    add(r, "initcall_debug", PB_PATH_INITCALL_DEBUG,
 		"the kernel's own probe duration (\"probe of X returned R after N usecs\") where "
 		"kprobes are missing");
-	char path[PATH_MAX], v[16];
-	int err = pb_sys_path(path, sizeof(path), "module/kernel/parameters/initcall_debug");
-	if (err == 0)
-		err = pb_read_str(path, v, sizeof(v));
+	char v[16];
+	const char *rel = "module/kernel/parameters/initcall_debug";
+	int err = pb_read_attr(PB_ROOT_SYS, v, sizeof(v), "%s", rel);
 	if (err >= 0)
 		set(c, PB_CHECK_OK, "parameter present (now %s)%s", v,
-		    access(path, W_OK) == 0 ? ", writable" : ", not writable by this user");
+		    pb_access(PB_ROOT_SYS, W_OK, "%s", rel) == 0 ? ", writable"
+								 : ", not writable by this user");
 	else
 		set(c, PB_CHECK_MISSING, "no initcall_debug parameter: %s", strerror(-err));
 }
 
 static void check_memory_blocks(struct pb_check_report *r)
 {
-	struct pb_check *c =
-	    add(r, "memory_blocks", "/sys/devices/system/memory/block_size_bytes",
-		"the exact pfn -> node map; /proc/zoneinfo spans (coarser, holes included) are "
-		"used instead");
-	char path[PATH_MAX];
+	struct pb_check *c = add(r, "memory_blocks", PB_PATH_MEMORY_BLOCK,
+				 "the exact pfn -> node map; " PB_PATH_ZONEINFO
+				 " spans (coarser, holes included) are "
+				 "used instead");
+	char buf[64];
 	long v = 0;
-	int err = pb_sys_path(path, sizeof(path), "devices/system/memory/block_size_bytes");
-	if (err == 0) {
-		char buf[64];
-		err = pb_read_str(path, buf, sizeof(buf));
-		if (err >= 0)
-			err = pb_parse_long(buf, 16, 1, LONG_MAX, &v);
-	}
+	int err =
+	    pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "devices/system/memory/block_size_bytes");
+	if (err >= 0)
+		err = pb_parse_long(buf, 16, 1, LONG_MAX, &v);
 	if (err == 0)
 		set(c, PB_CHECK_OK, "memory blocks of %ld MiB map pfns to nodes", v >> 20);
 	else

@@ -28,7 +28,7 @@ static void help(FILE *f)
 		"  -h, --help        show this help\n\n"
 		"Exit: 0 all restored (or nothing to do), 1 something left in the journal,\n"
 		"      5 a write hung, 2 bad usage.\n",
-		"/var/lib/probebench");
+		PB_DEFAULT_STATE_DIR);
 }
 
 int cmd_restore(int argc, char **argv)

@@ -54,7 +54,8 @@ static void help(FILE *f)
 	    "      --force REASON     lift exactly this safety refusal (repeatable)\n"
 	    "      --dry-run          print the plan and every check's verdict; write nothing\n"
 	    "      --json FILE        write the run record (schema/run.schema.json)\n"
-	    "      --state-dir DIR    journal and lock directory (default /var/lib/probebench)\n"
+	    "      --state-dir DIR    journal and lock directory (default " PB_DEFAULT_STATE_DIR
+	    ")\n"
 	    "      --max-failures K   stop after K consecutive failed cycles (default 3)\n"
 	    "      --parallel         cycle all targets at the same moment, one pinned writer\n"
 	    "                         thread per target and placement; unbinds and binds start\n"

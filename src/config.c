@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "probebench/config.h"
+#include "probebench/paths.h"
 #include "probebench/selector.h"
 #include "probebench/util.h"
 
@@ -160,7 +161,7 @@ static const struct key http_keys[] = {
 };
 
 static const struct key root_keys[] = {
-    {"results_dir", K_PATH, CFG(results_dir), .def = "\"/var/lib/probebench/runs\"",
+    {"results_dir", K_PATH, CFG(results_dir), .def = "\"" PB_DEFAULT_RESULTS_DIR "\"",
      .description = "one ID.json per run"},
     {"textfile", K_PATH, CFG(textfile), .nullable = true,
      .description = "node_exporter textfile rewritten after every run; null: none"},

@@ -136,9 +136,9 @@ static int pin_self(const struct pb_placement *pl)
 
 static int do_write(const char *path, const char *s, size_t len, struct pb_writer *w)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = pb_open_file(PB_ROOT_SYS, O_WRONLY, "%s", path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	bool hooked = w->hooks && w->step != PB_STEP_SETUP;
 	if (hooked && w->hooks->before_write)
 		w->hooks->before_write(w->hooks->userdata, w->t, w->step);
@@ -433,16 +433,14 @@ static int drv_file(const char *bus, const char *drv, const char *file, char *bu
 
 static bool dev_present(const char *syspath)
 {
-	char p[PATH_MAX];
-	return dev_attr(syspath, "uevent", p, sizeof(p)) == 0 && access(p, F_OK) == 0;
+	return pb_access(PB_ROOT_SYS, F_OK, "%s/uevent", syspath) == 0;
 }
 
 /* 1: bound to drv, 0: unbound or other driver (name in other), -ENODEV: gone. */
 static int bound_to(const char *syspath, const char *drv, char *other, size_t size)
 {
-	char p[PATH_MAX], cur[128];
-	dev_attr(syspath, "driver", p, sizeof(p));
-	int r = pb_readlink_base(p, cur, sizeof(cur));
+	char cur[128];
+	int r = pb_readlink_name(PB_ROOT_SYS, cur, sizeof(cur), "%s/driver", syspath);
 	if (r < 0) {
 		if (!dev_present(syspath))
 			return -ENODEV;
@@ -457,8 +455,7 @@ static int bound_to(const char *syspath, const char *drv, char *other, size_t si
 
 static bool has_override(const char *syspath)
 {
-	char p[PATH_MAX];
-	return dev_attr(syspath, "driver_override", p, sizeof(p)) == 0 && access(p, W_OK) == 0;
+	return pb_access(PB_ROOT_SYS, W_OK, "%s/driver_override", syspath) == 0;
 }
 
 /* driver_override reads "(null)" when unset; writing "\n" clears it. */
@@ -509,9 +506,7 @@ static int put_back(struct pb_writer *w, const char *syspath, const char *bus, c
 
 static int read_override(const char *syspath, char *buf, size_t size)
 {
-	char p[PATH_MAX];
-	dev_attr(syspath, "driver_override", p, sizeof(p));
-	int r = pb_read_str(p, buf, size);
+	int r = pb_read_attr(PB_ROOT_SYS, buf, size, "%s/driver_override", syspath);
 	if (r == -ENOENT) {
 		buf[0] = '\0';
 		return 0;
@@ -560,7 +555,7 @@ int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, uint64_t timeou
 	if ((r = read_override(t->syspath, e.driver_override, sizeof(e.driver_override))) < 0)
 		return r;
 	dev_attr(t->syspath, "power/control", p, sizeof(p));
-	r = pb_read_str(p, e.power_control, sizeof(e.power_control));
+	r = pb_read_attr(PB_ROOT_SYS, e.power_control, sizeof(e.power_control), "%s", p);
 	if (r == -ENOENT)
 		e.power_control[0] = '\0';
 	else if (r < 0)
@@ -585,7 +580,7 @@ int pb_cycle_disarm(struct pb_writer *w, const struct pb_target *t, uint64_t tim
 	if (!dev_present(t->syspath))
 		return pb_journal_remove(je->sysname);
 	dev_attr(t->syspath, "power/control", p, sizeof(p));
-	if (je->power_control[0] && pb_read_str(p, cur, sizeof(cur)) >= 0 &&
+	if (je->power_control[0] && pb_read_attr(PB_ROOT_SYS, cur, sizeof(cur), "%s", p) >= 0 &&
 	    strcmp(cur, je->power_control)) {
 		r = pb_writer_write(w, p, je->power_control, timeout_ns, NULL, PB_STEP_SETUP, NULL,
 				    NULL);
@@ -793,7 +788,7 @@ enum pb_restore_outcome pb_restore_entry(struct pb_writer *w, const struct pb_jo
 		}
 	}
 	dev_attr(je->syspath, "power/control", p, sizeof(p));
-	if (je->power_control[0] && pb_read_str(p, cur, sizeof(cur)) >= 0 &&
+	if (je->power_control[0] && pb_read_attr(PB_ROOT_SYS, cur, sizeof(cur), "%s", p) >= 0 &&
 	    strcmp(cur, je->power_control)) {
 		r = pb_writer_write(w, p, je->power_control, timeout_ns, NULL, PB_STEP_SETUP, NULL,
 				    NULL);

@@ -490,11 +490,7 @@ static bool selector_names(const char *sel_text, struct udev_device *dev, long v
 			      .sysname = (char *)udev_device_get_sysname(dev),
 			      .driver = (char *)udev_device_get_driver(dev),
 			      .pci = is_pci && vendor >= 0 && device >= 0 ? &pci : NULL};
-	if (sel.kind == PB_SEL_PATH) {
-		char real[PATH_MAX];
-		if (realpath(sel.value, real))
-			snprintf(sel.value, sizeof(sel.value), "%s", real);
-	}
+	pb_selector_resolve_path(&sel);
 	return pb_selector_match(&sel, &d);
 }
 

@@ -124,8 +124,7 @@ static int lookup_flags(int flags)
 {
 	static int no_hwdb = -1;
 	if (no_hwdb < 0)
-		no_hwdb = access("/usr/lib/udev/hwdb.bin", F_OK) != 0 &&
-			  access("/etc/udev/hwdb.bin", F_OK) != 0;
+		no_hwdb = !pb_udev_hwdb_present();
 	return flags | PCI_LOOKUP_NO_NUMBERS | (no_hwdb ? PCI_LOOKUP_NO_HWDB : 0);
 }
 
@@ -150,11 +149,11 @@ static char *lookup(struct pci_access *pacc, int flags, ...)
  */
 static int check_devices_dir(const char *dir, char *err, size_t errlen)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return set_err(err, errlen, -errno, "cannot open %s: %s", dir, strerror(errno));
+	DIR *d;
+	int r = pb_opendir(PB_ROOT_SYS, &d, "%s", dir);
+	if (r < 0)
+		return set_err(err, errlen, r, "cannot open %s: %s", dir, strerror(-r));
 	struct dirent *de;
-	int r = 0;
 	while ((de = readdir(d))) {
 		unsigned dom, bus, dev;
 		int func;
@@ -175,7 +174,7 @@ static int check_devices_dir(const char *dir, char *err, size_t errlen)
 static int read_optional_str(const char *path, char **ret)
 {
 	char buf[4096];
-	int r = pb_read_str(path, buf, sizeof(buf));
+	int r = pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "%s", path);
 	if (r == -ENOENT) {
 		*ret = NULL;
 		return 0;
@@ -189,11 +188,8 @@ static int read_optional_str(const char *path, char **ret)
 /* numa_node: absent (no CONFIG_NUMA) is fine; anything else unreadable is an error. */
 int pb_device_read_node(struct pb_device *dev)
 {
-	char path[PATH_MAX];
 	long v;
-	if (snprintf(path, sizeof(path), "%s/numa_node", dev->syspath) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	int r = pb_read_long(path, &v);
+	int r = pb_read_attr_long(PB_ROOT_SYS, &v, "%s/numa_node", dev->syspath);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -215,8 +211,7 @@ static int load_function(struct pb_inventory *inv, struct pci_access *pacc, stru
 				    PCI_FILL_SUBSYS | PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER);
 	if (r < 0) {
 		/* A function removed since the scan (hot unplug) is not an error of the listing. */
-		if (pb_sys_path(link, sizeof(link), "bus/pci/devices/%s", bdf) == 0 &&
-		    access(link, F_OK) < 0 && errno == ENOENT) {
+		if (pb_access(PB_ROOT_SYS, F_OK, "bus/pci/devices/%s", bdf) == -ENOENT) {
 			pb_inventory_add_warning(inv, "%s disappeared during the listing", bdf);
 			*ret = NULL;
 			return 0;
@@ -227,9 +222,9 @@ static int load_function(struct pb_inventory *inv, struct pci_access *pacc, stru
 	r = pb_sys_path(link, sizeof(link), "bus/pci/devices/%s", bdf);
 	if (r < 0)
 		return set_err(err, errlen, r, "%s: sysfs path too long", bdf);
-	if (!realpath(link, real))
-		return set_err(err, errlen, -errno, "%s: cannot resolve %s: %s", bdf, link,
-			       strerror(errno));
+	if ((r = pb_realpath(PB_ROOT_SYS, real, "bus/pci/devices/%s", bdf)) < 0)
+		return set_err(err, errlen, r, "%s: cannot resolve %s: %s", bdf, link,
+			       strerror(-r));
 
 	struct pb_device *dev = pb_device_new(real, root);
 	struct pb_pci_info *pci = calloc(1, sizeof(*pci));
@@ -378,8 +373,8 @@ int pb_inventory_load(struct pb_inventory **ret, char *err, size_t errlen)
 		return set_err(err, errlen, -ENOMEM, "out of memory");
 	char root[PATH_MAX];
 	const char *r0 = pb_sysfs_root();
-	if (!realpath(r0, root)) {
-		int r = -errno;
+	int r = pb_realpath(PB_ROOT_SYS, root, ".");
+	if (r < 0) {
 		free(inv);
 		return set_err(err, errlen, r, "sysfs root %s: %s", r0, strerror(-r));
 	}
@@ -389,7 +384,7 @@ int pb_inventory_load(struct pb_inventory **ret, char *err, size_t errlen)
 		inv->host = strdup(u.nodename);
 		inv->kernel = strdup(u.release);
 	}
-	int r = load_functions(inv, err, errlen);
+	r = load_functions(inv, err, errlen);
 	if (r < 0)
 		goto fail;
 	bool use_udev = pb_sysfs_is_live();

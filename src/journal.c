@@ -103,9 +103,7 @@ int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *r
 
 void pb_journal_boot_id(char *buf, size_t size)
 {
-	char p[PATH_MAX];
-	if (pb_proc_path(p, sizeof(p), "sys/kernel/random/boot_id") < 0 ||
-	    pb_read_str(p, buf, size) < 0)
+	if (pb_read_attr(PB_ROOT_PROC, buf, size, "sys/kernel/random/boot_id") < 0)
 		buf[0] = '\0';
 }
 
@@ -131,25 +129,14 @@ int pb_journal_file_name(const char *sysname, char *buf, size_t size)
 	return 0;
 }
 
-static int fsync_dir(void)
-{
-	_cleanup_close_ int fd = open(pb_state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return fsync(fd) < 0 ? -errno : 0;
-}
-
 int pb_journal_lock(pid_t *ret_holder)
 {
-	char path[PATH_MAX];
-	int r = pb_state_path(path, sizeof(path), "lock");
+	int r = pb_state_dir_create();
 	if (r < 0)
 		return r;
-	if (mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST)
-		return -errno;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = pb_open_file(PB_ROOT_STATE, O_RDWR | O_CREAT, "lock");
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
 		char buf[32] = "";
@@ -194,14 +181,12 @@ int pb_journal_write_lazy(const struct pb_journal_entry *e)
 
 static int journal_write(const struct pb_journal_entry *e, bool durable)
 {
-	char name[300], path[PATH_MAX];
+	char name[300];
 	int r = pb_journal_file_name(e->sysname, name, sizeof(name));
 	if (r < 0)
 		return r;
-	if ((r = pb_state_path(path, sizeof(path), "%s", name)) < 0)
+	if ((r = pb_state_dir_create()) < 0)
 		return r;
-	if (mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST)
-		return -errno;
 	struct json_object *o = pb_journal_entry_to_json(e);
 	if (!o)
 		return -ENOMEM;
@@ -211,49 +196,50 @@ static int journal_write(const struct pb_journal_entry *e, bool durable)
 	json_object_put(o);
 	if (!text)
 		return -ENOMEM;
-	return pb_write_file_atomic(path, text, strlen(text), 0600,
-				    durable ? 0 : PB_WRITE_ATOMIC_NO_SYNC);
+	return pb_write_atomic(PB_ROOT_STATE, name, text, strlen(text), 0600,
+			       durable ? 0 : PB_WRITE_ATOMIC_NO_SYNC);
 }
 
 int pb_journal_remove(const char *sysname)
 {
-	char name[300], path[PATH_MAX];
+	char name[300];
 	int r = pb_journal_file_name(sysname, name, sizeof(name));
-	if (r < 0 || (r = pb_state_path(path, sizeof(path), "%s", name)) < 0)
+	if (r < 0)
 		return r;
-	if (unlink(path) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return fsync_dir();
+	r = pb_unlink(PB_ROOT_STATE, "%s", name);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	return pb_fsync_dir(PB_ROOT_STATE, ".");
 }
 
 int pb_journal_load(struct pb_journal_entry **ret, size_t *ret_n, size_t *ret_bad)
 {
-	DIR *d = opendir(pb_state_dir());
-	if (!d) {
-		if (errno == ENOENT) {
+	DIR *d;
+	int r = pb_opendir(PB_ROOT_STATE, &d, ".");
+	if (r < 0) {
+		if (r == -ENOENT) {
 			*ret = NULL;
 			*ret_n = 0;
 			if (ret_bad)
 				*ret_bad = 0;
 			return 0;
 		}
-		return -errno;
+		return r;
 	}
 	struct pb_journal_entry *v = NULL;
 	size_t n = 0, bad = 0;
 	struct dirent *de;
-	int r = 0;
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (strncmp(de->d_name, "journal-", 8) || l < 14 ||
 		    strcmp(de->d_name + l - 5, ".json"))
 			continue;
-		char path[PATH_MAX];
-		if (pb_state_path(path, sizeof(path), "%s", de->d_name) < 0) {
-			bad++;
-			continue;
+		struct json_object *o = NULL;
+		int fd = pb_open_file(PB_ROOT_STATE, O_RDONLY, "%s", de->d_name);
+		if (fd >= 0) {
+			o = json_object_from_fd(fd);
+			close(fd);
 		}
-		struct json_object *o = json_object_from_file(path);
 		struct pb_journal_entry e;
 		int k = pb_journal_entry_from_json(o, &e);
 		json_object_put(o);

@@ -152,14 +152,11 @@ static char kp_name[2][48];
 
 int pb_kprobe_events_usable(void)
 {
-	char *f = tracefs_get_tracing_file("kprobe_events");
-	int r = 0;
-	if (!f)
+	/* libtracefs, which adds the events, mounts tracefs when it is not mounted yet (as root);
+	 * the access layer then finds it in the mount table. */
+	if (!tracefs_tracing_dir())
 		return -ENOENT;
-	if (access(f, W_OK) < 0)
-		r = -errno;
-	tracefs_put_tracing_file(f);
-	return r;
+	return pb_access(PB_ROOT_TRACEFS, W_OK, "kprobe_events");
 }
 
 int pb_kprobe_events_remove_stale(void)
@@ -236,18 +233,17 @@ static int kp_get(char *why, size_t why_size)
  * so each is looked up once in kallsyms and kept. */
 int pb_perf_symbol(struct pb_perf *p, uint64_t addr, char *buf, size_t size)
 {
-	char path[4096], line[512];
+	char line[512];
 	for (size_t i = 0; i < p->n_syms; i++)
 		if (p->syms[i].addr == addr) {
 			snprintf(buf, size, "%s", p->syms[i].name);
 			return buf[0] ? 0 : -ENOENT;
 		}
 	buf[0] = 0;
-	if (pb_proc_path(path, sizeof(path), "kallsyms") < 0)
-		return -ENOENT;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
+	FILE *f;
+	int r = pb_fopen(PB_ROOT_PROC, &f, "kallsyms");
+	if (r < 0)
+		return r;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long a;
 		char type, name[256];

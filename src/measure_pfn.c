@@ -68,17 +68,14 @@ void pb_pfnmap_clear(struct pb_pfnmap *m)
 
 int pb_pfnmap_load_blocks(struct pb_pfnmap *m, long page_size)
 {
-	char path[4096], buf[64];
+	char buf[64];
 	struct pb_pfnmap out = {.source = "memory_blocks"};
 	size_t cap = 0;
 	int r;
 
 	if (page_size <= 0)
 		return -EINVAL;
-	r = pb_sys_path(path, sizeof(path), "devices/system/memory/block_size_bytes");
-	if (r < 0)
-		return r;
-	r = pb_read_str(path, buf, sizeof(buf));
+	r = pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "devices/system/memory/block_size_bytes");
 	if (r < 0)
 		return r;
 	/* The kernel prints the block size in hex without 0x. */
@@ -89,24 +86,18 @@ int pb_pfnmap_load_blocks(struct pb_pfnmap *m, long page_size)
 		return -EINVAL;
 	uint64_t pfns_per_block = bs / (unsigned long long)page_size;
 
-	r = pb_sys_path(path, sizeof(path), "devices/system/node");
+	DIR *nd;
+	r = pb_opendir(PB_ROOT_SYS, &nd, "devices/system/node");
 	if (r < 0)
 		return r;
-	DIR *nd = opendir(path);
-	if (!nd)
-		return -errno;
 	struct dirent *de;
 	while ((de = readdir(nd))) {
 		long node;
 		if (strncmp(de->d_name, "node", 4) ||
 		    pb_parse_long(de->d_name + 4, 10, 0, PB_MEASURE_MAX_NODES - 1, &node) < 0)
 			continue;
-		char npath[4096];
-		r = pb_sys_path(npath, sizeof(npath), "devices/system/node/%s", de->d_name);
-		if (r < 0)
-			break;
-		DIR *md = opendir(npath);
-		if (!md)
+		DIR *md;
+		if (pb_opendir(PB_ROOT_SYS, &md, "devices/system/node/%s", de->d_name) < 0)
 			continue;
 		struct dirent *me;
 		while ((me = readdir(md))) {
@@ -195,34 +186,15 @@ int pb_pfnmap_load(struct pb_pfnmap *m, long page_size)
 	int r = pb_pfnmap_load_blocks(m, page_size);
 	if (r >= 0)
 		return 0;
-	char path[4096];
-	r = pb_proc_path(path, sizeof(path), "zoneinfo");
+	char *text;
+	size_t len;
+	r = pb_read_file(PB_ROOT_PROC, &text, &len, "zoneinfo");
 	if (r < 0)
 		return r;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	size_t cap = 0, len = 0;
-	char *text = NULL, chunk[4096];
-	size_t k;
-	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (len + k + 1 > cap) {
-			cap = (len + k + 1) * 2;
-			char *t = realloc(text, cap);
-			if (!t) {
-				free(text);
-				fclose(f);
-				return -ENOMEM;
-			}
-			text = t;
-		}
-		memcpy(text + len, chunk, k);
-		len += k;
-		text[len] = 0;
-	}
-	fclose(f);
-	if (!text)
+	if (len == 0) {
+		free(text);
 		return -ENOENT;
+	}
 	r = pb_pfnmap_parse_zoneinfo(text, m);
 	free(text);
 	return r;

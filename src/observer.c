@@ -61,7 +61,7 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 	if (!c->initcall_debug)
 		why[PB_METHOD_KMSG] = "initcall_debug parameter not writable";
 	else if (!c->dev_kmsg)
-		why[PB_METHOD_KMSG] = "/dev/kmsg not readable";
+		why[PB_METHOD_KMSG] = PB_PATH_KMSG " not readable";
 	if (want != PB_METHOD_AUTO)
 		return why[want] ? -ENOTSUP : (int)want;
 	for (int m = PB_METHOD_KPROBE; m < _PB_METHOD_MAX; m++)
@@ -106,15 +106,12 @@ struct pb_observer {
 	char why[256];
 };
 
-static int initcall_path(char *buf, size_t size)
-{
-	return pb_sys_path(buf, size, "module/kernel/parameters/initcall_debug");
-}
+#define INITCALL_PARAM "module/kernel/parameters/initcall_debug" /* below sysfs */
+#define INITCALL_NOTE  "initcall_debug.saved"			 /* in the state directory */
 
 static bool initcall_writable(void)
 {
-	char p[4096];
-	return initcall_path(p, sizeof(p)) == 0 && access(p, W_OK) == 0;
+	return pb_access(PB_ROOT_SYS, W_OK, INITCALL_PARAM) == 0;
 }
 
 /*
@@ -133,21 +130,16 @@ static bool initcall_changed;
  */
 static void initcall_note(const char *saved)
 {
-	char p[4096];
-	if (pb_state_path(p, sizeof(p), "initcall_debug.saved") < 0)
-		return;
 	if (saved)
-		pb_write_file_atomic(p, saved, strlen(saved), 0600, 0);
+		pb_write_atomic(PB_ROOT_STATE, INITCALL_NOTE, saved, strlen(saved), 0600, 0);
 	else
-		unlink(p);
+		pb_unlink(PB_ROOT_STATE, INITCALL_NOTE);
 }
 
 int pb_observer_restore_kernel_settings(void)
 {
-	char note[4096], param[4096], v[8];
-	if (pb_state_path(note, sizeof(note), "initcall_debug.saved") < 0)
-		return 0;
-	int r = pb_read_str(note, v, sizeof(v));
+	char v[8];
+	int r = pb_read_attr(PB_ROOT_STATE, v, sizeof(v), INITCALL_NOTE);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -156,11 +148,9 @@ int pb_observer_restore_kernel_settings(void)
 		return -EINVAL;
 	pthread_mutex_lock(&initcall_lock);
 	if (initcall_users == 0) { /* not while this process's observers hold it */
-		r = initcall_path(param, sizeof(param));
+		r = pb_write_attr(PB_ROOT_SYS, v[0] == 'Y' ? "Y" : "N", INITCALL_PARAM);
 		if (r == 0)
-			r = pb_write_str(param, v[0] == 'Y' ? "Y" : "N");
-		if (r == 0)
-			unlink(note);
+			pb_unlink(PB_ROOT_STATE, INITCALL_NOTE);
 	}
 	pthread_mutex_unlock(&initcall_lock);
 	return r < 0 ? r : 1;
@@ -168,16 +158,14 @@ int pb_observer_restore_kernel_settings(void)
 
 static int initcall_set(struct pb_observer *o)
 {
-	char p[4096];
-	int r = initcall_path(p, sizeof(p));
-	if (r < 0)
-		return r;
+	int r = 0;
 	pthread_mutex_lock(&initcall_lock);
 	if (initcall_users == 0) {
-		r = pb_read_str(p, initcall_saved, sizeof(initcall_saved));
+		r = pb_read_attr(PB_ROOT_SYS, initcall_saved, sizeof(initcall_saved),
+				 INITCALL_PARAM);
 		if (r >= 0 && initcall_saved[0] != 'Y') {
 			initcall_note(initcall_saved);
-			r = pb_write_str(p, "Y");
+			r = pb_write_attr(PB_ROOT_SYS, "Y", INITCALL_PARAM);
 			initcall_changed = r == 0;
 			if (!initcall_changed)
 				initcall_note(NULL);
@@ -194,13 +182,12 @@ static int initcall_set(struct pb_observer *o)
 
 static void initcall_restore(struct pb_observer *o)
 {
-	char p[4096];
 	if (!o->initcall_held)
 		return;
 	o->initcall_held = false;
 	pthread_mutex_lock(&initcall_lock);
-	if (--initcall_users == 0 && initcall_changed && initcall_path(p, sizeof(p)) == 0 &&
-	    pb_write_str(p, initcall_saved) == 0) {
+	if (--initcall_users == 0 && initcall_changed &&
+	    pb_write_attr(PB_ROOT_SYS, initcall_saved, INITCALL_PARAM) == 0) {
 		initcall_changed = false;
 		initcall_note(NULL);
 	}
@@ -209,15 +196,13 @@ static void initcall_restore(struct pb_observer *o)
 
 static void probe_caps(struct pb_measure_caps *c)
 {
-	char p[4096];
 	*c = (struct pb_measure_caps){0};
 	c->kprobe_events = pb_kprobe_events_usable() == 0;
 	c->tracepoints = pb_perf_tracepoint_usable("sched", "sched_switch") == 0 &&
 			 pb_perf_tracepoint_usable("workqueue", "workqueue_queue_work") == 0;
 	c->printk_console = pb_perf_tracepoint_usable("printk", "console") == 0;
 	c->initcall_debug = initcall_writable();
-	snprintf(p, sizeof(p), "%s/kmsg", pb_devfs_root());
-	c->dev_kmsg = access(p, R_OK) == 0;
+	c->dev_kmsg = pb_access(PB_ROOT_DEV, R_OK, "kmsg") == 0;
 }
 
 void pb_observer_free(struct pb_observer *o)
@@ -266,11 +251,12 @@ static int setup_method(struct pb_observer *o)
 	}
 	if (o->method == PB_METHOD_KMSG) {
 		char p[4096];
-		snprintf(p, sizeof(p), "%s/kmsg", pb_devfs_root());
-		o->kmsg_fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		o->kmsg_fd = pb_open_node(PB_ROOT_DEV, O_RDONLY, "kmsg");
 		if (o->kmsg_fd < 0) {
-			snprintf(o->why, sizeof(o->why), "cannot open %s: %s", p, strerror(errno));
-			return -errno;
+			r = o->kmsg_fd;
+			snprintf(p, sizeof(p), "%s/kmsg", pb_devfs_root());
+			snprintf(o->why, sizeof(o->why), "cannot open %s: %s", p, strerror(-r));
+			return r;
 		}
 	}
 	return 0;
@@ -320,15 +306,12 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 	o->kmsg_fd = -1;
 	o->opts = *opts;
 	o->pfnmap.source = "none";
-	if (!realpath(opts->device_syspath, o->syspath)) {
-		r = -errno;
+	if ((r = pb_realpath(PB_ROOT_SYS, o->syspath, "%s", opts->device_syspath)) < 0)
 		goto fail;
-	}
 	o->opts.device_syspath = o->syspath;
-	const char *root = pb_sysfs_root();
 	char rootreal[PATH_MAX];
-	if (!realpath(root, rootreal))
-		snprintf(rootreal, sizeof(rootreal), "%s", root);
+	if (pb_realpath(PB_ROOT_SYS, rootreal, ".") < 0)
+		snprintf(rootreal, sizeof(rootreal), "%s", pb_sysfs_root());
 	size_t rl = strlen(rootreal);
 	snprintf(o->devpath, sizeof(o->devpath), "%s",
 		 strncmp(o->syspath, rootreal, rl) ? o->syspath : o->syspath + rl);
@@ -481,19 +464,17 @@ static int read_kmsg(int fd, char ***lines, uint64_t **ts, size_t *n)
 /* Finds NAME on any bus: its sysfs path and bus. -ENOENT when no bus has it (now). */
 static int find_device(const char *name, char real[PATH_MAX], char *bus, size_t bus_size)
 {
-	char path[PATH_MAX + 64];
-	int r = -ENOENT;
-	if (!name[0] || strchr(name, '/') || pb_sys_path(path, sizeof(path), "bus") < 0)
+	DIR *d;
+	if (!name[0] || strchr(name, '/'))
 		return -EINVAL;
-	DIR *d = opendir(path);
-	if (!d)
-		return -errno;
+	int r = pb_opendir(PB_ROOT_SYS, &d, "bus");
+	if (r < 0)
+		return r;
+	r = -ENOENT;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (pb_sys_path(path, sizeof(path), "bus/%s/devices/%s", de->d_name, name) < 0 ||
-		    !realpath(path, real))
+		if (de->d_name[0] == '.' ||
+		    pb_realpath(PB_ROOT_SYS, real, "bus/%s/devices/%s", de->d_name, name) < 0)
 			continue;
 		if (bus)
 			snprintf(bus, bus_size, "%s", de->d_name);
@@ -554,18 +535,18 @@ static int device_below(const char *name, const char *ancestor, void *ud)
 /* Finds the probe's device on any bus: bus and driver names, the nearest ancestor's node. */
 static void describe_device(struct pb_observer *o, struct pb_probe_fact *p)
 {
-	char path[PATH_MAX + 64], real[PATH_MAX];
+	char real[PATH_MAX];
 	const char *found, *bus;
 	if (lookup(o, p->device, &found, &bus) == 0) {
 		snprintf(real, sizeof(real), "%s", found);
 		snprintf(p->bus, sizeof(p->bus), "%s", bus);
-		snprintf(path, sizeof(path), "%s/driver", real);
 		if (!p->driver[0]) /* the kprobe event names it even when the probe failed */
-			pb_readlink_base(path, p->driver, sizeof(p->driver));
+			pb_readlink_name(PB_ROOT_SYS, p->driver, sizeof(p->driver), "%s/driver",
+					 real);
 		for (char *s = real; *s;) {
 			long node;
-			snprintf(path, sizeof(path), "%s/numa_node", real);
-			if (pb_read_long(path, &node) == 0 && node >= 0) {
+			if (pb_read_attr_long(PB_ROOT_SYS, &node, "%s/numa_node", real) == 0 &&
+			    node >= 0) {
 				p->device_node = (int)node;
 				break;
 			}
@@ -800,13 +781,11 @@ struct json_object *pb_observer_methods_json(void)
 /* Pages of this process per node, from numa_maps: where the observer's own buffers sit. */
 static void self_pages(struct json_object *j)
 {
-	char p[4096], line[4096];
+	char line[4096];
 	uint64_t pages[PB_MEASURE_MAX_NODES] = {0};
 	unsigned n_nodes = 0;
-	if (pb_proc_path(p, sizeof(p), "self/numa_maps") < 0)
-		return;
-	FILE *f = fopen(p, "re");
-	if (!f)
+	FILE *f;
+	if (pb_fopen(PB_ROOT_PROC, &f, "self/numa_maps") < 0)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n")) {
@@ -826,7 +805,7 @@ static void self_pages(struct json_object *j)
 struct json_object *pb_observer_info_json(const struct pb_observer *o)
 {
 	struct json_object *j = json_object_new_object();
-	char p[4096], buf[64];
+	char buf[64];
 	json_object_object_add(j, "method", json_object_new_string(pb_observer_method(o)));
 	struct json_object *fb = json_object_new_array();
 	for (unsigned i = 0; i < o->n_fallbacks; i++)
@@ -836,8 +815,7 @@ struct json_object *pb_observer_info_json(const struct pb_observer *o)
 	json_object_object_add(j, "fallback_reason",
 			       o->n_fallbacks ? json_object_new_string(o->fallback_why) : NULL);
 	json_object_object_add(j, "pfn_map", json_object_new_string(o->pfnmap.source));
-	if (pb_proc_path(p, sizeof(p), "sys/kernel/printk") == 0 &&
-	    pb_read_str(p, buf, sizeof(buf)) >= 0) {
+	if (pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "sys/kernel/printk") >= 0) {
 		int console = 0;
 		sscanf(buf, "%d", &console);
 		json_object_object_add(j, "printk", json_object_new_string(buf));

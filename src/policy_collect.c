@@ -25,47 +25,10 @@
 /* How deep the device stack under the root filesystem is followed (dm on md on partition...). */
 #define ROOT_STACK_DEPTH 8
 
-/* Reads a whole (procfs) file into a NUL-terminated buffer. */
-static int read_all(const char *path, char **ret)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = 0, cap = 16384;
-	_cleanup_free_ char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *p = realloc(buf, cap * 2);
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 /* Reads a proc file; a missing one (no swap support, no such pid) reads as empty. */
 static int read_proc_optional(const char *rel, char **ret)
 {
-	char path[PATH_MAX];
-	int r = pb_proc_path(path, sizeof(path), "%s", rel);
-	if (r < 0)
-		return r;
-	r = read_all(path, ret);
+	int r = pb_read_file(PB_ROOT_PROC, ret, NULL, "%s", rel);
 	if (r == -ENOENT || r == -EACCES || r == -ESRCH) {
 		*ret = NULL;
 		return 0;
@@ -76,24 +39,20 @@ static int read_proc_optional(const char *rel, char **ret)
 /* Adds the block device major:minor, its whole disk, and what it is built on (slaves/). */
 static int add_root_stack(struct pb_policy_ctx *ctx, unsigned major, unsigned minor, int depth)
 {
-	char dir[PATH_MAX], real[PATH_MAX], path[PATH_MAX + 32];
-	int r = pb_sys_path(dir, sizeof(dir), "dev/block/%u:%u", major, minor);
-	if (r < 0)
-		return r;
-	if (!realpath(dir, real))
+	char real[PATH_MAX], parent[PATH_MAX];
+	if (pb_realpath(PB_ROOT_SYS, real, "dev/block/%u:%u", major, minor) < 0)
 		return 0; /* not a block device (tmpfs, overlay, nfs root): nothing below it */
 	const char *name = strrchr(real, '/') + 1;
-	r = pb_policy_ctx_add_root_dev(ctx, major, minor, name);
+	int r = pb_policy_ctx_add_root_dev(ctx, major, minor, name);
 	if (r < 0 || depth >= ROOT_STACK_DEPTH)
 		return r;
 
 	/* A partition: its parent directory is the whole disk. */
-	snprintf(path, sizeof(path), "%s/partition", real);
-	if (access(path, F_OK) == 0) {
-		snprintf(path, sizeof(path), "%s/../dev", real);
+	if (pb_access(PB_ROOT_SYS, F_OK, "%s/partition", real) == 0) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(name - 1 - real), real);
 		char num[32];
 		unsigned pmaj, pmin;
-		if (pb_read_str(path, num, sizeof(num)) >= 0 &&
+		if (pb_read_attr(PB_ROOT_SYS, num, sizeof(num), "%s/dev", parent) >= 0 &&
 		    sscanf(num, "%u:%u", &pmaj, &pmin) == 2) {
 			r = add_root_stack(ctx, pmaj, pmin, depth + 1);
 			if (r < 0)
@@ -101,18 +60,17 @@ static int add_root_stack(struct pb_policy_ctx *ctx, unsigned major, unsigned mi
 		}
 	}
 
-	snprintf(path, sizeof(path), "%s/slaves", real);
-	DIR *d = opendir(path);
-	if (!d)
+	DIR *d;
+	if (pb_opendir(PB_ROOT_SYS, &d, "%s/slaves", real) < 0)
 		return 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char dev[PATH_MAX + 300], num[32];
+		char num[32];
 		unsigned smaj, smin;
-		snprintf(dev, sizeof(dev), "%s/slaves/%s/dev", real, de->d_name);
-		if (pb_read_str(dev, num, sizeof(num)) < 0 ||
+		if (pb_read_attr(PB_ROOT_SYS, num, sizeof(num), "%s/slaves/%s/dev", real,
+				 de->d_name) < 0 ||
 		    sscanf(num, "%u:%u", &smaj, &smin) != 2)
 			continue;
 		r = add_root_stack(ctx, smaj, smin, depth + 1);
@@ -128,14 +86,10 @@ static int collect_roots(struct pb_policy_ctx *ctx)
 	/* Our root and init's root (they differ when we run in a container or chroot). */
 	const char *rels[] = {"self/root", "1/root"};
 	for (size_t i = 0; i < PB_ARRAY_SIZE(rels); i++) {
-		char path[PATH_MAX];
 		struct stat st;
-		int r = pb_proc_path(path, sizeof(path), "%s/", rels[i]);
-		if (r < 0)
-			return r;
-		if (stat(path, &st) < 0)
+		if (pb_stat(PB_ROOT_PROC, &st, 0, "%s/", rels[i]) < 0)
 			continue;
-		r = add_root_stack(ctx, major(st.st_dev), minor(st.st_dev), 0);
+		int r = add_root_stack(ctx, major(st.st_dev), minor(st.st_dev), 0);
 		if (r < 0)
 			return r;
 	}
@@ -148,24 +102,18 @@ static int collect_consoles(struct pb_policy_ctx *ctx)
 	int r = read_proc_optional("consoles", &consoles);
 	if (r < 0)
 		return r;
-	char path[PATH_MAX], active[512];
-	r = pb_sys_path(path, sizeof(path), "class/tty/console/active");
-	if (r < 0)
-		return r;
-	r = pb_read_str(path, active, sizeof(active));
+	char active[512];
+	r = pb_read_attr(PB_ROOT_SYS, active, sizeof(active), "class/tty/console/active");
 	return pb_policy_ctx_add_consoles(ctx, consoles, r >= 0 ? active : NULL);
 }
 
 /* Every character device some process holds open, from /proc/PID/fd (stat follows the link). */
 static int collect_open_chrdevs(struct pb_policy_ctx *ctx)
 {
-	char path[PATH_MAX];
-	int r = pb_proc_path(path, sizeof(path), ".");
+	DIR *proc;
+	int r = pb_opendir(PB_ROOT_PROC, &proc, ".");
 	if (r < 0)
 		return r;
-	DIR *proc = opendir(path);
-	if (!proc)
-		return -errno;
 	struct dirent *de;
 	unsigned unreadable = 0;
 	while ((de = readdir(proc))) {
@@ -173,40 +121,27 @@ static int collect_open_chrdevs(struct pb_policy_ctx *ctx)
 		if (!isdigit((unsigned char)de->d_name[0]) ||
 		    pb_parse_long(de->d_name, 10, 1, INT_MAX, &pid) < 0)
 			continue;
-		char fdpath[64];
-		snprintf(fdpath, sizeof(fdpath), "%ld/fd", pid);
-		int dfd = openat(dirfd(proc), fdpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0) {
+		DIR *fds;
+		int k = pb_opendir(PB_ROOT_PROC, &fds, "%ld/fd", pid);
+		if (k < 0) {
 			/* A process that exited meanwhile holds nothing; one we may not see might.
 			 */
-			if (errno != ENOENT)
+			if (k != -ENOENT)
 				unreadable++;
-			continue;
-		}
-		DIR *fds = fdopendir(dfd);
-		if (!fds) {
-			close(dfd);
 			continue;
 		}
 		char comm[32] = "";
 		struct dirent *fe;
 		while ((fe = readdir(fds))) {
 			struct stat st;
-			if (fe->d_name[0] == '.' || fstatat(dfd, fe->d_name, &st, 0) < 0 ||
+			/* stat follows the fd's link to the open file */
+			if (fe->d_name[0] == '.' ||
+			    pb_stat(PB_ROOT_PROC, &st, 0, "%ld/fd/%s", pid, fe->d_name) < 0 ||
 			    !S_ISCHR(st.st_mode))
 				continue;
-			if (!comm[0]) {
-				char cpath[64];
-				snprintf(cpath, sizeof(cpath), "%ld/comm", pid);
-				int cfd = openat(dirfd(proc), cpath, O_RDONLY | O_CLOEXEC);
-				ssize_t n = cfd >= 0 ? read(cfd, comm, sizeof(comm) - 1) : -1;
-				if (cfd >= 0)
-					close(cfd);
-				comm[n > 0 ? n : 0] = '\0';
-				comm[strcspn(comm, "\n")] = '\0';
-				if (!comm[0])
-					snprintf(comm, sizeof(comm), "?");
-			}
+			if (!comm[0] &&
+			    pb_read_attr(PB_ROOT_PROC, comm, sizeof(comm), "%ld/comm", pid) <= 0)
+				snprintf(comm, sizeof(comm), "?");
 			r = pb_policy_ctx_add_open_chrdev(ctx, major(st.st_rdev), minor(st.st_rdev),
 							  (int)pid, comm);
 			if (r < 0)
@@ -297,12 +232,9 @@ static long attr_long(struct udev_device *d, const char *attr, long def)
 /* The entries of SYSPATH/holders, space-separated (empty when none or no such directory). */
 static void read_holders(const char *syspath, char *buf, size_t size)
 {
-	char path[PATH_MAX];
+	DIR *d;
 	buf[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/holders", syspath) >= (int)sizeof(path))
-		return;
-	DIR *d = opendir(path);
-	if (!d)
+	if (pb_opendir(PB_ROOT_SYS, &d, "%s/holders", syspath) < 0)
 		return;
 	size_t len = 0;
 	struct dirent *de;
@@ -318,23 +250,19 @@ static void read_holders(const char *syspath, char *buf, size_t size)
 /* The virtiofs tag of this virtio device: /sys/fs/virtiofs/N/device links to it. */
 static void virtiofs_tag(const char *syspath, char *buf, size_t size)
 {
-	char dir[PATH_MAX];
+	DIR *d;
 	buf[0] = '\0';
-	if (pb_sys_path(dir, sizeof(dir), "fs/virtiofs") < 0)
-		return;
-	DIR *d = opendir(dir);
-	if (!d)
+	if (pb_opendir(PB_ROOT_SYS, &d, "fs/virtiofs") < 0)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char link[PATH_MAX + 300], real[PATH_MAX];
-		snprintf(link, sizeof(link), "%s/%s/device", dir, de->d_name);
-		if (!realpath(link, real) || strcmp(real, syspath) != 0)
+		char real[PATH_MAX];
+		if (pb_realpath(PB_ROOT_SYS, real, "fs/virtiofs/%s/device", de->d_name) < 0 ||
+		    strcmp(real, syspath) != 0)
 			continue;
-		snprintf(link, sizeof(link), "%s/%s/tag", dir, de->d_name);
-		if (pb_read_str(link, buf, size) < 0)
+		if (pb_read_attr(PB_ROOT_SYS, buf, size, "fs/virtiofs/%s/tag", de->d_name) < 0)
 			buf[0] = '\0';
 		break;
 	}
@@ -348,17 +276,12 @@ static void virtiofs_tag(const char *syspath, char *buf, size_t size)
  */
 static int probe_exclusive(const char *devnode)
 {
-	char path[PATH_MAX];
-	const char *rel = strncmp(devnode, "/dev/", 5) == 0 ? devnode + 5 : devnode;
-	if (snprintf(path, sizeof(path), "%s/%s", pb_devfs_root(), rel) >= (int)sizeof(path))
-		return 0;
-	int fd = open(path, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int fd = pb_open_node(PB_ROOT_DEV, O_RDONLY | O_EXCL, "%s", pb_devnode_rel(devnode));
 	if (fd >= 0) {
 		close(fd);
 		return 0;
 	}
-	int err = errno;
-	return err == EBUSY || err == EACCES || err == EPERM ? -err : 0;
+	return fd == -EBUSY || fd == -EACCES || fd == -EPERM ? fd : 0;
 }
 
 static void fill_dev(struct udev_device *ud, struct dev_store *s, struct pb_policy_dev *d)

@@ -260,11 +260,8 @@ static int finish_record(struct run *run)
 	snprintf(rec->kernel_release, sizeof(rec->kernel_release), "%s", u.release);
 	rec->kernel = json_object_new_object();
 	json_object_object_add(rec->kernel, "release", json_object_new_string(u.release));
-	if (pb_proc_path(buf, sizeof(buf), "cmdline") == 0) {
-		char cl[4096];
-		if (pb_read_str(buf, cl, sizeof(cl)) >= 0)
-			json_object_object_add(rec->kernel, "cmdline", json_object_new_string(cl));
-	}
+	if (pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "cmdline") >= 0)
+		json_object_object_add(rec->kernel, "cmdline", json_object_new_string(buf));
 	rec->uname = json_object_new_object();
 	json_object_object_add(rec->uname, "sysname", json_object_new_string(u.sysname));
 	json_object_object_add(rec->uname, "nodename", json_object_new_string(u.nodename));
@@ -378,12 +375,10 @@ static void run_free(struct run *run)
 /* CAP_SYS_NICE in the effective set, from /proc/self/status (no libcap). */
 static bool have_cap_sys_nice(void)
 {
-	char p[4096], line[256];
+	char line[256];
 	bool yes = false;
-	if (pb_proc_path(p, sizeof(p), "self/status") < 0)
-		return false;
-	FILE *f = fopen(p, "re");
-	if (!f)
+	FILE *f;
+	if (pb_fopen(PB_ROOT_PROC, &f, "self/status") < 0)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long caps;
@@ -595,7 +590,7 @@ static enum pb_run_status session_arm(struct run *run)
 	for (size_t i = 0; i < run->n_targets; i++) {
 		const struct pb_target *t = &run->targets[i];
 		int r = pb_cycle_arm(run->writers[0], t, run->o->timeout_ns, &run->je[i]);
-		if (r < 0 && access(t->syspath, F_OK) < 0 && errno == ENOENT) {
+		if (r < 0 && pb_access(PB_ROOT_SYS, F_OK, "%s", t->syspath) == -ENOENT) {
 			pb_error("%s: the device disappeared before its first cycle (%s)", t->name,
 				 t->syspath);
 			run->status = "failed";

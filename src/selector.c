@@ -233,20 +233,20 @@ bool pb_selector_match(const struct pb_selector *sel, const struct pb_device *de
 	return false;
 }
 
-/* Path selectors name the device through any symlink (/sys/bus/virtio/devices/virtio4). */
-static void resolve_path(struct pb_selector *sel)
+void pb_selector_resolve_path(struct pb_selector *sel)
 {
+	static const char live[] = PB_LIVE_SYSFS "/";
 	char real[PATH_MAX];
-	if (realpath(sel->value, real)) {
+	if (sel->kind != PB_SEL_PATH)
+		return;
+	if (pb_realpath(PB_ROOT_SYS, real, "%s", sel->value) == 0) {
 		snprintf(sel->value, sizeof(sel->value), "%s", real);
 		return;
 	}
-	/* Under a fixture root, "/sys/..." names the same place below that root. */
-	if (!pb_sysfs_is_live() && strncmp(sel->value, "/sys/", 5) == 0) {
-		char alt[PATH_MAX];
-		if (pb_sys_path(alt, sizeof(alt), "%s", sel->value + 5) == 0 && realpath(alt, real))
-			snprintf(sel->value, sizeof(sel->value), "%s", real);
-	}
+	/* Under a fixture root, a path below the live sysfs names the same place below that root. */
+	if (!pb_sysfs_is_live() && strncmp(sel->value, live, strlen(live)) == 0 &&
+	    pb_realpath(PB_ROOT_SYS, real, "%s", sel->value + strlen(live)) == 0)
+		snprintf(sel->value, sizeof(sel->value), "%s", real);
 }
 
 struct select_ctx {
@@ -296,8 +296,7 @@ int pb_inventory_select(const struct pb_inventory *inv, const struct pb_selector
 	}
 	for (size_t i = 0; i < n_sels; i++) {
 		copy[i] = sels[i];
-		if (copy[i].kind == PB_SEL_PATH)
-			resolve_path(&copy[i]);
+		pb_selector_resolve_path(&copy[i]);
 	}
 	struct select_ctx c = {.sels = copy, .n_sels = n_sels, .hit = hit};
 	pb_inventory_foreach(inv, select_cb, &c);

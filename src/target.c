@@ -14,25 +14,20 @@
 int pb_target_from_syspath(const char *path, struct pb_target *ret)
 {
 	struct pb_target t = {.numa_node = -1};
-	char buf[PATH_MAX + 64];
-	if (!realpath(path, t.syspath))
-		return -errno;
+	int r = pb_realpath(PB_ROOT_SYS, t.syspath, "%s", path);
+	if (r < 0)
+		return r;
 	/* Only device directories: they have a uevent file and a subsystem link. */
-	int r = snprintf(buf, sizeof(buf), "%s/uevent", t.syspath);
-	if (r < 0 || (size_t)r >= sizeof(buf))
-		return -ENAMETOOLONG;
-	if (access(buf, F_OK) < 0)
+	if (pb_access(PB_ROOT_SYS, F_OK, "%s/uevent", t.syspath) < 0)
 		return -ENODEV;
-	snprintf(buf, sizeof(buf), "%s/subsystem", t.syspath);
-	r = pb_readlink_base(buf, t.bus, sizeof(t.bus));
+	r = pb_readlink_name(PB_ROOT_SYS, t.bus, sizeof(t.bus), "%s/subsystem", t.syspath);
 	if (r < 0)
 		return r == -ENOENT ? -ENODEV : r;
 	const char *slash = strrchr(t.syspath, '/');
 	if (!slash || strlen(slash + 1) >= sizeof(t.name))
 		return -EINVAL;
 	strcpy(t.name, slash + 1);
-	snprintf(buf, sizeof(buf), "%s/driver", t.syspath);
-	r = pb_readlink_base(buf, t.driver, sizeof(t.driver));
+	r = pb_readlink_name(PB_ROOT_SYS, t.driver, sizeof(t.driver), "%s/driver", t.syspath);
 	if (r == -ENOENT)
 		t.driver[0] = '\0';
 	else if (r < 0)
@@ -43,10 +38,7 @@ int pb_target_from_syspath(const char *path, struct pb_target *ret)
 
 int pb_target_driver(const struct pb_target *t, char *buf, size_t size)
 {
-	char p[PATH_MAX + 64];
-	if (snprintf(p, sizeof(p), "%s/driver", t->syspath) >= (int)sizeof(p))
-		return -ENAMETOOLONG;
-	int r = pb_readlink_base(p, buf, size);
+	int r = pb_readlink_name(PB_ROOT_SYS, buf, size, "%s/driver", t->syspath);
 	if (r == -ENOENT) {
 		if (!pb_target_present(t))
 			return -ENODEV;
@@ -58,7 +50,5 @@ int pb_target_driver(const struct pb_target *t, char *buf, size_t size)
 
 bool pb_target_present(const struct pb_target *t)
 {
-	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/uevent", t->syspath);
-	return access(p, F_OK) == 0;
+	return pb_access(PB_ROOT_SYS, F_OK, "%s/uevent", t->syspath) == 0;
 }

@@ -11,52 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probebench/paths.h"
 #include "probebench/util.h"
-
-/*
- * Opens an attribute-like file: a regular file only. O_NONBLOCK keeps a FIFO (or a device node)
- * put where a file belongs from blocking the open; it changes nothing for a regular file.
- */
-static int open_regular(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	if (fd < 0)
-		return -errno;
-	int r = fstat(fd, &st) < 0    ? -errno
-		: S_ISREG(st.st_mode) ? 0
-		: S_ISDIR(st.st_mode) ? -EISDIR
-				      : -EINVAL;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
-}
 
 int pb_read_str(const char *path, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = open_regular(path, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	size_t len = 0;
-	for (;;) {
-		if (len + 1 >= size)
-			return -ENAMETOOLONG;
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		buf[--len] = '\0';
-	return (int)len;
+	return pb_read_str_at(AT_FDCWD, path, buf, size);
 }
 
 int pb_read_long(const char *path, long *ret)
@@ -70,19 +30,7 @@ int pb_read_long(const char *path, long *ret)
 
 int pb_write_str(const char *path, const char *s)
 {
-	_cleanup_close_ int fd = open_regular(path, O_WRONLY);
-	if (fd < 0)
-		return fd;
-	size_t len = strlen(s);
-	ssize_t n;
-	do
-		n = write(fd, s, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != len)
-		return -EIO;
-	return 0;
+	return pb_write_str_at(AT_FDCWD, path, s);
 }
 
 /* Fills name with ".BASE.tmp.XXXXXXXXXXXXXXXX" beside path: hidden, and no *.json or *.prom. */
@@ -106,7 +54,7 @@ static int temp_name(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+static int fsync_dir_of(int dirfd, const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -120,7 +68,7 @@ static int fsync_dir_of(const char *path)
 		memcpy(dir, path, (size_t)(slash - path));
 		dir[slash - path] = '\0';
 	}
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	return fsync(fd) < 0 ? -errno : 0;
@@ -146,13 +94,19 @@ static int write_all(int fd, const void *data, size_t len)
 int pb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 unsigned flags)
 {
+	return pb_write_file_atomic_at(AT_FDCWD, path, data, len, mode, flags);
+}
+
+int pb_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+			    unsigned flags)
+{
 	bool sync = !(flags & PB_WRITE_ATOMIC_NO_SYNC);
 	char tmp[PATH_MAX];
 	int fd = -1, r;
 	for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
 		if ((r = temp_name(path, tmp, sizeof(tmp))) < 0)
 			return r;
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd < 0 && errno != EEXIST)
 			return -errno;
 	}
@@ -163,13 +117,13 @@ int pb_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
 		r = -errno;
 	if (r < 0) {
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	return sync ? fsync_dir_of(path) : 0;
+	return sync ? fsync_dir_of(dirfd, path) : 0;
 }
 
 int pb_parse_long(const char *s, int base, long min, long max, long *ret)
@@ -244,17 +198,7 @@ uint64_t pb_now_ns(void)
 
 int pb_readlink_base(const char *path, char *buf, size_t size)
 {
-	char target[PATH_MAX];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	const char *base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= size)
-		return -ENAMETOOLONG;
-	strcpy(buf, base);
-	return 0;
+	return pb_readlink_base_at(AT_FDCWD, path, buf, size);
 }
 
 bool pb_path_below(const char *path, const char *dir)

@@ -82,7 +82,8 @@ bool pb_writer_hung(const struct pb_writer *w);
 /* The writer thread's kernel thread id. */
 pid_t pb_writer_tid(const struct pb_writer *w);
 /*
- * Writes s to path from the writer thread; waits at most timeout_ns. Returns the write's result
+ * Writes s to path (a regular file below the sysfs root, opened through paths.h: anything else is
+ * refused at once) from the writer thread; waits at most timeout_ns. Returns the write's result
  * (0 or -errno), or -ETIMEDOUT when it has not returned (the writer is then hung and refuses
  * further work with -EDEADLK). *ret_ns: CLOCK_MONOTONIC around write(2); *ret_cpu: sched_getcpu()
  * just before it. t and step are passed to the hooks for PB_STEP_UNBIND/PB_STEP_BIND.

@@ -56,6 +56,12 @@ int pb_selector_parse(const char *s, struct pb_selector *ret, char *err, size_t 
 
 /* Does dev match? Pure; path selectors compare literally with syspath and devpath. */
 bool pb_selector_match(const struct pb_selector *sel, const struct pb_device *dev);
+/*
+ * A path selector names its device through any symlink (/sys/bus/virtio/devices/virtio4):
+ * its value becomes the real path when it lies below the sysfs root (under a fixture root,
+ * "/sys/..." names the same place below that root). Other selectors are left alone.
+ */
+void pb_selector_resolve_path(struct pb_selector *sel);
 
 /*
  * Every device (function or device below one) matched by any of sels, once each, in inventory

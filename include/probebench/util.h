@@ -57,6 +57,9 @@ enum {
  */
 int pb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 unsigned flags);
+/* The same with path relative to dirfd (openat(2)). */
+int pb_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+			    unsigned flags);
 /*
  * Strict number parsing: the whole string, base 10 (or 0x for hex with base 0), within
  * [min, max]. Returns 0, -EINVAL for garbage, -ERANGE outside the range.

@@ -1,10 +1,14 @@
 # A sysfs write that never returns, end to end, on a fixture sysfs tree (PROBEBENCH_SYSFS): the
-# driver's unbind file is a FIFO nobody reads, so open(2) blocks like a hung bind/unbind write.
+# tool built on the fake kernel (probebench_fake, tests/fake/fake_sysfs.h) runs it, and the
+# device's fake_behaviour makes its unbind hang until the tree is removed. (A FIFO in place of the
+# unbind file no longer stands for a hang: the tool refuses it at once.)
 # Expect: exit 5 within the timeout, the device marked hung in the journal, the partial record
 # says "timeout", and restore skips it (exit 1) naming it. No real device is touched.
 . "$(dirname "$0")/lib.sh"
+FAKE=${PROBEBENCH_FAKE:-}
+[ -x "$FAKE" ] || skip "no probebench_fake binary (PROBEBENCH_FAKE)"
 T=$(mktemp -d)
-trap 'exec 8<>"$T/sys/bus/pci/drivers/virtio-pci/unbind" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'rm -rf "$T"' EXIT
 S=$T/sys
 fn=$S/devices/pci0000:00/0000:00:05.0
 mkdir -p "$fn/power" "$S/bus/pci/devices" "$S/bus/pci/drivers/virtio-pci"
@@ -19,11 +23,26 @@ ln -s ../../../bus/pci "$fn/subsystem"
 ln -s ../../../bus/pci/drivers/virtio-pci "$fn/driver"
 ln -s ../../../devices/pci0000:00/0000:00:05.0 "$S/bus/pci/devices/0000:00:05.0"
 : >"$S/bus/pci/drivers/virtio-pci/bind"
+: >"$S/bus/pci/drivers/virtio-pci/unbind"
 : >"$S/bus/pci/drivers_probe"
-mkfifo "$S/bus/pci/drivers/virtio-pci/unbind"
+: >"$S/fake_kernel.log"
+echo "unbind hang" >"$fn/fake_behaviour"
+
+# a FIFO where the unbind file belongs is refused, not waited on
+mkfifo "$T/fifo"
+mv "$S/bus/pci/drivers/virtio-pci/unbind" "$T/unbind"
+mv "$T/fifo" "$S/bus/pci/drivers/virtio-pci/unbind"
+rc=0
+PROBEBENCH_SYSFS=$S timeout 20 "$PROBEBENCH" run --state-dir "$T/state0" -n 1 -w 0 --timeout 200ms \
+	0000:00:05.0 >/dev/null 2>"$T/err" || rc=$?
+[ "$rc" -eq 3 ] && skip "the safety policy refuses the fixture device: $(cat "$T/err")"
+[ "$rc" -ne 5 ] && [ "$rc" -ne 124 ] && grep -q "unbind from virtio-pci failed" "$T/err" ||
+	fail "FIFO unbind file: exit $rc: $(cat "$T/err")"
+rm "$S/bus/pci/drivers/virtio-pci/unbind"
+mv "$T/unbind" "$S/bus/pci/drivers/virtio-pci/unbind"
 
 rc=0
-PROBEBENCH_SYSFS=$S "$PROBEBENCH" run --state-dir "$T/state" -n 3 -w 0 --timeout 200ms \
+PROBEBENCH_SYSFS=$S "$FAKE" run --state-dir "$T/state" -n 3 -w 0 --timeout 200ms \
 	--json "$T/rec.json" 0000:00:05.0 >/dev/null 2>"$T/err" || rc=$?
 [ "$rc" -eq 3 ] && skip "the safety policy refuses the fixture device: $(cat "$T/err")"
 [ "$rc" -eq 5 ] || fail "hung write: exit $rc, expected 5: $(cat "$T/err")"

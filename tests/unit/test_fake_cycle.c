@@ -400,6 +400,11 @@ static void hung_bind(void **st)
 	cycle(f, HANG_NS);
 	assert_int_equal(f->res.outcome, PB_CYCLE_HUNG);
 	assert_true(pb_writer_hung(f->w));
+	/* a hung writer takes no further work */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/bus/pci/drivers_probe", sys);
+	assert_int_equal(pb_writer_write(f->w, p, PCI_NAME, SEC, NULL, PB_STEP_SETUP, NULL, NULL),
+			 -EDEADLK);
 	assert_string_equal(bound(pci), "");
 	struct pb_journal_entry je;
 	assert_int_equal(journal_state(PCI_NAME, &je), PB_JOURNAL_HUNG);

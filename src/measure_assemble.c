@@ -432,15 +432,15 @@ static void handed_to(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_
 	}
 }
 
-/* How long task was blocked (switched out asleep) inside [from, to). */
-static uint64_t blocked_for(const struct pb_assemble_in *in, pid_t task, uint64_t from, uint64_t to)
+/* How long task was off a CPU (switched out, asleep or preempted) inside [from, to). */
+static uint64_t off_cpu_for(const struct pb_assemble_in *in, pid_t task, uint64_t from, uint64_t to)
 {
 	uint64_t sum = 0, off = 0;
 	for (size_t i = 0; i < in->n && in->ev[i].ts < to; i++) {
 		const struct pb_mevent *x = &in->ev[i];
 		if (x->type != PB_EV_SWITCH || x->ts < from)
 			continue;
-		if (x->sw.prev_pid == task && blocks(x))
+		if (x->sw.prev_pid == task)
 			off = x->ts;
 		else if (x->sw.next_pid == task && off)
 			sum += x->ts - off, off = 0;
@@ -451,7 +451,8 @@ static uint64_t blocked_for(const struct pb_assemble_in *in, pid_t task, uint64_
 /* Whether b ran for a for at least a quarter of a's probe (duration, from `from`) before waking
  * it at `to`: b's time from its first run after a's last wake-up of b (the wake-up itself when no
  * switch shows it) to `to`, against the probe's time less what neither task ran: b's wait for a
- * CPU after the wake-up, and a's own waits before it (for kthreadd to create the thread, say).
+ * CPU after the wake-up, and a's own time off its CPU before it (waiting for kthreadd to create
+ * the thread, or preempted by it).
  * Under TCG an idle vCPU may take tens of milliseconds to pick a woken thread up. */
 static bool ran_quarter(const struct pb_assemble_in *in, pid_t a, pid_t b, uint64_t from,
 			uint64_t to, uint64_t duration)
@@ -462,7 +463,7 @@ static bool ran_quarter(const struct pb_assemble_in *in, pid_t a, pid_t b, uint6
 	if (!since || since > to)
 		return false;
 	uint64_t idle = (woken && ran > woken ? ran - woken : 0) +
-			(woken ? blocked_for(in, a, from, woken) : 0);
+			(woken ? off_cpu_for(in, a, from, woken) : 0);
 	return 4 * (to - since) >= (duration > idle ? duration - idle : 0);
 }
 
@@ -474,13 +475,13 @@ static bool ran_quarter(const struct pb_assemble_in *in, pid_t a, pid_t b, uint6
  * thread (real-time priority) that completed the probe's wait for its device handled an
  * interrupt, it did not run the probe (PREEMPT_RT threads every handler: virtio_rng's child
  * probe waits for its device's answer, and irq/N-virtioM wakes it). A task that ran less than a
- * quarter of the probe (less its own wait for a CPU and the probe's waits before it woke the
- * task) between the probe's wake-up and its own is a handshake, not the probe's body (a new thread
- * signalling that it started, as request_irq waits for its irq thread on PREEMPT_RT). What the task
- * ran counts, not how long the probe waited: a probe whose CPU stalled (a preempted vCPU) may find
- * the body done when it comes to wait, and then waits only for the thread's exit (kthread_stop).
- * The longest such wait is the hop (creating the thread is another, with kthreadd, which the probe
- * woke last); its worker's CPU is the one it woke the probe from.
+ * quarter of the probe (less its own wait for a CPU and the probe's time off its CPU before it
+ * woke the task) between the probe's wake-up and its own is a handshake, not the probe's body (a
+ * new thread signalling that it started, as request_irq waits for its irq thread on PREEMPT_RT).
+ * What the task ran counts, not how long the probe waited: a probe whose CPU stalled (a preempted
+ * vCPU) may find the body done when it comes to wait, and then waits only for the thread's exit
+ * (kthread_stop). The longest such wait is the hop (creating the thread is another, with kthreadd,
+ * which the probe woke last); its worker's CPU is the one it woke the probe from.
  */
 static void attach_wakeup_hops(struct ctx *c, struct pb_iteration_facts *out)
 {

@@ -620,33 +620,36 @@ static void kthread_hop(void **state)
 	 * new thread's hello), then the thread waited 1.1 ms for a CPU, ran the body for 0.6 ms
 	 * and woke the probe, 3.7 ms after it began: the body's run is measured against what was
 	 * left of the probe once both waits are taken out. */
-	nev = 0;
-	entry(1100 * US, 0, WRITER, "pbtest1");
-	wake(1110 * US, 0, WRITER, 2); /* kthread_create_on_node() */
-	sw(1111 * US, 0, WRITER, "probebench", 1, "idle");
-	evs[nev - 1].sw.prev_state = 2;
-	sw(1200 * US, 1, 1, "idle", 2, "kthreadd");
-	sw(1300 * US, 1, 2, "kthreadd", 77, "kthreadd");
-	evs[nev - 1].sw.prev_state = 1;
-	wake(3000 * US, 1, 77, WRITER); /* the new thread says hello */
-	sw(3001 * US, 1, 77, "kthreadd", 1, "idle");
-	evs[nev - 1].sw.prev_state = 2;
-	sw(3010 * US, 0, 1, "idle", WRITER, "probebench");
-	wake(3020 * US, 0, WRITER, 77); /* wake_up_process() after kthread_bind() */
-	sw(4000 * US, 0, WRITER, "probebench", 1, "idle");
-	evs[nev - 1].sw.prev_state = 2;
-	sw(4100 * US, 3, 1, "idle", 77, "pbtest_kthread");
-	wake(4700 * US, 3, 77, WRITER);
-	sw(4710 * US, 0, 1, "idle", WRITER, "probebench");
-	ret(4800 * US, 0, WRITER, 0);
-	in.n = nev;
-	in.t1 = 7000 * US;
-	f = (struct pb_iteration_facts){0};
-	assert_int_equal(pb_measure_assemble(&in, &f), 0);
-	assert_true(f.probes[0].hop);
-	assert_int_equal(f.probes[0].pid, 77);
-	assert_true(f.probes[0].hop_start_ns == 4100 * US);
-	pb_iteration_facts_clear(&f);
+	/* Once waiting for kthreadd, once preempted by it (R+). */
+	for (int preempted = 0; preempted < 2; preempted++) {
+		nev = 0;
+		entry(1100 * US, 0, WRITER, "pbtest1");
+		wake(1110 * US, 0, WRITER, 2); /* kthread_create_on_node() */
+		sw(1111 * US, 0, WRITER, "probebench", 1, "idle");
+		evs[nev - 1].sw.prev_state = preempted ? 256 : 2;
+		sw(1200 * US, 1, 1, "idle", 2, "kthreadd");
+		sw(1300 * US, 1, 2, "kthreadd", 77, "kthreadd");
+		evs[nev - 1].sw.prev_state = 1;
+		wake(3000 * US, 1, 77, WRITER); /* the new thread says hello */
+		sw(3001 * US, 1, 77, "kthreadd", 1, "idle");
+		evs[nev - 1].sw.prev_state = 2;
+		sw(3010 * US, 0, 1, "idle", WRITER, "probebench");
+		wake(3020 * US, 0, WRITER, 77); /* wake_up_process() after kthread_bind() */
+		sw(4000 * US, 0, WRITER, "probebench", 1, "idle");
+		evs[nev - 1].sw.prev_state = 2;
+		sw(4100 * US, 3, 1, "idle", 77, "pbtest_kthread");
+		wake(4700 * US, 3, 77, WRITER);
+		sw(4710 * US, 0, 1, "idle", WRITER, "probebench");
+		ret(4800 * US, 0, WRITER, 0);
+		in.n = nev;
+		in.t1 = 7000 * US;
+		f = (struct pb_iteration_facts){0};
+		assert_int_equal(pb_measure_assemble(&in, &f), 0);
+		assert_true(f.probes[0].hop);
+		assert_int_equal(f.probes[0].pid, 77);
+		assert_true(f.probes[0].hop_start_ns == 4100 * US);
+		pb_iteration_facts_clear(&f);
+	}
 	/* A start-up handshake stays one when the new thread waits long for a CPU: 50 us of
 	 * running against the 700 us of the probe's own. */
 	nev = 0;

@@ -368,28 +368,13 @@ void pb_perf_free(struct pb_perf *p)
 	free(p);
 }
 
-int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size)
+/* The events asked for, with their formats: only those used (loading every event of a system
+ * costs hundreds of ms). */
+static int perf_specs(struct pb_perf *p, const struct pb_perf_opts *o, char *why, size_t why_size)
 {
-	struct pb_perf *p = calloc(1, sizeof(*p));
-	int r = 0;
-	if (!p)
-		return -ENOMEM;
-	p->stop_pipe[0] = p->stop_pipe[1] = -1;
-	p->page_size = (size_t)sysconf(_SC_PAGESIZE);
-	p->ring_pages = o->ring_pages ? o->ring_pages : 128;
-	if (p->ring_pages & (p->ring_pages - 1)) {
-		snprintf(why, why_size, "ring_pages %u is not a power of two", p->ring_pages);
-		r = -EINVAL;
-		goto fail;
-	}
-	p->lost_exact = true; /* until the kernel refuses PERF_FORMAT_LOST (before 6.0) */
-
-	/* Only the formats used: loading every event of a system costs hundreds of ms. */
 	p->tep = tep_alloc();
-	if (!p->tep) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	if (!p->tep)
+		return -ENOMEM;
 	tep_set_long_size(p->tep, (int)sizeof(long));
 	tep_set_file_bigendian(p->tep, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN
 									      : TEP_LITTLE_ENDIAN);
@@ -415,9 +400,9 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		p->specs[p->n_specs - 1].counting = true;
 	}
 	if (o->kprobes) {
-		r = kp_get(why, why_size);
+		int r = kp_get(why, why_size);
 		if (r < 0)
-			goto fail;
+			return r;
 		p->kprobes = true;
 		add_spec(p, PB_EV_PROBE_ENTRY, PB_KPROBE_SYSTEM, kp_name[0]);
 		add_spec(p, PB_EV_PROBE_RETURN, PB_KPROBE_SYSTEM, kp_name[1]);
@@ -437,10 +422,128 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 			snprintf(why, why_size, "no tracepoint %s:%s (tracefs at %s)", s->sys,
 				 s->name,
 				 tracefs_tracing_dir() ? tracefs_tracing_dir() : "not mounted");
-			r = -ENOENT;
-			goto fail;
+			return -ENOENT;
 		}
 	}
+	return 0;
+}
+
+/* A ring of its own for the event just opened on cpu (fd): mapped, drained by the spill thread. */
+static int perf_map_ring(struct pb_perf *p, int fd, long cpu, int leader, bool slab, char *why,
+			 size_t why_size)
+{
+	struct cpu_ring *cr = &p->rings[p->n_rings++];
+	pthread_mutex_init(&cr->lock, NULL);
+	cr->fd = fd;
+	cr->cpu = (int)cpu;
+	cr->leader = leader;
+	cr->slab = slab;
+	cr->size = p->ring_pages * p->page_size;
+	cr->base = mmap(NULL, cr->size + p->page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cr->base == MAP_FAILED) {
+		cr->base = NULL;
+		int e = errno;
+		snprintf(why, why_size, "mmap of the perf ring: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Every event on one CPU, in one group: the first sampled event leads it and owns the ring of
+ * the other events, the first slab event owns the slab ring; counters join without a ring.
+ * 1: the CPU is offline. */
+static int perf_open_cpu(struct pb_perf *p, long cpu, char *why, size_t why_size)
+{
+	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
+	for (size_t i = 0; i < p->n_specs; i++) {
+		struct spec *s = &p->specs[i];
+		bool slab = s->type == PB_EV_SLAB_ALLOC;
+		if (s->counting && leader < 0)
+			continue; /* a counter never leads a group */
+	retry:;
+		struct perf_event_attr a = {
+		    .size = sizeof(a),
+		    .type = PERF_TYPE_TRACEPOINT,
+		    .config = (uint64_t)s->ev->id,
+		    .sample_period = 1,
+		    .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+				   PERF_SAMPLE_CPU | PERF_SAMPLE_RAW,
+		    .read_format = p->lost_exact ? PERF_FORMAT_LOST : 0,
+		    .use_clockid = 1,
+		    .clockid = CLOCK_MONOTONIC,
+		    .disabled = leader < 0,
+		    .wakeup_events = 1u << 30,
+		};
+		if (s->counting) {
+			a.sample_period = 0;
+			a.sample_type = 0;
+			a.read_format = 0;
+		} else if (!slab && out[0] < 0) {
+			/* This event will own the CPU's ring: wake the spill thread at half. */
+			a.watermark = 1;
+			a.wakeup_watermark = (uint32_t)(p->ring_pages * p->page_size / 2);
+		}
+		long fd = perf_open(&a, -1, (int)cpu, leader, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV && leader < 0)
+				return 1; /* offline CPU */
+			if (errno == EINVAL && a.read_format && p->n_ev == 0) {
+				/* Before 6.0: losses only as PERF_RECORD_LOST, which the kernel
+				 * writes with the next record that fits. */
+				p->lost_exact = false;
+				goto retry;
+			}
+			int e = errno;
+			snprintf(why, why_size, "perf_event_open %s:%s on CPU %ld: %s", s->sys,
+				 s->name, cpu, strerror(e));
+			return -e;
+		}
+		struct pevent *pe = &p->ev[p->n_ev++];
+		pe->fd = (int)fd;
+		pe->cpu = (int)cpu;
+		pe->spec = s;
+		if (s->counting)
+			continue; /* no ID needed, no ring */
+		if (ioctl(pe->fd, PERF_EVENT_IOC_ID, &pe->id) < 0) {
+			int e = errno;
+			snprintf(why, why_size, "PERF_EVENT_IOC_ID: %s", strerror(e));
+			return -e;
+		}
+		if (leader < 0)
+			leader = pe->fd;
+		if (out[slab] < 0) {
+			out[slab] = pe->fd;
+			int r = perf_map_ring(p, pe->fd, cpu, leader, slab, why, why_size);
+			if (r < 0)
+				return r;
+		} else if (ioctl(pe->fd, PERF_EVENT_IOC_SET_OUTPUT, out[slab]) < 0) {
+			int e = errno;
+			snprintf(why, why_size, "PERF_EVENT_IOC_SET_OUTPUT of %s:%s on CPU %ld: %s",
+				 s->sys, s->name, cpu, strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
+int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size)
+{
+	struct pb_perf *p = calloc(1, sizeof(*p));
+	int r = 0;
+	if (!p)
+		return -ENOMEM;
+	p->stop_pipe[0] = p->stop_pipe[1] = -1;
+	p->page_size = (size_t)sysconf(_SC_PAGESIZE);
+	p->ring_pages = o->ring_pages ? o->ring_pages : 128;
+	if (p->ring_pages & (p->ring_pages - 1)) {
+		snprintf(why, why_size, "ring_pages %u is not a power of two", p->ring_pages);
+		r = -EINVAL;
+		goto fail;
+	}
+	p->lost_exact = true; /* until the kernel refuses PERF_FORMAT_LOST (before 6.0) */
+	r = perf_specs(p, o, why, why_size);
+	if (r < 0)
+		goto fail;
 
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	p->rings = calloc(2 * ncpu, sizeof(*p->rings));
@@ -450,90 +553,9 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		goto fail;
 	}
 	for (long cpu = 0; cpu < ncpu; cpu++) {
-		int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
-		for (size_t i = 0; i < p->n_specs; i++) {
-			struct spec *s = &p->specs[i];
-			bool slab = s->type == PB_EV_SLAB_ALLOC;
-			if (s->counting && leader < 0)
-				continue; /* a counter never leads a group */
-		retry:;
-			struct perf_event_attr a = {
-			    .size = sizeof(a),
-			    .type = PERF_TYPE_TRACEPOINT,
-			    .config = (uint64_t)s->ev->id,
-			    .sample_period = 1,
-			    .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID |
-					   PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_RAW,
-			    .read_format = p->lost_exact ? PERF_FORMAT_LOST : 0,
-			    .use_clockid = 1,
-			    .clockid = CLOCK_MONOTONIC,
-			    .disabled = leader < 0,
-			    .wakeup_events = 1u << 30,
-			};
-			if (s->counting) {
-				a.sample_period = 0;
-				a.sample_type = 0;
-				a.read_format = 0;
-			} else if (!slab && out[0] < 0) {
-				/* This event will own the CPU's ring: wake the spill thread at
-				 * half. */
-				a.watermark = 1;
-				a.wakeup_watermark = (uint32_t)(p->ring_pages * p->page_size / 2);
-			}
-			long fd = perf_open(&a, -1, (int)cpu, leader, PERF_FLAG_FD_CLOEXEC);
-			if (fd < 0) {
-				if (errno == ENODEV && leader < 0)
-					break; /* offline CPU */
-				if (errno == EINVAL && a.read_format && p->n_ev == 0) {
-					/* Before 6.0: losses only as PERF_RECORD_LOST, which the
-					 * kernel writes with the next record that fits. */
-					p->lost_exact = false;
-					goto retry;
-				}
-				r = -errno;
-				snprintf(why, why_size, "perf_event_open %s:%s on CPU %ld: %s",
-					 s->sys, s->name, cpu, strerror(errno));
-				goto fail;
-			}
-			struct pevent *pe = &p->ev[p->n_ev++];
-			pe->fd = (int)fd;
-			pe->cpu = (int)cpu;
-			pe->spec = s;
-			if (s->counting)
-				continue; /* no ID needed, no ring */
-			if (ioctl(pe->fd, PERF_EVENT_IOC_ID, &pe->id) < 0) {
-				r = -errno;
-				snprintf(why, why_size, "PERF_EVENT_IOC_ID: %s", strerror(errno));
-				goto fail;
-			}
-			if (leader < 0)
-				leader = pe->fd;
-			if (out[slab] < 0) {
-				out[slab] = pe->fd;
-				struct cpu_ring *cr = &p->rings[p->n_rings++];
-				pthread_mutex_init(&cr->lock, NULL);
-				cr->fd = pe->fd;
-				cr->cpu = (int)cpu;
-				cr->leader = leader;
-				cr->slab = slab;
-				cr->size = p->ring_pages * p->page_size;
-				cr->base = mmap(NULL, cr->size + p->page_size,
-						PROT_READ | PROT_WRITE, MAP_SHARED, pe->fd, 0);
-				if (cr->base == MAP_FAILED) {
-					cr->base = NULL;
-					r = -errno;
-					snprintf(why, why_size, "mmap of the perf ring: %s",
-						 strerror(errno));
-					goto fail;
-				}
-			} else if (ioctl(pe->fd, PERF_EVENT_IOC_SET_OUTPUT, out[slab]) < 0) {
-				r = -errno;
-				snprintf(why, why_size,
-					 "PERF_EVENT_IOC_SET_OUTPUT of %s:%s on CPU %ld: %s",
-					 s->sys, s->name, cpu, strerror(errno));
-				goto fail;
-			}
-		}
+		r = perf_open_cpu(p, cpu, why, why_size);
+		if (r < 0)
+			goto fail;
 	}
 	if (!p->n_rings) {
 		r = -ENODEV;

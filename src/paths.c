@@ -327,25 +327,32 @@ int pb_open_regular_at(int dirfd, const char *path, int flags)
 	return open_typed(dirfd, path, flags, false);
 }
 
+/* Reads fd into buf from *len on, until the end of the file (1) or until buf holds cap - 1 bytes
+ * (0), leaving room for a NUL; -errno on an error. */
+static int read_into(int fd, char *buf, size_t cap, size_t *len)
+{
+	while (*len + 1 < cap) {
+		ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 1;
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
 int pb_read_str_at(int dirfd, const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = pb_open_regular_at(dirfd, path, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	size_t len = 0;
-	for (;;) {
-		if (len + 1 >= size)
-			return -ENAMETOOLONG;
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
+	int r = read_into(fd, buf, size, &len);
+	if (r <= 0)
+		return r < 0 ? r : -ENAMETOOLONG;
 	buf[len] = '\0';
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 		buf[--len] = '\0';
@@ -449,24 +456,16 @@ int pb_read_file(enum pb_root root, char **ret, size_t *ret_len, const char *fmt
 	_cleanup_free_ char *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *p = realloc(buf, cap * 2);
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	int r;
+	while ((r = read_into(fd, buf, cap, &len)) == 0) {
+		char *p = realloc(buf, cap * 2);
+		if (!p)
+			return -ENOMEM;
+		buf = p;
+		cap *= 2;
 	}
+	if (r < 0)
+		return r;
 	buf[len] = '\0';
 	if (ret_len)
 		*ret_len = len;

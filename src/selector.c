@@ -243,7 +243,8 @@ void pb_selector_resolve_path(struct pb_selector *sel)
 		snprintf(sel->value, sizeof(sel->value), "%s", real);
 		return;
 	}
-	/* Under a fixture root, a path below the live sysfs names the same place below that root. */
+	/* Under a fixture root, a path below the live sysfs names the same place below that root.
+	 */
 	if (!pb_sysfs_is_live() && strncmp(sel->value, live, strlen(live)) == 0 &&
 	    pb_realpath(PB_ROOT_SYS, real, "%s", sel->value + strlen(live)) == 0)
 		snprintf(sel->value, sizeof(sel->value), "%s", real);

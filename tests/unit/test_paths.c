@@ -125,6 +125,15 @@ static void reads_and_writes_regular_files(void **st)
 	assert_int_equal(len, 3);
 	assert_string_equal(text, "72\n");
 	free(text);
+	/* a file larger than the first buffer: read whole, NUL-terminated; too long for a string */
+	static char big[50000];
+	memset(big, 'x', sizeof(big) - 1);
+	put("sys/big", big);
+	assert_int_equal(pb_read_file(PB_ROOT_SYS, &text, &len, "big"), 0);
+	assert_int_equal(len, sizeof(big) - 1);
+	assert_int_equal(strlen(text), sizeof(big) - 1);
+	free(text);
+	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "big"), -ENAMETOOLONG);
 	/* a link the system made is followed, also upwards inside the root */
 	assert_int_equal(pb_readlink_name(PB_ROOT_SYS, buf, sizeof(buf), "devices/dev/driver"), 0);
 	assert_string_equal(buf, "drv");

@@ -18,7 +18,7 @@ static const char *env_or(const char *name, const char *def)
 
 const char *pb_sysfs_root(void)
 {
-	return env_or("PROBEBENCH_SYSFS", "/sys");
+	return "/sys";
 }
 
 const char *pb_procfs_root(void)
@@ -34,11 +34,6 @@ const char *pb_devfs_root(void)
 const char *pb_rundir_root(void)
 {
 	return env_or("PROBEBENCH_RUNDIR", "/run");
-}
-
-bool pb_sysfs_is_live(void)
-{
-	return strcmp(pb_sysfs_root(), "/sys") == 0;
 }
 
 static bool run_has(const char *rel)

@@ -10,7 +10,6 @@
 #include <pci/pci.h>
 
 #include "probebench/inventory.h"
-#include "probebench/paths.h"
 #include "probebench/selector.h"
 
 const char *pb_selector_kind_name(enum pb_selector_kind kind)
@@ -237,16 +236,8 @@ bool pb_selector_match(const struct pb_selector *sel, const struct pb_device *de
 static void resolve_path(struct pb_selector *sel)
 {
 	char real[PATH_MAX];
-	if (realpath(sel->value, real)) {
+	if (realpath(sel->value, real))
 		snprintf(sel->value, sizeof(sel->value), "%s", real);
-		return;
-	}
-	/* Under a fixture root, "/sys/..." names the same place below that root. */
-	if (!pb_sysfs_is_live() && strncmp(sel->value, "/sys/", 5) == 0) {
-		char alt[PATH_MAX];
-		if (pb_sys_path(alt, sizeof(alt), "%s", sel->value + 5) == 0 && realpath(alt, real))
-			snprintf(sel->value, sizeof(sel->value), "%s", real);
-	}
 }
 
 struct select_ctx {

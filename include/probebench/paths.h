@@ -5,9 +5,10 @@
  * its state directory is built here, so tests can point the tool at fixture trees and see what it
  * touches. The system's own paths are named in this file only.
  *
- * Roots come from the environment (PROBEBENCH_SYSFS, PROBEBENCH_PROCFS, PROBEBENCH_DEVFS,
- * PROBEBENCH_RUNDIR, PROBEBENCH_STATE_DIR) or from pb_set_state_dir(); the defaults are the real
- * system paths.
+ * Roots come from the environment (PROBEBENCH_PROCFS, PROBEBENCH_DEVFS, PROBEBENCH_RUNDIR,
+ * PROBEBENCH_STATE_DIR) or from pb_set_state_dir(); the defaults are the real system paths.
+ * sysfs is always /sys: libudev reads /sys whatever the tool is told, so tests give the tool a
+ * fixture tree at /sys through umockdev's preload library (doc/testing.md) instead.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,9 +17,6 @@ const char *pb_sysfs_root(void);
 const char *pb_procfs_root(void);
 const char *pb_devfs_root(void);
 const char *pb_rundir_root(void);
-/* The sysfs root is the kernel's own /sys (not a fixture tree): libudev, which reads the real
- * /sys whatever the root, may be used. */
-bool pb_sysfs_is_live(void);
 /* udevd runs (its control socket exists under the run root). */
 bool pb_udevd_running(void);
 /* journald listens (its socket exists under the run root). */

@@ -13,6 +13,7 @@
 
 struct json_object;
 struct pb_cycle_hooks;
+struct pb_inventory;
 struct pb_run_record;
 
 enum pb_entry_path {
@@ -52,6 +53,9 @@ struct pb_run_opts {
 	 * or CAP_SYS_NICE). */
 	bool mlock;
 	int fifo_prio;
+	/* The devices as already read (the daemon's, which resolved its rules in it); it must
+	 * outlive the run. NULL: the run reads the inventory itself, once. */
+	const struct pb_inventory *inventory;
 };
 
 /*

@@ -1,10 +1,13 @@
-# A sysfs write that never returns, end to end, on a fixture sysfs tree (PROBEBENCH_SYSFS): the
-# driver's unbind file is a FIFO nobody reads, so open(2) blocks like a hung bind/unbind write.
+# A sysfs write that never returns, end to end, on a fixture sysfs tree at /sys (testbed): the
+# driver's unbind file is a FIFO whose pipe is full and never read, so write(2) blocks like a hung
+# bind/unbind write. (Not a FIFO without a reader, whose open(2) blocks: umockdev's preload
+# library holds one lock across every open() it wraps, so a blocking open stops every thread's
+# file access, the tool's timeout included.)
 # Expect: exit 5 within the timeout, the device marked hung in the journal, the partial record
 # says "timeout", and restore skips it (exit 1) naming it. No real device is touched.
 . "$(dirname "$0")/lib.sh"
 T=$(mktemp -d)
-trap 'exec 8<>"$T/sys/bus/pci/drivers/virtio-pci/unbind" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'exec 8<&-; rm -rf "$T"' EXIT
 S=$T/sys
 fn=$S/devices/pci0000:00/0000:00:05.0
 mkdir -p "$fn/power" "$S/bus/pci/devices" "$S/bus/pci/drivers/virtio-pci"
@@ -21,9 +24,13 @@ ln -s ../../../devices/pci0000:00/0000:00:05.0 "$S/bus/pci/devices/0000:00:05.0"
 : >"$S/bus/pci/drivers/virtio-pci/bind"
 : >"$S/bus/pci/drivers_probe"
 mkfifo "$S/bus/pci/drivers/virtio-pci/unbind"
+exec 8<>"$S/bus/pci/drivers/virtio-pci/unbind"    # held open, never read
+dd if=/dev/zero bs=4096 count=16 >&8 2>/dev/null # the pipe's 64 KiB are full
 
 rc=0
-PROBEBENCH_SYSFS=$S "$PROBEBENCH" run --state-dir "$T/state" -n 3 -w 0 --timeout 200ms \
+# --no-measure: the testbed has no tracefs for an observer (and libtracefs leaks what it looked
+# up when it finds none, which LeakSanitizer would report).
+testbed "$T" "$PROBEBENCH" run --no-measure --state-dir "$T/state" -n 3 -w 0 --timeout 200ms \
 	--json "$T/rec.json" 0000:00:05.0 >/dev/null 2>"$T/err" || rc=$?
 [ "$rc" -eq 3 ] && skip "the safety policy refuses the fixture device: $(cat "$T/err")"
 [ "$rc" -eq 5 ] || fail "hung write: exit $rc, expected 5: $(cat "$T/err")"
@@ -33,10 +40,10 @@ validate_json "$T/rec.json" "$SCHEMA_DIR/run.schema.json" || fail "record does n
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="timeout" and d["exit_code"]==5' \
 	"$T/rec.json" || fail "record status"
 rc=0
-PROBEBENCH_SYSFS=$S "$PROBEBENCH" restore --state-dir "$T/state" >/dev/null 2>"$T/err" || rc=$?
+testbed "$T" "$PROBEBENCH" restore --state-dir "$T/state" >/dev/null 2>"$T/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "0000:00:05.0.*marked hung" "$T/err" || fail "restore: exit $rc: $(cat "$T/err")"
 # a later run refuses the device outright
 rc=0
-PROBEBENCH_SYSFS=$S "$PROBEBENCH" run --state-dir "$T/state" -n 1 0000:00:05.0 >/dev/null 2>"$T/err" || rc=$?
+testbed "$T" "$PROBEBENCH" run --state-dir "$T/state" -n 1 0000:00:05.0 >/dev/null 2>"$T/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "hung" "$T/err" || fail "second run: exit $rc: $(cat "$T/err")"
 echo PASS

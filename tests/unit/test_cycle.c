@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The cycle engine against a fixture sysfs tree built per test (PROBEBENCH_SYSFS): target
- * resolution, the writer thread and its timeout (a FIFO whose open never completes stands for a
+ * The cycle engine against a fixture sysfs tree built per test (at /sys: testbed.h): target
+ * resolution, the writer thread and its timeout (a FIFO whose full pipe nobody reads stands for a
  * hung sysfs write), unbind verification, journal states, restore decisions.
  */
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include "probebench/run.h"
 #include "probebench/target.h"
 #include "probebench/util.h"
+#include "testbed.h"
 
 static char root[64], sys[128], state[128];
 
@@ -60,7 +61,8 @@ static int setup(void **st)
 		return -1;
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	snprintf(state, sizeof(state), "%s/state", root);
-	setenv("PROBEBENCH_SYSFS", sys, 1);
+	if (mkdir(sys, 0755) < 0 || testbed_enter(root) < 0)
+		return -1;
 	pb_set_state_dir(state);
 	mk("devices/pci0000:00/0000:00:05.0/virtio4/power");
 	mk("devices/pci0000:00/0000:00:05.0/power");
@@ -102,7 +104,7 @@ static int teardown(void **st)
 	(void)st;
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -124,7 +126,7 @@ static void int_lists(void **st)
 static int target_at(const char *rel, struct pb_target *t)
 {
 	char p[512];
-	snprintf(p, sizeof(p), "%s/devices/pci0000:00/%s", sys, rel);
+	snprintf(p, sizeof(p), "/sys/devices/pci0000:00/%s", rel);
 	return pb_target_from_syspath(p, t);
 }
 
@@ -209,19 +211,35 @@ static void writer_writes_and_hooks(void **st)
 	assert_int_equal(pb_writer_new(&nowhere, NULL, &w), -EINVAL);
 }
 
-/* Replaces a driver file with a FIFO: opening it for writing blocks until a reader comes. */
-static void make_fifo(const char *rel, char *path, size_t size)
+/*
+ * Replaces a driver file with a FIFO whose pipe is full and never read: the tool's open succeeds
+ * and its write blocks, a hung store. Returns the descriptor holding it open. (Not a FIFO nobody
+ * opened, whose open(2) blocks: umockdev's preload library holds one lock across every open() it
+ * wraps, so that would stop every thread's file access, the writer's timeout included.)
+ */
+static int make_fifo(const char *rel, char *path, size_t size)
 {
 	snprintf(path, size, "%s/%s", sys, rel);
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0600), 0);
+	int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	assert_true(fd >= 0);
+	char block[4096] = {0};
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	return fd;
 }
 
-static void release_fifo(const char *path)
+/* Empties the pipe, so the abandoned writer's write completes, and closes it. */
+static void release_fifo(int fd)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK);
-	assert_true(fd >= 0);
+	char buf[4096];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
 	usleep(200000); /* let the abandoned writer finish and free itself */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
 	close(fd);
 }
 
@@ -229,7 +247,7 @@ static void hung_write_times_out(void **st)
 {
 	(void)st;
 	char fifo[512];
-	make_fifo("bus/pci/drivers/virtio-pci/bind", fifo, sizeof(fifo));
+	int held = make_fifo("bus/pci/drivers/virtio-pci/bind", fifo, sizeof(fifo));
 	struct pb_placement any = {.cpu = -1, .node = -1};
 	struct pb_writer *w;
 	assert_int_equal(pb_writer_new(&any, NULL, &w), 0);
@@ -239,7 +257,7 @@ static void hung_write_times_out(void **st)
 	assert_int_equal(pb_writer_write(w, fifo, "x", 50000000ull, NULL, PB_STEP_BIND, NULL, NULL),
 			 -EDEADLK);
 	pb_writer_free(w);
-	release_fifo(fifo);
+	release_fifo(held);
 }
 
 static void cycle_marks_hung_and_restore_skips(void **st)
@@ -261,7 +279,7 @@ static void cycle_marks_hung_and_restore_skips(void **st)
 	/* the fixture is a regular file the write does not truncate: "auto\n" became "onto\n" */
 	assert_memory_equal(buf, "onto", 4);
 
-	make_fifo("bus/pci/drivers/virtio-pci/unbind", fifo, sizeof(fifo));
+	int held = make_fifo("bus/pci/drivers/virtio-pci/unbind", fifo, sizeof(fifo));
 	struct pb_cycle_cfg cfg = {.entry = PB_ENTRY_BIND, .timeout_ns = 50000000ull};
 	struct pb_cycle_result res;
 	pb_cycle_once(w, &t, &je, &cfg, &res);
@@ -288,7 +306,7 @@ static void cycle_marks_hung_and_restore_skips(void **st)
 	free(v);
 	pb_writer_free(w2);
 	pb_writer_free(w);
-	release_fifo(fifo);
+	release_fifo(held);
 }
 
 static void refused_unbind_is_detected(void **st)

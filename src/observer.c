@@ -71,6 +71,11 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 	return -ENOTSUP;
 }
 
+/* A device of the target's subtree that sits on a bus, as the run's inventory had it. */
+struct known_dev {
+	char *name, *syspath, *bus;
+};
+
 struct pb_observer {
 	struct pb_observer_opts opts;
 	char syspath[PATH_MAX];
@@ -86,9 +91,7 @@ struct pb_observer {
 	unsigned n_fallbacks;
 	char fallback_why[320];
 	/* The bus devices of the target's subtree, from the run's inventory (opts.subtree). */
-	struct known_dev {
-		char *name, *syspath, *bus;
-	} * known;
+	struct known_dev *known;
 	size_t n_known;
 	/* Devices looked up by name in the current window: the assembly asks whether each probe's
 	 * device belongs to the bind, describe_device() then wants its bus and path: one lookup

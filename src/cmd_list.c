@@ -42,15 +42,14 @@ static void help(FILE *f)
 	    "device,\n"
 	    "the JSON carries them under \"safety\" (doc/safety.md).\n\n"
 	    "Exit status: 0 listed; 1 something could not be read (named on stderr);\n"
-	    "2 bad option, malformed selector, or a selector that matches nothing.\n"
-	    "Environment: PROBEBENCH_SYSFS reads a sysfs tree elsewhere (the devices below each\n"
-	    "function are then found by walking it; the topology still comes from libnuma).\n");
+	    "2 bad option, malformed selector, or a selector that matches nothing.\n");
 }
 
 /* The safety verdict of every device shown, computed against one snapshot of the system. */
 struct safety {
 	struct pb_policy_ctx *ctx;
-	FILE *details; /* text output: refusal details, printed after the tree */
+	const struct pb_inventory *inv; /* the listing's: each verdict's subtree comes from it */
+	FILE *details;			/* text output: refusal details, printed after the tree */
 	unsigned width;
 };
 
@@ -78,7 +77,7 @@ static int device_verdict(struct safety *s, const struct pb_device *dev, struct 
 {
 	if (!s->ctx)
 		return -ENOTSUP;
-	return pb_policy_check(s->ctx, dev->syspath, v);
+	return pb_policy_check(s->ctx, s->inv, dev, v);
 }
 
 static void decorate_json(const struct pb_device *dev, struct json_object *obj, void *userdata)
@@ -192,7 +191,7 @@ int cmd_list(int argc, char **argv)
 
 	/* The verdicts `run` would give: under a fixture root the policy walks the fixture's tree
 	 * as run does (libudev reads only the real /sys). */
-	struct safety safety = {0};
+	struct safety safety = {.inv = inv};
 	r = pb_policy_ctx_new(&safety.ctx);
 	if (r < 0)
 		pb_warn("safety verdicts not shown: cannot snapshot the system state: %s",

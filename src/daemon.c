@@ -64,6 +64,7 @@ struct worker {
 	struct pb_run_opts opts;
 	char **targets; /* selectors handed to the run */
 	size_t n_targets;
+	struct pb_inventory *inventory; /* read for the plan's rules, handed to its run; or NULL */
 	int writer_nodes[PB_CONFIG_MAX_NODES];
 	char plan[72];
 	char reason[64];
@@ -429,12 +430,12 @@ static int add_target(struct worker *w, const char *sel)
 /*
  * Turns a plan's targets into the selectors handed to the pipeline: explicit selectors as
  * written (the run resolves them as `probebench run` does), rules as the PCI addresses of the
- * functions of the inventory they match now. Nothing else is ever added.
+ * functions of the inventory they match now. Nothing else is ever added. The inventory, when
+ * rules needed one, stays with the worker and is the run's (pb_run_opts.inventory).
  */
 static int resolve_targets(struct daemon *d, const struct pb_config_plan *p)
 {
 	struct worker *w = &d->w;
-	struct pb_inventory *inv = NULL;
 	int r = 0;
 	w->n_targets = 0;
 	for (size_t i = 0; r == 0 && i < p->n_targets; i++) {
@@ -444,20 +445,19 @@ static int resolve_targets(struct daemon *d, const struct pb_config_plan *p)
 			continue;
 		}
 		char err[512] = "";
-		if (!inv && (r = pb_inventory_load(&inv, err, sizeof(err))) < 0) {
+		if (!w->inventory && (r = pb_inventory_load(&w->inventory, err, sizeof(err))) < 0) {
 			pb_log_struct(LOG_ERR, PB_LOG_FIELDS({"PLAN", p->name}),
 				      "plan %s: cannot read the devices: %s", p->name,
 				      err[0] ? err : strerror(-r));
 			break;
 		}
-		for (size_t k = 0; r == 0 && k < inv->n_functions; k++) {
-			const struct pb_device *f = inv->functions[k];
+		for (size_t k = 0; r == 0 && k < w->inventory->n_functions; k++) {
+			const struct pb_device *f = w->inventory->functions[k];
 			if (f->pci && pb_config_target_matches(t, f->sysname, f->pci->vendor_id,
 							       f->pci->device_id, f->driver))
 				r = add_target(w, f->sysname);
 		}
 	}
-	pb_inventory_free(inv);
 	if (r < 0)
 		return r;
 	return w->n_targets ? 0 : -ENODEV;
@@ -512,6 +512,8 @@ static void worker_clear(struct worker *w)
 	free(w->targets);
 	w->targets = NULL;
 	w->n_targets = 0;
+	pb_inventory_free(w->inventory);
+	w->inventory = NULL;
 	pb_run_record_free(w->record);
 	w->record = NULL;
 }
@@ -556,6 +558,7 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	    .max_consecutive_failures = 3,
 	    .measure = p->measure,
 	    .method = PB_METHOD_AUTO,
+	    .inventory = w->inventory, /* the one its rules were matched in, if any */
 	};
 	d->stop_run = 0;
 	w->start_mono_ns = pb_now_ns();

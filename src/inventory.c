@@ -279,6 +279,55 @@ struct pb_device *pb_inventory_find(const struct pb_inventory *inv, const char *
 	return c.found;
 }
 
+struct subtree {
+	const struct pb_device **v;
+	size_t n, cap;
+};
+
+static int subtree_add(struct subtree *t, const struct pb_device *dev)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		const struct pb_device **v = realloc(t->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = dev;
+	for (size_t i = 0; i < dev->n_children; i++) {
+		int r = subtree_add(t, dev->children[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Byte order, as libudev sorts an enumeration. */
+static int cmp_syspath_bytes(const void *a, const void *b)
+{
+	return strcmp((*(const struct pb_device *const *)a)->syspath,
+		      (*(const struct pb_device *const *)b)->syspath);
+}
+
+int pb_inventory_subtree(const struct pb_inventory *inv, const struct pb_device *target,
+			 const struct pb_device ***ret, size_t *ret_n)
+{
+	struct subtree t = {0};
+	int r = subtree_add(&t, target);
+	for (size_t i = 0; r >= 0 && i < inv->n_functions; i++)
+		if (pb_path_below(inv->functions[i]->syspath, target->syspath))
+			r = subtree_add(&t, inv->functions[i]);
+	if (r < 0) {
+		free(t.v);
+		return r;
+	}
+	qsort(t.v + 1, t.n - 1, sizeof(*t.v), cmp_syspath_bytes);
+	*ret = t.v;
+	*ret_n = t.n;
+	return 0;
+}
+
 void pb_inventory_free(struct pb_inventory *inv)
 {
 	if (!inv)

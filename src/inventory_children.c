@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The devices below a PCI function: through libudev on the real /sys, or by walking a fixture
- * tree (a directory with a "uevent" file is a device, as in sysfs). Other PCI functions below a
- * bridge are listed as functions of their own, so the walk stops at them.
+ * The devices below a PCI function, through libudev (fixture trees reach it through umockdev).
+ * Other PCI functions below a bridge are listed as functions of their own, so what lies below
+ * them is left to them.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <libudev.h>
 
 #include "inventory_internal.h"
 #include "probebench/inventory.h"
-#include "probebench/paths.h"
-#include "probebench/util.h"
 
 struct devlist {
 	struct pb_device **v;
@@ -83,8 +78,6 @@ static int finish(struct pb_device *function, struct devlist *l, const char *fn_
 			       strerror(-r));
 	return 0;
 }
-
-/* ---- libudev ---- */
 
 int pb_children_load_udev(struct pb_device *function, const char *root, char *err, size_t errlen)
 {
@@ -186,128 +179,4 @@ out:
 	udev_device_unref(parent);
 	udev_unref(udev);
 	return r;
-}
-
-/* ---- walk of a sysfs-like tree ---- */
-
-static int read_link_base(const char *dir, const char *name, char **ret)
-{
-	char path[PATH_MAX], buf[256];
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	int r = pb_readlink_base(path, buf, sizeof(buf));
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	*ret = strdup(buf);
-	return *ret ? 0 : -ENOMEM;
-}
-
-/* Reads DEVNAME and DEVTYPE from the uevent file, as libudev does. */
-static int read_uevent(struct pb_device *d, const char *devfs)
-{
-	char path[PATH_MAX], buf[4096];
-	if (snprintf(path, sizeof(path), "%s/uevent", d->syspath) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	int r = pb_read_str(path, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	char *save = NULL;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "DEVNAME=", 8) == 0) {
-			char node[PATH_MAX];
-			const char *name = line + 8;
-			if (name[0] == '/')
-				snprintf(node, sizeof(node), "%s", name);
-			else
-				snprintf(node, sizeof(node), "%s/%s", devfs, name);
-			r = pb_device_add_devnode(d, node);
-		} else if (strncmp(line, "DEVTYPE=", 8) == 0 && !d->devtype) {
-			r = dup_opt(&d->devtype, line + 8);
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int walk(const char *dir, const char *root, struct devlist *l, char *err, size_t errlen)
-{
-	DIR *dp = opendir(dir);
-	if (!dp)
-		return set_err(err, errlen, -errno, "cannot open %s: %s", dir, strerror(errno));
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(dp))) {
-		char path[PATH_MAX], ue[PATH_MAX + 8];
-		struct stat st;
-		if (de->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
-			continue;
-		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-			continue; /* links (driver, subsystem, ...) and attributes */
-		snprintf(ue, sizeof(ue), "%s/uevent", path);
-		if (access(ue, F_OK) != 0) {
-			r = walk(path, root, l, err, errlen); /* "net", "block", ... holders */
-			continue;
-		}
-		struct pb_device *d = pb_device_new(path, root);
-		if (!d || devlist_add(l, d) < 0) {
-			pb_device_free(d);
-			r = set_err(err, errlen, -ENOMEM, "out of memory");
-			break;
-		}
-		r = read_link_base(path, "subsystem", &d->subsystem);
-		if (r < 0) {
-			r = set_err(err, errlen, r, "cannot read %s/subsystem: %s", path,
-				    strerror(-r));
-			break;
-		}
-		if (d->subsystem && strcmp(d->subsystem, "pci") == 0) {
-			/* Another function: listed on its own. */
-			l->n--;
-			pb_device_free(d);
-			continue;
-		}
-		d->sysname = strdup(de->d_name);
-		if (!d->sysname) {
-			r = set_err(err, errlen, -ENOMEM, "out of memory");
-			break;
-		}
-		const char *what = "driver";
-		r = read_link_base(path, "driver", &d->driver);
-		if (r == 0) {
-			what = "uevent";
-			r = read_uevent(d, pb_devfs_root());
-		}
-		if (r == 0) {
-			what = "numa_node";
-			r = pb_device_read_node(d);
-		}
-		if (r < 0) {
-			r = set_err(err, errlen, r, "cannot read %s/%s: %s", path, what,
-				    strerror(-r));
-			break;
-		}
-		set_names(d);
-		r = walk(path, root, l, err, errlen);
-	}
-	closedir(dp);
-	return r;
-}
-
-int pb_children_load_walk(struct pb_device *function, const char *root, char *err, size_t errlen)
-{
-	struct devlist l = {0};
-	int r = walk(function->syspath, root, &l, err, errlen);
-	if (r < 0) {
-		char tmp[512];
-		snprintf(tmp, sizeof(tmp), "%s", err);
-		set_err(err, errlen, r, "%s: %s", function->sysname, tmp);
-		devlist_free(&l);
-		return r;
-	}
-	return finish(function, &l, function->sysname, err, errlen);
 }

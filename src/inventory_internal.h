@@ -13,4 +13,3 @@ int pb_device_read_node(struct pb_device *dev);
 /* Fill function->children with every device below it (not other PCI functions and not what is
  * below those). root is the canonical sysfs root. */
 int pb_children_load_udev(struct pb_device *function, const char *root, char *err, size_t errlen);
-int pb_children_load_walk(struct pb_device *function, const char *root, char *err, size_t errlen);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Loading the inventory: PCI functions through libpci's sysfs back end (its root follows
- * pb_sysfs_root()), the devices below each function through libudev (or a plain walk of a fixture
- * tree), the topology through libnuma.
+ * pb_sysfs_root()), the devices below each function through libudev, the topology through libnuma.
+ * Tests give all three a fixture tree at /sys through umockdev (doc/testing.md).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -387,12 +387,10 @@ int pb_inventory_load(struct pb_inventory **ret, char *err, size_t errlen)
 	r = load_functions(inv, err, errlen);
 	if (r < 0)
 		goto fail;
-	bool use_udev = pb_sysfs_is_live();
-	inv->children_method = use_udev ? "libudev" : "sysfs-walk";
+	inv->children_method = "libudev";
 	for (size_t i = 0; i < inv->n_functions; i++) {
 		struct pb_device *f = inv->functions[i];
-		r = use_udev ? pb_children_load_udev(f, root, err, errlen)
-			     : pb_children_load_walk(f, root, err, errlen);
+		r = pb_children_load_udev(f, root, err, errlen);
 		if (r < 0)
 			goto fail;
 		pb_device_inherit_nodes(f);

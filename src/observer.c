@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <numa.h>
 
+#include "probebench/inventory.h"
 #include "probebench/measure.h"
 #include "probebench/observer.h"
 #include "probebench/paths.h"
@@ -70,6 +71,11 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 	return -ENOTSUP;
 }
 
+/* A device of the target's subtree that sits on a bus, as the run's inventory had it. */
+struct known_dev {
+	char *name, *syspath, *bus;
+};
+
 struct pb_observer {
 	struct pb_observer_opts opts;
 	char syspath[PATH_MAX];
@@ -84,9 +90,13 @@ struct pb_observer {
 	enum pb_measure_method fallback_from[_PB_METHOD_MAX];
 	unsigned n_fallbacks;
 	char fallback_why[320];
+	/* The bus devices of the target's subtree, from the run's inventory (opts.subtree). */
+	struct known_dev *known;
+	size_t n_known;
 	/* Devices looked up by name in the current window: the assembly asks whether each probe's
-	 * device belongs to the bind, describe_device() then wants its bus and path: one sysfs
-	 * walk per name and window. Emptied when a window is decoded. */
+	 * device belongs to the bind, describe_device() then wants its bus and path: one lookup
+	 * (the subtree, else a sysfs walk) per name and window. Emptied when a window is decoded.
+	 */
 	struct {
 		char name[64], bus[32], real[PATH_MAX];
 		int r;
@@ -214,6 +224,12 @@ void pb_observer_free(struct pb_observer *o)
 	pb_counters_free(o->counters);
 	pb_uevents_free(o->uevents);
 	pb_pfnmap_clear(&o->pfnmap);
+	for (size_t i = 0; i < o->n_known; i++) {
+		free(o->known[i].name);
+		free(o->known[i].syspath);
+		free(o->known[i].bus);
+	}
+	free(o->known);
 	free(o->cpu_node);
 	if (o->kmsg_fd >= 0)
 		close(o->kmsg_fd);
@@ -295,6 +311,36 @@ int pb_observer_fall_back(struct pb_observer *o, const char *reason)
 	return -ENOTSUP;
 }
 
+/*
+ * Keeps the subtree's devices that sit on a bus (those find_device() can find: a probe's device
+ * is always one), with their bus. opts.subtree is not kept.
+ */
+static int keep_subtree(struct pb_observer *o, const struct pb_observer_opts *opts)
+{
+	o->opts.subtree = NULL;
+	o->opts.n_subtree = 0;
+	if (!opts->n_subtree)
+		return 0;
+	o->known = calloc(opts->n_subtree, sizeof(*o->known));
+	if (!o->known)
+		return -ENOMEM;
+	for (size_t i = 0; i < opts->n_subtree; i++) {
+		const struct pb_device *d = opts->subtree[i];
+		char bus[PATH_MAX];
+		if (!d->sysname || !d->subsystem ||
+		    pb_sys_path(bus, sizeof(bus), "bus/%s", d->subsystem) < 0 ||
+		    access(bus, F_OK) < 0)
+			continue;
+		struct known_dev *k = &o->known[o->n_known++];
+		k->name = strdup(d->sysname);
+		k->syspath = strdup(d->syspath);
+		k->bus = strdup(d->subsystem);
+		if (!k->name || !k->syspath || !k->bus)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **ret)
 {
 	if (!opts || !opts->device_syspath)
@@ -309,6 +355,9 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 	if ((r = pb_realpath(PB_ROOT_SYS, o->syspath, "%s", opts->device_syspath)) < 0)
 		goto fail;
 	o->opts.device_syspath = o->syspath;
+	r = keep_subtree(o, opts);
+	if (r < 0)
+		goto fail;
 	char rootreal[PATH_MAX];
 	if (pb_realpath(PB_ROOT_SYS, rootreal, ".") < 0)
 		snprintf(rootreal, sizeof(rootreal), "%s", pb_sysfs_root());
@@ -485,7 +534,23 @@ static int find_device(const char *name, char real[PATH_MAX], char *bus, size_t 
 	return r;
 }
 
-/* find_device() once per name and window; returns its result, *ret_real and *ret_bus set on 0. */
+/* NAME in the target's subtree, while its directory is there; -ENOENT otherwise. */
+static int find_known(const struct pb_observer *o, const char *name, char real[PATH_MAX], char *bus,
+		      size_t bus_size)
+{
+	for (size_t i = 0; i < o->n_known; i++) {
+		const struct known_dev *k = &o->known[i];
+		if (strcmp(k->name, name) || access(k->syspath, F_OK) < 0)
+			continue;
+		snprintf(real, PATH_MAX, "%s", k->syspath);
+		snprintf(bus, bus_size, "%s", k->bus);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The device's path and bus once per name and window: from the target's subtree, else from a
+ * walk of sysfs (a device the bind created anew). Returns 0 with *ret_real and *ret_bus set. */
 static int lookup(struct pb_observer *o, const char *name, const char **ret_real,
 		  const char **ret_bus)
 {
@@ -499,7 +564,10 @@ static int lookup(struct pb_observer *o, const char *name, const char **ret_real
 			o->n_found++;
 		snprintf(o->found[i].name, sizeof(o->found[i].name), "%s", name);
 		o->found[i].r =
-		    find_device(name, o->found[i].real, o->found[i].bus, sizeof(o->found[i].bus));
+		    find_known(o, name, o->found[i].real, o->found[i].bus, sizeof(o->found[i].bus));
+		if (o->found[i].r < 0)
+			o->found[i].r = find_device(name, o->found[i].real, o->found[i].bus,
+						    sizeof(o->found[i].bus));
 	}
 	*ret_real = o->found[i].real;
 	*ret_bus = o->found[i].bus;

@@ -26,7 +26,7 @@ static const char *env_or(const char *name, const char *def)
 
 const char *pb_sysfs_root(void)
 {
-	return env_or("PROBEBENCH_SYSFS", PB_LIVE_SYSFS);
+	return PB_LIVE_SYSFS;
 }
 
 const char *pb_procfs_root(void)
@@ -42,11 +42,6 @@ const char *pb_devfs_root(void)
 const char *pb_rundir_root(void)
 {
 	return env_or("PROBEBENCH_RUNDIR", "/run");
-}
-
-bool pb_sysfs_is_live(void)
-{
-	return strcmp(pb_sysfs_root(), PB_LIVE_SYSFS) == 0;
 }
 
 bool pb_udevd_running(void)
@@ -216,7 +211,15 @@ int pb_root_fd(enum pb_root root)
 			close(e->fd);
 		e->fd = fd;
 		snprintf(e->path, sizeof(e->path), "%s", want);
-		if (!realpath(want, e->real))
+		/* The directory the descriptor holds, as the kernel names it: realpath() of a
+		 * path a preloaded library redirects (umockdev's testbed at /sys) names the path,
+		 * not the place. */
+		char self[64];
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(self, e->real, sizeof(e->real) - 1);
+		if (n > 0)
+			e->real[n] = '\0';
+		else if (!realpath(want, e->real))
 			snprintf(e->real, sizeof(e->real), "%s", want);
 	}
 	r = e->fd;

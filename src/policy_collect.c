@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Safety policy, collecting part: the snapshot of the live system (read once) and the udev
- * subtree of a device. The decision itself is in src/policy.c.
+ * Safety policy, collecting part: the snapshot of the live system (read once) and the state of a
+ * device's subtree, taken from the run's inventory. The decision itself is in src/policy.c.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <libudev.h>
 
+#include "probebench/inventory.h"
 #include "probebench/paths.h"
 #include "probebench/policy.h"
 #include "probebench/util.h"
@@ -338,206 +339,36 @@ static void udev_device_unrefp(struct udev_device **p)
 {
 	udev_device_unref(*p);
 }
-static void udev_enumerate_unrefp(struct udev_enumerate **p)
-{
-	udev_enumerate_unref(*p);
-}
 
-/* Grows both parallel arrays to hold n + 1 records. */
-static int reserve(struct dev_store **stores, struct pb_policy_dev **devs, size_t n, size_t *cap)
+int pb_policy_check(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
+		    const struct pb_device *target, struct pb_verdict *ret)
 {
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	struct dev_store *s = realloc(*stores, ncap * sizeof(**stores));
-	if (!s)
-		return -ENOMEM;
-	*stores = s;
-	struct pb_policy_dev *d = realloc(*devs, ncap * sizeof(**devs));
-	if (!d)
-		return -ENOMEM;
-	*devs = d;
-	*cap = ncap;
-	return 0;
-}
-
-/* stores may have moved while growing: point each record at its own copy again. */
-static void relink(struct dev_store *stores, struct pb_policy_dev *devs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct pb_policy_dev *d = &devs[i];
-		struct dev_store *s = &stores[i];
-		d->name = s->name;
-		d->subsystem = or_null(s->subsystem);
-		d->devtype = or_null(s->devtype);
-		d->driver = or_null(s->driver);
-		d->devnode = or_null(s->devnode);
-		d->holders = or_null(s->holders);
-		d->fs_tag = or_null(s->fs_tag);
-	}
-}
-
-static int walk_dir(const char *dir, struct dev_store **stores, struct pb_policy_dev **devs,
-		    size_t *n, size_t *cap);
-
-/* A plain directory (net/, block/, virtio0/'s group dirs): devices may sit one level down. */
-static int walk_dir_children(const char *dir, struct dev_store **stores,
-			     struct pb_policy_dev **devs, size_t *n, size_t *cap)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	struct dirent *de;
-	int r = 0;
-	while (r >= 0 && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		char sub[PATH_MAX], ev[PATH_MAX];
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub) ||
-		    snprintf(ev, sizeof(ev), "%s/uevent", sub) >= (int)sizeof(ev))
-			continue;
-		if (access(ev, F_OK) == 0)
-			r = walk_dir(sub, stores, devs, n, cap);
-	}
-	closedir(d);
-	return r;
-}
-
-/*
- * A sysfs tree elsewhere (PROBEBENCH_SYSFS, fixture trees) cannot be read through libudev, which
- * only knows /sys: walk the target's directory instead. A device is a directory with a uevent
- * file; links (subsystem, driver, the bus's back-references) are not followed.
- */
-static long file_long(const char *dir, const char *name, long def)
-{
-	char path[PATH_MAX];
-	long v;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
-	    pb_read_long(path, &v) < 0)
-		return def;
-	return v;
-}
-
-static void link_base(const char *dir, const char *name, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	buf[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path))
-		(void)pb_readlink_base(path, buf, size);
-}
-
-static int walk_dir(const char *dir, struct dev_store **stores, struct pb_policy_dev **devs,
-		    size_t *n, size_t *cap)
-{
-	int r = reserve(stores, devs, *n, cap);
+	if (!ctx || !inv || !target || !ret)
+		return -EINVAL;
+	_cleanup_free_ const struct pb_device **subtree = NULL;
+	size_t n_sub = 0;
+	int r = pb_inventory_subtree(inv, target, &subtree, &n_sub);
 	if (r < 0)
 		return r;
-	struct dev_store *s = &(*stores)[*n];
-	const char *base = strrchr(dir, '/');
-	copy_str(s->name, sizeof(s->name), base ? base + 1 : dir);
-	link_base(dir, "subsystem", s->subsystem, sizeof(s->subsystem));
-	link_base(dir, "driver", s->driver, sizeof(s->driver));
-	s->devtype[0] = s->devnode[0] = s->holders[0] = s->fs_tag[0] = '\0';
-	bool block = !strcmp(s->subsystem, "block"), pci = !strcmp(s->subsystem, "pci");
-	bool virtio = !strcmp(s->subsystem, "virtio");
-	if (block)
-		read_holders(dir, s->holders, sizeof(s->holders));
-	char path[PATH_MAX], devnum[32];
-	unsigned maj = 0, min = 0;
-	if (snprintf(path, sizeof(path), "%s/dev", dir) < (int)sizeof(path) &&
-	    pb_read_str(path, devnum, sizeof(devnum)) > 0 &&
-	    sscanf(devnum, "%u:%u", &maj, &min) != 2)
-		maj = min = 0;
-	(*devs)[*n] = (struct pb_policy_dev){
-	    .name = s->name,
-	    .major = maj,
-	    .minor = min,
-	    .ifindex = !strcmp(s->subsystem, "net") ? (int)file_long(dir, "ifindex", 0) : 0,
-	    .pci_class = pci ? file_long(dir, "class", -1) : -1,
-	    .boot_vga = pci ? (int)file_long(dir, "boot_vga", -1) : -1,
-	    .sriov_numvfs = pci ? (int)file_long(dir, "sriov_numvfs", 0) : 0,
-	    .virtio_type = virtio ? file_long(dir, "device", -1) : -1,
-	};
-	(*n)++;
-
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
-	struct dirent *de;
-	r = 0;
-	while (r >= 0 && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		char sub[PATH_MAX], ev[PATH_MAX];
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub) ||
-		    snprintf(ev, sizeof(ev), "%s/uevent", sub) >= (int)sizeof(ev))
-			continue;
-		if (access(ev, F_OK) == 0)
-			r = walk_dir(sub, stores, devs, n, cap);
-		else if (strcmp(de->d_name, "power") != 0) /* class dirs: net/, block/, ... */
-			r = walk_dir_children(sub, stores, devs, n, cap);
-	}
-	closedir(d);
-	return r;
-}
-
-int pb_policy_check(struct pb_policy_ctx *ctx, const char *syspath, struct pb_verdict *ret)
-{
-	if (!ctx || !syspath || !ret)
-		return -EINVAL;
-	if (!pb_sysfs_is_live()) {
-		_cleanup_free_ struct dev_store *stores = NULL;
-		_cleanup_free_ struct pb_policy_dev *devs = NULL;
-		size_t n = 0, cap = 0;
-		int r = walk_dir(syspath, &stores, &devs, &n, &cap);
-		if (r < 0)
-			return r;
-		relink(stores, devs, n);
-		return pb_policy_check_devs(ctx, devs, n, ret);
-	}
+	/* Each device's state (attributes, holders, claims) as it is now, through libudev. */
 	__attribute__((cleanup(udev_unrefp))) struct udev *udev = udev_new();
 	if (!udev)
 		return -ENOMEM;
-	__attribute__((cleanup(udev_device_unrefp))) struct udev_device *target =
-	    udev_device_new_from_syspath(udev, syspath);
-	if (!target)
-		return errno > 0 ? -errno : -ENODEV;
-	__attribute__((cleanup(udev_enumerate_unrefp))) struct udev_enumerate *e =
-	    udev_enumerate_new(udev);
-	if (!e)
+	_cleanup_free_ struct dev_store *stores = calloc(n_sub, sizeof(*stores));
+	_cleanup_free_ struct pb_policy_dev *devs = calloc(n_sub, sizeof(*devs));
+	if (!stores || !devs)
 		return -ENOMEM;
-	int r = udev_enumerate_add_match_parent(e, target);
-	if (r >= 0)
-		r = udev_enumerate_scan_devices(e);
-	if (r < 0)
-		return r;
-
-	/* devs[0] is the target; the enumeration (sorted by path) holds it too. */
-	_cleanup_free_ struct dev_store *stores = NULL;
-	_cleanup_free_ struct pb_policy_dev *devs = NULL;
-	size_t n = 0, cap = 0;
-	r = reserve(&stores, &devs, n, &cap);
-	if (r < 0)
-		return r;
-	fill_dev(target, &stores[0], &devs[0]);
-	n = 1;
-	const char *target_path = udev_device_get_syspath(target);
-	struct udev_list_entry *le;
-	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
-	{
-		const char *p = udev_list_entry_get_name(le);
-		if (strcmp(p, target_path) == 0)
-			continue;
+	size_t n = 0;
+	for (size_t i = 0; i < n_sub; i++) {
 		__attribute__((cleanup(udev_device_unrefp))) struct udev_device *ud =
-		    udev_device_new_from_syspath(udev, p);
-		if (!ud)
-			continue; /* removed since the scan */
-		r = reserve(&stores, &devs, n, &cap);
-		if (r < 0)
-			return r;
+		    udev_device_new_from_syspath(udev, subtree[i]->syspath);
+		if (!ud) {
+			if (i == 0)
+				return errno > 0 ? -errno : -ENODEV;
+			continue; /* removed since the inventory was read */
+		}
 		fill_dev(ud, &stores[n], &devs[n]);
 		n++;
 	}
-	relink(stores, devs, n);
 	return pb_policy_check_devs(ctx, devs, n, ret);
 }

@@ -547,8 +547,8 @@ static enum pb_run_status session_open(struct run *run, const struct pb_cycle_ho
 	int r;
 	if (o->measure) {
 		/* Opened before anything is armed: an observer that cannot open costs nothing. */
-		r = pb_run_measure_new(run->targets, run->n_targets, o->method, o->ring_pages,
-				       &run->measure);
+		r = pb_run_measure_new(run->targets, run->n_targets, run->plan->inventory,
+				       run->plan->devices, o->method, o->ring_pages, &run->measure);
 		if (r < 0) {
 			pb_error_errno(r, "cannot set up the measurement");
 			return PB_RUN_FAILED;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "probebench/cycle.h"
+#include "probebench/inventory.h"
 #include "probebench/observer.h"
 #include "probebench/record.h"
 #include "probebench/run_measure.h"
@@ -44,7 +45,8 @@ struct pb_run_measure {
 	bool has_chained;
 };
 
-int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measure_method method,
+int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct pb_inventory *inv,
+		       const struct pb_device *const *devices, enum pb_measure_method method,
 		       unsigned ring_pages, struct pb_run_measure **ret)
 {
 	struct pb_run_measure *m = calloc(1, sizeof(*m));
@@ -57,14 +59,24 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measur
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = &m->slots[i];
 		s->t = &targets[i];
+		const struct pb_device **sub = NULL;
+		size_t n_sub = 0;
+		if (inv && devices && devices[i] &&
+		    pb_inventory_subtree(inv, devices[i], &sub, &n_sub) < 0) {
+			pb_run_measure_free(m);
+			return -ENOMEM;
+		}
 		struct pb_observer_opts o = {.device_syspath = targets[i].syspath,
 					     .device_bus = targets[i].bus,
 					     .device_node = targets[i].numa_node,
+					     .subtree = sub,
+					     .n_subtree = n_sub,
 					     .method = method,
 					     .ring_pages = ring_pages,
 					     .why = s->open_why,
 					     .why_size = sizeof(s->open_why)};
 		s->open_err = pb_observer_open(&o, &s->obs);
+		free(sub);
 		if (s->open_err == -ENOMEM) {
 			pb_run_measure_free(m);
 			return -ENOMEM;

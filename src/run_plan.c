@@ -23,26 +23,31 @@ void pb_placement_label(const struct pb_placement *p, char *buf, size_t size)
 static int resolve_targets(struct pb_run_plan *plan, const struct pb_run_opts *o)
 {
 	char err[1024] = "";
-	struct pb_inventory *inv = NULL;
-	int r = pb_inventory_load(&inv, err, sizeof(err));
-	if (r < 0) {
-		pb_error("cannot read the devices: %s", err[0] ? err : strerror(-r));
-		return r;
+	int r = 0;
+	plan->inventory = o->inventory;
+	if (!plan->inventory) {
+		r = pb_inventory_load(&plan->own_inventory, err, sizeof(err));
+		if (r < 0) {
+			pb_error("cannot read the devices: %s", err[0] ? err : strerror(-r));
+			return r;
+		}
+		plan->inventory = plan->own_inventory;
 	}
 	struct pb_device **devs = NULL;
 	size_t n = 0;
-	r = pb_inventory_resolve(inv, o->targets, o->n_targets, &devs, &n, err, sizeof(err));
+	r = pb_inventory_resolve(plan->inventory, o->targets, o->n_targets, &devs, &n, err,
+				 sizeof(err));
 	if (r < 0) {
 		if (r == -EINVAL || r == -ENOENT)
 			pb_error("%s", err);
 		else
 			pb_error_errno(r, "selecting the targets");
-		pb_inventory_free(inv);
 		return r;
 	}
 	plan->targets = calloc(n ? n : 1, sizeof(*plan->targets));
 	plan->verdicts = calloc(n ? n : 1, sizeof(*plan->verdicts));
-	if (!plan->targets || !plan->verdicts)
+	plan->devices = calloc(n ? n : 1, sizeof(*plan->devices));
+	if (!plan->targets || !plan->verdicts || !plan->devices)
 		r = -ENOMEM;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		r = pb_target_from_syspath(devs[i]->syspath, &plan->targets[i]);
@@ -53,10 +58,10 @@ static int resolve_targets(struct pb_run_plan *plan, const struct pb_run_opts *o
 		/* The inventory's node: own, or inherited from the nearest ancestor with one. */
 		plan->targets[i].numa_node = devs[i]->numa_node;
 		plan->targets[i].numa_inherited = devs[i]->node_source == PB_NODE_INHERITED;
+		plan->devices[i] = devs[i];
 		plan->n_targets++;
 	}
 	free(devs);
-	pb_inventory_free(inv);
 	return r;
 }
 
@@ -97,7 +102,7 @@ static int check_policy(struct pb_run_plan *plan, uint32_t forced)
 	plan->allowed = true;
 	for (size_t i = 0; i < plan->n_targets; i++) {
 		const struct pb_target *t = &plan->targets[i];
-		r = pb_policy_check(ctx, t->syspath, &plan->verdicts[i]);
+		r = pb_policy_check(ctx, plan->inventory, plan->devices[i], &plan->verdicts[i]);
 		if (r < 0) {
 			pb_policy_ctx_free(ctx);
 			return pb_error_errno(r, "%s: safety check failed", t->name);
@@ -153,6 +158,8 @@ void pb_run_plan_free(struct pb_run_plan *p)
 		return;
 	free(p->targets);
 	free(p->verdicts);
+	free(p->devices);
+	pb_inventory_free(p->own_inventory);
 	free(p->placements);
 	free(p);
 }

@@ -235,18 +235,10 @@ bool pb_selector_match(const struct pb_selector *sel, const struct pb_device *de
 
 void pb_selector_resolve_path(struct pb_selector *sel)
 {
-	static const char live[] = PB_LIVE_SYSFS "/";
 	char real[PATH_MAX];
 	if (sel->kind != PB_SEL_PATH)
 		return;
-	if (pb_realpath(PB_ROOT_SYS, real, "%s", sel->value) == 0) {
-		snprintf(sel->value, sizeof(sel->value), "%s", real);
-		return;
-	}
-	/* Under a fixture root, a path below the live sysfs names the same place below that root.
-	 */
-	if (!pb_sysfs_is_live() && strncmp(sel->value, live, strlen(live)) == 0 &&
-	    pb_realpath(PB_ROOT_SYS, real, "%s", sel->value + strlen(live)) == 0)
+	if (pb_realpath(PB_ROOT_SYS, real, "%s", sel->value) == 0)
 		snprintf(sel->value, sizeof(sel->value), "%s", real);
 }
 

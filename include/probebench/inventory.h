@@ -73,15 +73,14 @@ struct pb_inventory {
 	char **warnings; /* things that could not be read but do not stop the listing */
 	size_t n_warnings;
 	char *host, *kernel;
-	const char *children_method; /* "libudev" or "sysfs-walk" */
+	const char *children_method; /* "libudev" */
 	char *sysfs_root;
 };
 
 /*
  * Loads the inventory from pb_sysfs_root(). Returns 0 or -errno; on failure err receives what
  * failed, naming the device and the attribute ("0000:00:05.0: Error reading .../vendor: ...").
- * The subtree below each function comes from libudev when the sysfs root is /sys, and from a
- * plain walk of the tree otherwise (fixture trees; libudev always reads /sys).
+ * The subtree below each function comes from libudev.
  */
 int pb_inventory_load(struct pb_inventory **ret, char *err, size_t errlen);
 void pb_inventory_free(struct pb_inventory *inv);
@@ -91,6 +90,14 @@ int pb_inventory_foreach(const struct pb_inventory *inv,
 			 int (*fn)(struct pb_device *dev, void *userdata), void *userdata);
 /* The device with this syspath or devpath, or NULL. */
 struct pb_device *pb_inventory_find(const struct pb_inventory *inv, const char *path);
+/*
+ * The target (a device of inv) and everything below it: its own subtree, and the PCI functions
+ * behind it (a bridge's), which the inventory lists on their own, with theirs. The target comes
+ * first, the rest sorted by syspath (the order of libudev's enumeration below it). *ret is
+ * malloc'ed. 0 or -ENOMEM.
+ */
+int pb_inventory_subtree(const struct pb_inventory *inv, const struct pb_device *target,
+			 const struct pb_device ***ret, size_t *ret_n);
 /* The PCI function a device belongs to (itself for a function). */
 const struct pb_device *pb_device_function(const struct pb_device *dev);
 

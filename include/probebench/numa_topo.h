@@ -2,7 +2,8 @@
 #pragma once
 /*
  * NUMA topology as libnuma sees it on the running system: nodes, their CPUs, memory, distances.
- * libnuma always reads the real /sys, whatever PROBEBENCH_SYSFS says.
+ * libnuma reads /sys like the rest: a test's umockdev testbed without devices/system/node
+ * shows no node.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 struct json_object;
+struct pb_device;
 struct pb_observer;
 
 #define PB_MEASURE_MAX_NODES 64
@@ -52,6 +53,11 @@ struct pb_observer_opts {
 	const char *device_syspath; /* /sys/devices/... of the bound target (required) */
 	const char *device_bus;	    /* "pci", "virtio", ... (optional; read from subsystem link) */
 	int device_node; /* NUMA node of the target (nearest ancestor with one), -1 none */
+	/* The target and what lies below it, from the run's inventory (pb_inventory_subtree()):
+	 * the probes' devices are looked up there first, and in sysfs only when a bind made one
+	 * the inventory does not have. Copied at open; NULL: every lookup goes to sysfs. */
+	const struct pb_device *const *subtree;
+	size_t n_subtree;
 	enum pb_measure_method method; /* PB_METHOD_AUTO: best available */
 	bool no_uevents;	       /* do not listen for uevents */
 	bool no_memory;		       /* no kmem events (pages, slab proxy) */

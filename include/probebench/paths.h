@@ -6,12 +6,14 @@
  * tests can point the tool at fixture trees and see what it touches. The system's own paths are
  * named in this file and src/paths.c only.
  *
- * Roots come from the environment (PROBEBENCH_SYSFS, PROBEBENCH_PROCFS, PROBEBENCH_DEVFS,
- * PROBEBENCH_RUNDIR, PROBEBENCH_STATE_DIR) or from pb_set_state_dir(); the defaults are the real
- * system paths. tracefs is where PROC/mounts says it is mounted (or DEBUGFS/tracing when only
- * debugfs is). Each root is opened once, O_PATH | O_DIRECTORY, on first use, and again only when
- * its path changes (a test's setenv(), pb_set_state_dir()); a root that cannot be opened is not
- * remembered. Change roots only while no other thread uses them.
+ * Roots come from the environment (PROBEBENCH_PROCFS, PROBEBENCH_DEVFS, PROBEBENCH_RUNDIR,
+ * PROBEBENCH_STATE_DIR) or from pb_set_state_dir(); the defaults are the real system paths.
+ * sysfs is always /sys: libudev reads /sys whatever the tool is told, so tests give the tool a
+ * fixture tree at /sys through umockdev's preload library (doc/testing.md) instead. tracefs
+ * is where PROC/mounts says it is mounted (or DEBUGFS/tracing when only debugfs is). Each root is
+ * opened once, O_PATH | O_DIRECTORY, on first use, and again only when its path changes (a test's
+ * setenv(), pb_set_state_dir()); a root that cannot be opened is not remembered. Change roots only
+ * while no other thread uses them.
  *
  * The helpers below take a path relative to a root, printf-style. Their rules:
  *  - an absolute path is accepted only when it names a place below the root (its path as
@@ -68,9 +70,6 @@ const char *pb_sysfs_root(void);
 const char *pb_procfs_root(void);
 const char *pb_devfs_root(void);
 const char *pb_rundir_root(void);
-/* The sysfs root is the kernel's own /sys (not a fixture tree): libudev, which reads the real
- * /sys whatever the root, may be used. */
-bool pb_sysfs_is_live(void);
 /* udevd runs (its control socket exists under the run root). */
 bool pb_udevd_running(void);
 /* udev's compiled hardware database is installed (the system's, not below any root). */

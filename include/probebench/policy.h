@@ -14,6 +14,8 @@
 
 struct json_object;
 struct udev;
+struct pb_device;
+struct pb_inventory;
 
 enum pb_reason {
 	PB_REASON_MOUNTED,    /* "mounted": a block device below it holds a mounted filesystem */
@@ -53,8 +55,13 @@ int pb_reason_from_name(const char *name);
 int pb_policy_ctx_new(struct pb_policy_ctx **ret);
 void pb_policy_ctx_free(struct pb_policy_ctx *ctx);
 
-/* Checks the device at syspath (absolute sysfs path) and its whole udev subtree. */
-int pb_policy_check(struct pb_policy_ctx *ctx, const char *syspath, struct pb_verdict *ret);
+/*
+ * Checks target and its whole subtree as inv holds it (its devices, and the PCI functions behind
+ * it with theirs); each device's state (attributes, holders, claims) is read now through libudev.
+ * No enumeration: what lies below the target is the inventory's. -ENODEV when the target is gone.
+ */
+int pb_policy_check(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
+		    const struct pb_device *target, struct pb_verdict *ret);
 
 /* True when every refusal's reason is in forced_mask (bit 1u << reason). */
 bool pb_verdict_allowed(const struct pb_verdict *v, uint32_t forced_mask);
@@ -66,9 +73,9 @@ struct json_object *pb_verdict_to_json(const struct pb_verdict *v, uint32_t forc
  * ---- Lower level: the snapshot built piece by piece, and the pure decision ----
  *
  * pb_policy_ctx_new() is pb_policy_ctx_new_empty() fed from the live system (mountinfo, swaps,
- * rtnetlink dumps, consoles, open character devices). pb_policy_check() collects the udev subtree
- * into pb_policy_dev records and calls pb_policy_check_devs(). Unit tests feed fixture text and
- * hand-made subtrees to the same code, without root or netlink.
+ * rtnetlink dumps, consoles, open character devices). pb_policy_check() turns the inventory's
+ * subtree into pb_policy_dev records and calls pb_policy_check_devs(). Unit tests feed fixture text
+ * and hand-made subtrees to the same code, without root or netlink.
  */
 
 /* One device of a subtree, as read from sysfs/udev. Strings may be NULL when absent. */

@@ -14,6 +14,7 @@
 struct json_object;
 struct pb_cycle_hooks;
 struct pb_record_iteration;
+struct pb_inventory;
 struct pb_run_record;
 
 /*
@@ -86,6 +87,9 @@ struct pb_run_opts {
 	 * or CAP_SYS_NICE). */
 	bool mlock;
 	int fifo_prio;
+	/* The devices as already read (the daemon's, which resolved its rules in it); it must
+	 * outlive the run. NULL: the run reads the inventory itself, once. */
+	const struct pb_inventory *inventory;
 };
 
 /*

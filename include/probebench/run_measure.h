@@ -18,14 +18,19 @@
 
 struct json_object;
 struct pb_cycle_hooks;
+struct pb_device;
+struct pb_inventory;
 struct pb_target;
 struct pb_run_measure;
 
 /*
  * Opens the observers. Never fails for want of a method; returns 0 or -ENOMEM. targets must stay
- * valid (and at the same address: the hooks match targets by pointer) until freed.
+ * valid (and at the same address: the hooks match targets by pointer) until freed. devices[i] is
+ * target i's device in inv, the run's inventory, whose subtree each observer is given for its
+ * device lookups; both may be NULL (the observers then look every device up in sysfs).
  */
-int pb_run_measure_new(const struct pb_target *targets, size_t n, enum pb_measure_method method,
+int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct pb_inventory *inv,
+		       const struct pb_device *const *devices, enum pb_measure_method method,
 		       unsigned ring_pages, struct pb_run_measure **ret);
 /*
  * Frees the observers (restores initcall_debug). Must not be called while a writer thread that

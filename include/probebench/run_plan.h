@@ -2,9 +2,9 @@
 #pragma once
 /*
  * The run's first stage: what would be cycled, where, and whether it may be. Resolves the
- * selectors to devices (one inventory read), takes one safety snapshot and checks every target,
- * lists the writer placements. Reads the system, writes nothing and prints nothing: the front
- * ends show it (run --dry-run) and the session (run.c) carries it out.
+ * selectors to devices (one inventory read, or the caller's inventory), takes one safety snapshot
+ * and checks every target, lists the writer placements. Reads the system, writes nothing and prints
+ * nothing: the front ends show it (run --dry-run) and the session (run.c) carries it out.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -12,11 +12,17 @@
 #include <stdio.h>
 
 #include "probebench/cycle.h"
+#include "probebench/inventory.h"
 #include "probebench/policy.h"
 #include "probebench/run.h"
 #include "probebench/target.h"
 
 struct pb_run_plan {
+	/* The run's one inventory: the caller's (pb_run_opts.inventory) or own_inventory, read
+	 * once. The targets, their safety checks and the observers' device lookups come from it. */
+	const struct pb_inventory *inventory;
+	struct pb_inventory *own_inventory;
+	const struct pb_device **devices; /* [target]: the target's device in inventory */
 	struct pb_target *targets;
 	struct pb_verdict *verdicts; /* [target] */
 	size_t n_targets;

@@ -692,11 +692,15 @@ ssize_t __wrap_write(int fd, const void *buf, size_t count)
 		return __real_write(fd, buf, count);
 	if (under_real_sys(path))
 		broken_test("a write to the real %s; a test never writes there", path);
-	const char *env = getenv("PROBEBENCH_SYSFS");
-	if (!env || !*env || !realpath(env, root))
+	/* The tree the tool sees at /sys: umockdev's testbed (tests/unit/testbed.h). The
+	 * descriptor's path is the file's real one, below it. */
+	const char *env = getenv("UMOCKDEV_DIR");
+	char sys[PATH_MAX];
+	if (!env || !*env || snprintf(sys, sizeof(sys), "%s/sys", env) >= (int)sizeof(sys) ||
+	    !realpath(sys, root))
 		return __real_write(fd, buf, count);
 	if (under_real_sys(root))
-		broken_test("PROBEBENCH_SYSFS is the real %s", root);
+		broken_test("UMOCKDEV_DIR puts the real %s at /sys", root);
 	size_t rl = strlen(root);
 	if (strncmp(path, root, rl) || path[rl] != '/')
 		return __real_write(fd, buf, count);

@@ -3,10 +3,11 @@
 /*
  * A fake kernel behind a fixture sysfs tree, for unit tests of the cycle engine and restore.
  *
- * The tool builds every sysfs path from PROBEBENCH_SYSFS (paths.h), so a directory tree under a
- * temporary directory stands for /sys. A test binary linked with this fake and with
- * -Wl,--wrap=write sends every write(2) of the code under test through __wrap_write(): a write
- * to one of the files below, under PROBEBENCH_SYSFS, gets the kernel's semantics (Linux 6.1,
+ * A directory tree ROOT/sys under a temporary directory stands for /sys: the tests run with
+ * umockdev's preload library and UMOCKDEV_DIR=ROOT (tests/unit/testbed.h), so the tool, libudev
+ * and libpci see the tree at /sys. A test binary linked with this fake and with -Wl,--wrap=write
+ * sends every write(2) of the code under test through __wrap_write(): a write to one of the
+ * files below, under $UMOCKDEV_DIR/sys, gets the kernel's semantics (Linux 6.1,
  * drivers/base/bus.c, dd.c, driver.c, power/sysfs.c) applied to the tree; every other write is
  * passed on untouched. A write to the real /sys from such a binary aborts it.
  *

@@ -14,6 +14,16 @@ fail() {
 	exit 1
 }
 
+# Runs CMD with the tree DIR/sys at /sys: umockdev's preload library sends the paths there, so
+# the tool, libudev and libpci all read that tree, as they read /sys in production. ASan must let
+# the library come first (CMakeLists.txt says why that is sound).
+testbed() { # DIR CMD...
+	local dir=$1
+	shift
+	UMOCKDEV_DIR=$dir LD_PRELOAD="${PB_UMOCKDEV_PRELOAD:-libumockdev-preload.so.0}${LD_PRELOAD:+:$LD_PRELOAD}" \
+		ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$@"
+}
+
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root: $*"
 }

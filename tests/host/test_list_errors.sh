@@ -5,13 +5,17 @@
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-FIX="$PB_SOURCE_DIR/tests/fixtures/inventory/sys"
+FIX="$PB_SOURCE_DIR/tests/fixtures/inventory"
 
-# expect CODE PATTERN -- ARGS... (environment taken from the caller)
+# expect CODE PATTERN -- ARGS... (environment taken from the caller; TESTBED=DIR: DIR/sys at /sys)
 expect() {
 	local code=$1 pat=$2 rc=0
 	shift 3
-	"$PROBEBENCH" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if [ -n "${TESTBED:-}" ]; then
+		testbed "$TESTBED" "$PROBEBENCH" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	else
+		"$PROBEBENCH" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	fi
 	if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$tmp/err"; then
 		cat "$tmp/err" >&2
 		fail "sanitizer report for: $*"
@@ -36,16 +40,17 @@ expect 2 "unrecognized option|invalid option" -- check --bogus
 expect 2 "check takes no arguments" -- check extra
 
 # An unreadable attribute: a copy of the fixture with a symlink loop for one vendor file.
-cp -a "$FIX" "$tmp/sys"
-rm "$tmp/sys/devices/pci0000:00/0000:00:05.0/vendor"
-ln -s vendor "$tmp/sys/devices/pci0000:00/0000:00:05.0/vendor"
-PROBEBENCH_SYSFS="$tmp/sys" expect 1 "cannot list devices: 0000:00:05.0: Cannot open .*vendor: Too many levels of symbolic links" -- list
+mkdir "$tmp/t1" "$tmp/t2"
+cp -a "$FIX/sys" "$tmp/t1/sys"
+rm "$tmp/t1/sys/devices/pci0000:00/0000:00:05.0/vendor"
+ln -s vendor "$tmp/t1/sys/devices/pci0000:00/0000:00:05.0/vendor"
+TESTBED="$tmp/t1" expect 1 "cannot list devices: 0000:00:05.0: Cannot open .*vendor: Too many levels of symbolic links" -- list
 # An attribute that opens but cannot be read, below a function.
-cp -a "$FIX" "$tmp/sys2"
-mkdir "$tmp/sys2/devices/pci0000:80/0000:80:00.0/0000:81:00.0/nvme/nvme0/numa_node"
-PROBEBENCH_SYSFS="$tmp/sys2" expect 1 "0000:81:00.0: cannot read .*/nvme0/numa_node: Is a directory" -- list --json
-# A sysfs root that does not exist.
-PROBEBENCH_SYSFS="$tmp/none" expect 1 "cannot list devices: sysfs root .*: No such file" -- list
+cp -a "$FIX/sys" "$tmp/t2/sys"
+mkdir "$tmp/t2/sys/devices/pci0000:80/0000:80:00.0/0000:81:00.0/nvme/nvme0/numa_node"
+TESTBED="$tmp/t2" expect 1 "0000:81:00.0: cannot read .*/nvme0/numa_node: Is a directory" -- list --json
+# A testbed without a sysfs tree.
+TESTBED="$tmp/none" expect 1 "cannot list devices: sysfs root .*: No such file" -- list
 
 # --help is true: exit 0 on stdout, naming every option the parser takes.
 "$PROBEBENCH" list --help >"$tmp/h" || fail "list --help exited $?"
@@ -53,13 +58,15 @@ grep -q -- "--json" "$tmp/h" && grep -q "SELECTOR" "$tmp/h" || fail "list --help
 "$PROBEBENCH" check --help >"$tmp/h" || fail "check --help exited $?"
 grep -q -- "--json" "$tmp/h" || fail "check --help is incomplete"
 
-# The fixture lists cleanly, with the same selectors working on it.
-PROBEBENCH_SYSFS="$FIX" "$PROBEBENCH" list --json e1000e /sys/bus/pci/devices/0000:81:00.0 \
+# The fixture lists cleanly, with the same selectors working on it, its subtrees read by
+# libudev as on a real system.
+testbed "$FIX" "$PROBEBENCH" list --json e1000e /sys/bus/pci/devices/0000:81:00.0 \
 	>"$tmp/fix.json" || fail "list over the fixture exited $?"
 validate_json "$tmp/fix.json" "$SCHEMA_DIR/inventory.schema.json" || fail "fixture JSON invalid"
 "$PY" - "$tmp/fix.json" <<'PYEOF' || fail "fixture selection"
 import json, sys
 d = json.load(open(sys.argv[1]))
+assert d["methods"]["children"] == "libudev" and d["sysfs_root"] == "/sys", (d["methods"], d["sysfs_root"])
 assert [f["pci"]["bdf"] for f in d["functions"]] == ["0000:81:00.0", "0000:82:00.0"], d["functions"]
 assert all(f.get("selected") for f in d["functions"])
 disk = d["functions"][0]["children"][0]["children"][0]

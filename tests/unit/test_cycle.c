@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The cycle engine against a fixture sysfs tree built per test (PROBEBENCH_SYSFS): target
+ * The cycle engine against a fixture sysfs tree built per test (at /sys: testbed.h): target
  * resolution, the writer thread (which refuses a FIFO where a sysfs file belongs instead of
  * hanging on it; hung writes are the fake kernel's, test_fake_cycle.c), unbind verification,
  * journal states, restore decisions.
@@ -25,6 +25,7 @@
 #include "probebench/run.h"
 #include "probebench/target.h"
 #include "probebench/util.h"
+#include "testbed.h"
 
 static char root[64], sys[128], state[128];
 
@@ -61,7 +62,8 @@ static int setup(void **st)
 		return -1;
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	snprintf(state, sizeof(state), "%s/state", root);
-	setenv("PROBEBENCH_SYSFS", sys, 1);
+	if (mkdir(sys, 0755) < 0 || testbed_enter(root) < 0)
+		return -1;
 	pb_set_state_dir(state);
 	mk("devices/pci0000:00/0000:00:05.0/virtio4/power");
 	mk("devices/pci0000:00/0000:00:05.0/power");
@@ -103,7 +105,7 @@ static int teardown(void **st)
 	(void)st;
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -125,7 +127,7 @@ static void int_lists(void **st)
 static int target_at(const char *rel, struct pb_target *t)
 {
 	char p[512];
-	snprintf(p, sizeof(p), "%s/devices/pci0000:00/%s", sys, rel);
+	snprintf(p, sizeof(p), "/sys/devices/pci0000:00/%s", rel);
 	return pb_target_from_syspath(p, t);
 }
 

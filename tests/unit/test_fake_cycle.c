@@ -21,6 +21,7 @@
 #include "probebench/paths.h"
 #include "probebench/run.h"
 #include "probebench/util.h"
+#include "testbed.h"
 
 #define SEC	    1000000000ull
 #define HANG_NS	    (100 * 1000000ull)
@@ -53,7 +54,8 @@ static int setup(void **st)
 	snprintf(state, sizeof(state), "%s/state", root);
 	snprintf(pci, sizeof(pci), "%s/%s", sys, FAKE_RNG_PCI);
 	snprintf(virtio, sizeof(virtio), "%s/%s", sys, FAKE_RNG_VIRTIO);
-	setenv("PROBEBENCH_SYSFS", sys, 1);
+	if (mkdir(sys, 0755) < 0 || testbed_enter(root) < 0)
+		return -1;
 	pb_set_state_dir(state);
 	struct pb_placement any = {.cpu = -1, .node = -1};
 	if (fake_sysfs_rng(sys) < 0 || pb_writer_new(&any, NULL, &f->w) < 0)
@@ -68,7 +70,7 @@ static int teardown(void **st)
 	free(f);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	pb_set_state_dir(NULL);
 	return system(cmd) == 0 ? 0 : -1;
 }

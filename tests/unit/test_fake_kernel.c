@@ -21,6 +21,7 @@
 
 #include "fake_sysfs.h"
 #include "probebench/util.h"
+#include "testbed.h"
 
 static char root[64], sys[128], pci[256], virtio[256];
 
@@ -33,7 +34,8 @@ static int setup(void **st)
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	snprintf(pci, sizeof(pci), "%s/%s", sys, FAKE_RNG_PCI);
 	snprintf(virtio, sizeof(virtio), "%s/%s", sys, FAKE_RNG_VIRTIO);
-	setenv("PROBEBENCH_SYSFS", sys, 1);
+	if (mkdir(sys, 0755) < 0 || testbed_enter(root) < 0)
+		return -1;
 	return fake_sysfs_rng(sys) == 0 ? 0 : -1;
 }
 
@@ -42,7 +44,7 @@ static int teardown(void **st)
 	(void)st;
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -343,6 +345,7 @@ static void log_and_pass_through(void **st)
 static void refuses_the_real_sysfs(void **st)
 {
 	(void)st;
+	testbed_leave(); /* /sys is the real one now */
 	/* A directory fd: even without the fake, write(2) on it changes nothing (EBADF). */
 	int fd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);

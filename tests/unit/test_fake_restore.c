@@ -26,6 +26,7 @@
 #include "probebench/paths.h"
 #include "probebench/run.h"
 #include "probebench/util.h"
+#include "testbed.h"
 
 #define SEC	1000000000ull
 #define HANG_NS (100 * 1000000ull)
@@ -166,7 +167,8 @@ static int setup(void **st)
 		return -1;
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	snprintf(state, sizeof(state), "%s/state", root);
-	setenv("PROBEBENCH_SYSFS", sys, 1);
+	if (mkdir(sys, 0755) < 0 || testbed_enter(root) < 0)
+		return -1;
 	pb_set_state_dir(state);
 	return fake_sysfs_rng(sys) == 0 ? 0 : -1;
 }
@@ -176,7 +178,7 @@ static int teardown(void **st)
 	(void)st;
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	pb_set_state_dir(NULL);
 	return system(cmd) == 0 ? 0 : -1;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "fake_sysfs.h"
@@ -22,6 +23,7 @@
 #include "probebench/record.h"
 #include "probebench/run_loop.h"
 #include "probebench/util.h"
+#include "testbed.h"
 
 #define SEC	 1000000000ull
 #define N_TARGET 2
@@ -92,7 +94,8 @@ static int setup(void **st)
 	snprintf(f->state, sizeof(f->state), "%s/state", f->root);
 	snprintf(f->dev[0], sizeof(f->dev[0]), "%s/%s", f->sys, FAKE_RNG_PCI);
 	snprintf(f->dev[1], sizeof(f->dev[1]), "%s/%s", f->sys, FAKE_RNG_VIRTIO);
-	setenv("PROBEBENCH_SYSFS", f->sys, 1);
+	if (mkdir(f->sys, 0755) < 0 || testbed_enter(f->root) < 0)
+		return -1;
 	pb_set_state_dir(f->state);
 	if (fake_sysfs_rng(f->sys) < 0)
 		return -1;
@@ -134,7 +137,7 @@ static int teardown(void **st)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
 	free(f);
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	pb_set_state_dir(NULL);
 	return system(cmd) == 0 ? 0 : -1;
 }

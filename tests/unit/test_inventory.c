@@ -18,7 +18,9 @@
 #include <json-c/json.h>
 
 #include "probebench/inventory.h"
+#include "probebench/policy.h"
 #include "probebench/selector.h"
+#include "testbed.h"
 
 static struct pb_device *dev_at(const char *path, const char *subsys)
 {
@@ -226,17 +228,18 @@ static void json_build(void **state)
 
 static char fixture[PATH_MAX];
 
-static struct pb_inventory *load_at(const char *root, int expect, const char *errpart)
+/* Loads the inventory of the tree dir/sys, which the code (libudev too) sees at /sys. */
+static struct pb_inventory *load_at(const char *dir, int expect, const char *errpart)
 {
 	struct pb_inventory *inv = NULL;
 	char err[1024] = "";
-	setenv("PROBEBENCH_SYSFS", root, 1);
+	assert_int_equal(testbed_enter(dir), 0);
 	int r = pb_inventory_load(&inv, err, sizeof(err));
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	if (r != expect)
-		fail_msg("load %s: %d (%s), expected %d", root, r, err, expect);
+		fail_msg("load %s: %d (%s), expected %d", dir, r, err, expect);
 	if (errpart && !strstr(err, errpart))
-		fail_msg("load %s: message '%s' lacks '%s'", root, err, errpart);
+		fail_msg("load %s: message '%s' lacks '%s'", dir, err, errpart);
 	return inv;
 }
 
@@ -246,7 +249,8 @@ static void fixture_load(void **state)
 	struct pb_inventory *inv = load_at(fixture, 0, NULL);
 	assert_non_null(inv);
 	assert_int_equal(inv->n_functions, 5);
-	assert_string_equal(inv->children_method, "sysfs-walk");
+	assert_string_equal(inv->children_method, "libudev");
+	assert_string_equal(inv->sysfs_root, "/sys");
 
 	struct pb_device *rng = inv->functions[1];
 	assert_string_equal(rng->pci->bdf, "0000:00:05.0");
@@ -297,9 +301,9 @@ static void fixture_load(void **state)
 	assert_int_equal(pb_selector_parse("e1000e", &s[1], err, sizeof(err)), 0);
 	struct pb_device **out;
 	size_t n, bad;
-	setenv("PROBEBENCH_SYSFS", fixture, 1);
+	assert_int_equal(testbed_enter(fixture), 0);
 	assert_int_equal(pb_inventory_select(inv, s, 2, &out, &n, &bad), 0);
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	assert_int_equal(n, 2);
 	assert_ptr_equal(out[0], nvme);
 	assert_ptr_equal(out[1], nic);
@@ -310,13 +314,12 @@ static void fixture_load(void **state)
 /* A copy of the fixture with one thing broken by `cmd` (run inside the copy). */
 static struct pb_inventory *load_broken(const char *cmd, int expect, const char *errpart)
 {
-	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024], root[PATH_MAX];
+	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024];
 	assert_non_null(mkdtemp(tmp));
-	snprintf(sh, sizeof(sh), "cp -a '%s' '%s/sys' && cd '%s/sys' && %s", fixture, tmp, tmp,
+	snprintf(sh, sizeof(sh), "cp -a '%s/sys' '%s/sys' && cd '%s/sys' && %s", fixture, tmp, tmp,
 		 cmd);
 	assert_int_equal(system(sh), 0);
-	snprintf(root, sizeof(root), "%s/sys", tmp);
-	struct pb_inventory *inv = load_at(root, expect, errpart);
+	struct pb_inventory *inv = load_at(tmp, expect, errpart);
 	snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
 	assert_int_equal(system(sh), 0);
 	return inv;
@@ -343,8 +346,15 @@ static void fixture_broken(void **state)
 	/* Below a function. */
 	snprintf(cmd, sizeof(cmd), "mkdir %s/virtio4/numa_node", fn);
 	assert_null(load_broken(cmd, -EISDIR, "virtio4/numa_node"));
+	/* A uevent file libudev cannot read: it still lists the device, without its properties
+	 * (what production does on a real system). */
 	snprintf(cmd, sizeof(cmd), "rm %s/virtio4/uevent && mkdir %s/virtio4/uevent", fn, fn);
-	assert_null(load_broken(cmd, -EISDIR, "virtio4/uevent"));
+	struct pb_inventory *noprops = load_broken(cmd, 0, NULL);
+	assert_non_null(noprops);
+	assert_int_equal(noprops->functions[1]->n_children, 1);
+	assert_string_equal(noprops->functions[1]->children[0]->sysname, "virtio4");
+	assert_string_equal(noprops->functions[1]->children[0]->subsystem, "virtio");
+	pb_inventory_free(noprops);
 	/* The directory of functions. */
 	assert_null(
 	    load_broken("mkdir bus/pci/devices/garbage", -EINVAL, "unexpected entry 'garbage'"));
@@ -372,14 +382,96 @@ static void fixture_broken(void **state)
 	pb_inventory_free(inv);
 }
 
+/* Whether a refusal of this reason names needle in its detail. */
+static bool refused_naming(const struct pb_verdict *v, enum pb_reason reason, const char *needle)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->refusals[i].reason == reason && strstr(v->refusals[i].detail, needle))
+			return true;
+	return false;
+}
+
+/*
+ * The safety check takes the target's subtree from the inventory it is given, not from a new
+ * enumeration: a device that appears below the target later is not in it until the inventory is
+ * read again; one that went away since is skipped. The PCI functions behind a bridge, listed on
+ * their own, are part of the bridge's subtree.
+ */
+static void policy_subtree_from_inventory(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024];
+	assert_non_null(mkdtemp(tmp));
+	snprintf(sh, sizeof(sh), "cp -a '%s/sys' '%s/sys'", fixture, tmp);
+	assert_int_equal(system(sh), 0);
+	struct pb_inventory *inv = load_at(tmp, 0, NULL);
+	struct pb_policy_ctx *ctx;
+	assert_int_equal(pb_policy_ctx_new_empty(&ctx), 0);
+	struct pb_verdict v;
+	assert_int_equal(testbed_enter(tmp), 0);
+
+	const struct pb_device **sub;
+	size_t n;
+	struct pb_device *bridge = inv->functions[2];
+	assert_int_equal(pb_inventory_subtree(inv, bridge, &sub, &n), 0);
+	assert_int_equal(n, 6); /* itself, pci_bus/0000:81, 0000:81:00.0 and its nvme0 stack */
+	assert_ptr_equal(sub[0], bridge);
+	assert_string_equal(sub[1]->sysname, "0000:81:00.0");
+	assert_string_equal(sub[5]->sysname, "0000:81");
+	free(sub);
+	assert_int_equal(pb_policy_check(ctx, inv, bridge, &v), 0);
+	assert_true(refused_naming(&v, PB_REASON_BRIDGE, "0000:81:00.0"));
+
+	struct pb_device *nic = inv->functions[4];
+	assert_int_equal(pb_policy_check(ctx, inv, nic, &v), 0);
+	assert_true(refused_naming(&v, PB_REASON_NET_ACTIVE, "eth1"));
+	/* An interface appears below the NIC: not in this inventory, so not checked. */
+	snprintf(sh, sizeof(sh),
+		 "cd '%s/sys/devices/pci0000:80/0000:82:00.0/net' && mkdir eth9 && "
+		 "printf 'INTERFACE=eth9\\nIFINDEX=9\\n' >eth9/uevent && "
+		 "ln -s ../../../../../class/net eth9/subsystem",
+		 tmp);
+	assert_int_equal(system(sh), 0);
+	assert_int_equal(pb_policy_check(ctx, inv, nic, &v), 0);
+	assert_true(refused_naming(&v, PB_REASON_NET_ACTIVE, "eth1"));
+	assert_false(refused_naming(&v, PB_REASON_NET_ACTIVE, "eth9"));
+	/* One that went away since the inventory was read is skipped. */
+	snprintf(sh, sizeof(sh), "rm -r '%s/sys/devices/pci0000:80/0000:82:00.0/net/eth1'", tmp);
+	assert_int_equal(system(sh), 0);
+	assert_int_equal(pb_policy_check(ctx, inv, nic, &v), 0);
+	assert_false(refused_naming(&v, PB_REASON_NET_ACTIVE, "eth1"));
+	assert_false(refused_naming(&v, PB_REASON_NET_ACTIVE, "eth9"));
+	testbed_leave();
+	pb_inventory_free(inv);
+
+	/* The next inventory has it. */
+	inv = load_at(tmp, 0, NULL);
+	assert_int_equal(testbed_enter(tmp), 0);
+	assert_int_equal(pb_policy_check(ctx, inv, inv->functions[4], &v), 0);
+	assert_true(refused_naming(&v, PB_REASON_NET_ACTIVE, "eth9"));
+	/* The target itself gone: an error, as libudev cannot open it. */
+	snprintf(sh, sizeof(sh), "rm -r '%s/sys/devices/pci0000:80/0000:82:00.0'", tmp);
+	assert_int_equal(system(sh), 0);
+	assert_true(pb_policy_check(ctx, inv, inv->functions[4], &v) < 0);
+	testbed_leave();
+	pb_inventory_free(inv);
+	pb_policy_ctx_free(ctx);
+	snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
+	assert_int_equal(system(sh), 0);
+}
+
 int main(void)
 {
 	const char *f = getenv("PB_FIXTURES");
-	snprintf(fixture, sizeof(fixture), "%s/inventory/sys", f ? f : "tests/fixtures");
+	snprintf(fixture, sizeof(fixture), "%s/inventory", f ? f : "tests/fixtures");
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(tree_build),   cmocka_unit_test(inherit),
-	    cmocka_unit_test(cpulist),	    cmocka_unit_test(json_build),
-	    cmocka_unit_test(fixture_load), cmocka_unit_test(fixture_broken),
+	    cmocka_unit_test(tree_build),
+	    cmocka_unit_test(inherit),
+	    cmocka_unit_test(cpulist),
+	    cmocka_unit_test(json_build),
+	    cmocka_unit_test(fixture_load),
+	    cmocka_unit_test(fixture_broken),
+	    cmocka_unit_test(policy_subtree_from_inventory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

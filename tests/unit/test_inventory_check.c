@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "probebench/check.h"
+#include "testbed.h"
 
 static void paranoid(void **state)
 {
@@ -97,11 +98,11 @@ static void fixture_run(void **state)
 	write_file(sys, "bus/event_source/devices/kprobe/type", "6\n");
 	write_file(sys, "devices/system/memory/block_size_bytes", "8000000\n");
 	setenv("PROBEBENCH_PROCFS", proc, 1);
-	setenv("PROBEBENCH_SYSFS", sys, 1);
+	assert_int_equal(testbed_enter(tmp), 0);
 	struct pb_check_report r;
 	pb_check_run(&r);
 	unsetenv("PROBEBENCH_PROCFS");
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 
 	bool root = geteuid() == 0;
 	assert_int_equal(find(&r, "root")->status, root ? PB_CHECK_OK : PB_CHECK_MISSING);
@@ -134,17 +135,16 @@ static void fixture_run(void **state)
 	/* Without the kprobe PMU and with tracefs mounted (events read from it). */
 	snprintf(cmd, sizeof(cmd), "rm -r '%s/bus'", sys);
 	assert_int_equal(system(cmd), 0);
-	char mounts[PATH_MAX + 64], ev[PATH_MAX + 32];
-	snprintf(mounts, sizeof(mounts), "nodev %s/kernel/tracing tracefs rw 0 0\n", sys);
-	write_file(proc, "mounts", mounts);
+	char ev[PATH_MAX + 32];
+	write_file(proc, "mounts", "nodev /sys/kernel/tracing tracefs rw 0 0\n");
 	snprintf(ev, sizeof(ev), "%s/kernel/tracing", sys);
 	write_file(ev, "events/kmem/mm_page_alloc/id", "300\n");
 	write_file(ev, "events/kmem/kmalloc/id", "301\n");
 	setenv("PROBEBENCH_PROCFS", proc, 1);
-	setenv("PROBEBENCH_SYSFS", sys, 1);
+	assert_int_equal(testbed_enter(tmp), 0);
 	pb_check_run(&r);
 	unsetenv("PROBEBENCH_PROCFS");
-	unsetenv("PROBEBENCH_SYSFS");
+	testbed_leave();
 	/* tracefs mounted, no kprobe_events in it. */
 	assert_int_equal(find(&r, "kprobe_events")->status, PB_CHECK_MISSING);
 	assert_non_null(strstr(find(&r, "kprobe_events")->detail, "CONFIG_KPROBE_EVENTS"));

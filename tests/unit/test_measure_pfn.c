@@ -9,12 +9,13 @@
 #include <cmocka.h>
 
 #include "probebench/measure.h"
+#include "testbed.h"
 
 static void use_root(const char *name)
 {
 	char p[4096];
 	snprintf(p, sizeof(p), "%s/measure/%s", getenv("PB_FIXTURES"), name);
-	setenv("PROBEBENCH_SYSFS", p, 1);
+	assert_int_equal(testbed_enter(p), 0);
 	snprintf(p, sizeof(p), "%s/measure/%s/proc", getenv("PB_FIXTURES"), name);
 	setenv("PROBEBENCH_PROCFS", p, 1);
 }

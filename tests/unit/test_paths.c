@@ -83,7 +83,7 @@ static int setup(void **st)
 	link_in("../../drv", "sys/devices/dev/driver");
 	link_in("../../../devices/dev", "sys/bus/pci/devices/dev");
 	mkdir_in("state");
-	set_root("PROBEBENCH_SYSFS", "sys");
+	set_root("PROBEBENCH_PROCFS", "sys");
 	set_root("PROBEBENCH_STATE_DIR", "state");
 	return 0;
 }
@@ -107,21 +107,21 @@ static void reads_and_writes_regular_files(void **st)
 	(void)st;
 	char buf[32];
 	long v;
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "attr"), 2);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "attr"), 2);
 	assert_string_equal(buf, "42");
-	assert_int_equal(pb_read_attr_long(PB_ROOT_SYS, &v, "%s/numa_node", "devices/dev"), 0);
+	assert_int_equal(pb_read_attr_long(PB_ROOT_PROC, &v, "%s/numa_node", "devices/dev"), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(pb_write_attr(PB_ROOT_SYS, "7", "attr"), 0);
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "attr"), 2);
+	assert_int_equal(pb_write_attr(PB_ROOT_PROC, "7", "attr"), 0);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "attr"), 2);
 	assert_string_equal(buf, "72"); /* one write(2) at offset 0, as to a sysfs attribute */
 	FILE *f;
-	assert_int_equal(pb_fopen(PB_ROOT_SYS, &f, "attr"), 0);
+	assert_int_equal(pb_fopen(PB_ROOT_PROC, &f, "attr"), 0);
 	assert_non_null(fgets(buf, sizeof(buf), f));
 	fclose(f);
 	assert_string_equal(buf, "72\n");
 	char *text;
 	size_t len;
-	assert_int_equal(pb_read_file(PB_ROOT_SYS, &text, &len, "attr"), 0);
+	assert_int_equal(pb_read_file(PB_ROOT_PROC, &text, &len, "attr"), 0);
 	assert_int_equal(len, 3);
 	assert_string_equal(text, "72\n");
 	free(text);
@@ -129,29 +129,29 @@ static void reads_and_writes_regular_files(void **st)
 	static char big[50000];
 	memset(big, 'x', sizeof(big) - 1);
 	put("sys/big", big);
-	assert_int_equal(pb_read_file(PB_ROOT_SYS, &text, &len, "big"), 0);
+	assert_int_equal(pb_read_file(PB_ROOT_PROC, &text, &len, "big"), 0);
 	assert_int_equal(len, sizeof(big) - 1);
 	assert_int_equal(strlen(text), sizeof(big) - 1);
 	free(text);
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "big"), -ENAMETOOLONG);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "big"), -ENAMETOOLONG);
 	/* a link the system made is followed, also upwards inside the root */
-	assert_int_equal(pb_readlink_name(PB_ROOT_SYS, buf, sizeof(buf), "devices/dev/driver"), 0);
+	assert_int_equal(pb_readlink_name(PB_ROOT_PROC, buf, sizeof(buf), "devices/dev/driver"), 0);
 	assert_string_equal(buf, "drv");
-	assert_int_equal(pb_readlink(PB_ROOT_SYS, buf, sizeof(buf), "devices/dev/driver"), 9);
+	assert_int_equal(pb_readlink(PB_ROOT_PROC, buf, sizeof(buf), "devices/dev/driver"), 9);
 	assert_string_equal(buf, "../../drv");
 	assert_int_equal(
-	    pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "bus/pci/devices/dev/numa_node"), 1);
+	    pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "bus/pci/devices/dev/numa_node"), 1);
 	char real[PATH_MAX], want[PATH_MAX];
 	assert_non_null(realpath(tmp, want));
 	strcat(want, "/sys/devices/dev");
-	assert_int_equal(pb_realpath(PB_ROOT_SYS, real, "bus/pci/devices/dev"), 0);
+	assert_int_equal(pb_realpath(PB_ROOT_PROC, real, "bus/pci/devices/dev"), 0);
 	assert_string_equal(real, want);
 	struct stat s;
-	assert_int_equal(pb_stat(PB_ROOT_SYS, &s, 0, "bus/pci/devices/dev"), 0);
+	assert_int_equal(pb_stat(PB_ROOT_PROC, &s, 0, "bus/pci/devices/dev"), 0);
 	assert_true(S_ISDIR(s.st_mode));
-	assert_int_equal(pb_stat(PB_ROOT_SYS, &s, AT_SYMLINK_NOFOLLOW, "bus/pci/devices/dev"), 0);
+	assert_int_equal(pb_stat(PB_ROOT_PROC, &s, AT_SYMLINK_NOFOLLOW, "bus/pci/devices/dev"), 0);
 	assert_true(S_ISLNK(s.st_mode));
-	assert_int_equal(pb_access(PB_ROOT_SYS, F_OK, "nothing"), -ENOENT);
+	assert_int_equal(pb_access(PB_ROOT_PROC, F_OK, "nothing"), -ENOENT);
 }
 
 /* A FIFO where a file belongs: neither read nor written, and no open blocks on it. */
@@ -160,19 +160,19 @@ static void refuses_fifo(void **st)
 	(void)st;
 	char buf[32], p[PATH_MAX];
 	FILE *f;
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "fifo"), -EINVAL);
-	assert_int_equal(pb_fopen(PB_ROOT_SYS, &f, "fifo"), -EINVAL);
-	assert_int_equal(pb_open_file(PB_ROOT_SYS, O_RDONLY, "fifo"), -EINVAL);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "fifo"), -EINVAL);
+	assert_int_equal(pb_fopen(PB_ROOT_PROC, &f, "fifo"), -EINVAL);
+	assert_int_equal(pb_open_file(PB_ROOT_PROC, O_RDONLY, "fifo"), -EINVAL);
 	/* no reader: the non-blocking open says so instead of waiting */
-	assert_int_equal(pb_write_attr(PB_ROOT_SYS, "1", "fifo"), -ENXIO);
+	assert_int_equal(pb_write_attr(PB_ROOT_PROC, "1", "fifo"), -ENXIO);
 	snprintf(p, sizeof(p), "%s/sys/fifo", tmp);
 	int rfd = open(p, O_RDONLY | O_NONBLOCK);
 	assert_true(rfd >= 0);
-	assert_int_equal(pb_write_attr(PB_ROOT_SYS, "1", "fifo"), -EINVAL);
+	assert_int_equal(pb_write_attr(PB_ROOT_PROC, "1", "fifo"), -EINVAL);
 	assert_int_equal(read(rfd, buf, sizeof(buf)), 0);
 	close(rfd);
-	assert_int_equal(pb_open_dir(PB_ROOT_SYS, "fifo"), -ENOTDIR);
-	assert_int_equal(pb_open_node(PB_ROOT_SYS, O_RDONLY, "fifo"), -EINVAL);
+	assert_int_equal(pb_open_dir(PB_ROOT_PROC, "fifo"), -ENOTDIR);
+	assert_int_equal(pb_open_node(PB_ROOT_PROC, O_RDONLY, "fifo"), -EINVAL);
 }
 
 static void refuses_directory_as_file(void **st)
@@ -181,26 +181,26 @@ static void refuses_directory_as_file(void **st)
 	char buf[32];
 	FILE *f;
 	char *text;
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "dir"), -EISDIR);
-	assert_int_equal(pb_write_attr(PB_ROOT_SYS, "1", "dir"), -EISDIR);
-	assert_int_equal(pb_fopen(PB_ROOT_SYS, &f, "dir"), -EISDIR);
-	assert_int_equal(pb_read_file(PB_ROOT_SYS, &text, NULL, "dir"), -EISDIR);
-	assert_int_equal(pb_open_node(PB_ROOT_SYS, O_RDONLY, "dir"), -EISDIR);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "dir"), -EISDIR);
+	assert_int_equal(pb_write_attr(PB_ROOT_PROC, "1", "dir"), -EISDIR);
+	assert_int_equal(pb_fopen(PB_ROOT_PROC, &f, "dir"), -EISDIR);
+	assert_int_equal(pb_read_file(PB_ROOT_PROC, &text, NULL, "dir"), -EISDIR);
+	assert_int_equal(pb_open_node(PB_ROOT_PROC, O_RDONLY, "dir"), -EISDIR);
 	/* the root itself is a directory too */
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "."), -EISDIR);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "."), -EISDIR);
 }
 
 static void refuses_file_as_directory(void **st)
 {
 	(void)st;
 	DIR *d;
-	assert_int_equal(pb_open_dir(PB_ROOT_SYS, "attr"), -ENOTDIR);
-	assert_int_equal(pb_opendir(PB_ROOT_SYS, &d, "attr"), -ENOTDIR);
-	assert_int_equal(pb_opendir(PB_ROOT_SYS, &d, "attr/x"), -ENOTDIR);
+	assert_int_equal(pb_open_dir(PB_ROOT_PROC, "attr"), -ENOTDIR);
+	assert_int_equal(pb_opendir(PB_ROOT_PROC, &d, "attr"), -ENOTDIR);
+	assert_int_equal(pb_opendir(PB_ROOT_PROC, &d, "attr/x"), -ENOTDIR);
 	/* and a directory is one */
-	assert_int_equal(pb_opendir(PB_ROOT_SYS, &d, "dir"), 0);
+	assert_int_equal(pb_opendir(PB_ROOT_PROC, &d, "dir"), 0);
 	closedir(d);
-	int fd = pb_open_dir(PB_ROOT_SYS, ".");
+	int fd = pb_open_dir(PB_ROOT_PROC, ".");
 	assert_true(fd >= 0);
 	close(fd);
 }
@@ -211,12 +211,12 @@ static void refuses_symlink_loop(void **st)
 	char buf[32];
 	DIR *d;
 	struct stat s;
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "loop"), -ELOOP);
-	assert_int_equal(pb_write_attr(PB_ROOT_SYS, "1", "loop"), -ELOOP);
-	assert_int_equal(pb_opendir(PB_ROOT_SYS, &d, "loop"), -ELOOP);
-	assert_int_equal(pb_stat(PB_ROOT_SYS, &s, 0, "loop"), -ELOOP);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "loop"), -ELOOP);
+	assert_int_equal(pb_write_attr(PB_ROOT_PROC, "1", "loop"), -ELOOP);
+	assert_int_equal(pb_opendir(PB_ROOT_PROC, &d, "loop"), -ELOOP);
+	assert_int_equal(pb_stat(PB_ROOT_PROC, &s, 0, "loop"), -ELOOP);
 	/* the link itself can still be read */
-	assert_int_equal(pb_readlink(PB_ROOT_SYS, buf, sizeof(buf), "loop"), 4);
+	assert_int_equal(pb_readlink(PB_ROOT_PROC, buf, sizeof(buf), "loop"), 4);
 }
 
 /* A device node is opened by pb_open_node() and refused where a regular file belongs. */
@@ -246,27 +246,27 @@ static void no_escape(void **st)
 {
 	(void)st;
 	char buf[32], p[PATH_MAX];
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "../outside"), -EXDEV);
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "dir/../../outside"), -EXDEV);
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "dir/../attr"), -EXDEV);
-	assert_int_equal(pb_access(PB_ROOT_SYS, F_OK, ".."), -EXDEV);
-	assert_int_equal(pb_write_attr(PB_ROOT_SYS, "1", "%s/outside", tmp), -EXDEV);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "../outside"), -EXDEV);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "dir/../../outside"), -EXDEV);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "dir/../attr"), -EXDEV);
+	assert_int_equal(pb_access(PB_ROOT_PROC, F_OK, ".."), -EXDEV);
+	assert_int_equal(pb_write_attr(PB_ROOT_PROC, "1", "%s/outside", tmp), -EXDEV);
 	assert_int_equal(pb_write_atomic(PB_ROOT_STATE, "../outside", "x", 1, 0600, 0), -EXDEV);
-	assert_int_equal(pb_unlink(PB_ROOT_SYS, "../outside"), -EXDEV);
+	assert_int_equal(pb_unlink(PB_ROOT_PROC, "../outside"), -EXDEV);
 	/* a root's name as a prefix of another directory's is not below it */
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "%s/sysx/attr", tmp), -EXDEV);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "%s/sysx/attr", tmp), -EXDEV);
 	/* a name that only starts with two dots is a name */
 	put("sys/..x", "ok");
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "..x"), 2);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "..x"), 2);
 	/* absolute below the root, as configured and through its real path */
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "%s/sys/attr", tmp), 2);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "%s/sys/attr", tmp), 2);
 	assert_non_null(realpath(tmp, p));
 	link_in(p, "alias");
-	set_root("PROBEBENCH_SYSFS", "alias/sys");
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "%s/sys/attr", p), 2);
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "%s/alias/sys/attr", tmp), 2);
+	set_root("PROBEBENCH_PROCFS", "alias/sys");
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "%s/sys/attr", p), 2);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "%s/alias/sys/attr", tmp), 2);
 	/* the system's own links are followed, even out of the root: sysfs is built of them */
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "up"), 6);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "up"), 6);
 	assert_string_equal(buf, "secret");
 }
 
@@ -277,16 +277,18 @@ static void roots_from_environment(void **st)
 	char buf[32], p[PATH_MAX];
 	mkdir_in("sys2");
 	put("sys2/attr", "second");
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "attr"), 2);
-	set_root("PROBEBENCH_SYSFS", "sys2");
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "attr"), 2);
+	set_root("PROBEBENCH_PROCFS", "sys2");
 	snprintf(p, sizeof(p), "%s/sys2", tmp);
-	assert_string_equal(pb_root_path(PB_ROOT_SYS), p);
-	assert_false(pb_sysfs_is_live());
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "attr"), 6);
+	assert_string_equal(pb_root_path(PB_ROOT_PROC), p);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "attr"), 6);
 	assert_string_equal(buf, "second");
-	unsetenv("PROBEBENCH_SYSFS");
+	unsetenv("PROBEBENCH_PROCFS");
+	assert_string_equal(pb_root_path(PB_ROOT_PROC), "/proc");
+	/* sysfs is /sys whatever the environment says (fixtures go there through umockdev) */
+	setenv("PROBEBENCH_SYSFS", tmp, 1);
 	assert_string_equal(pb_root_path(PB_ROOT_SYS), "/sys");
-	assert_true(pb_sysfs_is_live());
+	unsetenv("PROBEBENCH_SYSFS");
 	/* empty is unset */
 	setenv("PROBEBENCH_PROCFS", "", 1);
 	assert_string_equal(pb_root_path(PB_ROOT_PROC), "/proc");
@@ -337,7 +339,7 @@ static void reset_reopens(void **st)
 {
 	(void)st;
 	char buf[32], p[PATH_MAX], q[PATH_MAX];
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "attr"), 2);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "attr"), 2);
 	mkdir_in("new");
 	put("new/attr", "new");
 	snprintf(p, sizeof(p), "%s/sys", tmp);
@@ -345,9 +347,9 @@ static void reset_reopens(void **st)
 	assert_int_equal(rename(p, q), 0);
 	snprintf(q, sizeof(q), "%s/new", tmp);
 	assert_int_equal(rename(q, p), 0);
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "attr"), 2); /* the old fd */
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "attr"), 2); /* the old fd */
 	pb_roots_reset();
-	assert_int_equal(pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "attr"), 3);
+	assert_int_equal(pb_read_attr(PB_ROOT_PROC, buf, sizeof(buf), "attr"), 3);
 	assert_string_equal(buf, "new");
 }
 

@@ -2,9 +2,9 @@
 /*
  * The safety policy on this machine's real devices, read-only: the checks must refuse the disk,
  * network and vsock functions by their own logic and allow the rng function. Devices are found by
- * vendor:device id through sysfs; an absent one skips its test. Nothing is written anywhere.
+ * vendor:device id in the inventory, whose subtrees the checks take, as a run does; an absent one
+ * skips its test. Nothing is written anywhere.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -16,45 +16,33 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "probebench/inventory.h"
 #include "probebench/policy.h"
 #include "probebench/util.h"
 
 static struct pb_policy_ctx *ctx;
 static int ctx_err;
+static struct pb_inventory *inv; /* the subtrees checked come from it, as in a run */
 
-/* Finds the PCI function with this vendor:device id; 0 and its syspath, or -ENOENT. */
-static int find_pci(long vendor, long device, char *syspath, size_t size)
+/* The PCI function with this vendor:device id in the inventory, or NULL. */
+static const struct pb_device *find_pci(long vendor, long device)
 {
-	const char *base = "/sys/bus/pci/devices";
-	DIR *d = opendir(base);
-	if (!d)
-		return -ENOENT;
-	struct dirent *de;
-	int r = -ENOENT;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char p[PATH_MAX];
-		long v, dv;
-		snprintf(p, sizeof(p), "%s/%s/vendor", base, de->d_name);
-		if (pb_read_long(p, &v) < 0 || v != vendor)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s/device", base, de->d_name);
-		if (pb_read_long(p, &dv) < 0 || dv != device)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", base, de->d_name);
-		if (!realpath(p, syspath) || strlen(syspath) >= size)
-			break;
-		r = 0;
-		break;
+	for (size_t i = 0; inv && i < inv->n_functions; i++) {
+		const struct pb_device *f = inv->functions[i];
+		if (f->pci && f->pci->vendor_id == vendor && f->pci->device_id == device)
+			return f;
 	}
-	closedir(d);
-	return r;
+	return NULL;
 }
 
 static int setup(void **state)
 {
 	(void)state;
+	char err[512];
+	if (pb_inventory_load(&inv, err, sizeof(err)) < 0) {
+		print_message("cannot read the devices: %s\n", err);
+		return -1;
+	}
 	uint64_t t0 = pb_now_ns();
 	ctx_err = pb_policy_ctx_new(&ctx);
 	/* Informational only (CLOCK_MONOTONIC around the call); nothing is asserted on time. */
@@ -68,14 +56,15 @@ static int teardown(void **state)
 {
 	(void)state;
 	pb_policy_ctx_free(ctx);
+	pb_inventory_free(inv);
 	return 0;
 }
 
 /* Checks the function with this id; skips when it is absent or the snapshot needs root. */
 static void check_id(long vendor, long device, struct pb_verdict *v)
 {
-	char syspath[PATH_MAX];
-	if (find_pci(vendor, device, syspath, sizeof(syspath)) < 0) {
+	const struct pb_device *dev = find_pci(vendor, device);
+	if (!dev) {
 		print_message("SKIP: no PCI function %04lx:%04lx on this machine\n", vendor,
 			      device);
 		skip();
@@ -85,11 +74,10 @@ static void check_id(long vendor, long device, struct pb_verdict *v)
 		skip();
 	}
 	uint64_t t0 = pb_now_ns();
-	assert_int_equal(pb_policy_check(ctx, syspath, v), 0);
+	assert_int_equal(pb_policy_check(ctx, inv, dev, v), 0);
 	uint64_t t1 = pb_now_ns();
-	print_message("%04lx:%04lx %s: %s (check: %.2f ms)\n", vendor, device,
-		      strrchr(syspath, '/') + 1, pb_verdict_allowed(v, 0) ? "allowed" : "refused",
-		      (double)(t1 - t0) / 1e6);
+	print_message("%04lx:%04lx %s: %s (check: %.2f ms)\n", vendor, device, dev->sysname,
+		      pb_verdict_allowed(v, 0) ? "allowed" : "refused", (double)(t1 - t0) / 1e6);
 	for (size_t i = 0; i < v->n; i++)
 		print_message("  %s: %s\n", pb_reason_name(v->refusals[i].reason),
 			      v->refusals[i].detail);
@@ -153,8 +141,12 @@ static void unknown_device_is_an_error(void **state)
 		skip();
 	}
 	struct pb_verdict v;
-	assert_true(pb_policy_check(ctx, "/sys/devices/pci0000:00/0000:ff:1f.7", &v) < 0);
-	assert_int_equal(pb_policy_check(ctx, NULL, &v), -EINVAL);
+	struct pb_device *gone = pb_device_new("/sys/devices/pci0000:00/0000:ff:1f.7", "/sys");
+	assert_non_null(gone);
+	assert_true(pb_policy_check(ctx, inv, gone, &v) < 0);
+	pb_device_free(gone);
+	assert_int_equal(pb_policy_check(ctx, inv, NULL, &v), -EINVAL);
+	assert_int_equal(pb_policy_check(ctx, NULL, inv->functions[0], &v), -EINVAL);
 }
 
 int main(void)

@@ -120,19 +120,16 @@ static void run_root_daemons(void **state)
 	rmdir(p);
 	rmdir(dir);
 	unsetenv("PROBEBENCH_RUNDIR");
-	setenv("PROBEBENCH_SYSFS", "/tmp/fake-sys", 1);
-	assert_false(pb_sysfs_is_live());
-	unsetenv("PROBEBENCH_SYSFS");
-	assert_true(pb_sysfs_is_live());
 }
 
 static void paths_follow_environment(void **state)
 {
 	(void)state;
 	char buf[64];
+	/* sysfs is /sys whatever the environment says (tests put a tree there with umockdev). */
 	setenv("PROBEBENCH_SYSFS", "/tmp/fake-sys", 1);
 	assert_int_equal(pb_sys_path(buf, sizeof(buf), "bus/%s/drivers", "pci"), 0);
-	assert_string_equal(buf, "/tmp/fake-sys/bus/pci/drivers");
+	assert_string_equal(buf, "/sys/bus/pci/drivers");
 	unsetenv("PROBEBENCH_SYSFS");
 	assert_int_equal(pb_sys_path(buf, sizeof(buf), "bus/pci"), 0);
 	assert_string_equal(buf, "/sys/bus/pci");

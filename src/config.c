@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "probebench/config.h"
+#include "probebench/inventory.h"
 #include "probebench/paths.h"
 #include "probebench/selector.h"
 #include "probebench/util.h"
@@ -733,14 +735,19 @@ void pb_config_free(struct pb_config *c)
 	free(c);
 }
 
-bool pb_config_target_matches(const struct pb_config_target *t, const char *name, int vendor,
-			      int device, const char *driver)
+bool pb_config_target_matches(const struct pb_config_target *t, const struct pb_device *dev)
 {
-	if (t->device) {
-		const char *base = strrchr(t->device, '/');
-		return !strcmp(t->device, name) || (base && !strcmp(base + 1, name));
-	}
-	if (t->vendor != vendor || t->device_id != device)
+	char text[PATH_MAX], err[256];
+	struct pb_selector sel;
+	if (t->device)
+		snprintf(text, sizeof(text), "%s", t->device);
+	else
+		snprintf(text, sizeof(text), "%04x:%04x", (unsigned)t->vendor,
+			 (unsigned)t->device_id);
+	if (pb_selector_parse(text, &sel, err, sizeof(err)) < 0)
 		return false;
-	return !t->driver || (driver && !strcmp(t->driver, driver));
+	pb_selector_resolve_path(&sel);
+	if (!pb_selector_match(&sel, dev))
+		return false;
+	return t->device || !t->driver || (dev->driver && !strcmp(t->driver, dev->driver));
 }

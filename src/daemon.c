@@ -453,8 +453,7 @@ static int resolve_targets(struct daemon *d, const struct pb_config_plan *p)
 		}
 		for (size_t k = 0; r == 0 && k < w->inventory->n_functions; k++) {
 			const struct pb_device *f = w->inventory->functions[k];
-			if (f->pci && pb_config_target_matches(t, f->sysname, f->pci->vendor_id,
-							       f->pci->device_id, f->driver))
+			if (f->pci && pb_config_target_matches(t, f))
 				r = add_target(w, f->sysname);
 		}
 	}
@@ -464,15 +463,12 @@ static int resolve_targets(struct daemon *d, const struct pb_config_plan *p)
 }
 
 /*
- * Whether a device just added (a PCI function, from its uevent) is named by the explicit
- * selector sel, as `probebench run` would match it.
+ * Whether a device just added (a PCI function, from its uevent) is named by the plan's target t
+ * (an explicit selector or a rule), as `probebench run` would match it.
  */
-static bool selector_names(const char *sel_text, struct udev_device *dev, long vendor, long device)
+static bool target_names(const struct pb_config_target *t, struct udev_device *dev, long vendor,
+			 long device)
 {
-	struct pb_selector sel;
-	char err[256];
-	if (pb_selector_parse(sel_text, &sel, err, sizeof(err)) < 0)
-		return false;
 	const char *syspath = udev_device_get_syspath(dev), *root = pb_sysfs_root();
 	struct pb_pci_info pci = {.vendor_id = (uint16_t)vendor, .device_id = (uint16_t)device};
 	unsigned dom = 0;
@@ -490,8 +486,7 @@ static bool selector_names(const char *sel_text, struct udev_device *dev, long v
 			      .sysname = (char *)udev_device_get_sysname(dev),
 			      .driver = (char *)udev_device_get_driver(dev),
 			      .pci = is_pci && vendor >= 0 && device >= 0 ? &pci : NULL};
-	pb_selector_resolve_path(&sel);
-	return pb_selector_match(&sel, &d);
+	return pb_config_target_matches(t, &d);
 }
 
 static void *worker_main(void *arg)
@@ -812,9 +807,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 				continue;
 			for (size_t k = 0; k < p->n_targets; k++) {
 				const struct pb_config_target *t = &p->targets[k];
-				if (t->device ? !selector_names(t->device, dev, vendor, device)
-					      : !pb_config_target_matches(t, name, (int)vendor,
-									  (int)device, drv))
+				if (!target_names(t, dev, vendor, device))
 					continue;
 				struct plan_state *ps = plan_state(d, p->name);
 				if (ps && !ps->pending) {

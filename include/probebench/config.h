@@ -69,9 +69,11 @@ int pb_config_parse(const char *text, const char *path, struct pb_config **ret, 
 int pb_config_load(const char *path, struct pb_config **ret, char *err, size_t err_size);
 void pb_config_free(struct pb_config *c);
 
-/* Does the PCI function (vendor, device, bound driver or NULL, name "0000:00:05.0") match t? */
-bool pb_config_target_matches(const struct pb_config_target *t, const char *name, int vendor,
-			      int device, const char *driver);
+struct pb_device;
+/* Does the device (a PCI function) match t, as `probebench run` would select it? An explicit
+ * target is a selector of run; a rule is the selector VENDOR:DEVICE, and its driver when it
+ * names one. */
+bool pb_config_target_matches(const struct pb_config_target *t, const struct pb_device *dev);
 
 /*
  * The keys the configuration knows, from the table that parses them (for tests and docs): the

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "probebench/config.h"
+#include "probebench/inventory.h"
 
 static const char good[] =
     "{\"results_dir\": \"/tmp/r\", \"retention\": {\"count\": 5, \"age\": \"7d\"},\n"
@@ -204,24 +205,64 @@ static void listen_split(void **state)
 	assert_int_equal(pb_config_split_listen(":80", host, sizeof(host), &port), -EINVAL);
 }
 
+/* A PCI function as the inventory gives it, for the matcher. */
+static struct pb_device *function(struct pb_device *d, struct pb_pci_info *pci, const char *name,
+				  int vendor, int device, const char *driver)
+{
+	static char syspath[4][128];
+	static unsigned next;
+	char *sp = syspath[next++ % 4];
+	snprintf(sp, 128, "/sys/devices/pci0000:00/%s", name);
+	*pci = (struct pb_pci_info){.vendor_id = (uint16_t)vendor, .device_id = (uint16_t)device};
+	sscanf(name, "%x:%x:%x.%x", (unsigned *)&pci->domain, &pci->bus, &pci->dev, &pci->func);
+	*d = (struct pb_device){.syspath = sp,
+				.devpath = sp + 4,
+				.sysname = sp + strlen("/sys/devices/pci0000:00/"),
+				.driver = (char *)driver,
+				.pci = pci};
+	return d;
+}
+
+/* Targets match as selectors of probebench run: explicit ones by their own text, rules as
+ * VENDOR:DEVICE and their driver. */
 static void target_matching(void **state)
 {
 	(void)state;
 	struct pb_config_target dev = {.device = (char *)"0000:00:05.0", .vendor = -1};
-	struct pb_config_target path = {.device = (char *)"/sys/bus/pci/devices/0000:00:05.0"};
+	struct pb_config_target path = {.device = (char *)"/sys/devices/pci0000:00/0000:00:05.0"};
 	struct pb_config_target rule = {.vendor = 0x1af4, .device_id = 0x1044};
 	struct pb_config_target rule_drv = {
 	    .vendor = 0x1af4, .device_id = 0x1044, .driver = (char *)"virtio-pci"};
-	assert_true(pb_config_target_matches(&dev, "0000:00:05.0", 0x1af4, 0x1044, NULL));
-	assert_false(pb_config_target_matches(&dev, "0000:00:04.0", 0x1af4, 0x1044, NULL));
-	assert_true(pb_config_target_matches(&path, "0000:00:05.0", 0, 0, NULL));
-	assert_true(pb_config_target_matches(&rule, "0000:00:09.0", 0x1af4, 0x1044, NULL));
+	struct pb_device d;
+	struct pb_pci_info pci;
+	assert_true(pb_config_target_matches(
+	    &dev, function(&d, &pci, "0000:00:05.0", 0x1af4, 0x1044, NULL)));
+	assert_false(pb_config_target_matches(
+	    &dev, function(&d, &pci, "0000:00:04.0", 0x1af4, 0x1044, NULL)));
+	assert_true(
+	    pb_config_target_matches(&path, function(&d, &pci, "0000:00:05.0", 0, 0, NULL)));
+	assert_true(pb_config_target_matches(
+	    &rule, function(&d, &pci, "0000:00:09.0", 0x1af4, 0x1044, NULL)));
 	/* the disk, network and vsock functions share the vendor but never the device id */
-	assert_false(pb_config_target_matches(&rule, "0000:00:04.0", 0x1af4, 0x1042, "virtio-pci"));
-	assert_false(pb_config_target_matches(&rule, "0000:00:03.0", 0x1af4, 0x1053, "virtio-pci"));
-	assert_true(pb_config_target_matches(&rule_drv, "x", 0x1af4, 0x1044, "virtio-pci"));
-	assert_false(pb_config_target_matches(&rule_drv, "x", 0x1af4, 0x1044, NULL));
-	assert_false(pb_config_target_matches(&rule_drv, "x", 0x1af4, 0x1044, "vfio-pci"));
+	assert_false(pb_config_target_matches(
+	    &rule, function(&d, &pci, "0000:00:04.0", 0x1af4, 0x1042, "virtio-pci")));
+	assert_false(pb_config_target_matches(
+	    &rule, function(&d, &pci, "0000:00:03.0", 0x1af4, 0x1053, "virtio-pci")));
+	assert_true(pb_config_target_matches(
+	    &rule_drv, function(&d, &pci, "0000:00:09.0", 0x1af4, 0x1044, "virtio-pci")));
+	assert_false(pb_config_target_matches(
+	    &rule_drv, function(&d, &pci, "0000:00:09.0", 0x1af4, 0x1044, NULL)));
+	assert_false(pb_config_target_matches(
+	    &rule_drv, function(&d, &pci, "0000:00:09.0", 0x1af4, 0x1044, "vfio-pci")));
+	/* an explicit target is any selector of run: a vendor:device, a driver's name */
+	struct pb_config_target by_id = {.device = (char *)"1af4:1044"};
+	struct pb_config_target by_drv = {.device = (char *)"virtio-pci"};
+	assert_true(pb_config_target_matches(
+	    &by_id, function(&d, &pci, "0000:00:09.0", 0x1af4, 0x1044, NULL)));
+	assert_false(pb_config_target_matches(
+	    &by_id, function(&d, &pci, "0000:00:04.0", 0x1af4, 0x1042, NULL)));
+	assert_true(pb_config_target_matches(
+	    &by_drv, function(&d, &pci, "0000:00:09.0", 0x1af4, 0x1044, "virtio-pci")));
 }
 
 /* The shipped example must load (the schema check of the same file is in the host tests). */
@@ -325,7 +366,7 @@ static void table_matches_schema(void **state)
 	struct json_object *schema =
 	    json_object_from_file(PB_SOURCE_DIR "/schema/config.schema.json");
 	assert_non_null(schema);
-	struct schema_key skeys[128];
+	struct schema_key skeys[128] = {0}; /* required: false unless the schema lists it */
 	size_t ns = 0;
 	schema_walk(schema, schema, "", skeys, &ns);
 	struct pb_config_key_info info[128];

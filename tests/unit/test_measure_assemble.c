@@ -527,20 +527,26 @@ static void kthread_hop(void **state)
 	pb_iteration_facts_clear(&f);
 
 	/* A new thread's start-up handshake (the probe wakes it and waits 50 us for it to say it
-	 * runs, as request_irq does on PREEMPT_RT) in a 700 us probe: not the probe's body. */
-	nev = 0;
-	entry(1100 * US, 0, WRITER, "pbtest1");
-	wake(1300 * US, 0, WRITER, 88);
-	sw(1301 * US, 0, WRITER, "probebench", 1, "idle");
-	sw(1302 * US, 2, 1, "idle", 88, "irq/54-pbtest1");
-	wake(1351 * US, 2, 88, WRITER);
-	sw(1352 * US, 0, 1, "idle", WRITER, "probebench");
-	ret(1800 * US, 0, WRITER, 0);
-	in.n = nev;
-	f = (struct pb_iteration_facts){0};
-	assert_int_equal(pb_measure_assemble(&in, &f), 0);
-	assert_false(f.probes[0].hop);
-	pb_iteration_facts_clear(&f);
+	 * runs, as request_irq does on PREEMPT_RT) in a 700 us probe: not the probe's body. It
+	 * stays one when the new thread waits 4 ms for a CPU: 50 us of running against the 700 us
+	 * of the probe's own. */
+	in.t1 = 7000 * US;
+	for (uint64_t late = 0; late <= 4000 * US; late += 4000 * US) {
+		nev = 0;
+		entry(1100 * US, 0, WRITER, "pbtest1");
+		wake(1300 * US, 0, WRITER, 88);
+		sw(1301 * US, 0, WRITER, "probebench", 1, "idle");
+		sw(late + 1302 * US, 2, 1, "idle", 88, "irq/54-pbtest1");
+		wake(late + 1351 * US, 2, 88, WRITER);
+		sw(late + 1352 * US, 0, 1, "idle", WRITER, "probebench");
+		ret(late + 1800 * US, 0, WRITER, 0);
+		in.n = nev;
+		f = (struct pb_iteration_facts){0};
+		assert_int_equal(pb_measure_assemble(&in, &f), 0);
+		assert_false(f.probes[0].hop);
+		pb_iteration_facts_clear(&f);
+	}
+	in.t1 = 2000 * US;
 
 	/* The probe's CPU stalls right after it woke its kthread (a preempted vCPU: no switch
 	 * shows it): the body ran and completed before the probe came to wait, so the probe
@@ -650,21 +656,6 @@ static void kthread_hop(void **state)
 		assert_true(f.probes[0].hop_start_ns == 4100 * US);
 		pb_iteration_facts_clear(&f);
 	}
-	/* A start-up handshake stays one when the new thread waits long for a CPU: 50 us of
-	 * running against the 700 us of the probe's own. */
-	nev = 0;
-	entry(1100 * US, 0, WRITER, "pbtest1");
-	wake(1300 * US, 0, WRITER, 88);
-	sw(1301 * US, 0, WRITER, "probebench", 1, "idle");
-	sw(5302 * US, 2, 1, "idle", 88, "irq/54-pbtest1");
-	wake(5351 * US, 2, 88, WRITER);
-	sw(5352 * US, 0, 1, "idle", WRITER, "probebench");
-	ret(5800 * US, 0, WRITER, 0);
-	in.n = nev;
-	f = (struct pb_iteration_facts){0};
-	assert_int_equal(pb_measure_assemble(&in, &f), 0);
-	assert_false(f.probes[0].hop);
-	pb_iteration_facts_clear(&f);
 	in.t1 = 2000 * US;
 
 	/* The kthread's wait again, ended by a timer (irq context): a sleep, not a hop. */

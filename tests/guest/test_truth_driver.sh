@@ -202,6 +202,18 @@ for n in ("async", "async_probe"):
         need(e["async"] == 1 and e["comm"].startswith("kworker/u") and e["node"] == e["dev_node"],
              f"{n}: {e['dev']} probed by {e['comm']} async={e['async']} node {e['node']}, device node {e['dev_node']}")
         print(f"{n}: {e['dev']} probed at load by {e['comm']} cpu {e['cpu']} node {e['node']} (device node {e['dev_node']})")
+# every probe, at load or bound by a write, deferred, failed or a child: the driver's kretprobe
+# gives the driver core's really_probe span around its ->probe
+spans = 0
+for f in sorted(os.listdir(d)):
+    if f.endswith(".truth"):
+        for e in truth(f[:-6]):
+            spans += 1
+            need(0 < e["rp_start_ns"] <= e["start_ns"] <= e["end_ns"] <= e["rp_end_ns"],
+                 f"{f}: {e['dev']} ->probe {e['start_ns']}..{e['end_ns']} not inside really_probe "
+                 f"{e['rp_start_ns']}..{e['rp_end_ns']}")
+need(spans > 10, f"only {spans} truth lines to check the really_probe span of")
+print(f"really_probe spans around ->probe: {spans} probes checked")
 need(rd("unload.left") == "", f"left after rmmod: {rd('unload.left')}")
 need("pbtest" not in rd("lsmod.txt"), "pbtest still loaded")
 for l in rd("dmesg.txt").splitlines():

@@ -73,6 +73,10 @@
  *   pages_nodeN    pages the probe allocated that landed on node N (page_to_nid()), for each
  *                  possible node N below 8; pages_other: on nodes 8 and above
  *   nr_children    child devices it created (and kept, unless it failed)
+ *   rp_start_ns rp_end_ns   entry into and return from the driver core's really_probe()
+ *                  around this ->probe, timed by the module's own kretprobe (ktime_get_ns()
+ *                  in its handlers); 0 when the kretprobe could not be registered or missed
+ *                  the call (more than PBTEST_RP_ACTIVE really_probe calls at once)
  */
 #include <linux/async.h>
 #include <linux/completion.h>
@@ -81,6 +85,7 @@
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/gfp.h>
+#include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -93,6 +98,7 @@
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <linux/version.h>
@@ -198,6 +204,7 @@ struct pbtest_truth {
 	unsigned int pages_by_node[PBTEST_NODES];
 	unsigned int pages_other;
 	unsigned int nr_children;
+	u64 rp_start_ns, rp_end_ns;
 };
 
 /* A probe of pbtest in flight: what the body (maybe in another task) works on. */
@@ -227,6 +234,85 @@ static struct pbtest_truth *pbtest_ring;
 static unsigned int pbtest_ring_head, pbtest_ring_count;
 static u64 pbtest_ring_seq;
 static struct dentry *pbtest_debugfs;
+
+/*
+ * really_probe() spans of the pbtest bus's devices, from a kretprobe: its handlers run with
+ * preemption off, so the spans have a ring and a raw spinlock of their own; a reader matches
+ * them to the probes (same device, the span around ->probe) when it opens the truth file.
+ */
+#define PBTEST_RP_ACTIVE 32
+struct pbtest_rp_span {
+	char dev[32];
+	u64 start_ns, end_ns;
+};
+static DEFINE_RAW_SPINLOCK(pbtest_rp_lock);
+static struct pbtest_rp_span *pbtest_rp_ring;
+static unsigned int pbtest_rp_head, pbtest_rp_count;
+static bool pbtest_rp_armed;
+
+static int pbtest_rp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct device *dev = (struct device *)regs_get_kernel_argument(regs, 0);
+	struct pbtest_rp_span *span = (struct pbtest_rp_span *)ri->data;
+
+	if (!dev || dev->bus != &pbtest_bus)
+		return 1; /* not ours: no return handler */
+	strscpy(span->dev, dev_name(dev), sizeof(span->dev));
+	span->start_ns = ktime_get_ns();
+	return 0;
+}
+
+static int pbtest_rp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pbtest_rp_span *span = (struct pbtest_rp_span *)ri->data;
+	unsigned long flags;
+
+	span->end_ns = ktime_get_ns();
+	raw_spin_lock_irqsave(&pbtest_rp_lock, flags);
+	pbtest_rp_ring[pbtest_rp_head] = *span;
+	pbtest_rp_head = (pbtest_rp_head + 1) % PBTEST_RING;
+	if (pbtest_rp_count < PBTEST_RING)
+		pbtest_rp_count++;
+	raw_spin_unlock_irqrestore(&pbtest_rp_lock, flags);
+	return 0;
+}
+
+static struct kretprobe pbtest_rp = {
+	.kp.symbol_name = "really_probe",
+	.entry_handler = pbtest_rp_entry,
+	.handler = pbtest_rp_return,
+	.data_size = sizeof(struct pbtest_rp_span),
+	.maxactive = PBTEST_RP_ACTIVE,
+};
+
+/* Fills in the really_probe span around each probe of a snapshot (called without locks held). */
+static void pbtest_rp_match(struct pbtest_truth *e, unsigned int n)
+{
+	struct pbtest_rp_span *spans;
+	unsigned int i, j, count, first;
+	unsigned long flags;
+
+	if (!pbtest_rp_armed)
+		return;
+	spans = kvcalloc(PBTEST_RING, sizeof(*spans), GFP_KERNEL);
+	if (!spans)
+		return;
+	raw_spin_lock_irqsave(&pbtest_rp_lock, flags);
+	count = pbtest_rp_count;
+	first = (pbtest_rp_head + PBTEST_RING - count) % PBTEST_RING;
+	for (i = 0; i < count; i++)
+		spans[i] = pbtest_rp_ring[(first + i) % PBTEST_RING];
+	raw_spin_unlock_irqrestore(&pbtest_rp_lock, flags);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < count; j++)
+			if (!strcmp(spans[j].dev, e[i].dev) && spans[j].start_ns <= e[i].start_ns &&
+			    e[i].end_ns <= spans[j].end_ns) {
+				e[i].rp_start_ns = spans[j].start_ns;
+				e[i].rp_end_ns = spans[j].end_ns;
+				break;
+			}
+	kvfree(spans);
+}
 
 static void pbtest_truth_push(struct pbtest_truth *t)
 {
@@ -294,7 +380,8 @@ static int pbtest_truth_show(struct seq_file *m, void *v)
 		   t->cfg.page_node, t->cfg.children, t->cfg.fail, t->cfg.defer, t->defer_left);
 	for (i = 0; i < min_t(unsigned int, nr_node_ids, PBTEST_NODES); i++)
 		seq_printf(m, " pages_node%u=%u", i, t->pages_by_node[i]);
-	seq_printf(m, " pages_other=%u nr_children=%u\n", t->pages_other, t->nr_children);
+	seq_printf(m, " pages_other=%u nr_children=%u rp_start_ns=%llu rp_end_ns=%llu\n",
+		   t->pages_other, t->nr_children, t->rp_start_ns, t->rp_end_ns);
 	return 0;
 }
 
@@ -322,6 +409,7 @@ static int pbtest_truth_open(struct inode *inode, struct file *file)
 		s->e[i] = pbtest_ring[(first + i) % PBTEST_RING];
 	s->n = pbtest_ring_count;
 	mutex_unlock(&pbtest_ring_lock);
+	pbtest_rp_match(s->e, s->n);
 	ret = seq_open(file, &pbtest_truth_seq_ops);
 	if (ret) {
 		kvfree(s);
@@ -349,6 +437,10 @@ static ssize_t pbtest_truth_write(struct file *file, const char __user *buf, siz
 	pbtest_ring_head = 0;
 	pbtest_ring_count = 0;
 	mutex_unlock(&pbtest_ring_lock);
+	raw_spin_lock_irq(&pbtest_rp_lock);
+	pbtest_rp_head = 0;
+	pbtest_rp_count = 0;
+	raw_spin_unlock_irq(&pbtest_rp_lock);
 	return len;
 }
 
@@ -961,8 +1053,19 @@ static int __init pbtest_init(void)
 	pbtest_ring = kvcalloc(PBTEST_RING, sizeof(*pbtest_ring), GFP_KERNEL);
 	if (!pbtest_ring)
 		return -ENOMEM;
+	pbtest_rp_ring = kvcalloc(PBTEST_RING, sizeof(*pbtest_rp_ring), GFP_KERNEL);
+	if (!pbtest_rp_ring) {
+		kvfree(pbtest_ring);
+		return -ENOMEM;
+	}
 	pbtest_debugfs = debugfs_create_dir("pbtest", NULL);
 	debugfs_create_file("truth", 0600, pbtest_debugfs, NULL, &pbtest_truth_fops);
+
+	/* before the driver registers: its probes at load are timed too */
+	ret = register_kretprobe(&pbtest_rp);
+	if (ret)
+		pr_warn("pbtest: no kretprobe on really_probe (%d): rp_start_ns/rp_end_ns stay 0\n", ret);
+	pbtest_rp_armed = !ret;
 
 	ret = bus_register(&pbtest_bus);
 	if (ret)
@@ -989,7 +1092,10 @@ err_devices:
 	pbtest_del_devices();
 	bus_unregister(&pbtest_bus);
 err_debugfs:
+	if (pbtest_rp_armed)
+		unregister_kretprobe(&pbtest_rp);
 	debugfs_remove_recursive(pbtest_debugfs);
+	kvfree(pbtest_rp_ring);
 	kvfree(pbtest_ring);
 	return ret;
 }
@@ -1002,7 +1108,10 @@ static void __exit pbtest_exit(void)
 	driver_unregister(&pbtest_child_driver);
 	pbtest_del_devices();
 	bus_unregister(&pbtest_bus);
+	if (pbtest_rp_armed)
+		unregister_kretprobe(&pbtest_rp);
 	debugfs_remove_recursive(pbtest_debugfs);
+	kvfree(pbtest_rp_ring);
 	kvfree(pbtest_ring);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Comparing two run records: series matched by (target, placement, metric), medians, ratio,
- * Mann-Whitney U; shares on the device's node with a two-proportion z test.
+ * Mann-Whitney U; shares on the device's node with Fisher's exact test (compare_stats.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,74 +14,6 @@
 #include "probebench/compare.h"
 #include "probebench/record.h"
 #include "probebench/stats.h"
-
-/* ---- statistics ------------------------------------------------------------------------- */
-
-struct ranked {
-	uint64_t v;
-	int from_a;
-};
-
-static int cmp_ranked(const void *x, const void *y)
-{
-	const struct ranked *a = x, *b = y;
-	return a->v < b->v ? -1 : a->v > b->v;
-}
-
-int pb_mann_whitney(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, struct pb_mwu *ret)
-{
-	*ret = (struct pb_mwu){.p = 1};
-	if (!na || !nb)
-		return 0;
-	size_t n = na + nb;
-	struct ranked *r = malloc(n * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < na; i++)
-		r[i] = (struct ranked){a[i], 1};
-	for (size_t i = 0; i < nb; i++)
-		r[na + i] = (struct ranked){b[i], 0};
-	qsort(r, n, sizeof(*r), cmp_ranked);
-	double rank_sum_a = 0, ties = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && r[j].v == r[i].v)
-			j++;
-		double t = (double)(j - i), mid = (double)(i + 1 + j) / 2.0; /* ranks i+1..j */
-		for (size_t k = i; k < j; k++)
-			if (r[k].from_a)
-				rank_sum_a += mid;
-		ties += t * t * t - t;
-		i = j;
-	}
-	free(r);
-	double n1 = (double)na, n2 = (double)nb, nn = (double)n;
-	ret->u = rank_sum_a - n1 * (n1 + 1) / 2.0;
-	double mu = n1 * n2 / 2.0;
-	double var = n1 * n2 / 12.0 * ((nn + 1) - ties / (nn * (nn - 1)));
-	if (var <= 0)
-		return 0; /* every value tied: no evidence either way */
-	double d = ret->u - mu;
-	double cc = d > 0 ? -0.5 : d < 0 ? 0.5 : 0; /* continuity correction towards the mean */
-	ret->z = (d + cc) / sqrt(var);
-	ret->p = erfc(fabs(ret->z) / sqrt(2.0));
-	if (ret->p > 1)
-		ret->p = 1;
-	ret->valid = true;
-	return 0;
-}
-
-double pb_two_proportion_p(uint64_t ya, uint64_t na, uint64_t yb, uint64_t nb)
-{
-	if (!na || !nb)
-		return 1;
-	double pa = (double)ya / (double)na, pb = (double)yb / (double)nb;
-	double pool = (double)(ya + yb) / (double)(na + nb);
-	double se = sqrt(pool * (1 - pool) * (1.0 / (double)na + 1.0 / (double)nb));
-	if (se <= 0)
-		return 1;
-	return erfc(fabs(pa - pb) / se / sqrt(2.0));
-}
 
 /* ---- series from a record ------------------------------------------------------------------ */
 
@@ -260,7 +192,7 @@ static int compare_pair(struct pb_compare *c, const struct series *a, const stru
 	s->base_n = na;
 	s->cand_yes = b->on_yes;
 	s->cand_n = nb;
-	s->p = pb_two_proportion_p(a->on_yes, na, b->on_yes, nb);
+	s->p = pb_fisher_exact_p(a->on_yes, a->on_no, b->on_yes, b->on_no);
 	double share_a = (double)a->on_yes / (double)na, share_b = (double)b->on_yes / (double)nb;
 	s->verdict = s->p < c->alpha ? (share_b > share_a ? "more on the device's node"
 							  : "fewer on the device's node")
@@ -377,8 +309,9 @@ static struct json_object *key_json(const struct pb_compare_key *k)
 
 static const char *const method_text =
     "medians (nearest rank) of the ok iterations of each (target, placement, metric); "
-    "two-sided Mann-Whitney U, normal approximation with tie and continuity correction; "
-    "on-node shares: two-sided two-proportion z test. The values themselves come from each "
+    "two-sided Mann-Whitney U, exact when both sides have fewer than 50 values and none is "
+    "tied, else the normal approximation with tie and continuity correction; "
+    "on-node shares: two-sided Fisher exact test. The values themselves come from each "
     "record (CLOCK_MONOTONIC around the writes; the observer's method for probes).";
 
 struct json_object *pb_compare_to_json(const struct pb_compare *c)

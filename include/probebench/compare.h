@@ -8,7 +8,8 @@
  * Series are matched by (target, placement) and metric: bind_ns, unbind_ns, the kernel's bind
  * uevent, and each probe group's duration (depth, bus, driver); only iterations with outcome
  * "ok" count. Each pair of series gets its medians, their ratio and a two-sided Mann-Whitney U
- * test; the share of probes on the device's node gets a two-proportion z test.
+ * test (exact for small samples without ties); the share of probes on the device's node gets
+ * Fisher's exact test. The tests and estimates themselves: compare_stats.c.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,18 +20,47 @@
 
 struct json_object;
 
+/* The exact distribution of U is used when both samples are smaller than this and no value is
+ * tied (as R's wilcox.test does); else the normal approximation. */
+#define PB_MWU_EXACT_MAX 50
+
 struct pb_mwu {
 	double u;   /* U of the first sample */
 	double z;   /* normal approximation, continuity- and tie-corrected */
 	double p;   /* two-sided p-value */
 	bool valid; /* false when either sample is empty or every value is tied */
+	bool exact; /* p from the exact distribution of U; else from z */
 };
 
-/* Two-sided Mann-Whitney U test (normal approximation). Returns 0 or -ENOMEM. */
+/* Whether samples of na and nb values get the exact distribution of U. */
+bool pb_mwu_exact_applies(size_t na, size_t nb, bool ties);
+
+/* Two-sided Mann-Whitney U test. Returns 0 or -ENOMEM. */
 int pb_mann_whitney(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, struct pb_mwu *ret);
 
-/* Two-sided two-proportion z test of ya/na against yb/nb; p = 1 when undefined. */
-double pb_two_proportion_p(uint64_t ya, uint64_t na, uint64_t yb, uint64_t nb);
+/* The Hodges-Lehmann estimate of the shift from a to b and its confidence interval. */
+struct pb_hl {
+	double shift;  /* median of the na * nb differences b[j] - a[i] */
+	double lo, hi; /* the interval, when ci_valid */
+	double level;  /* its nominal confidence level, e.g. 0.99 */
+	bool valid;    /* false when either sample is empty */
+	bool ci_valid; /* false when no interval of that level exists (samples too small) */
+	bool exact;    /* interval from the exact distribution of U; else the normal one */
+};
+
+/*
+ * Shift and interval at confidence level (0 < level < 1): the interval between the k-th
+ * smallest and the k-th largest difference, k from the exact distribution of U (no ties, both
+ * samples below PB_MWU_EXACT_MAX) or its normal approximation. Returns 0 or -ENOMEM.
+ */
+int pb_hodges_lehmann(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, double level,
+		      struct pb_hl *ret);
+
+/* Fisher's exact test of the 2x2 table [[a, b], [c, d]], two-sided (R's fisher.test). */
+double pb_fisher_exact_p(uint64_t a, uint64_t b, uint64_t c, uint64_t d);
+
+/* Holm's step-down adjustment of n p-values into adj (may not alias p). 0 or -ENOMEM. */
+int pb_holm_adjust(const double *p, size_t n, double *adj);
 
 struct pb_run_record;
 

@@ -18,7 +18,8 @@ check_bound "after the runs"
 validate_json "$OUT/ab.json" "$SCHEMA_DIR/compare.schema.json" || fail "the comparison does not validate"
 cat "$OUT/ab.txt"
 grep -q "^$BDF .* bind_ns .* 12/12 " "$OUT/ab.txt" || fail "no bind_ns row with 12 samples a side"
-grep -q "^only in the baseline: $BDF any probe pci/virtio-pci depth 0$" "$OUT/ab.txt" ||
+grep -q "^baseline:  1 record: $OUT/a.json (kernel " "$OUT/ab.txt" || fail "no baseline line"
+grep -q "^only in the baseline: $BDF any probe pci/virtio-pci depth 0 \[[a-z]*\]$" "$OUT/ab.txt" ||
 	fail "the measured run's probe series is not listed as baseline-only"
 
 "$PROBEBENCH" compare --json "$OUT/aa.json" "$OUT/a.json" "$OUT/a.json" >/dev/null || fail "self-compare exited $?"
@@ -30,7 +31,11 @@ metrics = {c["metric"] for c in d["comparisons"]}
 assert {"bind_ns", "unbind_ns", "probe pci/virtio-pci depth 0", "probe virtio/virtio_rng depth 1"} <= metrics, metrics
 for c in d["comparisons"]:
     assert c["ratio"] == 1 and c["p"] == 1 and c["verdict"] == "no significant change", c
+    assert c["p_adjusted"] == 1 and c["shift_ns"]["estimate"] == 0, c
+    if c["metric"].startswith("probe "):
+        assert c["method"] in ("kprobe", "tracepoint", "kmsg"), c
 assert not d["only_in_baseline"] and not d["only_in_candidate"], d
+assert d["baseline"]["records"] == 1 and d["candidate"]["records"] == 1, d
 PYEOF
 
 expect_fail() { # RC PATTERN ARGS...

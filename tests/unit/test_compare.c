@@ -432,6 +432,29 @@ static void leaves_out_lossy_and_missing(void **state)
 	assert_int_equal(
 	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
 	assert_int_equal(probe_n(c), 16);
+	/* counted: 3 lossy, 1 missing a probe, and the failed iteration (not ok) */
+	const struct pb_compare_entry *e = find(c, "probe pci/e1000e depth 0");
+	assert_int_equal(e->spread_base.lossy, 3);
+	assert_int_equal(e->spread_base.missing_probe, 1);
+	assert_int_equal(e->spread_base.not_ok, 1);
+	assert_int_equal(e->spread_cand.lossy, 0);
+	/* the write times keep those iterations: only the failed one is left out */
+	e = find(c, "bind_ns");
+	assert_int_equal(e->n_base, 20);
+	assert_int_equal(e->spread_base.lossy, 0);
+	assert_int_equal(e->spread_base.not_ok, 1);
+	struct json_object *doc = pb_compare_to_json(c), *x = NULL;
+	struct json_object *cmp = json_object_object_get(doc, "comparisons");
+	for (size_t i = 0; i < json_object_array_length(cmp); i++)
+		if (!strcmp(json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(cmp, i), "metric")),
+			    "probe pci/e1000e depth 0"))
+			x = json_object_array_get_idx(cmp, i);
+	assert_non_null(x);
+	x = json_object_object_get(json_object_object_get(x, "baseline"), "left_out");
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "lossy")), 3);
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "missing_probe")), 1);
+	json_object_put(doc);
 	pb_compare_free(c);
 	pb_run_record_free(a);
 	struct json_object *o = json_object_new_object();
@@ -441,6 +464,224 @@ static void leaves_out_lossy_and_missing(void **state)
 	assert_int_equal(
 	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
 	assert_int_equal(probe_n(c), 19);
+	assert_int_equal(find(c, "probe pci/e1000e depth 0")->spread_base.lossy, 0);
+	pb_compare_free(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
+}
+
+/* The method of a stored record's measurements and probes (as `run --method` writes it). */
+static struct json_object *with_method(struct json_object *r, const char *method)
+{
+	struct json_object *its = json_object_object_get(r, "iterations");
+	for (size_t i = 0; i < json_object_array_length(its); i++) {
+		struct json_object *m =
+		    json_object_object_get(json_object_array_get_idx(its, i), "measurement");
+		if (!m)
+			continue;
+		json_object_object_add(m, "method", json_object_new_string(method));
+		struct json_object *ps = json_object_object_get(m, "probes");
+		for (size_t k = 0; k < json_object_array_length(ps); k++)
+			json_object_object_add(json_object_array_get_idx(ps, k), "method",
+					       json_object_new_string(method));
+	}
+	return r;
+}
+
+static const struct pb_compare_key *listed_key(const struct pb_compare_key *k, size_t n,
+					       const char *metric)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(k[i].metric, metric))
+			return &k[i];
+	return NULL;
+}
+
+/* kprobe and tracepoint durations are not one series: a kprobe record and a tracepoint record
+ * share their bind and unbind series only. */
+static void method_in_the_key(void **state)
+{
+	(void)state;
+	struct pb_run_record
+	    *a = typed(with_method(record_json("6.1", 1000000, 1000, 20, 8, NULL), "kprobe")),
+	    *b = typed(with_method(record_json("6.1", 1000000, 1000, 20, 8, NULL), "tracepoint")),
+	    *b2 = typed(with_method(record_json("6.1", 1000000, 1000, 20, 8, NULL), "kprobe"));
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	assert_non_null(find(c, "bind_ns"));
+	assert_string_equal(find(c, "bind_ns")->key.method, "");
+	assert_null(find(c, "probe pci/e1000e depth 0"));
+	assert_int_equal(c->n_shares, 0);
+	const struct pb_compare_key *ka = listed_key(c->only_base, c->n_only_base,
+						     "probe pci/e1000e depth 0"),
+				    *kb = listed_key(c->only_cand, c->n_only_cand,
+						     "probe pci/e1000e depth 0");
+	assert_non_null(ka);
+	assert_non_null(kb);
+	assert_string_equal(ka->method, "kprobe");
+	assert_string_equal(kb->method, "tracepoint");
+	struct json_object *doc = pb_compare_to_json(c);
+	struct json_object *o =
+	    json_object_array_get_idx(json_object_object_get(doc, "only_in_candidate"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "method")),
+			    "tracepoint");
+	json_object_put(doc);
+	pb_compare_free(c);
+	/* the same method on both sides: one series, keyed kprobe */
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b2, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	assert_non_null(find(c, "probe pci/e1000e depth 0"));
+	assert_string_equal(find(c, "probe pci/e1000e depth 0")->key.method, "kprobe");
+	pb_compare_free(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
+	pb_run_record_free(b2);
+}
+
+/*
+ * Several records a side, pooled, with the spread between records apart from the spread within.
+ * Boot to boot: records with bind 1000000 + i and 2000000 + i (i = 0..9): within each the
+ * sample variance of 0..9, 82.5 / 9; MS_w = (82.5 + 82.5) / 18; MS_b = 10 * 2 * 500000^2 / 1;
+ * n0 = (20 - 200/20) / 1 = 10; variance between (MS_b - MS_w) / 10: nearly all of it.
+ * Within: two records of the same 1000000 + 100000 i: equal means, MS_b = 0, the between
+ * variance 0 and MS_w = 100000^2 * 82.5 / 9.
+ */
+static void several_records(void **state)
+{
+	(void)state;
+	struct pb_run_record *a1 = record("6.1", 1000000, 1, 10, 10, NULL),
+			     *a2 = record("6.1", 2000000, 1, 10, 10, NULL),
+			     *b1 = record("6.2", 1000000, 100000, 10, 10, NULL),
+			     *b2 = record("6.2", 1000000, 100000, 10, 10, NULL);
+	const struct pb_run_record *A[] = {a1, a2}, *B[] = {b1, b2};
+	const char *an[] = {"a1.json", "a2.json"}, *bn[] = {"b1.json", "b2.json"};
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	assert_int_equal(pb_compare_records(A, an, 2, B, bn, 2, 0.01, 0.02, &c, err, sizeof(err)),
+			 0);
+	assert_int_equal(c->n_base_runs, 2);
+	assert_int_equal(c->n_cand_runs, 2);
+	assert_string_equal(c->base_runs[1].file, "a2.json");
+	const struct pb_compare_entry *e = find(c, "bind_ns");
+	assert_non_null(e);
+	assert_int_equal(e->n_base, 20); /* pooled */
+	assert_int_equal(e->n_cand, 20);
+	const struct pb_compare_spread *sa = &e->spread_base, *sb = &e->spread_cand;
+	assert_int_equal(sa->records, 2);
+	/* nearest-rank medians of 10: the 5th value, + 4 */
+	assert_int_equal(sa->record_median[0], 1000004);
+	assert_int_equal(sa->record_median[1], 2000004);
+	double ms_w = 165.0 / 18;
+	CLOSE(sa->sd_within, sqrt(ms_w), 1e-6);
+	CLOSE(sa->sd_between, sqrt((5e12 - ms_w) / 10), 1e-3);
+	assert_true(sa->between_share > 0.999999);
+	assert_int_equal(sb->record_median[0], 1400000);
+	assert_int_equal(sb->record_median[1], 1400000);
+	CLOSE(sb->sd_between, 0, 1e-12);
+	CLOSE(sb->between_share, 0, 1e-12);
+	CLOSE(sb->sd_within, 100000 * sqrt(82.5 / 9), 1e-3);
+	/* the document says how many records and lists them */
+	struct json_object *doc = pb_compare_to_json(c), *x;
+	x = json_object_object_get(doc, "baseline");
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "records")), 2);
+	assert_int_equal(json_object_array_length(json_object_object_get(x, "runs")), 2);
+	x = json_object_object_get(
+	    json_object_array_get_idx(json_object_object_get(doc, "comparisons"), 0), "baseline");
+	assert_int_equal(json_object_array_length(json_object_object_get(x, "record_medians")), 2);
+	CLOSE(json_object_get_double(json_object_object_get(x, "between_share")), sa->between_share,
+	      1e-12);
+	json_object_put(doc);
+	pb_compare_free(c);
+	/* one record a side: the within spread only */
+	assert_int_equal(pb_compare_records(A, an, 1, B, bn, 1, 0.01, 0.02, &c, err, sizeof(err)),
+			 0);
+	e = find(c, "bind_ns");
+	assert_int_equal(e->spread_base.records, 1);
+	assert_true(isnan(e->spread_base.sd_between));
+	assert_true(isnan(e->spread_base.between_share));
+	CLOSE(e->spread_base.sd_within, sqrt(82.5 / 9), 1e-9);
+	pb_compare_free(c);
+	/* an empty side is refused */
+	assert_int_equal(pb_compare_records(A, an, 2, B, bn, 0, 0.01, 0.02, &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "candidate has no run record"));
+	pb_run_record_free(a1);
+	pb_run_record_free(a2);
+	pb_run_record_free(b1);
+	pb_run_record_free(b2);
+}
+
+/* Holm over the duration series: two series each with the exact 5 vs 5 p of 2/252 (bind and the
+ * probe; unbind is all tied, no test) are adjusted to 2 * 2/252 = 0.0159: not below 0.01, below
+ * 0.02. The shares (5/5 on the node against 0/5: Fisher 2/252, the only share test) stay. */
+static void holm_over_the_series(void **state)
+{
+	(void)state;
+	struct pb_run_record *a = record("6.1", 1000000, 1000, 5, 0, NULL),
+			     *b = record("6.1", 2000000, 1000, 5, 5, NULL);
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	const struct pb_compare_entry *bind = find(c, "bind_ns"),
+				      *probe = find(c, "probe pci/e1000e depth 0");
+	assert_true(bind->mwu.exact);
+	CLOSE(bind->mwu.p, 2.0 / 252, 1e-9);
+	CLOSE(bind->p_adjusted, 4.0 / 252, 1e-9);
+	CLOSE(probe->p_adjusted, 4.0 / 252, 1e-9);
+	assert_false(find(c, "unbind_ns")->mwu.valid);
+	assert_string_equal(bind->verdict, "no significant change");
+	const struct pb_compare_share *s = find_share(c, "probe pci/e1000e depth 0");
+	CLOSE(s->p, 2.0 / 252, 1e-9);
+	CLOSE(s->p_adjusted, 2.0 / 252, 1e-9);
+	assert_string_equal(s->verdict, "more on the device's node");
+	/* the shift: every candidate bind 1000000 later, HL = 1000000 exactly; at 99 % (alpha
+	 * 0.01) the interval is the whole range of the differences, 996000..1004000 */
+	CLOSE(bind->hl.shift, 1000000, 1e-9);
+	CLOSE(c->ci_level, 0.99, 1e-12);
+	CLOSE(bind->hl.lo, 996000, 1e-9);
+	CLOSE(bind->hl.hi, 1004000, 1e-9);
+	pb_compare_free(c);
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.02, 0.02, &c, err, sizeof(err)), 0);
+	assert_string_equal(find(c, "bind_ns")->verdict, "slower");
+	pb_compare_free(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
+}
+
+/* The verdict table: one row per probe series, at most 120 columns. */
+static void verdict_table(void **state)
+{
+	(void)state;
+	struct pb_run_record *a = record("6.1.0", 1000000, 1000, 20, 8, NULL);
+	struct pb_run_record *b = record("6.1.0-numa", 2000000, 1000, 20, 20, NULL);
+	struct pb_compare *c = NULL;
+	char err[256] = "", *text = NULL, line[512];
+	size_t size = 0, rows = 0;
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	FILE *f = open_memstream(&text, &size);
+	pb_compare_print_verdicts(f, c);
+	fclose(f);
+	f = fmemopen(text, size, "r");
+	while (fgets(line, sizeof(line), f)) {
+		assert_true(strlen(line) <= 121); /* 120 and the newline */
+		if (!strncmp(line, "0000:81:00.0", 12)) {
+			rows++;
+			/* the driver, the entry path and method, the medians before -> after (the
+			 * nearest-rank median of 500000 + i is 500009), the significant p */
+			assert_non_null(strstr(line, " e1000e "));
+			assert_non_null(strstr(line, " bind/auto "));
+			assert_non_null(strstr(line, "500us->1.00ms"));
+			assert_non_null(strstr(line, "*"));
+		}
+	}
+	fclose(f);
+	assert_int_equal(rows, 1);
+	free(text);
 	pb_compare_free(c);
 	pb_run_record_free(a);
 	pb_run_record_free(b);
@@ -472,6 +713,10 @@ int main(void)
 	    cmocka_unit_test(holm),
 	    cmocka_unit_test(compares_records),
 	    cmocka_unit_test(leaves_out_lossy_and_missing),
+	    cmocka_unit_test(method_in_the_key),
+	    cmocka_unit_test(several_records),
+	    cmocka_unit_test(holm_over_the_series),
+	    cmocka_unit_test(verdict_table),
 	    cmocka_unit_test(refuses_what_cannot_be_compared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

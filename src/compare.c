@@ -892,7 +892,7 @@ void pb_compare_print_verdicts(FILE *f, const struct pb_compare *c)
 	snprintf(level, sizeof(level), "%g%% CI", 100 * c->ci_level);
 	fprintf(f, "%-12s %-14s %-16s %-6s %-16s %-16s %-22s %s\n", "device", "driver",
 		"entry/method", "place", "node,on-dev", "probe p50", "shift", "p adj");
-	fprintf(f, "%-12s %-14s %-16s %-6s %-16s %-16s %-22s\n", "", "", "", "", "before->after",
+	fprintf(f, "%-12s %-14s %-16s %-6s %-16s %-16s %s\n", "", "", "", "", "before->after",
 		"before->after", level);
 	const char *ea = side_entry(c->base_runs, c->n_base_runs),
 		   *eb = side_entry(c->cand_runs, c->n_cand_runs);

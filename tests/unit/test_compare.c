@@ -652,12 +652,48 @@ static void holm_over_the_series(void **state)
 	pb_run_record_free(b);
 }
 
-/* The verdict table: one row per probe series, at most 120 columns. */
+/* Every probe of a stored record ran on a CPU of node; a probe nested in the target's (depth 1,
+ * virtio/child_drv, 300 us) listed before it in each iteration. */
+static struct json_object *with_child_on_node(struct json_object *r, int node)
+{
+	struct json_object *its = json_object_object_get(r, "iterations");
+	for (size_t i = 0; i < json_object_array_length(its); i++) {
+		struct json_object *m =
+		    json_object_object_get(json_object_array_get_idx(its, i), "measurement");
+		if (!m)
+			continue;
+		struct json_object *ps = json_object_object_get(m, "probes"),
+				   *child = json_object_new_object(),
+				   *all = json_object_new_array();
+		json_object_object_add(child, "depth", json_object_new_int(1));
+		json_object_object_add(child, "bus", json_object_new_string("virtio"));
+		json_object_object_add(child, "driver", json_object_new_string("child_drv"));
+		json_object_object_add(child, "duration_ns", json_object_new_int64(300000 + i));
+		json_object_array_add(all, child);
+		for (size_t k = 0; k < json_object_array_length(ps); k++)
+			json_object_array_add(all,
+					      json_object_get(json_object_array_get_idx(ps, k)));
+		for (size_t k = 0; k < json_object_array_length(all); k++)
+			json_object_object_add(json_object_array_get_idx(all, k), "node",
+					       json_object_new_int(node));
+		json_object_object_add(m, "probes", all);
+	}
+	return r;
+}
+
+/* The verdict table: one row per probe series, the target's own probe first and the one nested
+ * in it after it, at most 120 columns. */
 static void verdict_table(void **state)
 {
 	(void)state;
-	struct pb_run_record *a = record("6.1.0", 1000000, 1000, 20, 8, NULL);
-	struct pb_run_record *b = record("6.1.0-numa", 2000000, 1000, 20, 20, NULL);
+	struct pb_run_record *a =
+	    typed(with_child_on_node(record_json("6.1.0", 1000000, 1000, 20, 8, NULL), 1));
+	struct json_object *bj = with_child_on_node(
+			       record_json("6.1.0-numa", 2000000, 1000, 20, 20, NULL), 0),
+			   *o = json_object_new_object();
+	json_object_object_add(o, "entry", json_object_new_string("probe"));
+	json_object_object_add(bj, "options", o);
+	struct pb_run_record *b = typed(bj);
 	struct pb_compare *c = NULL;
 	char err[256] = "", *text = NULL, line[512];
 	size_t size = 0, rows = 0;
@@ -669,18 +705,34 @@ static void verdict_table(void **state)
 	f = fmemopen(text, size, "r");
 	while (fgets(line, sizeof(line), f)) {
 		assert_true(strlen(line) <= 121); /* 120 and the newline */
-		if (!strncmp(line, "0000:81:00.0", 12)) {
-			rows++;
-			/* the driver, the entry path and method, the medians before -> after (the
-			 * nearest-rank median of 500000 + i is 500009), the significant p */
+		if (strncmp(line, "0000:81:00.0", 12))
+			continue;
+		/* the entry paths of the two sides and the method */
+		assert_non_null(strstr(line, " bind>probe/auto "));
+		if (rows++ == 0) {
+			/* the target's own probe: node 1 with 8 of 20 on the device's node before,
+			 * node 0 with all after; the medians before -> after (the nearest-rank
+			 * median of 500000 + i is 500009); the significant p */
 			assert_non_null(strstr(line, " e1000e "));
-			assert_non_null(strstr(line, " bind/auto "));
+			assert_non_null(strstr(line, " n1,40%->n0,100% "));
 			assert_non_null(strstr(line, "500us->1.00ms"));
 			assert_non_null(strstr(line, "*"));
+		} else {
+			/* the nested one after it: no device node, so no share. The same 300000 +
+			 * i, i = 0..19, on both sides: every value tied twice, so the normal
+			 * interval: var U = 400/12 * (41 - 20 * 6 / (40 * 39)) = 1364.1, k =
+			 * floor(200 - 2.5758 * 36.93) = 104; the differences are j - i, and 91 of
+			 * them are <= -7 (1 + 2 + .. + 13), 105 <= -6: d(104) = -6, and d(297) = +6
+			 */
+			assert_non_null(strstr(line, " +child_drv "));
+			assert_non_null(strstr(line, " n1->n0 "));
+			assert_non_null(strstr(line, " 300us->300us "));
+			assert_non_null(strstr(line, " +0 [-6,+6]ns "));
+			assert_null(strstr(line, "*"));
 		}
 	}
 	fclose(f);
-	assert_int_equal(rows, 1);
+	assert_int_equal(rows, 2);
 	free(text);
 	pb_compare_free(c);
 	pb_run_record_free(a);

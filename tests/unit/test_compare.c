@@ -470,20 +470,34 @@ static void leaves_out_lossy_and_missing(void **state)
 	pb_run_record_free(b);
 }
 
+/* The measurement of a stored record's iteration i, NULL without; *n: how many iterations. */
+static struct json_object *measurement_at(struct json_object *r, size_t i, size_t *n)
+{
+	struct json_object *its = json_object_object_get(r, "iterations");
+	*n = json_object_array_length(its);
+	return i < *n ? json_object_object_get(json_object_array_get_idx(its, i), "measurement")
+		      : NULL;
+}
+
+/* Sets key to v on every probe of measurement m; takes v. */
+static void set_on_probes(struct json_object *m, const char *key, struct json_object *v)
+{
+	struct json_object *ps = json_object_object_get(m, "probes");
+	for (size_t k = 0; k < json_object_array_length(ps); k++)
+		json_object_object_add(json_object_array_get_idx(ps, k), key, json_object_get(v));
+	json_object_put(v);
+}
+
 /* The method of a stored record's measurements and probes (as `run --method` writes it). */
 static struct json_object *with_method(struct json_object *r, const char *method)
 {
-	struct json_object *its = json_object_object_get(r, "iterations");
-	for (size_t i = 0; i < json_object_array_length(its); i++) {
-		struct json_object *m =
-		    json_object_object_get(json_object_array_get_idx(its, i), "measurement");
+	size_t n = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = measurement_at(r, i, &n);
 		if (!m)
 			continue;
 		json_object_object_add(m, "method", json_object_new_string(method));
-		struct json_object *ps = json_object_object_get(m, "probes");
-		for (size_t k = 0; k < json_object_array_length(ps); k++)
-			json_object_object_add(json_object_array_get_idx(ps, k), "method",
-					       json_object_new_string(method));
+		set_on_probes(m, "method", json_object_new_string(method));
 	}
 	return r;
 }
@@ -656,10 +670,9 @@ static void holm_over_the_series(void **state)
  * virtio/child_drv, 300 us) listed before it in each iteration. */
 static struct json_object *with_child_on_node(struct json_object *r, int node)
 {
-	struct json_object *its = json_object_object_get(r, "iterations");
-	for (size_t i = 0; i < json_object_array_length(its); i++) {
-		struct json_object *m =
-		    json_object_object_get(json_object_array_get_idx(its, i), "measurement");
+	size_t n = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = measurement_at(r, i, &n);
 		if (!m)
 			continue;
 		struct json_object *ps = json_object_object_get(m, "probes"),
@@ -673,10 +686,8 @@ static struct json_object *with_child_on_node(struct json_object *r, int node)
 		for (size_t k = 0; k < json_object_array_length(ps); k++)
 			json_object_array_add(all,
 					      json_object_get(json_object_array_get_idx(ps, k)));
-		for (size_t k = 0; k < json_object_array_length(all); k++)
-			json_object_object_add(json_object_array_get_idx(all, k), "node",
-					       json_object_new_int(node));
 		json_object_object_add(m, "probes", all);
+		set_on_probes(m, "node", json_object_new_int(node));
 	}
 	return r;
 }

@@ -115,6 +115,42 @@ static void probe_from(struct json_object *j, struct pb_probe_fact *p)
 	p->method = method_or_auto(j, "method");
 }
 
+static const enum pb_kept_state kept_states[] = {
+    PB_KEPT_WATCHING, PB_KEPT_NEXT_UNBIND, PB_KEPT_RUN_END, PB_KEPT_NONE_HELD, PB_KEPT_UNKNOWN};
+
+/* memory.freed_in_window and memory.kept of a stored iteration. -ENOMEM. */
+static int load_kept(struct json_object *mem, struct pb_iteration_facts *f)
+{
+	struct json_object *fr = member(mem, "freed_in_window", json_type_object);
+	if (fr) {
+		f->frees_measured = true;
+		f->frees_exact = flag(fr, "exact");
+		by_node(fr, "pages_by_node", f->pages_freed_by_node);
+		f->pages_freed_total = (uint64_t)num(fr, "pages_total", 0);
+	}
+	struct json_object *kj = member(mem, "kept", json_type_object);
+	if (!kj)
+		return 0;
+	struct pb_kept_pages *k = f->kept = pb_kept_new();
+	if (!k)
+		return -ENOMEM;
+	char st[16];
+	str(kj, "state", st, sizeof(st));
+	k->state = PB_KEPT_UNKNOWN;
+	for (size_t i = 0; i < sizeof(kept_states) / sizeof(kept_states[0]); i++)
+		if (!strcmp(st, pb_kept_state_name(kept_states[i])))
+			k->state = kept_states[i];
+	str(kj, "why", k->why, sizeof(k->why));
+	k->exact = flag(kj, "exact");
+	k->n_nodes = by_node(kj, "pages_by_node", k->pages_by_node);
+	k->pages_total = (uint64_t)num(kj, "pages_total", 0);
+	k->pages_unknown_node = (uint64_t)num(kj, "pages_unknown_node", 0);
+	k->freed_pages = (uint64_t)num(kj, "freed_after_window_pages", 0);
+	k->watched_ns = (uint64_t)num(kj, "watched_ns", 0);
+	k->gap_ns = (uint64_t)num(kj, "gap_ns", 0);
+	return 0;
+}
+
 static struct pb_measurement *measurement_from(struct json_object *j)
 {
 	struct pb_measurement *m = pb_measurement_new();
@@ -163,6 +199,10 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 		by_node(slab, "bytes_by_node", f->slab_bytes_by_node);
 		f->slab_counted = member(slab, "counted_by_node", json_type_array) != NULL;
 		f->n_slab_counted_nodes = by_node(slab, "counted_by_node", f->slab_counted_by_node);
+		if (load_kept(mem, f) < 0) {
+			pb_measurement_free(m);
+			return NULL;
+		}
 	}
 	f->writer_tid = (pid_t)num(j, "writer_tid", 0);
 	f->events_seen = (uint64_t)num(j, "events_seen", 0);

@@ -274,6 +274,7 @@ static int finish_record(struct run *run)
 		pb_numa_topology_clear(&topo);
 	}
 	rec->measure_enabled = run->measure != NULL;
+	pb_run_measure_finish(run->measure);
 	if (run->measure)
 		rec->measurement_info = pb_run_measure_json(run->measure);
 	else

@@ -57,6 +57,12 @@ struct pb_measure_summary {
 	    slab_counted_by_node[PB_MEASURE_MAX_NODES];
 	unsigned n_page_nodes, n_slab_nodes, n_slab_counted_nodes;
 	uint64_t pages_total, pages_unknown_node, lost_records, lost_slab_records;
+	/* Pages freed again inside the windows; what the devices kept until their next unbind
+	 * (sums over the kept_iterations whose watch settled; kept_unknown: watches that failed).
+	 */
+	uint64_t pages_freed_total, kept_iterations, kept_unknown, kept_total;
+	uint64_t kept_by_node[PB_MEASURE_MAX_NODES];
+	unsigned n_kept_nodes;
 };
 
 /*

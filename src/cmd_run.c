@@ -291,11 +291,18 @@ static int parse_writers(int c, struct run_args *a)
 static int parse_force(struct pb_run_opts *o)
 {
 	int r = pb_reason_from_name(optarg);
+	if (r == PB_REASON_MODULE) {
+		pb_error(
+		    "--force: a module refusal is never lifted (the unload would fail, or unbind "
+		    "what was not checked); use --entry bind or --entry probe");
+		return PB_EXIT_USAGE;
+	}
 	if (r < 0) {
 		char names[256] = "";
 		for (int k = 0; k < PB_REASON__MAX; k++)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 k ? ", " : "", pb_reason_name(k));
+			if (k != PB_REASON_MODULE)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names),
+					 "%s%s", k ? ", " : "", pb_reason_name(k));
 		pb_error("--force: unknown reason '%s' (reasons: %s)", optarg, names);
 		return PB_EXIT_USAGE;
 	}

@@ -799,7 +799,14 @@ static int module_cycle(struct pb_writer *w, const struct pb_target *t, struct p
 		if (b == 1 || b == -ENODEV)
 			continue;
 		res->put_back = true;
-		b = put_back(w, devs[i].syspath, devs[i].bus, devs[i].name, devs[i].driver, "",
+		/* driver_override back to what it was: the journal's for the target; the
+		 * others' the unload did not change (an unbound device's reads as it was). */
+		char ovr[128] = "";
+		if (!strcmp(devs[i].syspath, t->syspath))
+			snprintf(ovr, sizeof(ovr), "%s", je->driver_override);
+		else if (read_override(devs[i].syspath, ovr, sizeof(ovr)) < 0)
+			ovr[0] = '\0';
+		b = put_back(w, devs[i].syspath, devs[i].bus, devs[i].name, devs[i].driver, ovr,
 			     cfg->timeout_ns);
 		if (b == -ETIMEDOUT) {
 			r = b;

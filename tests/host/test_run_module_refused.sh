@@ -1,7 +1,7 @@
 # run --entry module on the host is refused before anything is touched: the virtio-rng function's
 # driver (virtio-pci) and its child's (virtio_rng) are built into this kernel, and virtio-pci also
 # drives the root disk, the network and the vsock channel, each named with its reason. --force
-# does not lift a module refusal. Afterwards every virtio-pci function and virtio device is bound
+# module is a usage error: a module refusal is never lifted. Afterwards every virtio-pci function and virtio device is bound
 # as before, no journal entry was written and no module changed.
 #
 # This test only ever exercises refusals: it skips unless both drivers are built in here (a
@@ -47,7 +47,10 @@ done
 run_refused child "$CHILD"
 grep -q "refused: module: driver virtio_rng is built into the kernel" "$OUT/child.err" ||
 	fail "the child's refusal does not say virtio_rng is built in: $(cat "$OUT/child.err")"
-run_refused forced --force module "$CHILD"
+rc=0
+"$PROBEBENCH" run --state-dir "$STATE" --entry module --force module "$CHILD" >"$OUT/forced.out" 2>"$OUT/forced.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "a module refusal is never lifted" "$OUT/forced.err" ||
+	fail "--force module: exit $rc, expected 2 saying it is never lifted: $(cat "$OUT/forced.err")"
 run_refused dry --dry-run "$CHILD"
 grep -q "$CHILD: module (refused): driver virtio_rng is built into the kernel" "$OUT/dry.out" ||
 	fail "--dry-run does not show the module refusal: $(cat "$OUT/dry.out")"

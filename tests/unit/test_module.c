@@ -17,6 +17,7 @@
 
 #include "probebench/module.h"
 #include "probebench/paths.h"
+#include "probebench/util.h"
 #include "testbed.h"
 
 static char dir[64];
@@ -190,12 +191,29 @@ static void missing_driver(void **state)
 	assert_null(v);
 }
 
+/* Without a uevent socket the wait trusts the driver links: at once when all are there, -ETIME
+ * at the deadline when one names another driver. */
+static void wait_on_links(void **state)
+{
+	(void)state;
+	struct pb_module_state s;
+	assert_int_equal(pb_module_state_read("pci", "nvme", &s), 0);
+	assert_int_equal(pb_module_wait_bound(s.devices, s.n_devices, -1, pb_now_ns()), 0);
+	snprintf(s.devices[1].driver, sizeof(s.devices[1].driver), "%s", "e1000e");
+	uint64_t t0 = pb_now_ns();
+	assert_int_equal(
+	    pb_module_wait_bound(s.devices, s.n_devices, -1, pb_now_ns() + 20000000ull), -ETIME);
+	assert_true(pb_now_ns() - t0 >= 20000000ull);
+	pb_module_state_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(loadable_with_its_devices),
 	    cmocka_unit_test(refusals_name_the_module_and_the_way_out),
 	    cmocka_unit_test(missing_driver),
+	    cmocka_unit_test(wait_on_links),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -93,6 +93,8 @@ struct pb_observer {
 	/* The bus devices of the target's subtree, from the run's inventory (opts.subtree). */
 	struct known_dev *known;
 	size_t n_known;
+	char **also; /* opts.also_syspaths, canonical */
+	size_t n_also;
 	/* Devices looked up by name in the current window: the assembly asks whether each probe's
 	 * device belongs to the bind, describe_device() then wants its bus and path: one lookup
 	 * (the subtree, else a sysfs walk) per name and window. Emptied when a window is decoded.
@@ -241,6 +243,9 @@ void pb_observer_free(struct pb_observer *o)
 		free(o->known[i].bus);
 	}
 	free(o->known);
+	for (size_t i = 0; i < o->n_also; i++)
+		free(o->also[i]);
+	free(o->also);
 	free(o->cpu_node);
 	if (o->kmsg_fd >= 0)
 		close(o->kmsg_fd);
@@ -369,6 +374,22 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 	r = keep_subtree(o, opts);
 	if (r < 0)
 		goto fail;
+	o->opts.also_syspaths = NULL;
+	o->opts.n_also = 0;
+	if (opts->n_also && !(o->also = calloc(opts->n_also, sizeof(*o->also)))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < opts->n_also; i++) {
+		char real[PATH_MAX];
+		if (pb_realpath(PB_ROOT_SYS, real, "%s", opts->also_syspaths[i]) < 0)
+			continue;
+		if (!(o->also[o->n_also] = strdup(real))) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		o->n_also++;
+	}
 	char rootreal[PATH_MAX];
 	if (pb_realpath(PB_ROOT_SYS, rootreal, ".") < 0)
 		snprintf(rootreal, sizeof(rootreal), "%s", pb_sysfs_root());
@@ -594,6 +615,9 @@ static int device_belongs(const char *name, void *ud)
 		return 1;
 	if (lookup(o, name, &real, &bus) < 0)
 		return -1;
+	for (size_t i = 0; i < o->n_also; i++)
+		if (!strcmp(real, o->also[i]) || pb_path_below(real, o->also[i]))
+			return 1;
 	return !strcmp(real, o->syspath) || pb_path_below(real, o->syspath);
 }
 

@@ -360,8 +360,10 @@ static struct json_object *method_json(void)
 static struct json_object *options_json(const struct pb_record_options *o)
 {
 	struct json_object *x = json_object_new_object();
-	json_object_object_add(
-	    x, "entry", json_object_new_string(o->entry == PB_ENTRY_PROBE ? "probe" : "bind"));
+	json_object_object_add(x, "entry", json_object_new_string(pb_entry_name(o->entry)));
+	if (o->entry == PB_ENTRY_MODULE)
+		json_object_object_add(x, "module_options",
+				       json_object_new_string(o->module_options));
 	json_object_object_add(x, "iterations", json_object_new_int64(o->iterations));
 	json_object_object_add(x, "warmup", json_object_new_int64(o->warmup));
 	json_object_object_add(x, "duration_ns", json_object_new_uint64(o->duration_ns));
@@ -400,6 +402,8 @@ static struct json_object *target_json(const struct pb_record_target *rt)
 	json_object_object_add(x, "numa_node", json_object_new_int(t->numa_node));
 	json_object_object_add(x, "numa_node_inherited",
 			       json_object_new_boolean(t->numa_inherited));
+	if (t->module[0])
+		json_object_object_add(x, "module", json_object_new_string(t->module));
 	json_object_object_add(x, "verdict", json_object_get(rt->verdict));
 	return x;
 }
@@ -416,6 +420,8 @@ static struct json_object *iteration_json(const struct pb_run_record *r,
 	json_object_object_add(x, "writer_node", json_object_new_int(it->res.writer_node));
 	json_object_object_add(x, "unbind_ns", json_object_new_uint64(it->res.unbind_ns));
 	json_object_object_add(x, "bind_ns", json_object_new_uint64(it->res.bind_ns));
+	if (r->options.entry == PB_ENTRY_MODULE)
+		json_object_object_add(x, "load_ns", json_object_new_uint64(it->res.load_ns));
 	json_object_object_add(x, "cycle_ns", json_object_new_uint64(it->res.cycle_ns));
 	json_object_object_add(x, "unbind_errno", json_object_new_int(it->res.unbind_errno));
 	json_object_object_add(x, "bind_errno", json_object_new_int(it->res.bind_errno));

@@ -254,6 +254,7 @@ static int iteration_from(struct pb_run_record *r, struct json_object *j, size_t
 	it.res = (struct pb_cycle_result){.outcome = (enum pb_cycle_outcome)o,
 					  .unbind_ns = (uint64_t)num(j, "unbind_ns", 0),
 					  .bind_ns = (uint64_t)num(j, "bind_ns", 0),
+					  .load_ns = (uint64_t)num(j, "load_ns", 0),
 					  .cycle_ns = (uint64_t)num(j, "cycle_ns", 0),
 					  .unbind_errno = (int)num(j, "unbind_errno", 0),
 					  .bind_errno = (int)num(j, "bind_errno", 0),
@@ -290,6 +291,7 @@ static int targets_from(struct pb_run_record *r, struct json_object *j, char *er
 		str(t, "bus", x->bus, sizeof(x->bus));
 		str(t, "name", x->name, sizeof(x->name));
 		str(t, "driver", x->driver, sizeof(x->driver));
+		str(t, "module", x->module, sizeof(x->module));
 		x->numa_node = (int)num(t, "numa_node", -1);
 		x->numa_inherited = flag(t, "numa_node_inherited");
 	}
@@ -329,7 +331,10 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	struct json_object *o = member(j, "options", json_type_object);
 	char s[32];
 	str(o, "entry", s, sizeof(s));
-	r->options.entry = !strcmp(s, "probe") ? PB_ENTRY_PROBE : PB_ENTRY_BIND;
+	r->options.entry = !strcmp(s, "probe")	  ? PB_ENTRY_PROBE
+			   : !strcmp(s, "module") ? PB_ENTRY_MODULE
+						  : PB_ENTRY_BIND;
+	str(o, "module_options", r->options.module_options, sizeof(r->options.module_options));
 	r->options.iterations = (unsigned)num(o, "iterations", 0);
 	r->options.warmup = (unsigned)num(o, "warmup", 0);
 	r->options.parallel = flag(o, "parallel");

@@ -14,6 +14,7 @@
 #include "probebench/inventory.h"
 #include "probebench/observer.h"
 #include "probebench/record.h"
+#include "probebench/module.h"
 #include "probebench/run_measure.h"
 #include "probebench/target.h"
 
@@ -66,7 +67,18 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
 			pb_run_measure_free(m);
 			return -ENOMEM;
 		}
+		/* --entry module: the load probes every device of the module's drivers; their
+		 * probes are this target's too. */
+		struct pb_module_device *md = NULL;
+		size_t n_md = 0;
+		const char **also = NULL;
+		if (targets[i].module[0] && pb_module_devices(targets[i].module, &md, &n_md) == 0 &&
+		    n_md && (also = calloc(n_md, sizeof(*also))))
+			for (size_t k = 0; k < n_md; k++)
+				also[k] = md[k].syspath;
 		struct pb_observer_opts o = {.device_syspath = targets[i].syspath,
+					     .also_syspaths = also,
+					     .n_also = also ? n_md : 0,
 					     .device_bus = targets[i].bus,
 					     .device_node = targets[i].numa_node,
 					     .subtree = sub,
@@ -77,6 +89,8 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
 					     .why_size = sizeof(s->open_why)};
 		s->open_err = pb_observer_open(&o, &s->obs);
 		free(sub);
+		free(also);
+		free(md);
 		if (s->open_err == -ENOMEM) {
 			pb_run_measure_free(m);
 			return -ENOMEM;

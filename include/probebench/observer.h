@@ -58,6 +58,10 @@ struct pb_observer_opts {
 	 * the inventory does not have. Copied at open; NULL: every lookup goes to sysfs. */
 	const struct pb_device *const *subtree;
 	size_t n_subtree;
+	/* More devices whose probes (and those below them) belong to the window: the other devices
+	 * of a module whose load is the observed step (run --entry module). Copied at open. */
+	const char *const *also_syspaths;
+	size_t n_also;
 	enum pb_measure_method method; /* PB_METHOD_AUTO: best available */
 	bool no_uevents;	       /* do not listen for uevents */
 	bool no_memory;		       /* no kmem events (pages, slab proxy) */

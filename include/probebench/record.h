@@ -110,6 +110,7 @@ struct pb_record_options {
 	enum pb_measure_method method;
 	int fifo_prio;
 	char state_dir[256];
+	char module_options[256]; /* --entry module: the options of every load */
 };
 
 struct pb_run_record {

@@ -87,7 +87,7 @@ kmod_setup() {
 # Shell functions for the guest command (busybox sh).
 # shellcheck disable=SC2016
 KMOD_GUEST_LIB='
-PBT_KO=/lib/modules/updates/pbtest.ko
+PBT_KO=/lib/modules/$(uname -r)/updates/pbtest.ko
 PBT=/sys/bus/pbtest
 PBT_TRUTH=/sys/kernel/debug/pbtest/truth
 pbt_load() { rmmod pbtest 2>/dev/null; insmod "$PBT_KO" "$@"; }

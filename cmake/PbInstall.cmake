@@ -20,17 +20,31 @@ set(PB_BASH_COMPLETIONSDIR ${PB_PC_COMPLETIONSDIR} CACHE PATH
 install(TARGETS probebench DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(PROGRAMS scripts/probebench-vm DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# The units name the installed binary and docs: generated with this build's directories.
+# The units name the installed binary and docs. In the build tree (units/, for the tests) they
+# name this configuration's directories; the installed ones are written again at install time,
+# so that `cmake --install --prefix DIR` gets units that name DIR.
 file(GLOB PB_UNIT_TEMPLATES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/units/*.in)
 foreach(t ${PB_UNIT_TEMPLATES})
   get_filename_component(name ${t} NAME)
   string(REGEX REPLACE "\\.in$" "" name ${name})
   configure_file(${t} ${CMAKE_BINARY_DIR}/units/${name} @ONLY)
-  install(FILES ${CMAKE_BINARY_DIR}/units/${name} DESTINATION ${PB_SYSTEMD_UNITDIR})
+  install(CODE "
+    set(pb_bindir \"${CMAKE_INSTALL_BINDIR}\")
+    set(pb_docdir \"${CMAKE_INSTALL_DOCDIR}\")
+    foreach(v bindir docdir)
+      if(NOT IS_ABSOLUTE \"\${pb_\${v}}\")
+        set(pb_\${v} \"\${CMAKE_INSTALL_PREFIX}/\${pb_\${v}}\")
+      endif()
+    endforeach()
+    set(CMAKE_INSTALL_FULL_BINDIR \"\${pb_bindir}\")
+    set(CMAKE_INSTALL_FULL_DOCDIR \"\${pb_docdir}\")
+    configure_file(\"${t}\" \"${CMAKE_BINARY_DIR}/units-install/${name}\" @ONLY)")
+  install(FILES ${CMAKE_BINARY_DIR}/units-install/${name} DESTINATION ${PB_SYSTEMD_UNITDIR})
 endforeach()
 
 install(DIRECTORY schema/ DESTINATION ${CMAKE_INSTALL_DATADIR}/probebench/schema)
-install(DIRECTORY doc/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+install(DIRECTORY doc/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md"
+  PATTERN man EXCLUDE)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # Examples only: the daemon and the timed run start from a file the administrator puts in
 # /etc/probebench (probebench.json, run.conf); nothing is cycled until then.

@@ -30,8 +30,8 @@ if(GIT_FOUND)
     if(NOT IS_ABSOLUTE "${pb_git_dir}")
       set(pb_git_dir "${CMAKE_SOURCE_DIR}/${pb_git_dir}")
     endif()
-    # HEAD moves on checkout, the index on every commit and add.
-    foreach(f HEAD index)
+    # HEAD changes on checkout, logs/HEAD on every commit, reset and checkout, the index on add.
+    foreach(f HEAD logs/HEAD index)
       if(EXISTS "${pb_git_dir}/${f}")
         set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${pb_git_dir}/${f}")
       endif()

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers of the install tests (sourced, not run).
 set -eu
 SRC=${PB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}

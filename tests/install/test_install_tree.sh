@@ -10,7 +10,7 @@ STAGE=$(mktemp -d /tmp/pb-install-test.XXXXXX)
 trap 'rm -rf "$STAGE"' EXIT
 
 check_tree() { # ROOT PREFIX
-	local root=$1 prefix=$2 u line key val p n units=0
+	local root=$1 prefix=$2 u line key val p n units=0 bad_before=$bad
 	local docdir="$prefix/share/doc/probebench"
 	for u in "$root"/lib/systemd/system/probebench* "$root"/usr/lib/systemd/system/probebench*; do
 		[ -f "$u" ] || continue
@@ -57,7 +57,7 @@ check_tree() { # ROOT PREFIX
 	[ -f "$root$prefix/share/probebench/schema/config.schema.json" ] || fail "no schemas in $prefix/share/probebench"
 	ls "$root"/usr/share/bash-completion/completions/probebench "$root$prefix"/share/bash-completion/completions/probebench \
 		>/dev/null 2>&1 || [ -n "$(find "$root" -path '*/completions/probebench')" ] || fail "no bash completion"
-	echo "ok: prefix $prefix: $units units, every path they name is installed"
+	[ $bad -ne $bad_before ] || echo "ok: prefix $prefix: $units units, every path they name is installed"
 }
 
 for prefix in "" /usr; do

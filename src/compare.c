@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Comparing two run records: series matched by (target, placement, metric), medians, ratio,
- * Mann-Whitney U; shares on the device's node with a two-proportion z test.
+ * Comparing run records, one or more a side: series matched by (target, placement, metric,
+ * method) and pooled over a side's records, medians, ratio, Mann-Whitney U, Hodges-Lehmann
+ * shift, the spread between records apart from the spread within; shares on the device's node
+ * with Fisher's exact test; Holm's adjustment over each family of tests. The tests themselves:
+ * compare_stats.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,187 +18,210 @@
 #include "probebench/record.h"
 #include "probebench/stats.h"
 
-/* ---- statistics ------------------------------------------------------------------------- */
-
-struct ranked {
-	uint64_t v;
-	int from_a;
-};
-
-static int cmp_ranked(const void *x, const void *y)
-{
-	const struct ranked *a = x, *b = y;
-	return a->v < b->v ? -1 : a->v > b->v;
-}
-
-int pb_mann_whitney(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, struct pb_mwu *ret)
-{
-	*ret = (struct pb_mwu){.p = 1};
-	if (!na || !nb)
-		return 0;
-	size_t n = na + nb;
-	struct ranked *r = malloc(n * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < na; i++)
-		r[i] = (struct ranked){a[i], 1};
-	for (size_t i = 0; i < nb; i++)
-		r[na + i] = (struct ranked){b[i], 0};
-	qsort(r, n, sizeof(*r), cmp_ranked);
-	double rank_sum_a = 0, ties = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && r[j].v == r[i].v)
-			j++;
-		double t = (double)(j - i), mid = (double)(i + 1 + j) / 2.0; /* ranks i+1..j */
-		for (size_t k = i; k < j; k++)
-			if (r[k].from_a)
-				rank_sum_a += mid;
-		ties += t * t * t - t;
-		i = j;
-	}
-	free(r);
-	double n1 = (double)na, n2 = (double)nb, nn = (double)n;
-	ret->u = rank_sum_a - n1 * (n1 + 1) / 2.0;
-	double mu = n1 * n2 / 2.0;
-	double var = n1 * n2 / 12.0 * ((nn + 1) - ties / (nn * (nn - 1)));
-	if (var <= 0)
-		return 0; /* every value tied: no evidence either way */
-	double d = ret->u - mu;
-	double cc = d > 0 ? -0.5 : d < 0 ? 0.5 : 0; /* continuity correction towards the mean */
-	ret->z = (d + cc) / sqrt(var);
-	ret->p = erfc(fabs(ret->z) / sqrt(2.0));
-	if (ret->p > 1)
-		ret->p = 1;
-	ret->valid = true;
-	return 0;
-}
-
-double pb_two_proportion_p(uint64_t ya, uint64_t na, uint64_t yb, uint64_t nb)
-{
-	if (!na || !nb)
-		return 1;
-	double pa = (double)ya / (double)na, pb = (double)yb / (double)nb;
-	double pool = (double)(ya + yb) / (double)(na + nb);
-	double se = sqrt(pool * (1 - pool) * (1.0 / (double)na + 1.0 / (double)nb));
-	if (se <= 0)
-		return 1;
-	return erfc(fabs(pa - pb) / se / sqrt(2.0));
-}
-
-/* ---- series from a record ------------------------------------------------------------------ */
+/* ---- series from the records of a side ------------------------------------------------------ */
 
 struct series {
-	char target[128], placement[32], metric[160];
-	uint64_t *v;
+	struct pb_compare_key key;
+	uint64_t *v; /* pooled, record after record */
 	size_t n, cap;
+	size_t *per_record;	/* how many of v each record of the side gave */
 	uint64_t on_yes, on_no; /* probe groups: probes on / off the device's node */
+	uint64_t by_node[PB_MEASURE_MAX_NODES]; /* probe groups: probes by the node of their CPU */
 	bool is_probe;
+};
+
+/* Iterations of a (target, placement) left out; lossy and missing_probe by the method. */
+struct dropped {
+	char target[128], placement[32], method[16];
+	uint64_t not_ok, lossy, missing_probe;
 };
 
 struct set {
 	struct series *s;
 	size_t n, cap;
+	size_t n_records, record; /* records of the side; the one being read */
+	struct dropped *d;
+	size_t n_d, cap_d;
 };
 
-static struct series *series_get(struct set *set, const char *target, const char *placement,
-				 const char *metric)
+static void key_set(struct pb_compare_key *k, const char *target, const char *placement,
+		    const char *metric, const char *method)
+{
+	snprintf(k->target, sizeof(k->target), "%s", target);
+	snprintf(k->placement, sizeof(k->placement), "%s", placement);
+	snprintf(k->metric, sizeof(k->metric), "%s", metric);
+	snprintf(k->method, sizeof(k->method), "%s", method);
+}
+
+static bool key_eq(const struct pb_compare_key *a, const struct pb_compare_key *b)
+{
+	return !strcmp(a->target, b->target) && !strcmp(a->placement, b->placement) &&
+	       !strcmp(a->metric, b->metric) && !strcmp(a->method, b->method);
+}
+
+/* Grows *v (of *cap elements of size) to hold one more than n; -ENOMEM. */
+static int grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : first;
+	void *nv = realloc(*v, c * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+static const struct series *find_series(const struct set *set, const struct pb_compare_key *k)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (!strcmp(set->s[i].target, target) && !strcmp(set->s[i].placement, placement) &&
-		    !strcmp(set->s[i].metric, metric))
+		if (key_eq(&set->s[i].key, k))
 			return &set->s[i];
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 16;
-		struct series *ns = realloc(set->s, cap * sizeof(*ns));
-		if (!ns)
-			return NULL;
-		set->s = ns;
-		set->cap = cap;
-	}
-	struct series *s = &set->s[set->n++];
+	return NULL;
+}
+
+static struct series *series_get(struct set *set, const struct pb_compare_key *k)
+{
+	struct series *s = (struct series *)find_series(set, k);
+	if (s)
+		return s;
+	if (grow((void **)&set->s, &set->cap, set->n, sizeof(*set->s), 16) < 0)
+		return NULL;
+	s = &set->s[set->n];
 	memset(s, 0, sizeof(*s));
-	snprintf(s->target, sizeof(s->target), "%s", target);
-	snprintf(s->placement, sizeof(s->placement), "%s", placement);
-	snprintf(s->metric, sizeof(s->metric), "%s", metric);
+	if (!(s->per_record = calloc(set->n_records, sizeof(*s->per_record))))
+		return NULL;
+	s->key = *k;
+	set->n++;
 	return s;
 }
 
-static int series_add(struct series *s, uint64_t v)
+static int series_add(struct set *set, struct series *s, uint64_t v)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		uint64_t *nv = realloc(s->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = cap;
-	}
+	if (grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v), 32) < 0)
+		return -ENOMEM;
 	s->v[s->n++] = v;
+	s->per_record[set->record]++;
 	return 0;
+}
+
+static struct dropped *dropped_get(struct set *set, const char *target, const char *placement,
+				   const char *method)
+{
+	for (size_t i = 0; i < set->n_d; i++)
+		if (!strcmp(set->d[i].target, target) && !strcmp(set->d[i].placement, placement) &&
+		    !strcmp(set->d[i].method, method))
+			return &set->d[i];
+	if (grow((void **)&set->d, &set->cap_d, set->n_d, sizeof(*set->d), 8) < 0)
+		return NULL;
+	struct dropped *d = &set->d[set->n_d++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->target, sizeof(d->target), "%s", target);
+	snprintf(d->placement, sizeof(d->placement), "%s", placement);
+	snprintf(d->method, sizeof(d->method), "%s", method);
+	return d;
 }
 
 static void set_free(struct set *set)
 {
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; i < set->n; i++) {
 		free(set->s[i].v);
+		free(set->s[i].per_record);
+	}
 	free(set->s);
+	free(set->d);
 	*set = (struct set){0};
 }
 
 static int add_value(struct set *set, const char *t, const char *pl, const char *metric, uint64_t v)
 {
-	struct series *s = series_get(set, t, pl, metric);
-	return s ? series_add(s, v) : -ENOMEM;
+	struct pb_compare_key k;
+	key_set(&k, t, pl, metric, "");
+	struct series *s = series_get(set, &k);
+	return s ? series_add(set, s, v) : -ENOMEM;
 }
 
 /* The probe facts of an iteration that count, as in the run's own summaries: facts of windows
  * that lost records, or whose bind succeeded while the method saw no probe, are left out (lossy
- * ones kept when the run said so). NULL: none. */
+ * ones kept when the run said so) and counted. NULL: none. */
 static const struct pb_iteration_facts *counted_facts(const struct pb_run_record *rec,
-						      const struct pb_record_iteration *it)
+						      const struct pb_record_iteration *it,
+						      struct dropped *d)
 {
 	const struct pb_measurement *m = it->measurement;
-	if (!pb_measurement_has_facts(m) || m->missing_probe[0] ||
-	    (!rec->options.include_lossy && m->facts.lost_records > 0))
+	if (!pb_measurement_has_facts(m))
 		return NULL;
+	if (m->missing_probe[0]) {
+		d->missing_probe++;
+		return NULL;
+	}
+	if (!rec->options.include_lossy && m->facts.lost_records > 0) {
+		d->lossy++;
+		return NULL;
+	}
 	return &m->facts;
+}
+
+/* The method a probe was measured by: its own, else its iteration's (older records). */
+static const char *probe_method(const struct pb_iteration_facts *f, const struct pb_probe_fact *p)
+{
+	return pb_measure_method_name(p->method != PB_METHOD_AUTO ? p->method : f->method);
+}
+
+static int add_probe(struct set *set, const char *t, const char *pl,
+		     const struct pb_iteration_facts *f, const struct pb_probe_fact *p)
+{
+	struct pb_compare_key k;
+	char metric[160];
+	snprintf(metric, sizeof(metric), "probe %s/%s depth %d", p->bus[0] ? p->bus : "?",
+		 p->driver[0] ? p->driver : "?", p->depth);
+	key_set(&k, t, pl, metric, probe_method(f, p));
+	struct series *s = series_get(set, &k);
+	if (!s)
+		return -ENOMEM;
+	s->is_probe = true;
+	int r = series_add(set, s, p->duration_ns);
+	if (r < 0)
+		return r;
+	if (p->on_device_node >= 0)
+		*(p->on_device_node ? &s->on_yes : &s->on_no) += 1;
+	if (p->node >= 0 && p->node < PB_MEASURE_MAX_NODES)
+		s->by_node[p->node]++;
+	return 0;
 }
 
 static int load(const struct pb_run_record *rec, struct set *set)
 {
 	for (size_t i = 0; i < rec->n_iterations; i++) {
 		const struct pb_record_iteration *it = &rec->iterations[i];
-		if (it->res.outcome != PB_CYCLE_OK)
-			continue;
 		const char *t = rec->targets[it->target].t.name,
 			   *pl = rec->placements[it->placement].label;
+		struct dropped *d =
+		    dropped_get(set, t, pl,
+				it->measurement && pb_measurement_has_facts(it->measurement)
+				    ? pb_measure_method_name(it->measurement->facts.method)
+				    : "");
+		if (!d)
+			return -ENOMEM;
+		if (it->res.outcome != PB_CYCLE_OK) {
+			d->not_ok++;
+			continue;
+		}
 		int r = add_value(set, t, pl, "bind_ns", it->res.bind_ns);
 		if (r == 0)
 			r = add_value(set, t, pl, "unbind_ns", it->res.unbind_ns);
 		if (r < 0)
 			return r;
-		const struct pb_iteration_facts *f = counted_facts(rec, it);
+		const struct pb_iteration_facts *f = counted_facts(rec, it, d);
 		if (!f)
 			continue;
 		if (f->uevent_kernel_ns >= 0 && (r = add_value(set, t, pl, "uevent_kernel_ns",
 							       (uint64_t)f->uevent_kernel_ns)) < 0)
 			return r;
-		for (size_t k = 0; k < f->n_probes; k++) {
-			const struct pb_probe_fact *p = &f->probes[k];
-			char metric[160];
-			snprintf(metric, sizeof(metric), "probe %s/%s depth %d",
-				 p->bus[0] ? p->bus : "?", p->driver[0] ? p->driver : "?",
-				 p->depth);
-			struct series *s = series_get(set, t, pl, metric);
-			if (!s)
-				return -ENOMEM;
-			s->is_probe = true;
-			if ((r = series_add(s, p->duration_ns)) < 0)
+		for (size_t k = 0; k < f->n_probes; k++)
+			if ((r = add_probe(set, t, pl, f, &f->probes[k])) < 0)
 				return r;
-			if (p->on_device_node >= 0)
-				*(p->on_device_node ? &s->on_yes : &s->on_no) += 1;
-		}
 	}
 	return 0;
 }
@@ -209,48 +235,115 @@ static void run_info(const struct pb_run_record *rec, const char *name, struct p
 	snprintf(o->host, sizeof(o->host), "%s", rec->host);
 	snprintf(o->tool_version, sizeof(o->tool_version), "%s", rec->tool_version);
 	snprintf(o->status, sizeof(o->status), "%s", rec->status);
+	snprintf(o->entry, sizeof(o->entry), "%s",
+		 rec->options.entry == PB_ENTRY_PROBE ? "probe" : "bind");
 }
 
-static void key_of(const struct series *s, struct pb_compare_key *k)
+/* Iterations of s's (target, placement) left out of it: not ok for every series; lossy and
+ * missing a probe for the observer's (uevent: any method; probes: theirs). */
+static void left_out(const struct set *set, const struct series *s, struct pb_compare_spread *o)
 {
-	snprintf(k->target, sizeof(k->target), "%s", s->target);
-	snprintf(k->placement, sizeof(k->placement), "%s", s->placement);
-	snprintf(k->metric, sizeof(k->metric), "%s", s->metric);
+	bool observed = s->is_probe || !strcmp(s->key.metric, "uevent_kernel_ns");
+	for (size_t i = 0; i < set->n_d; i++) {
+		const struct dropped *d = &set->d[i];
+		if (strcmp(d->target, s->key.target) || strcmp(d->placement, s->key.placement))
+			continue;
+		o->not_ok += d->not_ok;
+		if (observed && (!s->is_probe || !strcmp(d->method, s->key.method))) {
+			o->lossy += d->lossy;
+			o->missing_probe += d->missing_probe;
+		}
+	}
 }
 
-static const struct series *find_series(const struct set *set, const struct series *like)
+static int cmp_u64(const void *x, const void *y)
 {
-	for (size_t k = 0; k < set->n; k++)
-		if (!strcmp(set->s[k].target, like->target) &&
-		    !strcmp(set->s[k].placement, like->placement) &&
-		    !strcmp(set->s[k].metric, like->metric))
-			return &set->s[k];
-	return NULL;
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
 }
 
-static int compare_pair(struct pb_compare *c, const struct series *a, const struct series *b)
+/*
+ * The records of a side apart: each record's median, and the one-way random-effects analysis
+ * of variance with the records as groups. MS_b = SS_b / (k - 1), MS_w = SS_w / (N - k);
+ * n0 = (N - sum n_r^2 / N) / (k - 1); variance between records max(0, (MS_b - MS_w) / n0),
+ * within MS_w.
+ */
+static int spread(const struct set *set, const struct series *s, struct pb_compare_spread *o)
+{
+	*o = (struct pb_compare_spread){.sd_between = NAN, .sd_within = NAN, .between_share = NAN};
+	left_out(set, s, o);
+	if (!(o->record_median = malloc(set->n_records * sizeof(*o->record_median))))
+		return -ENOMEM;
+	uint64_t *tmp = malloc((s->n ? s->n : 1) * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	double grand = 0, ss_within = 0, ss_between = 0, sum_n2 = 0, N = (double)s->n;
+	for (size_t i = 0; i < s->n; i++)
+		grand += (double)s->v[i] / N;
+	size_t off = 0;
+	for (size_t r = 0; r < set->n_records; r++) {
+		size_t n = s->per_record[r];
+		o->record_median[r] = -1;
+		if (!n)
+			continue;
+		memcpy(tmp, s->v + off, n * sizeof(*tmp));
+		qsort(tmp, n, sizeof(*tmp), cmp_u64);
+		o->record_median[r] = (int64_t)pb_stats_percentile_sorted(tmp, n, 50);
+		double mean = 0;
+		for (size_t i = 0; i < n; i++)
+			mean += (double)tmp[i] / (double)n;
+		for (size_t i = 0; i < n; i++)
+			ss_within += ((double)tmp[i] - mean) * ((double)tmp[i] - mean);
+		ss_between += (double)n * (mean - grand) * (mean - grand);
+		sum_n2 += (double)n * (double)n;
+		o->records++;
+		off += n;
+	}
+	free(tmp);
+	double k = (double)o->records;
+	if (N - k < 1)
+		return 0;
+	double ms_w = ss_within / (N - k);
+	o->sd_within = sqrt(ms_w);
+	if (k < 2)
+		return 0;
+	double ms_b = ss_between / (k - 1), n0 = (N - sum_n2 / N) / (k - 1),
+	       var_b = ms_b > ms_w ? (ms_b - ms_w) / n0 : 0;
+	o->sd_between = sqrt(var_b);
+	if (var_b + ms_w > 0)
+		o->between_share = var_b / (var_b + ms_w);
+	return 0;
+}
+
+static int commonest_node(const struct series *s)
+{
+	int best = -1;
+	for (int i = 0; i < PB_MEASURE_MAX_NODES; i++)
+		if (s->by_node[i] && (best < 0 || s->by_node[i] > s->by_node[best]))
+			best = i;
+	return best;
+}
+
+static int compare_pair(struct pb_compare *c, const struct set *A, const struct series *a,
+			const struct set *B, const struct series *b)
 {
 	struct pb_compare_entry *e = &c->entries[c->n_entries++];
-	key_of(a, &e->key);
+	e->key = a->key;
 	e->n_base = a->n;
 	e->n_cand = b->n;
+	e->node_base = commonest_node(a);
+	e->node_cand = commonest_node(b);
 	int r;
 	if ((a->n && (r = pb_stats_compute(a->v, a->n, &e->base)) < 0) ||
 	    (b->n && (r = pb_stats_compute(b->v, b->n, &e->cand)) < 0) ||
-	    (r = pb_mann_whitney(a->v, a->n, b->v, b->n, &e->mwu)) < 0)
+	    (r = pb_mann_whitney(a->v, a->n, b->v, b->n, &e->mwu)) < 0 ||
+	    (r = pb_hodges_lehmann(a->v, a->n, b->v, b->n, c->ci_level, &e->hl)) < 0 ||
+	    (r = spread(A, a, &e->spread_base)) < 0 || (r = spread(B, b, &e->spread_cand)) < 0)
 		return r;
+	e->p_adjusted = e->mwu.p;
 	e->ratio = a->n && b->n && e->base.percentile[0]
 		       ? (double)e->cand.percentile[0] / (double)e->base.percentile[0]
 		       : NAN;
-	const struct pb_mwu *t = &e->mwu;
-	e->verdict = "no significant change";
-	if (a->n < 5 || b->n < 5)
-		e->verdict = "too few samples";
-	else if (t->valid && t->p < c->alpha && !isnan(e->ratio) &&
-		 fabs(e->ratio - 1) >= c->min_change)
-		e->verdict = e->ratio > 1 ? "slower" : "faster";
-	else if (t->valid && t->p < c->alpha)
-		e->verdict = "no change beyond min_change";
 	uint64_t na = a->on_yes + a->on_no, nb = b->on_yes + b->on_no;
 	if (!a->is_probe || !na || !nb)
 		return 0;
@@ -260,24 +353,98 @@ static int compare_pair(struct pb_compare *c, const struct series *a, const stru
 	s->base_n = na;
 	s->cand_yes = b->on_yes;
 	s->cand_n = nb;
-	s->p = pb_two_proportion_p(a->on_yes, na, b->on_yes, nb);
-	double share_a = (double)a->on_yes / (double)na, share_b = (double)b->on_yes / (double)nb;
-	s->verdict = s->p < c->alpha ? (share_b > share_a ? "more on the device's node"
-							  : "fewer on the device's node")
-				     : "no significant change";
+	s->p = pb_fisher_exact_p(a->on_yes, a->on_no, b->on_yes, b->on_no);
 	return 0;
 }
 
-int pb_compare_runs(const struct pb_run_record *base, const char *base_name,
-		    const struct pb_run_record *cand, const char *cand_name, double alpha,
-		    double min_change, struct pb_compare **ret, char *err, size_t err_size)
+/* Holm over the defined duration tests, then over the share tests; the verdicts from them. */
+static int adjust_and_judge(struct pb_compare *c)
+{
+	size_t n = c->n_entries > c->n_shares ? c->n_entries : c->n_shares, m = 0;
+	double *p = calloc(n + 1, sizeof(*p)), *adj = calloc(n + 1, sizeof(*adj));
+	size_t *which = calloc(n + 1, sizeof(*which));
+	int r = p && adj && which ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < c->n_entries; i++)
+		if (c->entries[i].mwu.valid) {
+			which[m] = i;
+			p[m++] = c->entries[i].mwu.p;
+		}
+	if (r == 0 && (r = pb_holm_adjust(p, m, adj)) == 0)
+		for (size_t i = 0; i < m; i++)
+			c->entries[which[i]].p_adjusted = adj[i];
+	for (size_t i = 0; r == 0 && i < c->n_shares; i++)
+		p[i] = c->shares[i].p;
+	if (r == 0 && (r = pb_holm_adjust(p, c->n_shares, adj)) == 0)
+		for (size_t i = 0; i < c->n_shares; i++)
+			c->shares[i].p_adjusted = adj[i];
+	free(p);
+	free(adj);
+	free(which);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_entries; i++) {
+		struct pb_compare_entry *e = &c->entries[i];
+		bool sig = e->mwu.valid && e->p_adjusted < c->alpha;
+		e->verdict = "no significant change";
+		if (e->n_base < 5 || e->n_cand < 5)
+			e->verdict = "too few samples";
+		else if (sig && !isnan(e->ratio) && fabs(e->ratio - 1) >= c->min_change)
+			e->verdict = e->ratio > 1 ? "slower" : "faster";
+		else if (sig)
+			e->verdict = "no change beyond min_change";
+	}
+	for (size_t i = 0; i < c->n_shares; i++) {
+		struct pb_compare_share *s = &c->shares[i];
+		double share_a = (double)s->base_yes / (double)s->base_n,
+		       share_b = (double)s->cand_yes / (double)s->cand_n;
+		s->verdict = s->p_adjusted < c->alpha
+				 ? (share_b > share_a ? "more on the device's node"
+						      : "fewer on the device's node")
+				 : "no significant change";
+	}
+	return 0;
+}
+
+/* Reads the records of one side into set. */
+static int load_side(const struct pb_run_record *const *recs, const char *const *names, size_t n,
+		     struct set *set, struct pb_compare_run **runs)
+{
+	set->n_records = n;
+	if (!(*runs = calloc(n, sizeof(**runs))))
+		return -ENOMEM;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		run_info(recs[i], names[i], &(*runs)[i]);
+		set->record = i;
+		r = load(recs[i], set);
+	}
+	return r;
+}
+
+static void names_of(char *buf, size_t size, const char *const *names, size_t n)
+{
+	size_t len = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
+}
+
+int pb_compare_records(const struct pb_run_record *const *base, const char *const *base_names,
+		       size_t n_base, const struct pb_run_record *const *cand,
+		       const char *const *cand_names, size_t n_cand, double alpha,
+		       double min_change, struct pb_compare **ret, char *err, size_t err_size)
 {
 	struct set A = {0}, B = {0};
-	struct pb_compare *c = calloc(1, sizeof(*c));
 	*ret = NULL;
-	int r = c ? load(base, &A) : -ENOMEM;
+	if (!n_base || !n_cand) {
+		snprintf(err, err_size, "the %s has no run record",
+			 n_base ? "candidate" : "baseline");
+		return -EINVAL;
+	}
+	struct pb_compare *c = calloc(1, sizeof(*c));
+	int r = c ? load_side(base, base_names, n_base, &A, &c->base_runs) : -ENOMEM;
 	if (r == 0)
-		r = load(cand, &B);
+		r = load_side(cand, cand_names, n_cand, &B, &c->cand_runs);
 	if (r == 0) {
 		size_t n = A.n + B.n + 1;
 		c->entries = calloc(n, sizeof(*c->entries));
@@ -289,27 +456,35 @@ int pb_compare_runs(const struct pb_run_record *base, const char *base_name,
 	}
 	if (r < 0)
 		goto out;
+	c->n_base_runs = n_base;
+	c->n_cand_runs = n_cand;
+	c->base = c->base_runs[0];
+	c->cand = c->cand_runs[0];
 	c->alpha = alpha;
 	c->min_change = min_change;
-	run_info(base, base_name, &c->base);
-	run_info(cand, cand_name, &c->cand);
+	c->ci_level = 1 - alpha;
 	for (size_t i = 0; r == 0 && i < A.n; i++) {
-		const struct series *b = find_series(&B, &A.s[i]);
+		const struct series *b = find_series(&B, &A.s[i].key);
 		if (b)
-			r = compare_pair(c, &A.s[i], b);
+			r = compare_pair(c, &A, &A.s[i], &B, b);
 		else
-			key_of(&A.s[i], &c->only_base[c->n_only_base++]);
+			c->only_base[c->n_only_base++] = A.s[i].key;
 	}
 	for (size_t k = 0; r == 0 && k < B.n; k++)
-		if (!find_series(&A, &B.s[k]))
-			key_of(&B.s[k], &c->only_cand[c->n_only_cand++]);
+		if (!find_series(&A, &B.s[k].key))
+			c->only_cand[c->n_only_cand++] = B.s[k].key;
 	if (r == 0 && !c->n_entries) {
+		char a[160], b[160];
+		names_of(a, sizeof(a), base_names, n_base);
+		names_of(b, sizeof(b), cand_names, n_cand);
 		snprintf(err, err_size,
 			 "%s and %s share no (target, placement, metric) with ok iterations: "
 			 "nothing to compare",
-			 base_name, cand_name);
+			 a, b);
 		r = -EINVAL;
 	}
+	if (r == 0)
+		r = adjust_and_judge(c);
 out:
 	set_free(&A);
 	set_free(&B);
@@ -323,14 +498,28 @@ out:
 	return 0;
 }
 
+int pb_compare_runs(const struct pb_run_record *base, const char *base_name,
+		    const struct pb_run_record *cand, const char *cand_name, double alpha,
+		    double min_change, struct pb_compare **ret, char *err, size_t err_size)
+{
+	return pb_compare_records(&base, &base_name, 1, &cand, &cand_name, 1, alpha, min_change,
+				  ret, err, err_size);
+}
+
 void pb_compare_free(struct pb_compare *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n_entries; i++) {
+		free(c->entries[i].spread_base.record_median);
+		free(c->entries[i].spread_cand.record_median);
+	}
 	free(c->entries);
 	free(c->shares);
 	free(c->only_base);
 	free(c->only_cand);
+	free(c->base_runs);
+	free(c->cand_runs);
 	free(c);
 }
 
@@ -341,10 +530,18 @@ static struct json_object *str_or_null(const char *s)
 	return s[0] ? json_object_new_string(s) : NULL;
 }
 
-/* One side's summary; st NULL when the series is empty. */
-static struct json_object *side(size_t n, const struct pb_stats *st)
+static struct json_object *num_or_null(double v)
 {
-	struct json_object *o = json_object_new_object();
+	return isnan(v) ? NULL : json_object_new_double(v);
+}
+
+/* One side's summary; st NULL when the series is empty. */
+static struct json_object *side(size_t n, const struct pb_stats *st,
+				const struct pb_compare_spread *sp, size_t n_records, bool probe,
+				int node)
+{
+	struct json_object *o = json_object_new_object(), *meds = json_object_new_array(),
+			   *left = json_object_new_object();
 	json_object_object_add(o, "N", json_object_new_int64((int64_t)n));
 	json_object_object_add(o, "median",
 			       st ? json_object_new_int64((int64_t)st->percentile[0]) : NULL);
@@ -352,6 +549,21 @@ static struct json_object *side(size_t n, const struct pb_stats *st)
 			       st ? json_object_new_int64((int64_t)st->percentile[1]) : NULL);
 	json_object_object_add(o, "min", st ? json_object_new_int64((int64_t)st->min) : NULL);
 	json_object_object_add(o, "max", st ? json_object_new_int64((int64_t)st->max) : NULL);
+	json_object_object_add(o, "records", json_object_new_int64((int64_t)sp->records));
+	for (size_t r = 0; r < n_records; r++)
+		json_object_array_add(meds, sp->record_median[r] >= 0
+						? json_object_new_int64(sp->record_median[r])
+						: NULL);
+	json_object_object_add(o, "record_medians", meds);
+	json_object_object_add(o, "sd_between", num_or_null(sp->sd_between));
+	json_object_object_add(o, "sd_within", num_or_null(sp->sd_within));
+	json_object_object_add(o, "between_share", num_or_null(sp->between_share));
+	json_object_object_add(left, "not_ok", json_object_new_int64((int64_t)sp->not_ok));
+	json_object_object_add(left, "lossy", json_object_new_int64((int64_t)sp->lossy));
+	json_object_object_add(left, "missing_probe",
+			       json_object_new_int64((int64_t)sp->missing_probe));
+	json_object_object_add(o, "left_out", left);
+	json_object_object_add(o, "node", probe && node >= 0 ? json_object_new_int(node) : NULL);
 	return o;
 }
 
@@ -363,6 +575,18 @@ static struct json_object *run_json(const struct pb_compare_run *r)
 	json_object_object_add(o, "host", str_or_null(r->host));
 	json_object_object_add(o, "tool_version", str_or_null(r->tool_version));
 	json_object_object_add(o, "status", str_or_null(r->status));
+	json_object_object_add(o, "entry", json_object_new_string(r->entry));
+	return o;
+}
+
+/* A side: its first record as the single-record form had it, the count and every record. */
+static struct json_object *side_runs_json(const struct pb_compare_run *runs, size_t n)
+{
+	struct json_object *o = run_json(&runs[0]), *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, run_json(&runs[i]));
+	json_object_object_add(o, "records", json_object_new_int64((int64_t)n));
+	json_object_object_add(o, "runs", a);
 	return o;
 }
 
@@ -372,14 +596,34 @@ static struct json_object *key_json(const struct pb_compare_key *k)
 	json_object_object_add(e, "target", json_object_new_string(k->target));
 	json_object_object_add(e, "placement", json_object_new_string(k->placement));
 	json_object_object_add(e, "metric", json_object_new_string(k->metric));
+	json_object_object_add(e, "method", str_or_null(k->method));
 	return e;
 }
 
+static struct json_object *shift_json(const struct pb_hl *hl)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "estimate", hl->valid ? json_object_new_double(hl->shift) : NULL);
+	json_object_object_add(o, "low", hl->ci_valid ? json_object_new_double(hl->lo) : NULL);
+	json_object_object_add(o, "high", hl->ci_valid ? json_object_new_double(hl->hi) : NULL);
+	json_object_object_add(o, "level", json_object_new_double(hl->level));
+	json_object_object_add(o, "interval_method",
+			       hl->ci_valid ? json_object_new_string(hl->exact ? "exact" : "normal")
+					    : NULL);
+	return o;
+}
+
 static const char *const method_text =
-    "medians (nearest rank) of the ok iterations of each (target, placement, metric); "
-    "two-sided Mann-Whitney U, normal approximation with tie and continuity correction; "
-    "on-node shares: two-sided two-proportion z test. The values themselves come from each "
-    "record (CLOCK_MONOTONIC around the writes; the observer's method for probes).";
+    "samples of each (target, placement, metric, probe method) pooled over a side's records, "
+    "ok iterations only; medians by nearest rank; two-sided Mann-Whitney U, exact when both "
+    "sides have fewer than 50 values and none is tied, else the normal approximation with tie "
+    "and continuity correction; Hodges-Lehmann shift (median of the candidate - baseline "
+    "differences) with its distribution-free interval at 1 - alpha; on-node shares: two-sided "
+    "Fisher exact test; Holm's adjustment over the duration tests and apart over the share "
+    "tests, verdicts on the adjusted p; records apart: per-record medians and a one-way "
+    "random-effects analysis of variance (between / within records). The values themselves "
+    "come from each record (CLOCK_MONOTONIC around the writes; the observer's method for "
+    "probes).";
 
 struct json_object *pb_compare_to_json(const struct pb_compare *c)
 {
@@ -389,16 +633,25 @@ struct json_object *pb_compare_to_json(const struct pb_compare *c)
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct pb_compare_entry *x = &c->entries[i];
 		struct json_object *e = key_json(&x->key);
-		json_object_object_add(e, "baseline", side(x->n_base, x->n_base ? &x->base : NULL));
+		bool probe = x->key.method[0];
+		json_object_object_add(e, "baseline",
+				       side(x->n_base, x->n_base ? &x->base : NULL, &x->spread_base,
+					    c->n_base_runs, probe, x->node_base));
 		json_object_object_add(e, "candidate",
-				       side(x->n_cand, x->n_cand ? &x->cand : NULL));
-		json_object_object_add(e, "ratio",
-				       isnan(x->ratio) ? NULL : json_object_new_double(x->ratio));
+				       side(x->n_cand, x->n_cand ? &x->cand : NULL, &x->spread_cand,
+					    c->n_cand_runs, probe, x->node_cand));
+		json_object_object_add(e, "ratio", num_or_null(x->ratio));
 		json_object_object_add(e, "u",
 				       x->mwu.valid ? json_object_new_double(x->mwu.u) : NULL);
 		json_object_object_add(e, "z",
 				       x->mwu.valid ? json_object_new_double(x->mwu.z) : NULL);
 		json_object_object_add(e, "p", json_object_new_double(x->mwu.p));
+		json_object_object_add(
+		    e, "p_method",
+		    x->mwu.valid ? json_object_new_string(x->mwu.exact ? "exact" : "normal")
+				 : NULL);
+		json_object_object_add(e, "p_adjusted", json_object_new_double(x->p_adjusted));
+		json_object_object_add(e, "shift_ns", shift_json(&x->hl));
 		json_object_object_add(e, "verdict", json_object_new_string(x->verdict));
 		json_object_array_add(cmp, e);
 	}
@@ -414,6 +667,8 @@ struct json_object *pb_compare_to_json(const struct pb_compare *c)
 		    json_object_new_double((double)x->cand_yes / (double)x->cand_n));
 		json_object_object_add(s, "candidate_n", json_object_new_int64((int64_t)x->cand_n));
 		json_object_object_add(s, "p", json_object_new_double(x->p));
+		json_object_object_add(s, "p_method", json_object_new_string("fisher"));
+		json_object_object_add(s, "p_adjusted", json_object_new_double(x->p_adjusted));
 		json_object_object_add(s, "verdict", json_object_new_string(x->verdict));
 		json_object_array_add(shares, s);
 	}
@@ -426,15 +681,17 @@ struct json_object *pb_compare_to_json(const struct pb_compare *c)
 	json_object_object_add(doc, "only_in_baseline", only_a);
 	json_object_object_add(doc, "only_in_candidate", only_b);
 	json_object_object_add(doc, "schema", json_object_new_string("probebench-compare/1"));
-	json_object_object_add(doc, "baseline", run_json(&c->base));
-	json_object_object_add(doc, "candidate", run_json(&c->cand));
+	json_object_object_add(doc, "baseline", side_runs_json(c->base_runs, c->n_base_runs));
+	json_object_object_add(doc, "candidate", side_runs_json(c->cand_runs, c->n_cand_runs));
 	json_object_object_add(doc, "alpha", json_object_new_double(c->alpha));
 	json_object_object_add(doc, "min_change", json_object_new_double(c->min_change));
+	json_object_object_add(doc, "ci_level", json_object_new_double(c->ci_level));
+	json_object_object_add(doc, "adjustment", json_object_new_string("holm"));
 	json_object_object_add(doc, "method", json_object_new_string(method_text));
 	return doc;
 }
 
-/* ---- the table ---------------------------------------------------------------------------- */
+/* ---- the tables --------------------------------------------------------------------------- */
 
 static const char *or_q(const char *s)
 {
@@ -453,41 +710,295 @@ static void fmt_ns(char *buf, size_t size, bool known, uint64_t ns)
 		snprintf(buf, size, "%.1f us", (double)ns / 1e3);
 }
 
-void pb_compare_print(FILE *f, const struct pb_compare *c)
+/* The unit for a magnitude in ns, and how many decimals keep three significant digits. */
+static const char *unit_of(double mag, double *div, int *decimals)
 {
-	fprintf(f, "baseline:  %s (kernel %s)\ncandidate: %s (kernel %s)\n", or_q(c->base.file),
-		or_q(c->base.kernel), or_q(c->cand.file), or_q(c->cand.kernel));
-	fprintf(f, "%-22s %-9s %-34s %5s %11s %11s %7s %9s  %s\n", "target", "placement", "metric",
-		"N", "base p50", "cand p50", "ratio", "p", "verdict");
+	static const struct {
+		double div;
+		const char *name;
+	} units[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}};
+	size_t u = 0;
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && mag < units[u].div)
+		u++;
+	*div = units[u].div;
+	double v = mag / *div;
+	*decimals = u + 1 == sizeof(units) / sizeof(units[0]) ? 0 : v >= 100 ? 0 : v >= 10 ? 1 : 2;
+	return units[u].name;
+}
+
+/* 52.1us: three significant digits, no space (the verdict table is narrow) */
+static void fmt_short(char *buf, size_t size, uint64_t ns)
+{
+	double div;
+	int dec;
+	const char *u = unit_of((double)ns, &div, &dec);
+	snprintf(buf, size, "%.*f%s", dec, (double)ns / div, u);
+}
+
+/* -1.80 [-2.50,-1.10]us: the shift and its interval in one unit; "-" when undefined. */
+static void fmt_shift(char *buf, size_t size, const struct pb_hl *hl)
+{
+	if (!hl->valid) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	double mag = fabs(hl->shift), div;
+	if (hl->ci_valid)
+		mag = fmax(mag, fmax(fabs(hl->lo), fabs(hl->hi)));
+	int dec;
+	const char *u = unit_of(mag, &div, &dec);
+	if (hl->ci_valid)
+		snprintf(buf, size, "%+.*f [%+.*f,%+.*f]%s", dec, hl->shift / div, dec,
+			 hl->lo / div, dec, hl->hi / div, u);
+	else
+		snprintf(buf, size, "%+.*f [n/a]%s", dec, hl->shift / div, u);
+}
+
+/* The entry path of a side's records: "bind", "probe", or "mixed". */
+static const char *side_entry(const struct pb_compare_run *runs, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(runs[i].entry, runs[0].entry))
+			return "mixed";
+	return runs[0].entry;
+}
+
+static void print_side(FILE *f, const char *label, const struct pb_compare_run *runs, size_t n)
+{
+	fprintf(f, "%s %zu record%s: ", label, n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", runs[i].file);
+	bool same = true;
+	for (size_t i = 1; i < n; i++)
+		same = same && !strcmp(runs[i].kernel, runs[0].kernel);
+	if (same) {
+		fprintf(f, " (kernel %s)\n", or_q(runs[0].kernel));
+		return;
+	}
+	fprintf(f, " (kernels");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s %s", i ? "," : "", or_q(runs[i].kernel));
+	fprintf(f, ")\n");
+}
+
+/* The metric as the tables show it: with its method in brackets. */
+static void fmt_metric(char *buf, size_t size, const struct pb_compare_key *k)
+{
+	if (k->method[0])
+		snprintf(buf, size, "%s [%s]", k->metric, k->method);
+	else
+		snprintf(buf, size, "%s", k->metric);
+}
+
+static void print_spread(FILE *f, const char *label, const struct pb_compare_spread *s, size_t n)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t r = 0; r < n; r++)
+		if (s->record_median[r] >= 0) {
+			uint64_t m = (uint64_t)s->record_median[r];
+			lo = m < lo ? m : lo;
+			hi = m > hi ? m : hi;
+		}
+	char a[24], b[24], sb[24], sw[24];
+	fmt_short(a, sizeof(a), lo);
+	fmt_short(b, sizeof(b), hi);
+	fmt_short(sb, sizeof(sb), isnan(s->sd_between) ? 0 : (uint64_t)llround(s->sd_between));
+	fmt_short(sw, sizeof(sw), isnan(s->sd_within) ? 0 : (uint64_t)llround(s->sd_within));
+	fprintf(f, "%s %zu of %zu records", label, s->records, n);
+	if (s->records)
+		fprintf(f, ", medians %s..%s", a, b);
+	if (!isnan(s->between_share))
+		fprintf(f, ", sd between %s within %s (%.0f%% between)", sb, sw,
+			100 * s->between_share);
+}
+
+static void print_left_out(FILE *f, const char *label, const struct pb_compare_spread *s)
+{
+	fprintf(f, "%s %" PRIu64 " not ok, %" PRIu64 " lossy, %" PRIu64 " missing probe", label,
+		s->not_ok, s->lossy, s->missing_probe);
+}
+
+static const struct pb_compare_share *share_of(const struct pb_compare *c,
+					       const struct pb_compare_key *k)
+{
+	for (size_t i = 0; i < c->n_shares; i++)
+		if (key_eq(&c->shares[i].key, k))
+			return &c->shares[i];
+	return NULL;
+}
+
+/* n0,38%: the commonest node of the probing CPU and the share on the device's node */
+static void fmt_node(char *buf, size_t size, int node, uint64_t yes, uint64_t n)
+{
+	char share[16] = "";
+	if (n)
+		snprintf(share, sizeof(share), ",%.0f%%", 100.0 * (double)yes / (double)n);
+	if (node >= 0)
+		snprintf(buf, size, "n%d%s", node, share);
+	else
+		snprintf(buf, size, "?%s", share);
+}
+
+/* "probe BUS/DRIVER depth D": the driver's name and the depth. */
+static int driver_of(const struct pb_compare_key *k, char *drv, size_t size)
+{
+	char bus[32], d[64];
+	int depth;
+	if (sscanf(k->metric, "probe %31[^/]/%63s depth %d", bus, d, &depth) != 3) {
+		snprintf(drv, size, "%s", k->metric);
+		return 0;
+	}
+	snprintf(drv, size, "%s", d);
+	return depth;
+}
+
+static void verdict_row(FILE *f, const struct pb_compare *c, const struct pb_compare_entry *e,
+			const char *ea, const char *eb)
+{
+	char drv[64], driver[80], how[48], na[24], nb[24], node[64], ma[16], mb[16], p50[40],
+	    shift[64], p[24];
+	int depth = driver_of(&e->key, drv, sizeof(drv));
+	snprintf(driver, sizeof(driver), "%s%s", depth > 0 ? "+" : "", drv);
+	if (!strcmp(ea, eb))
+		snprintf(how, sizeof(how), "%s/%s", ea, e->key.method);
+	else
+		snprintf(how, sizeof(how), "%s>%s/%s", ea, eb, e->key.method);
+	const struct pb_compare_share *s = share_of(c, &e->key);
+	fmt_node(na, sizeof(na), e->node_base, s ? s->base_yes : 0, s ? s->base_n : 0);
+	fmt_node(nb, sizeof(nb), e->node_cand, s ? s->cand_yes : 0, s ? s->cand_n : 0);
+	snprintf(node, sizeof(node), "%s->%s", na, nb);
+	fmt_short(ma, sizeof(ma), e->base.percentile[0]);
+	fmt_short(mb, sizeof(mb), e->cand.percentile[0]);
+	snprintf(p50, sizeof(p50), "%s->%s", ma, mb);
+	fmt_shift(shift, sizeof(shift), &e->hl);
+	bool sig = !strcmp(e->verdict, "slower") || !strcmp(e->verdict, "faster");
+	snprintf(p, sizeof(p), "%.2g%s", e->p_adjusted, sig ? "*" : "");
+	fprintf(f, "%-12.12s %-14.14s %-16.16s %-6.6s %-16.16s %-16.16s %-22.22s %s\n",
+		e->key.target, driver, how, e->key.placement, node, p50, shift, p);
+}
+
+void pb_compare_print_verdicts(FILE *f, const struct pb_compare *c)
+{
+	size_t rows = 0;
+	for (size_t i = 0; i < c->n_entries; i++)
+		rows += c->entries[i].key.method[0] != 0;
+	bool *done = rows ? calloc(c->n_entries, sizeof(*done)) : NULL;
+	if (!done) {
+		fprintf(f, rows ? "out of memory for the verdict table\n"
+				: "no probe series in both: no verdict table\n");
+		return;
+	}
+	char level[16], drv[64];
+	snprintf(level, sizeof(level), "%g%% CI", 100 * c->ci_level);
+	fprintf(f, "%-12s %-14s %-16s %-6s %-16s %-16s %-22s %s\n", "device", "driver",
+		"entry/method", "place", "node,on-dev", "probe p50", "shift", "p adj");
+	fprintf(f, "%-12s %-14s %-16s %-6s %-16s %-16s %s\n", "", "", "", "", "before->after",
+		"before->after", level);
+	const char *ea = side_entry(c->base_runs, c->n_base_runs),
+		   *eb = side_entry(c->cand_runs, c->n_cand_runs);
+	/* each target's own probe followed by the probes nested in it (same target, placement
+	 * and method); then nested ones whose parent is not in both */
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct pb_compare_entry *e = &c->entries[i];
-		char ma[24], mb[24], n[48];
+		if (!e->key.method[0] || driver_of(&e->key, drv, sizeof(drv)) > 0)
+			continue;
+		verdict_row(f, c, e, ea, eb);
+		done[i] = true;
+		for (size_t k = 0; k < c->n_entries; k++) {
+			const struct pb_compare_key *x = &c->entries[k].key;
+			if (!done[k] && x->method[0] && !strcmp(x->target, e->key.target) &&
+			    !strcmp(x->placement, e->key.placement) &&
+			    !strcmp(x->method, e->key.method) &&
+			    driver_of(x, drv, sizeof(drv)) > 0) {
+				verdict_row(f, c, &c->entries[k], ea, eb);
+				done[k] = true;
+			}
+		}
+	}
+	for (size_t i = 0; i < c->n_entries; i++)
+		if (c->entries[i].key.method[0] && !done[i])
+			verdict_row(f, c, &c->entries[i], ea, eb);
+	free(done);
+	fprintf(
+	    f,
+	    "node: commonest NUMA node of the CPUs that ran the probe, on-dev: share on the "
+	    "device's node;\n"
+	    "shift: Hodges-Lehmann, candidate - baseline; p adj: Mann-Whitney U, Holm-adjusted; "
+	    "* slower/faster:\n"
+	    "p adj < %g and the medians %.3g%% or more apart; + a probe nested in the "
+	    "target's (depth 1)\n",
+	    c->alpha, 100 * c->min_change);
+}
+
+void pb_compare_print(FILE *f, const struct pb_compare *c)
+{
+	print_side(f, "baseline: ", c->base_runs, c->n_base_runs);
+	print_side(f, "candidate:", c->cand_runs, c->n_cand_runs);
+	fprintf(f, "%-22s %-9s %-44s %7s %11s %11s %7s %9s %-6s %9s  %s\n", "target", "placement",
+		"metric", "N", "base p50", "cand p50", "ratio", "p", "test", "p adj", "verdict");
+	for (size_t i = 0; i < c->n_entries; i++) {
+		const struct pb_compare_entry *e = &c->entries[i];
+		char ma[24], mb[24], n[48], metric[200];
 		fmt_ns(ma, sizeof(ma), e->n_base > 0, e->base.percentile[0]);
 		fmt_ns(mb, sizeof(mb), e->n_cand > 0, e->cand.percentile[0]);
 		snprintf(n, sizeof(n), "%zu/%zu", e->n_base, e->n_cand);
-		fprintf(f, "%-22.22s %-9.9s %-34.34s %5s %11s %11s ", e->key.target,
-			e->key.placement, e->key.metric, n, ma, mb);
+		fmt_metric(metric, sizeof(metric), &e->key);
+		fprintf(f, "%-22.22s %-9.9s %-44.44s %7s %11s %11s ", e->key.target,
+			e->key.placement, metric, n, ma, mb);
 		if (isnan(e->ratio))
 			fprintf(f, "%7s", "-");
 		else
 			fprintf(f, "%7.3f", e->ratio);
-		fprintf(f, " %9.2g  %s\n", e->mwu.p, e->verdict);
+		fprintf(f, " %9.2g %-6s %9.2g  %s\n", e->mwu.p,
+			!e->mwu.valid  ? "-"
+			: e->mwu.exact ? "exact"
+				       : "normal",
+			e->p_adjusted, e->verdict);
+	}
+	for (size_t i = 0; i < c->n_entries; i++) {
+		const struct pb_compare_entry *e = &c->entries[i];
+		char metric[200];
+		fmt_metric(metric, sizeof(metric), &e->key);
+		if (c->n_base_runs > 1 || c->n_cand_runs > 1) {
+			fprintf(f, "boot to boot: %s %s %s:", e->key.target, e->key.placement,
+				metric);
+			print_spread(f, " baseline", &e->spread_base, c->n_base_runs);
+			print_spread(f, "; candidate", &e->spread_cand, c->n_cand_runs);
+			fprintf(f, "\n");
+		}
+		const struct pb_compare_spread *a = &e->spread_base, *b = &e->spread_cand;
+		if (a->not_ok + a->lossy + a->missing_probe + b->not_ok + b->lossy +
+		    b->missing_probe) {
+			fprintf(f, "left out: %s %s %s:", e->key.target, e->key.placement, metric);
+			print_left_out(f, " baseline", a);
+			print_left_out(f, "; candidate", b);
+			fprintf(f, "\n");
+		}
 	}
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct pb_compare_share *e = &c->shares[i];
+		char metric[200];
+		fmt_metric(metric, sizeof(metric), &e->key);
 		fprintf(f,
 			"on the device's node: %s %s %s: %.0f%% of %" PRIu64
-			" -> %.0f%% of %" PRIu64 " (p %.2g) %s\n",
-			e->key.target, e->key.placement, e->key.metric,
+			" -> %.0f%% of %" PRIu64 " (Fisher p %.2g, adjusted %.2g) %s\n",
+			e->key.target, e->key.placement, metric,
 			100.0 * (double)e->base_yes / (double)e->base_n, e->base_n,
 			100.0 * (double)e->cand_yes / (double)e->cand_n, e->cand_n, e->p,
-			e->verdict);
+			e->p_adjusted, e->verdict);
 	}
-	for (size_t i = 0; i < c->n_only_base; i++)
+	for (size_t i = 0; i < c->n_only_base; i++) {
+		char metric[200];
+		fmt_metric(metric, sizeof(metric), &c->only_base[i]);
 		fprintf(f, "only in the baseline: %s %s %s\n", c->only_base[i].target,
-			c->only_base[i].placement, c->only_base[i].metric);
-	for (size_t i = 0; i < c->n_only_cand; i++)
+			c->only_base[i].placement, metric);
+	}
+	for (size_t i = 0; i < c->n_only_cand; i++) {
+		char metric[200];
+		fmt_metric(metric, sizeof(metric), &c->only_cand[i]);
 		fprintf(f, "only in the candidate: %s %s %s\n", c->only_cand[i].target,
-			c->only_cand[i].placement, c->only_cand[i].metric);
-	fprintf(f, "method: %s\n", method_text);
+			c->only_cand[i].placement, metric);
+	}
+	fprintf(f, "method: %s\n\n", method_text);
+	pb_compare_print_verdicts(f, c);
 }

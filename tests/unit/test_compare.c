@@ -17,30 +17,108 @@
 
 #define CLOSE(x, want, tol) assert_true(fabs((x) - (want)) < (tol))
 
-/* Textbook cases, p from the normal approximation with continuity correction (as R's
- * wilcox.test(exact = FALSE) and SciPy's mannwhitneyu(method="asymptotic") compute it). */
-static void mann_whitney_known(void **state)
+/* Exact two-sided p of U: 2 P(U <= min(U, mn - U)) under the null hypothesis, as R's
+ * wilcox.test(exact = TRUE) gives it. The counts of U are those of the arrangements of the two
+ * samples: for 5 vs 5, C(10, 5) = 252 arrangements, one with U = 0 (complete separation), so
+ * p = 2/252; for 3 vs 4, C(7, 3) = 35, one each with U = 0 and U = 1. */
+static void mann_whitney_exact(void **state)
 {
 	(void)state;
 	struct pb_mwu t;
 	const uint64_t a[] = {1, 2, 3, 4, 5}, b[] = {6, 7, 8, 9, 10};
 	assert_int_equal(pb_mann_whitney(a, 5, b, 5, &t), 0);
 	assert_true(t.valid);
+	assert_true(t.exact);
 	CLOSE(t.u, 0, 1e-9);
-	CLOSE(t.z, -2.5067, 1e-3);
-	CLOSE(t.p, 0.012186, 1e-5);
+	CLOSE(t.p, 2.0 / 252, 1e-9); /* 0.007937: significant at 0.01, as no normal p is */
+	assert_true(t.p < 0.01);
 	/* symmetric: U of the other side is n1*n2 - U, same p */
 	assert_int_equal(pb_mann_whitney(b, 5, a, 5, &t), 0);
 	CLOSE(t.u, 25, 1e-9);
-	CLOSE(t.p, 0.012186, 1e-5);
+	CLOSE(t.p, 2.0 / 252, 1e-9);
+	/* 3 vs 4, complete separation: 2/35 = 0.05714 */
+	const uint64_t c3[] = {1, 2, 3}, d4[] = {4, 5, 6, 7};
+	assert_int_equal(pb_mann_whitney(c3, 3, d4, 4, &t), 0);
+	CLOSE(t.p, 2.0 / 35, 1e-9);
+	/* {1, 2, 4} vs {3, 5, 6, 7}: ranks 1, 2, 4, U = 7 - 6 = 1; P(U <= 1) = 2/35, p = 4/35 */
+	const uint64_t e3[] = {1, 2, 4}, f4[] = {3, 5, 6, 7};
+	assert_int_equal(pb_mann_whitney(e3, 3, f4, 4, &t), 0);
+	CLOSE(t.u, 1, 1e-9);
+	CLOSE(t.p, 4.0 / 35, 1e-9);
+	/* one value a side: U is 0 or 1, each with probability 1/2: p = 1 */
+	const uint64_t one[] = {1}, two[] = {2};
+	assert_int_equal(pb_mann_whitney(one, 1, two, 1, &t), 0);
+	assert_true(t.exact);
+	CLOSE(t.p, 1, 1e-12);
+	/* one value below nine: U = 0 has probability 1/10, p = 0.2; in the middle (U = 4 of 9):
+	 * P(U <= 4) = 5/10, p = 1 */
+	const uint64_t nine[] = {1, 2, 3, 4, 6, 7, 8, 9, 10}, zero[] = {0}, five[] = {5};
+	assert_int_equal(pb_mann_whitney(zero, 1, nine, 9, &t), 0);
+	CLOSE(t.p, 0.2, 1e-12);
+	assert_int_equal(pb_mann_whitney(five, 1, nine, 9, &t), 0);
+	CLOSE(t.u, 4, 1e-9);
+	CLOSE(t.p, 1, 1e-12);
+	/* the published critical value of U for 10 vs 10, two-sided 0.05, is 23: U = 23 gives
+	 * p = 0.04326 (R: 2 * pwilcox(23, 10, 10)), U = 24 gives 0.05243. U counts the pairs with
+	 * x above y: y = 100, 200, .., 1000 and x[i] = 100 g[i] + 1 + i lies above g[i] of them,
+	 * U = 10 + 10 + g[2] with g[2] = 3 or 4, every other g 0. */
+	uint64_t x[10], y[10];
+	for (unsigned u = 23; u <= 24; u++) {
+		for (unsigned i = 0; i < 10; i++) {
+			unsigned g = i < 2 ? 10 : i == 2 ? u - 20 : 0;
+			x[i] = 100 * g + 1 + i;
+			y[i] = 100 * (i + 1);
+		}
+		assert_int_equal(pb_mann_whitney(x, 10, y, 10, &t), 0);
+		assert_true(t.exact);
+		CLOSE(t.u, u, 1e-9);
+		CLOSE(t.p, u == 23 ? 0.043257 : 0.052426, 1e-6);
+	}
+}
+
+/* With ties, or 50 values or more on a side: the normal approximation with tie and continuity
+ * correction (R's wilcox.test(exact = FALSE, correct = TRUE)). */
+static void mann_whitney_normal(void **state)
+{
+	(void)state;
+	struct pb_mwu t;
 	/* ties: a = {1,2,2,3}, b = {2,3,3,4}; ranks 1,3,3,3,6,6,6,8 -> R_a = 1+3+3+6 = 13, U = 3;
-	 * tie term (27-3)+(27-3) = 48; var = 16/12 * (9 - 48/56) = 10.857; z = (3-8+0.5)/3.295 */
+	 * tie term (27-3)+(27-3) = 48; var = 16/12 * (9 - 48/56) = 10.857; z = (3-8+0.5)/3.295 =
+	 * -1.3657, p = 0.1720 (R: W = 3, p-value = 0.172) */
 	const uint64_t c[] = {1, 2, 2, 3}, d[] = {2, 3, 3, 4};
 	assert_int_equal(pb_mann_whitney(c, 4, d, 4, &t), 0);
+	assert_false(t.exact);
 	CLOSE(t.u, 3, 1e-9);
 	CLOSE(t.z, -4.5 / sqrt(16.0 / 12.0 * (9 - 48.0 / 56.0)), 1e-9);
+	CLOSE(t.p, 0.172034, 1e-6);
+	/* a tie between the samples only: still the normal approximation.
+	 * {1,2,3,4,5} vs {5,6,7,8,9}: the 5s take rank 5.5: R_a = 15.5, U = 0.5, tie term 6,
+	 * var = 25/12 * (11 - 6/90), z = (0.5 - 12.5 + 0.5) / sqrt(var) */
+	const uint64_t a[] = {1, 2, 3, 4, 5}, b[] = {5, 6, 7, 8, 9};
+	assert_int_equal(pb_mann_whitney(a, 5, b, 5, &t), 0);
+	assert_false(t.exact);
+	CLOSE(t.u, 0.5, 1e-9);
+	double z = -11.5 / sqrt(25.0 / 12.0 * (11 - 6.0 / 90.0));
+	CLOSE(t.z, z, 1e-9);
+	CLOSE(t.p, erfc(fabs(z) / sqrt(2.0)), 1e-12);
+	/* 50 against 5 without ties: past the exact bound. Complete separation: U = 0,
+	 * z = (0 - 125 + 0.5) / sqrt(250 * 56 / 12) */
+	uint64_t big[50], small[5];
+	for (int i = 0; i < 50; i++)
+		big[i] = 100 + (uint64_t)i;
+	for (int i = 0; i < 5; i++)
+		small[i] = (uint64_t)i;
+	assert_int_equal(pb_mann_whitney(small, 5, big, 50, &t), 0);
+	assert_false(t.exact);
+	z = -124.5 / sqrt(250.0 * 56.0 / 12.0);
+	CLOSE(t.z, z, 1e-9);
+	CLOSE(t.p, erfc(fabs(z) / sqrt(2.0)), 1e-15);
+	/* 49 against 5: exact, P(U = 0) = 1 / C(54, 5) */
+	assert_int_equal(pb_mann_whitney(small, 5, big, 49, &t), 0);
+	assert_true(t.exact);
+	CLOSE(t.p / (2.0 / 3162510.0), 1, 1e-9);
 	/* identical samples: p = 1; all tied: not valid; empty: not valid */
-	assert_int_equal(pb_mann_whitney(a, 5, a, 5, &t), 0);
+	assert_int_equal(pb_mann_whitney(c, 4, c, 4, &t), 0);
 	CLOSE(t.p, 1, 1e-12);
 	const uint64_t e[] = {7, 7, 7};
 	assert_int_equal(pb_mann_whitney(e, 3, e, 3, &t), 0);
@@ -50,14 +128,112 @@ static void mann_whitney_known(void **state)
 	assert_false(t.valid);
 }
 
-static void two_proportions(void **state)
+/* Fisher's exact test, two-sided: the probabilities of every table with the observed margins
+ * no more probable than the observed one. */
+static void fisher_exact(void **state)
 {
 	(void)state;
-	/* 10/20 vs 18/20: pooled 0.7, se = sqrt(.21 * .1) = 0.1449, z = 2.760, p = 0.00578 */
-	CLOSE(pb_two_proportion_p(10, 20, 18, 20), 0.00578, 1e-4);
-	CLOSE(pb_two_proportion_p(5, 10, 5, 10), 1, 1e-12);
-	CLOSE(pb_two_proportion_p(10, 10, 10, 10), 1, 1e-12); /* no variance */
-	CLOSE(pb_two_proportion_p(0, 0, 1, 2), 1, 1e-12);
+	/* the lady tasting tea: [[3,1],[1,3]]; P = 16/70 each for the observed and its mirror,
+	 * 1/70 each for the extremes: p = 34/70 = 0.4857 */
+	CLOSE(pb_fisher_exact_p(3, 1, 1, 3), 34.0 / 70, 1e-9);
+	/* complete separation of 5 and 5: 2 / C(10, 5) = 0.007937 */
+	CLOSE(pb_fisher_exact_p(5, 0, 0, 5), 2.0 / 252, 1e-9);
+	/* the textbook dieting table [[1,9],[11,3]]: p = 0.002759 (R: 0.002759) */
+	CLOSE(pb_fisher_exact_p(1, 9, 11, 3), 0.0027595, 1e-7);
+	/* a zero margin (no probe on the device's node on either side): one table, p = 1 */
+	CLOSE(pb_fisher_exact_p(0, 5, 0, 5), 1, 1e-12);
+	CLOSE(pb_fisher_exact_p(20, 0, 20, 0), 1, 1e-12);
+	/* the same share on both sides */
+	CLOSE(pb_fisher_exact_p(5, 5, 5, 5), 1, 1e-9);
+}
+
+/* Hodges-Lehmann, as in Hollander & Wolfe: a = {10, 13, 16, 19, 22} (baseline), b = {15, 20,
+ * 24, 27, 33} (candidate). The 25 differences b - a sorted: -7 -4 -2 -1 1 2 2 4 5 5 5 7 [8] 8
+ * 10 11 11 11 14 14 14 17 17 20 23; the 13th is the estimate, 8. For 5 vs 5 the counts of
+ * U = 0, 1, 2, 3 are 1, 1, 2, 3 of 252: at 95 % k is the smallest with P(U <= k) >= 0.025,
+ * k = 3 (7/252), the interval [d(3), d(23)] = [-2, 17] (coverage 1 - 2 * 4/252 = 0.968); at
+ * 99 %, k = 1 (2/252 >= 0.005): [d(1), d(25)] = [-7, 23]. */
+static void hodges_lehmann(void **state)
+{
+	(void)state;
+	struct pb_hl hl;
+	const uint64_t a[] = {22, 10, 16, 13, 19}, b[] = {33, 15, 27, 20, 24};
+	assert_int_equal(pb_hodges_lehmann(a, 5, b, 5, 0.95, &hl), 0);
+	assert_true(hl.valid && hl.ci_valid && hl.exact);
+	CLOSE(hl.shift, 8, 1e-12);
+	CLOSE(hl.lo, -2, 1e-12);
+	CLOSE(hl.hi, 17, 1e-12);
+	assert_int_equal(pb_hodges_lehmann(a, 5, b, 5, 0.99, &hl), 0);
+	CLOSE(hl.lo, -7, 1e-12);
+	CLOSE(hl.hi, 23, 1e-12);
+	/* reversed: every difference negated */
+	assert_int_equal(pb_hodges_lehmann(b, 5, a, 5, 0.95, &hl), 0);
+	CLOSE(hl.shift, -8, 1e-12);
+	CLOSE(hl.lo, -17, 1e-12);
+	CLOSE(hl.hi, 2, 1e-12);
+	/* an even number of differences: the mean of the middle two. a = {10, 12, 15},
+	 * b = {14, 18, 20, 25}: -1 2 3 4 5 [6 8] 8 10 10 13 15, estimate 7. 3 vs 4 at 95 %:
+	 * P(U = 0) = 1/35 > 0.025, no interval reaches 95 %; at 80 %: k = 2 (P(U <= 2) = 4/35 >=
+	 * 0.1), [d(2), d(11)] = [2, 13] */
+	const uint64_t c[] = {10, 12, 15}, d[] = {14, 18, 20, 25};
+	assert_int_equal(pb_hodges_lehmann(c, 3, d, 4, 0.95, &hl), 0);
+	assert_true(hl.valid);
+	CLOSE(hl.shift, 7, 1e-12);
+	assert_false(hl.ci_valid);
+	assert_int_equal(pb_hodges_lehmann(c, 3, d, 4, 0.8, &hl), 0);
+	assert_true(hl.ci_valid);
+	CLOSE(hl.lo, 2, 1e-12);
+	CLOSE(hl.hi, 13, 1e-12);
+	/* 60 a side (normal): b = a + 100 and a = 0..59: the differences are 100 + (j - i),
+	 * the estimate 100; k = floor(mn/2 - z_0.005 sqrt(mn (m+n+1) / 12)) with z_0.005 =
+	 * 2.575829, and the interval [d(k), d(mn + 1 - k)] of the sorted differences */
+	uint64_t x[60], y[60];
+	int64_t diffs[3600];
+	for (int i = 0; i < 60; i++) {
+		x[i] = (uint64_t)i * 3;
+		y[i] = x[i] + 100;
+	}
+	for (int i = 0; i < 60; i++)
+		for (int j = 0; j < 60; j++)
+			diffs[i * 60 + j] = (int64_t)y[j] - (int64_t)x[i];
+	for (int i = 1; i < 3600; i++) /* insertion sort: the test's own, plain ordering */
+		for (int j = i; j > 0 && diffs[j - 1] > diffs[j]; j--) {
+			int64_t t = diffs[j];
+			diffs[j] = diffs[j - 1];
+			diffs[j - 1] = t;
+		}
+	int k = (int)floor(1800 - 2.5758293035489 * sqrt(3600.0 * 121 / 12));
+	assert_int_equal(pb_hodges_lehmann(x, 60, y, 60, 0.99, &hl), 0);
+	assert_false(hl.exact);
+	CLOSE(hl.shift, 100, 1e-12);
+	CLOSE(hl.lo, (double)diffs[k - 1], 1e-12);
+	CLOSE(hl.hi, (double)diffs[3600 - k], 1e-12);
+	assert_true(hl.lo < 100 && hl.hi > 100);
+	CLOSE(hl.lo - 100, 100 - hl.hi, 1e-12);
+	/* empty: nothing */
+	assert_int_equal(pb_hodges_lehmann(x, 0, y, 60, 0.99, &hl), 0);
+	assert_false(hl.valid);
+}
+
+/* Holm: the i-th smallest of m p-values times m - i + 1, kept monotone, at most 1. */
+static void holm(void **state)
+{
+	(void)state;
+	/* sorted 0.005, 0.01, 0.03, 0.04 -> 4 * 0.005 = 0.02, 3 * 0.01 = 0.03, 2 * 0.03 = 0.06,
+	 * max(1 * 0.04, 0.06) = 0.06 */
+	const double p[] = {0.01, 0.04, 0.03, 0.005};
+	double adj[4];
+	assert_int_equal(pb_holm_adjust(p, 4, adj), 0);
+	CLOSE(adj[0], 0.03, 1e-12);
+	CLOSE(adj[1], 0.06, 1e-12);
+	CLOSE(adj[2], 0.06, 1e-12);
+	CLOSE(adj[3], 0.02, 1e-12);
+	const double q[] = {0.6, 0.5}, one[] = {0.2};
+	assert_int_equal(pb_holm_adjust(q, 2, adj), 0);
+	CLOSE(adj[0], 1, 1e-12);
+	CLOSE(adj[1], 1, 1e-12);
+	assert_int_equal(pb_holm_adjust(one, 1, adj), 0);
+	CLOSE(adj[0], 0.2, 1e-12);
 }
 
 /* A stored run record with one target and placement: bind values and a probe per iteration
@@ -256,6 +432,29 @@ static void leaves_out_lossy_and_missing(void **state)
 	assert_int_equal(
 	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
 	assert_int_equal(probe_n(c), 16);
+	/* counted: 3 lossy, 1 missing a probe, and the failed iteration (not ok) */
+	const struct pb_compare_entry *e = find(c, "probe pci/e1000e depth 0");
+	assert_int_equal(e->spread_base.lossy, 3);
+	assert_int_equal(e->spread_base.missing_probe, 1);
+	assert_int_equal(e->spread_base.not_ok, 1);
+	assert_int_equal(e->spread_cand.lossy, 0);
+	/* the write times keep those iterations: only the failed one is left out */
+	e = find(c, "bind_ns");
+	assert_int_equal(e->n_base, 20);
+	assert_int_equal(e->spread_base.lossy, 0);
+	assert_int_equal(e->spread_base.not_ok, 1);
+	struct json_object *doc = pb_compare_to_json(c), *x = NULL;
+	struct json_object *cmp = json_object_object_get(doc, "comparisons");
+	for (size_t i = 0; i < json_object_array_length(cmp); i++)
+		if (!strcmp(json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(cmp, i), "metric")),
+			    "probe pci/e1000e depth 0"))
+			x = json_object_array_get_idx(cmp, i);
+	assert_non_null(x);
+	x = json_object_object_get(json_object_object_get(x, "baseline"), "left_out");
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "lossy")), 3);
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "missing_probe")), 1);
+	json_object_put(doc);
 	pb_compare_free(c);
 	pb_run_record_free(a);
 	struct json_object *o = json_object_new_object();
@@ -265,6 +464,287 @@ static void leaves_out_lossy_and_missing(void **state)
 	assert_int_equal(
 	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
 	assert_int_equal(probe_n(c), 19);
+	assert_int_equal(find(c, "probe pci/e1000e depth 0")->spread_base.lossy, 0);
+	pb_compare_free(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
+}
+
+/* The measurement of a stored record's iteration i, NULL without; *n: how many iterations. */
+static struct json_object *measurement_at(struct json_object *r, size_t i, size_t *n)
+{
+	struct json_object *its = json_object_object_get(r, "iterations");
+	*n = json_object_array_length(its);
+	return i < *n ? json_object_object_get(json_object_array_get_idx(its, i), "measurement")
+		      : NULL;
+}
+
+/* Sets key to v on every probe of measurement m; takes v. */
+static void set_on_probes(struct json_object *m, const char *key, struct json_object *v)
+{
+	struct json_object *ps = json_object_object_get(m, "probes");
+	for (size_t k = 0; k < json_object_array_length(ps); k++)
+		json_object_object_add(json_object_array_get_idx(ps, k), key, json_object_get(v));
+	json_object_put(v);
+}
+
+/* The method of a stored record's measurements and probes (as `run --method` writes it). */
+static struct json_object *with_method(struct json_object *r, const char *method)
+{
+	size_t n = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = measurement_at(r, i, &n);
+		if (!m)
+			continue;
+		json_object_object_add(m, "method", json_object_new_string(method));
+		set_on_probes(m, "method", json_object_new_string(method));
+	}
+	return r;
+}
+
+static const struct pb_compare_key *listed_key(const struct pb_compare_key *k, size_t n,
+					       const char *metric)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(k[i].metric, metric))
+			return &k[i];
+	return NULL;
+}
+
+/* kprobe and tracepoint durations are not one series: a kprobe record and a tracepoint record
+ * share their bind and unbind series only. */
+static void method_in_the_key(void **state)
+{
+	(void)state;
+	struct pb_run_record
+	    *a = typed(with_method(record_json("6.1", 1000000, 1000, 20, 8, NULL), "kprobe")),
+	    *b = typed(with_method(record_json("6.1", 1000000, 1000, 20, 8, NULL), "tracepoint")),
+	    *b2 = typed(with_method(record_json("6.1", 1000000, 1000, 20, 8, NULL), "kprobe"));
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	assert_non_null(find(c, "bind_ns"));
+	assert_string_equal(find(c, "bind_ns")->key.method, "");
+	assert_null(find(c, "probe pci/e1000e depth 0"));
+	assert_int_equal(c->n_shares, 0);
+	const struct pb_compare_key *ka = listed_key(c->only_base, c->n_only_base,
+						     "probe pci/e1000e depth 0"),
+				    *kb = listed_key(c->only_cand, c->n_only_cand,
+						     "probe pci/e1000e depth 0");
+	assert_non_null(ka);
+	assert_non_null(kb);
+	assert_string_equal(ka->method, "kprobe");
+	assert_string_equal(kb->method, "tracepoint");
+	struct json_object *doc = pb_compare_to_json(c);
+	struct json_object *o =
+	    json_object_array_get_idx(json_object_object_get(doc, "only_in_candidate"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "method")),
+			    "tracepoint");
+	json_object_put(doc);
+	pb_compare_free(c);
+	/* the same method on both sides: one series, keyed kprobe */
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b2, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	assert_non_null(find(c, "probe pci/e1000e depth 0"));
+	assert_string_equal(find(c, "probe pci/e1000e depth 0")->key.method, "kprobe");
+	pb_compare_free(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
+	pb_run_record_free(b2);
+}
+
+/*
+ * Several records a side, pooled, with the spread between records apart from the spread within.
+ * Boot to boot: records with bind 1000000 + i and 2000000 + i (i = 0..9): within each the
+ * sample variance of 0..9, 82.5 / 9; MS_w = (82.5 + 82.5) / 18; MS_b = 10 * 2 * 500000^2 / 1;
+ * n0 = (20 - 200/20) / 1 = 10; variance between (MS_b - MS_w) / 10: nearly all of it.
+ * Within: two records of the same 1000000 + 100000 i: equal means, MS_b = 0, the between
+ * variance 0 and MS_w = 100000^2 * 82.5 / 9.
+ */
+static void several_records(void **state)
+{
+	(void)state;
+	struct pb_run_record *a1 = record("6.1", 1000000, 1, 10, 10, NULL),
+			     *a2 = record("6.1", 2000000, 1, 10, 10, NULL),
+			     *b1 = record("6.2", 1000000, 100000, 10, 10, NULL),
+			     *b2 = record("6.2", 1000000, 100000, 10, 10, NULL);
+	const struct pb_run_record *A[] = {a1, a2}, *B[] = {b1, b2};
+	const char *an[] = {"a1.json", "a2.json"}, *bn[] = {"b1.json", "b2.json"};
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	assert_int_equal(pb_compare_records(A, an, 2, B, bn, 2, 0.01, 0.02, &c, err, sizeof(err)),
+			 0);
+	assert_int_equal(c->n_base_runs, 2);
+	assert_int_equal(c->n_cand_runs, 2);
+	assert_string_equal(c->base_runs[1].file, "a2.json");
+	const struct pb_compare_entry *e = find(c, "bind_ns");
+	assert_non_null(e);
+	assert_int_equal(e->n_base, 20); /* pooled */
+	assert_int_equal(e->n_cand, 20);
+	const struct pb_compare_spread *sa = &e->spread_base, *sb = &e->spread_cand;
+	assert_int_equal(sa->records, 2);
+	/* nearest-rank medians of 10: the 5th value, + 4 */
+	assert_int_equal(sa->record_median[0], 1000004);
+	assert_int_equal(sa->record_median[1], 2000004);
+	double ms_w = 165.0 / 18;
+	CLOSE(sa->sd_within, sqrt(ms_w), 1e-6);
+	CLOSE(sa->sd_between, sqrt((5e12 - ms_w) / 10), 1e-3);
+	assert_true(sa->between_share > 0.999999);
+	assert_int_equal(sb->record_median[0], 1400000);
+	assert_int_equal(sb->record_median[1], 1400000);
+	CLOSE(sb->sd_between, 0, 1e-12);
+	CLOSE(sb->between_share, 0, 1e-12);
+	CLOSE(sb->sd_within, 100000 * sqrt(82.5 / 9), 1e-3);
+	/* the document says how many records and lists them */
+	struct json_object *doc = pb_compare_to_json(c), *x;
+	x = json_object_object_get(doc, "baseline");
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "records")), 2);
+	assert_int_equal(json_object_array_length(json_object_object_get(x, "runs")), 2);
+	x = json_object_object_get(
+	    json_object_array_get_idx(json_object_object_get(doc, "comparisons"), 0), "baseline");
+	assert_int_equal(json_object_array_length(json_object_object_get(x, "record_medians")), 2);
+	CLOSE(json_object_get_double(json_object_object_get(x, "between_share")), sa->between_share,
+	      1e-12);
+	json_object_put(doc);
+	pb_compare_free(c);
+	/* one record a side: the within spread only */
+	assert_int_equal(pb_compare_records(A, an, 1, B, bn, 1, 0.01, 0.02, &c, err, sizeof(err)),
+			 0);
+	e = find(c, "bind_ns");
+	assert_int_equal(e->spread_base.records, 1);
+	assert_true(isnan(e->spread_base.sd_between));
+	assert_true(isnan(e->spread_base.between_share));
+	CLOSE(e->spread_base.sd_within, sqrt(82.5 / 9), 1e-9);
+	pb_compare_free(c);
+	/* an empty side is refused */
+	assert_int_equal(pb_compare_records(A, an, 2, B, bn, 0, 0.01, 0.02, &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "candidate has no run record"));
+	pb_run_record_free(a1);
+	pb_run_record_free(a2);
+	pb_run_record_free(b1);
+	pb_run_record_free(b2);
+}
+
+/* Holm over the duration series: two series each with the exact 5 vs 5 p of 2/252 (bind and the
+ * probe; unbind is all tied, no test) are adjusted to 2 * 2/252 = 0.0159: not below 0.01, below
+ * 0.02. The shares (5/5 on the node against 0/5: Fisher 2/252, the only share test) stay. */
+static void holm_over_the_series(void **state)
+{
+	(void)state;
+	struct pb_run_record *a = record("6.1", 1000000, 1000, 5, 0, NULL),
+			     *b = record("6.1", 2000000, 1000, 5, 5, NULL);
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	const struct pb_compare_entry *bind = find(c, "bind_ns"),
+				      *probe = find(c, "probe pci/e1000e depth 0");
+	assert_true(bind->mwu.exact);
+	CLOSE(bind->mwu.p, 2.0 / 252, 1e-9);
+	CLOSE(bind->p_adjusted, 4.0 / 252, 1e-9);
+	CLOSE(probe->p_adjusted, 4.0 / 252, 1e-9);
+	assert_false(find(c, "unbind_ns")->mwu.valid);
+	assert_string_equal(bind->verdict, "no significant change");
+	const struct pb_compare_share *s = find_share(c, "probe pci/e1000e depth 0");
+	CLOSE(s->p, 2.0 / 252, 1e-9);
+	CLOSE(s->p_adjusted, 2.0 / 252, 1e-9);
+	assert_string_equal(s->verdict, "more on the device's node");
+	/* the shift: every candidate bind 1000000 later, HL = 1000000 exactly; at 99 % (alpha
+	 * 0.01) the interval is the whole range of the differences, 996000..1004000 */
+	CLOSE(bind->hl.shift, 1000000, 1e-9);
+	CLOSE(c->ci_level, 0.99, 1e-12);
+	CLOSE(bind->hl.lo, 996000, 1e-9);
+	CLOSE(bind->hl.hi, 1004000, 1e-9);
+	pb_compare_free(c);
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.02, 0.02, &c, err, sizeof(err)), 0);
+	assert_string_equal(find(c, "bind_ns")->verdict, "slower");
+	pb_compare_free(c);
+	pb_run_record_free(a);
+	pb_run_record_free(b);
+}
+
+/* Every probe of a stored record ran on a CPU of node; a probe nested in the target's (depth 1,
+ * virtio/child_drv, 300 us) listed before it in each iteration. */
+static struct json_object *with_child_on_node(struct json_object *r, int node)
+{
+	size_t n = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = measurement_at(r, i, &n);
+		if (!m)
+			continue;
+		struct json_object *ps = json_object_object_get(m, "probes"),
+				   *child = json_object_new_object(),
+				   *all = json_object_new_array();
+		json_object_object_add(child, "depth", json_object_new_int(1));
+		json_object_object_add(child, "bus", json_object_new_string("virtio"));
+		json_object_object_add(child, "driver", json_object_new_string("child_drv"));
+		json_object_object_add(child, "duration_ns", json_object_new_int64(300000 + i));
+		json_object_array_add(all, child);
+		for (size_t k = 0; k < json_object_array_length(ps); k++)
+			json_object_array_add(all,
+					      json_object_get(json_object_array_get_idx(ps, k)));
+		json_object_object_add(m, "probes", all);
+		set_on_probes(m, "node", json_object_new_int(node));
+	}
+	return r;
+}
+
+/* The verdict table: one row per probe series, the target's own probe first and the one nested
+ * in it after it, at most 120 columns. */
+static void verdict_table(void **state)
+{
+	(void)state;
+	struct pb_run_record *a =
+	    typed(with_child_on_node(record_json("6.1.0", 1000000, 1000, 20, 8, NULL), 1));
+	struct json_object *bj = with_child_on_node(
+			       record_json("6.1.0-numa", 2000000, 1000, 20, 20, NULL), 0),
+			   *o = json_object_new_object();
+	json_object_object_add(o, "entry", json_object_new_string("probe"));
+	json_object_object_add(bj, "options", o);
+	struct pb_run_record *b = typed(bj);
+	struct pb_compare *c = NULL;
+	char err[256] = "", *text = NULL, line[512];
+	size_t size = 0, rows = 0;
+	assert_int_equal(
+	    pb_compare_runs(a, "a.json", b, "b.json", 0.01, 0.02, &c, err, sizeof(err)), 0);
+	FILE *f = open_memstream(&text, &size);
+	pb_compare_print_verdicts(f, c);
+	fclose(f);
+	f = fmemopen(text, size, "r");
+	while (fgets(line, sizeof(line), f)) {
+		assert_true(strlen(line) <= 121); /* 120 and the newline */
+		if (strncmp(line, "0000:81:00.0", 12))
+			continue;
+		/* the entry paths of the two sides and the method */
+		assert_non_null(strstr(line, " bind>probe/auto "));
+		if (rows++ == 0) {
+			/* the target's own probe: node 1 with 8 of 20 on the device's node before,
+			 * node 0 with all after; the medians before -> after (the nearest-rank
+			 * median of 500000 + i is 500009); the significant p */
+			assert_non_null(strstr(line, " e1000e "));
+			assert_non_null(strstr(line, " n1,40%->n0,100% "));
+			assert_non_null(strstr(line, "500us->1.00ms"));
+			assert_non_null(strstr(line, "*"));
+		} else {
+			/* the nested one after it: no device node, so no share. The same 300000 +
+			 * i, i = 0..19, on both sides: every value tied twice, so the normal
+			 * interval: var U = 400/12 * (41 - 20 * 6 / (40 * 39)) = 1364.1, k =
+			 * floor(200 - 2.5758 * 36.93) = 104; the differences are j - i, and 91 of
+			 * them are <= -7 (1 + 2 + .. + 13), 105 <= -6: d(104) = -6, and d(297) = +6
+			 */
+			assert_non_null(strstr(line, " +child_drv "));
+			assert_non_null(strstr(line, " n1->n0 "));
+			assert_non_null(strstr(line, " 300us->300us "));
+			assert_non_null(strstr(line, " +0 [-6,+6]ns "));
+			assert_null(strstr(line, "*"));
+		}
+	}
+	fclose(f);
+	assert_int_equal(rows, 2);
+	free(text);
 	pb_compare_free(c);
 	pb_run_record_free(a);
 	pb_run_record_free(b);
@@ -289,10 +769,17 @@ static void refuses_what_cannot_be_compared(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(mann_whitney_known),
-	    cmocka_unit_test(two_proportions),
+	    cmocka_unit_test(mann_whitney_exact),
+	    cmocka_unit_test(mann_whitney_normal),
+	    cmocka_unit_test(fisher_exact),
+	    cmocka_unit_test(hodges_lehmann),
+	    cmocka_unit_test(holm),
 	    cmocka_unit_test(compares_records),
 	    cmocka_unit_test(leaves_out_lossy_and_missing),
+	    cmocka_unit_test(method_in_the_key),
+	    cmocka_unit_test(several_records),
+	    cmocka_unit_test(holm_over_the_series),
+	    cmocka_unit_test(verdict_table),
 	    cmocka_unit_test(refuses_what_cannot_be_compared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,7 +105,9 @@ _probebench_vm()
 {
 	local cur prev words cword
 	_init_completion -n =: || return
-	local i
+	local i ab=""
+	[[ $cword -gt 1 && ${words[1]} == ab ]] && ab="--a-kernel --b-kernel --a-kernel-package
+		--b-kernel-package --a-modules --b-modules --a-append --b-append --boots --compare-args"
 	for ((i = 1; i < cword; i++)); do
 		if [[ ${words[i]} == -- ]]; then
 			# after --: probebench's own arguments
@@ -114,16 +116,21 @@ _probebench_vm()
 		fi
 	done
 	case $prev in
-	--kernel | --add | --console | --qemu | --probebench) _filedir; return ;;
-	--modules | --out) _filedir -d; return ;;
+	--kernel | --add | --console | --qemu | --probebench | --[ab]-kernel) _filedir; return ;;
+	--modules | --out | --[ab]-modules) _filedir -d; return ;;
 	--tcg) COMPREPLY=($(compgen -W "single multi" -- "$cur")); return ;;
-	--kernel-package)
+	--kernel-package | --[ab]-kernel-package)
 		COMPREPLY=($(compgen -W "$(apt-cache pkgnames linux-image- 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	--module | --exec | --env | --append | --timeout | --boot-timeout) return ;;
+	--module | --exec | --env | --append | --timeout | --boot-timeout | --[ab]-append | --boots | \
+		--compare-args) return ;;
 	esac
-	COMPREPLY=($(compgen -W "--kernel --modules --kernel-package --module --out --probebench
+	if [[ $cword -eq 1 && $cur != -* ]]; then
+		COMPREPLY=($(compgen -W "ab" -- "$cur"))
+		return
+	fi
+	COMPREPLY=($(compgen -W "$ab --kernel --modules --kernel-package --module --out --probebench
 		--add --exec --env --append --timeout --tcg --boot-timeout --console --qemu --no-pvh
 		--no-cache --no-hwdb --udevd --check --verbose --quiet --help --" -- "$cur"))
 } && complete -F _probebench_vm probebench-vm

@@ -12,9 +12,10 @@ skip() {
 	exit 77
 }
 
-# Option names in --help text: the option column of the lines that start with '-' after spaces.
+# Option names in --help text: the option column of the lines that start with '-' after at most
+# 8 spaces (deeper ones continue a description).
 help_options() {
-	sed -n 's/^ \{1,\}\(-[^ ].*\)/\1/p' | sed 's/   .*//' |
+	sed -n 's/^ \{1,8\}\(-[^ ].*\)/\1/p' | sed 's/   .*//' |
 		grep -o -- '--\?[A-Za-z][A-Za-z0-9-]*' | grep -v -- '^-[A-Za-z][A-Za-z0-9]' | sort -u
 }
 # The commands `probebench --help` lists.

@@ -69,5 +69,11 @@ expect "probebench-vm" "$want" "$(comp _probebench_vm probebench-vm --)"
 expect "probebench-vm -- run" "--iterations --writer-node" "$(comp _probebench_vm probebench-vm --out x -- run --)"
 expect "probebench-vm --" "$commands" "$(comp _probebench_vm probebench-vm -- '')"
 echo "ok: probebench-vm: $(wc -w <<<"$want") long options offered"
+expect "probebench-vm" "ab" "$(comp _probebench_vm probebench-vm '')"
+# ab's side options name the side for X
+want=$("$SRC/scripts/probebench-vm" ab --help | help_options | sed 's/^--X-\(.*\)/--a-\1 --b-\1/')
+expect "probebench-vm ab" "$want" "$(comp _probebench_vm probebench-vm ab --)"
+expect "probebench-vm ab -- run" "--iterations" "$(comp _probebench_vm probebench-vm ab --a-kernel k -- run --it)"
+echo "ok: probebench-vm ab: $(wc -w <<<"$want") long options offered"
 [ $bad -eq 0 ] || exit 1
 echo "PASS: completion offers the commands, options and selectors"

@@ -43,12 +43,20 @@ h=$("$PROBEBENCH" --help | sed -n '/--help shows/,$p' | help_options)
 m=$(awk '/^# DESCRIPTION/ { on = 1; next } /^#/ { on = 0 } on' "$MAN/probebench.1.scd" | man_options)
 compare_sets "probebench" "$h" "$m"
 
-# probebench-vm(1)
+# probebench-vm(1): --help against OPTIONS, ab --help against AB COMPARISONS.
+vm_section() { # HEADING
+	awk -v want="# $1" '/^#/ { on = ($0 == want); next } on' "$MAN/probebench-vm.1.scd"
+}
 h=$("$SRC/scripts/probebench-vm" --help | help_options)
-m=$(man_options <"$MAN/probebench-vm.1.scd")
+m=$(vm_section OPTIONS | man_options)
 [ -n "$h" ] || fail "probebench-vm --help lists no option"
 compare_sets "probebench-vm" "$h" "$m"
 echo "ok: probebench-vm: $(wc -w <<<"$h") options"
+h=$("$SRC/scripts/probebench-vm" ab --help | help_options)
+m=$(vm_section "AB COMPARISONS" | man_options)
+[ -n "$h" ] || fail "probebench-vm ab --help lists no option"
+compare_sets "probebench-vm ab" "$h" "$m"
+echo "ok: probebench-vm ab: $(wc -w <<<"$h") options"
 
 # probebench.json(5): the schema's keys, nested ones as parent.key, both ways.
 keys=$(python3 - "$SRC/schema/config.schema.json" <<'PY'

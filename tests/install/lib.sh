@@ -22,3 +22,9 @@ help_options() {
 help_commands() {
 	sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'
 }
+# The value lists of options in --help text ("--entry bind|probe" -> "--entry bind probe"), one
+# option a line.
+help_values() {
+	sed -n 's/^ \{1,8\}\(-[^ ].*\)/\1/p' | grep -o -- '--[a-z][a-z0-9-]* [a-z0-9]*\(|[a-z0-9]*\)\+' |
+		tr '|' ' ' | sort -u
+}

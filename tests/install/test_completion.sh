@@ -48,6 +48,9 @@ expect "probebench" "$commands --help --version" "$(comp _probebench probebench 
 for c in $commands; do
 	want=$("$PROBEBENCH" "$c" --help | help_options | grep -- '^--')
 	expect "probebench $c --" "$want" "$(comp _probebench probebench "$c" --)"
+	while read -r opt vals; do
+		[ -z "$opt" ] || expect "probebench $c $opt" "$vals" "$(comp _probebench probebench "$c" "$opt" '')"
+	done <<<"$("$PROBEBENCH" "$c" --help | help_values)"
 	echo "ok: probebench $c: $(wc -w <<<"$want") long options offered"
 done
 expect "--entry" "bind probe" "$(comp _probebench probebench run --entry '')"

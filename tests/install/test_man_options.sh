@@ -34,6 +34,13 @@ for c in $commands; do
 	[ -n "$h" ] || fail "probebench $c --help lists no option"
 	m=$(section "$MAN/probebench.1.scd" "$c" | man_options)
 	compare_sets "probebench $c" "$h" "$m"
+	# An option's values: "--entry bind|probe" in --help is "*--entry* *bind*|*probe*" here.
+	while read -r opt vals; do
+		[ -n "$opt" ] || continue
+		want="*$opt* *${vals// /*|*}*"
+		section "$MAN/probebench.1.scd" "$c" | grep -qF -- "$want" ||
+			fail "probebench $c: the man page does not give $opt the values $vals (want '$want')"
+	done <<<"$("$PROBEBENCH" "$c" --help | help_values)"
 	echo "ok: probebench $c: $(wc -w <<<"$h") options"
 done
 for s in $(sed -n 's/^## //p' "$MAN/probebench.1.scd"); do
@@ -81,6 +88,22 @@ PY
 m=$(awk '/^# (TOP-LEVEL KEYS|PLANS)$/ { on = 1; next } /^#/ { on = 0 } on' "$MAN/probebench.json.5.scd" |
 	sed -n 's/^\*\([$A-Za-z_.]*\)\*.*/\1/p' | sort -u)
 compare_sets "probebench.json(5)" "$(sort -u <<<"$keys")" "$m" "the schema"
+# A key's enum values are named, quoted, in its paragraph ("entry" is "bind" or "probe").
+enums=$(python3 - "$SRC/schema/config.schema.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for k, v in s["$defs"]["plan"]["properties"].items():
+    if "enum" in v:
+        print(k, " ".join(v["enum"]))
+PY
+)
+while read -r key vals; do
+	[ -n "$key" ] || continue
+	para=$(awk -v want="*$key*" 'index($0, want) == 1 { on = 1 } on && /^$/ { exit } on' "$MAN/probebench.json.5.scd")
+	for v in $vals; do
+		grep -qF "\"$v\"" <<<"$para" || fail "probebench.json(5): $key does not name its value \"$v\""
+	done
+done <<<"$enums"
 echo "ok: probebench.json(5): $(wc -w <<<"$keys") keys"
 [ $bad -eq 0 ] || exit 1
 echo "PASS: man pages match --help and the config schema"

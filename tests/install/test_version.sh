@@ -16,7 +16,7 @@ if top=$(git -C "$SRC" rev-parse --show-toplevel 2>/dev/null) && [ "$(realpath "
 	*) want="$project-g$d" ;;
 	esac
 	got=${v#probebench }
-	[ "${got%-dirty}" = "$want" ] || fail "--version says '$v', git describe gives $want"
+	[ "${got%-dirty}" = "$want" ] || fail "--version says '$v', git describe gives $want (built before the last commit? cmake --build re-reads it)"
 else
 	[ "$v" = "probebench $project" ] || fail "--version says '$v' outside a checkout, want $project"
 fi

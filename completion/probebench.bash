@@ -52,14 +52,14 @@ _probebench_args()
 	compare) opts="--json --alpha --min-change --help" ;;
 	daemon) opts="--config --log --check-config --help" ;;
 	run)
-		opts="--iterations --warmup --duration --interval --timeout --entry --writer-node
+		opts="--iterations --warmup --duration --interval --timeout --entry --module-options --writer-node
 		      --writer-cpu --force --dry-run --json --state-dir --max-failures --parallel
 		      --no-measure --method --ring-pages --include-lossy --fifo --help"
 		;;
 	esac
 
 	case $prev in
-	--entry) COMPREPLY=($(compgen -W "bind probe" -- "$cur")); return ;;
+	--entry) COMPREPLY=($(compgen -W "bind probe module" -- "$cur")); return ;;
 	--method) COMPREPLY=($(compgen -W "auto kprobe tracepoint kmsg" -- "$cur")); return ;;
 	--log) COMPREPLY=($(compgen -W "auto journal stderr" -- "$cur")); return ;;
 	--force)

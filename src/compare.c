@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "probebench/compare.h"
+#include "probebench/run.h"
 #include "probebench/record.h"
 #include "probebench/stats.h"
 
@@ -235,8 +236,7 @@ static void run_info(const struct pb_run_record *rec, const char *name, struct p
 	snprintf(o->host, sizeof(o->host), "%s", rec->host);
 	snprintf(o->tool_version, sizeof(o->tool_version), "%s", rec->tool_version);
 	snprintf(o->status, sizeof(o->status), "%s", rec->status);
-	snprintf(o->entry, sizeof(o->entry), "%s",
-		 rec->options.entry == PB_ENTRY_PROBE ? "probe" : "bind");
+	snprintf(o->entry, sizeof(o->entry), "%s", pb_entry_name(rec->options.entry));
 }
 
 /* Iterations of s's (target, placement) left out of it: not ok for every series; lossy and

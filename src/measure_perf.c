@@ -463,6 +463,13 @@ static int perf_map_ring(struct pb_perf *p, int fd, long cpu, int leader, bool s
 	return 0;
 }
 
+/* The flood ring: slab allocations and page frees, whose losses never cost a probe record (and
+ * are counted apart, as lost_slab). */
+static bool in_flood_ring(enum pb_mevent_type t)
+{
+	return t == PB_EV_SLAB_ALLOC || t == PB_EV_PAGE_FREE;
+}
+
 /* Every event on one CPU, in one group: the first sampled event leads it and owns the ring of
  * the other events, the first slab event owns the slab ring; counters join without a ring.
  * 1: the CPU is offline. */
@@ -774,7 +781,7 @@ int pb_perf_lost(struct pb_perf *p, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 			continue;
 		if (read(pe->fd, v, sizeof(v)) != (ssize_t)sizeof(v))
 			return -EIO;
-		*(pe->spec->type == PB_EV_SLAB_ALLOC ? &lost_slab : &lost) += v[1];
+		*(in_flood_ring(pe->spec->type) ? &lost_slab : &lost) += v[1];
 	}
 	*ret_lost = lost - p->lost_seen;
 	*ret_lost_slab = lost_slab - p->lost_slab_seen;

@@ -70,7 +70,7 @@ struct pb_run_record;
 /* One record's identity in a comparison. */
 struct pb_compare_run {
 	char file[256], kernel[128], host[128], tool_version[32], status[16]; /* "" unknown */
-	char entry[8];							      /* bind, probe, module */
+	char entry[8]; /* bind, probe, module */
 };
 
 /* A (target, placement, metric, method) series; method "" for series of no probe method. */

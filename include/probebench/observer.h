@@ -188,12 +188,11 @@ struct pb_iteration_facts {
 	bool frees_exact; /* no record of the flood ring (slab, frees) was lost */
 	uint64_t pages_freed_by_node[PB_MEASURE_MAX_NODES];
 	uint64_t pages_freed_total;
+	/* blocks still (partly) held at the window's end; freed: their pages freed inside it */
 	struct pb_page_block *held;
-	    /* freed: pages of it freed inside the window */ /* blocks with pages still held at the
-								window's end */
 	size_t n_held;
-	struct pb_kept_pages
-	    *kept; /* what the device kept until its next unbind; NULL: not watched */
+	/* what the device kept until its next unbind; NULL: not watched */
+	struct pb_kept_pages *kept;
 	uint64_t slab_allocs_by_node[PB_MEASURE_MAX_NODES]; /* by node of the allocating CPU */
 	uint64_t slab_bytes_by_node[PB_MEASURE_MAX_NODES];
 	/* The same allocations counted per CPU by perf counters (every task, never lost). */

@@ -72,6 +72,12 @@ int cmd_restore(int argc, char **argv)
 			 (int)holder, pb_state_dir());
 		return PB_EXIT_FAILURE;
 	}
+	if (lock == -EPERM)
+		return pb_error(
+			   "the state directory %s or its lock is not owned by this user or is "
+			   "writable by group or others: not trusted",
+			   pb_state_dir()),
+		       PB_EXIT_FAILURE;
 	if (lock < 0)
 		return pb_error_errno(lock, "cannot lock %s", pb_state_dir()), PB_EXIT_FAILURE;
 
@@ -120,6 +126,13 @@ int cmd_restore(int argc, char **argv)
 		case PB_RESTORE_OTHER:
 			pb_error("%s: bound to another driver than %s; left alone, entry kept",
 				 v[i].sysname, v[i].driver);
+			code = code ? code : PB_EXIT_FAILURE;
+			break;
+		case PB_RESTORE_MISMATCH:
+			pb_error(
+			    "%s: the entry's %s is not /sys/bus/%s/devices/%s; nothing written, "
+			    "entry kept (remove it by hand if it is not yours)",
+			    v[i].sysname, v[i].syspath, v[i].bus, v[i].sysname);
 			code = code ? code : PB_EXIT_FAILURE;
 			break;
 		case PB_RESTORE_FAILED:

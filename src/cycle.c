@@ -501,8 +501,13 @@ const char *pb_cycle_outcome_name(enum pb_cycle_outcome o)
 }
 
 static const char *const restore_names[] = {
-    [PB_RESTORE_OK] = "ok",	[PB_RESTORE_REBOUND] = "rebound",    [PB_RESTORE_HUNG] = "hung",
-    [PB_RESTORE_GONE] = "gone", [PB_RESTORE_OTHER] = "other-driver", [PB_RESTORE_FAILED] = "failed",
+    [PB_RESTORE_OK] = "ok",
+    [PB_RESTORE_REBOUND] = "rebound",
+    [PB_RESTORE_HUNG] = "hung",
+    [PB_RESTORE_GONE] = "gone",
+    [PB_RESTORE_OTHER] = "other-driver",
+    [PB_RESTORE_FAILED] = "failed",
+    [PB_RESTORE_MISMATCH] = "mismatch",
 };
 
 const char *pb_restore_outcome_name(enum pb_restore_outcome o)
@@ -950,6 +955,22 @@ out:
 	*ret = res;
 }
 
+/*
+ * The journal names a device twice: its syspath and its bus and name. Both must be the same
+ * device (when both exist) before anything is written for it: a crafted or stale entry must not
+ * steer writes to another device.
+ */
+static bool same_device(const struct pb_journal_entry *je)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	if (!pb_journal_syspath_ok(je->syspath))
+		return false;
+	if (pb_realpath(PB_ROOT_SYS, a, "bus/%s/devices/%s", je->bus, je->sysname) < 0 ||
+	    pb_realpath(PB_ROOT_SYS, b, "%s", je->syspath) < 0)
+		return true; /* one is missing: the device is gone, or its bus with its module */
+	return !strcmp(a, b);
+}
+
 enum pb_restore_outcome pb_restore_entry(struct pb_writer *w, const struct pb_journal_entry *je,
 					 uint64_t timeout_ns, int *ret_err)
 {
@@ -961,6 +982,8 @@ enum pb_restore_outcome pb_restore_entry(struct pb_writer *w, const struct pb_jo
 	pb_journal_boot_id(boot, sizeof(boot));
 	if (pb_journal_hung_now(je, boot))
 		return PB_RESTORE_HUNG;
+	if (!same_device(je))
+		return PB_RESTORE_MISMATCH;
 	if (je->module[0] && !pb_module_loaded(je->module)) {
 		/* A run of --entry module stopped while the module was unloaded: load it back with
 		 * the run's options, and give the device the timeout to be bound by it. */

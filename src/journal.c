@@ -76,6 +76,41 @@ static int get_str(struct json_object *o, const char *key, char *buf, size_t siz
 	return 0;
 }
 
+/* A name that stays one path component: not empty, not "." or "..", no '/', no control
+ * characters. */
+static bool name_ok(const char *s)
+{
+	if (!s[0] || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+bool pb_journal_syspath_ok(const char *syspath)
+{
+	static const char prefix[] = "/devices/";
+	const char *p = pb_root_strip(PB_ROOT_SYS, syspath);
+	if (!p || strncmp(p, prefix, sizeof(prefix) - 1))
+		return false;
+	for (const char *c = p + sizeof(prefix) - 2; *c;) { /* at each '/' */
+		const char *next = strchr(c + 1, '/');
+		size_t len = next ? (size_t)(next - c - 1) : strlen(c + 1);
+		char comp[256];
+		if (!len || len >= sizeof(comp))
+			return false;
+		memcpy(comp, c + 1, len);
+		comp[len] = '\0';
+		if (!name_ok(comp))
+			return false;
+		if (!next)
+			break;
+		c = next;
+	}
+	return true;
+}
+
 int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *ret)
 {
 	struct pb_journal_entry e = {0};
@@ -96,9 +131,8 @@ int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *r
 	    get_str(o, "state", state, sizeof(state), true) < 0)
 		return -EINVAL;
 	int s = pb_journal_state_from_name(state);
-	if (s < 0 || !e.syspath[0] || !e.sysname[0] || !e.driver[0] || !e.bus[0] ||
-	    strchr(e.sysname, '/') || strchr(e.driver, '/') || strchr(e.bus, '/') ||
-	    strchr(e.module, '/'))
+	if (s < 0 || !pb_journal_syspath_ok(e.syspath) || !name_ok(e.sysname) ||
+	    !name_ok(e.driver) || !name_ok(e.bus) || (e.module[0] && !name_ok(e.module)))
 		return -EINVAL;
 	e.state = (enum pb_journal_state)s;
 	if (json_object_object_get_ex(o, "pid", &v))
@@ -140,11 +174,18 @@ int pb_journal_file_name(const char *sysname, char *buf, size_t size)
 int pb_journal_lock(pid_t *ret_holder)
 {
 	int r = pb_state_dir_create();
+	if (r == 0)
+		r = pb_state_dir_check();
 	if (r < 0)
 		return r;
 	int fd = pb_open_file(PB_ROOT_STATE, O_RDWR | O_CREAT, "lock");
 	if (fd < 0)
 		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !pb_owned_safely(&st)) {
+		close(fd);
+		return -EPERM;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
 		char buf[32] = "";
@@ -243,10 +284,15 @@ int pb_journal_load(struct pb_journal_entry **ret, size_t *ret_n, size_t *ret_ba
 		    strcmp(de->d_name + l - 5, ".json"))
 			continue;
 		struct json_object *o = NULL;
-		int fd = pb_open_file(PB_ROOT_STATE, O_RDONLY, "%s", de->d_name);
-		if (fd >= 0) {
-			o = json_object_from_fd(fd);
-			close(fd);
+		struct stat st;
+		/* only regular files of this user that nobody else could have written */
+		if (pb_stat(PB_ROOT_STATE, &st, AT_SYMLINK_NOFOLLOW, "%s", de->d_name) == 0 &&
+		    S_ISREG(st.st_mode) && pb_owned_safely(&st)) {
+			int fd = pb_open_file(PB_ROOT_STATE, O_RDONLY, "%s", de->d_name);
+			if (fd >= 0) {
+				o = json_object_from_fd(fd);
+				close(fd);
+			}
 		}
 		struct pb_journal_entry e;
 		int k = pb_journal_entry_from_json(o, &e);

@@ -77,6 +77,24 @@ int pb_state_dir_create(void)
 	return mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+bool pb_owned_safely(const struct stat *st)
+{
+	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int pb_state_dir_check(void)
+{
+	struct stat st;
+	int fd = pb_root_fd(PB_ROOT_STATE);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return pb_owned_safely(&st) ? 0 : -EPERM;
+}
+
 const char *pb_devnode_rel(const char *devnode)
 {
 	size_t l = strlen(PB_DEVNODE_PREFIX);
@@ -252,6 +270,18 @@ static const char *strip_root(const char *path, const char *root)
 	return path + l;
 }
 
+const char *pb_root_strip(enum pb_root root, const char *path)
+{
+	if ((unsigned)root >= PB_ROOT_COUNT || pb_root_fd(root) < 0)
+		return NULL;
+	pthread_mutex_lock(&roots_lock);
+	const char *rel = strip_root(path, roots[root].path);
+	if (!rel)
+		rel = strip_root(path, roots[root].real);
+	pthread_mutex_unlock(&roots_lock);
+	return rel;
+}
+
 static bool has_dotdot(const char *rel)
 {
 	for (const char *p = rel; *p;) {
@@ -310,6 +340,10 @@ static int vrel(enum pb_root root, char *buf, size_t size, const char *fmt, va_l
  * (character or block). */
 static int open_typed(int dirfd, const char *path, int flags, bool node)
 {
+	/* A file opened to be written is never reached through a link of its own name (the
+	 * directories on the way may be links: sysfs is made of them). */
+	if (flags & (O_WRONLY | O_RDWR))
+		flags |= O_NOFOLLOW;
 	int fd = openat(dirfd, path, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
 	struct stat st;
 	if (fd < 0)

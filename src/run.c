@@ -111,6 +111,10 @@ static bool note_restored(struct run *run, const struct pb_journal_entry *e,
 		pb_error("journal: %s could not be put back on %s: %s", e->sysname, e->driver,
 			 strerror(err));
 		return true;
+	case PB_RESTORE_MISMATCH:
+		pb_error("journal: %s: the entry's %s is not /sys/bus/%s/devices/%s; left alone",
+			 e->sysname, e->syspath, e->bus, e->sysname);
+		return true;
 	}
 	return false;
 }
@@ -520,6 +524,12 @@ static enum pb_run_status session_lock(struct run *run, int *lock)
 		else
 			pb_error("another probebench run holds %s/lock; one run at a time",
 				 pb_state_dir());
+		return PB_RUN_FAILED;
+	}
+	if (*lock == -EPERM) {
+		pb_error("the state directory %s or its lock is not owned by this user or is "
+			 "writable by group or others: not trusted",
+			 pb_state_dir());
 		return PB_RUN_FAILED;
 	}
 	if (*lock < 0) {

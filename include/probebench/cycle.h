@@ -175,12 +175,14 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 		   const struct pb_cycle_cfg *cfg, struct pb_cycle_result *ret);
 
 enum pb_restore_outcome {
-	PB_RESTORE_OK,	    /* bound to its driver, settings restored, entry cleared */
-	PB_RESTORE_REBOUND, /* it was unbound: rebound, settings restored, entry cleared */
-	PB_RESTORE_HUNG,    /* marked hung: skipped, entry kept */
-	PB_RESTORE_GONE,    /* the device no longer exists: entry cleared */
-	PB_RESTORE_OTHER,   /* bound to another driver: left alone, entry kept */
-	PB_RESTORE_FAILED,  /* could not rebind or restore: entry kept */
+	PB_RESTORE_OK,	     /* bound to its driver, settings restored, entry cleared */
+	PB_RESTORE_REBOUND,  /* it was unbound: rebound, settings restored, entry cleared */
+	PB_RESTORE_HUNG,     /* marked hung: skipped, entry kept */
+	PB_RESTORE_GONE,     /* the device no longer exists: entry cleared */
+	PB_RESTORE_OTHER,    /* bound to another driver: left alone, entry kept */
+	PB_RESTORE_FAILED,   /* could not rebind or restore: entry kept */
+	PB_RESTORE_MISMATCH, /* its syspath and bus/BUS/devices/NAME are two devices: untouched,
+				entry kept */
 };
 const char *pb_restore_outcome_name(enum pb_restore_outcome o);
 

@@ -73,4 +73,7 @@ int pb_journal_write_lazy(const struct pb_journal_entry *e);
 int pb_journal_remove(const char *sysname);
 /* Loads every entry. *ret is malloc'd (free it), *ret_n its length. Unparseable files are
  * counted in *ret_bad (left in place). Returns 0 or -errno. */
+/* A journal's syspath is canonical: the sysfs root's devices/ followed by names (no empty, "."
+ * or ".." component, no control characters, no trailing '/'). */
+bool pb_journal_syspath_ok(const char *syspath);
 int pb_journal_load(struct pb_journal_entry **ret, size_t *ret_n, size_t *ret_bad);

@@ -80,6 +80,14 @@ const char *pb_state_dir(void);
 void pb_set_state_dir(const char *dir);
 /* Creates the state directory (mode 0700) when it is missing. Returns 0 or -errno. */
 int pb_state_dir_create(void);
+/* The state directory may be trusted: a directory owned by this user, not writable by group or
+ * others (-EPERM otherwise, -ENOTDIR, or -errno). */
+/* The part of the absolute PATH below ROOT ("/devices/..." of "/sys/devices/..."), whether
+ * PATH names the root as configured or by its real place; NULL when PATH is not below it. */
+const char *pb_root_strip(enum pb_root root, const char *path);
+int pb_state_dir_check(void);
+/* Owned by this user and not writable by group or others. */
+bool pb_owned_safely(const struct stat *st);
 
 /* Formats ROOT + "/" + fmt into buf. Returns 0, or -ENAMETOOLONG when it does not fit. */
 int pb_sys_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -330,6 +330,21 @@ static void restore_gone_and_bound(void **st)
 	snprintf(p, sizeof(p), "%s/power/control", t.syspath);
 	assert_true(pb_read_str(p, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "auto");
+	/* the syspath of one device under the bus and name of another: a crafted or stale entry
+	 * must not steer writes to a device it does not name twice; nothing is written */
+	struct pb_journal_entry mix = je;
+	snprintf(mix.sysname, sizeof(mix.sysname), "0000:00:05.0");
+	snprintf(mix.bus, sizeof(mix.bus), "pci");
+	snprintf(p, sizeof(p), "%s/power/control", t.syspath);
+	assert_int_equal(pb_write_str(p, "on"), 0); /* the fixture's file: "onto" now */
+	char before[32];
+	assert_true(pb_read_str(p, before, sizeof(before)) > 0);
+	assert_int_equal(pb_restore_entry(w, &mix, 1000000000ull, &err), PB_RESTORE_MISMATCH);
+	assert_true(pb_read_str(p, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, before);
+	assert_int_equal(pb_restore_entry(w, &je, 1000000000ull, &err), PB_RESTORE_OK);
+	assert_true(pb_read_str(p, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "auto"); /* the entry that names its device twice: written */
 	/* bound to another driver: left alone, entry kept */
 	strcpy(je.driver, "other");
 	assert_int_equal(pb_journal_write(&je), 0);

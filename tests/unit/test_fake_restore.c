@@ -319,6 +319,9 @@ static void check_outcome(const struct kill_case *c, enum pb_restore_outcome out
 		assert_true(journal_entry(name, &je));
 		assert_string_equal(bound(devdir), "");
 		break;
+	case PB_RESTORE_MISMATCH:
+		fail_msg("the run's own entry for %s was taken for another device", name);
+		break;
 	}
 }
 

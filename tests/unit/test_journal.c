@@ -104,6 +104,105 @@ static void rejects_malformed(void **state)
 	assert_int_equal(pb_journal_state_from_name("nope"), -EINVAL);
 }
 
+/* An entry steers root's writes: every name stays one path component and the syspath is a
+ * canonical one below /sys/devices. */
+static void rejects_untrusted_names(void **state)
+{
+	(void)state;
+	struct pb_journal_entry e;
+	const char *fmt = "{\"syspath\":\"%s\",\"bus\":\"%s\",\"sysname\":\"%s\",\"driver\":"
+			  "\"%s\",\"module\":\"%s\",\"state\":\"armed\"}";
+	const char *good[5] = {"/sys/devices/pci0000:00/0000:00:05.0", "pci", "0000:00:05.0",
+			       "virtio-pci", ""};
+	const struct {
+		int field;
+		const char *value;
+	} bad[] = {
+	    {0, "/etc/passwd"},
+	    {0, "/sys/bus/pci/devices/0000:00:05.0"}, /* not canonical: a link */
+	    {0, "/sys/devices/../../etc"},
+	    {0, "/sys/devices/pci0000:00/./0000:00:05.0"},
+	    {0, "/sys/devices//0000:00:05.0"},
+	    {0, "/sys/devices/pci0000:00/"},
+	    {0, "/sys/devices"},
+	    {0, "/sysx/devices/pci0000:00"},
+	    {1, ".."},
+	    {1, "."},
+	    {2, ".."},
+	    {2, "a\\nb"},
+	    {3, ".."},
+	    {3, "d\\u0001"},
+	    {4, ".."},
+	    {4, "x/y"},
+	};
+	char text[1024];
+	snprintf(text, sizeof(text), fmt, good[0], good[1], good[2], good[3], good[4]);
+	struct json_object *o = json_tokener_parse(text);
+	assert_int_equal(pb_journal_entry_from_json(o, &e), 0); /* the good one passes */
+	json_object_put(o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *v[5];
+		memcpy(v, good, sizeof(v));
+		v[bad[i].field] = bad[i].value;
+		snprintf(text, sizeof(text), fmt, v[0], v[1], v[2], v[3], v[4]);
+		o = json_tokener_parse(text);
+		assert_non_null(o);
+		if (pb_journal_entry_from_json(o, &e) != -EINVAL)
+			fail_msg("accepted: %s", text);
+		json_object_put(o);
+	}
+}
+
+/* The state directory and its files are trusted only when nobody but this user could have
+ * written them. */
+static void untrusted_state(void **state)
+{
+	(void)state;
+	char p[256], t[256];
+	/* a journal file that is a link, or writable by others, is not read (counted as bad) */
+	struct pb_journal_entry a = sample("0000:00:05.0"), *v;
+	assert_int_equal(pb_journal_write(&a), 0);
+	snprintf(p, sizeof(p), "%s/journal-0000_00_05.0.json", dir);
+	snprintf(t, sizeof(t), "%s/journal-link.json", dir);
+	assert_int_equal(symlink(p, t), 0);
+	size_t n, bad;
+	assert_int_equal(pb_journal_load(&v, &n, &bad), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bad, 1);
+	free(v);
+	unlink(t);
+	assert_int_equal(chmod(p, 0666), 0);
+	assert_int_equal(pb_journal_load(&v, &n, &bad), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(bad, 1);
+	free(v);
+	unlink(p);
+	/* a lock that is a link is never opened for writing (its target is not truncated) */
+	snprintf(p, sizeof(p), "%s/lock", dir);
+	snprintf(t, sizeof(t), "%s/target", dir);
+	FILE *f = fopen(t, "w");
+	assert_non_null(f);
+	fputs("keep me", f);
+	fclose(f);
+	unlink(p);
+	assert_int_equal(symlink(t, p), 0);
+	assert_true(pb_journal_lock(NULL) < 0);
+	char buf[16] = "";
+	f = fopen(t, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "keep me");
+	unlink(p);
+	/* a directory others can write to: refused */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(pb_journal_lock(NULL), -EPERM);
+	assert_int_equal(chmod(dir, 0700), 0);
+	int fd = pb_journal_lock(NULL);
+	assert_true(fd >= 0);
+	pb_journal_unlock(fd);
+}
+
 static void file_names(void **state)
 {
 	(void)state;
@@ -193,6 +292,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(roundtrip),
 	    cmocka_unit_test(rejects_malformed),
+	    cmocka_unit_test(rejects_untrusted_names),
+	    cmocka_unit_test_setup_teardown(untrusted_state, setup, teardown),
 	    cmocka_unit_test(file_names),
 	    cmocka_unit_test(hung_holds_within_a_boot),
 	    cmocka_unit_test_setup_teardown(write_load_remove, setup, teardown),

@@ -91,35 +91,15 @@ int cmd_placement(int argc, char **argv)
 	}
 
 	struct pb_inventory *inv = NULL;
-	int r = pb_inventory_load(&inv, err, sizeof(err));
+	struct pb_placement_report *rep = NULL;
+	int ret = PB_EXIT_OK;
+	int r = pb_placement_sample(targets, n_sels, &inv, &rep, err, sizeof(err));
 	if (r < 0) {
-		pb_error("cannot list devices: %s", err[0] ? err : strerror(-r));
-		return PB_EXIT_FAILURE;
+		pb_error("%s", err);
+		return r == -EINVAL || r == -ENOENT ? PB_EXIT_USAGE : PB_EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < inv->n_warnings; i++)
 		pb_warn("%s", inv->warnings[i]);
-	struct pb_device **devs = NULL;
-	size_t n = 0;
-	r = pb_inventory_resolve(inv, targets, n_sels, &devs, &n, err, sizeof(err));
-	if (r == -EINVAL || r == -ENOENT) {
-		pb_error("%s", err);
-		pb_inventory_free(inv);
-		return PB_EXIT_USAGE;
-	}
-	if (r < 0) {
-		pb_error_errno(r, "selecting devices");
-		pb_inventory_free(inv);
-		return PB_EXIT_FAILURE;
-	}
-
-	struct pb_placement_report *rep = NULL;
-	int ret = PB_EXIT_OK;
-	r = pb_placement_scan(inv, devs, n, &rep);
-	if (r < 0) {
-		pb_error_errno(r, "cannot scan the processes");
-		ret = PB_EXIT_FAILURE;
-		goto out;
-	}
 	if (rep->pids_denied)
 		pb_warn("%zu processes could not be read (permission denied)%s", rep->pids_denied,
 			rep->root ? "" : ": run as root to see every process");
@@ -133,9 +113,7 @@ int cmd_placement(int argc, char **argv)
 		pb_error_errno(-errno, "writing the placement");
 		ret = PB_EXIT_FAILURE;
 	}
-out:
 	pb_placement_report_free(rep);
-	free(devs);
 	pb_inventory_free(inv);
 	return ret;
 }

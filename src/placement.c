@@ -18,6 +18,7 @@
 #include "probebench/inventory.h"
 #include "probebench/paths.h"
 #include "probebench/placement.h"
+#include "probebench/selector.h"
 #include "probebench/util.h"
 
 /* The hw_random core's misc device, below the sysfs root. */
@@ -564,5 +565,37 @@ int pb_placement_scan(const struct pb_inventory *inv, struct pb_device *const *d
 		pb_placement_device_summarise(d);
 	}
 	*ret = rep;
+	return 0;
+}
+
+int pb_placement_sample(const char *const *selectors, size_t n, struct pb_inventory **ret_inv,
+			struct pb_placement_report **ret, char *err, size_t errlen)
+{
+	struct pb_inventory *inv = NULL;
+	struct pb_device **devs = NULL;
+	size_t n_devs = 0;
+	err[0] = '\0';
+	char why[512] = "";
+	int r = pb_inventory_load(&inv, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, "cannot list devices: %s", why[0] ? why : strerror(-r));
+		return r == -EINVAL || r == -ENOENT ? -EIO : r;
+	}
+	r = pb_inventory_resolve(inv, selectors, n, &devs, &n_devs, err, errlen);
+	if (r < 0 && r != -EINVAL && r != -ENOENT)
+		snprintf(err, errlen, "selecting devices: %s", strerror(-r));
+	if (r >= 0) {
+		r = pb_placement_scan(inv, devs, n_devs, ret);
+		if (r < 0)
+			snprintf(err, errlen, "cannot scan the processes: %s", strerror(-r));
+		if (r == -EINVAL || r == -ENOENT)
+			r = -EIO; /* those two name a selector's fault */
+	}
+	free(devs);
+	if (r < 0) {
+		pb_inventory_free(inv);
+		return r;
+	}
+	*ret_inv = inv;
 	return 0;
 }

@@ -169,6 +169,15 @@ int pb_cpus_to_nodes(const int *cpus, size_t n_cpus, const int *const *node_cpus
 int pb_placement_scan(const struct pb_inventory *inv, struct pb_device *const *devs, size_t n_devs,
 		      struct pb_placement_report **ret);
 void pb_placement_report_free(struct pb_placement_report *r);
+/*
+ * The whole of it from selectors (those of list and run): loads the inventory into *ret_inv (the
+ * report's devices point into it; free it after the report), resolves them, scans. 0; -EINVAL or
+ * -ENOENT for a malformed selector or one that matches nothing (only then), another -errno (-EIO
+ * for what would read as one of those) when the devices or the processes cannot be read; err says
+ * which.
+ */
+int pb_placement_sample(const char *const *selectors, size_t n, struct pb_inventory **ret_inv,
+			struct pb_placement_report **ret, char *err, size_t errlen);
 
 #define PB_PLACEMENT_SCHEMA  "probebench-placement"
 #define PB_PLACEMENT_VERSION 1

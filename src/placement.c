@@ -396,6 +396,22 @@ static bool device_mapping(const struct pb_placement_consumer *c, uint64_t start
 	return false;
 }
 
+/* Adds policy to the comma-separated list buf unless it is there (a full list stays as it is). */
+static void policy_add(char *buf, size_t size, const char *policy)
+{
+	size_t n = strlen(policy);
+	for (const char *p = buf; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && !memcmp(p, policy, n))
+			return;
+		p += len + (p[len] == ',');
+	}
+	size_t len = strlen(buf);
+	if (!n || len + n + 2 > size)
+		return;
+	snprintf(buf + len, size - len, "%s%s", len ? "," : "", policy);
+}
+
 /* The pages of the process, all of them and those of each consumer's device mappings. */
 static int read_pages(const struct pb_placement_report *rep, pid_t pid,
 		      struct pb_placement_consumer *cs)
@@ -405,6 +421,7 @@ static int read_pages(const struct pb_placement_report *rep, pid_t pid,
 	if (r < 0)
 		return r;
 	struct pb_node_bytes total = {0};
+	char policies[128] = "";
 	for (char *line = text; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
@@ -412,14 +429,17 @@ static int read_pages(const struct pb_placement_report *rep, pid_t pid,
 		struct pb_numa_maps_entry e;
 		if (pb_numa_maps_parse_line(line, rep->page_bytes, &e) == 0) {
 			pb_node_bytes_add(&total, &e.by_node);
+			policy_add(policies, sizeof(policies), e.policy);
 			for (size_t i = 0; i < rep->n_devices; i++)
 				if (cs[i].n_holds && device_mapping(&cs[i], e.start))
 					pb_node_bytes_add(&cs[i].device, &e.by_node);
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	for (size_t i = 0; i < rep->n_devices; i++)
+	for (size_t i = 0; i < rep->n_devices; i++) {
 		cs[i].total = total;
+		memcpy(cs[i].policies, policies, sizeof(policies));
+	}
 	return 0;
 }
 

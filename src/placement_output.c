@@ -31,6 +31,8 @@ static const struct {
     {"device_pages", "the same, for the mappings of the device's own files only"},
     {"on_device_node_ratio", "bytes on the device's NUMA node / all bytes counted; not "
 			     "computed for a node-less device (numa_node -1), nor guessed"},
+    {"policies", "the memory policy numa_maps shows on each mapping (set_mempolicy, mbind, "
+		 "numactl --membind), the distinct ones"},
     {"allowed", "Cpus_allowed_list and Mems_allowed_list of /proc/PID/status at scan time "
 		"(affinity and cpuset: where the process may run and allocate, not where it "
 		"ran); the nodes of those CPUs from libnuma's topology"},
@@ -126,6 +128,8 @@ static struct json_object *consumer_json(const struct pb_placement_report *r,
 	json_object_object_add(o, "mems_allowed", json_object_new_string(c->allowed.mems_list));
 	json_object_object_add(o, "mems_allowed_nodes",
 			       ints_json(c->allowed.mems, c->allowed.n_mems));
+	json_object_object_add(o, "policies",
+			       c->pages_err ? NULL : json_object_new_string(c->policies));
 	return o;
 }
 
@@ -257,8 +261,8 @@ static void print_device(FILE *f, const struct pb_placement_report *r,
 		fprintf(f, "  no process holds or maps any of these files\n\n");
 		return;
 	}
-	fprintf(f, "  %-8s %-15s %-26s %9s %-18s %9s %9s %-14s %s\n", "PID", "COMM", "HOLDS",
-		"PAGES", "BY NODE", "DEV PAGES", "ON NODE", "CPUS (NODES)", "MEMS");
+	fprintf(f, "  %-8s %-15s %-26s %9s %-18s %9s %9s %-14s %-5s %s\n", "PID", "COMM", "HOLDS",
+		"PAGES", "BY NODE", "DEV PAGES", "ON NODE", "CPUS (NODES)", "MEMS", "POLICY");
 	for (size_t i = 0; i < d->n_consumers; i++) {
 		const struct pb_placement_consumer *c = &d->consumers[i];
 		for (size_t k = 0; k < c->n_holds; k++) {
@@ -281,19 +285,19 @@ static void print_device(FILE *f, const struct pb_placement_report *r,
 			if (len < sizeof(cpus))
 				snprintf(cpus + len, sizeof(cpus) - len, ")");
 			if (c->pages_err)
-				fprintf(f, "  %-8d %-15s %-26s %9s %-18s %9s %9s %-14s %s\n",
+				fprintf(f, "  %-8d %-15s %-26s %9s %-18s %9s %9s %-14s %-5s ?\n",
 					(int)c->pid, c->comm, buf, "?", strerror(-c->pages_err),
 					"?", "?", cpus, c->allowed.mems_list);
 			else
 				fprintf(f,
 					"  %-8d %-15s %-26s %9" PRIu64 " %-18s %9" PRIu64
-					" %9s %-14s %s\n",
+					" %9s %-14s %-5s %s\n",
 					(int)c->pid, c->comm, buf,
 					c->total.total_bytes / r->page_bytes,
 					by_node_text(&c->total, r->page_bytes, buf2, sizeof(buf2)),
 					c->device.total_bytes / r->page_bytes,
 					ratio_text(d->node, &c->total, buf3, sizeof(buf3)), cpus,
-					c->allowed.mems_list);
+					c->allowed.mems_list, c->policies);
 		}
 	}
 	fprintf(f, "  all consumers: %" PRIu64 " pages (%s), on the device's node: %s\n\n",

@@ -118,6 +118,7 @@ struct pb_placement_consumer {
 	int pages_err;		     /* 0, or -errno: numa_maps could not be read (pages unknown) */
 	struct pb_node_bytes total;  /* every mapping of the process */
 	struct pb_node_bytes device; /* the mappings of the device's files */
+	char policies[128];	     /* the memory policies of its mappings, distinct ("bind:1") */
 	struct pb_proc_allowed allowed;
 	int *cpu_nodes; /* the nodes of the allowed CPUs (sorted, distinct) */
 	size_t n_cpu_nodes;

@@ -79,6 +79,8 @@ for node in (0, 1):
     # the memory policy, which Mems_allowed_list (the cpuset) does not: both nodes stay allowed
     if c["cpu_nodes"] != [node] or c["mems_allowed_nodes"] != [0, 1]:
         bad.append(f"node {node}: cpu nodes {c['cpu_nodes']}, mems {c['mems_allowed_nodes']}")
+    if c["policies"] != f"bind:{node}":
+        bad.append(f"node {node}: policies {c['policies']!r}, numactl --membind={node} sets bind:{node}")
     if d["on_device_node_ratio"] is None:
         bad.append(f"node {node}: no device ratio")
 if bad:

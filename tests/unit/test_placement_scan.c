@@ -126,7 +126,8 @@ static void scan(void **state)
 		 major(node.st_dev), minor(node.st_dev), (unsigned long long)node.st_ino);
 	process(proc, 100, "0=/dev/tty 3=/dev/null", maps,
 		"7f0000000000 default file=/dev/nvme0 mapped=2 N1=2 kernelpagesize_kB=4\n"
-		"7f1000000000 default anon=1024 dirty=1024 N0=1000 N1=24 kernelpagesize_kB=4\n",
+		"7f1000000000 bind:0 anon=1024 dirty=1024 N0=1000 N1=24 kernelpagesize_kB=4\n"
+		"7f1000400000 default\n",
 		"0-1");
 	/* 200 maps the BAR through sysfs (a PFN mapping: no pages) and reads the hw rng */
 	snprintf(maps, sizeof(maps),
@@ -204,6 +205,7 @@ static void scan(void **state)
 	assert_true(c->device.bytes[1] == 2 * 4096ULL);
 	assert_string_equal(c->allowed.cpus_list, "0-1");
 	assert_string_equal(c->allowed.mems_list, "0-1");
+	assert_string_equal(c->policies, "default,bind:0");
 	c = consumer_of(d, 200);
 	assert_non_null(c);
 	assert_int_equal(c->n_holds, 1);

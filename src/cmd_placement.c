@@ -11,7 +11,6 @@
 #include "probebench/inventory.h"
 #include "probebench/log.h"
 #include "probebench/placement.h"
-#include "probebench/selector.h"
 #include "probebench/util.h"
 
 static void help(FILE *f)
@@ -82,13 +81,6 @@ int cmd_placement(int argc, char **argv)
 		return PB_EXIT_USAGE;
 	}
 	char err[1024] = "";
-	for (size_t i = 0; i < n_sels; i++) {
-		struct pb_selector s;
-		if (pb_selector_parse(targets[i], &s, err, sizeof(err)) < 0) {
-			pb_error("%s", err);
-			return PB_EXIT_USAGE;
-		}
-	}
 
 	struct pb_inventory *inv = NULL;
 	struct pb_placement_report *rep = NULL;

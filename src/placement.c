@@ -200,6 +200,39 @@ static int add_resources(struct pb_placement_device *d, const struct pb_device *
 	return r;
 }
 
+/*
+ * The legacy VFIO interface: a user of a function bound to vfio-pci holds /dev/vfio/GROUP, the
+ * node of the function's IOMMU group (class vfio, named by the group's number), not a node of the
+ * function, and maps its BARs through the device fd, an anonymous inode. The group's node stands
+ * for every function in the group. (The newer per-device node, vfio-dev/vfioN, is a child of the
+ * function and found as any other.)
+ */
+static int add_vfio_group(struct pb_placement_device *d, const struct pb_device *dev)
+{
+	char buf[64], label[256];
+	dev_t rdev;
+	if (!dev->pci || !dev->pci->iommu_group ||
+	    pb_read_attr(PB_ROOT_SYS, buf, sizeof(buf), "class/vfio/%s/dev",
+			 dev->pci->iommu_group) < 0 ||
+	    parse_devnum(buf, &rdev) < 0)
+		return 0;
+	struct pb_placement_handle h = {
+	    .kind = PB_HANDLE_CHAR,
+	    .rdev = rdev,
+	    .owner = strdup(pb_device_label(dev, label, sizeof(label))),
+	};
+	if (asprintf(&h.name, PB_DEVNODE_PREFIX "vfio/%s", dev->pci->iommu_group) < 0)
+		h.name = NULL;
+	if (asprintf(&h.via,
+		     "vfio group %s: the node of the function's IOMMU group, shared by every "
+		     "function in it",
+		     dev->pci->iommu_group) < 0)
+		h.via = NULL;
+	if (h.name)
+		node_inode(&h);
+	return add_handle(d, &h);
+}
+
 static bool same_driver(const char *a, const char *b)
 {
 	for (; *a && *b; a++, b++)
@@ -294,6 +327,8 @@ static int collect_handles(const struct pb_inventory *inv, struct pb_placement_d
 			r = add_resources(d, sub[i]);
 		if (r >= 0)
 			r = add_hwrng(d, inv, sub[i]);
+		if (r >= 0)
+			r = add_vfio_group(d, sub[i]);
 	}
 	free(sub);
 	return r;

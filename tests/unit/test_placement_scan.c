@@ -109,6 +109,12 @@ static void scan(void **state)
 	put(path, "dev", "1:5\n"); /* /dev/zero's number */
 	put(path, "uevent", "MAJOR=1\nMINOR=5\nDEVNAME=hwrng\n");
 	sh("ln -s /dev/null '%s/dev/nvme0' && ln -s /dev/zero '%s/dev/hwrng'", tmp, tmp);
+	/* the function's IOMMU group 7 has a legacy VFIO node: /dev/full's number */
+	sh("ln -s ../../../../kernel/iommu_groups/7 '%s/sys/" NVME "/iommu_group' && "
+	   "mkdir -p '%s/sys/kernel/iommu_groups/7' '%s/sys/class/vfio/7' '%s/dev/vfio' && echo "
+	   "1:7 >'%s/sys/class/vfio/7/dev' && "
+	   "ln -s /dev/full '%s/dev/vfio/7'",
+	   tmp, tmp, tmp, tmp, tmp, tmp);
 
 	/* The numbers the kernel would print in maps for the node and the resource file. */
 	struct stat node, res;
@@ -140,6 +146,9 @@ static void scan(void **state)
 		"2-3");
 	/* 300 held the node but exited before its maps were read */
 	process(proc, 300, "4=/dev/null", NULL, NULL, NULL);
+	/* 500 holds the function's VFIO group */
+	process(proc, 500, "5=/dev/full", "",
+		"55d000000000 default heap anon=4 N0=4 kernelpagesize_kB=4\n", "0");
 	/* 400 holds nothing of either device */
 	process(proc, 400, "0=/etc/passwd 1=/dev/tty", "", "", "0");
 
@@ -167,16 +176,22 @@ static void scan(void **state)
 	assert_int_equal(rep->n_devices, 2);
 	assert_int_equal(rep->pids_gone, 1);
 	assert_int_equal(rep->pids_denied, 0);
-	assert_int_equal(rep->pids_scanned, 4);
+	assert_int_equal(rep->pids_scanned, 5);
 
 	/* The NVMe function: its controller's node by number, its BAR file; not "resource". */
 	const struct pb_placement_device *d = device_of(rep, "0000:81:00.0");
 	assert_int_equal(d->node, 1);
-	assert_int_equal(d->n_handles, 2);
-	bool saw_node = false, saw_res = false;
+	assert_int_equal(d->n_handles, 3);
+	bool saw_node = false, saw_res = false, saw_vfio = false;
 	for (size_t i = 0; i < d->n_handles; i++) {
 		const struct pb_placement_handle *h = &d->handles[i];
-		if (h->kind == PB_HANDLE_CHAR) {
+		if (h->kind == PB_HANDLE_CHAR && h->rdev == makedev(1, 7)) {
+			saw_vfio = true;
+			assert_string_equal(h->name, "/dev/vfio/7");
+			assert_string_equal(h->owner, "pci/0000:81:00.0");
+			assert_non_null(strstr(h->via, "vfio group 7"));
+			assert_true(h->has_inode);
+		} else if (h->kind == PB_HANDLE_CHAR) {
 			saw_node = true;
 			assert_string_equal(h->name, "/dev/nvme0");
 			assert_true(h->rdev == makedev(1, 3));
@@ -189,8 +204,8 @@ static void scan(void **state)
 			assert_string_equal(h->via, "resource");
 		}
 	}
-	assert_true(saw_node && saw_res);
-	assert_int_equal(d->n_consumers, 2);
+	assert_true(saw_node && saw_res && saw_vfio);
+	assert_int_equal(d->n_consumers, 3);
 	const struct pb_placement_consumer *c = consumer_of(d, 100);
 	assert_non_null(c);
 	assert_string_equal(c->comm, "reader");
@@ -212,10 +227,14 @@ static void scan(void **state)
 	assert_int_equal(c->holds[0].fd, -1);
 	assert_true(c->device.total_bytes == 0); /* the BAR mapping has no pages */
 	assert_true(c->total.total_bytes == 10 * 4096ULL);
+	c = consumer_of(d, 500);
+	assert_non_null(c);
+	assert_int_equal(c->holds[0].fd, 5);
+	assert_true(c->total.bytes[0] == 4 * 4096ULL);
 	assert_null(consumer_of(d, 300));
 	assert_null(consumer_of(d, 400));
 	assert_true(d->has_ratio);
-	assert_true(fabs(d->on_node_ratio - 36.0 / 1036.0) < 1e-12);
+	assert_true(fabs(d->on_node_ratio - 36.0 / 1040.0) < 1e-12);
 
 	/* The rng function: /dev/hwrng through rng_current and its child's driver; node-less. */
 	d = device_of(rep, "0000:00:05.0");

@@ -125,6 +125,8 @@ static const struct key plan_keys[] = {
 		    "module: unload and load the driver's module"},
     {"measure", K_BOOL, PLAN(measure), .def = "true",
      .description = "per-probe measurement around every bind write"},
+    {"placement", K_BOOL, PLAN(placement), .def = "false",
+     .description = "after each run, where the targets' users keep their memory"},
     {"iterations", K_UINT, PLAN(iterations), .min = 1, .max = 1000000, .def = "20",
      .description = "measured cycles per target"},
     {"warmup", K_UINT, PLAN(warmup), .min = 0, .max = 100000, .def = "2",

@@ -32,6 +32,7 @@
 #include "probebench/selector.h"
 #include "probebench/metrics.h"
 #include "probebench/paths.h"
+#include "probebench/placement.h"
 #include "probebench/record.h"
 #include "probebench/results.h"
 #include "probebench/run.h"
@@ -43,6 +44,19 @@
 
 struct daemon;
 
+/* Where the users of a plan's targets kept their memory after its run ("placement": true). */
+struct placement_sample {
+	struct pb_inventory *inv; /* the report's devices point into it */
+	struct pb_placement_report *rep;
+};
+
+static void placement_sample_clear(struct placement_sample *s)
+{
+	pb_placement_report_free(s->rep);
+	pb_inventory_free(s->inv);
+	*s = (struct placement_sample){0};
+}
+
 struct plan_state {
 	struct daemon *d;
 	char name[72];
@@ -52,6 +66,7 @@ struct plan_state {
 	double last_end_time_s, last_duration_s;
 	char last_id[PB_RESULT_ID_MAX];
 	struct pb_run_record *last_record; /* the latest run (owned) */
+	struct placement_sample placement; /* sampled after the latest run (owned) */
 	uint64_t next_due_ns;		   /* CLOCK_MONOTONIC; 0 = not scheduled */
 	sd_event_source *timer;
 	bool pending;
@@ -71,6 +86,8 @@ struct worker {
 	uint64_t start_mono_ns, start_real_ns;
 	enum pb_run_status status;
 	struct pb_run_record *record;
+	bool placement; /* sample placement after the run */
+	struct placement_sample sample;
 };
 
 struct daemon {
@@ -316,6 +333,7 @@ static void render_metrics(struct daemon *d)
 		mp[i].last_end_time_s = ps->last_end_time_s;
 		mp[i].last_duration_s = ps->last_duration_s;
 		mp[i].last_record = ps->last_record;
+		mp[i].placement = ps->placement.rep;
 	}
 	struct pb_metrics_daemon md = {
 	    .version = PB_VERSION,
@@ -492,6 +510,14 @@ static void *worker_main(void *arg)
 {
 	struct daemon *d = arg;
 	d->w.status = pb_run_execute(&d->w.opts, &d->w.record, &d->stop_run);
+	if (d->w.placement && !d->stop_run) {
+		char err[512];
+		int r = pb_placement_sample((const char *const *)d->w.targets, d->w.n_targets,
+					    &d->w.sample.inv, &d->w.sample.rep, err, sizeof(err));
+		if (r < 0)
+			pb_log_struct(LOG_WARNING, PB_LOG_FIELDS({"PLAN", d->w.plan}),
+				      "plan %s: placement not sampled: %s", d->w.plan, err);
+	}
 	uint64_t one = 1;
 	if (write(d->efd, &one, sizeof(one)) < 0) {
 		/* the eventfd counter cannot overflow with one write per run */
@@ -510,6 +536,7 @@ static void worker_clear(struct worker *w)
 	w->inventory = NULL;
 	pb_run_record_free(w->record);
 	w->record = NULL;
+	placement_sample_clear(&w->sample);
 }
 
 static void start_plan(struct daemon *d, struct plan_state *ps)
@@ -554,6 +581,7 @@ static void start_plan(struct daemon *d, struct plan_state *ps)
 	    .method = PB_METHOD_AUTO,
 	    .inventory = w->inventory, /* the one its rules were matched in, if any */
 	};
+	w->placement = p->placement;
 	d->stop_run = 0;
 	w->start_mono_ns = pb_now_ns();
 	w->start_real_ns = realtime_ns();
@@ -628,6 +656,9 @@ static void finish_plan(struct daemon *d)
 			ps->last_record = w->record;
 			w->record = NULL;
 		}
+		placement_sample_clear(&ps->placement);
+		ps->placement = w->sample;
+		w->sample = (struct placement_sample){0};
 	}
 	worker_clear(w);
 	render_runs(d);
@@ -658,6 +689,7 @@ static void plan_states_free(struct plan_state *plans, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		sd_event_source_disable_unref(plans[i].timer);
 		pb_run_record_free(plans[i].last_record);
+		placement_sample_clear(&plans[i].placement);
 	}
 	free(plans);
 }
@@ -675,6 +707,7 @@ static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 		if (old) {
 			np[i] = *old;
 			np[i].last_record = NULL; /* moved over once every plan is set up */
+			np[i].placement = (struct placement_sample){0};
 		}
 		np[i].d = d;
 		np[i].timer = NULL;
@@ -702,6 +735,8 @@ static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 		if (old) {
 			np[i].last_record = old->last_record;
 			old->last_record = NULL;
+			np[i].placement = old->placement;
+			old->placement = (struct placement_sample){0};
 		}
 	}
 	plan_states_free(d->plans, d->n_plans);

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probebench/inventory.h"
 #include "probebench/metrics.h"
+#include "probebench/placement.h"
 #include "probebench/record.h"
 #include "probebench/stats.h"
 #include "probebench/util.h"
@@ -339,6 +341,56 @@ static void measurement_failures(FILE *f, const struct pb_metrics_plan *plans, s
 	});
 }
 
+/* The targets' users sampled after each plan's latest run (doc/placement.md). */
+static void consumers(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
+{
+	for (int ratio = 0; ratio < 2; ratio++) {
+		bool any = false;
+		for (size_t p = 0; p < n_plans; p++) {
+			const struct pb_placement_report *r = plans[p].placement;
+			for (size_t i = 0; r && i < r->n_devices; i++) {
+				const struct pb_placement_device *d = &r->devices[i];
+				if (ratio ? !d->has_ratio : !d->n_consumers)
+					continue;
+				const char *name = ratio
+						       ? "probebench_consumer_on_device_node_ratio"
+						       : "probebench_consumer_pages";
+				if (!any)
+					header(
+					    f, name, "gauge",
+					    ratio
+						? "Share of the consumers' pages on the device's "
+						  "NUMA node, sampled after the plan's latest run; "
+						  "absent for a node-less device."
+						: "Resident pages (base pages) of the processes "
+						  "that "
+						  "held or mapped the device's nodes or resource "
+						  "files, sampled after the plan's latest run, by "
+						  "the "
+						  "node the pages are on (numa_maps; shared pages "
+						  "counted in every process).");
+				any = true;
+				for (int n = 0; n < (ratio ? 1 : PB_PLACEMENT_MAX_NODES); n++) {
+					if (!ratio && !d->total.bytes[n])
+						continue;
+					fprintf(f, "%s{plan=\"", name);
+					put_label_value(f, plans[p].name);
+					fputs("\",device=\"", f);
+					put_label_value(f, d->dev->sysname);
+					if (ratio) {
+						fputs("\"} ", f);
+						put_double(f, d->on_node_ratio);
+						fputc('\n', f);
+					} else {
+						fprintf(f, "\",node=\"%d\"} %" PRIu64 "\n", n,
+							d->total.bytes[n] / r->page_bytes);
+					}
+				}
+			}
+		}
+	}
+}
+
 int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics_plan *plans,
 		      size_t n_plans, char **ret)
 {
@@ -418,6 +470,7 @@ int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics
 	durations(f, plans, n_plans, false);
 	probes(f, plans, n_plans);
 	measurement_failures(f, plans, n_plans);
+	consumers(f, plans, n_plans);
 
 	if (fclose(f) != 0) {
 		free(buf);

@@ -40,7 +40,8 @@ struct pb_config_plan {
 	uint64_t timeout_ns;  /* bind/unbind hang limit */
 	int writer_nodes[PB_CONFIG_MAX_NODES];
 	size_t n_writer_nodes;
-	bool measure; /* per-probe measurement as in `probebench run` (default true) */
+	bool measure;	/* per-probe measurement as in `probebench run` (default true) */
+	bool placement; /* after each run, sample where the targets' users keep their memory */
 	/* schedule */
 	uint64_t every_ns; /* 0: no periodic runs */
 	bool at_start;

@@ -13,6 +13,7 @@
 #include "probebench/run.h"
 
 struct pb_run_record;
+struct pb_placement_report;
 
 struct pb_metrics_plan {
 	const char *name;
@@ -22,6 +23,8 @@ struct pb_metrics_plan {
 	double last_end_time_s;		/* CLOCK_REALTIME seconds when the run ended */
 	double last_duration_s;		/* CLOCK_MONOTONIC difference */
 	const struct pb_run_record *last_record; /* may be NULL (no record) */
+	/* the targets' users sampled after the latest run ("placement": true); may be NULL */
+	const struct pb_placement_report *placement;
 };
 
 struct pb_metrics_daemon {

@@ -31,7 +31,7 @@ _probebench_selectors()
 _probebench_args()
 {
 	local start=$1
-	local commands="list check run restore daemon compare"
+	local commands="list check run restore daemon compare placement"
 	local cmd="" i
 	for ((i = start; i < cword; i++)); do
 		case ${words[i]} in
@@ -47,6 +47,7 @@ _probebench_args()
 	local opts=""
 	case $cmd in
 	list) opts="--json --help" ;;
+	placement) opts="--json --help" ;;
 	check) opts="--json --help" ;;
 	restore) opts="--state-dir --timeout --help" ;;
 	compare) opts="--json --alpha --min-change --help" ;;
@@ -83,7 +84,7 @@ _probebench_args()
 		return
 	fi
 	case $cmd in
-	list | run)
+	list | run | placement)
 		local IFS=$'\n'
 		COMPREPLY=($(compgen -W "$(_probebench_selectors)" -- "$cur"))
 		__ltrim_colon_completions "$cur"

@@ -80,6 +80,34 @@ static ssize_t group_of(struct pb_measure_summary *s, struct gather *g,
 	return (ssize_t)s->n_groups++;
 }
 
+/* Adds an iteration's slab cache deltas to the summary's sums, cache by cache. */
+static int add_slab_caches(struct pb_measure_summary *s, const struct pb_iteration_facts *f)
+{
+	s->slab_cache_iterations++;
+	for (size_t i = 0; i < f->n_slab_caches; i++) {
+		const struct pb_slab_delta *d = &f->slab_caches[i];
+		struct pb_slab_delta *t = NULL;
+		for (size_t k = 0; k < s->n_slab_caches && !t; k++)
+			if (!strcmp(s->slab_caches[k].cache, d->cache))
+				t = &s->slab_caches[k];
+		if (!t) {
+			void *q = realloc(s->slab_caches, (s->n_slab_caches + 1) * sizeof(*t));
+			if (!q)
+				return -ENOMEM;
+			s->slab_caches = q;
+			t = &s->slab_caches[s->n_slab_caches++];
+			memset(t, 0, sizeof(*t));
+			snprintf(t->cache, sizeof(t->cache), "%s", d->cache);
+		}
+		t->total += d->total;
+		for (unsigned k = 0; k < d->n_nodes; k++)
+			t->by_node[k] += d->by_node[k];
+		if (d->n_nodes > t->n_nodes)
+			t->n_nodes = d->n_nodes;
+	}
+	return 0;
+}
+
 static int add_facts(struct pb_measure_summary *s, struct gather *g,
 		     const struct pb_iteration_facts *f)
 {
@@ -111,6 +139,8 @@ static int add_facts(struct pb_measure_summary *s, struct gather *g,
 		s->pages_total += f->pages_total;
 		s->pages_unknown_node += f->pages_unknown_node;
 		s->pages_freed_total += f->pages_freed_total;
+		if (f->slab_caches_measured && add_slab_caches(s, f) < 0)
+			return -ENOMEM;
 		const struct pb_kept_pages *k = f->kept;
 		if (k && k->state == PB_KEPT_UNKNOWN)
 			s->kept_unknown++;
@@ -185,11 +215,18 @@ int pb_measure_summary_make(const struct pb_measurement *const *ms, size_t n, bo
 	}
 	if (out->n_groups)
 		qsort(out->groups, out->n_groups, sizeof(*out->groups), cmp_group);
+	if (out->n_slab_caches) {
+		qsort(out->slab_caches, out->n_slab_caches, sizeof(*out->slab_caches),
+		      pb_slab_delta_cmp);
+		if (out->n_slab_caches > PB_SLAB_MAX_CACHES)
+			out->n_slab_caches = PB_SLAB_MAX_CACHES;
+	}
 	return 0;
 }
 
 void pb_measure_summary_clear(struct pb_measure_summary *s)
 {
 	free(s->groups);
+	free(s->slab_caches);
 	*s = (struct pb_measure_summary){0};
 }

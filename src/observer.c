@@ -125,6 +125,8 @@ struct pb_observer {
 	struct pb_page_block *kept_blocks;
 	size_t n_kept_blocks;
 	uint64_t kept_start_ns;
+	struct pb_slab_snap slab_before; /* SLUB's counts as armed (n 0: none) */
+	bool slab_unavailable;		 /* no /sys/kernel/slab statistics: not tried again */
 };
 
 #define INITCALL_PARAM "module/kernel/parameters/initcall_debug" /* below sysfs */
@@ -233,6 +235,7 @@ void pb_observer_free(struct pb_observer *o)
 	initcall_restore(o);
 	pb_observer_kept_end(o, PB_KEPT_RUN_END);
 	pb_perf_free(o->kept_perf);
+	pb_slab_snap_clear(&o->slab_before);
 	pb_perf_free(o->perf);
 	pb_counters_free(o->counters);
 	pb_uevents_free(o->uevents);
@@ -467,6 +470,11 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 		r = -errno;
 		goto fail;
 	}
+	/* slab caches by node: before the write (a few ms for some 200 caches: before the
+	 * events are enabled, so not in the window) */
+	if (o->perf && !o->opts.no_memory && !o->slab_unavailable &&
+	    pb_slab_snapshot(&o->slab_before) == -ENOENT)
+		o->slab_unavailable = true;
 	if (o->uevents) {
 		r = pb_uevents_arm(o->uevents, o->devpath);
 		if (r < 0)
@@ -746,6 +754,20 @@ static void dump_events(const struct pb_observer *o, const struct pb_mevent *ev,
 	fclose(f);
 }
 
+/* The slab caches that changed between the arming and now (the window's decoding). */
+static void slab_caches(struct pb_observer *o, struct pb_iteration_facts *f)
+{
+	struct pb_slab_snap after = {0};
+	if (!o->slab_before.n || pb_slab_snapshot(&after) < 0) {
+		pb_slab_snap_clear(&o->slab_before);
+		return;
+	}
+	f->slab_caches_measured = pb_slab_diff(&o->slab_before, &after, PB_SLAB_MAX_CACHES,
+					       &f->slab_caches, &f->n_slab_caches) == 0;
+	pb_slab_snap_clear(&after);
+	pb_slab_snap_clear(&o->slab_before);
+}
+
 int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t write_end_ns,
 		       struct pb_iteration_facts *ret)
 {
@@ -822,6 +844,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	/* Each event's own count (6.0+): this window's losses, not the previous one's. */
 	f.lost_exact = o->perf && pb_perf_lost(o->perf, &f.lost_records, &f.lost_slab_records) == 0;
 	f.frees_exact = f.frees_measured && !f.lost_slab_records;
+	slab_caches(o, &f);
 	if (o->perf && f.memory_measured)
 		f.slab_counted =
 		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,
@@ -867,6 +890,9 @@ void pb_iteration_facts_clear(struct pb_iteration_facts *f)
 	f->n_held = 0;
 	pb_kept_unref(f->kept);
 	f->kept = NULL;
+	free(f->slab_caches);
+	f->slab_caches = NULL;
+	f->n_slab_caches = 0;
 }
 
 /* The ftrace filter of one watch: a few dozen pfn ranges, well under the kernel's page limit. */

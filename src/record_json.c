@@ -41,6 +41,22 @@ struct json_object *pb_json_u64_array(const uint64_t *v, unsigned n)
 	return a;
 }
 
+/* Slab caches whose objects in use changed, by node (a delta may be negative). */
+static struct json_object *slab_deltas_json(const struct pb_slab_delta *d, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object(), *bn = json_object_new_array();
+		for (unsigned k = 0; k < d[i].n_nodes; k++)
+			json_object_array_add(bn, json_object_new_int64(d[i].by_node[k]));
+		json_object_object_add(o, "cache", json_object_new_string(d[i].cache));
+		json_object_object_add(o, "delta", json_object_new_int64(d[i].total));
+		json_object_object_add(o, "delta_by_node", bn);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 /* The probes' pages freed again inside the window (by any task); null when frees were not traced.
  */
 static struct json_object *freed_json(const struct pb_iteration_facts *f)
@@ -202,6 +218,10 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 		json_object_object_add(mem, "slab_proxy", slab);
 		json_object_object_add(mem, "freed_in_window", freed_json(f));
 		json_object_object_add(mem, "kept", kept_json(f->kept));
+		json_object_object_add(mem, "slab_caches",
+				       f->slab_caches_measured
+					   ? slab_deltas_json(f->slab_caches, f->n_slab_caches)
+					   : NULL);
 	}
 	json_object_object_add(j, "memory", mem);
 	struct json_object *cnt = NULL;
@@ -318,6 +338,8 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 				       pb_json_u64_array(s->kept_by_node, s->n_kept_nodes));
 		json_object_object_add(mo, "kept_pages_total",
 				       json_object_new_int64((int64_t)s->kept_total));
+		json_object_object_add(mo, "slab_caches",
+				       slab_deltas_json(s->slab_caches, s->n_slab_caches));
 	}
 	json_object_object_add(out, "memory", mo);
 	json_object_object_add(out, "lost_records",
@@ -349,6 +371,7 @@ static struct json_object *method_json(void)
 	    {"pages_by_node", "kmem_mm_page_alloc"},
 	    {"freed_in_window", "kmem_mm_page_free"},
 	    {"kept", "kmem_mm_page_free_pfn_filter_to_next_unbind"},
+	    {"slab_caches", "sysfs_slub_objects_before_after"},
 	};
 	struct json_object *x = json_object_new_object();
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)

@@ -118,7 +118,7 @@ static void probe_from(struct json_object *j, struct pb_probe_fact *p)
 static const enum pb_kept_state kept_states[] = {
     PB_KEPT_WATCHING, PB_KEPT_NEXT_UNBIND, PB_KEPT_RUN_END, PB_KEPT_NONE_HELD, PB_KEPT_UNKNOWN};
 
-/* memory.freed_in_window and memory.kept of a stored iteration. -ENOMEM. */
+/* memory.freed_in_window, memory.slab_caches and memory.kept of a stored iteration. -ENOMEM. */
 static int load_kept(struct json_object *mem, struct pb_iteration_facts *f)
 {
 	struct json_object *fr = member(mem, "freed_in_window", json_type_object);
@@ -127,6 +127,23 @@ static int load_kept(struct json_object *mem, struct pb_iteration_facts *f)
 		f->frees_exact = flag(fr, "exact");
 		by_node(fr, "pages_by_node", f->pages_freed_by_node);
 		f->pages_freed_total = (uint64_t)num(fr, "pages_total", 0);
+	}
+	struct json_object *sc = member(mem, "slab_caches", json_type_array);
+	size_t nsc = sc ? json_object_array_length(sc) : 0;
+	f->slab_caches_measured = sc != NULL;
+	if (nsc && !(f->slab_caches = calloc(nsc, sizeof(*f->slab_caches))))
+		return -ENOMEM;
+	for (size_t i = 0; i < nsc; i++) {
+		struct json_object *o = json_object_array_get_idx(sc, i);
+		struct pb_slab_delta *d = &f->slab_caches[f->n_slab_caches++];
+		str(o, "cache", d->cache, sizeof(d->cache));
+		d->total = num(o, "delta", 0);
+		struct json_object *bn = member(o, "delta_by_node", json_type_array);
+		size_t k = bn ? json_object_array_length(bn) : 0;
+		for (d->n_nodes = 0; d->n_nodes < k && d->n_nodes < PB_MEASURE_MAX_NODES;
+		     d->n_nodes++)
+			d->by_node[d->n_nodes] =
+			    json_object_get_int64(json_object_array_get_idx(bn, d->n_nodes));
 	}
 	struct json_object *kj = member(mem, "kept", json_type_object);
 	if (!kj)

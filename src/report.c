@@ -77,6 +77,27 @@ static void by_node(FILE *f, const uint64_t *v, unsigned n)
 		fprintf(f, " node%u %" PRIu64, i, v[i]);
 }
 
+/* The slab caches that grew or shrank most around the binds (SLUB's counts, every task). */
+static void slab_cache_row(FILE *f, const struct pb_measure_summary *m)
+{
+	if (!m->slab_cache_iterations)
+		return;
+	fprintf(f,
+		"  slab objects after - before the bind, sum of %" PRIu64
+		" bind(s) (SLUB sysfs counts, every task):",
+		m->slab_cache_iterations);
+	for (size_t i = 0; i < m->n_slab_caches && i < 5; i++) {
+		const struct pb_slab_delta *d = &m->slab_caches[i];
+		fprintf(f, "%s %s %+" PRId64 " (", i ? "," : "", d->cache, d->total);
+		for (unsigned k = 0; k < d->n_nodes; k++)
+			fprintf(f, "%snode%u %+" PRId64, k ? " " : "", k, d->by_node[k]);
+		fputc(')', f);
+	}
+	if (!m->n_slab_caches)
+		fputs(" none changed", f);
+	fputc('\n', f);
+}
+
 /* Of those pages: freed again inside the windows, kept by the devices until their next unbind. */
 static void kept_rows(FILE *f, const struct pb_measure_summary *m)
 {
@@ -137,6 +158,7 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 			fputc('\n', f);
 		}
 		kept_rows(f, m);
+		slab_cache_row(f, m);
 	}
 	if (m->lost_records > 0)
 		fprintf(f,

@@ -148,6 +148,28 @@ int pb_blocks_pfn_filter(const struct pb_page_block *b, size_t n, size_t max_ran
  * k->freed_pages: the sum of the blocks' freed. */
 void pb_kept_from_blocks(const struct pb_page_block *b, size_t n, struct pb_kept_pages *k);
 
+/* ---- slab objects by cache and node (measure_slab.c) ------------------------------------- */
+struct pb_slab_count {
+	char cache[40];
+	uint64_t total, by_node[PB_MEASURE_MAX_NODES];
+	unsigned n_nodes;
+};
+struct pb_slab_snap {
+	struct pb_slab_count *caches; /* sorted by name */
+	size_t n;
+};
+/* "TOTAL N0=A N1=B" (SLUB's objects file) -> total and by node. -EINVAL when malformed. */
+int pb_slab_parse_objects(const char *text, uint64_t *total, uint64_t *by_node, unsigned max_nodes,
+			  unsigned *n_nodes);
+/* Every cache's objects in use by node, from SYSFS/kernel/slab (merged caches once: links to
+ * them are skipped). -ENOENT when there is none (no SLUB, no statistics), -errno. */
+int pb_slab_snapshot(struct pb_slab_snap *s);
+void pb_slab_snap_clear(struct pb_slab_snap *s);
+/* The caches whose counts changed from before to after (a cache new in after counts from 0),
+ * the largest changes first, at most max_caches of them. *ret malloc'ed. -ENOMEM. */
+int pb_slab_diff(const struct pb_slab_snap *before, const struct pb_slab_snap *after,
+		 size_t max_caches, struct pb_slab_delta **ret, size_t *ret_n);
+
 /* ---- method choice (observer.c) ------------------------------------------------------------ */
 struct pb_measure_caps {
 	bool kprobe_events;  /* tracefs kprobe_events writable (CONFIG_KPROBE_EVENTS) */

@@ -158,6 +158,16 @@ struct pb_kept_pages *pb_kept_ref(struct pb_kept_pages *k);
 void pb_kept_unref(struct pb_kept_pages *k);
 const char *pb_kept_state_name(enum pb_kept_state s);
 
+/* One slab cache's objects in use, after the bind minus before it, by node. */
+#define PB_SLAB_MAX_CACHES 16
+/* qsort order of deltas: the largest change (either sign) first, then by name. */
+int pb_slab_delta_cmp(const void *a, const void *b);
+struct pb_slab_delta {
+	char cache[40];
+	int64_t total, by_node[PB_MEASURE_MAX_NODES];
+	unsigned n_nodes;
+};
+
 struct pb_counter {
 	const char *name; /* "task_clock_ns", "context_switches", ... */
 	bool supported;
@@ -193,6 +203,11 @@ struct pb_iteration_facts {
 	size_t n_held;
 	/* what the device kept until its next unbind; NULL: not watched */
 	struct pb_kept_pages *kept;
+	/* SLUB's objects in use by cache and node (sysfs), read as the observer was armed and
+	 * again as the window was decoded: the caches that changed, largest first. */
+	bool slab_caches_measured;
+	struct pb_slab_delta *slab_caches;
+	size_t n_slab_caches;
 	uint64_t slab_allocs_by_node[PB_MEASURE_MAX_NODES]; /* by node of the allocating CPU */
 	uint64_t slab_bytes_by_node[PB_MEASURE_MAX_NODES];
 	/* The same allocations counted per CPU by perf counters (every task, never lost). */

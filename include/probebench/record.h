@@ -63,6 +63,11 @@ struct pb_measure_summary {
 	uint64_t pages_freed_total, kept_iterations, kept_unknown, kept_total;
 	uint64_t kept_by_node[PB_MEASURE_MAX_NODES];
 	unsigned n_kept_nodes;
+	/* Slab caches' objects in use after minus before each bind, summed over the iterations
+	 * (the largest PB_SLAB_MAX_CACHES), with how many iterations read them. */
+	struct pb_slab_delta *slab_caches;
+	size_t n_slab_caches;
+	uint64_t slab_cache_iterations;
 };
 
 /*

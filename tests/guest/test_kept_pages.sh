@@ -9,7 +9,8 @@
 #            cycles): freed after the window, not kept at the next unbind.
 # The gross figure (pages_total) stays what it was: every page the probing tasks took. Then the
 # e1000e and an NVMe function (node 1), 2 binds each: every bind's kept figure settles and, with
-# what was freed, stays within the gross figure; the figures are printed.
+# what was freed, stays within the gross figure; the slab caches that changed around each bind
+# (SLUB's per-node counts) are there; the figures are printed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kmod.sh"
 "$PROBEBENCH" --help | grep -q '^  run ' || skip "this build has no run command"
@@ -46,6 +47,7 @@ for b in keep scratch release real; do
 	[ "$(cat "$vm_out/$b.rc")" = 0 ] || fail "$b: probebench run failed"
 	validate_json "$vm_out/$b.json" "$PB_SOURCE_DIR/schema/run.schema.json" || fail "$b: the record does not validate"
 	grep -q "kept until the next unbind" "$vm_out/$b.txt" || fail "$b: the summary says nothing of kept pages"
+	grep -q "slab objects after - before the bind" "$vm_out/$b.txt" || fail "$b: the summary says nothing of slab caches"
 done
 "$PY" - "$vm_out" <<'PYEOF' || fail "the kept-page figures disagree with what the driver did"
 import json, sys
@@ -96,6 +98,9 @@ for it in r["iterations"]:
           f"freed in window {fr['pages_total']}, kept {k['pages_total']} {k['pages_by_node']} ({k['state']}, "
           f"freed after {k['freed_after_window_pages']}, gap {k['gap_ns'] / 1e6:.1f} ms, exact {k['exact']})")
     need(k["state"] in ("next_unbind", "run_end"), f"real {it['target']}: kept state {k['state']} ({k.get('why')})")
+    sc = mem.get("slab_caches")
+    need(isinstance(sc, list), f"real {it['target']}: no slab cache figures: {sc}")
+    print(f"  slab caches: " + ", ".join(f"{c['cache']} {c['delta']:+d} {c['delta_by_node']}" for c in (sc or [])[:4]))
     if k["pages_total"] is not None:
         need(k["pages_total"] + fr["pages_total"] + k["freed_after_window_pages"] <= mem["pages_total"],
              f"real {it['target']}: kept + freed exceed the gross pages")

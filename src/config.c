@@ -682,34 +682,19 @@ out:
 
 int pb_config_load(const char *path, struct pb_config **ret, char *err, size_t err_size)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int r = -errno;
-		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
-		return r;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PB_CONFIG_MAX_SIZE) {
+	_cleanup_free_ char *text = NULL;
+	size_t n = 0;
+	/* a FIFO, a device or a directory is refused at once instead of blocking or being read */
+	int r = pb_read_regular_at(AT_FDCWD, path, 0, PB_CONFIG_MAX_SIZE, &text, &n);
+	if (r == -EINVAL || r == -EISDIR || r == -EFBIG) {
 		snprintf(err, err_size, "%s: not a regular file of at most %d bytes", path,
 			 PB_CONFIG_MAX_SIZE);
 		return -EINVAL;
 	}
-	_cleanup_free_ char *text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		return -ENOMEM;
-	size_t n = 0;
-	while (n < (size_t)st.st_size) {
-		ssize_t k = read(fd, text + n, (size_t)st.st_size - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			int r = k < 0 ? -errno : -EIO;
-			snprintf(err, err_size, "%s: cannot read: %s", path, strerror(-r));
-			return r;
-		}
-		n += (size_t)k;
+	if (r < 0) {
+		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
+		return r;
 	}
-	text[n] = 0;
 	if (strlen(text) != n) {
 		snprintf(err, err_size, "%s: contains a NUL byte", path);
 		return -EINVAL;

@@ -35,6 +35,17 @@ rc=0
 [ "$rc" = 2 ] || fail "--check-config on a bad file: exit $rc, want 2"
 "$PROBEBENCH" daemon --config "$PB_SOURCE_DIR/examples/probebench.json" --check-config ||
 	fail "--check-config refuses the shipped example"
+# a FIFO as the configuration: a clear error at once, not an open that waits for a writer
+mkfifo "$WORK/fifo.json"
+rc=0
+timeout 10 "$PROBEBENCH" daemon --config "$WORK/fifo.json" --check-config >"$WORK/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--check-config on a FIFO: exit $rc, want 2 (124: it hung)"
+grep -qF "$WORK/fifo.json: not a regular file" "$WORK/out" || fail "no clear error for a FIFO: $(cat "$WORK/out")"
+rc=0
+timeout 10 "$PROBEBENCH" daemon --config "$WORK/fifo.json" --log stderr >"$WORK/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "daemon on a FIFO config: exit $rc, want 2 (124: it hung)"
+grep -qF "$WORK/fifo.json: not a regular file" "$WORK/out" || fail "no clear error for a FIFO: $(cat "$WORK/out")"
+echo "ok: a FIFO as config refused at once"
 rc=0
 "$PROBEBENCH" daemon --bogus >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "unknown option: exit $rc, want 2"

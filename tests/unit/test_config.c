@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
@@ -283,6 +285,28 @@ static void example_loads(void **state)
 	assert_non_null(strstr(err, "/nonexistent/probebench.json: cannot open"));
 }
 
+/* A FIFO or a device as the configuration is refused at once (the open does not block), and
+ * /dev/zero is not read until memory runs out. */
+static void special_files_refused(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pb-config-XXXXXX", fifo[64], err[512] = "";
+	struct pb_config *c = NULL;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/c.json", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_int_equal(pb_config_load(fifo, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(pb_config_load("/dev/zero", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/dev/zero: not a regular file"));
+	assert_int_equal(pb_config_load(dir, &c, err, sizeof(err)), -EINVAL);
+	alarm(0);
+	assert_null(c);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 /* ---- the key table against schema/config.schema.json --------------------------------------- */
 
 struct schema_key {
@@ -441,7 +465,7 @@ int main(void)
 	    cmocka_unit_test(parses_every_key),		 cmocka_unit_test(defaults),
 	    cmocka_unit_test(refuses_with_clear_errors), cmocka_unit_test(listen_split),
 	    cmocka_unit_test(target_matching),		 cmocka_unit_test(example_loads),
-	    cmocka_unit_test(table_matches_schema),
+	    cmocka_unit_test(table_matches_schema),	 cmocka_unit_test(special_files_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

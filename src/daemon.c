@@ -216,8 +216,8 @@ static void render_status(struct daemon *d)
 		json_object_object_add(sc, "on_add", json_object_new_boolean(cp->on_add));
 		json_object_object_add(p, "schedule", sc);
 		if (ps && ps->next_due_ns) {
-			uint64_t due = ps->next_due_ns > now_mono ? ps->next_due_ns - now_mono : 0;
-			iso_time(now_real + due, buf, sizeof(buf));
+			iso_time(pb_mono_to_realtime_ns(ps->next_due_ns, now_mono, now_real), buf,
+				 sizeof(buf));
 			json_object_object_add(p, "next_run", json_object_new_string(buf));
 		} else {
 			json_object_object_add(p, "next_run", NULL);
@@ -352,7 +352,7 @@ static void notify_status(struct daemon *d)
 		}
 	if (best_plan) {
 		char when[64];
-		iso_time(realtime_ns() + (best > now ? best - now : 0), when, sizeof(when));
+		iso_time(pb_mono_to_realtime_ns(best, now, realtime_ns()), when, sizeof(when));
 		snprintf(next, sizeof(next), "; next: %s at %s", best_plan, when);
 	}
 	if (d->stopping)
@@ -650,7 +650,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		snprintf(ps->pending_reason, sizeof(ps->pending_reason), "every %llus",
 			 (unsigned long long)(p->every_ns / 1000000000ull));
 	ps->pending = true;
-	ps->next_due_ns = pb_now_ns() + p->every_ns;
+	ps->next_due_ns = pb_add_sat_u64(pb_now_ns(), p->every_ns);
 	return sd_event_source_set_time(s, ps->next_due_ns / 1000);
 }
 
@@ -680,7 +680,7 @@ static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 		np[i].d = d;
 		np[i].timer = NULL;
 		snprintf(np[i].name, sizeof(np[i].name), "%s", p->name);
-		np[i].next_due_ns = p->every_ns ? now + p->every_ns : 0;
+		np[i].next_due_ns = p->every_ns ? pb_add_sat_u64(now, p->every_ns) : 0;
 		if (first && p->at_start) {
 			np[i].pending = true;
 			snprintf(np[i].pending_reason, sizeof(np[i].pending_reason), "at start");

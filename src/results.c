@@ -185,8 +185,10 @@ size_t pb_retention_select(char *const *ids, size_t n, unsigned count, uint64_t 
 	for (size_t i = 0; i < n; i++) {
 		bool del = count && n - i > count;
 		uint64_t t;
-		if (!del && age_ns && pb_result_id_parse(ids[i], &t, NULL) == 0 &&
-		    t + age_ns < now_realtime_ns)
+		/* older than age: t < now - age, which only a clock past age can reach (t + age
+		 * would wrap for an age near 2^64 ns and make every run "old") */
+		if (!del && age_ns && age_ns < now_realtime_ns &&
+		    pb_result_id_parse(ids[i], &t, NULL) == 0 && t < now_realtime_ns - age_ns)
 			del = true;
 		ret_delete[i] = del;
 		k += del;

@@ -57,6 +57,12 @@ static void retention(void **state)
 	/* count and age together: the union */
 	assert_int_equal(pb_retention_select(list, 4, 1, 10 * 86400 * S, now, del), 3);
 	assert_true(del[0] && del[1] && del[2] && !del[3]);
+	/* an age near 2^64 ns keeps everything (t + age wrapped and deleted every run) */
+	assert_int_equal(pb_retention_select(list, 4, 0, UINT64_MAX - 1000, now, del), 0);
+	assert_int_equal(pb_retention_select(list, 4, 0, 18000000000ull * S, now, del), 0);
+	/* an age longer than the clock has run: nothing is older */
+	assert_int_equal(pb_retention_select(list, 4, 0, now + 1, now, del), 0);
+	assert_int_equal(pb_retention_select(list, 4, 0, now, now, del), 0);
 }
 
 static void store_list_read_retain(void **state)

@@ -183,7 +183,7 @@ static void watch_once(struct pb_http *h, uint64_t now)
 	for (struct conn *c = h->conns; c; c = c->next) {
 		if (c->shut)
 			continue;
-		uint64_t age = now - c->since_ns;
+		uint64_t age = now > c->since_ns ? now - c->since_ns : 0;
 		uint64_t limit =
 		    (c->answering ? PB_HTTP_ANSWER_S : PB_HTTP_REQUEST_S) * 1000000000ull;
 		bool crowded = false;

@@ -5,6 +5,7 @@
  * Parsing, defaults, validation and the error messages all come from the tables; the unit test
  * holds them against the schema.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,14 +26,14 @@
 #define PB_CONFIG_MAX_SIZE (1 << 20)
 
 enum key_type {
-	K_ANY,	    /* accepted and ignored ("$schema") */
-	K_STRING,   /* char *: non-empty, at most 4095 bytes */
-	K_PATH,	    /* char *: an absolute path */
-	K_NAME,	    /* char *: [A-Za-z0-9_.-]{1,64} */
-	K_LISTEN,   /* char *: "ADDRESS:PORT" */
-	K_BOOL,	    /* bool */
-	K_UINT,	    /* unsigned, min..max */
-	K_INT,	    /* int, min..max */
+	K_ANY,	  /* accepted and ignored ("$schema") */
+	K_STRING, /* char *: non-empty, at most 4095 bytes */
+	K_PATH,	  /* char *: an absolute path */
+	K_NAME,	  /* char *: [A-Za-z0-9_-][A-Za-z0-9_.-]{0,63} (a file name part: no "." or "..") */
+	K_LISTEN, /* char *: "IPV4:PORT" or "[IPV6]:PORT", numeric as the listener takes it */
+	K_BOOL,	  /* bool */
+	K_UINT,	  /* unsigned, min..max */
+	K_INT,	  /* int, min..max */
 	K_DURATION, /* uint64_t ns, at least min (0 only when zero_ok) */
 	K_ENUM,	    /* int: the index of the name in names */
 	K_HEXID,    /* int: a 4-digit hex PCI id */
@@ -114,7 +115,7 @@ static const struct key node_elem = {
 
 static const struct key plan_keys[] = {
     {"name", K_NAME, PLAN(name), .required = "", .check = check_unique_plan,
-     .description = "unique name, [A-Za-z0-9_.-]{1,64}"},
+     .description = "unique name, [A-Za-z0-9_.-]{1,64}, not starting with a dot"},
     {"targets", K_ARRAY, PLAN(targets), .min = 1, .max = PB_CONFIG_MAX_TARGETS,
      .required = "the devices this plan may cycle", .expect = "devices or rules",
      .sub = &target_elem, .count_offset = PLAN(n_targets),
@@ -133,8 +134,9 @@ static const struct key plan_keys[] = {
      .description = "unmeasured cycles first"},
     {"interval", K_DURATION, PLAN(interval_ns), .nullable = true, .def = "0",
      .description = "pause between iterations"},
-    {"timeout", K_DURATION, PLAN(timeout_ns), .min = 1, .nullable = true, .def = "\"10s\"",
-     .description = "a bind/unbind write longer than this is a hang"},
+    {"timeout", K_DURATION, PLAN(timeout_ns), .min = PB_CONFIG_MIN_TIMEOUT_NS, .nullable = true,
+     .def = "\"10s\"",
+     .description = "a bind/unbind write longer than this is a hang; at least 100ms"},
     {"writer_nodes", K_ARRAY, PLAN(writer_nodes), .min = 0, .max = PB_CONFIG_MAX_NODES,
      .expect = "NUMA nodes", .sub = &node_elem, .count_offset = PLAN(n_writer_nodes),
      .elem_size = sizeof(int), .description = "NUMA nodes the writing thread runs on"},
@@ -211,8 +213,9 @@ static const struct {
     [K_ANY] = {"any", ""},
     [K_STRING] = {"string", "a non-empty string"},
     [K_PATH] = {"path", "an absolute path"},
-    [K_NAME] = {"name", "1..64 characters of A-Z a-z 0-9 _ . -"},
-    [K_LISTEN] = {"listen", "\"ADDRESS:PORT\" (\"127.0.0.1:9464\", \"[::1]:9464\")"},
+    [K_NAME] = {"name", "1..64 characters of A-Z a-z 0-9 _ . -, not starting with ."},
+    [K_LISTEN] = {"listen", "\"ADDRESS:PORT\" with a numeric address (\"127.0.0.1:9464\", "
+			    "\"[::1]:9464\")"},
     [K_BOOL] = {"boolean", "true or false"},
     [K_UINT] = {"integer", "an integer"},
     [K_INT] = {"integer", "an integer"},
@@ -264,6 +267,27 @@ static int fail_expect(struct ctx *c, const struct key *k, struct json_object *v
 	return fail(c, v, "%s: must be %s", where, want);
 }
 
+/* The schema's pattern of a duration string: ^[0-9]+(\.[0-9]+)?(ns|us|ms|s|m|min|h|d)?$ (no
+ * sign, space, exponent, hex or "inf", which strtod would take). */
+static bool duration_text_ok(const char *s)
+{
+	static const char *const units[] = {"", "ns", "us", "ms", "s", "m", "min", "h", "d"};
+	size_t n = strspn(s, "0123456789");
+	if (!n)
+		return false;
+	s += n;
+	if (*s == '.') {
+		n = strspn(s + 1, "0123456789");
+		if (!n)
+			return false;
+		s += 1 + n;
+	}
+	for (size_t i = 0; i < PB_ARRAY_SIZE(units); i++)
+		if (!strcmp(s, units[i]))
+			return true;
+	return false;
+}
+
 /* Durations: "10ms", "2.5s", "5m", "1h", "7d", or a number of seconds. */
 static int parse_duration(struct json_object *v, uint64_t *ret)
 {
@@ -278,6 +302,8 @@ static int parse_duration(struct json_object *v, uint64_t *ret)
 		return -EINVAL;
 	const char *s = json_object_get_string(v);
 	size_t n = strlen(s);
+	if (!duration_text_ok(s))
+		return -EINVAL;
 	if (n > 1 && s[n - 1] == 'd' && isdigit((unsigned char)s[n - 2])) {
 		char buf[64];
 		double days;
@@ -293,10 +319,11 @@ static int parse_duration(struct json_object *v, uint64_t *ret)
 	return pb_parse_duration_ns(s, ret);
 }
 
+/* A plan name is part of its runs' file names: "." and ".." (any leading dot) cannot be. */
 static bool valid_plan_name(const char *s)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > 64)
+	if (n == 0 || n > 64 || s[0] == '.')
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
@@ -330,9 +357,14 @@ static int check_unique_plan(struct ctx *c, struct json_object *v, const void *b
 
 #define FIELD(base, k, type) ((type *)((char *)(base) + (k)->offset))
 
+/* where.name, for messages: a key's control characters are shown as \xNN, never raw (a key
+ * is the file's text, and messages go to the journal and the terminal). */
 static void join(char *buf, size_t size, const char *where, const char *name)
 {
-	snprintf(buf, size, "%s%s%s", where, *where ? "." : "", name);
+	size_t len = (size_t)snprintf(buf, size, "%s%s", where, *where ? "." : "");
+	for (const unsigned char *c = (const unsigned char *)name; *c && len + 5 < size; c++)
+		len += (size_t)snprintf(buf + len, size - len,
+					*c < 0x20 || *c == 0x7f ? "\\x%02x" : "%c", *c);
 }
 
 static int parse_object(struct ctx *c, const struct key *keys, struct json_object *obj, void *base,
@@ -458,13 +490,10 @@ static int parse_value(struct ctx *c, const struct key *k, struct json_object *v
 	case K_PATH:
 	case K_NAME:
 	case K_LISTEN: {
-		char host[64];
-		unsigned port;
 		if (!s || !*s || json_object_get_string_len(v) > 4095 ||
 		    (k->type == K_PATH && s[0] != '/') ||
 		    (k->type == K_NAME && !valid_plan_name(s)) ||
-		    (k->type == K_LISTEN &&
-		     pb_config_split_listen(s, host, sizeof(host), &port) < 0))
+		    (k->type == K_LISTEN && pb_config_listen_addr(s, NULL, NULL) < 0))
 			return fail_expect(c, k, v, where);
 		r = set_string(FIELD(base, k, char *), s);
 		break;
@@ -487,11 +516,8 @@ static int parse_value(struct ctx *c, const struct key *k, struct json_object *v
 		uint64_t ns;
 		if (parse_duration(v, &ns) < 0)
 			return fail_expect(c, k, v, where);
-		if (ns < (uint64_t)k->min && !(ns == 0 && k->zero_ok)) {
-			if (k->min == 1)
-				return fail(c, v, "%s: must be longer than 0", where);
-			return fail(c, v, "%s: must be at least %lds", where, k->min / 1000000000);
-		}
+		if (ns < (uint64_t)k->min && !(ns == 0 && k->zero_ok))
+			return fail(c, v, "%s: must be at least %gs", where, (double)k->min / 1e9);
 		*FIELD(base, k, uint64_t) = ns;
 		break;
 	}
@@ -585,11 +611,45 @@ int pb_config_split_listen(const char *listen, char *host, size_t host_size, uns
 	if (hl == 0 || hl >= host_size)
 		return -EINVAL;
 	long p;
-	if (pb_parse_long(colon + 1, 10, 1, 65535, &p) < 0)
+	/* digits only, as the schema's pattern: no sign, space or 0x that strtol would take */
+	size_t digits = strspn(colon + 1, "0123456789");
+	if (digits == 0 || digits > 5 || colon[1 + digits] ||
+	    pb_parse_long(colon + 1, 10, 1, 65535, &p) < 0)
 		return -EINVAL;
 	memcpy(host, h, hl);
 	host[hl] = 0;
 	*port = (unsigned)p;
+	return 0;
+}
+
+int pb_config_listen_addr(const char *listen, struct sockaddr_storage *ret, bool *ret_loopback)
+{
+	char host[64];
+	unsigned port;
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	bool loopback;
+	if (pb_config_split_listen(listen, host, sizeof(host), &port) < 0)
+		return -EINVAL;
+	/* IPv6 only in brackets, IPv4 only without: "[1.2.3.4]:80" is neither */
+	if (listen[0] != '[' && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	} else if (listen[0] == '[' && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			loopback = s6->sin6_addr.s6_addr[12] == 127;
+	} else {
+		return -EINVAL;
+	}
+	if (ret)
+		*ret = ss;
+	if (ret_loopback)
+		*ret_loopback = loopback;
 	return 0;
 }
 
@@ -632,6 +692,269 @@ size_t pb_config_describe(struct pb_config_key_info *ret, size_t max)
 	return n;
 }
 
+/*
+ * A second look at the text json-c's strict mode accepted (JSON_TOKENER_STRICT and
+ * JSON_TOKENER_VALIDATE_UTF8 refuse comments, trailing commas, bad literals and invalid UTF-8,
+ * but json-c 0.16 still takes single-quoted strings, NaN and Infinity, raw control characters in
+ * strings and "\u0000", which cuts its string short, and it keeps the last of duplicate keys
+ * silently: a second "http" could move the listener). json-c has no hook for any of them, so one
+ * pass over the text checks the grammar of RFC 8259 and compares the keys of each object,
+ * decoded. The first fault and its offset are returned.
+ */
+struct scan {
+	const char *s;
+	size_t len, i;
+	char why[160]; /* the fault; empty: none */
+};
+
+static int scan_fault(struct scan *sc, const char *why)
+{
+	if (!sc->why[0])
+		snprintf(sc->why, sizeof(sc->why), "%s", why);
+	return -EINVAL;
+}
+
+static void scan_ws(struct scan *sc)
+{
+	while (sc->i < sc->len && strchr(" \t\n\r", sc->s[sc->i]))
+		sc->i++;
+}
+
+static int hex4(const char *p, unsigned *ret)
+{
+	unsigned v = 0;
+	for (int k = 0; k < 4; k++) {
+		int c = (unsigned char)p[k];
+		int d = isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+		if (d < 0)
+			return -EINVAL;
+		v = v * 16 + (unsigned)d;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* A string at sc->i; decoded into out (at least as long as the raw text) when out is set. */
+static int scan_string(struct scan *sc, char *out, size_t *ret_len)
+{
+	size_t n = 0;
+	if (sc->i >= sc->len || sc->s[sc->i] != '"')
+		return scan_fault(sc, "a string must be in double quotes");
+	for (sc->i++; sc->i < sc->len; sc->i++) {
+		unsigned char c = (unsigned char)sc->s[sc->i];
+		if (c == '"') {
+			sc->i++;
+			if (ret_len)
+				*ret_len = n;
+			return 0;
+		}
+		if (c < 0x20)
+			return scan_fault(sc, "control character in a string (escape it)");
+		if (c != '\\') {
+			if (out)
+				out[n++] = (char)c;
+			continue;
+		}
+		if (++sc->i >= sc->len)
+			break;
+		const char *esc = strchr("\"\\/bfnrt", sc->s[sc->i]);
+		if (esc && *esc) {
+			if (out)
+				out[n++] = "\"\\/\b\f\n\r\t"[esc - "\"\\/bfnrt"];
+			continue;
+		}
+		unsigned u, lo;
+		if (sc->s[sc->i] != 'u' || sc->i + 4 >= sc->len || hex4(sc->s + sc->i + 1, &u) < 0)
+			return scan_fault(sc, "bad escape in a string");
+		if (u == 0) {
+			sc->i--; /* shown at its backslash */
+			return scan_fault(sc, "\\u0000 in a string");
+		}
+		sc->i += 4;
+		/* a surrogate pair is one code point; a lone surrogate stands for itself here */
+		if (u >= 0xd800 && u < 0xdc00 && sc->i + 6 < sc->len && sc->s[sc->i + 1] == '\\' &&
+		    sc->s[sc->i + 2] == 'u' && hex4(sc->s + sc->i + 3, &lo) == 0 && lo >= 0xdc00 &&
+		    lo < 0xe000) {
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			sc->i += 6;
+		}
+		if (!out)
+			continue;
+		if (u < 0x80) {
+			out[n++] = (char)u;
+		} else if (u < 0x800) {
+			out[n++] = (char)(0xc0 | u >> 6);
+			out[n++] = (char)(0x80 | (u & 0x3f));
+		} else if (u < 0x10000) {
+			out[n++] = (char)(0xe0 | u >> 12);
+			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
+			out[n++] = (char)(0x80 | (u & 0x3f));
+		} else {
+			out[n++] = (char)(0xf0 | u >> 18);
+			out[n++] = (char)(0x80 | ((u >> 12) & 0x3f));
+			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
+			out[n++] = (char)(0x80 | (u & 0x3f));
+		}
+	}
+	return scan_fault(sc, "unterminated string");
+}
+
+static int scan_value(struct scan *sc, unsigned depth);
+
+/* An object's members; each key compared, decoded, with the ones before it. */
+static int scan_object(struct scan *sc, unsigned depth)
+{
+	struct {
+		char *key;
+		size_t len;
+	} *keys = NULL;
+	size_t n = 0;
+	int r = 0;
+	sc->i++; /* { */
+	scan_ws(sc);
+	if (sc->i < sc->len && sc->s[sc->i] == '}') {
+		sc->i++;
+		return 0;
+	}
+	for (;;) {
+		scan_ws(sc);
+		size_t start = sc->i, klen = 0;
+		/* checked first, then decoded into a buffer as long as its text */
+		if ((r = scan_string(sc, NULL, NULL)) < 0)
+			break;
+		char *key = malloc(sc->i - start + 1);
+		void *grown = key ? realloc(keys, (n + 1) * sizeof(*keys)) : NULL;
+		if (!grown) {
+			free(key);
+			r = -ENOMEM;
+			break;
+		}
+		keys = grown;
+		keys[n].key = key;
+		sc->i = start;
+		scan_string(sc, key, &klen);
+		keys[n].len = klen;
+		for (size_t k = 0; k < n; k++)
+			if (keys[k].len == klen && !memcmp(keys[k].key, key, klen)) {
+				char shown[80];
+				key[klen] = 0;
+				join(shown, sizeof(shown), "", key);
+				snprintf(sc->why, sizeof(sc->why), "duplicate key \"%s\"", shown);
+				sc->i = start;
+				r = -EINVAL;
+			}
+		n++;
+		if (r < 0)
+			break;
+		scan_ws(sc);
+		if (sc->i >= sc->len || sc->s[sc->i] != ':') {
+			r = scan_fault(sc, "':' expected after a key");
+			break;
+		}
+		sc->i++;
+		if ((r = scan_value(sc, depth + 1)) < 0)
+			break;
+		scan_ws(sc);
+		if (sc->i < sc->len && sc->s[sc->i] == ',') {
+			sc->i++;
+			continue;
+		}
+		if (sc->i < sc->len && sc->s[sc->i] == '}')
+			sc->i++;
+		else
+			r = scan_fault(sc, "',' or '}' expected in an object");
+		break;
+	}
+	for (size_t k = 0; k < n; k++)
+		free(keys[k].key);
+	free(keys);
+	return r;
+}
+
+static int scan_value(struct scan *sc, unsigned depth)
+{
+	static const char *const literals[] = {"true", "false", "null"};
+	scan_ws(sc);
+	if (depth > 64)
+		return scan_fault(sc, "nested too deeply");
+	if (sc->i >= sc->len)
+		return scan_fault(sc, "a value expected");
+	char c = sc->s[sc->i];
+	if (c == '{')
+		return scan_object(sc, depth);
+	if (c == '"')
+		return scan_string(sc, NULL, NULL);
+	if (c == '[') {
+		sc->i++;
+		scan_ws(sc);
+		if (sc->i < sc->len && sc->s[sc->i] == ']') {
+			sc->i++;
+			return 0;
+		}
+		for (;;) {
+			int r = scan_value(sc, depth + 1);
+			if (r < 0)
+				return r;
+			scan_ws(sc);
+			if (sc->i < sc->len && sc->s[sc->i] == ',') {
+				sc->i++;
+				continue;
+			}
+			if (sc->i < sc->len && sc->s[sc->i] == ']') {
+				sc->i++;
+				return 0;
+			}
+			return scan_fault(sc, "',' or ']' expected in an array");
+		}
+	}
+	for (size_t k = 0; k < PB_ARRAY_SIZE(literals); k++) {
+		size_t l = strlen(literals[k]);
+		if (sc->len - sc->i >= l && !memcmp(sc->s + sc->i, literals[k], l)) {
+			sc->i += l;
+			return 0;
+		}
+	}
+	/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+	size_t i = sc->i;
+	if (i < sc->len && sc->s[i] == '-')
+		i++;
+	size_t d = strspn(sc->s + i, "0123456789");
+	if (d == 0 || (d > 1 && sc->s[i] == '0'))
+		return scan_fault(
+		    sc, "not a JSON value (NaN, Infinity and single quotes are not JSON)");
+	i += d;
+	if (sc->s[i] == '.') {
+		d = strspn(sc->s + i + 1, "0123456789");
+		if (!d)
+			return scan_fault(sc, "bad number");
+		i += 1 + d;
+	}
+	if (sc->s[i] == 'e' || sc->s[i] == 'E') {
+		i += 1 + (sc->s[i + 1] == '+' || sc->s[i + 1] == '-');
+		d = strspn(sc->s + i, "0123456789");
+		if (!d)
+			return scan_fault(sc, "bad number");
+		i += d;
+	}
+	sc->i = i;
+	return 0;
+}
+
+/* 0, or -EINVAL with the fault in why and its offset in *ret_off. */
+static int scan_document(const char *text, size_t len, char *why, size_t why_size, size_t *ret_off)
+{
+	struct scan sc = {.s = text, .len = len};
+	int r = scan_value(&sc, 0);
+	scan_ws(&sc);
+	if (r == 0 && sc.i < len)
+		r = scan_fault(&sc, "text after the document");
+	if (r < 0) {
+		snprintf(why, why_size, "%s", sc.why[0] ? sc.why : "out of memory");
+		*ret_off = sc.i;
+	}
+	return r;
+}
+
 int pb_config_parse(const char *text, const char *path, struct pb_config **ret, char *err,
 		    size_t err_size)
 {
@@ -639,29 +962,28 @@ int pb_config_parse(const char *text, const char *path, struct pb_config **ret, 
 	struct json_tokener *tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	size_t len = strlen(text);
-	struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	struct json_object *root =
+	    len <= INT_MAX ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t off = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	if (!root || jerr != json_tokener_success || off < len) {
-		/* trailing whitespace is fine; anything else after the document is not */
-		bool trailing_ok = root && jerr == json_tokener_success;
-		for (size_t i = off; trailing_ok && i < len; i++)
-			if (!isspace((unsigned char)text[i]))
-				trailing_ok = false;
-		if (!trailing_ok) {
-			unsigned line = 1, col = 1;
-			for (size_t i = 0; i < off && i < len; i++, col++)
-				if (text[i] == '\n')
-					line++, col = 0;
-			json_object_put(root);
-			snprintf(err, err_size, "%s:%u:%u: not valid JSON: %s", path, line, col,
-				 jerr == json_tokener_success	 ? "text after the document"
-				 : jerr == json_tokener_continue ? "unexpected end of file"
-								 : json_tokener_error_desc(jerr));
-			return -EINVAL;
-		}
+	char why[160] = "";
+	if (jerr != json_tokener_success)
+		snprintf(why, sizeof(why), "%s",
+			 jerr == json_tokener_continue ? "unexpected end of file"
+						       : json_tokener_error_desc(jerr));
+	else if (root) /* what json-c took but JSON does not allow */
+		scan_document(text, len, why, sizeof(why), &off);
+	if (why[0]) {
+		unsigned line = 1, col = 1;
+		for (size_t i = 0; i < off && i < len; i++, col++)
+			if (text[i] == '\n')
+				line++, col = 0;
+		json_object_put(root);
+		snprintf(err, err_size, "%s:%u:%u: not valid JSON: %s", path, line, col, why);
+		return -EINVAL;
 	}
 
 	struct pb_config *cfg = calloc(1, sizeof(*cfg));
@@ -685,34 +1007,19 @@ out:
 
 int pb_config_load(const char *path, struct pb_config **ret, char *err, size_t err_size)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int r = -errno;
-		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
-		return r;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PB_CONFIG_MAX_SIZE) {
+	_cleanup_free_ char *text = NULL;
+	size_t n = 0;
+	/* a FIFO, a device or a directory is refused at once instead of blocking or being read */
+	int r = pb_read_regular_at(AT_FDCWD, path, 0, PB_CONFIG_MAX_SIZE, &text, &n);
+	if (r == -EINVAL || r == -EISDIR || r == -EFBIG) {
 		snprintf(err, err_size, "%s: not a regular file of at most %d bytes", path,
 			 PB_CONFIG_MAX_SIZE);
 		return -EINVAL;
 	}
-	_cleanup_free_ char *text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		return -ENOMEM;
-	size_t n = 0;
-	while (n < (size_t)st.st_size) {
-		ssize_t k = read(fd, text + n, (size_t)st.st_size - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			int r = k < 0 ? -errno : -EIO;
-			snprintf(err, err_size, "%s: cannot read: %s", path, strerror(-r));
-			return r;
-		}
-		n += (size_t)k;
+	if (r < 0) {
+		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
+		return r;
 	}
-	text[n] = 0;
 	if (strlen(text) != n) {
 		snprintf(err, err_size, "%s: contains a NUL byte", path);
 		return -EINVAL;

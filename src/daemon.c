@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,10 +110,10 @@ struct daemon {
 	size_t results_stored;
 
 	pthread_mutex_t lock; /* guards the documents below, read by the HTTP thread */
-	char *status_json;
-	char *runs_json;
-	char *metrics_text;
-	char *latest_text;
+	struct doc *status_json;
+	struct doc *runs_json;
+	struct doc *metrics_text;
+	char latest_id[PB_RESULT_ID_MAX]; /* the newest stored run; "": none */
 	char results_dir[4096];
 };
 
@@ -133,12 +134,40 @@ static void iso_time(uint64_t real_ns, char *buf, size_t size)
 		 (unsigned)(real_ns / 1000000ull % 1000));
 }
 
-static void set_doc(struct daemon *d, char **slot, char *text)
+/*
+ * A rendered document, shared by reference with the HTTP responses that send it: a slow reader
+ * holds the document it started with, not a copy of it, and a new rendering replaces the slot
+ * without waiting for readers.
+ */
+struct doc {
+	atomic_uint refs;
+	size_t len;
+	char text[];
+};
+
+static void doc_unref(void *p)
 {
+	struct doc *doc = p;
+	if (doc && atomic_fetch_sub(&doc->refs, 1) == 1)
+		free(doc);
+}
+
+/* Replaces *slot with text (taken, and freed here); a NULL text or no memory clears it. */
+static void set_doc(struct daemon *d, struct doc **slot, char *text)
+{
+	size_t len = text ? strlen(text) : 0;
+	struct doc *doc = text ? malloc(sizeof(*doc) + len + 1) : NULL;
+	if (doc) {
+		atomic_init(&doc->refs, 1);
+		doc->len = len;
+		memcpy(doc->text, text, len + 1);
+	}
+	free(text);
 	pthread_mutex_lock(&d->lock);
-	free(*slot);
-	*slot = text;
+	struct doc *old = *slot;
+	*slot = doc;
 	pthread_mutex_unlock(&d->lock);
+	doc_unref(old);
 }
 
 static struct plan_state *plan_state(struct daemon *d, const char *name)
@@ -232,8 +261,8 @@ static void render_status(struct daemon *d)
 		json_object_object_add(sc, "on_add", json_object_new_boolean(cp->on_add));
 		json_object_object_add(p, "schedule", sc);
 		if (ps && ps->next_due_ns) {
-			uint64_t due = ps->next_due_ns > now_mono ? ps->next_due_ns - now_mono : 0;
-			iso_time(now_real + due, buf, sizeof(buf));
+			iso_time(pb_mono_to_realtime_ns(ps->next_due_ns, now_mono, now_real), buf,
+				 sizeof(buf));
 			json_object_object_add(p, "next_run", json_object_new_string(buf));
 		} else {
 			json_object_object_add(p, "next_run", NULL);
@@ -306,17 +335,12 @@ static void render_runs(struct daemon *d)
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	/* the newest file is what /api/v1/runs/latest serves */
-	char *latest = NULL;
-	if (n && pb_results_read(d->cfg->results_dir, ids[n - 1], &latest) < 0)
-		latest = NULL;
-	pb_results_ids_free(ids, n);
 	pthread_mutex_lock(&d->lock);
-	free(d->runs_json);
-	d->runs_json = text;
-	free(d->latest_text);
-	d->latest_text = latest;
+	snprintf(d->latest_id, sizeof(d->latest_id), "%s", n ? ids[n - 1] : "");
 	snprintf(d->results_dir, sizeof(d->results_dir), "%s", d->cfg->results_dir);
 	pthread_mutex_unlock(&d->lock);
+	pb_results_ids_free(ids, n);
+	set_doc(d, &d->runs_json, text);
 }
 
 static void render_metrics(struct daemon *d)
@@ -369,7 +393,7 @@ static void notify_status(struct daemon *d)
 		}
 	if (best_plan) {
 		char when[64];
-		iso_time(realtime_ns() + (best > now ? best - now : 0), when, sizeof(when));
+		iso_time(pb_mono_to_realtime_ns(best, now, realtime_ns()), when, sizeof(when));
 		snprintf(next, sizeof(next), "; next: %s at %s", best_plan, when);
 	}
 	if (d->stopping)
@@ -391,40 +415,44 @@ static void refresh(struct daemon *d)
 	notify_status(d);
 }
 
-static int http_get(void *userdata, enum pb_http_route route, const char *id, char **ret_body,
-		    size_t *ret_len, const char **ret_type)
+static int http_get(void *userdata, enum pb_http_route route, const char *id,
+		    struct pb_http_body *ret)
 {
 	struct daemon *d = userdata;
-	char *body = NULL;
-	int code = 200;
-	if (route == PB_ROUTE_RUN) {
-		char dir[4096];
+	if (route == PB_ROUTE_RUN || route == PB_ROUTE_RUNS_LATEST) {
+		/* stored runs are sent from their file, opened only if regular (no FIFO waits) */
+		char dir[4096], latest[PB_RESULT_ID_MAX];
 		pthread_mutex_lock(&d->lock);
 		snprintf(dir, sizeof(dir), "%s", d->results_dir);
+		snprintf(latest, sizeof(latest), "%s", d->latest_id);
 		pthread_mutex_unlock(&d->lock);
-		int r = pb_results_read(dir, id, &body);
-		if (r < 0)
-			return r == -ENOENT || r == -EINVAL ? 404 : 500;
-	} else {
-		pthread_mutex_lock(&d->lock);
-		const char *src = route == PB_ROUTE_STATUS	  ? d->status_json
-				  : route == PB_ROUTE_RUNS	  ? d->runs_json
-				  : route == PB_ROUTE_RUNS_LATEST ? d->latest_text
-								  : d->metrics_text;
-		body = src ? strdup(src) : NULL;
-		pthread_mutex_unlock(&d->lock);
-		if (!src)
+		if (route == PB_ROUTE_RUNS_LATEST)
+			id = latest;
+		if (!pb_result_id_valid(id))
 			return 404;
-		if (!body)
-			return 500;
+		int fd = pb_results_open(dir, id, &ret->size);
+		if (fd < 0)
+			return fd == -ENOENT ? 404 : 500;
+		ret->fd = fd;
+		ret->content_type = "application/json";
+		return 200;
 	}
-	if (route == PB_ROUTE_METRICS)
-		*ret_type = "text/plain; version=0.0.4; charset=utf-8";
-	else
-		*ret_type = "application/json";
-	*ret_len = strlen(body);
-	*ret_body = body;
-	return code;
+	pthread_mutex_lock(&d->lock);
+	struct doc *doc = route == PB_ROUTE_STATUS ? d->status_json
+			  : route == PB_ROUTE_RUNS ? d->runs_json
+						   : d->metrics_text;
+	if (doc)
+		atomic_fetch_add(&doc->refs, 1);
+	pthread_mutex_unlock(&d->lock);
+	if (!doc)
+		return 404;
+	ret->data = doc->text;
+	ret->len = doc->len;
+	ret->release = doc_unref;
+	ret->release_cls = doc;
+	ret->content_type = route == PB_ROUTE_METRICS ? "text/plain; version=0.0.4; charset=utf-8"
+						      : "application/json";
+	return 200;
 }
 
 /* ---- plans ------------------------------------------------------------------------------ */
@@ -680,7 +708,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		snprintf(ps->pending_reason, sizeof(ps->pending_reason), "every %llus",
 			 (unsigned long long)(p->every_ns / 1000000000ull));
 	ps->pending = true;
-	ps->next_due_ns = pb_now_ns() + p->every_ns;
+	ps->next_due_ns = pb_add_sat_u64(pb_now_ns(), p->every_ns);
 	return sd_event_source_set_time(s, ps->next_due_ns / 1000);
 }
 
@@ -712,7 +740,7 @@ static int adopt_config(struct daemon *d, struct pb_config *cfg, bool first)
 		np[i].d = d;
 		np[i].timer = NULL;
 		snprintf(np[i].name, sizeof(np[i].name), "%s", p->name);
-		np[i].next_due_ns = p->every_ns ? now + p->every_ns : 0;
+		np[i].next_due_ns = p->every_ns ? pb_add_sat_u64(now, p->every_ns) : 0;
 		if (first && p->at_start) {
 			np[i].pending = true;
 			snprintf(np[i].pending_reason, sizeof(np[i].pending_reason), "at start");
@@ -862,6 +890,18 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
+/* The API has no authentication and no TLS: fine on loopback, said aloud anywhere else. */
+static void warn_if_exposed(const struct pb_config *cfg)
+{
+	bool loopback = true;
+	if (cfg->http_listen && pb_config_listen_addr(cfg->http_listen, NULL, &loopback) == 0 &&
+	    !loopback)
+		pb_warn(
+		    "%s: http.listen %s is beyond loopback: whoever reaches it reads the status, "
+		    "every stored run and the metrics (no authentication, no TLS)",
+		    cfg->path, cfg->http_listen);
+}
+
 static int start_http(struct daemon *d)
 {
 	if (!d->cfg->http_listen)
@@ -871,6 +911,7 @@ static int start_http(struct daemon *d)
 	if (r < 0)
 		return pb_error_errno(r, "%s: http.listen: cannot listen on %s", d->cfg->path,
 				      d->cfg->http_listen);
+	warn_if_exposed(d->cfg);
 	pb_info("HTTP API on http://%s/api/v1/status", d->cfg->http_listen);
 	return 0;
 }
@@ -904,6 +945,8 @@ static void reload(struct daemon *d)
 				    "%s: http.listen: cannot listen on %s: %s; HTTP API is off "
 				    "until the next reload",
 				    d->cfg->path, d->cfg->http_listen, strerror(-r));
+			else
+				warn_if_exposed(d->cfg);
 			r = 0;
 		}
 	}
@@ -1103,10 +1146,9 @@ out:
 		udev_unref(d->udev);
 	d->event = sd_event_unref(d->event);
 	pb_config_free(d->cfg);
-	free(d->status_json);
-	free(d->runs_json);
-	free(d->metrics_text);
-	free(d->latest_text);
+	doc_unref(d->status_json);
+	doc_unref(d->runs_json);
+	doc_unref(d->metrics_text);
 	if (d->efd >= 0)
 		close(d->efd);
 	pb_info("stopped");

@@ -480,34 +480,51 @@ int pb_fopen(enum pb_root root, FILE **ret, const char *fmt, ...)
 	return 0;
 }
 
+/* The rest of fd, up to max bytes, NUL-terminated, into *ret: -EFBIG when there is more. */
+static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = max < 16383 ? max + 2 : 16384;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	int r;
+	while ((r = read_into(fd, buf, cap, &len)) == 0) {
+		if (len > max)
+			return -EFBIG;
+		size_t ncap = cap > (max + 2) / 2 ? max + 2 : cap * 2;
+		char *p = realloc(buf, ncap);
+		if (!p)
+			return -ENOMEM;
+		buf = p;
+		cap = ncap;
+	}
+	if (r < 0)
+		return r;
+	if (len > max)
+		return -EFBIG;
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int pb_read_regular_at(int dirfd, const char *path, int flags, size_t max, char **ret,
+		       size_t *ret_len)
+{
+	_cleanup_close_ int fd = pb_open_regular_at(dirfd, path, O_RDONLY | flags);
+	if (fd < 0)
+		return fd;
+	return read_all(fd, max, ret, ret_len);
+}
+
 int pb_read_file(enum pb_root root, char **ret, size_t *ret_len, const char *fmt, ...)
 {
 	char rel[PATH_MAX];
 	int dfd = REL(root, rel, fmt);
 	if (dfd < 0)
 		return dfd;
-	_cleanup_close_ int fd = pb_open_regular_at(dfd, rel, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	size_t len = 0, cap = 16384;
-	_cleanup_free_ char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	int r;
-	while ((r = read_into(fd, buf, cap, &len)) == 0) {
-		char *p = realloc(buf, cap * 2);
-		if (!p)
-			return -ENOMEM;
-		buf = p;
-		cap *= 2;
-	}
-	if (r < 0)
-		return r;
-	buf[len] = '\0';
-	if (ret_len)
-		*ret_len = len;
-	*ret = TAKE_PTR(buf);
-	return 0;
+	return pb_read_regular_at(dfd, rel, 0, SIZE_MAX - 2, ret, ret_len);
 }
 
 static int readlink_rel(int dfd, const char *rel, char *buf, size_t size)

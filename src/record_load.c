@@ -5,6 +5,7 @@
  * restart. The summaries are recomputed from the iterations, as the run that wrote them did.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,26 @@ static int64_t num(struct json_object *o, const char *key, int64_t dflt)
 {
 	struct json_object *v = member(o, key, json_type_int);
 	return v ? json_object_get_int64(v) : dflt;
+}
+
+/* The same, when it fits the field it is read into; else dflt (a stored record is not trusted:
+ * a node of 2^32 must not become node 0, a negative time not 2^64 - 1). */
+static int num_int(struct json_object *o, const char *key, int dflt)
+{
+	int64_t v = num(o, key, dflt);
+	return v >= INT_MIN && v <= INT_MAX ? (int)v : dflt;
+}
+
+static unsigned num_uint(struct json_object *o, const char *key)
+{
+	int64_t v = num(o, key, 0);
+	return v >= 0 && v <= UINT_MAX ? (unsigned)v : 0;
+}
+
+static uint64_t num_u64(struct json_object *o, const char *key)
+{
+	int64_t v = num(o, key, 0);
+	return v > 0 ? (uint64_t)v : 0;
 }
 
 static bool flag(struct json_object *o, const char *key)
@@ -73,44 +94,44 @@ static void probe_from(struct json_object *j, struct pb_probe_fact *p)
 	str(j, "bus", p->bus, sizeof(p->bus));
 	str(j, "driver", p->driver, sizeof(p->driver));
 	str(j, "comm", p->comm, sizeof(p->comm));
-	p->cpu = (int)num(j, "cpu", -1);
-	p->node = (int)num(j, "node", -1);
-	p->device_node = (int)num(j, "device_node", -1);
+	p->cpu = num_int(j, "cpu", -1);
+	p->node = num_int(j, "node", -1);
+	p->device_node = num_int(j, "device_node", -1);
 	struct json_object *on = member(j, "on_device_node", json_type_boolean);
 	p->on_device_node = on ? json_object_get_boolean(on) : -1;
-	p->pid = (pid_t)num(j, "pid", 0);
+	p->pid = (pid_t)num_int(j, "pid", 0);
 	p->task_measured = flag(j, "task_measured");
-	p->start_ns = (uint64_t)num(j, "start_ns", 0);
+	p->start_ns = num_u64(j, "start_ns");
 	p->start_exact = flag(j, "start_exact");
-	p->duration_ns = (uint64_t)num(j, "duration_ns", 0);
+	p->duration_ns = num_u64(j, "duration_ns");
 	p->ret_known = member(j, "ret", json_type_int) != NULL;
-	p->ret = (int)num(j, "ret", 0);
-	p->depth = (int)num(j, "depth", 0);
-	p->writer_migrations = (unsigned)num(j, "migrations", 0);
+	p->ret = num_int(j, "ret", 0);
+	p->depth = num_int(j, "depth", 0);
+	p->writer_migrations = num_uint(j, "migrations");
 	struct json_object *hop = member(j, "hop", json_type_object);
 	p->hop = hop != NULL;
 	if (hop) {
 		str(hop, "function", p->hop_function, sizeof(p->hop_function));
 		str(hop, "comm", p->hop_comm, sizeof(p->hop_comm));
 		p->hop_whole_probe = flag(hop, "whole_probe");
-		p->origin_pid = (pid_t)num(hop, "origin_pid", 0);
-		p->hop_pid = (pid_t)num(hop, "pid", 0);
-		p->hop_cpu = (int)num(hop, "cpu", -1);
-		p->hop_duration_ns = (uint64_t)num(hop, "duration_ns", 0);
+		p->origin_pid = (pid_t)num_int(hop, "origin_pid", 0);
+		p->hop_pid = (pid_t)num_int(hop, "pid", 0);
+		p->hop_cpu = num_int(hop, "cpu", -1);
+		p->hop_duration_ns = num_u64(hop, "duration_ns");
 		/* offsets from the write's start, kept as times on the probe's clock */
-		uint64_t t0 = p->start_ns - (uint64_t)num(j, "start_offset_ns", 0);
-		p->hop_queue_ns = t0 + (uint64_t)num(hop, "queue_offset_ns", 0);
-		p->hop_start_ns = t0 + (uint64_t)num(hop, "start_offset_ns", 0);
+		uint64_t t0 = p->start_ns - num_u64(j, "start_offset_ns");
+		p->hop_queue_ns = t0 + num_u64(hop, "queue_offset_ns");
+		p->hop_start_ns = t0 + num_u64(hop, "start_offset_ns");
 		struct json_object *w = member(hop, "worker", json_type_object);
-		p->hop_on_cpu_ns = (uint64_t)num(w, "on_cpu_ns", 0);
-		p->hop_switches = (unsigned)num(w, "context_switches", 0);
-		p->hop_migrations = (unsigned)num(w, "migrations", 0);
+		p->hop_on_cpu_ns = num_u64(w, "on_cpu_ns");
+		p->hop_switches = num_uint(w, "context_switches");
+		p->hop_migrations = num_uint(w, "migrations");
 	}
 	struct json_object *mem = member(j, "memory", json_type_object);
 	p->pages_measured = mem != NULL;
 	if (mem) {
 		p->n_page_nodes = by_node(mem, "pages_by_node", p->pages_by_node);
-		p->pages_unknown_node = (uint64_t)num(mem, "pages_unknown_node", 0);
+		p->pages_unknown_node = num_u64(mem, "pages_unknown_node");
 	}
 	p->method = method_or_auto(j, "method");
 }
@@ -126,7 +147,7 @@ static int load_kept(struct json_object *mem, struct pb_iteration_facts *f)
 		f->frees_measured = true;
 		f->frees_exact = flag(fr, "exact");
 		by_node(fr, "pages_by_node", f->pages_freed_by_node);
-		f->pages_freed_total = (uint64_t)num(fr, "pages_total", 0);
+		f->pages_freed_total = num_u64(fr, "pages_total");
 	}
 	struct json_object *sc = member(mem, "slab_caches", json_type_array);
 	size_t nsc = sc ? json_object_array_length(sc) : 0;
@@ -160,11 +181,11 @@ static int load_kept(struct json_object *mem, struct pb_iteration_facts *f)
 	str(kj, "why", k->why, sizeof(k->why));
 	k->exact = flag(kj, "exact");
 	k->n_nodes = by_node(kj, "pages_by_node", k->pages_by_node);
-	k->pages_total = (uint64_t)num(kj, "pages_total", 0);
-	k->pages_unknown_node = (uint64_t)num(kj, "pages_unknown_node", 0);
-	k->freed_pages = (uint64_t)num(kj, "freed_after_window_pages", 0);
-	k->watched_ns = (uint64_t)num(kj, "watched_ns", 0);
-	k->gap_ns = (uint64_t)num(kj, "gap_ns", 0);
+	k->pages_total = num_u64(kj, "pages_total");
+	k->pages_unknown_node = num_u64(kj, "pages_unknown_node");
+	k->freed_pages = num_u64(kj, "freed_after_window_pages");
+	k->watched_ns = num_u64(kj, "watched_ns");
+	k->gap_ns = num_u64(kj, "gap_ns");
 	return 0;
 }
 
@@ -190,8 +211,7 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 		struct json_object *pj = json_object_array_get_idx(probes, i);
 		probe_from(pj, &f->probes[f->n_probes++]);
 		if (i == 0) /* the write's start, from which every offset counts */
-			f->write_start_ns =
-			    f->probes[0].start_ns - (uint64_t)num(pj, "start_offset_ns", 0);
+			f->write_start_ns = f->probes[0].start_ns - num_u64(pj, "start_offset_ns");
 	}
 	f->uevent_kernel_ns = num(j, "uevent_kernel_ns", -1);
 	f->uevent_udev_ns = num(j, "uevent_udev_ns", -1);
@@ -209,8 +229,8 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 		struct json_object *ratio = member(mem, "local_ratio", json_type_double);
 		f->local_ratio = ratio ? json_object_get_double(ratio) : -1;
 		f->n_nodes = by_node(mem, "pages_by_node", f->pages_by_node);
-		f->pages_total = (uint64_t)num(mem, "pages_total", 0);
-		f->pages_unknown_node = (uint64_t)num(mem, "pages_unknown_node", 0);
+		f->pages_total = num_u64(mem, "pages_total");
+		f->pages_unknown_node = num_u64(mem, "pages_unknown_node");
 		struct json_object *slab = member(mem, "slab_proxy", json_type_object);
 		by_node(slab, "allocs_by_node", f->slab_allocs_by_node);
 		by_node(slab, "bytes_by_node", f->slab_bytes_by_node);
@@ -221,11 +241,11 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 			return NULL;
 		}
 	}
-	f->writer_tid = (pid_t)num(j, "writer_tid", 0);
-	f->events_seen = (uint64_t)num(j, "events_seen", 0);
-	f->lost_records = (uint64_t)num(j, "lost_records", 0);
+	f->writer_tid = (pid_t)num_int(j, "writer_tid", 0);
+	f->events_seen = num_u64(j, "events_seen");
+	f->lost_records = num_u64(j, "lost_records");
 	f->lost_exact = flag(j, "lost_exact");
-	f->lost_slab_records = (uint64_t)num(j, "lost_slab_records", 0);
+	f->lost_slab_records = num_u64(j, "lost_slab_records");
 	str(j, "missing_probe", m->missing_probe, sizeof(m->missing_probe));
 	m->method_after = method(j, "method_after");
 	return m;
@@ -251,7 +271,7 @@ static int outcome_from(const char *s)
 static int iteration_from(struct pb_run_record *r, struct json_object *j, size_t k, char *err,
 			  size_t size)
 {
-	struct pb_record_iteration it = {.iteration = (unsigned)num(j, "iteration", 0)};
+	struct pb_record_iteration it = {.iteration = num_uint(j, "iteration")};
 	char target[128], placement[32], outcome[32];
 	str(j, "target", target, sizeof(target));
 	str(j, "placement", placement, sizeof(placement));
@@ -269,17 +289,17 @@ static int iteration_from(struct pb_run_record *r, struct json_object *j, size_t
 			    "not in the record's targets, placements or the known outcomes",
 			    k, target, placement, outcome);
 	it.res = (struct pb_cycle_result){.outcome = (enum pb_cycle_outcome)o,
-					  .unbind_ns = (uint64_t)num(j, "unbind_ns", 0),
-					  .bind_ns = (uint64_t)num(j, "bind_ns", 0),
-					  .load_ns = (uint64_t)num(j, "load_ns", 0),
-					  .cycle_ns = (uint64_t)num(j, "cycle_ns", 0),
-					  .unbind_errno = (int)num(j, "unbind_errno", 0),
-					  .bind_errno = (int)num(j, "bind_errno", 0),
-					  .retries = (unsigned)num(j, "retries", 0),
+					  .unbind_ns = num_u64(j, "unbind_ns"),
+					  .bind_ns = num_u64(j, "bind_ns"),
+					  .load_ns = num_u64(j, "load_ns"),
+					  .cycle_ns = num_u64(j, "cycle_ns"),
+					  .unbind_errno = num_int(j, "unbind_errno", 0),
+					  .bind_errno = num_int(j, "bind_errno", 0),
+					  .retries = num_uint(j, "retries"),
 					  .verified = flag(j, "verified"),
 					  .put_back = flag(j, "put_back"),
-					  .writer_cpu = (int)num(j, "writer_cpu", -1),
-					  .writer_node = (int)num(j, "writer_node", -1)};
+					  .writer_cpu = num_int(j, "writer_cpu", -1),
+					  .writer_node = num_int(j, "writer_node", -1)};
 	struct json_object *m = member(j, "measurement", json_type_object);
 	if (m && !(it.measurement = measurement_from(m)))
 		return -ENOMEM;
@@ -309,15 +329,15 @@ static int targets_from(struct pb_run_record *r, struct json_object *j, char *er
 		str(t, "name", x->name, sizeof(x->name));
 		str(t, "driver", x->driver, sizeof(x->driver));
 		str(t, "module", x->module, sizeof(x->module));
-		x->numa_node = (int)num(t, "numa_node", -1);
+		x->numa_node = num_int(t, "numa_node", -1);
 		x->numa_inherited = flag(t, "numa_node_inherited");
 	}
 	for (size_t i = 0; i < np; i++) {
 		struct json_object *e = json_object_array_get_idx(p, i);
 		struct pb_record_placement *x = &r->placements[r->n_placements++];
 		str(e, "label", x->label, sizeof(x->label));
-		x->cpu = (int)num(e, "cpu", -1);
-		x->node = (int)num(e, "node", -1);
+		x->cpu = num_int(e, "cpu", -1);
+		x->node = num_int(e, "node", -1);
 	}
 	return 0;
 }
@@ -335,7 +355,7 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	struct pb_run_record *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->schema_version = (int)num(schema, "version", 1);
+	r->schema_version = num_int(schema, "version", 1);
 	str(j, "tool_version", r->tool_version, sizeof(r->tool_version));
 	str(j, "host", r->host, sizeof(r->host));
 	str(member(j, "uname", json_type_object), "release", r->kernel_release,
@@ -352,8 +372,8 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 			   : !strcmp(s, "module") ? PB_ENTRY_MODULE
 						  : PB_ENTRY_BIND;
 	str(o, "module_options", r->options.module_options, sizeof(r->options.module_options));
-	r->options.iterations = (unsigned)num(o, "iterations", 0);
-	r->options.warmup = (unsigned)num(o, "warmup", 0);
+	r->options.iterations = num_uint(o, "iterations");
+	r->options.warmup = num_uint(o, "warmup");
 	r->options.parallel = flag(o, "parallel");
 	r->options.measure = flag(o, "measure");
 	r->options.include_lossy = flag(o, "include_lossy");
@@ -361,7 +381,7 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	struct json_object *m = member(j, "measurement", json_type_object);
 	r->measure_enabled = flag(m, "enabled");
 	str(m, "why_not", r->measure_why_not, sizeof(r->measure_why_not));
-	r->warmup_done = (unsigned)num(j, "warmup_done", 0);
+	r->warmup_done = num_uint(j, "warmup_done");
 	str(j, "status", r->status, sizeof(r->status));
 	int64_t st = num(j, "exit_code", PB_RUN_OK);
 	r->run_status = st >= 0 && st < PB_RUN_STATUS__MAX ? (enum pb_run_status)st : PB_RUN_FAILED;

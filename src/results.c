@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "probebench/paths.h"
 #include "probebench/results.h"
 #include "probebench/util.h"
 
@@ -64,52 +65,52 @@ bool pb_result_id_valid(const char *id)
 	return pb_result_id_parse(id, NULL, NULL) == 0;
 }
 
+/* The path of a stored run: -EINVAL for an id that is not ours (nothing outside dir). */
+static int result_path(const char *dir, const char *id, char *buf, size_t size)
+{
+	if (!pb_result_id_valid(id))
+		return -EINVAL;
+	int n = snprintf(buf, size, "%s/%s.json", dir, id);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int pb_results_write(const char *dir, const char *id, const char *json_text)
 {
 	char path[4096];
-	if (!pb_result_id_valid(id))
-		return -EINVAL;
+	int r = result_path(dir, id, path, sizeof(path));
+	if (r < 0)
+		return r;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	int n = snprintf(path, sizeof(path), "%s/%s.json", dir, id);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
 	return pb_write_file_atomic(path, json_text, strlen(json_text), 0644, 0);
 }
 
 int pb_results_read(const char *dir, const char *id, char **ret_text)
 {
 	char path[4096];
-	if (!pb_result_id_valid(id))
-		return -EINVAL;
-	int n = snprintf(path, sizeof(path), "%s/%s.json", dir, id);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
+	int r = result_path(dir, id, path, sizeof(path));
+	return r < 0 ? r
+		     : pb_read_regular_at(AT_FDCWD, path, O_NOFOLLOW, PB_RESULT_MAX_SIZE, ret_text,
+					  NULL);
+}
+
+int pb_results_open(const char *dir, const char *id, uint64_t *ret_size)
+{
+	char path[4096];
+	int r = result_path(dir, id, path, sizeof(path));
+	if (r < 0)
+		return r;
+	int fd = pb_open_regular_at(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW);
 	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20))
-		return -EFBIG;
-	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	size_t done = 0;
-	while (done < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + done, (size_t)st.st_size - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		done += (size_t)k;
+	if (fd < 0)
+		return fd;
+	r = fstat(fd, &st) < 0 ? -errno : st.st_size > PB_RESULT_MAX_SIZE ? -EFBIG : 0;
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
-	buf[done] = 0;
-	*ret_text = TAKE_PTR(buf);
-	return 0;
+	*ret_size = (uint64_t)st.st_size;
+	return fd;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -184,8 +185,10 @@ size_t pb_retention_select(char *const *ids, size_t n, unsigned count, uint64_t 
 	for (size_t i = 0; i < n; i++) {
 		bool del = count && n - i > count;
 		uint64_t t;
-		if (!del && age_ns && pb_result_id_parse(ids[i], &t, NULL) == 0 &&
-		    t + age_ns < now_realtime_ns)
+		/* older than age: t < now - age, which only a clock past age can reach (t + age
+		 * would wrap for an age near 2^64 ns and make every run "old") */
+		if (!del && age_ns && age_ns < now_realtime_ns &&
+		    pb_result_id_parse(ids[i], &t, NULL) == 0 && t < now_realtime_ns - age_ns)
 			del = true;
 		ret_delete[i] = del;
 		k += del;

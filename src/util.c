@@ -206,3 +206,9 @@ bool pb_path_below(const char *path, const char *dir)
 	size_t l = strlen(dir);
 	return strncmp(path, dir, l) == 0 && path[l] == '/' && path[l + 1] != '\0';
 }
+
+uint64_t pb_mono_to_realtime_ns(uint64_t due_mono_ns, uint64_t now_mono_ns, uint64_t now_real_ns)
+{
+	return pb_add_sat_u64(now_real_ns,
+			      due_mono_ns > now_mono_ns ? due_mono_ns - now_mono_ns : 0);
+}

@@ -10,12 +10,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "probebench/run.h"
 
 #define PB_CONFIG_MAX_PLANS   32
 #define PB_CONFIG_MAX_TARGETS 32
 #define PB_CONFIG_MAX_NODES   64
+/* A shorter bind/unbind timeout would call ordinary writes hung. */
+#define PB_CONFIG_MIN_TIMEOUT_NS 100000000
 
 /*
  * A plan's target: an explicit device (a selector the run pipeline resolves: a PCI address
@@ -98,3 +101,10 @@ size_t pb_config_describe(struct pb_config_key_info *ret, size_t max);
 
 /* Splits "127.0.0.1:9464" / "[::1]:9464" into host and port. 0 or -EINVAL. */
 int pb_config_split_listen(const char *listen, char *host, size_t host_size, unsigned *port);
+/*
+ * The socket address of http.listen, as the listener binds it: a numeric IPv4 address, or an
+ * IPv6 one in brackets, and a port 1..65535 (0 or -EINVAL; the config refuses what this
+ * refuses, so --check-config and the daemon agree). *ret_loopback: the address is loopback
+ * (127.0.0.0/8, ::1, ::ffff:127.x.x.x). ret and ret_loopback may be NULL.
+ */
+int pb_config_listen_addr(const char *listen, struct sockaddr_storage *ret, bool *ret_loopback);

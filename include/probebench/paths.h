@@ -177,5 +177,13 @@ int pb_write_atomic(enum pb_root root, const char *rel, const void *data, size_t
  */
 int pb_open_regular_at(int dirfd, const char *path, int flags);
 int pb_read_str_at(int dirfd, const char *path, char *buf, size_t size);
+/*
+ * A whole regular file of at most max bytes, NUL-terminated, malloc'd into *ret (its length in
+ * *ret_len if not NULL): -EFBIG when it is longer (a file that grows while read included), and
+ * the open's rules above for anything else (a FIFO does not block, /dev/zero is not read). flags:
+ * 0 or O_NOFOLLOW. For files the tool is pointed at (its configuration, its result store).
+ */
+int pb_read_regular_at(int dirfd, const char *path, int flags, size_t max, char **ret,
+		       size_t *ret_len);
 int pb_write_str_at(int dirfd, const char *path, const char *s);
 int pb_readlink_base_at(int dirfd, const char *path, char *buf, size_t size);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #define PB_RESULT_ID_MAX 96
+/* The largest stored run read back or served. */
+#define PB_RESULT_MAX_SIZE (64 << 20)
 
 /* Builds an ID from CLOCK_REALTIME nanoseconds and a plan name. 0 or -ENAMETOOLONG. */
 int pb_result_id_make(uint64_t realtime_ns, const char *plan, char *buf, size_t size);
@@ -20,8 +22,14 @@ bool pb_result_id_valid(const char *id);
 int pb_result_id_parse(const char *id, uint64_t *ret_realtime_ns, const char **ret_plan);
 
 int pb_results_write(const char *dir, const char *id, const char *json_text);
-/* Reads "<dir>/<id>.json" into a new string. -EINVAL for a bad id, -ENOENT, -errno. */
+/*
+ * Reads "<dir>/<id>.json" into a new string. -EINVAL for a bad id or a file that is not regular
+ * (a FIFO does not block), -EFBIG beyond PB_RESULT_MAX_SIZE, -ENOENT, -errno.
+ */
 int pb_results_read(const char *dir, const char *id, char **ret_text);
+/* Opens "<dir>/<id>.json" for reading, with the same checks: the fd (its size in *ret_size) or
+ * -errno. For serving a record without a copy of it in memory. */
+int pb_results_open(const char *dir, const char *id, uint64_t *ret_size);
 /* IDs of every stored run, oldest first. Caller frees with pb_results_ids_free. */
 int pb_results_list(const char *dir, char ***ret_ids, size_t *ret_n);
 void pb_results_ids_free(char **ids, size_t n);

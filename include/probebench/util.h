@@ -69,6 +69,18 @@ int pb_parse_double(const char *s, double min, double max, double *ret);
 /* Parses "10", "10ms", "2.5s", "1m", "500us", "100ns" into nanoseconds. */
 int pb_parse_duration_ns(const char *s, uint64_t *ret);
 
+/* a + b, or UINT64_MAX when the sum does not fit (a deadline far off stays far off). */
+static inline uint64_t pb_add_sat_u64(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+/*
+ * The CLOCK_REALTIME ns of a CLOCK_MONOTONIC deadline (due), given both clocks now: never
+ * before now (a deadline passed is now), UINT64_MAX when it lies beyond the realtime range.
+ */
+uint64_t pb_mono_to_realtime_ns(uint64_t due_mono_ns, uint64_t now_mono_ns, uint64_t now_real_ns);
+
 /* CLOCK_MONOTONIC in ns. */
 uint64_t pb_now_ns(void);
 /* Basename of the symlink target at path (e.g. a device's "driver" link). -errno on failure. */

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
@@ -169,7 +171,7 @@ static void refuses_with_clear_errors(void **state)
 	     "\"1044\", \"driver\": \"\"}]}]}",
 	     "c.json: plans[0].targets[0].driver: must be a non-empty string or null, got \"\""},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"timeout\": 0}]}",
-	     "c.json: plans[0].timeout: must be longer than 0, got 0"},
+	     "c.json: plans[0].timeout: must be at least 0.1s, got 0"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"writer_nodes\": "
 	     "[0, 1024]}]}",
 	     "c.json: plans[0].writer_nodes[1]: must be a NUMA node number 0..1023, got 1024"},
@@ -187,6 +189,132 @@ static void refuses_with_clear_errors(void **state)
 		if (r != -EINVAL || !strstr(err, bad[i].want) || strncmp(err, "c.json", 6) != 0)
 			fail_msg("case %zu: r=%d err='%s', want '%s'", i, r, err, bad[i].want);
 		assert_null(c);
+	}
+}
+
+#define PLAN_A "{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"]"
+/*
+ * What the schema refuses, the config refuses: JSON that json-c would take anyway (duplicate
+ * keys, comments, trailing commas, single quotes, NaN, control characters, \u0000, invalid
+ * UTF-8), durations and ports outside the schema's patterns, addresses the listener cannot bind,
+ * a timeout that calls every write hung, plan names that cannot be stored.
+ */
+static void stricter_than_json_c(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    /* a second "http" would move the listener (json-c keeps the last) */
+	    {"{\"plans\": [], \"http\": {\"listen\": \"127.0.0.1:9464\"},\n \"http\": "
+	     "{\"listen\": \"0.0.0.0:9464\"}}",
+	     "c.json:2:2: not valid JSON: duplicate key \"http\""},
+	    {"{\"plans\": [" PLAN_A ", \"iterations\": 1, \"iterations\": 5}]}",
+	     "duplicate key \"iterations\""},
+	    /* the same key spelt with an escape is the same key */
+	    {"{\"plans\": [], \"pl\\u0061ns\": []}", "duplicate key \"plans\""},
+	    {"{\"plans\": [] /* none */}", "not valid JSON"},
+	    {"{\"plans\": []} // none", "not valid JSON"},
+	    {"{\"plans\": [],}", "not valid JSON"},
+	    {"{\"plans\": [" PLAN_A "},]}", "not valid JSON"},
+	    {"{'plans': []}", "not valid JSON"},
+	    {"{\"plans\": [], \"retention\": {\"age\": NaN}}", "not valid JSON: not a JSON value"},
+	    {"{\"plans\": [], \"retention\": {\"age\": Infinity}}", "not valid JSON"},
+	    {"{\"plans\": [], \"results_dir\": \"/tmp/a\tb\"}",
+	     "not valid JSON: control character in a string"},
+	    {"{\"plans\": [], \"results_dir\": \"/tmp/a\\u0000b\"}",
+	     "c.json:1:37: not valid JSON: \\u0000 in a string"},
+	    {"{\"plans\": [], \"results_dir\": \"/tmp/\xff\"}", "not valid JSON: invalid utf-8"},
+	    {"{\"plans\": [], \"r\xc3\": 1}", "not valid JSON: invalid utf-8"},
+	    /* a key's control characters are shown escaped, never raw */
+	    {"{\"plans\": [], \"a\\u001b[2Jb\": 1}", "c.json: a\\x1b[2Jb: unknown key"},
+	    /* durations and ports as the schema's patterns have them */
+	    {"{\"plans\": [" PLAN_A ", \"interval\": \" 10ms\"}]}",
+	     "plans[0].interval: must be a duration"},
+	    {"{\"plans\": [" PLAN_A ", \"interval\": \"+10ms\"}]}",
+	     "plans[0].interval: must be a duration"},
+	    {"{\"plans\": [" PLAN_A ", \"interval\": \"1e3ms\"}]}",
+	     "plans[0].interval: must be a duration"},
+	    {"{\"plans\": [" PLAN_A ", \"interval\": \"0x10s\"}]}",
+	     "plans[0].interval: must be a duration"},
+	    {"{\"plans\": [" PLAN_A ", \"interval\": \"inf\"}]}",
+	     "plans[0].interval: must be a duration"},
+	    {"{\"plans\": [" PLAN_A ", \"interval\": \"1.s\"}]}",
+	     "plans[0].interval: must be a duration"},
+	    {"{\"plans\": [], \"http\": {\"listen\": \"127.0.0.1:+80\"}}",
+	     "http.listen: must be \"ADDRESS:PORT\""},
+	    {"{\"plans\": [], \"http\": {\"listen\": \"127.0.0.1: 80\"}}",
+	     "http.listen: must be \"ADDRESS:PORT\""},
+	    {"{\"plans\": [], \"http\": {\"listen\": \"127.0.0.1:080000\"}}",
+	     "http.listen: must be \"ADDRESS:PORT\""},
+	    /* --check-config said valid, the daemon then could not listen */
+	    {"{\"plans\": [], \"http\": {\"listen\": \"localhost:9464\"}}",
+	     "http.listen: must be \"ADDRESS:PORT\" with a numeric address"},
+	    {"{\"plans\": [], \"http\": {\"listen\": \"[127.0.0.1]:9464\"}}",
+	     "http.listen: must be \"ADDRESS:PORT\""},
+	    {"{\"plans\": [], \"http\": {\"listen\": \"999.0.0.1:9464\"}}",
+	     "http.listen: must be \"ADDRESS:PORT\""},
+	    /* the first write would be hung */
+	    {"{\"plans\": [" PLAN_A ", \"timeout\": \"1ns\"}]}",
+	     "plans[0].timeout: must be at least 0.1s, got \"1ns\""},
+	    {"{\"plans\": [" PLAN_A ", \"timeout\": 0.05}]}",
+	     "plans[0].timeout: must be at least 0.1s, got 0.05"},
+	    /* runs of these plans could never be stored */
+	    {"{\"plans\": [{\"name\": \".\", \"targets\": [\"0000:00:05.0\"]}]}",
+	     "plans[0].name: must be 1..64 characters"},
+	    {"{\"plans\": [{\"name\": \"..\", \"targets\": [\"0000:00:05.0\"]}]}",
+	     "plans[0].name: must be 1..64 characters"},
+	    {"{\"plans\": [{\"name\": \".x\", \"targets\": [\"0000:00:05.0\"]}]}",
+	     "plans[0].name: must be 1..64 characters"},
+	    {"[1, 2]", "c.json: top level: must be an object, got [1,2]"},
+	    {"", "not valid JSON"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pb_config *c = NULL;
+		char err[512] = "";
+		int r = pb_config_parse(bad[i].text, "c.json", &c, err, sizeof(err));
+		if (r != -EINVAL || !strstr(err, bad[i].want))
+			fail_msg("case %zu: r=%d err='%s', want '%s'", i, r, err, bad[i].want);
+		for (const char *e = err; *e; e++)
+			if ((unsigned char)*e < 0x20 || *e == 0x7f)
+				fail_msg("case %zu: a raw control character in '%s'", i, err);
+		assert_null(c);
+	}
+	/* what the schema takes still loads: escapes, UTF-8, every duration form, both families */
+	static const char *const good_docs[] = {
+	    "{\"plans\": [], \"results_dir\": \"/tmp/r\\u00e9\\n\\\"\", \"textfile\": "
+	    "\"/tmp/\xc3\xa9\"}",
+	    "{\"plans\": [" PLAN_A ", \"interval\": \"1.5ms\", \"timeout\": \"100ms\", "
+	    "\"schedule\": {\"every\": \"2min\"}}], \"retention\": {\"age\": 1.5e3}}",
+	    "{\"plans\": [{\"name\": \"a.b\", \"targets\": [\"0000:00:05.0\"], \"timeout\": 0.1, "
+	    "\"interval\": \"0\"}], \"http\": {\"listen\": \"[::1]:1\"}}",
+	    " \t\r\n{\"plans\": [{\"name\": \"x\", \"targets\": [{\"vendor\": \"1af4\", "
+	    "\"device\": \"1044\"}], \"writer_nodes\": [0, 1]}], \"http\": null} \n",
+	};
+	for (size_t i = 0; i < sizeof(good_docs) / sizeof(good_docs[0]); i++) {
+		struct pb_config *c = NULL;
+		char err[512] = "";
+		if (pb_config_parse(good_docs[i], "g.json", &c, err, sizeof(err)) < 0)
+			fail_msg("good %zu: %s", i, err);
+		pb_config_free(c);
+	}
+	/* listen addresses: what binds, and which of them are loopback */
+	static const struct {
+		const char *listen;
+		int r;
+		bool loopback;
+	} addrs[] = {
+	    {"127.0.0.1:9464", 0, true},  {"127.3.4.5:1", 0, true},
+	    {"[::1]:9464", 0, true},	  {"[::ffff:127.0.0.1]:80", 0, true},
+	    {"0.0.0.0:9464", 0, false},	  {"[::]:9464", 0, false},
+	    {"10.1.2.3:65535", 0, false}, {"10.1.2.3:65536", -EINVAL, false},
+	    {"host:80", -EINVAL, false},  {"[::1]x:80", -EINVAL, false},
+	};
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		bool lo = !addrs[i].loopback;
+		int r = pb_config_listen_addr(addrs[i].listen, NULL, &lo);
+		if (r != addrs[i].r || (r == 0 && lo != addrs[i].loopback))
+			fail_msg("%s: r=%d loopback=%d", addrs[i].listen, r, lo);
 	}
 }
 
@@ -281,6 +409,28 @@ static void example_loads(void **state)
 	r = pb_config_load("/nonexistent/probebench.json", &c, err, sizeof(err));
 	assert_int_equal(r, -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/probebench.json: cannot open"));
+}
+
+/* A FIFO or a device as the configuration is refused at once (the open does not block), and
+ * /dev/zero is not read until memory runs out. */
+static void special_files_refused(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pb-config-XXXXXX", fifo[64], err[512] = "";
+	struct pb_config *c = NULL;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/c.json", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_int_equal(pb_config_load(fifo, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(pb_config_load("/dev/zero", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/dev/zero: not a regular file"));
+	assert_int_equal(pb_config_load(dir, &c, err, sizeof(err)), -EINVAL);
+	alarm(0);
+	assert_null(c);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 /* ---- the key table against schema/config.schema.json --------------------------------------- */
@@ -441,7 +591,8 @@ int main(void)
 	    cmocka_unit_test(parses_every_key),		 cmocka_unit_test(defaults),
 	    cmocka_unit_test(refuses_with_clear_errors), cmocka_unit_test(listen_split),
 	    cmocka_unit_test(target_matching),		 cmocka_unit_test(example_loads),
-	    cmocka_unit_test(table_matches_schema),
+	    cmocka_unit_test(table_matches_schema),	 cmocka_unit_test(special_files_refused),
+	    cmocka_unit_test(stricter_than_json_c),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -200,11 +200,47 @@ static void refused_and_empty(void **state)
 	free(t);
 }
 
+/*
+ * A stored record is not trusted: numbers beyond the fields they are read into (a node of
+ * 2^32 + 1, a negative or 2^63 ns time, a huge ratio) neither wrap into plausible values nor reach
+ * a conversion the language leaves undefined (the clang -fsanitize=float-cast-overflow build of
+ * the unit tests runs this too).
+ */
+static void out_of_range_values(void **state)
+{
+	(void)state;
+	struct pb_run_record *rec = load(
+	    "{\"schema\": {\"name\": \"probebench-run\", \"version\": 4294967298}, "
+	    "\"targets\": [{\"name\": \"t\", \"driver\": \"d\", \"numa_node\": 4294967297}], "
+	    "\"placements\": [{\"label\": \"p\", \"cpu\": -1, \"node\": 4294967296}], "
+	    "\"iterations\": [{\"target\": \"t\", \"placement\": \"p\", \"outcome\": \"ok\", "
+	    "\"bind_ns\": -5, \"unbind_ns\": 9223372036854775807, \"writer_node\": -4294967295, "
+	    "\"measurement\": {\"method\": \"kprobe\", \"probes\": [{\"device\": \"t\", "
+	    "\"driver\": \"d\", \"depth\": 4294967296, \"duration_ns\": -1, \"start_ns\": -7, "
+	    "\"on_device_node\": true}], \"memory\": {\"pages_by_node\": [-3, "
+	    "9223372036854775807], \"pages_total\": 18446744073709551615, \"local_ratio\": "
+	    "1e300}}}]}");
+	assert_int_equal(rec->targets[0].t.numa_node, -1);
+	assert_int_equal(rec->placements[0].node, -1);
+	assert_int_equal(rec->iterations[0].res.bind_ns, 0);
+	assert_int_equal(rec->iterations[0].res.writer_node, -1);
+	char *t = render(rec);
+	/* the node is unknown, not node 1 (2^32 + 1 cut to an int) */
+	assert_non_null(strstr(t, "probebench_bind_duration_max_seconds{plan=\"rng\\\"x\",device="
+				  "\"t\",driver=\"d\",node=\"-1\",writer_node=\"any\"} 0\n"));
+	assert_null(strstr(t, "node=\"1\""));
+	/* a negative time is no time, not 2^64 - 5 ns */
+	assert_null(strstr(t, "18446744073"));
+	free(t);
+	pb_run_record_free(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(full_record),
 	    cmocka_unit_test(refused_and_empty),
+	    cmocka_unit_test(out_of_range_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

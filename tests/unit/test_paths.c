@@ -396,6 +396,31 @@ static void path_helpers_same_rules(void **st)
 	assert_string_equal(buf, "drv");
 }
 
+/* Whole files the tool is pointed at: bounded, and only regular ones (no FIFO, no /dev/zero). */
+static void whole_regular_files_bounded(void **st)
+{
+	(void)st;
+	char p[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	alarm(10); /* a FIFO that blocked would hang here: fail instead */
+	snprintf(p, sizeof(p), "%s/sys/attr", tmp);
+	assert_int_equal(pb_read_regular_at(AT_FDCWD, p, 0, 3, &text, &len), 0);
+	assert_string_equal(text, "42\n");
+	assert_int_equal(len, 3);
+	free(text);
+	assert_int_equal(pb_read_regular_at(AT_FDCWD, p, 0, 2, &text, &len), -EFBIG);
+	snprintf(p, sizeof(p), "%s/sys/fifo", tmp);
+	assert_int_equal(pb_read_regular_at(AT_FDCWD, p, 0, 1 << 20, &text, NULL), -EINVAL);
+	assert_int_equal(pb_read_regular_at(AT_FDCWD, "/dev/zero", 0, 1 << 20, &text, NULL),
+			 -EINVAL);
+	snprintf(p, sizeof(p), "%s/sys/dir", tmp);
+	assert_int_equal(pb_read_regular_at(AT_FDCWD, p, 0, 1 << 20, &text, NULL), -EISDIR);
+	snprintf(p, sizeof(p), "%s/zero", tmp);
+	assert_int_equal(symlink("/dev/zero", p), 0);
+	assert_int_equal(pb_read_regular_at(AT_FDCWD, p, O_NOFOLLOW, 1 << 20, &text, NULL), -ELOOP);
+	alarm(0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -411,6 +436,7 @@ int main(void)
 	    T(reset_reopens),
 	    T(tracefs_root),
 	    T(path_helpers_same_rules),
+	    T(whole_regular_files_bounded),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -56,6 +57,12 @@ static void retention(void **state)
 	/* count and age together: the union */
 	assert_int_equal(pb_retention_select(list, 4, 1, 10 * 86400 * S, now, del), 3);
 	assert_true(del[0] && del[1] && del[2] && !del[3]);
+	/* an age near 2^64 ns keeps everything (t + age wrapped and deleted every run) */
+	assert_int_equal(pb_retention_select(list, 4, 0, UINT64_MAX - 1000, now, del), 0);
+	assert_int_equal(pb_retention_select(list, 4, 0, 18000000000ull * S, now, del), 0);
+	/* an age longer than the clock has run: nothing is older */
+	assert_int_equal(pb_retention_select(list, 4, 0, now + 1, now, del), 0);
+	assert_int_equal(pb_retention_select(list, 4, 0, now, now, del), 0);
 }
 
 static void store_list_read_retain(void **state)
@@ -86,6 +93,11 @@ static void store_list_read_retain(void **state)
 	assert_int_equal(pb_results_read(sub, names[0], &text), 0);
 	assert_string_equal(text, "{\"x\": 1}\n");
 	free(text);
+	uint64_t size = 0;
+	int fd = pb_results_open(sub, names[0], &size);
+	assert_true(fd >= 0);
+	assert_int_equal(size, 9);
+	close(fd);
 	assert_int_equal(pb_results_read(sub, "20261125T100000.000Z-zz", &text), -ENOENT);
 	assert_int_equal(pb_results_apply_retention(sub, 1, 0, 0), 2);
 	assert_int_equal(pb_results_list(sub, &ids, &n), 0);
@@ -99,12 +111,35 @@ static void store_list_read_retain(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A FIFO or a link to /dev/zero in the results directory is neither waited on nor read. */
+static void special_files_not_read(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pb-results-XXXXXX", p[128], *text = NULL;
+	uint64_t size = 0;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/20261125T100000.000Z-fifo.json", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	snprintf(p, sizeof(p), "%s/20261125T100000.000Z-zero.json", dir);
+	assert_int_equal(symlink("/dev/zero", p), 0);
+	alarm(10);
+	assert_int_equal(pb_results_read(dir, "20261125T100000.000Z-fifo", &text), -EINVAL);
+	assert_int_equal(pb_results_open(dir, "20261125T100000.000Z-fifo", &size), -EINVAL);
+	assert_int_equal(pb_results_read(dir, "20261125T100000.000Z-zero", &text), -ELOOP);
+	assert_int_equal(pb_results_open(dir, "20261125T100000.000Z-zero", &size), -ELOOP);
+	alarm(0);
+	assert_null(text);
+	snprintf(p, sizeof(p), "rm -r %s", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ids),
 	    cmocka_unit_test(retention),
 	    cmocka_unit_test(store_list_read_retain),
+	    cmocka_unit_test(special_files_not_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,6 +237,25 @@ static void atomic_write_failures_leave_nothing(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Deadlines far off: no wrap into the past. */
+static void saturating_time(void **state)
+{
+	(void)state;
+	assert_true(pb_add_sat_u64(1, 2) == 3);
+	assert_true(pb_add_sat_u64(UINT64_MAX - 1, 1) == UINT64_MAX);
+	assert_true(pb_add_sat_u64(UINT64_MAX - 1, 5) == UINT64_MAX);
+	uint64_t now_mono = 5000000000ull, now_real = 1795601700ull * 1000000000ull;
+	assert_true(pb_mono_to_realtime_ns(now_mono + 7, now_mono, now_real) == now_real + 7);
+	/* passed: now */
+	assert_true(pb_mono_to_realtime_ns(now_mono - 7, now_mono, now_real) == now_real);
+	/* every 1.8e10 s (the longest a config takes): beyond the realtime range, never before now
+	 */
+	uint64_t every = 18000000000ull * 1000000000ull;
+	uint64_t due = pb_add_sat_u64(now_mono, every);
+	assert_true(pb_mono_to_realtime_ns(due, now_mono, now_real) == UINT64_MAX);
+	assert_true(pb_mono_to_realtime_ns(due, now_mono, now_real) > now_real);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(paths_follow_environment),
 	    cmocka_unit_test(atomic_write_content_and_mode),
 	    cmocka_unit_test(atomic_write_failures_leave_nothing),
+	    cmocka_unit_test(saturating_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "probebench/cmd.h"
 #include "probebench/compare.h"
 #include "probebench/log.h"
+#include "probebench/paths.h"
 #include "probebench/record.h"
 #include "probebench/util.h"
 
@@ -46,13 +48,29 @@ static void help(FILE *f)
 	    "usage.\n");
 }
 
+/* A run record's size bound: the result store's (a day of 1000 iterations is a few MB). */
+#define RECORD_MAX (64u << 20)
+
 static struct pb_run_record *read_record(const char *path)
 {
-	struct json_object *o = json_object_from_file(path);
+	struct json_object *o = NULL;
 	struct pb_run_record *r = NULL;
-	char err[256];
-	if (!o)
-		pb_error("%s: cannot read a JSON document: %s", path, json_util_get_last_err());
+	char err[256], *text = NULL;
+	/* a regular file only, read to a bound: a FIFO or /dev/zero is refused at once */
+	int k = pb_read_regular_at(AT_FDCWD, path, 0, RECORD_MAX, &text, NULL);
+	if (k == 0 && !(o = json_tokener_parse(text)))
+		k = -EBADMSG;
+	free(text);
+	if (k == -EBADMSG)
+		pb_error("%s: cannot read a JSON document: not JSON", path);
+	else if (k == -EINVAL)
+		pb_error("%s: cannot read a run record: not a regular file (a FIFO, a device, ...)",
+			 path);
+	else if (k == -EFBIG)
+		pb_error("%s: cannot read a run record: larger than %u MiB", path,
+			 RECORD_MAX >> 20);
+	else if (k < 0)
+		pb_error_errno(k, "%s: cannot read a run record", path);
 	else if (!json_object_is_type(o, json_type_object))
 		pb_error("%s: not a run record (the top level is not an object)", path);
 	else if (pb_run_record_from_json(o, &r, err, sizeof(err)) < 0)

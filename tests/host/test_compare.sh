@@ -4,7 +4,7 @@
 # bind and unbind series (the probe series exist only in the measured run and are listed as
 # such), and a record compared with itself shows ratio 1 and no change everywhere. Several
 # records a side (BASE... -- CAND...): pooled, each record's median listed, the verdict table at
-# most 120 columns. Bad input: a missing file, a file that is not JSON, one that is not a run
+# most 120 columns. Bad input: a missing file, a FIFO, /dev/zero, a file that is not JSON, one that is not a run
 # record, wrong arguments (an empty side of --, -- twice).
 . "$(dirname "$0")/lib.sh"
 rng_cycle_setup
@@ -85,13 +85,18 @@ PYEOF
 expect_fail() { # RC PATTERN ARGS...
 	local want=$1 pat=$2 rc=0
 	shift 2
-	"$PROBEBENCH" compare "$@" >/dev/null 2>"$OUT/err" || rc=$?
+	timeout 20 "$PROBEBENCH" compare "$@" >/dev/null 2>"$OUT/err" || rc=$?
 	[ "$rc" -eq "$want" ] || fail "compare $*: exit $rc, expected $want: $(cat "$OUT/err")"
 	grep -q -- "$pat" "$OUT/err" || fail "compare $*: no '$pat' in: $(cat "$OUT/err")"
 }
 expect_fail 1 "$OUT/none.json: cannot read" "$OUT/a.json" "$OUT/none.json"
 echo "not json" >"$OUT/bad.json"
 expect_fail 1 "$OUT/bad.json: cannot read a JSON document" "$OUT/bad.json" "$OUT/a.json"
+# a FIFO where a record belongs is refused at once (nothing writes to it: a blocking read would
+# wait for ever), and so is /dev/zero (endless)
+mkfifo "$OUT/fifo.json"
+expect_fail 1 "$OUT/fifo.json: cannot read a run record" "$OUT/a.json" "$OUT/fifo.json"
+expect_fail 1 "/dev/zero: cannot read a run record" /dev/zero "$OUT/a.json"
 echo '{"plans": []}' >"$OUT/cfg.json"
 expect_fail 1 "$OUT/cfg.json: not a run record" "$OUT/a.json" "$OUT/cfg.json"
 expect_fail 2 "exactly two run records" "$OUT/a.json"

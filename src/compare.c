@@ -40,6 +40,7 @@ struct dropped {
 struct set {
 	struct series *s;
 	size_t n, cap;
+	size_t *index, index_cap; /* open addressing: series number + 1, 0 free; a power of two */
 	size_t n_records, record; /* records of the side; the one being read */
 	struct dropped *d;
 	size_t n_d, cap_d;
@@ -74,12 +75,52 @@ static int grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
 	return 0;
 }
 
+/* FNV-1a over the key's four strings: a record can hold tens of thousands of series. */
+static size_t key_hash(const struct pb_compare_key *k)
+{
+	const char *parts[] = {k->target, k->placement, k->metric, k->method};
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < 4; i++) {
+		for (const char *c = parts[i]; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull; /* between the parts */
+	}
+	return (size_t)h;
+}
+
 static const struct series *find_series(const struct set *set, const struct pb_compare_key *k)
 {
-	for (size_t i = 0; i < set->n; i++)
-		if (key_eq(&set->s[i].key, k))
-			return &set->s[i];
-	return NULL;
+	if (!set->index_cap)
+		return NULL;
+	for (size_t i = key_hash(k) & (set->index_cap - 1);; i = (i + 1) & (set->index_cap - 1)) {
+		size_t e = set->index[i];
+		if (!e)
+			return NULL;
+		if (key_eq(&set->s[e - 1].key, k))
+			return &set->s[e - 1];
+	}
+}
+
+/* Puts series number n in the index, which grows to stay at most half full. -ENOMEM. */
+static int index_add(struct set *set, size_t n)
+{
+	if (2 * (set->n + 1) > set->index_cap) {
+		size_t cap = set->index_cap ? 2 * set->index_cap : 64;
+		size_t *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		free(set->index);
+		set->index = v;
+		set->index_cap = cap;
+		for (size_t j = 0; j < set->n; j++) /* the series before n */
+			if (j != n && index_add(set, j) < 0)
+				return -ENOMEM;
+	}
+	size_t i = key_hash(&set->s[n].key) & (set->index_cap - 1);
+	while (set->index[i])
+		i = (i + 1) & (set->index_cap - 1);
+	set->index[i] = n + 1;
+	return 0;
 }
 
 static struct series *series_get(struct set *set, const struct pb_compare_key *k)
@@ -94,6 +135,8 @@ static struct series *series_get(struct set *set, const struct pb_compare_key *k
 	if (!(s->per_record = calloc(set->n_records, sizeof(*s->per_record))))
 		return NULL;
 	s->key = *k;
+	if (index_add(set, set->n) < 0)
+		return NULL;
 	set->n++;
 	return s;
 }
@@ -131,6 +174,7 @@ static void set_free(struct set *set)
 		free(set->s[i].per_record);
 	}
 	free(set->s);
+	free(set->index);
 	free(set->d);
 	*set = (struct set){0};
 }

@@ -25,7 +25,11 @@ static struct json_object *member(struct json_object *o, const char *key, enum j
 static int64_t num(struct json_object *o, const char *key, int64_t dflt)
 {
 	struct json_object *v = member(o, key, json_type_int);
-	return v ? json_object_get_int64(v) : dflt;
+	if (!v)
+		return dflt;
+	/* json-c clamps what does not fit 64 bits to these: an overflow, not a value */
+	int64_t x = json_object_get_int64(v);
+	return x == INT64_MAX || x == INT64_MIN ? dflt : x;
 }
 
 /* The same, when it fits the field it is read into; else dflt (a stored record is not trusted:
@@ -58,6 +62,13 @@ static void str(struct json_object *o, const char *key, char *buf, size_t size)
 {
 	struct json_object *v = member(o, key, json_type_string);
 	snprintf(buf, size, "%s", v ? json_object_get_string(v) : "");
+}
+
+/* As str(), false when the string did not fit (a name cut short could name something else). */
+static bool str_whole(struct json_object *o, const char *key, char *buf, size_t size)
+{
+	struct json_object *v = member(o, key, json_type_string);
+	return snprintf(buf, size, "%s", v ? json_object_get_string(v) : "") < (int)size;
 }
 
 /* The method named by the member KEY of O; -1 when absent or unknown. */
@@ -273,8 +284,10 @@ static int iteration_from(struct pb_run_record *r, struct json_object *j, size_t
 {
 	struct pb_record_iteration it = {.iteration = num_uint(j, "iteration")};
 	char target[128], placement[32], outcome[32];
-	str(j, "target", target, sizeof(target));
-	str(j, "placement", placement, sizeof(placement));
+	if (!str_whole(j, "target", target, sizeof(target)) ||
+	    !str_whole(j, "placement", placement, sizeof(placement)))
+		return fail(err, size, -EINVAL,
+			    "iteration %zu: a target or placement name too long", k);
 	str(j, "outcome", outcome, sizeof(outcome));
 	for (it.target = 0; it.target < r->n_targets; it.target++)
 		if (!strcmp(r->targets[it.target].t.name, target))
@@ -326,7 +339,9 @@ static int targets_from(struct pb_run_record *r, struct json_object *j, char *er
 		struct pb_target *x = &r->targets[r->n_targets++].t;
 		str(t, "syspath", x->syspath, sizeof(x->syspath));
 		str(t, "bus", x->bus, sizeof(x->bus));
-		str(t, "name", x->name, sizeof(x->name));
+		if (!str_whole(t, "name", x->name, sizeof(x->name)))
+			return fail(err, size, -EINVAL, "target %zu: its name is longer than %zu",
+				    i, sizeof(x->name) - 1);
 		str(t, "driver", x->driver, sizeof(x->driver));
 		str(t, "module", x->module, sizeof(x->module));
 		x->numa_node = num_int(t, "numa_node", -1);
@@ -335,7 +350,10 @@ static int targets_from(struct pb_run_record *r, struct json_object *j, char *er
 	for (size_t i = 0; i < np; i++) {
 		struct json_object *e = json_object_array_get_idx(p, i);
 		struct pb_record_placement *x = &r->placements[r->n_placements++];
-		str(e, "label", x->label, sizeof(x->label));
+		if (!str_whole(e, "label", x->label, sizeof(x->label)))
+			return fail(err, size, -EINVAL,
+				    "placement %zu: its label is longer than %zu", i,
+				    sizeof(x->label) - 1);
 		x->cpu = num_int(e, "cpu", -1);
 		x->node = num_int(e, "node", -1);
 	}

@@ -144,10 +144,42 @@ static void round_trip(void **state)
 	pb_run_record_free(r);
 }
 
+/* A stored record is not trusted: a number json-c had to clamp, or a double, is no value; a
+ * name too long for its field is refused, not cut (cut, two names could become one). */
+static void untrusted_fields(void **state)
+{
+	(void)state;
+	struct pb_run_record *r = example(), *back = NULL;
+	struct json_object *a = pb_run_record_to_json(r), *its, *it, *t;
+	char err[200] = "";
+	assert_true(json_object_object_get_ex(a, "iterations", &its));
+	it = json_object_array_get_idx(its, 0);
+	json_object_object_add(it, "bind_ns", json_object_new_int64(INT64_MAX));
+	json_object_object_add(it, "unbind_ns", json_object_new_double(1e308));
+	assert_int_equal(pb_run_record_from_json(a, &back, err, sizeof(err)), 0);
+	assert_true(back->iterations[0].res.bind_ns == 0);
+	assert_true(back->iterations[0].res.unbind_ns == 0);
+	pb_run_record_free(back);
+	back = NULL;
+
+	char longname[300];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_true(json_object_object_get_ex(a, "targets", &its));
+	t = json_object_array_get_idx(its, 0);
+	json_object_object_add(t, "name", json_object_new_string(longname));
+	assert_int_equal(pb_run_record_from_json(a, &back, err, sizeof(err)), -EINVAL);
+	assert_null(back);
+	assert_non_null(strstr(err, "name is longer"));
+	json_object_put(a);
+	pb_run_record_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip),
+	    cmocka_unit_test(untrusted_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

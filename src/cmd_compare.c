@@ -46,21 +46,6 @@ static void help(FILE *f)
 	    "usage.\n");
 }
 
-static struct pb_run_record *read_record(const char *path)
-{
-	struct json_object *o = json_object_from_file(path);
-	struct pb_run_record *r = NULL;
-	char err[256];
-	if (!o)
-		pb_error("%s: cannot read a JSON document: %s", path, json_util_get_last_err());
-	else if (!json_object_is_type(o, json_type_object))
-		pb_error("%s: not a run record (the top level is not an object)", path);
-	else if (pb_run_record_from_json(o, &r, err, sizeof(err)) < 0)
-		pb_error("%s: %s", path, err);
-	json_object_put(o);
-	return r;
-}
-
 /* Whether argv[i] is the argument of the option before it. */
 static bool option_argument(char **argv, int i)
 {
@@ -87,7 +72,7 @@ static struct pb_run_record **read_records(char **paths, size_t n)
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!(r[i] = read_record(paths[i]))) {
+		if (!(r[i] = pb_run_record_read(paths[i]))) {
 			free_records(r, n);
 			return NULL;
 		}

@@ -15,6 +15,7 @@
 #pragma weak cmd_restore
 #pragma weak cmd_daemon
 #pragma weak cmd_compare
+#pragma weak cmd_report
 
 static const struct {
 	const char *name;
@@ -27,6 +28,7 @@ static const struct {
     {"restore", cmd_restore, "rebind whatever an interrupted run left in the journal"},
     {"daemon", cmd_daemon, "run planned measurements as a service with an HTTP API"},
     {"compare", cmd_compare, "compare two runs metric by metric"},
+    {"report", cmd_report, "write an HTML report of runs and a comparison"},
 };
 
 static void usage(FILE *f)

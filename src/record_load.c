@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "probebench/log.h"
 #include "probebench/record.h"
 
 /* The member KEY of O when it has type T, else NULL. */
@@ -318,4 +319,19 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	}
 	*ret = r;
 	return 0;
+}
+
+struct pb_run_record *pb_run_record_read(const char *path)
+{
+	struct json_object *o = json_object_from_file(path);
+	struct pb_run_record *r = NULL;
+	char err[256];
+	if (!o)
+		pb_error("%s: cannot read a JSON document: %s", path, json_util_get_last_err());
+	else if (!json_object_is_type(o, json_type_object))
+		pb_error("%s: not a run record (the top level is not an object)", path);
+	else if (pb_run_record_from_json(o, &r, err, sizeof(err)) < 0)
+		pb_error("%s: %s", path, err);
+	json_object_put(o);
+	return r;
 }

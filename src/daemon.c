@@ -33,6 +33,7 @@
 #include "probebench/metrics.h"
 #include "probebench/paths.h"
 #include "probebench/record.h"
+#include "probebench/report_html.h"
 #include "probebench/results.h"
 #include "probebench/run.h"
 #include "probebench/util.h"
@@ -374,12 +375,40 @@ static void refresh(struct daemon *d)
 	notify_status(d);
 }
 
+/* /report, /report/ID: a stored run record as the HTML report (report_html.h). */
+static int http_report(struct daemon *d, const char *id, char **ret_body, size_t *ret_len,
+		       const char **ret_type)
+{
+	char dir[4096], *text = NULL, err[160];
+	pthread_mutex_lock(&d->lock);
+	snprintf(dir, sizeof(dir), "%s", d->results_dir);
+	if (!id)
+		text = d->latest_text ? strdup(d->latest_text) : NULL;
+	pthread_mutex_unlock(&d->lock);
+	if (id) {
+		int r = pb_results_read(dir, id, &text);
+		if (r < 0)
+			return r == -ENOENT || r == -EINVAL ? 404 : 500;
+	} else if (!text)
+		return 404;
+	int r = pb_report_html_from_text(text, id ? id : "latest run", ret_body, ret_len, err,
+					 sizeof(err));
+	free(text);
+	if (r < 0)
+		return 500;
+	*ret_type = "text/html; charset=utf-8";
+	return 200;
+}
+
 static int http_get(void *userdata, enum pb_http_route route, const char *id, char **ret_body,
 		    size_t *ret_len, const char **ret_type)
 {
 	struct daemon *d = userdata;
 	char *body = NULL;
 	int code = 200;
+	if (route == PB_ROUTE_REPORT || route == PB_ROUTE_REPORT_RUN)
+		return http_report(d, route == PB_ROUTE_REPORT_RUN ? id : NULL, ret_body, ret_len,
+				   ret_type);
 	if (route == PB_ROUTE_RUN) {
 		char dir[4096];
 		pthread_mutex_lock(&d->lock);

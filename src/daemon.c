@@ -28,6 +28,7 @@
 #include "probebench/daemon.h"
 #include "probebench/http.h"
 #include "probebench/inventory.h"
+#include "probebench/journal.h"
 #include "probebench/log.h"
 #include "probebench/selector.h"
 #include "probebench/metrics.h"
@@ -90,6 +91,9 @@ struct daemon {
 	struct pb_http *http;
 	double start_time_s;
 	uint64_t reloads_ok, reloads_failed;
+	bool restore_ran; /* at start: journal entries found, the restore's exit code */
+	unsigned restore_entries;
+	int restore_exit;
 	size_t results_stored;
 
 	pthread_mutex_t lock; /* guards the documents below, read by the HTTP thread */
@@ -326,6 +330,9 @@ static void render_metrics(struct daemon *d)
 	    .run_in_progress = d->w.active,
 	    .config_reloads_ok = d->reloads_ok,
 	    .config_reloads_failed = d->reloads_failed,
+	    .restore_ran = d->restore_ran,
+	    .restore_entries = d->restore_entries,
+	    .restore_exit = d->restore_exit,
 	};
 	char *text = NULL;
 	if (pb_metrics_render(&md, mp, d->n_plans, &text) < 0)
@@ -1036,7 +1043,14 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 
 	if (opts->restore) {
 		sd_notify(false, "STATUS=restoring devices left by an interrupted run");
+		struct pb_journal_entry *je = NULL;
+		size_t n_je = 0, n_bad = 0;
+		if (pb_journal_load(&je, &n_je, &n_bad) == 0)
+			d->restore_entries = (unsigned)(n_je + n_bad);
+		free(je);
 		r = opts->restore();
+		d->restore_ran = true;
+		d->restore_exit = r;
 		if (r != 0)
 			pb_warn("restore at start ended with exit %d; continuing", r);
 	}

@@ -7,7 +7,8 @@
 # page's Content-Security-Policy forbids any fetch): no console message at all (an uncaught
 # exception or a blocked fetch would print one), the page's script ran to its end (it marks
 # #pb-script), every expected figure is in the DOM, and a screenshot of each is saved in
-# $PB_BUILD_DIR/report-screenshots. The same input gives the same bytes.
+# $PB_BUILD_DIR/report-screenshots. The same input gives the same bytes. Refusals: no -o, no
+# record (exit 2), a file that is not a record or not a comparison, a missing file (exit 1).
 . "$(dirname "$0")/lib.sh"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || skip "no chromium (scripts/install-deps installs it)"
@@ -52,6 +53,22 @@ report() { # NAME ARGS...
 	! grep -o 'https\?://[^"]*' "$OUT/$name.html" | grep -v '^http://www.w3.org/2000/svg$' ||
 		fail "$name: the page names a URL"
 }
+# refusals: no output, no record, a file that is not a record, a comparison that is not one
+set +e
+"$PROBEBENCH" report "$OUT/a.json" 2>"$OUT/e1"; rc1=$?
+"$PROBEBENCH" report -o "$OUT/x.html" 2>"$OUT/e2"; rc2=$?
+"$PROBEBENCH" report -o "$OUT/x.html" "$OUT/ab.json" 2>"$OUT/e3"; rc3=$?
+"$PROBEBENCH" report -o "$OUT/x.html" --compare "$OUT/a.json" "$OUT/a.json" 2>"$OUT/e4"; rc4=$?
+"$PROBEBENCH" report -o "$OUT/x.html" "$OUT/missing.json" 2>"$OUT/e5"; rc5=$?
+set -e
+[ "$rc1/$rc2/$rc3/$rc4/$rc5" = 2/2/1/1/1 ] || fail "exit codes $rc1/$rc2/$rc3/$rc4/$rc5, want 2/2/1/1/1"
+grep -q "no output given" "$OUT/e1" || fail "no -o: $(cat "$OUT/e1")"
+grep -q "no run record given" "$OUT/e2" || fail "no record: $(cat "$OUT/e2")"
+grep -q "ab.json: not a run record" "$OUT/e3" || fail "a comparison as a record: $(cat "$OUT/e3")"
+grep -q "a.json: not a comparison" "$OUT/e4" || fail "a record as a comparison: $(cat "$OUT/e4")"
+grep -q "missing.json: cannot read" "$OUT/e5" || fail "a missing file: $(cat "$OUT/e5")"
+[ ! -e "$OUT/x.html" ] || fail "a refused report left a file"
+
 report a "$OUT/a.json"
 report bare "$OUT/bare.json"
 report numa "$OUT/numa.json"

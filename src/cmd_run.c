@@ -134,8 +134,9 @@ static uint64_t progress_eta(const struct progress *pg, const struct pb_run_posi
 	return eta;
 }
 
-/* --progress lines: a line per target x placement as it completes, and one at every tenth of
- * the run or after 30 s without a line; each with done of total, elapsed time and ETA. */
+/* --progress lines: a line at the first iteration, per target x placement as it completes, and
+ * at every tenth of the run or after 30 s without a line; each with done of total, elapsed time
+ * and ETA. */
 static void progress_line(struct progress *pg, const struct pb_record_iteration *it,
 			  const struct pb_run_position *at)
 {
@@ -148,7 +149,8 @@ static void progress_line(struct progress *pg, const struct pb_record_iteration 
 	if (c < pg->n_cells && ++pg->per_cell[c] == pg->iterations)
 		snprintf(what, sizeof(what), "%s %s complete (%u iterations)", at->target,
 			 at->placement, pg->iterations);
-	else if (tenths > pg->tenths || now - pg->last_draw_ns >= 30000000000ull)
+	else if (!pg->last_draw_ns || tenths > pg->tenths ||
+		 now - pg->last_draw_ns >= 30000000000ull)
 		what[0] = 0;
 	else
 		return;

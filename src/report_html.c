@@ -419,6 +419,8 @@ static void series_figure(FILE *f, const struct pb_run_record *r,
 	figure_open(f, "fig-series", id, "Bind time per iteration (warm-up, drift)");
 	struct plot p = {FIG_W, FIG_H - 40, 64, 30, 10, 40, 0, last ? last : 1, 0, (double)hi};
 	double xstep = nice_range(&p.x0, &p.x1, 8), ystep = nice_range(&p.y0, &p.y1, 4);
+	if (xstep < 1) /* iterations are whole */
+		xstep = 1;
 	svg_open(f, &p, "bind time per iteration");
 	axes(f, &p, xstep, U_PLAIN, ystep, U_NS, "iteration (measured; warm-up not recorded)",
 	     NULL);
@@ -685,6 +687,11 @@ static void timeline_figure(FILE *f, const struct pb_run_record *r,
 	svg_open(f, &p, "timeline of the median bind");
 	axes(f, &p, xstep, U_NS, 0, U_PLAIN, "time since the bind write began", NULL);
 	for (size_t k = 0; k < l.n; k++) {
+		if (k) /* a line between lanes */
+			fprintf(
+			    f, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>",
+			    p.ml - 40, lane_y(&l, l.cpu[k]) - 3, p.w - p.mr,
+			    lane_y(&l, l.cpu[k]) - 3);
 		fprintf(f, "<text class=\"lane\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
 			p.ml - 6, lane_y(&l, l.cpu[k]) + 22);
 		if (l.cpu[k] >= 0)

@@ -2,7 +2,8 @@
 # probebench report in a real browser: run records of the host's virtio-rng function (two
 # measured, one --no-measure), a comparison of the measured two, and a variant of a measured
 # record with the device on NUMA node 0 and the probe hopping into a worker on another CPU
-# (made here from a real record with python: the host's device has no NUMA node). Each page is
+# (made here from a real record with python: the host's device has no NUMA node), and a real
+# record of the NUMA test guest (tests/fixtures/report/guest-numa.json, from scripts/demo). Each page is
 # loaded by headless Chromium from a file (no network: no proxy, no background networking; the
 # page's Content-Security-Policy forbids any fetch): no console message at all (an uncaught
 # exception or a blocked fetch would print one), the page's script ran to its end (it marks
@@ -72,6 +73,7 @@ grep -q "missing.json: cannot read" "$OUT/e5" || fail "a missing file: $(cat "$O
 report a "$OUT/a.json"
 report bare "$OUT/bare.json"
 report numa "$OUT/numa.json"
+report guest "$(dirname "$0")/../fixtures/report/guest-numa.json"
 report cmp --compare "$OUT/ab.json" "$OUT/a.json" "$OUT/b.json"
 
 shots="${PB_BUILD_DIR:-$OUT}/report-screenshots"
@@ -126,6 +128,12 @@ grep -q '>CPU 1<' "$OUT/numa.timeline" || fail "numa: no lane for the hop worker
 grep -q 'class="tl-hop"' "$OUT/numa.timeline" || fail "numa: no hop on the timeline"
 
 load cmp compare cmp-0 cmpdist-0 dist-r0-t0-p0 dist-r1-t0-p0
+# a real record of the NUMA guest (scripts/demo): two devices on nodes 0 and 1, the writer on
+# either node, the PCI probe in a worker on the device's node
+load guest timeline-r0-t0-p0 timeline-r0-t0-p1 timeline-r0-t1-p0 timeline-r0-t1-p1 node-r0-t1-p1 pages-r0-t1-p1
+[ "$(grep -c 'class="tl-hop"' "$OUT/guest.dom")" -ge 4 ] || fail "guest: not every timeline has its hop"
+[ "$(grep -c '>4/4<' "$OUT/guest.dom")" -ge 8 ] || fail "guest: probes not all on the device's node"
+
 "$PY" - "$OUT/ab.json" "$OUT/cmp.dom" <<'PYEOF' || fail "cmp: a comparison is not in the page"
 import json, sys
 d = json.load(open(sys.argv[1]))

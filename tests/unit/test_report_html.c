@@ -322,12 +322,47 @@ static void comparison(void **state)
 	pb_run_record_free(b);
 }
 
+/* A real record of the NUMA test guest (scripts/demo, two rng functions, the writer on either
+ * node): its four cells have every figure; the PCI probe ran in a worker (work_on_cpu) on the
+ * device's node, a lane of its own; every probe on the device's node. */
+static void guest_record(void **state)
+{
+	(void)state;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/report/guest-numa.json", getenv("PB_FIXTURES"));
+	struct pb_run_record *r = pb_run_record_read(path);
+	assert_non_null(r);
+	const struct pb_run_record *recs[] = {r};
+	const char *names[] = {"guest-numa.json"};
+	char *html = render(recs, names, 1, NULL), *again = render(recs, names, 1, NULL);
+	assert_string_equal(html, again);
+	for (int t = 0; t < 2; t++)
+		for (int p = 0; p < 2; p++) {
+			char id[64];
+			snprintf(id, sizeof(id), "id=\"timeline-r0-t%d-p%d\"", t, p);
+			const char *tl = strstr(html, id);
+			assert_non_null(tl);
+			assert_non_null(strstr(tl, "class=\"tl-hop\""));
+			snprintf(id, sizeof(id), "id=\"node-r0-t%d-p%d\"", t, p);
+			assert_non_null(strstr(strstr(html, id), ">4/4<"));
+			snprintf(id, sizeof(id), "id=\"pages-r0-t%d-p%d\"", t, p);
+			assert_non_null(strstr(html, id));
+		}
+	assert_non_null(strstr(html, "0000:21:00.0 <small>pci/virtio-pci, node 0</small>"));
+	assert_non_null(strstr(html, "0000:82:00.0 <small>pci/virtio-pci, node 1</small>"));
+	assert_null(strstr(html, "class=\"why-not\""));
+	free(html);
+	free(again);
+	pb_run_record_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(escape),	    cmocka_unit_test(record_strings_escaped),
 	    cmocka_unit_test(figures),	    cmocka_unit_test(deterministic),
 	    cmocka_unit_test(not_measured), cmocka_unit_test(comparison),
+	    cmocka_unit_test(guest_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

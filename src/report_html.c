@@ -1023,7 +1023,7 @@ static void compare_figure(FILE *f, struct json_object *c, size_t k, const char 
 			}
 	fputs("<div class=\"ab\">", f);
 	if (lo <= hi) {
-		struct plot p = {400, 110, 90, 26, 8, 40, lo, hi, 0, 1};
+		struct plot p = {390, 110, 90, 26, 8, 40, lo, hi, 0, 1};
 		double xstep = nice_range(&p.x0, &p.x1, 4);
 		svg_open(f, &p, "baseline next to candidate");
 		axes(f, &p, xstep, U_NS, 0, U_PLAIN, "min, median..p90, max", NULL);
@@ -1042,7 +1042,7 @@ static void compare_figure(FILE *f, struct json_object *c, size_t k, const char 
 		if (!(b > a))
 			b = a + 1;
 		double pad = (b - a) * 0.1;
-		struct plot p = {240, 110, 26, 26, 8, 40, a - pad, b + pad, 0, 1};
+		struct plot p = {230, 110, 26, 26, 8, 40, a - pad, b + pad, 0, 1};
 		double xstep = nice_range(&p.x0, &p.x1, 3);
 		svg_open(f, &p, "shift with its interval");
 		axes(f, &p, xstep, U_NS, 0, U_PLAIN, "shift B - A", NULL);

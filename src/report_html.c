@@ -932,16 +932,29 @@ static const char *basename_of(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* Whether the side's runs name file (the same path, or the same file name). */
-static bool side_has(struct json_object *side, const char *file)
+/* How a side's runs name file: 2 by its path, 1 by its file name only, 0 not. */
+static int side_names(struct json_object *side, const char *file)
 {
 	struct json_object *runs = jget(side, "runs");
+	int best = 0;
 	for (size_t i = 0; runs && i < json_object_array_length(runs); i++) {
 		const char *r = jstr(json_object_array_get_idx(runs, i), "file");
-		if (r && (!strcmp(r, file) || !strcmp(basename_of(r), basename_of(file))))
-			return true;
+		if (r && !strcmp(r, file))
+			return 2;
+		if (r && !strcmp(basename_of(r), basename_of(file)))
+			best = 1;
 	}
-	return false;
+	return best;
+}
+
+/* Whether the record file is one of side s (0 baseline, 1 candidate): named there by its path,
+ * or by its file name when the other side names no file of that name (two results.json of two
+ * directories are told apart by their paths only). */
+static bool of_side(struct json_object *doc, int s, const char *file)
+{
+	int here = side_names(jget(doc, s ? "candidate" : "baseline"), file),
+	    there = side_names(jget(doc, s ? "baseline" : "candidate"), file);
+	return here == 2 || (here == 1 && there == 0);
 }
 
 /* The samples of a compared series in one record (cmd compare's series: doc/compare.md). */
@@ -1122,7 +1135,7 @@ static void compare_figure(FILE *f, struct json_object *c, size_t k, const char 
 	bool have[2] = {};
 	for (size_t i = 0; i < n; i++)
 		for (size_t side = 0; side < 2; side++)
-			if (side_has(jget(doc, side ? "candidate" : "baseline"), names[i])) {
+			if (of_side(doc, (int)side, names[i])) {
 				have[side] = true;
 				compared_values(recs[i], c, &s[side].v);
 			}

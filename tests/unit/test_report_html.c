@@ -316,6 +316,23 @@ static void comparison(void **state)
 	char *html1 = render(recs, names, 1, j);
 	assert_null(strstr(html1, "id=\"cmpdist-0\""));
 	free(html1);
+	/* two files of one name: told apart by their paths only */
+	json_object_object_add(
+	    json_object_array_get_idx(
+		json_object_object_get(json_object_object_get(j, "baseline"), "runs"), 0),
+	    "file", json_object_new_string("one/results.json"));
+	json_object_object_add(
+	    json_object_array_get_idx(
+		json_object_object_get(json_object_object_get(j, "candidate"), "runs"), 0),
+	    "file", json_object_new_string("two/results.json"));
+	const char *same[] = {"one/results.json", "two/results.json"},
+		   *other[] = {"x/results.json", "y/results.json"};
+	html1 = render(recs, same, 2, j);
+	assert_non_null(strstr(html1, "id=\"cmpdist-0\""));
+	free(html1);
+	html1 = render(recs, other, 2, j);
+	assert_null(strstr(html1, "id=\"cmpdist-0\""));
+	free(html1);
 	free(html);
 	json_object_put(j);
 	pb_run_record_free(a);

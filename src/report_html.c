@@ -314,7 +314,7 @@ static void ecdf_figure(FILE *f, const char *cls, const char *id, const char *ti
 	struct plot p = {FIG_W, FIG_H, 64, 30, 10, 40, (double)lo, (double)hi, 0, 1};
 	double xstep = nice_range(&p.x0, &p.x1, 6);
 	svg_open(f, &p, title);
-	axes(f, &p, xstep, U_NS, 0.25, U_SHARE, "time (ns scale, linear)", "share of samples <= x");
+	axes(f, &p, xstep, U_NS, 0.25, U_SHARE, "time (linear scale)", "share of samples <= x");
 	for (size_t k = 0; k < n; k++) {
 		const struct vals *v = &s[k].v;
 		if (!v->n)
@@ -740,10 +740,11 @@ static void timeline_figure(FILE *f, const struct pb_run_record *r,
 	snprintf(
 	    method, sizeof(method), "%s; the writer's write from the run's own clock",
 	    method_long(fa->method == PB_METHOD_AUTO ? NULL : pb_measure_method_name(fa->method)));
-	caption(f, method,
-		"a probe bar with a hatched edge starts at its end minus the kernel's microseconds "
-		"(not exact); kmsg has no CPU (lane ?); work deferred past the probe; what other "
-		"tasks ran on these CPUs meanwhile");
+	caption(
+	    f, method,
+	    "a probe bar with a dashed outline starts at its end minus the kernel's microseconds "
+	    "(not exact); kmsg has no CPU (lane ?); work deferred past the probe; what other "
+	    "tasks ran on these CPUs meanwhile");
 }
 
 /* ---- one target x placement -------------------------------------------------------------- */

@@ -45,9 +45,16 @@ static void help(FILE *f)
 	    "      --duration DUR     stop starting cycles after DUR (10s, 2m; 0 = no limit)\n"
 	    "      --interval DUR     pause between cycles (default 0)\n"
 	    "      --timeout DUR      a bind/unbind write taking longer is a hang (default 10s)\n"
-	    "      --entry bind|probe bind: DRV/unbind then DRV/bind (device_driver_attach);\n"
+	    "      --entry bind|probe|module\n"
+	    "                         bind: DRV/unbind then DRV/bind (device_driver_attach);\n"
 	    "                         probe: DRV/unbind, driver_override=DRV, bus/drivers_probe\n"
-	    "                         (__device_attach), driver_override restored (default bind)\n"
+	    "                         (__device_attach), driver_override restored (default bind);\n"
+	    "                         module: unload the driver's module and load it again\n"
+	    "                         (libkmod), waiting up to --timeout until every device of\n"
+	    "                         its drivers is bound again; all of them must pass the\n"
+	    "                         safety checks; refused for a built-in driver or a module\n"
+	    "                         in use or needed by other modules\n"
+	    "      --module-options S options for every load of --entry module (async_probe=1)\n"
 	    "      --writer-node LIST pin the writing thread to these NUMA nodes (0,2-3)\n"
 	    "      --writer-cpu LIST  pin the writing thread to these CPUs; placements are\n"
 	    "                         visited round-robin, one writer thread each\n"
@@ -237,6 +244,7 @@ enum {
 	OPT_FIFO,
 	OPT_RING_PAGES,
 	OPT_INCLUDE_LOSSY,
+	OPT_MODULE_OPTIONS,
 	OPT_PROGRESS,
 };
 
@@ -247,6 +255,7 @@ static const struct option options[] = {
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"entry", required_argument, NULL, OPT_ENTRY},
+    {"module-options", required_argument, NULL, OPT_MODULE_OPTIONS},
     {"writer-node", required_argument, NULL, OPT_WRITER_NODE},
     {"writer-cpu", required_argument, NULL, OPT_WRITER_CPU},
     {"force", required_argument, NULL, OPT_FORCE},
@@ -334,11 +343,18 @@ static int parse_writers(int c, struct run_args *a)
 static int parse_force(struct pb_run_opts *o)
 {
 	int r = pb_reason_from_name(optarg);
+	if (r == PB_REASON_MODULE) {
+		pb_error(
+		    "--force: a module refusal is never lifted (the unload would fail, or unbind "
+		    "what was not checked); use --entry bind or --entry probe");
+		return PB_EXIT_USAGE;
+	}
 	if (r < 0) {
 		char names[256] = "";
 		for (int k = 0; k < PB_REASON__MAX; k++)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 k ? ", " : "", pb_reason_name(k));
+			if (k != PB_REASON_MODULE)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names),
+					 "%s%s", k ? ", " : "", pb_reason_name(k));
 		pb_error("--force: unknown reason '%s' (reasons: %s)", optarg, names);
 		return PB_EXIT_USAGE;
 	}
@@ -392,10 +408,15 @@ static int parse_option(int c, struct run_args *a)
 			a->o.entry = PB_ENTRY_BIND;
 		else if (!strcmp(optarg, "probe"))
 			a->o.entry = PB_ENTRY_PROBE;
+		else if (!strcmp(optarg, "module"))
+			a->o.entry = PB_ENTRY_MODULE;
 		else {
-			pb_error("--entry: '%s' is neither 'bind' nor 'probe'", optarg);
+			pb_error("--entry: '%s' is not 'bind', 'probe' or 'module'", optarg);
 			return PB_EXIT_USAGE;
 		}
+		return -1;
+	case OPT_MODULE_OPTIONS:
+		a->o.module_options = optarg;
 		return -1;
 	case OPT_WRITER_NODE:
 	case OPT_WRITER_CPU:

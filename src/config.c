@@ -74,7 +74,7 @@ static int check_unique_plan(struct ctx *c, struct json_object *v, const void *b
 /* K_ENUM stores an int. */
 _Static_assert(sizeof(enum pb_entry_path) == sizeof(int), "entry is stored as an int");
 static const char *const entry_names[] = {
-    [PB_ENTRY_BIND] = "bind", [PB_ENTRY_PROBE] = "probe", NULL};
+    [PB_ENTRY_BIND] = "bind", [PB_ENTRY_PROBE] = "probe", [PB_ENTRY_MODULE] = "module", NULL};
 
 #define TARGET(f) offsetof(struct pb_config_target, f)
 static const struct key rule_keys[] = {
@@ -121,7 +121,8 @@ static const struct key plan_keys[] = {
      .elem_size = sizeof(struct pb_config_target),
      .description = "the only devices this plan may cycle"},
     {"entry", K_ENUM, PLAN(entry), .names = entry_names, .def = "\"bind\"",
-     .description = "bind: DRV/unbind + DRV/bind; probe: driver_override + drivers_probe"},
+     .description = "bind: DRV/unbind + DRV/bind; probe: driver_override + drivers_probe; "
+		    "module: unload and load the driver's module"},
     {"measure", K_BOOL, PLAN(measure), .def = "true",
      .description = "per-probe measurement around every bind write"},
     {"iterations", K_UINT, PLAN(iterations), .min = 1, .max = 1000000, .def = "20",

@@ -31,9 +31,17 @@ struct pb_writer {
 	char buf[256];
 	const struct pb_target *t;
 	enum pb_step step;
+	/* a module request (--entry module) instead of a write: buf holds the options; wait is a
+	 * copy owned by w, so an abandoned thread never reads the caller's memory */
+	enum { OP_WRITE, OP_UNLOAD, OP_LOAD } op;
+	struct pb_kmod *kmod;
+	char module[64];
+	struct pb_module_device *wait;
+	size_t n_wait;
+	uint64_t wait_timeout_ns;
 	/* answer */
 	int result;
-	uint64_t ns;
+	uint64_t ns, load_ns;
 	int cpu;
 	/* where the writer's memory sits, checked by the writer thread after pinning */
 	bool numa_mem; /* w itself came from numa_alloc_onnode() on the writer's node */
@@ -91,6 +99,8 @@ static struct pb_writer *writer_alloc(const struct pb_placement *pl)
 
 static void writer_release(struct pb_writer *w)
 {
+	if (w)
+		free(w->wait);
 	if (w && w->stack)
 		numa_free(w->stack, w->stack_size);
 	if (w && w->numa_mem)
@@ -154,6 +164,46 @@ static int do_write(const char *path, const char *s, size_t len, struct pb_write
 	return r;
 }
 
+static void sleep_ns(uint64_t ns);
+
+/* A module request, timed and hooked like a write; a load waits for its devices too. */
+static int do_module(struct pb_writer *w)
+{
+	bool hooked = w->hooks && w->step != PB_STEP_SETUP;
+	if (hooked && w->hooks->before_write)
+		w->hooks->before_write(w->hooks->userdata, w->t, w->step);
+	/* Opened before the load, so no bind uevent of its probes is missed. */
+	int fd = w->op == OP_LOAD ? pb_module_uevents_open() : -1;
+	w->cpu = sched_getcpu();
+	w->load_ns = 0;
+	uint64_t t0 = pb_now_ns();
+	int r;
+	if (w->op == OP_UNLOAD) {
+		r = pb_kmod_unload(w->kmod, w->module);
+	} else {
+		r = pb_kmod_load(w->kmod, w->module, w->buf, &w->load_ns);
+		if (r == 0)
+			r = pb_module_wait_bound(w->wait, w->n_wait, fd,
+						 pb_now_ns() + w->wait_timeout_ns);
+	}
+	uint64_t t1 = pb_now_ns(), t_end = t1;
+	if (fd >= 0)
+		close(fd);
+	if (r == 1) {
+		/* Probes the load did not wait for (asynchronous): the bind uevent comes from
+		 * driver_bound() just before really_probe returns in its worker. The observed
+		 * window stays open a little longer so that those returns are in it; the time
+		 * (bind_ns) is until the last device was bound. */
+		r = 0;
+		sleep_ns(PB_MODULE_SETTLE_NS);
+		t_end = pb_now_ns();
+	}
+	w->ns = t1 - t0;
+	if (hooked && w->hooks->after_write)
+		w->hooks->after_write(w->hooks->userdata, w->t, w->step, r, t0, t_end);
+	return r;
+}
+
 static void *writer_main(void *arg)
 {
 	struct pb_writer *w = arg;
@@ -174,7 +224,8 @@ static void *writer_main(void *arg)
 		if (w->quit)
 			break;
 		pthread_mutex_unlock(&w->mu);
-		int res = do_write(w->path, w->buf, strlen(w->buf), w);
+		int res =
+		    w->op == OP_WRITE ? do_write(w->path, w->buf, strlen(w->buf), w) : do_module(w);
 		pthread_mutex_lock(&w->mu);
 		if (w->abandoned) {
 			/* The owner gave up on this write long ago; nobody waits for w. This thread
@@ -293,24 +344,16 @@ static void prepare(struct pb_writer *w, const struct pb_target *t, enum pb_step
 		w->hooks->prepare(w->hooks->userdata, t, step, w->tid);
 }
 
-int pb_writer_write(struct pb_writer *w, const char *path, const char *s, uint64_t timeout_ns,
-		    const struct pb_target *t, enum pb_step step, uint64_t *ret_ns, int *ret_cpu)
+/* Hands the request already set in w (under w->mu, held on entry) to the writer thread and waits
+ * at most timeout_ns for it. Returns its result or -ETIMEDOUT; releases w->mu. */
+static int submit_locked(struct pb_writer *w, uint64_t timeout_ns, uint64_t *ret_ns, int *ret_cpu)
 {
-	if (w->hung)
-		return -EDEADLK;
-	if (strlen(path) >= sizeof(w->path) || strlen(s) >= sizeof(w->buf))
-		return -ENAMETOOLONG;
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	uint64_t dl = (uint64_t)deadline.tv_sec * 1000000000ull + deadline.tv_nsec + timeout_ns;
 	deadline.tv_sec = dl / 1000000000ull;
 	deadline.tv_nsec = dl % 1000000000ull;
 
-	pthread_mutex_lock(&w->mu);
-	strcpy(w->path, path);
-	strcpy(w->buf, s);
-	w->t = t;
-	w->step = step;
 	w->done = false;
 	w->has_req = true;
 	pthread_cond_broadcast(&w->cv);
@@ -328,6 +371,60 @@ int pb_writer_write(struct pb_writer *w, const char *path, const char *s, uint64
 	if (ret_cpu)
 		*ret_cpu = w->cpu;
 	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+int pb_writer_write(struct pb_writer *w, const char *path, const char *s, uint64_t timeout_ns,
+		    const struct pb_target *t, enum pb_step step, uint64_t *ret_ns, int *ret_cpu)
+{
+	if (w->hung)
+		return -EDEADLK;
+	if (strlen(path) >= sizeof(w->path) || strlen(s) >= sizeof(w->buf))
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&w->mu);
+	w->op = OP_WRITE;
+	strcpy(w->path, path);
+	strcpy(w->buf, s);
+	w->t = t;
+	w->step = step;
+	return submit_locked(w, timeout_ns, ret_ns, ret_cpu);
+}
+
+int pb_writer_module(struct pb_writer *w, struct pb_kmod *k, bool load, const char *module,
+		     const char *options, const struct pb_module_device *wait, size_t n_wait,
+		     uint64_t timeout_ns, const struct pb_target *t, enum pb_step step,
+		     uint64_t *ret_ns, uint64_t *ret_load_ns, int *ret_cpu)
+{
+	if (w->hung)
+		return -EDEADLK;
+	if (!options)
+		options = "";
+	if (strlen(module) >= sizeof(w->module) || strlen(options) >= sizeof(w->buf))
+		return -ENAMETOOLONG;
+	struct pb_module_device *copy = NULL;
+	if (n_wait && !(copy = malloc(n_wait * sizeof(*copy))))
+		return -ENOMEM;
+	if (n_wait)
+		memcpy(copy, wait, n_wait * sizeof(*copy));
+	pthread_mutex_lock(&w->mu);
+	w->op = load ? OP_LOAD : OP_UNLOAD;
+	w->kmod = k;
+	strcpy(w->module, module);
+	strcpy(w->buf, options);
+	free(w->wait);
+	w->wait = copy;
+	w->n_wait = n_wait;
+	w->wait_timeout_ns = timeout_ns;
+	w->t = t;
+	w->step = step;
+	/* The load waits up to timeout_ns for the devices itself; the writer is hung only when
+	 * the call does not return either. */
+	int r = submit_locked(w, 2 * timeout_ns, ret_ns, ret_cpu);
+	if (ret_load_ns) {
+		pthread_mutex_lock(&w->mu);
+		*ret_load_ns = w->hung ? 0 : w->load_ns;
+		pthread_mutex_unlock(&w->mu);
+	}
 	return r;
 }
 
@@ -632,6 +729,108 @@ static int bind_step(struct pb_writer *w, const struct pb_target *t,
 	return r;
 }
 
+/*
+ * --entry module, once the journal holds the module ("cycling"): unload it (timed: unbind_ns),
+ * load it again with the run's options and wait until every device its drivers had bound is
+ * bound again (timed: bind_ns; the load call alone: load_ns). A device still unbound then is put
+ * back with the sysfs route; the module not loaded after a second try leaves the cycle lost
+ * (journal kept: restore loads it). Returns 0 (*res complete), -ETIMEDOUT (hung) or -ENODEV
+ * (the target is gone).
+ */
+static int module_cycle(struct pb_writer *w, const struct pb_target *t, struct pb_journal_entry *je,
+			const struct pb_cycle_cfg *cfg, struct pb_cycle_result *res)
+{
+	struct pb_module_device *devs = NULL;
+	size_t n = 0;
+	int cpu = -1, r = pb_module_devices(je->module, &devs, &n);
+	if (r < 0 || !cfg->kmod) {
+		res->outcome = PB_CYCLE_UNBIND_FAILED;
+		res->unbind_errno = r < 0 ? -r : EINVAL;
+		res->verified = true;
+		journal_rebound(je);
+		return 0;
+	}
+	prepare(w, t, PB_STEP_UNBIND);
+	if (cfg->gate)
+		pb_gate_wait(cfg->gate);
+	r = pb_writer_module(w, cfg->kmod, false, je->module, NULL, NULL, 0, cfg->timeout_ns, t,
+			     PB_STEP_UNBIND, &res->unbind_ns, NULL, &cpu);
+	res->writer_cpu = cpu;
+	if (r == -ETIMEDOUT)
+		goto done;
+	if (r < 0)
+		res->unbind_errno = -r;
+	if (pb_module_loaded(je->module)) {
+		/* Refused (in use since the plan was made): nothing was unbound. */
+		if (!res->unbind_errno)
+			res->unbind_errno = EBUSY;
+		res->outcome = PB_CYCLE_UNBIND_FAILED;
+		res->verified = bound_to(t->syspath, t->driver, NULL, 0) == 1;
+		journal_rebound(je);
+		r = 0;
+		goto done;
+	}
+	prepare(w, t, PB_STEP_BIND);
+	if (cfg->gate)
+		pb_gate_wait(cfg->gate);
+	r = pb_writer_module(w, cfg->kmod, true, je->module, je->module_options, devs, n,
+			     cfg->timeout_ns, t, PB_STEP_BIND, &res->bind_ns, &res->load_ns, &cpu);
+	if (r == -ETIMEDOUT)
+		goto done;
+	if (r < 0)
+		res->bind_errno = -r;
+	if (!pb_module_loaded(je->module)) {
+		/* One more try, untimed and unobserved, so the devices are not left driverless. */
+		res->retries++;
+		r = pb_writer_module(w, cfg->kmod, true, je->module, je->module_options, devs, n,
+				     cfg->timeout_ns, NULL, PB_STEP_SETUP, NULL, NULL, NULL);
+		if (r == -ETIMEDOUT)
+			goto done;
+		if (!pb_module_loaded(je->module)) {
+			res->outcome = PB_CYCLE_LOST;
+			r = bound_to(t->syspath, t->driver, NULL, 0) == -ENODEV ? -ENODEV : 0;
+			goto done;
+		}
+	}
+	/* Every device bound again, else each one left is put back through sysfs. */
+	bool all = true;
+	for (size_t i = 0; i < n; i++) {
+		int b = bound_to(devs[i].syspath, devs[i].driver, NULL, 0);
+		if (b == 1 || b == -ENODEV)
+			continue;
+		res->put_back = true;
+		/* driver_override back to what it was: the journal's for the target; the
+		 * others' the unload did not change (an unbound device's reads as it was). */
+		char ovr[128] = "";
+		if (!strcmp(devs[i].syspath, t->syspath))
+			snprintf(ovr, sizeof(ovr), "%s", je->driver_override);
+		else if (read_override(devs[i].syspath, ovr, sizeof(ovr)) < 0)
+			ovr[0] = '\0';
+		b = put_back(w, devs[i].syspath, devs[i].bus, devs[i].name, devs[i].driver, ovr,
+			     cfg->timeout_ns);
+		if (b == -ETIMEDOUT) {
+			r = b;
+			goto done;
+		}
+		all &= b == 1 || b == -ENODEV;
+	}
+	r = bound_to(t->syspath, t->driver, NULL, 0);
+	if (r == -ENODEV)
+		goto done;
+	res->verified = r == 1 && all;
+	if (res->put_back && !res->bind_errno)
+		res->bind_errno = ENXIO; /* loaded, but a device was not bound in time */
+	res->outcome = !res->verified			  ? PB_CYCLE_LOST
+		       : res->put_back || res->bind_errno ? PB_CYCLE_BIND_FAILED
+							  : PB_CYCLE_OK;
+	if (res->verified)
+		journal_rebound(je);
+	r = 0;
+done:
+	free(devs);
+	return r;
+}
+
 void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_journal_entry *je,
 		   const struct pb_cycle_cfg *cfg, struct pb_cycle_result *ret)
 {
@@ -654,6 +853,15 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 		/* Without a journal entry a crash could leave the device unbound: do not unbind. */
 		res.outcome = PB_CYCLE_UNBIND_FAILED;
 		res.unbind_errno = EIO;
+		goto out;
+	}
+
+	if (cfg->entry == PB_ENTRY_MODULE) {
+		r = module_cycle(w, t, je, cfg, &res);
+		if (r == -ETIMEDOUT)
+			goto hung;
+		if (r == -ENODEV)
+			goto gone;
 		goto out;
 	}
 
@@ -753,6 +961,26 @@ enum pb_restore_outcome pb_restore_entry(struct pb_writer *w, const struct pb_jo
 	pb_journal_boot_id(boot, sizeof(boot));
 	if (pb_journal_hung_now(je, boot))
 		return PB_RESTORE_HUNG;
+	if (je->module[0] && !pb_module_loaded(je->module)) {
+		/* A run of --entry module stopped while the module was unloaded: load it back with
+		 * the run's options, and give the device the timeout to be bound by it. */
+		struct pb_module_device dev = {0};
+		snprintf(dev.syspath, sizeof(dev.syspath), "%s", je->syspath);
+		snprintf(dev.driver, sizeof(dev.driver), "%s", je->driver);
+		struct pb_kmod *k = NULL;
+		r = pb_kmod_new(&k);
+		if (r == 0)
+			r = pb_writer_module(w, k, true, je->module, je->module_options, &dev, 1,
+					     timeout_ns, NULL, PB_STEP_SETUP, NULL, NULL, NULL);
+		if (r == -ETIMEDOUT)
+			goto hung; /* k stays with the writer thread stuck in the load */
+		pb_kmod_free(k);
+		if (!pb_module_loaded(je->module)) {
+			*ret_err = r < 0 ? -r : ENOENT;
+			return PB_RESTORE_FAILED;
+		}
+		out = PB_RESTORE_REBOUND;
+	}
 	r = bound_to(je->syspath, je->driver, other, sizeof(other));
 	if (r == -ENODEV) {
 		pb_journal_remove(je->sysname);

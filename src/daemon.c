@@ -204,9 +204,8 @@ static void render_status(struct daemon *d)
 		for (size_t k = 0; k < cp->n_targets; k++)
 			json_object_array_add(ts, target_json(&cp->targets[k]));
 		json_object_object_add(p, "targets", ts);
-		json_object_object_add(
-		    p, "entry",
-		    json_object_new_string(cp->entry == PB_ENTRY_PROBE ? "probe" : "bind"));
+		json_object_object_add(p, "entry",
+				       json_object_new_string(pb_entry_name(cp->entry)));
 		json_object_object_add(p, "iterations", json_object_new_int((int)cp->iterations));
 		json_object_object_add(p, "warmup", json_object_new_int((int)cp->warmup));
 		struct json_object *wn = json_object_new_array();

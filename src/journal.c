@@ -46,6 +46,11 @@ struct json_object *pb_journal_entry_to_json(const struct pb_journal_entry *e)
 	json_object_object_add(o, "driver", json_object_new_string(e->driver));
 	json_object_object_add(o, "driver_override", json_object_new_string(e->driver_override));
 	json_object_object_add(o, "power_control", json_object_new_string(e->power_control));
+	if (e->module[0]) {
+		json_object_object_add(o, "module", json_object_new_string(e->module));
+		json_object_object_add(o, "module_options",
+				       json_object_new_string(e->module_options));
+	}
 	json_object_object_add(o, "state", json_object_new_string(pb_journal_state_name(e->state)));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
 	json_object_object_add(o, "boot_id", json_object_new_string(e->boot_id));
@@ -86,11 +91,14 @@ int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *r
 		0 ||
 	    get_str(o, "power_control", e.power_control, sizeof(e.power_control), false) < 0 ||
 	    get_str(o, "boot_id", e.boot_id, sizeof(e.boot_id), false) < 0 ||
+	    get_str(o, "module", e.module, sizeof(e.module), false) < 0 ||
+	    get_str(o, "module_options", e.module_options, sizeof(e.module_options), false) < 0 ||
 	    get_str(o, "state", state, sizeof(state), true) < 0)
 		return -EINVAL;
 	int s = pb_journal_state_from_name(state);
 	if (s < 0 || !e.syspath[0] || !e.sysname[0] || !e.driver[0] || !e.bus[0] ||
-	    strchr(e.sysname, '/') || strchr(e.driver, '/') || strchr(e.bus, '/'))
+	    strchr(e.sysname, '/') || strchr(e.driver, '/') || strchr(e.bus, '/') ||
+	    strchr(e.module, '/'))
 		return -EINVAL;
 	e.state = (enum pb_journal_state)s;
 	if (json_object_object_get_ex(o, "pid", &v))

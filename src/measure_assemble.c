@@ -794,10 +794,35 @@ static bool in_probe(const struct pb_iteration_facts *out, pid_t pid, uint64_t t
 	return false;
 }
 
-static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
+/*
+ * The probe's blocks (out->held: every block counted in pages_by_node) against the window's page
+ * frees: pages freed again inside the window by node, and only the blocks still (partly) held
+ * kept in out->held.
+ */
+static int window_frees(const struct pb_assemble_in *in, struct pb_iteration_facts *out)
+{
+	int r = pb_blocks_apply_frees(out->held, out->n_held, in->ev, in->n);
+	if (r < 0)
+		return r;
+	size_t k = 0;
+	for (size_t i = 0; i < out->n_held; i++) {
+		struct pb_page_block *b = &out->held[i];
+		out->pages_freed_total += b->freed;
+		if (b->node >= 0 && b->node < PB_MEASURE_MAX_NODES)
+			out->pages_freed_by_node[b->node] += b->freed;
+		if (b->freed < (UINT64_C(1) << b->order))
+			out->held[k++] = *b;
+	}
+	out->n_held = k;
+	out->frees_measured = true;
+	return 0;
+}
+
+static int memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 {
 	const struct pb_assemble_in *in = c->in;
 	uint64_t local = 0, known = 0;
+	size_t cap_held = 0;
 	out->memory_measured = true;
 	out->pfn_map_source = in->pfnmap->source;
 	out->n_nodes = in->pfnmap->n_nodes;
@@ -810,6 +835,21 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 			int node = add_pages(in, e, out->pages_by_node, &out->pages_unknown_node,
 					     &out->n_nodes, &pages);
 			out->pages_total += pages;
+			if (pages && in->frees) {
+				if (out->n_held == cap_held) {
+					size_t nc = cap_held ? 2 * cap_held : 64;
+					void *q = realloc(out->held, nc * sizeof(*out->held));
+					if (!q)
+						return -ENOMEM;
+					out->held = q;
+					cap_held = nc;
+				}
+				out->held[out->n_held++] =
+				    (struct pb_page_block){.pfn = e->page.pfn,
+							   .order = e->page.order,
+							   .node = node,
+							   .ts = e->ts};
+			}
 			if (node < 0)
 				continue;
 			known += pages;
@@ -826,6 +866,11 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 		}
 	}
 	out->local_ratio = (known && in->device_node >= 0) ? (double)local / (double)known : -1;
+	if (in->frees) {
+		int r = window_frees(in, out);
+		if (r < 0)
+			return r;
+	}
 
 	/* Per probe: its own tasks inside it (a depth-0 probe includes its nested ones). */
 	for (size_t k = 0; k < out->n_probes; k++) {
@@ -849,6 +894,7 @@ static void memory_facts(const struct ctx *c, struct pb_iteration_facts *out)
 					  &p->n_page_nodes, &pages);
 		}
 	}
+	return 0;
 }
 
 int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_facts *out)
@@ -902,8 +948,8 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
 		if (!p->device[0] && p->depth == 0 && in->target_name)
 			snprintf(p->device, sizeof(p->device), "%s", in->target_name);
 	}
-	if (in->pfnmap && in->method != PB_METHOD_KMSG)
-		memory_facts(&c, out);
+	if (in->pfnmap && in->method != PB_METHOD_KMSG && (r = memory_facts(&c, out)) < 0)
+		goto fail;
 	free(c.hops);
 	return 0;
 fail:
@@ -911,5 +957,8 @@ fail:
 	free(out->probes);
 	out->probes = NULL;
 	out->n_probes = 0;
+	free(out->held);
+	out->held = NULL;
+	out->n_held = 0;
 	return r;
 }

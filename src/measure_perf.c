@@ -368,45 +368,9 @@ void pb_perf_free(struct pb_perf *p)
 	free(p);
 }
 
-/* The events asked for, with their formats: only those used (loading every event of a system
- * costs hundreds of ms). */
-static int perf_specs(struct pb_perf *p, const struct pb_perf_opts *o, char *why, size_t why_size)
+/* The format of every event asked for, from tracefs (parsed once per event). */
+static int perf_spec_formats(struct pb_perf *p, char *why, size_t why_size)
 {
-	p->tep = tep_alloc();
-	if (!p->tep)
-		return -ENOMEM;
-	tep_set_long_size(p->tep, (int)sizeof(long));
-	tep_set_file_bigendian(p->tep, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN
-									      : TEP_LITTLE_ENDIAN);
-	tep_set_local_bigendian(p->tep, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN
-									       : TEP_LITTLE_ENDIAN);
-	add_spec(p, PB_EV_WQ_QUEUE, "workqueue", "workqueue_queue_work");
-	add_spec(p, PB_EV_WQ_START, "workqueue", "workqueue_execute_start");
-	add_spec(p, PB_EV_WQ_END, "workqueue", "workqueue_execute_end");
-	add_spec(p, PB_EV_SWITCH, "sched", "sched_switch");
-	add_spec(p, PB_EV_MIGRATE, "sched", "sched_migrate_task");
-	add_spec(p, PB_EV_WAKEUP, "sched", "sched_waking");
-	if (o->console)
-		add_spec(p, PB_EV_CONSOLE, "printk", "console");
-	if (o->memory) {
-		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc");
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
-		/* The same two as counters: exact per CPU (all tasks) even when samples are lost.
-		 */
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
-		p->specs[p->n_specs - 1].counting = true;
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
-		p->specs[p->n_specs - 1].counting = true;
-	}
-	if (o->kprobes) {
-		int r = kp_get(why, why_size);
-		if (r < 0)
-			return r;
-		p->kprobes = true;
-		add_spec(p, PB_EV_PROBE_ENTRY, PB_KPROBE_SYSTEM, kp_name[0]);
-		add_spec(p, PB_EV_PROBE_RETURN, PB_KPROBE_SYSTEM, kp_name[1]);
-	}
 	for (size_t i = 0; i < p->n_specs; i++) {
 		struct spec *s = &p->specs[i];
 		s->ev = tep_find_event_by_name(p->tep, s->sys, s->name);
@@ -426,6 +390,56 @@ static int perf_specs(struct pb_perf *p, const struct pb_perf_opts *o, char *why
 		}
 	}
 	return 0;
+}
+
+/* The events asked for, with their formats: only those used (loading every event of a system
+ * costs hundreds of ms). */
+static int perf_specs(struct pb_perf *p, const struct pb_perf_opts *o, char *why, size_t why_size)
+{
+	p->tep = tep_alloc();
+	if (!p->tep)
+		return -ENOMEM;
+	tep_set_long_size(p->tep, (int)sizeof(long));
+	tep_set_file_bigendian(p->tep, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN
+									      : TEP_LITTLE_ENDIAN);
+	tep_set_local_bigendian(p->tep, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN
+									       : TEP_LITTLE_ENDIAN);
+	if (o->frees_only) {
+		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free");
+		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free_batched");
+		return perf_spec_formats(p, why, why_size);
+	}
+	add_spec(p, PB_EV_WQ_QUEUE, "workqueue", "workqueue_queue_work");
+	add_spec(p, PB_EV_WQ_START, "workqueue", "workqueue_execute_start");
+	add_spec(p, PB_EV_WQ_END, "workqueue", "workqueue_execute_end");
+	add_spec(p, PB_EV_SWITCH, "sched", "sched_switch");
+	add_spec(p, PB_EV_MIGRATE, "sched", "sched_migrate_task");
+	add_spec(p, PB_EV_WAKEUP, "sched", "sched_waking");
+	if (o->console)
+		add_spec(p, PB_EV_CONSOLE, "printk", "console");
+	if (o->memory) {
+		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc");
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
+		/* The same two as counters: exact per CPU (all tasks) even when samples are lost.
+		 */
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
+		p->specs[p->n_specs - 1].counting = true;
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
+		p->specs[p->n_specs - 1].counting = true;
+		/* frees of any task: which of the probe's pages it freed again inside the window */
+		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free");
+		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free_batched");
+	}
+	if (o->kprobes) {
+		int r = kp_get(why, why_size);
+		if (r < 0)
+			return r;
+		p->kprobes = true;
+		add_spec(p, PB_EV_PROBE_ENTRY, PB_KPROBE_SYSTEM, kp_name[0]);
+		add_spec(p, PB_EV_PROBE_RETURN, PB_KPROBE_SYSTEM, kp_name[1]);
+	}
+	return perf_spec_formats(p, why, why_size);
 }
 
 /* A ring of its own for the event just opened on cpu (fd): mapped, drained by the spill thread. */
@@ -457,7 +471,9 @@ static int perf_open_cpu(struct pb_perf *p, long cpu, char *why, size_t why_size
 	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
 	for (size_t i = 0; i < p->n_specs; i++) {
 		struct spec *s = &p->specs[i];
-		bool slab = s->type == PB_EV_SLAB_ALLOC;
+		/* the flood ring: slab allocations and page frees, whose losses never cost a probe
+		 */
+		bool slab = s->type == PB_EV_SLAB_ALLOC || s->type == PB_EV_PAGE_FREE;
 		if (s->counting && leader < 0)
 			continue; /* a counter never leads a group */
 	retry:;
@@ -613,6 +629,15 @@ int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint
 	return any ? 0 : -ENOENT;
 }
 
+int pb_perf_set_filter(struct pb_perf *p, enum pb_mevent_type type, const char *filter)
+{
+	for (size_t i = 0; i < p->n_ev; i++)
+		if (p->ev[i].spec->type == type &&
+		    ioctl(p->ev[i].fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0)
+			return -errno;
+	return 0;
+}
+
 int pb_perf_disable(struct pb_perf *p)
 {
 	return group_ioctl(p, PERF_EVENT_IOC_DISABLE);
@@ -713,6 +738,11 @@ static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, stru
 		break;
 	case PB_EV_SLAB_ALLOC:
 		out->slab.bytes = fval(ev, &tr, "bytes_alloc");
+		break;
+	case PB_EV_PAGE_FREE:
+		out->page.pfn = fval(ev, &tr, "pfn");
+		out->page.order =
+		    (unsigned)fval(ev, &tr, "order"); /* 0: batched frees are order 0 */
 		break;
 	case PB_EV_WAKEUP:
 		out->wake.pid = (pid_t)fval(ev, &tr, "pid");

@@ -110,6 +110,16 @@ static int add_facts(struct pb_measure_summary *s, struct gather *g,
 				    f->slab_counted_by_node, f->n_slab_counted_nodes);
 		s->pages_total += f->pages_total;
 		s->pages_unknown_node += f->pages_unknown_node;
+		s->pages_freed_total += f->pages_freed_total;
+		const struct pb_kept_pages *k = f->kept;
+		if (k && k->state == PB_KEPT_UNKNOWN)
+			s->kept_unknown++;
+		else if (k && k->state != PB_KEPT_WATCHING) {
+			s->kept_iterations++;
+			s->kept_total += k->pages_total;
+			add_by_node(s->kept_by_node, &s->n_kept_nodes, k->pages_by_node,
+				    k->n_nodes);
+		}
 	}
 	return 0;
 }

@@ -235,6 +235,31 @@ static void durations(FILE *f, const struct pb_metrics_plan *plans, size_t n_pla
  * Per-probe facts of the latest runs (summary measurements): probe durations by probed driver
  * and depth, the share on the device's node, pages by the node they landed on.
  */
+
+/* One gauge per summary and page node: the pages allocated inside the windows, or kept. */
+static void pages_by_node(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans,
+			  const char *name, bool kept, const char *help)
+{
+	bool any = false;
+	FOREACH_ENTRY(plans, n_plans, e, l, {
+		const struct pb_measure_summary *m = &e->measurement;
+		if (!e->measured || !m->memory || (kept && !m->kept_iterations))
+			continue;
+		unsigned n = kept ? m->n_kept_nodes : m->n_page_nodes;
+		for (unsigned k = 0; k < n; k++) {
+			if (!any)
+				header(f, name, "gauge", help);
+			any = true;
+			char ks[16];
+			snprintf(ks, sizeof(ks), "%u", k);
+			fputs(name, f);
+			put_labels(f, &l, "page_node", ks);
+			fprintf(f, " %" PRIu64 "\n",
+				kept ? m->kept_by_node[k] : m->pages_by_node[k]);
+		}
+	});
+}
+
 static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 {
 	bool any = false;
@@ -272,28 +297,16 @@ static void probes(FILE *f, const struct pb_metrics_plan *plans, size_t n_plans)
 		put_double(f, (double)gr->on_node_yes / (double)known);
 		fputc('\n', f);
 	});
-	any = false;
-	name = "probebench_probe_pages";
-	FOREACH_ENTRY(plans, n_plans, e, l, {
-		if (!e->measured || !e->measurement.memory)
-			continue;
-		for (unsigned k = 0; k < e->measurement.n_page_nodes; k++) {
-			if (!any) {
-				header(
-				    f, name, "gauge",
-				    "Pages allocated by the probing tasks inside the bind writes "
-				    "of the latest run, by the NUMA node they landed on "
-				    "(kmem:mm_page_alloc pfn mapped to its node; new pages only: "
-				    "slab reuse hides small allocations).");
-				any = true;
-			}
-			char ks[16];
-			snprintf(ks, sizeof(ks), "%u", k);
-			fputs(name, f);
-			put_labels(f, &l, "page_node", ks);
-			fprintf(f, " %" PRIu64 "\n", e->measurement.pages_by_node[k]);
-		}
-	});
+	pages_by_node(
+	    f, plans, n_plans, "probebench_probe_pages", false,
+	    "Pages allocated by the probing tasks inside the bind writes of the latest run, "
+	    "by the NUMA node they landed on (kmem:mm_page_alloc pfn mapped to its node; "
+	    "new pages only: slab reuse hides small allocations).");
+	pages_by_node(
+	    f, plans, n_plans, "probebench_probe_kept_pages", true,
+	    "Of those pages, the ones the device still held when it was next unbound (or "
+	    "the run ended), summed over the latest run's binds whose watch settled (page "
+	    "frees of the held pfns, kmem:mm_page_free with a pfn filter).");
 }
 
 /* Iterations of the latest runs whose facts were left out of the statistics, by why. */

@@ -93,6 +93,8 @@ struct pb_observer {
 	/* The bus devices of the target's subtree, from the run's inventory (opts.subtree). */
 	struct known_dev *known;
 	size_t n_known;
+	char **also; /* opts.also_syspaths, canonical */
+	size_t n_also;
 	/* Devices looked up by name in the current window: the assembly asks whether each probe's
 	 * device belongs to the bind, describe_device() then wants its bus and path: one lookup
 	 * (the subtree, else a sysfs walk) per name and window. Emptied when a window is decoded.
@@ -114,6 +116,15 @@ struct pb_observer {
 	struct pb_counter stop_counters[PB_MEASURE_N_COUNTERS];
 	pid_t writer;
 	char why[256];
+	/* The kept-page watch (pb_observer_kept_start): frees of the held blocks only. */
+	struct pb_perf *kept_perf; /* unfiltered until a watch sets its filter (kept_filtered) */
+	bool kept_filtered;
+	int kept_perf_err;
+	char kept_perf_why[160];
+	struct pb_kept_pages *kept; /* the watch in progress, NULL none */
+	struct pb_page_block *kept_blocks;
+	size_t n_kept_blocks;
+	uint64_t kept_start_ns;
 };
 
 #define INITCALL_PARAM "module/kernel/parameters/initcall_debug" /* below sysfs */
@@ -220,6 +231,8 @@ void pb_observer_free(struct pb_observer *o)
 	if (!o)
 		return;
 	initcall_restore(o);
+	pb_observer_kept_end(o, PB_KEPT_RUN_END);
+	pb_perf_free(o->kept_perf);
 	pb_perf_free(o->perf);
 	pb_counters_free(o->counters);
 	pb_uevents_free(o->uevents);
@@ -230,6 +243,9 @@ void pb_observer_free(struct pb_observer *o)
 		free(o->known[i].bus);
 	}
 	free(o->known);
+	for (size_t i = 0; i < o->n_also; i++)
+		free(o->also[i]);
+	free(o->also);
 	free(o->cpu_node);
 	if (o->kmsg_fd >= 0)
 		close(o->kmsg_fd);
@@ -358,6 +374,22 @@ int pb_observer_open(const struct pb_observer_opts *opts, struct pb_observer **r
 	r = keep_subtree(o, opts);
 	if (r < 0)
 		goto fail;
+	o->opts.also_syspaths = NULL;
+	o->opts.n_also = 0;
+	if (opts->n_also && !(o->also = calloc(opts->n_also, sizeof(*o->also)))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < opts->n_also; i++) {
+		char real[PATH_MAX];
+		if (pb_realpath(PB_ROOT_SYS, real, "%s", opts->also_syspaths[i]) < 0)
+			continue;
+		if (!(o->also[o->n_also] = strdup(real))) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		o->n_also++;
+	}
 	char rootreal[PATH_MAX];
 	if (pb_realpath(PB_ROOT_SYS, rootreal, ".") < 0)
 		snprintf(rootreal, sizeof(rootreal), "%s", pb_sysfs_root());
@@ -583,6 +615,9 @@ static int device_belongs(const char *name, void *ud)
 		return 1;
 	if (lookup(o, name, &real, &bus) < 0)
 		return -1;
+	for (size_t i = 0; i < o->n_also; i++)
+		if (!strcmp(real, o->also[i]) || pb_path_below(real, o->also[i]))
+			return 1;
 	return !strcmp(real, o->syspath) || pb_path_below(real, o->syspath);
 }
 
@@ -698,8 +733,10 @@ static void dump_events(const struct pb_observer *o, const struct pb_mevent *ev,
 			fprintf(f, " %s", e->msg);
 			break;
 		case PB_EV_PAGE_ALLOC:
-			fprintf(f, " pfn=%llx order=%u", (unsigned long long)e->page.pfn,
-				e->page.order);
+		case PB_EV_PAGE_FREE:
+			fprintf(f, " %s pfn=%llx order=%u",
+				e->type == PB_EV_PAGE_FREE ? "free" : "alloc",
+				(unsigned long long)e->page.pfn, e->page.order);
 			break;
 		default:
 			break;
@@ -763,6 +800,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	    .cpu_node = o->cpu_node,
 	    .n_cpus = o->n_cpus,
 	    .pfnmap = (o->perf && !o->opts.no_memory) ? &o->pfnmap : NULL,
+	    .frees = o->perf && !o->opts.no_memory,
 	    .kmsg_lines = (const char *const *)klines,
 	    .kmsg_ts_us = kts,
 	    .n_kmsg = nk,
@@ -783,6 +821,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	f.lost_slab_records = lost_slab;
 	/* Each event's own count (6.0+): this window's losses, not the previous one's. */
 	f.lost_exact = o->perf && pb_perf_lost(o->perf, &f.lost_records, &f.lost_slab_records) == 0;
+	f.frees_exact = f.frees_measured && !f.lost_slab_records;
 	if (o->perf && f.memory_measured)
 		f.slab_counted =
 		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,
@@ -804,8 +843,10 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	}
 	*ret = f;
 	f.probes = NULL;
+	f.held = NULL;
 out:
 	free(f.probes);
+	free(f.held);
 	free(ev);
 	for (size_t i = 0; i < nk; i++)
 		free(klines[i]);
@@ -821,6 +862,130 @@ void pb_iteration_facts_clear(struct pb_iteration_facts *f)
 	free(f->probes);
 	f->probes = NULL;
 	f->n_probes = 0;
+	free(f->held);
+	f->held = NULL;
+	f->n_held = 0;
+	pb_kept_unref(f->kept);
+	f->kept = NULL;
+}
+
+/* The ftrace filter of one watch: a few dozen pfn ranges, well under the kernel's page limit. */
+#define KEPT_MAX_RANGES 48
+
+static void kept_unknown(struct pb_kept_pages *k, const char *why, int err)
+{
+	k->state = PB_KEPT_UNKNOWN;
+	snprintf(k->why, sizeof(k->why), "%s%s%s", why, err ? ": " : "", err ? strerror(-err) : "");
+}
+
+/*
+ * The watch's page-free events, opened unfiltered ahead of the watch (a perf event takes one
+ * ftrace filter in its life, a second is EEXIST): starting a watch then only sets the filter
+ * and enables them, which keeps the blind gap after the window short.
+ */
+static void kept_perf_ready(struct pb_observer *o)
+{
+	if (o->kept_perf && !o->kept_filtered)
+		return;
+	pb_perf_free(o->kept_perf);
+	o->kept_perf = NULL;
+	o->kept_filtered = false;
+	if (o->kept_perf_err)
+		return;
+	struct pb_perf_opts po = {.frees_only = true, .ring_pages = 16};
+	o->kept_perf_err =
+	    pb_perf_open(&po, &o->kept_perf, o->kept_perf_why, sizeof(o->kept_perf_why));
+}
+
+int pb_observer_kept_start(struct pb_observer *o, struct pb_iteration_facts *f)
+{
+	char filter[4096];
+	pb_observer_kept_end(o, PB_KEPT_UNKNOWN);
+	if (!f->frees_measured)
+		return 0;
+	struct pb_kept_pages *k = f->kept = pb_kept_new();
+	if (!k)
+		return -ENOMEM;
+	k->exact = f->frees_exact;
+	if (!f->n_held) {
+		k->state = PB_KEPT_NONE_HELD;
+		return 0;
+	}
+	kept_perf_ready(o);
+	if (o->kept_perf_err < 0) {
+		kept_unknown(k, o->kept_perf_why[0] ? o->kept_perf_why : "page-free events",
+			     o->kept_perf_why[0] ? 0 : o->kept_perf_err);
+		return o->kept_perf_err;
+	}
+	int r = pb_blocks_pfn_filter(f->held, f->n_held, KEPT_MAX_RANGES, filter, sizeof(filter));
+	if (r >= 0)
+		r = pb_perf_set_filter(o->kept_perf, PB_EV_PAGE_FREE, filter);
+	o->kept_filtered = true;
+	if (r < 0) {
+		kept_unknown(k, "setting the pfn filter of the page-free events", r);
+		return r;
+	}
+	o->kept_blocks = malloc(f->n_held * sizeof(*o->kept_blocks));
+	if (!o->kept_blocks) {
+		kept_unknown(k, "watching the held pages", -ENOMEM);
+		return -ENOMEM;
+	}
+	o->n_kept_blocks = f->n_held;
+	o->kept_start_ns = pb_now_ns();
+	k->gap_ns = o->kept_start_ns > f->write_end_ns ? o->kept_start_ns - f->write_end_ns : 0;
+	for (size_t i = 0; i < f->n_held; i++) {
+		o->kept_blocks[i] = f->held[i];
+		o->kept_blocks[i].ts = o->kept_start_ns; /* frees from here on */
+	}
+	if ((r = pb_perf_enable(o->kept_perf)) < 0) {
+		free(o->kept_blocks);
+		o->kept_blocks = NULL;
+		kept_unknown(k, "enabling the page-free events", r);
+		return r;
+	}
+	o->kept = pb_kept_ref(k);
+	return 0;
+}
+
+int pb_observer_kept_end(struct pb_observer *o, enum pb_kept_state how)
+{
+	struct pb_kept_pages *k = o->kept;
+	struct pb_mevent *ev = NULL;
+	size_t n = 0;
+	uint64_t lost = 0, lost_flood = 0;
+	if (!k)
+		return 0;
+	o->kept = NULL;
+	pb_perf_disable(o->kept_perf);
+	int r = pb_perf_drain(o->kept_perf, &ev, &n, &lost, &lost_flood);
+	uint64_t before = 0; /* pages of the blocks freed inside the window */
+	for (size_t i = 0; i < o->n_kept_blocks; i++)
+		before += o->kept_blocks[i].freed;
+	if (r == 0 && how != PB_KEPT_UNKNOWN) {
+		uint64_t lost_now = 0, lost_flood_now = 0;
+		if (pb_perf_lost(o->kept_perf, &lost_now, &lost_flood_now) == 0)
+			lost_flood = lost_flood_now;
+		r = pb_blocks_apply_frees(o->kept_blocks, o->n_kept_blocks, ev, n);
+	}
+	if (how == PB_KEPT_UNKNOWN)
+		kept_unknown(k, "a new bind window began before the device was unbound", 0);
+	else if (r < 0)
+		kept_unknown(k, "reading the page-free events", r);
+	else {
+		pb_kept_from_blocks(o->kept_blocks, o->n_kept_blocks, k);
+		k->freed_pages -= before;
+		k->state = how;
+		k->watched_ns = pb_now_ns() - o->kept_start_ns;
+		k->exact = k->exact && !lost && !lost_flood;
+	}
+	free(ev);
+	free(o->kept_blocks);
+	o->kept_blocks = NULL;
+	o->n_kept_blocks = 0;
+	pb_kept_unref(k);
+	if (how == PB_KEPT_NEXT_UNBIND)
+		kept_perf_ready(o); /* for the next window's watch, before the next bind */
+	return r < 0 ? r : 0;
 }
 
 struct json_object *pb_observer_methods_json(void)

@@ -103,7 +103,7 @@ static const char *const reason_names[PB_REASON__MAX] = {
     [PB_REASON_NET_ACTIVE] = "net-active", [PB_REASON_VSOCK] = "vsock",
     [PB_REASON_CONSOLE] = "console",	   [PB_REASON_BOOT_VGA] = "boot-vga",
     [PB_REASON_BRIDGE] = "bridge",	   [PB_REASON_BALLOON] = "balloon",
-    [PB_REASON_NO_DRIVER] = "no-driver",
+    [PB_REASON_NO_DRIVER] = "no-driver",   [PB_REASON_MODULE] = "module",
 };
 
 const char *pb_reason_name(enum pb_reason reason)

@@ -41,6 +41,48 @@ struct json_object *pb_json_u64_array(const uint64_t *v, unsigned n)
 	return a;
 }
 
+/* The probes' pages freed again inside the window (by any task); null when frees were not traced.
+ */
+static struct json_object *freed_json(const struct pb_iteration_facts *f)
+{
+	if (!f->frees_measured)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "pages_by_node",
+			       pb_json_u64_array(f->pages_freed_by_node, f->n_nodes));
+	json_object_object_add(o, "pages_total",
+			       json_object_new_int64((int64_t)f->pages_freed_total));
+	json_object_object_add(o, "exact", json_object_new_boolean(f->frees_exact));
+	return o;
+}
+
+/* What the device kept of them until its next unbind (or the run's end); null: not watched. */
+static struct json_object *kept_json(const struct pb_kept_pages *k)
+{
+	if (!k)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "state", json_object_new_string(pb_kept_state_name(k->state)));
+	json_object_object_add(o, "why",
+			       k->state == PB_KEPT_UNKNOWN ? json_object_new_string(k->why) : NULL);
+	bool known = k->state != PB_KEPT_UNKNOWN && k->state != PB_KEPT_WATCHING;
+	json_object_object_add(o, "pages_by_node",
+			       known ? pb_json_u64_array(k->pages_by_node, k->n_nodes) : NULL);
+	json_object_object_add(o, "pages_total",
+			       known ? json_object_new_int64((int64_t)k->pages_total) : NULL);
+	json_object_object_add(o, "pages_unknown_node",
+			       known ? json_object_new_int64((int64_t)k->pages_unknown_node)
+				     : NULL);
+	json_object_object_add(o, "freed_after_window_pages",
+			       known ? json_object_new_int64((int64_t)k->freed_pages) : NULL);
+	json_object_object_add(o, "watched_ns",
+			       known ? json_object_new_int64((int64_t)k->watched_ns) : NULL);
+	json_object_object_add(o, "gap_ns",
+			       known ? json_object_new_int64((int64_t)k->gap_ns) : NULL);
+	json_object_object_add(o, "exact", json_object_new_boolean(known && k->exact));
+	return o;
+}
+
 struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *f)
 {
 	struct json_object *j = json_object_new_object();
@@ -158,6 +200,8 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 									   f->n_slab_counted_nodes)
 						       : NULL);
 		json_object_object_add(mem, "slab_proxy", slab);
+		json_object_object_add(mem, "freed_in_window", freed_json(f));
+		json_object_object_add(mem, "kept", kept_json(f->kept));
 	}
 	json_object_object_add(j, "memory", mem);
 	struct json_object *cnt = NULL;
@@ -264,6 +308,16 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 		json_object_object_add(
 		    mo, "slab_counted_by_node",
 		    pb_json_u64_array(s->slab_counted_by_node, s->n_slab_counted_nodes));
+		json_object_object_add(mo, "pages_freed_in_window_total",
+				       json_object_new_int64((int64_t)s->pages_freed_total));
+		json_object_object_add(mo, "kept_iterations",
+				       json_object_new_int64((int64_t)s->kept_iterations));
+		json_object_object_add(mo, "kept_unknown_iterations",
+				       json_object_new_int64((int64_t)s->kept_unknown));
+		json_object_object_add(mo, "kept_pages_by_node",
+				       pb_json_u64_array(s->kept_by_node, s->n_kept_nodes));
+		json_object_object_add(mo, "kept_pages_total",
+				       json_object_new_int64((int64_t)s->kept_total));
 	}
 	json_object_object_add(out, "memory", mo);
 	json_object_object_add(out, "lost_records",
@@ -293,6 +347,8 @@ static struct json_object *method_json(void)
 	    {"uevent_kernel_ns", "netlink_kernel_uevent"},
 	    {"uevent_udev_ns", "netlink_udev_uevent"},
 	    {"pages_by_node", "kmem_mm_page_alloc"},
+	    {"freed_in_window", "kmem_mm_page_free"},
+	    {"kept", "kmem_mm_page_free_pfn_filter_to_next_unbind"},
 	};
 	struct json_object *x = json_object_new_object();
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
@@ -304,8 +360,10 @@ static struct json_object *method_json(void)
 static struct json_object *options_json(const struct pb_record_options *o)
 {
 	struct json_object *x = json_object_new_object();
-	json_object_object_add(
-	    x, "entry", json_object_new_string(o->entry == PB_ENTRY_PROBE ? "probe" : "bind"));
+	json_object_object_add(x, "entry", json_object_new_string(pb_entry_name(o->entry)));
+	if (o->entry == PB_ENTRY_MODULE)
+		json_object_object_add(x, "module_options",
+				       json_object_new_string(o->module_options));
 	json_object_object_add(x, "iterations", json_object_new_int64(o->iterations));
 	json_object_object_add(x, "warmup", json_object_new_int64(o->warmup));
 	json_object_object_add(x, "duration_ns", json_object_new_uint64(o->duration_ns));
@@ -344,6 +402,8 @@ static struct json_object *target_json(const struct pb_record_target *rt)
 	json_object_object_add(x, "numa_node", json_object_new_int(t->numa_node));
 	json_object_object_add(x, "numa_node_inherited",
 			       json_object_new_boolean(t->numa_inherited));
+	if (t->module[0])
+		json_object_object_add(x, "module", json_object_new_string(t->module));
 	json_object_object_add(x, "verdict", json_object_get(rt->verdict));
 	return x;
 }
@@ -360,6 +420,8 @@ static struct json_object *iteration_json(const struct pb_run_record *r,
 	json_object_object_add(x, "writer_node", json_object_new_int(it->res.writer_node));
 	json_object_object_add(x, "unbind_ns", json_object_new_uint64(it->res.unbind_ns));
 	json_object_object_add(x, "bind_ns", json_object_new_uint64(it->res.bind_ns));
+	if (r->options.entry == PB_ENTRY_MODULE)
+		json_object_object_add(x, "load_ns", json_object_new_uint64(it->res.load_ns));
 	json_object_object_add(x, "cycle_ns", json_object_new_uint64(it->res.cycle_ns));
 	json_object_object_add(x, "unbind_errno", json_object_new_int(it->res.unbind_errno));
 	json_object_object_add(x, "bind_errno", json_object_new_int(it->res.bind_errno));

@@ -116,6 +116,42 @@ static void probe_from(struct json_object *j, struct pb_probe_fact *p)
 	p->method = method_or_auto(j, "method");
 }
 
+static const enum pb_kept_state kept_states[] = {
+    PB_KEPT_WATCHING, PB_KEPT_NEXT_UNBIND, PB_KEPT_RUN_END, PB_KEPT_NONE_HELD, PB_KEPT_UNKNOWN};
+
+/* memory.freed_in_window and memory.kept of a stored iteration. -ENOMEM. */
+static int load_kept(struct json_object *mem, struct pb_iteration_facts *f)
+{
+	struct json_object *fr = member(mem, "freed_in_window", json_type_object);
+	if (fr) {
+		f->frees_measured = true;
+		f->frees_exact = flag(fr, "exact");
+		by_node(fr, "pages_by_node", f->pages_freed_by_node);
+		f->pages_freed_total = (uint64_t)num(fr, "pages_total", 0);
+	}
+	struct json_object *kj = member(mem, "kept", json_type_object);
+	if (!kj)
+		return 0;
+	struct pb_kept_pages *k = f->kept = pb_kept_new();
+	if (!k)
+		return -ENOMEM;
+	char st[16];
+	str(kj, "state", st, sizeof(st));
+	k->state = PB_KEPT_UNKNOWN;
+	for (size_t i = 0; i < sizeof(kept_states) / sizeof(kept_states[0]); i++)
+		if (!strcmp(st, pb_kept_state_name(kept_states[i])))
+			k->state = kept_states[i];
+	str(kj, "why", k->why, sizeof(k->why));
+	k->exact = flag(kj, "exact");
+	k->n_nodes = by_node(kj, "pages_by_node", k->pages_by_node);
+	k->pages_total = (uint64_t)num(kj, "pages_total", 0);
+	k->pages_unknown_node = (uint64_t)num(kj, "pages_unknown_node", 0);
+	k->freed_pages = (uint64_t)num(kj, "freed_after_window_pages", 0);
+	k->watched_ns = (uint64_t)num(kj, "watched_ns", 0);
+	k->gap_ns = (uint64_t)num(kj, "gap_ns", 0);
+	return 0;
+}
+
 static struct pb_measurement *measurement_from(struct json_object *j)
 {
 	struct pb_measurement *m = pb_measurement_new();
@@ -164,6 +200,10 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 		by_node(slab, "bytes_by_node", f->slab_bytes_by_node);
 		f->slab_counted = member(slab, "counted_by_node", json_type_array) != NULL;
 		f->n_slab_counted_nodes = by_node(slab, "counted_by_node", f->slab_counted_by_node);
+		if (load_kept(mem, f) < 0) {
+			pb_measurement_free(m);
+			return NULL;
+		}
 	}
 	f->writer_tid = (pid_t)num(j, "writer_tid", 0);
 	f->events_seen = (uint64_t)num(j, "events_seen", 0);
@@ -215,6 +255,7 @@ static int iteration_from(struct pb_run_record *r, struct json_object *j, size_t
 	it.res = (struct pb_cycle_result){.outcome = (enum pb_cycle_outcome)o,
 					  .unbind_ns = (uint64_t)num(j, "unbind_ns", 0),
 					  .bind_ns = (uint64_t)num(j, "bind_ns", 0),
+					  .load_ns = (uint64_t)num(j, "load_ns", 0),
 					  .cycle_ns = (uint64_t)num(j, "cycle_ns", 0),
 					  .unbind_errno = (int)num(j, "unbind_errno", 0),
 					  .bind_errno = (int)num(j, "bind_errno", 0),
@@ -251,6 +292,7 @@ static int targets_from(struct pb_run_record *r, struct json_object *j, char *er
 		str(t, "bus", x->bus, sizeof(x->bus));
 		str(t, "name", x->name, sizeof(x->name));
 		str(t, "driver", x->driver, sizeof(x->driver));
+		str(t, "module", x->module, sizeof(x->module));
 		x->numa_node = (int)num(t, "numa_node", -1);
 		x->numa_inherited = flag(t, "numa_node_inherited");
 	}
@@ -290,7 +332,10 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	struct json_object *o = member(j, "options", json_type_object);
 	char s[32];
 	str(o, "entry", s, sizeof(s));
-	r->options.entry = !strcmp(s, "probe") ? PB_ENTRY_PROBE : PB_ENTRY_BIND;
+	r->options.entry = !strcmp(s, "probe")	  ? PB_ENTRY_PROBE
+			   : !strcmp(s, "module") ? PB_ENTRY_MODULE
+						  : PB_ENTRY_BIND;
+	str(o, "module_options", r->options.module_options, sizeof(r->options.module_options));
 	r->options.iterations = (unsigned)num(o, "iterations", 0);
 	r->options.warmup = (unsigned)num(o, "warmup", 0);
 	r->options.parallel = flag(o, "parallel");

@@ -106,6 +106,24 @@ static void by_node(FILE *f, const uint64_t *v, unsigned n)
 		fprintf(f, " node%u %" PRIu64, i, v[i]);
 }
 
+/* Of those pages: freed again inside the windows, kept by the devices until their next unbind. */
+static void kept_rows(FILE *f, const struct pb_measure_summary *m)
+{
+	if (!m->kept_iterations && !m->kept_unknown)
+		return;
+	fprintf(f, "  freed again inside the windows (kmem:mm_page_free): %" PRIu64 " pages\n",
+		m->pages_freed_total);
+	fprintf(f,
+		"  kept until the next unbind (page frees of the held pfns): %" PRIu64
+		" pages in %" PRIu64 " bind(s):",
+		m->kept_total, m->kept_iterations);
+	by_node(f, m->kept_by_node, m->n_kept_nodes);
+	if (m->kept_unknown)
+		fprintf(f, "; %" PRIu64 " bind(s) not settled (the record's kept.why)",
+			m->kept_unknown);
+	fputc('\n', f);
+}
+
 /* The observer's rows below a target x placement: probes, uevents, node shares, pages. */
 static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 {
@@ -147,6 +165,7 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 			by_node(f, m->slab_counted_by_node, m->n_slab_counted_nodes);
 			fputc('\n', f);
 		}
+		kept_rows(f, m);
 	}
 	if (m->lost_records > 0)
 		fprintf(f,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "probebench/cycle.h"
+#include "probebench/module.h"
 #include "probebench/journal.h"
 #include "probebench/log.h"
 #include "probebench/numa_topo.h"
@@ -60,6 +61,7 @@ struct run {
 	struct pb_run_measure *measure; /* NULL: --no-measure */
 	struct pb_cycle_hooks mhooks;	/* the observer's hooks (chaining the caller's) */
 	struct json_object *hygiene;
+	struct pb_kmod *kmod; /* --entry module: the writers' libkmod context */
 };
 
 static int64_t unix_ns(void)
@@ -215,6 +217,8 @@ static void record_options(struct pb_record_options *ro, const struct pb_run_opt
 					 .method = o->method,
 					 .fifo_prio = o->fifo_prio};
 	snprintf(ro->state_dir, sizeof(ro->state_dir), "%s", pb_state_dir());
+	snprintf(ro->module_options, sizeof(ro->module_options), "%s",
+		 o->module_options ? o->module_options : "");
 }
 
 /* The plan's targets (with their verdicts and observers' errors) and placements into the
@@ -274,6 +278,7 @@ static int finish_record(struct run *run)
 		pb_numa_topology_clear(&topo);
 	}
 	rec->measure_enabled = run->measure != NULL;
+	pb_run_measure_finish(run->measure);
 	if (run->measure)
 		rec->measurement_info = pb_run_measure_json(run->measure);
 	else
@@ -344,6 +349,7 @@ static enum pb_run_status session_loop(struct run *run, const struct pb_cycle_ho
 					 .n_placements = run->n_pl,
 					 .writers = run->writers,
 					 .je = run->je,
+					 .kmod = run->kmod,
 					 .hooks = hooks,
 					 .stop = stop,
 					 .iteration = take_iteration,
@@ -357,6 +363,7 @@ static enum pb_run_status session_loop(struct run *run, const struct pb_cycle_ho
 
 /* The measurement of a run whose writer hung: kept (reachable) for the abandoned thread. */
 static struct pb_run_measure *kept_for_hung_writer;
+static struct pb_kmod *kmod_kept_for_hung_writer;
 
 static void run_free(struct run *run)
 {
@@ -371,6 +378,11 @@ static void run_free(struct run *run)
 		pb_run_measure_free(run->measure);
 	else if (run->measure)
 		kept_for_hung_writer = run->measure;
+	/* The same for a writer stuck in a module load or unload. */
+	if (!hung)
+		pb_kmod_free(run->kmod);
+	else if (run->kmod)
+		kmod_kept_for_hung_writer = run->kmod;
 	json_object_put(run->hygiene);
 	pb_run_record_free(run->rec);
 	json_object_put(run->restored);
@@ -449,7 +461,9 @@ static void log_verdicts(const struct pb_run_plan *plan, uint32_t forced)
 		const char *name = plan->targets[i].name;
 		for (size_t k = 0; k < v->n; k++) {
 			const char *why = pb_reason_name(v->refusals[k].reason);
-			if (forced & (1u << v->refusals[k].reason))
+			if (v->refusals[k].reason == PB_REASON_MODULE)
+				pb_error("%s refused: %s: %s", name, why, v->refusals[k].detail);
+			else if (forced & (1u << v->refusals[k].reason))
 				pb_warn("%s: %s forced: %s", name, why, v->refusals[k].detail);
 			else
 				pb_error("%s refused: %s: %s (--force=%s lifts this reason)", name,
@@ -476,6 +490,14 @@ int pb_run_opts_check(const struct pb_run_opts *o)
 	}
 	if (!o->timeout_ns) {
 		pb_error("the write timeout must be positive");
+		return -EINVAL;
+	}
+	if (o->entry == PB_ENTRY_MODULE && o->parallel) {
+		pb_error("--entry module cycles one module at a time: drop --parallel");
+		return -EINVAL;
+	}
+	if (o->entry != PB_ENTRY_MODULE && o->module_options && o->module_options[0]) {
+		pb_error("--module-options needs --entry module");
 		return -EINVAL;
 	}
 	if (o->fifo_prio > 0) {
@@ -596,6 +618,15 @@ static enum pb_run_status session_open(struct run *run, const struct pb_cycle_ho
 /* Each target armed (journal entry, power/control) before its first cycle. */
 static enum pb_run_status session_arm(struct run *run)
 {
+	if (run->o->entry == PB_ENTRY_MODULE) {
+		int r = pb_kmod_new(&run->kmod);
+		if (r < 0) {
+			pb_error_errno(r,
+				       "cannot open libkmod's context (modules.dep of the running "
+				       "kernel)");
+			return PB_RUN_FAILED;
+		}
+	}
 	for (size_t i = 0; i < run->n_targets; i++) {
 		const struct pb_target *t = &run->targets[i];
 		int r = pb_cycle_arm(run->writers[0], t, run->o->timeout_ns, &run->je[i]);
@@ -615,6 +646,12 @@ static enum pb_run_status session_arm(struct run *run)
 			return r == -ETIMEDOUT ? PB_RUN_HUNG : PB_RUN_FAILED;
 		}
 		run->armed[i] = true;
+		if (run->o->entry == PB_ENTRY_MODULE) {
+			/* Written durably by the cycle ("cycling") before each unload. */
+			snprintf(run->je[i].module, sizeof(run->je[i].module), "%s", t->module);
+			snprintf(run->je[i].module_options, sizeof(run->je[i].module_options), "%s",
+				 run->o->module_options ? run->o->module_options : "");
+		}
 	}
 	return PB_RUN_OK;
 }
@@ -692,6 +729,19 @@ out:
 	run_free(&run);
 	pb_journal_unlock(lock);
 	return st;
+}
+
+const char *pb_entry_name(enum pb_entry_path e)
+{
+	switch (e) {
+	case PB_ENTRY_BIND:
+		return "bind";
+	case PB_ENTRY_PROBE:
+		return "probe";
+	case PB_ENTRY_MODULE:
+		return "module";
+	}
+	return "unknown";
 }
 
 const char *pb_run_status_name(int st)

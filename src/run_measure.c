@@ -14,6 +14,7 @@
 #include "probebench/inventory.h"
 #include "probebench/observer.h"
 #include "probebench/record.h"
+#include "probebench/module.h"
 #include "probebench/run_measure.h"
 #include "probebench/target.h"
 
@@ -66,7 +67,18 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
 			pb_run_measure_free(m);
 			return -ENOMEM;
 		}
+		/* --entry module: the load probes every device of the module's drivers; their
+		 * probes are this target's too. */
+		struct pb_module_device *md = NULL;
+		size_t n_md = 0;
+		const char **also = NULL;
+		if (targets[i].module[0] && pb_module_devices(targets[i].module, &md, &n_md) == 0 &&
+		    n_md && (also = calloc(n_md, sizeof(*also))))
+			for (size_t k = 0; k < n_md; k++)
+				also[k] = md[k].syspath;
 		struct pb_observer_opts o = {.device_syspath = targets[i].syspath,
+					     .also_syspaths = also,
+					     .n_also = also ? n_md : 0,
 					     .device_bus = targets[i].bus,
 					     .device_node = targets[i].numa_node,
 					     .subtree = sub,
@@ -77,6 +89,8 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
 					     .why_size = sizeof(s->open_why)};
 		s->open_err = pb_observer_open(&o, &s->obs);
 		free(sub);
+		free(also);
+		free(md);
 		if (s->open_err == -ENOMEM) {
 			pb_run_measure_free(m);
 			return -ENOMEM;
@@ -98,6 +112,13 @@ void pb_run_measure_free(struct pb_run_measure *m)
 	}
 	free(m->slots);
 	free(m);
+}
+
+void pb_run_measure_finish(struct pb_run_measure *m)
+{
+	for (size_t i = 0; m && i < m->n; i++)
+		if (m->slots[i].obs)
+			pb_observer_kept_end(m->slots[i].obs, PB_KEPT_RUN_END);
 }
 
 size_t pb_run_measure_active(const struct pb_run_measure *m)
@@ -133,12 +154,22 @@ static void arm(struct slot *s, pid_t writer_tid)
 		s->arm_failures++;
 }
 
+/* Before the target's unbind: what it still holds of its last bind's pages is settled. */
+static void before_unbind(struct pb_run_measure *m, const struct pb_target *t)
+{
+	struct slot *s = find(m, t);
+	if (s && s->obs)
+		pb_observer_kept_end(s->obs, PB_KEPT_NEXT_UNBIND);
+}
+
 /* In the cycling thread, before the write is handed over and before the gate of --parallel:
  * arming costs a few hundred us (more under sanitizers) and must not skew parallel writes. */
 static void prepare(void *ud, const struct pb_target *t, enum pb_step step, pid_t writer_tid)
 {
 	struct pb_run_measure *m = ud;
 	struct slot *s = step == PB_STEP_BIND ? find(m, t) : NULL;
+	if (step == PB_STEP_UNBIND)
+		before_unbind(m, t);
 	if (s && s->obs) {
 		arm(s, writer_tid);
 		s->prepared = true;
@@ -152,6 +183,8 @@ static void before_write(void *ud, const struct pb_target *t, enum pb_step step)
 {
 	struct pb_run_measure *m = ud;
 	struct slot *s = step == PB_STEP_BIND ? find(m, t) : NULL;
+	if (step == PB_STEP_UNBIND)
+		before_unbind(m, t); /* again when prepare() ran: a no-op then */
 	if (s && s->obs && !s->prepared)
 		arm(s, (pid_t)syscall(SYS_gettid));
 	if (m->has_chained && m->chained.before_write)
@@ -200,6 +233,8 @@ static struct pb_measurement *decode(struct slot *s)
 	} else if ((m = pb_measurement_new())) {
 		m->facts = f;
 		f = (struct pb_iteration_facts){0};
+		/* from here to the target's next unbind: which of its pages the device keeps */
+		pb_observer_kept_start(s->obs, &m->facts);
 		/* A successful bind always runs really_probe: a window without a probe is the
 		 * method failing, not a fact. Say so, and let auto try the next method. */
 		if (s->result == 0 && m->facts.n_probes == 0) {

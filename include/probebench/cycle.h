@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "probebench/journal.h"
+#include "probebench/module.h"
 #include "probebench/run.h"
 #include "probebench/target.h"
 
@@ -28,6 +29,9 @@ struct pb_measurement;
 
 #define PB_CYCLE_RETRIES	  3
 #define PB_CYCLE_RETRY_BACKOFF_NS 10000000ull
+/* --entry module: how long the observed window stays open after the last asynchronous probe's
+ * bind uevent, for its really_probe to return inside it (not counted in bind_ns). */
+#define PB_MODULE_SETTLE_NS 50000000ull
 
 /* Where the writer thread runs: cpu >= 0 pins to that CPU; else node >= 0 pins to the node's
  * CPUs (libnuma); both -1: wherever the scheduler puts it. fifo_prio > 0: the thread runs
@@ -107,7 +111,9 @@ const char *pb_cycle_outcome_name(enum pb_cycle_outcome o);
 
 struct pb_cycle_result {
 	enum pb_cycle_outcome outcome;
-	uint64_t unbind_ns, bind_ns; /* last attempt's */
+	uint64_t unbind_ns, bind_ns; /* last attempt's; --entry module: the unload, and the load
+				      * until every device of the module is bound again */
+	uint64_t load_ns;	     /* --entry module: the load call alone (init_module) */
 	uint64_t cycle_ns; /* whole cycle: journal, writes, verification, retries, put-back */
 	int unbind_errno, bind_errno; /* positive errno of the first failure (also of a bind that a
 				       * retry then made: outcome ok, retries > 0), 0 none */
@@ -130,15 +136,32 @@ void pb_gate_wait(struct pb_gate *g);
 /* Leaves for good; releases the others when they were waiting only for this party. */
 void pb_gate_leave(struct pb_gate *g);
 
+struct pb_kmod;
 struct pb_cycle_cfg {
 	enum pb_entry_path entry;
 	uint64_t timeout_ns;
 	struct pb_gate *gate; /* NULL: cycle alone */
+	struct pb_kmod *kmod; /* --entry module: the libkmod context the writer uses */
 };
+
+/*
+ * Unloads (load false) or loads module from the writer thread, as pb_writer_write() does a write,
+ * with the hooks around it for PB_STEP_UNBIND/PB_STEP_BIND. A load passes options and then waits,
+ * in the writer, until every device of wait[] is bound to its driver again (polled each 0.5 ms)
+ * or timeout_ns has passed (-ETIME). *ret_ns: CLOCK_MONOTONIC around the call and that wait;
+ * *ret_load_ns: around the load call alone (may be NULL). The writer gives up after twice
+ * timeout_ns (-ETIMEDOUT, hung).
+ */
+int pb_writer_module(struct pb_writer *w, struct pb_kmod *k, bool load, const char *module,
+		     const char *options, const struct pb_module_device *wait, size_t n_wait,
+		     uint64_t timeout_ns, const struct pb_target *t, enum pb_step step,
+		     uint64_t *ret_ns, uint64_t *ret_load_ns, int *ret_cpu);
 
 /*
  * Prepares a target: records driver_override and power/control in *je (state "armed"), writes
  * the journal, then sets power/control=on. Returns 0 or -errno (journal or sysfs).
+ * For --entry module the caller then sets je->module and je->module_options: the cycle writes
+ * them durably (state "cycling") before it unloads the module.
  */
 int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, uint64_t timeout_ns,
 		 struct pb_journal_entry *je);

@@ -32,6 +32,10 @@ struct pb_journal_entry {
 	char driver[128];	   /* the driver to put back */
 	char driver_override[128]; /* original value, "" when unset ("(null)") */
 	char power_control[16];	   /* original power/control ("auto", "on"), "" when absent */
+	/* --entry module: the driver's module and the options it is loaded with; restore loads it
+	 * when a run left it unloaded. "" otherwise. */
+	char module[64];
+	char module_options[256];
 	enum pb_journal_state state;
 	pid_t pid;
 	char boot_id[40];     /* /proc/sys/kernel/random/boot_id when written; "" unknown */

@@ -45,6 +45,8 @@ enum pb_mevent_type {
 	PB_EV_PROBE_RETURN, /* kretprobe really_probe, with its return value */
 	PB_EV_WAKEUP,	    /* sched:sched_waking, in the waker (pid) whichever CPU the woken task
 			       (wake.pid) is on */
+	PB_EV_PAGE_FREE,    /* kmem:mm_page_free (pfn, order), kmem:mm_page_free_batched (pfn,
+			       order 0), by any task: page.pfn, page.order */
 };
 
 /* The tracefs group of the kprobe events (really_probe_PID, really_probe_ret_PID). */
@@ -117,6 +119,7 @@ struct pb_assemble_in {
 	const int *cpu_node; /* CPU -> node, n_cpus entries */
 	int n_cpus;
 	const struct pb_pfnmap *pfnmap; /* NULL: no memory facts */
+	bool frees;			/* page frees were traced (PB_EV_PAGE_FREE) */
 	/* kmsg method: the lines seen, with kmsg timestamps (us, kernel local clock). */
 	const char *const *kmsg_lines;
 	const uint64_t *kmsg_ts_us;
@@ -125,6 +128,25 @@ struct pb_assemble_in {
 
 /* Builds probes[], pages and slab facts of *out (device bus/driver are left empty). */
 int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_facts *out);
+
+/* ---- pages freed again, pages kept (measure_kept.c) ---------------------------------------- */
+/*
+ * Adds to b[i].freed the pages of each block covered by a PB_EV_PAGE_FREE event (any task) after
+ * the block's allocation (ts); freed stays at most the block's size. ev: any events, any order.
+ * -ENOMEM.
+ */
+int pb_blocks_apply_frees(struct pb_page_block *b, size_t n, const struct pb_mevent *ev,
+			  size_t n_ev);
+/*
+ * An ftrace filter on pfn that lets through every page of the blocks (and possibly a few more:
+ * beyond max_ranges ranges, the closest ones are merged): "(pfn >= A && pfn < B) || ...".
+ * Returns its length, or -ENOSPC when it does not fit size, -EINVAL with no block.
+ */
+int pb_blocks_pfn_filter(const struct pb_page_block *b, size_t n, size_t max_ranges, char *buf,
+			 size_t size);
+/* Fills k's pages (by node, unknown, total) from what the blocks still hold (size - freed);
+ * k->freed_pages: the sum of the blocks' freed. */
+void pb_kept_from_blocks(const struct pb_page_block *b, size_t n, struct pb_kept_pages *k);
 
 /* ---- method choice (observer.c) ------------------------------------------------------------ */
 struct pb_measure_caps {
@@ -144,9 +166,11 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 /* ---- perf_event_open plumbing (measure_perf.c) ------------------------------------------- */
 struct pb_perf;
 struct pb_perf_opts {
-	bool kprobes; /* really_probe through tracefs kprobe events (shared by the process) */
-	bool console; /* printk:console */
-	bool memory;  /* kmem:mm_page_alloc, kmem:kmalloc, kmem:kmem_cache_alloc */
+	bool kprobes;	 /* really_probe through tracefs kprobe events (shared by the process) */
+	bool console;	 /* printk:console */
+	bool memory;	 /* kmem:mm_page_alloc, kmem:kmalloc, kmem:kmem_cache_alloc, and the page
+			  * frees (into the flood ring, with the slab events) */
+	bool frees_only; /* only kmem:mm_page_free and mm_page_free_batched (the kept-page watch) */
 	unsigned ring_pages;
 };
 /* 0 when SYS:NAME exists in tracefs and perf_event_open accepts it, else -errno. */
@@ -167,6 +191,8 @@ int pb_perf_enable(struct pb_perf *p);
 int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint64_t *by_node,
 			unsigned max_nodes, unsigned *n_nodes);
 int pb_perf_disable(struct pb_perf *p);
+/* Sets an ftrace filter (e.g. "pfn >= 4096 && pfn < 4112") on every event of that type. */
+int pb_perf_set_filter(struct pb_perf *p, enum pb_mevent_type type, const char *filter);
 /* Decodes every record since the last drain, sorted by time. *ret is malloc'ed. */
 int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,
 		  uint64_t *ret_lost_slab);

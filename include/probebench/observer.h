@@ -58,6 +58,10 @@ struct pb_observer_opts {
 	 * the inventory does not have. Copied at open; NULL: every lookup goes to sysfs. */
 	const struct pb_device *const *subtree;
 	size_t n_subtree;
+	/* More devices whose probes (and those below them) belong to the window: the other devices
+	 * of a module whose load is the observed step (run --entry module). Copied at open. */
+	const char *const *also_syspaths;
+	size_t n_also;
 	enum pb_measure_method method; /* PB_METHOD_AUTO: best available */
 	bool no_uevents;	       /* do not listen for uevents */
 	bool no_memory;		       /* no kmem events (pages, slab proxy) */
@@ -114,6 +118,46 @@ struct pb_probe_fact {
 	unsigned n_page_nodes;
 };
 
+/* A block of pages a probe allocated (2^order pages from pfn), and how many of them were freed. */
+struct pb_page_block {
+	uint64_t pfn;
+	unsigned order;
+	int node;	/* -1: on no known node */
+	uint64_t ts;	/* when it was allocated (CLOCK_MONOTONIC ns) */
+	uint64_t freed; /* pages of it freed after ts (by any task) */
+};
+
+/*
+ * What the device still held of the pages its bind's probes allocated (and had not freed inside
+ * the window) when it was next unbound, or when the run ended: page frees (kmem:mm_page_free,
+ * mm_page_free_batched) of those pages only (an ftrace pfn filter) from the window's end to the
+ * start of the next unbind write. Shared by the iteration's facts and the run's watch
+ * (reference counted): the watch fills it at the next unbind, after the iteration was handed on.
+ */
+enum pb_kept_state {
+	PB_KEPT_WATCHING,    /* not settled yet */
+	PB_KEPT_NEXT_UNBIND, /* held at the start of the next unbind write */
+	PB_KEPT_RUN_END,     /* held when the run ended (the device stays bound) */
+	PB_KEPT_NONE_HELD,   /* the probes freed every page they took inside the window */
+	PB_KEPT_UNKNOWN,     /* the watch failed: why says why */
+};
+struct pb_kept_pages {
+	unsigned refs;
+	enum pb_kept_state state;
+	char why[120];
+	uint64_t watched_ns; /* the watch's start to the next unbind (or the run's end) */
+	uint64_t gap_ns;     /* the window's end to the watch's start: frees then are not seen */
+	bool exact;	     /* no free record was lost while watching */
+	uint64_t pages_by_node[PB_MEASURE_MAX_NODES];
+	unsigned n_nodes;
+	uint64_t pages_unknown_node, pages_total;
+	uint64_t freed_pages; /* freed after the window, before the next unbind */
+};
+struct pb_kept_pages *pb_kept_new(void); /* refs 1, WATCHING; NULL on ENOMEM */
+struct pb_kept_pages *pb_kept_ref(struct pb_kept_pages *k);
+void pb_kept_unref(struct pb_kept_pages *k);
+const char *pb_kept_state_name(enum pb_kept_state s);
+
 struct pb_counter {
 	const char *name; /* "task_clock_ns", "context_switches", ... */
 	bool supported;
@@ -138,6 +182,18 @@ struct pb_iteration_facts {
 	uint64_t pages_total; /* includes pages_unknown_node */
 	uint64_t pages_unknown_node;
 	double local_ratio; /* pages on the device's node / pages with a known node; -1 n/a */
+	/* Of those pages, the ones freed again inside the window (by any task: kmem:mm_page_free
+	 * and mm_page_free_batched, in the flood ring), and the blocks still held at its end. */
+	bool frees_measured;
+	bool frees_exact; /* no record of the flood ring (slab, frees) was lost */
+	uint64_t pages_freed_by_node[PB_MEASURE_MAX_NODES];
+	uint64_t pages_freed_total;
+	struct pb_page_block *held;
+	    /* freed: pages of it freed inside the window */ /* blocks with pages still held at the
+								window's end */
+	size_t n_held;
+	struct pb_kept_pages
+	    *kept; /* what the device kept until its next unbind; NULL: not watched */
 	uint64_t slab_allocs_by_node[PB_MEASURE_MAX_NODES]; /* by node of the allocating CPU */
 	uint64_t slab_bytes_by_node[PB_MEASURE_MAX_NODES];
 	/* The same allocations counted per CPU by perf counters (every task, never lost). */
@@ -186,6 +242,16 @@ void pb_iteration_facts_clear(struct pb_iteration_facts *f);
  * was left, or -errno.
  */
 int pb_observer_restore_kernel_settings(void);
+/*
+ * The kept-page watch: after the window's facts (f->held), follow frees of those pages until
+ * pb_observer_kept_end(), which settles f->kept (state NEXT_UNBIND or RUN_END, or UNKNOWN with
+ * the reason). One watch per observer: a new start ends the previous one as UNKNOWN. Starting
+ * without held pages settles an empty kept at once. f->kept is created here (the facts hold a
+ * reference). Returns 0 or -errno (f->kept is then UNKNOWN, with why).
+ */
+int pb_observer_kept_start(struct pb_observer *o, struct pb_iteration_facts *f);
+int pb_observer_kept_end(struct pb_observer *o, enum pb_kept_state how);
+
 /* Which methods exist here, and for those that do not, why. */
 struct json_object *pb_observer_methods_json(void);
 /* Observer-level facts for the run record: method, pfn map, printk levels, own buffer placement. */

@@ -31,6 +31,8 @@ enum pb_reason {
 	PB_REASON_BALLOON,    /* "balloon": a memory balloon below it (the host's handle on guest
 				 memory: unbinding deflates it and drops the host's control) */
 	PB_REASON_NO_DRIVER,  /* "no-driver": nothing is bound, so there is nothing to cycle */
+	PB_REASON_MODULE,     /* "module" (--entry module): the driver is built in, its module is in
+				 use or needed by other modules; never lifted by --force */
 	PB_REASON__MAX,
 };
 

@@ -57,6 +57,12 @@ struct pb_measure_summary {
 	    slab_counted_by_node[PB_MEASURE_MAX_NODES];
 	unsigned n_page_nodes, n_slab_nodes, n_slab_counted_nodes;
 	uint64_t pages_total, pages_unknown_node, lost_records, lost_slab_records;
+	/* Pages freed again inside the windows; what the devices kept until their next unbind
+	 * (sums over the kept_iterations whose watch settled; kept_unknown: watches that failed).
+	 */
+	uint64_t pages_freed_total, kept_iterations, kept_unknown, kept_total;
+	uint64_t kept_by_node[PB_MEASURE_MAX_NODES];
+	unsigned n_kept_nodes;
 };
 
 /*
@@ -104,6 +110,7 @@ struct pb_record_options {
 	enum pb_measure_method method;
 	int fifo_prio;
 	char state_dir[256];
+	char module_options[256]; /* --entry module: the options of every load */
 };
 
 struct pb_run_record {

@@ -45,7 +45,13 @@ const char *pb_run_status_name(int status);
 enum pb_entry_path {
 	PB_ENTRY_BIND,	/* DRV/unbind then DRV/bind: device_driver_attach() */
 	PB_ENTRY_PROBE, /* DRV/unbind, driver_override, bus/drivers_probe: __device_attach() */
+	/* Unload the driver's module and load it again (libkmod): driver_register() ->
+	 * __driver_attach() for every device of its drivers. */
+	PB_ENTRY_MODULE,
 };
+
+/* "bind", "probe", "module". */
+const char *pb_entry_name(enum pb_entry_path e);
 
 /* Where a run stands when an iteration is handed to the front (pb_run_opts.on_iteration). */
 struct pb_run_position {
@@ -62,6 +68,8 @@ struct pb_run_opts {
 	const char *const *targets; /* selectors or sysfs paths, named explicitly */
 	size_t n_targets;
 	enum pb_entry_path entry;
+	/* --entry module: the options of every load ("async_probe=1"); NULL or "": none */
+	const char *module_options;
 	unsigned iterations;  /* measured iterations per target x placement */
 	unsigned warmup;      /* unmeasured iterations first */
 	uint64_t duration_ns; /* 0: no limit; otherwise stop starting iterations after this */

@@ -24,6 +24,7 @@ struct pb_run_loop {
 	size_t n_targets, n_placements;
 	struct pb_writer *const *writers;   /* [placement], or with parallel [placement][target] */
 	struct pb_journal_entry *je;	    /* [target], as pb_cycle_arm() left them */
+	struct pb_kmod *kmod;		    /* --entry module: the libkmod context */
 	const struct pb_cycle_hooks *hooks; /* NULL, or collect() measures each iteration */
 	volatile sig_atomic_t *stop;	    /* non-zero: stop before the next cycle */
 	/*

@@ -36,6 +36,8 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
  * Frees the observers (restores initcall_debug). Must not be called while a writer thread that
  * got the hooks may still call them (a hung, abandoned writer): leak it then.
  */
+/* The run ended: the kept-page watches settle (what each device holds at the end). */
+void pb_run_measure_finish(struct pb_run_measure *m);
 void pb_run_measure_free(struct pb_run_measure *m);
 /* Fills *ret with hooks that call chained (may be NULL) after their own work. */
 void pb_run_measure_hooks(struct pb_run_measure *m, const struct pb_cycle_hooks *chained,

@@ -26,7 +26,8 @@ struct pb_run_plan {
 	struct pb_target *targets;
 	struct pb_verdict *verdicts; /* [target] */
 	size_t n_targets;
-	bool allowed; /* every target passes, or its refusals are all forced */
+	bool allowed;	     /* every target passes, or its refusals are all forced */
+	bool module_refused; /* --entry module: a module cannot be unloaded (never forced) */
 	struct pb_placement *placements;
 	size_t n_placements;
 };

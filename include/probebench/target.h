@@ -16,6 +16,7 @@ struct pb_target {
 	int numa_node;		/* own numa_node, else the nearest ancestor's, else -1 (set by the
 				   caller from the inventory) */
 	bool numa_inherited;
+	char module[64]; /* --entry module: the driver's module (set by the plan); "" otherwise */
 };
 
 /*

@@ -15,6 +15,7 @@
 #   pbt_set DEV NAME VALUE write /sys/bus/pbtest/devices/DEV/pbtest_NAME
 #   pbt_bind DEV / pbt_unbind DEV   through /sys/bus/pbtest/drivers/pbtest/{bind,unbind}
 #   pbt_truth FILE         append the truth lines to FILE and clear them
+#   pbt_bridge NODE        the first PCI bridge of NODE (a parent for a test device)
 KMOD_SRC=$PB_SOURCE_DIR/tests/kmod
 
 # kmod_build VERSION OUTDIR [HEADERS]: skips (77) when the headers of VERSION are missing.
@@ -86,7 +87,7 @@ kmod_setup() {
 # Shell functions for the guest command (busybox sh).
 # shellcheck disable=SC2016
 KMOD_GUEST_LIB='
-PBT_KO=/lib/modules/updates/pbtest.ko
+PBT_KO=/lib/modules/$(uname -r)/updates/pbtest.ko
 PBT=/sys/bus/pbtest
 PBT_TRUTH=/sys/kernel/debug/pbtest/truth
 pbt_load() { rmmod pbtest 2>/dev/null; insmod "$PBT_KO" "$@"; }
@@ -94,4 +95,12 @@ pbt_set() { echo "$3" >"$PBT/devices/$1/pbtest_$2"; }
 pbt_bind() { echo "$1" >"$PBT/drivers/pbtest/bind"; }
 pbt_unbind() { echo "$1" >"$PBT/drivers/pbtest/unbind"; }
 pbt_truth() { cat "$PBT_TRUTH" >>"$1"; echo clear >"$PBT_TRUTH"; }
+# the first PCI bridge of node $1: a parent for a test device (probebench lists PCI functions and
+# the devices below them)
+pbt_bridge() {
+	for d in /sys/bus/pci/devices/*; do
+		case $(cat $d/class) in 0x0604*) ;; *) continue ;; esac
+		[ "$(cat $d/numa_node)" = "$1" ] && { echo "${d##*/}"; return; }
+	done
+}
 '

@@ -24,10 +24,7 @@ methods='$methods'
 dump='${PB_TRUTH_DUMP:-}'"'
 cd /out
 # the first PCI bridge of node 1: the test device hangs below it
-for d in /sys/bus/pci/devices/*; do
-	case $(cat $d/class) in 0x0604*) ;; *) continue ;; esac
-	[ "$(cat $d/numa_node)" = 1 ] && { p1=${d##*/}; break; }
-done
+p1=$(pbt_bridge 1)
 [ -n "$p1" ] || { echo "no PCI bridge on node 1" >&2; exit 3; }
 echo $p1 >parent.txt
 for m in $methods; do

@@ -16,13 +16,7 @@ kmod_setup
 
 vm_run losses --exec "$KMOD_GUEST_LIB"'
 cd /out
-parent() {
-	for d in /sys/bus/pci/devices/*; do
-		case $(cat $d/class) in 0x0604*) ;; *) continue ;; esac
-		[ "$(cat $d/numa_node)" = "$1" ] && { echo "${d##*/}"; return; }
-	done
-}
-pbt_load nodes=0,1 parents=$(parent 0),$(parent 1) || exit 3
+pbt_load nodes=0,1 parents=$(pbt_bridge 0),$(pbt_bridge 1) || exit 3
 pbt_set pbtest1 pages 10000
 pbt_set pbtest1 page_node 1
 rc=0

@@ -29,14 +29,7 @@ methods='$methods'
 behaviours='$behaviours'
 dump='${PB_TRUTH_DUMP:-}'"'
 cd /out
-# the first PCI bridge of each node: probebench inventories PCI functions and what is below them
-parent() {
-	for d in /sys/bus/pci/devices/*; do
-		case $(cat $d/class) in 0x0604*) ;; *) continue ;; esac
-		[ "$(cat $d/numa_node)" = "$1" ] && { echo "${d##*/}"; return; }
-	done
-}
-p0=$(parent 0) p1=$(parent 1)
+p0=$(pbt_bridge 0) p1=$(pbt_bridge 1)
 pbt_load nodes=0,1 parents=$p0,$p1 || exit 3
 ls -l $PBT/devices/ >devices.txt
 both() { pbt_set pbtest0 "$1" "$2"; pbt_set pbtest1 "$1" "$2"; }

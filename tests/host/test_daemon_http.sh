@@ -29,6 +29,11 @@ validate_json "$WORK/body" "$SCHEMA_DIR/status.schema.json" || fail "status does
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["plans"][0]["name"]=="rng" and d["plans"][0]["last"]["result"]=="ok", d' "$WORK/body" ||
 	fail "status does not show the plan's last run"
 
+# The version the binary reports is the one the status, the run record and /metrics carry.
+VERSION=$("$PROBEBENCH" --version | sed -n 's/^probebench //p')
+[ -n "$VERSION" ] || fail "probebench --version printed no version"
+"$PY" -c 'import json,sys; v=json.load(open(sys.argv[1]))["daemon"]["version"]; assert v==sys.argv[2], v' "$WORK/body" "$VERSION" ||
+	fail "status does not carry the version $VERSION"
 check /api/v1/runs GET 200 application/json
 validate_json "$WORK/body" "$SCHEMA_DIR/runs.schema.json" || fail "runs index does not match its schema"
 ID=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["id"])' "$WORK/body")
@@ -43,7 +48,10 @@ cmp -s "$WORK/body" "$WORK/runs/$ID.json" || fail "/api/v1/runs/latest is not th
 check "/api/v1/runs/$ID" GET 200 application/json
 cmp -s "$WORK/body" "$WORK/runs/$ID.json" || fail "/api/v1/runs/$ID differs from the stored file"
 
+"$PY" -c 'import json,sys; v=json.load(open(sys.argv[1]))["tool_version"]; assert v==sys.argv[2], v' "$WORK/body" "$VERSION" ||
+	fail "the run record does not carry the version $VERSION"
 check /metrics GET 200 "text/plain; version=0.0.4"
+grep -qF "probebench_build_info{version=\"$VERSION\"} 1" "$WORK/body" || fail "build_info does not carry the version $VERSION"
 promtool check metrics <"$WORK/body" || fail "promtool check metrics complains about /metrics"
 grep -q '^probebench_runs_total{plan="rng",result="ok"} 1$' "$WORK/body" || fail "no runs_total for the run"
 grep -q "^probebench_last_run_exit_code{plan=\"rng\"} 0$" "$WORK/body" || fail "no last_run_exit_code"

@@ -1,13 +1,17 @@
 #!/bin/bash
-# Every unit in units/ passes `systemd-analyze verify` (with ExecStart pointed at the built
-# binary, since it is not installed here) and the daemon unit has what the service needs.
+# Every unit this build generates from units/*.in passes `systemd-analyze verify` (with
+# ExecStart pointed at the built binary, since it is not installed here) and the daemon unit has
+# what the service needs.
 . "$(dirname "$0")/lib.sh"
 command -v systemd-analyze >/dev/null || skip "systemd-analyze not installed"
-UNITS="$PB_SOURCE_DIR/units"
+: "${PB_BUILD_DIR:?PB_BUILD_DIR must name the build directory}"
+UNITS="$PB_BUILD_DIR/units"
+BINDIR=$(sed -n 's#^ExecStart=\(/.*\)/probebench restore$#\1#p' "$UNITS/probebench-restore.service")
+[ -n "$BINDIR" ] || fail "no ExecStart in $UNITS/probebench-restore.service"
 WORK=$(mktemp -d /tmp/pb-units-test.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 for u in "$UNITS"/*.service "$UNITS"/*.timer; do
-	sed "s#/usr/bin/probebench#$PROBEBENCH#g" "$u" >"$WORK/${u##*/}"
+	sed "s#$BINDIR/probebench#$PROBEBENCH#g" "$u" >"$WORK/${u##*/}"
 done
 cd "$WORK"
 for u in *.service *.timer; do

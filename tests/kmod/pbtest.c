@@ -28,9 +28,14 @@
  *   pbtest_hang_ms    sleep this long, then go on (a bounded hang, at most 60 s)
  *   pbtest_pages      allocate this many order-0 pages (alloc_pages_node), kept until remove
  *   pbtest_page_node  node passed to alloc_pages_node; -1 (default): none, the local node
+ *   pbtest_scratch    allocate this many order-0 pages after pbtest_pages and free them again
+ *                     before ->probe returns (scratch space: freed inside the probe)
+ *   pbtest_release_ms free the kept pages (pbtest_pages) this long after a successful probe,
+ *                     from a delayed work; 0 (default): kept until remove
  *   pbtest_children   create this many child devices pbtestN.cK (at most 16)
  *   pbtest_hop        none | work_on_cpu | queue_work_node | kthread: run the probe body
- *                     (hang, sleep, busy loop, pages, children, in that order) in another task:
+ *                     (hang, sleep, busy loop, pages, scratch, children, in that order) in
+ *                     another task:
  *                       work_on_cpu      work_on_cpu(first online CPU of the node)
  *                       queue_work_node  queue_work_node(node, system_unbound_wq) + flush_work,
  *                                        work function pbtest_node_work_fn
@@ -77,6 +82,7 @@
  *                  around this ->probe, timed by the module's own kretprobe (ktime_get_ns()
  *                  in its handlers); 0 when the kretprobe could not be registered or missed
  *                  the call (more than PBTEST_RP_ACTIVE really_probe calls at once)
+ *   scratch release_ms   two more settings the probe used
  */
 #include <linux/async.h>
 #include <linux/completion.h>
@@ -154,6 +160,8 @@ struct pbtest_cfg {
 	int fail;
 	unsigned int fail_times;
 	unsigned int defer;
+	unsigned int scratch;
+	unsigned int release_ms;
 };
 
 static const struct pbtest_cfg pbtest_cfg_default = {
@@ -173,8 +181,10 @@ struct pbtest_dev {
 	struct pbtest_cfg cfg;
 	unsigned int fail_left;
 	unsigned int defer_left;
-	/* what a successful probe keeps until remove (probe and remove: device lock) */
+	/* what a successful probe keeps until remove (probe and remove: device lock), or until
+	 * release runs (release_ms after the probe) */
 	struct list_head pages;
+	struct delayed_work release;
 	struct pbtest_child *children[PBTEST_MAX_CHILDREN];
 	unsigned int nr_children;
 };
@@ -380,8 +390,9 @@ static int pbtest_truth_show(struct seq_file *m, void *v)
 		   t->cfg.page_node, t->cfg.children, t->cfg.fail, t->cfg.defer, t->defer_left);
 	for (i = 0; i < min_t(unsigned int, nr_node_ids, PBTEST_NODES); i++)
 		seq_printf(m, " pages_node%u=%u", i, t->pages_by_node[i]);
-	seq_printf(m, " pages_other=%u nr_children=%u rp_start_ns=%llu rp_end_ns=%llu\n",
-		   t->pages_other, t->nr_children, t->rp_start_ns, t->rp_end_ns);
+	seq_printf(m, " pages_other=%u nr_children=%u rp_start_ns=%llu rp_end_ns=%llu scratch=%u release_ms=%u\n",
+		   t->pages_other, t->nr_children, t->rp_start_ns, t->rp_end_ns, t->cfg.scratch,
+		   t->cfg.release_ms);
 	return 0;
 }
 
@@ -560,6 +571,27 @@ static int pbtest_alloc_pages(struct pbtest_run *run, unsigned int n, int node)
 	return 0;
 }
 
+/* Scratch space: n pages taken and given back at once (not in the truth's page counts). */
+static int pbtest_scratch(unsigned int n, int node)
+{
+	LIST_HEAD(pages);
+	struct page *p;
+	int ret = 0;
+
+	if (node != NUMA_NO_NODE && !node_online(node))
+		node = NUMA_NO_NODE;
+	while (n--) {
+		p = alloc_pages_node(node, GFP_KERNEL, 0);
+		if (!p) {
+			ret = -ENOMEM;
+			break;
+		}
+		list_add_tail(&p->lru, &pages);
+	}
+	pbtest_free_pages(&pages);
+	return ret;
+}
+
 /* The body: in the task that entered ->probe, or in the hop's worker. */
 static long pbtest_body(void *arg)
 {
@@ -584,6 +616,8 @@ static long pbtest_body(void *arg)
 		pbtest_busy_us(cfg->busy_us);
 	if (cfg->pages)
 		ret = pbtest_alloc_pages(run, cfg->pages, cfg->page_node);
+	if (!ret && cfg->scratch)
+		ret = pbtest_scratch(cfg->scratch, cfg->page_node);
 	if (!ret && cfg->children)
 		ret = pbtest_add_children(run, cfg->children);
 	if (t->hop != PBTEST_HOP_NONE)
@@ -728,7 +762,11 @@ static int pbtest_probe(struct device *dev)
 		pbtest_free_pages(&run->pages);
 		goto out;
 	}
+	mutex_lock(&pd->lock);
 	list_splice_init(&run->pages, &pd->pages);
+	mutex_unlock(&pd->lock);
+	if (t->cfg.release_ms)
+		schedule_delayed_work(&pd->release, msecs_to_jiffies(t->cfg.release_ms));
 	memcpy(pd->children, run->children, sizeof(pd->children));
 	pd->nr_children = run->nr_children;
 	mutex_lock(&pd->lock);
@@ -745,9 +783,22 @@ static int pbtest_remove(struct device *dev)
 {
 	struct pbtest_dev *pd = to_pbtest_dev(dev);
 
+	cancel_delayed_work_sync(&pd->release);
 	pbtest_del_children(pd->children, &pd->nr_children);
 	pbtest_free_pages(&pd->pages);
 	return 0;
+}
+
+/* release_ms after a successful probe: the kept pages go back before the device is unbound. */
+static void pbtest_release_fn(struct work_struct *work)
+{
+	struct pbtest_dev *pd = container_of(to_delayed_work(work), struct pbtest_dev, release);
+	LIST_HEAD(pages);
+
+	mutex_lock(&pd->lock);
+	list_splice_init(&pd->pages, &pages);
+	mutex_unlock(&pd->lock);
+	pbtest_free_pages(&pages);
 }
 
 static int pbtest_child_probe(struct device *dev)
@@ -872,6 +923,8 @@ PBTEST_ATTR_UINT(pages, PBTEST_MAX_PAGES);
 PBTEST_ATTR_UINT(children, PBTEST_MAX_CHILDREN);
 PBTEST_ATTR_UINT(fail_times, UINT_MAX);
 PBTEST_ATTR_UINT(defer, UINT_MAX);
+PBTEST_ATTR_UINT(scratch, PBTEST_MAX_PAGES);
+PBTEST_ATTR_UINT(release_ms, PBTEST_MAX_HANG_MS);
 PBTEST_ATTR_NODE(page_node);
 PBTEST_ATTR_NODE(hop_node);
 
@@ -946,6 +999,8 @@ static struct attribute *pbtest_dev_attrs[] = {
 	&dev_attr_pbtest_fail.attr,
 	&dev_attr_pbtest_fail_times.attr,
 	&dev_attr_pbtest_defer.attr,
+	&dev_attr_pbtest_scratch.attr,
+	&dev_attr_pbtest_release_ms.attr,
 	&dev_attr_pbtest_reset.attr,
 	NULL,
 };
@@ -1017,6 +1072,7 @@ static int pbtest_add_device(int i)
 	mutex_init(&pd->lock);
 	pd->cfg = pbtest_cfg_default;
 	INIT_LIST_HEAD(&pd->pages);
+	INIT_DELAYED_WORK(&pd->release, pbtest_release_fn);
 	device_initialize(&pd->dev);
 	pd->dev.bus = &pbtest_bus;
 	pd->dev.type = &pbtest_dev_type;

@@ -133,7 +133,7 @@ static void refuses_with_clear_errors(void **state)
 	     "{\"every\": \"soon\"}}]}",
 	     "plans[0].schedule.every: must be a duration"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"entry\": \"x\"}]}",
-	     "plans[0].entry: must be \"bind\" or \"probe\", got \"x\""},
+	     "plans[0].entry: must be \"bind\", \"probe\" or \"module\", got \"x\""},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"measure\": 1}]}",
 	     "plans[0].measure: must be true or false, got 1"},
 	    {"{\"plans\": [{\"name\": \"a\", \"targets\": [\"0000:00:05.0\"], \"iteration\": 3}]}",

@@ -55,6 +55,32 @@ static void roundtrip(void **state)
 	assert_memory_equal(&e, &back, sizeof(e));
 }
 
+/* --entry module: the module and its options survive a write and a load; an entry without
+ * them has no such keys (journals of other entries read as before). */
+static void module_roundtrip(void **state)
+{
+	(void)state;
+	struct pb_journal_entry e = sample("virtio1"), back;
+	struct json_object *o = pb_journal_entry_to_json(&e);
+	assert_false(json_object_object_get_ex(o, "module", NULL));
+	json_object_put(o);
+	strcpy(e.module, "virtio_rng");
+	strcpy(e.module_options, "async_probe=1 x=2");
+	assert_int_equal(pb_journal_write(&e), 0);
+	struct pb_journal_entry *v = NULL;
+	size_t n = 0, bad = 0;
+	assert_int_equal(pb_journal_load(&v, &n, &bad), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bad, 0);
+	assert_memory_equal(&e, &v[0], sizeof(e));
+	free(v);
+	o = pb_journal_entry_to_json(&e);
+	json_object_object_add(o, "module", json_object_new_string("../evil"));
+	assert_int_equal(pb_journal_entry_from_json(o, &back), -EINVAL);
+	json_object_put(o);
+	assert_int_equal(pb_journal_remove(e.sysname), 0);
+}
+
 static void rejects_malformed(void **state)
 {
 	(void)state;
@@ -171,6 +197,7 @@ int main(void)
 	    cmocka_unit_test(hung_holds_within_a_boot),
 	    cmocka_unit_test_setup_teardown(write_load_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(lock_excludes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(module_roundtrip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

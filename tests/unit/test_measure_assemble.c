@@ -886,6 +886,52 @@ static void failed_allocation(void **state)
 	pb_iteration_facts_clear(&f);
 }
 
+static void page_free(uint64_t ts, int cpu, pid_t pid, uint64_t pfn, unsigned order)
+{
+	struct pb_mevent *e = add(PB_EV_PAGE_FREE, ts, cpu, pid);
+	e->page.pfn = pfn;
+	e->page.order = order;
+}
+
+/*
+ * Page frees inside the window: the probe's scratch page freed again (by any task, here a
+ * softirq of another CPU) is not held; a page freed before it was allocated (the same pfn's
+ * previous owner) does not count; half of an order-1 block freed leaves one page held.
+ */
+static void frees_in_window(void **state)
+{
+	(void)state;
+	nev = 0;
+	entry(1100 * US, 0, WRITER, "pbtest1");
+	page_free(1150 * US, 3, 999, 1500, 0);	    /* before the probe took it: not the probe's */
+	page(1200 * US, 0, WRITER, 1500, 0, false); /* kept: node 1 */
+	page(1210 * US, 0, WRITER, 10, 0, false);   /* scratch, freed below: node 0 */
+	page(1220 * US, 0, WRITER, 1600, 1, false); /* 2 pages, one freed: node 1 */
+	page_free(1300 * US, 2, 555, 10, 0);
+	page_free(1310 * US, 0, WRITER, 1601, 0);
+	ret(1800 * US, 0, WRITER, 0);
+	struct pb_assemble_in in = pbtest_input(PB_METHOD_KPROBE);
+	in.frees = true;
+	struct pb_iteration_facts f = {0};
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_true(f.pages_total == 4);
+	assert_true(f.frees_measured);
+	assert_true(f.pages_freed_total == 2);
+	assert_true(f.pages_freed_by_node[0] == 1 && f.pages_freed_by_node[1] == 1);
+	assert_int_equal(f.n_held, 2); /* 1500 whole, 1600 half */
+	assert_true(f.held[0].pfn == 1500 && f.held[0].freed == 0 && f.held[0].node == 1);
+	assert_true(f.held[1].pfn == 1600 && f.held[1].order == 1 && f.held[1].freed == 1);
+	/* without frees traced: no held list, nothing said about frees */
+	pb_iteration_facts_clear(&f);
+	f = (struct pb_iteration_facts){0};
+	in.frees = false;
+	assert_int_equal(pb_measure_assemble(&in, &f), 0);
+	assert_false(f.frees_measured);
+	assert_int_equal(f.n_held, 0);
+	assert_null(f.held);
+	pb_iteration_facts_clear(&f);
+}
+
 static void kmsg_lines(void **state)
 {
 	(void)state;
@@ -971,6 +1017,7 @@ int main(void)
 	    cmocka_unit_test(lagged_parent_printk),
 	    cmocka_unit_test(hop_after_other_wakeup),
 	    cmocka_unit_test(failed_allocation),
+	    cmocka_unit_test(frees_in_window),
 	    cmocka_unit_test(in_writer_probes),
 	    cmocka_unit_test(kprobe_pairs),
 	    cmocka_unit_test(kmsg_lines),

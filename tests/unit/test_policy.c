@@ -115,9 +115,9 @@ static void check(struct pb_policy_ctx *ctx, const struct pb_policy_dev *devs, s
 static void reason_names_round_trip(void **state)
 {
 	(void)state;
-	const char *expected[] = {"mounted",	"swap",	   "holders",  "root-disk",
-				  "net-active", "vsock",   "console",  "boot-vga",
-				  "bridge",	"balloon", "no-driver"};
+	const char *expected[] = {"mounted",	"swap",	   "holders",	"root-disk",
+				  "net-active", "vsock",   "console",	"boot-vga",
+				  "bridge",	"balloon", "no-driver", "module"};
 	assert_int_equal(PB_ARRAY_SIZE(expected), PB_REASON__MAX);
 	for (int r = 0; r < PB_REASON__MAX; r++) {
 		assert_string_equal(pb_reason_name(r), expected[r]);

@@ -801,11 +801,18 @@ static void cell(FILE *f, const struct pb_run_record *r, size_t ri,
 	dist_figure(f, r, sm, fid);
 	snprintf(fid, sizeof(fid), "series-%s", id);
 	series_figure(f, r, sm, fid);
+	const struct pb_measure_summary *ms = &sm->measurement;
+	char left_out[200];
+	snprintf(left_out, sizeof(left_out),
+		 "every measured iteration is left out: %" PRIu64 " lost perf records (a larger "
+		 "--ring-pages keeps them, --include-lossy counts them), %" PRIu64 " saw no probe",
+		 ms->lossy, ms->missing_probe);
 	const char *why =
 	    !r->measure_enabled
 		? (r->measure_why_not[0] ? r->measure_why_not : "measurement was not enabled")
-	    : t->observer_error[0] ? t->observer_error
-	    : !sm->measured || !sm->measurement.method
+	    : t->observer_error[0]						? t->observer_error
+	    : sm->measured && !ms->n_groups && (ms->lossy || ms->missing_probe) ? left_out
+	    : !sm->measured || !ms->method
 		? "no iteration of this target and placement was measured"
 		: NULL;
 	if (why) {

@@ -269,6 +269,29 @@ static void not_measured(void **state)
 	pb_run_record_free(r);
 }
 
+/* Measured, but every iteration of one cell lost perf records: that cell says so instead of
+ * drawing probe figures; the other cell has them. */
+static void all_lossy(void **state)
+{
+	(void)state;
+	struct pb_run_record *r = record(true, 6);
+	for (size_t i = 0; i < r->n_iterations; i++)
+		if (r->iterations[i].placement == 1)
+			r->iterations[i].measurement->facts.lost_records = 3;
+	assert_int_equal(pb_run_record_summarise(r), 0);
+	const struct pb_run_record *recs[] = {r};
+	const char *names[] = {"lossy.json"};
+	char *html = render(recs, names, 1, NULL);
+	assert_non_null(strstr(html, "id=\"timeline-r0-t0-p0\""));
+	assert_null(strstr(html, "id=\"timeline-r0-t0-p1\""));
+	assert_non_null(strstr(html,
+			       "id=\"why-r0-t0-p1\">No probe figures (on-node share, pages by "
+			       "node, timeline): every measured iteration is left out: 6 lost "
+			       "perf records"));
+	free(html);
+	pb_run_record_free(r);
+}
+
 /* A comparison: A next to B with the shift, its interval and the verdict; the samples of both
  * sides from the records given. */
 static void comparison(void **state)
@@ -379,7 +402,7 @@ int main(void)
 	    cmocka_unit_test(escape),	    cmocka_unit_test(record_strings_escaped),
 	    cmocka_unit_test(figures),	    cmocka_unit_test(deterministic),
 	    cmocka_unit_test(not_measured), cmocka_unit_test(comparison),
-	    cmocka_unit_test(guest_record),
+	    cmocka_unit_test(guest_record), cmocka_unit_test(all_lossy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

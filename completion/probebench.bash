@@ -31,7 +31,7 @@ _probebench_selectors()
 _probebench_args()
 {
 	local start=$1
-	local commands="list check run restore daemon compare placement"
+	local commands="list check run restore daemon compare placement report"
 	local cmd="" i
 	for ((i = start; i < cword; i++)); do
 		case ${words[i]} in
@@ -51,11 +51,12 @@ _probebench_args()
 	check) opts="--json --help" ;;
 	restore) opts="--state-dir --timeout --help" ;;
 	compare) opts="--json --alpha --min-change --help" ;;
+	report) opts="--output --compare --help" ;;
 	daemon) opts="--config --log --check-config --help" ;;
 	run)
 		opts="--iterations --warmup --duration --interval --timeout --entry --module-options --writer-node
 		      --writer-cpu --force --dry-run --json --state-dir --max-failures --parallel
-		      --no-measure --method --ring-pages --include-lossy --fifo --help"
+		      --no-measure --method --ring-pages --include-lossy --fifo --progress --help"
 		;;
 	esac
 
@@ -63,6 +64,9 @@ _probebench_args()
 	--entry) COMPREPLY=($(compgen -W "bind probe module" -- "$cur")); return ;;
 	--method) COMPREPLY=($(compgen -W "auto kprobe tracepoint kmsg" -- "$cur")); return ;;
 	--log) COMPREPLY=($(compgen -W "auto journal stderr" -- "$cur")); return ;;
+	--progress) COMPREPLY=($(compgen -W "auto bar lines none" -- "$cur")); return ;;
+	--output | -o) _filedir; return ;;
+	--compare) _filedir json; return ;;
 	--force)
 		COMPREPLY=($(compgen -W "mounted root-disk swap holders net-active vsock console
 			boot-vga bridge balloon no-driver" -- "$cur"))
@@ -90,7 +94,7 @@ _probebench_args()
 		__ltrim_colon_completions "$cur"
 		[[ $cur == /* ]] && _filedir
 		;;
-	compare) _filedir json ;;
+	compare | report) _filedir json ;;
 	esac
 }
 

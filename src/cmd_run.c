@@ -78,6 +78,11 @@ static void help(FILE *f)
 	    "                         default they are shown in the record and left out)\n"
 	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
 	    "                         RLIMIT_RTPRIO >= PRIO or CAP_SYS_NICE)\n"
+	    "      --progress MODE    progress on stderr: bar (a line redrawn in place), lines\n"
+	    "                         (for a log or a pipe: a line per target and placement as\n"
+	    "                         it completes and at every tenth of the run, with elapsed\n"
+	    "                         time and ETA), none; auto (default): bar on a terminal,\n"
+	    "                         else none\n"
 	    "  -h, --help             show this help\n\n"
 	    "Measurement (on by default): one observer per target is armed for the writer thread\n"
 	    "right before every bind write and disarmed right after it; each iteration records\n"
@@ -108,20 +113,70 @@ static int write_json(const char *path, const struct pb_run_record *rec)
 	return r;
 }
 
-/* The progress line on a terminal: the ok iterations' bind times, for the running median. */
+enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_LINES, PROGRESS_NONE };
+
+/* The progress shown on stderr: a line redrawn on a terminal (the ok iterations' bind times
+ * give its running median), or lines for a log or a pipe. */
 struct progress {
+	enum progress_mode mode;
 	uint64_t duration_ns; /* --duration */
+	unsigned iterations;  /* --iterations: a target x placement is complete at this count */
 	uint64_t *bind_ns;
 	size_t n, cap;
 	uint64_t last_draw_ns;
+	unsigned *per_cell; /* lines: iterations so far per target x placement */
+	size_t n_cells;
+	uint64_t tenths; /* lines: tenths of the run reported */
 };
 
-/* Each measured iteration (pb_run_opts.on_iteration); the line drawn 5 times a second at most:
- * done of total, the running median bind time, the estimated time left. */
+/* The estimated time left: from the pace so far, capped by --duration. */
+static uint64_t progress_eta(const struct progress *pg, const struct pb_run_position *at)
+{
+	uint64_t eta = at->done && at->total > at->done
+			   ? at->since_measured_ns / at->done * (at->total - at->done)
+			   : 0;
+	if (pg->duration_ns && (!at->total || eta > pg->duration_ns - at->since_start_ns))
+		eta =
+		    pg->duration_ns > at->since_start_ns ? pg->duration_ns - at->since_start_ns : 0;
+	return eta;
+}
+
+/* --progress lines: a line at the first iteration, per target x placement as it completes, and
+ * at every tenth of the run or after 30 s without a line; each with done of total, elapsed time
+ * and ETA. */
+static void progress_line(struct progress *pg, const struct pb_record_iteration *it,
+			  const struct pb_run_position *at)
+{
+	size_t cells = at->n_targets * at->n_placements;
+	if (!pg->per_cell && cells && (pg->per_cell = calloc(cells, sizeof(*pg->per_cell))))
+		pg->n_cells = cells;
+	size_t c = it->target * at->n_placements + it->placement;
+	uint64_t now = pb_now_ns(), tenths = at->total ? at->done * 10 / at->total : 0;
+	char what[256];
+	if (c < pg->n_cells && ++pg->per_cell[c] == pg->iterations)
+		snprintf(what, sizeof(what), "%s %s complete (%u iterations)", at->target,
+			 at->placement, pg->iterations);
+	else if (!pg->last_draw_ns || tenths > pg->tenths ||
+		 now - pg->last_draw_ns >= 30000000000ull)
+		what[0] = 0;
+	else
+		return;
+	pg->tenths = tenths > pg->tenths ? tenths : pg->tenths;
+	pg->last_draw_ns = now;
+	pb_report_progress_line(stderr, what[0] ? what : NULL, at->done, at->total,
+				at->since_start_ns, progress_eta(pg, at));
+}
+
+/* Each measured iteration (pb_run_opts.on_iteration). On a terminal the line is drawn 5 times a
+ * second at most: done of total, the running median bind time, the estimated time left. */
 static void progress_iteration(void *ud, const struct pb_record_iteration *it,
 			       const struct pb_run_position *at)
 {
 	struct progress *pg = ud;
+	if (pg->mode == PROGRESS_LINES) {
+		progress_line(pg, it, at);
+		return;
+	}
 	if (it->res.outcome == PB_CYCLE_OK) {
 		if (pg->n == pg->cap) {
 			size_t cap = pg->cap ? 2 * pg->cap : 256;
@@ -138,15 +193,9 @@ static void progress_iteration(void *ud, const struct pb_record_iteration *it,
 	if (now - pg->last_draw_ns <= 200000000ull)
 		return;
 	pg->last_draw_ns = now;
-	uint64_t eta = at->done && at->total > at->done
-			   ? at->since_measured_ns / at->done * (at->total - at->done)
-			   : 0;
-	if (pg->duration_ns && (!at->total || eta > pg->duration_ns - at->since_start_ns))
-		eta =
-		    pg->duration_ns > at->since_start_ns ? pg->duration_ns - at->since_start_ns : 0;
 	struct pb_stats s;
 	uint64_t median = pb_stats_compute(pg->bind_ns, pg->n, &s) == 0 ? s.percentile[0] : 0;
-	pb_report_progress(stderr, at->done, at->total, median, eta);
+	pb_report_progress(stderr, at->done, at->total, median, progress_eta(pg, at));
 }
 
 /* --dry-run: the plan, the verdicts, what the journal would put back first; nothing written. */
@@ -196,6 +245,7 @@ enum {
 	OPT_RING_PAGES,
 	OPT_INCLUDE_LOSSY,
 	OPT_MODULE_OPTIONS,
+	OPT_PROGRESS,
 };
 
 static const struct option options[] = {
@@ -219,6 +269,7 @@ static const struct option options[] = {
     {"fifo", required_argument, NULL, OPT_FIFO},
     {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
     {"include-lossy", no_argument, NULL, OPT_INCLUDE_LOSSY},
+    {"progress", required_argument, NULL, OPT_PROGRESS},
     {"help", no_argument, NULL, 'h'},
     {},
 };
@@ -229,6 +280,7 @@ struct run_args {
 	int *nodes, *cpus; /* o.writer_nodes, o.writer_cpus */
 	const char *json_path;
 	bool dry;
+	enum progress_mode progress;
 };
 
 /* -n, -w, --max-failures. Returns -1, or the exit code to stop with. */
@@ -389,6 +441,16 @@ static int parse_option(int c, struct run_args *a)
 	case OPT_INCLUDE_LOSSY:
 		a->o.include_lossy = true;
 		return -1;
+	case OPT_PROGRESS: {
+		static const char *const modes[] = {"auto", "bar", "lines", "none"};
+		for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+			if (!strcmp(optarg, modes[k])) {
+				a->progress = (enum progress_mode)k;
+				return -1;
+			}
+		pb_error("--progress: '%s' is not auto, bar, lines or none", optarg);
+		return PB_EXIT_USAGE;
+	}
 	case OPT_METHOD:
 	case OPT_RING_PAGES:
 	case OPT_FIFO:
@@ -436,10 +498,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 }
 
 /* The run, its table on stdout, its record in json_path (when given). Returns the exit code. */
-static int run_and_report(struct pb_run_opts *o, const char *json_path)
+static int run_and_report(struct pb_run_opts *o, const char *json_path, enum progress_mode mode)
 {
-	struct progress pg = {.duration_ns = o->duration_ns};
-	bool progress = isatty(STDERR_FILENO);
+	if (mode == PROGRESS_AUTO)
+		mode = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
+	struct progress pg = {
+	    .mode = mode, .duration_ns = o->duration_ns, .iterations = o->iterations};
+	bool progress = mode != PROGRESS_NONE;
 	if (progress) {
 		o->on_iteration = progress_iteration;
 		o->userdata = &pg;
@@ -447,7 +512,8 @@ static int run_and_report(struct pb_run_opts *o, const char *json_path)
 	struct pb_run_record *rec = NULL;
 	int code = pb_exit_of_run(pb_run_execute(o, &rec, &stop_requested)), r;
 	free(pg.bind_ns);
-	if (progress)
+	free(pg.per_cell);
+	if (mode == PROGRESS_BAR)
 		fputs("\r\033[K", stderr);
 	if (rec) {
 		pb_report_summary(stdout, rec);
@@ -473,7 +539,7 @@ int cmd_run(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		code = a.dry ? dry_run(&a.o) : run_and_report(&a.o, a.json_path);
+		code = a.dry ? dry_run(&a.o) : run_and_report(&a.o, a.json_path, a.progress);
 	}
 	free(a.nodes);
 	free(a.cpus);

@@ -29,12 +29,14 @@
 #include "probebench/daemon.h"
 #include "probebench/http.h"
 #include "probebench/inventory.h"
+#include "probebench/journal.h"
 #include "probebench/log.h"
 #include "probebench/selector.h"
 #include "probebench/metrics.h"
 #include "probebench/paths.h"
 #include "probebench/placement.h"
 #include "probebench/record.h"
+#include "probebench/report_html.h"
 #include "probebench/results.h"
 #include "probebench/run.h"
 #include "probebench/util.h"
@@ -107,6 +109,9 @@ struct daemon {
 	struct pb_http *http;
 	double start_time_s;
 	uint64_t reloads_ok, reloads_failed;
+	bool restore_ran; /* at start: journal entries found, the restore's exit code */
+	unsigned restore_entries;
+	int restore_exit;
 	size_t results_stored;
 
 	pthread_mutex_t lock; /* guards the documents below, read by the HTTP thread */
@@ -366,6 +371,9 @@ static void render_metrics(struct daemon *d)
 	    .run_in_progress = d->w.active,
 	    .config_reloads_ok = d->reloads_ok,
 	    .config_reloads_failed = d->reloads_failed,
+	    .restore_ran = d->restore_ran,
+	    .restore_entries = d->restore_entries,
+	    .restore_exit = d->restore_exit,
 	};
 	char *text = NULL;
 	if (pb_metrics_render(&md, mp, d->n_plans, &text) < 0)
@@ -415,10 +423,40 @@ static void refresh(struct daemon *d)
 	notify_status(d);
 }
 
+/* /report, /report/ID: a stored run record as the HTML report (report_html.h). */
+static int http_report(struct daemon *d, const char *id, struct pb_http_body *ret)
+{
+	char dir[4096], latest[PB_RESULT_ID_MAX], *text = NULL, *body = NULL, err[160];
+	size_t len = 0;
+	pthread_mutex_lock(&d->lock);
+	snprintf(dir, sizeof(dir), "%s", d->results_dir);
+	snprintf(latest, sizeof(latest), "%s", d->latest_id);
+	pthread_mutex_unlock(&d->lock);
+	if (!id)
+		id = latest;
+	if (!pb_result_id_valid(id))
+		return 404;
+	int r = pb_results_read(dir, id, &text);
+	if (r < 0)
+		return r == -ENOENT || r == -EINVAL ? 404 : 500;
+	r = pb_report_html_from_text(text, id, &body, &len, err, sizeof(err));
+	free(text);
+	if (r < 0)
+		return 500;
+	ret->data = body;
+	ret->len = len;
+	ret->release = free;
+	ret->release_cls = body;
+	ret->content_type = "text/html; charset=utf-8";
+	return 200;
+}
+
 static int http_get(void *userdata, enum pb_http_route route, const char *id,
 		    struct pb_http_body *ret)
 {
 	struct daemon *d = userdata;
+	if (route == PB_ROUTE_REPORT || route == PB_ROUTE_REPORT_RUN)
+		return http_report(d, route == PB_ROUTE_REPORT_RUN ? id : NULL, ret);
 	if (route == PB_ROUTE_RUN || route == PB_ROUTE_RUNS_LATEST) {
 		/* stored runs are sent from their file, opened only if regular (no FIFO waits) */
 		char dir[4096], latest[PB_RESULT_ID_MAX];
@@ -1084,7 +1122,14 @@ int pb_daemon_main(const struct pb_daemon_opts *opts)
 
 	if (opts->restore) {
 		sd_notify(false, "STATUS=restoring devices left by an interrupted run");
+		struct pb_journal_entry *je = NULL;
+		size_t n_je = 0, n_bad = 0;
+		if (pb_journal_load(&je, &n_je, &n_bad) == 0)
+			d->restore_entries = (unsigned)(n_je + n_bad);
+		free(je);
 		r = opts->restore();
+		d->restore_ran = true;
+		d->restore_exit = r;
 		if (r != 0)
 			pb_warn("restore at start ended with exit %d; continuing", r);
 	}

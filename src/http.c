@@ -60,7 +60,15 @@ struct pb_http {
 
 enum pb_http_route pb_http_route_match(const char *url, const char **ret_id)
 {
-	static const char runs[] = "/api/v1/runs/";
+	static const char runs[] = "/api/v1/runs/", report[] = "/report/";
+	if (!strcmp(url, "/report"))
+		return PB_ROUTE_REPORT;
+	if (!strncmp(url, report, sizeof(report) - 1) && url[sizeof(report) - 1] &&
+	    !strchr(url + sizeof(report) - 1, '/')) {
+		if (ret_id)
+			*ret_id = url + sizeof(report) - 1;
+		return PB_ROUTE_REPORT_RUN;
+	}
 	if (!strcmp(url, "/api/v1/status"))
 		return PB_ROUTE_STATUS;
 	if (!strcmp(url, "/api/v1/runs"))

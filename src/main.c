@@ -16,6 +16,7 @@
 #pragma weak cmd_daemon
 #pragma weak cmd_compare
 #pragma weak cmd_placement
+#pragma weak cmd_report
 
 static const struct {
 	const char *name;
@@ -29,6 +30,7 @@ static const struct {
     {"daemon", cmd_daemon, "run planned measurements as a service with an HTTP API"},
     {"compare", cmd_compare, "compare two runs metric by metric"},
     {"placement", cmd_placement, "show where the memory of a device's users lives"},
+    {"report", cmd_report, "write an HTML report of runs and a comparison"},
 };
 
 static void usage(FILE *f)

@@ -420,6 +420,16 @@ int pb_metrics_render(const struct pb_metrics_daemon *d, const struct pb_metrics
 		(unsigned long long)d->config_reloads_ok);
 	fprintf(f, "probebench_config_reloads_total{result=\"failed\"} %llu\n",
 		(unsigned long long)d->config_reloads_failed);
+	if (d->restore_ran) {
+		header(f, "probebench_restore_at_start_entries", "gauge",
+		       "Journal entries (devices an interrupted run left) the daemon found when it "
+		       "started and handed to restore; 0 after a clean stop.");
+		fprintf(f, "probebench_restore_at_start_entries %u\n", d->restore_entries);
+		header(f, "probebench_restore_at_start_exit_code", "gauge",
+		       "Exit code of the restore at start (0 all put back or nothing to do, 1 "
+		       "entries remain, 5 a write hung).");
+		fprintf(f, "probebench_restore_at_start_exit_code %d\n", d->restore_exit);
+	}
 
 	if (n_plans) {
 		header(

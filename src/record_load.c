@@ -5,6 +5,7 @@
  * restart. The summaries are recomputed from the iterations, as the run that wrote them did.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 
 #include <json-c/json.h>
 
+#include "probebench/log.h"
+#include "probebench/paths.h"
 #include "probebench/record.h"
 
 /* The member KEY of O when it has type T, else NULL. */
@@ -418,4 +421,35 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	}
 	*ret = r;
 	return 0;
+}
+
+/* A run record's size bound: the result store's (a day of 1000 iterations is a few MB). */
+#define RECORD_MAX (64u << 20)
+
+struct pb_run_record *pb_run_record_read(const char *path)
+{
+	struct json_object *o = NULL;
+	struct pb_run_record *r = NULL;
+	char err[256], *text = NULL;
+	/* a regular file only, read to a bound: a FIFO or /dev/zero is refused at once */
+	int k = pb_read_regular_at(AT_FDCWD, path, 0, RECORD_MAX, &text, NULL);
+	if (k == 0 && !(o = json_tokener_parse(text)))
+		k = -EBADMSG;
+	free(text);
+	if (k == -EBADMSG)
+		pb_error("%s: cannot read a JSON document: not JSON", path);
+	else if (k == -EINVAL)
+		pb_error("%s: cannot read a run record: not a regular file (a FIFO, a device, ...)",
+			 path);
+	else if (k == -EFBIG)
+		pb_error("%s: cannot read a run record: larger than %u MiB", path,
+			 RECORD_MAX >> 20);
+	else if (k < 0)
+		pb_error_errno(k, "%s: cannot read a run record", path);
+	else if (!json_object_is_type(o, json_type_object))
+		pb_error("%s: not a run record (the top level is not an object)", path);
+	else if (pb_run_record_from_json(o, &r, err, sizeof(err)) < 0)
+		pb_error("%s: %s", path, err);
+	json_object_put(o);
+	return r;
 }

@@ -30,6 +30,35 @@ void pb_report_progress(FILE *f, uint64_t done, uint64_t total, uint64_t median_
 	fflush(f);
 }
 
+/* A duration as "4.2s", "42s", "6m30s", "2h05m". */
+static void fmt_secs(char *buf, size_t size, uint64_t ns)
+{
+	uint64_t s = (ns + 500000000ull) / 1000000000ull;
+	if (ns < 9950000000ull)
+		snprintf(buf, size, "%.1fs", (double)ns / 1e9);
+	else if (s < 60)
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(buf, size, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s / 60 % 60);
+}
+
+void pb_report_progress_line(FILE *f, const char *what, uint64_t done, uint64_t total,
+			     uint64_t elapsed_ns, uint64_t eta_ns)
+{
+	char el[32], eta[32];
+	fmt_secs(el, sizeof(el), elapsed_ns);
+	fmt_secs(eta, sizeof(eta), eta_ns);
+	fprintf(f, "progress: %s%s%" PRIu64, what ? what : "", what ? "; " : "", done);
+	if (total)
+		fprintf(f, "/%" PRIu64 " iterations (%" PRIu64 "%%)", total, done * 100 / total);
+	else
+		fputs(" iterations", f);
+	fprintf(f, ", elapsed %s, ETA %s\n", el, eta);
+	fflush(f);
+}
+
 static void stats_cells(const struct pb_stats *s, char mn[24], char md[24], char p99[24],
 			char mx[24])
 {

@@ -304,15 +304,22 @@ static int finish_record(struct run *run)
 	return pb_run_record_summarise(rec);
 }
 
-/* Where the run stands, for the front's callback, after the record took an iteration. */
-static struct pb_run_position position(const struct run *run, const struct pb_run_loop *l)
+/* Where the run stands, for the front's callback, after the record took an iteration it
+ * (placement label in buf). */
+static struct pb_run_position position(const struct run *run, const struct pb_run_loop *l,
+				       const struct pb_record_iteration *it, char *buf, size_t size)
 {
 	uint64_t now = pb_now_ns();
+	pb_placement_label(&run->pl[it->placement], buf, size);
 	return (struct pb_run_position){
 	    .done = run->rec->n_iterations,
 	    .total = (uint64_t)run->o->iterations * run->n_targets * run->n_pl,
 	    .since_start_ns = now - l->start_ns,
 	    .since_measured_ns = now - l->measured_ns,
+	    .target = run->targets[it->target].name,
+	    .placement = buf,
+	    .n_targets = run->n_targets,
+	    .n_placements = run->n_pl,
 	};
 }
 
@@ -327,9 +334,11 @@ static int take_iteration(void *userdata, const struct pb_record_iteration *it)
 		return r;
 	}
 	if (o->on_iteration) {
-		struct pb_run_position at = position(run, &run->loop);
-		o->on_iteration(o->userdata, &run->rec->iterations[run->rec->n_iterations - 1],
-				&at);
+		const struct pb_record_iteration *last =
+		    &run->rec->iterations[run->rec->n_iterations - 1];
+		char label[32];
+		struct pb_run_position at = position(run, &run->loop, last, label, sizeof(label));
+		o->on_iteration(o->userdata, last, &at);
 	}
 	return 0;
 }

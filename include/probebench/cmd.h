@@ -50,3 +50,4 @@ int cmd_restore(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_placement(int argc, char **argv);
+int cmd_report(int argc, char **argv);

@@ -17,9 +17,12 @@ enum pb_http_route {
 	PB_ROUTE_RUNS_LATEST, /* /api/v1/runs/latest */
 	PB_ROUTE_RUN,	      /* /api/v1/runs/ID */
 	PB_ROUTE_METRICS,     /* /metrics */
+	PB_ROUTE_REPORT,      /* /report: the newest run as an HTML report */
+	PB_ROUTE_REPORT_RUN,  /* /report/ID */
 };
 
-/* Pure: maps a URL path to a route; *ret_id points into url for PB_ROUTE_RUN. */
+/* Pure: maps a URL path to a route; *ret_id points into url for PB_ROUTE_RUN and
+ * PB_ROUTE_REPORT_RUN. */
 enum pb_http_route pb_http_route_match(const char *url, const char **ret_id);
 
 /*

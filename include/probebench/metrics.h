@@ -33,6 +33,11 @@ struct pb_metrics_daemon {
 	size_t results_stored;
 	bool run_in_progress;
 	uint64_t config_reloads_ok, config_reloads_failed;
+	/* The restore run when the daemon started (false: none ran, no metric): the journal
+	 * entries it found (devices an interrupted run left) and its exit code. */
+	bool restore_ran;
+	unsigned restore_entries;
+	int restore_exit;
 };
 
 /* Renders the metrics into a new string (*ret, caller frees). 0 or -ENOMEM. */

@@ -177,3 +177,6 @@ char *pb_run_record_json_text(const struct pb_run_record *r);
  */
 int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, char *err,
 			    size_t err_size);
+/* The same from a file; NULL when it cannot be read or is not a run record (logged, naming the
+ * file) or on ENOMEM. */
+struct pb_run_record *pb_run_record_read(const char *path);

@@ -59,6 +59,9 @@ struct pb_run_position {
 	uint64_t total;		    /* measured iterations planned; 0: open-ended (a duration) */
 	uint64_t since_start_ns;    /* since the loop started (warm-up included) */
 	uint64_t since_measured_ns; /* since the first measured round started */
+	/* The iteration's target and placement by name, and how many of each the run has. */
+	const char *target, *placement;
+	size_t n_targets, n_placements;
 };
 
 struct pb_run_opts {

@@ -3,7 +3,8 @@
 # journal before it reports ready. The kill lands while a cycle is in flight (the device was just
 # seen unbound), so the journal holds the device; a bind write already in the kernel may still
 # complete, so the device can be bound or unbound at the kill — either way the restart must leave
-# it bound, its power/control as it was found, and the journal empty.
+# it bound, its power/control as it was found, and the journal empty; /metrics then says the
+# start restored one journal entry (probebench_restore_at_start_entries 1, exit code 0).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 daemon_test_setup
@@ -35,6 +36,11 @@ rng_bound || { cat "$WORK/daemon.log" >&2; fail "restart did not restore $RNG"; 
 ! ls "$PROBEBENCH_STATE_DIR"/journal-* >/dev/null 2>&1 || fail "journal not empty after the restart"
 [ "$(cat "/sys/bus/pci/devices/$RNG/power/control")" = "$pm_before" ] ||
 	fail "power/control not restored to $pm_before"
+# the metrics say that the start had something to restore, and that it all went back
+curl -fsS "http://127.0.0.1:$PORT/metrics" >"$WORK/metrics" || fail "no /metrics after the restart"
+grep -q '^probebench_restore_at_start_entries 1$' "$WORK/metrics" ||
+	fail "restore at start not in the metrics: $(grep restore "$WORK/metrics")"
+grep -q '^probebench_restore_at_start_exit_code 0$' "$WORK/metrics" || fail "restore exit code not 0"
 kill -TERM "$DPID"
 wait_exit "$DPID"
 DPID=

@@ -197,6 +197,22 @@ static void refused_and_empty(void **state)
 	/* no record at all */
 	t = render(NULL);
 	assert_null(strstr(t, "probebench_bind_duration"));
+	assert_null(strstr(t, "probebench_restore_at_start"));
+	free(t);
+}
+
+/* The restore at start: the entries it found and its exit code, only when it ran. */
+static void restore_at_start(void **state)
+{
+	(void)state;
+	struct pb_metrics_daemon d = {
+	    .version = "0.1.0", .restore_ran = true, .restore_entries = 2, .restore_exit = 1};
+	char *t = NULL;
+	assert_int_equal(pb_metrics_render(&d, NULL, 0, &t), 0);
+	assert_non_null(strstr(t, "# TYPE probebench_restore_at_start_entries gauge\n"
+				  "probebench_restore_at_start_entries 2\n"));
+	assert_non_null(strstr(t, "# TYPE probebench_restore_at_start_exit_code gauge\n"
+				  "probebench_restore_at_start_exit_code 1\n"));
 	free(t);
 }
 
@@ -241,6 +257,7 @@ int main(void)
 	    cmocka_unit_test(full_record),
 	    cmocka_unit_test(refused_and_empty),
 	    cmocka_unit_test(out_of_range_values),
+	    cmocka_unit_test(restore_at_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -368,6 +368,27 @@ static int commonest_node(const struct series *s)
 	return best;
 }
 
+/*
+ * With two or more records a side the iterations of one boot share that boot: pooled, they
+ * are fewer independent samples than they look (identical sides were called different in one
+ * A/B round of three). Kish's design effect from the larger between-record share of the two
+ * sides; 1 when a side has one record (its boot-to-boot variance is not known: said in the
+ * doc).
+ */
+static double design_effect(const struct pb_compare_entry *e)
+{
+	const struct pb_compare_spread *x = &e->spread_base, *y = &e->spread_cand;
+	if (x->records < 2 || y->records < 2)
+		return 1;
+	double icc = 0;
+	if (!isnan(x->between_share) && x->between_share > icc)
+		icc = x->between_share;
+	if (!isnan(y->between_share) && y->between_share > icc)
+		icc = y->between_share;
+	double m = (double)(e->n_base + e->n_cand) / (double)(x->records + y->records);
+	return m > 1 ? 1 + (m - 1) * icc : 1;
+}
+
 static int compare_pair(struct pb_compare *c, const struct set *A, const struct series *a,
 			const struct set *B, const struct series *b)
 {
@@ -384,6 +405,8 @@ static int compare_pair(struct pb_compare *c, const struct set *A, const struct 
 	    (r = pb_hodges_lehmann(a->v, a->n, b->v, b->n, c->ci_level, &e->hl)) < 0 ||
 	    (r = spread(A, a, &e->spread_base)) < 0 || (r = spread(B, b, &e->spread_cand)) < 0)
 		return r;
+	e->design_effect = design_effect(e);
+	pb_mwu_clustered(&e->mwu, &e->hl, e->design_effect);
 	e->p_adjusted = e->mwu.p;
 	e->ratio = a->n && b->n && e->base.percentile[0]
 		       ? (double)e->cand.percentile[0] / (double)e->base.percentile[0]
@@ -644,7 +667,7 @@ static struct json_object *key_json(const struct pb_compare_key *k)
 	return e;
 }
 
-static struct json_object *shift_json(const struct pb_hl *hl)
+static struct json_object *shift_json(const struct pb_hl *hl, double deff)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "estimate", hl->valid ? json_object_new_double(hl->shift) : NULL);
@@ -652,7 +675,9 @@ static struct json_object *shift_json(const struct pb_hl *hl)
 	json_object_object_add(o, "high", hl->ci_valid ? json_object_new_double(hl->hi) : NULL);
 	json_object_object_add(o, "level", json_object_new_double(hl->level));
 	json_object_object_add(o, "interval_method",
-			       hl->ci_valid ? json_object_new_string(hl->exact ? "exact" : "normal")
+			       hl->ci_valid ? json_object_new_string(deff > 1	 ? "clustered"
+								     : hl->exact ? "exact"
+										 : "normal")
 					    : NULL);
 	return o;
 }
@@ -692,10 +717,14 @@ struct json_object *pb_compare_to_json(const struct pb_compare *c)
 		json_object_object_add(e, "p", json_object_new_double(x->mwu.p));
 		json_object_object_add(
 		    e, "p_method",
-		    x->mwu.valid ? json_object_new_string(x->mwu.exact ? "exact" : "normal")
+		    x->mwu.valid ? json_object_new_string(x->design_effect > 1 ? "clustered"
+							  : x->mwu.exact       ? "exact"
+									       : "normal")
 				 : NULL);
+		json_object_object_add(e, "design_effect",
+				       json_object_new_double(x->design_effect));
 		json_object_object_add(e, "p_adjusted", json_object_new_double(x->p_adjusted));
-		json_object_object_add(e, "shift_ns", shift_json(&x->hl));
+		json_object_object_add(e, "shift_ns", shift_json(&x->hl, x->design_effect));
 		json_object_object_add(e, "verdict", json_object_new_string(x->verdict));
 		json_object_array_add(cmp, e);
 	}

@@ -311,3 +311,22 @@ int pb_holm_adjust(const double *p, size_t n, double *adj)
 	free(order);
 	return 0;
 }
+
+void pb_mwu_clustered(struct pb_mwu *m, struct pb_hl *hl, double deff)
+{
+	if (!(deff > 1))
+		return;
+	double k = sqrt(deff);
+	if (m->valid) {
+		double p = erfc(fabs(m->z / k) / sqrt(2.0));
+		m->z /= k;
+		if (p > m->p)
+			m->p = p > 1 ? 1 : p;
+		m->exact = false;
+	}
+	if (hl && hl->ci_valid) {
+		hl->lo = hl->shift - (hl->shift - hl->lo) * k;
+		hl->hi = hl->shift + (hl->hi - hl->shift) * k;
+		hl->exact = false;
+	}
+}

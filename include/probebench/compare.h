@@ -51,6 +51,10 @@ struct pb_hl {
 	bool exact;    /* interval from the exact distribution of U; else the normal one */
 };
 
+/* The test and interval of samples clustered in records: z / sqrt(deff), p from it (never below
+ * the p given), the interval's half-widths times sqrt(deff). deff <= 1 changes nothing. */
+void pb_mwu_clustered(struct pb_mwu *m, struct pb_hl *hl, double deff);
+
 /*
  * Shift and interval at confidence level (0 < level < 1): the interval between the k-th
  * smallest and the k-th largest difference, k from the exact distribution of U (no ties, both
@@ -100,6 +104,10 @@ struct pb_compare_entry {
 	double p_adjusted; /* Holm, over the duration series of the comparison */
 	struct pb_hl hl;   /* candidate - baseline, at the comparison's ci_level */
 	struct pb_compare_spread spread_base, spread_cand;
+	/* Several records a side: the samples of one record (boot) are not independent. The design
+	 * effect 1 + (m - 1) ICC (Kish; m samples per record, ICC the larger between-record share
+	 * of the two sides) divides z^2 and widens the interval; 1: none applied. */
+	double design_effect;
 	int node_base, node_cand; /* probe series: the commonest node of the probing CPU; -1 */
 	const char *verdict;	  /* slower, faster, no significant change, too few samples, ... */
 };

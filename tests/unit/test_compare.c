@@ -562,6 +562,34 @@ static void method_in_the_key(void **state)
  * Within: two records of the same 1000000 + 100000 i: equal means, MS_b = 0, the between
  * variance 0 and MS_w = 100000^2 * 82.5 / 9.
  */
+/*
+ * Kish's correction by hand: z 4 with a design effect of 4 is z 2, two-sided p erfc(2 / sqrt 2)
+ * = 0.0455003; the interval [3, 8] around a shift of 5 grows by sqrt 4 = 2 each side: [1, 11].
+ * A smaller p than the pooled one never comes out; a design effect of 1 changes nothing.
+ */
+static void clustered_samples(void **state)
+{
+	(void)state;
+	struct pb_mwu m = {.z = 4, .p = 6.334e-5, .valid = true, .exact = true};
+	struct pb_hl hl = {.shift = 5, .lo = 3, .hi = 8, .valid = true, .ci_valid = true};
+	pb_mwu_clustered(&m, &hl, 4);
+	CLOSE(m.z, 2, 1e-12);
+	CLOSE(m.p, 0.0455003, 1e-6);
+	assert_false(m.exact);
+	CLOSE(hl.lo, 1, 1e-12);
+	CLOSE(hl.hi, 11, 1e-12);
+	struct pb_mwu big = {.z = 0.1, .p = 0.9, .valid = true};
+	pb_mwu_clustered(&big, NULL, 4);
+	CLOSE(big.p, erfc(0.05 / sqrt(2.0)), 1e-12); /* 0.960: larger, taken */
+	struct pb_mwu exact = {.z = 0.1, .p = 0.99, .valid = true, .exact = true};
+	pb_mwu_clustered(&exact, NULL, 4);
+	CLOSE(exact.p, 0.99, 1e-12); /* the pooled exact p was larger still: kept */
+	struct pb_mwu same = {.z = 4, .p = 6.334e-5, .valid = true, .exact = true};
+	pb_mwu_clustered(&same, NULL, 1);
+	CLOSE(same.p, 6.334e-5, 1e-12);
+	assert_true(same.exact);
+}
+
 static void several_records(void **state)
 {
 	(void)state;
@@ -607,6 +635,8 @@ static void several_records(void **state)
 	CLOSE(json_object_get_double(json_object_object_get(x, "between_share")), sa->between_share,
 	      1e-12);
 	json_object_put(doc);
+	/* clustered: 10 samples per record, ICC ~1 on side A: design effect 1 + 9 * ICC */
+	CLOSE(e->design_effect, 1 + 9 * sa->between_share, 1e-9);
 	pb_compare_free(c);
 	/* one record a side: the within spread only */
 	assert_int_equal(pb_compare_records(A, an, 1, B, bn, 1, 0.01, 0.02, &c, err, sizeof(err)),
@@ -778,6 +808,7 @@ int main(void)
 	    cmocka_unit_test(leaves_out_lossy_and_missing),
 	    cmocka_unit_test(method_in_the_key),
 	    cmocka_unit_test(several_records),
+	    cmocka_unit_test(clustered_samples),
 	    cmocka_unit_test(holm_over_the_series),
 	    cmocka_unit_test(verdict_table),
 	    cmocka_unit_test(refuses_what_cannot_be_compared),

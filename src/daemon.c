@@ -432,6 +432,7 @@ static int http_report(struct daemon *d, const char *id, struct pb_http_body *re
 	snprintf(dir, sizeof(dir), "%s", d->results_dir);
 	snprintf(latest, sizeof(latest), "%s", d->latest_id);
 	pthread_mutex_unlock(&d->lock);
+	const char *title = id ? id : "latest run";
 	if (!id)
 		id = latest;
 	if (!pb_result_id_valid(id))
@@ -439,7 +440,7 @@ static int http_report(struct daemon *d, const char *id, struct pb_http_body *re
 	int r = pb_results_read(dir, id, &text);
 	if (r < 0)
 		return r == -ENOENT || r == -EINVAL ? 404 : 500;
-	r = pb_report_html_from_text(text, id, &body, &len, err, sizeof(err));
+	r = pb_report_html_from_text(text, title, &body, &len, err, sizeof(err));
 	free(text);
 	if (r < 0)
 		return 500;

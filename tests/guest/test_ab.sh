@@ -61,7 +61,7 @@ cmp -s "$out/verdict.txt" "$TEST_TMP/ab.out" || fail "verdict.txt is not what ab
 grep -q "^probebench-vm ab: report: $out/report.html$" "$TEST_TMP/ab.err" || fail "ab did not name its report"
 grep -q 'id="cmp-0"' "$out/report.html" || fail "no comparison in report.html"
 grep -q 'id="cmpdist-0"' "$out/report.html" || fail "report.html lacks the samples of both sides"
-grep -q 'id="series-r3-t0-p1"' "$out/report.html" || fail "report.html lacks the fourth record's figures"
+grep -q 'id="series-r3-t0-p0"' "$out/report.html" || fail "report.html lacks the fourth record's figures"
 grep -q '^device .*driver .*entry/method' "$out/verdict.txt" || fail "no verdict table"
 grep -q '^virtio0 .*virtio_rng .*module/kprobe' "$out/verdict.txt" || fail "the verdict table does not name the module entry"
 "$PY" - "$out/compare.json" <<'PYEOF' || fail "compare.json does not show the probes moving to their device's node"

@@ -49,6 +49,8 @@ install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # Examples only: the daemon and the timed run start from a file the administrator puts in
 # /etc/probebench (probebench.json, run.conf); nothing is cycled until then.
 install(FILES examples/probebench.json examples/run.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# The fleet files (doc/fleet.md): Prometheus configuration and rules, the Grafana dashboard.
+install(DIRECTORY contrib/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/contrib)
 install(FILES completion/probebench.bash DESTINATION ${PB_BASH_COMPLETIONSDIR} RENAME probebench)
 install(FILES completion/probebench.bash DESTINATION ${PB_BASH_COMPLETIONSDIR} RENAME probebench-vm)
 

@@ -1025,9 +1025,10 @@ void pb_compare_print(FILE *f, const struct pb_compare *c)
 		else
 			fprintf(f, "%7.3f", e->ratio);
 		fprintf(f, " %9.2g %-6s %9.2g  %s\n", e->mwu.p,
-			!e->mwu.valid  ? "-"
-			: e->mwu.exact ? "exact"
-				       : "normal",
+			!e->mwu.valid	       ? "-"
+			: e->design_effect > 1 ? "clust"
+			: e->mwu.exact	       ? "exact"
+					       : "normal",
 			e->p_adjusted, e->verdict);
 	}
 	for (size_t i = 0; i < c->n_entries; i++) {

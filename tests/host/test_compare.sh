@@ -75,7 +75,11 @@ for side in ("baseline", "candidate"):
     assert len(s["record_medians"]) == 2 and all(m > 0 for m in s["record_medians"]), s
     assert s["sd_between"] is not None and s["sd_within"] is not None, s
     assert s["left_out"]["not_ok"] == 0, s
-assert bind["p_method"] in ("exact", "normal") and bind["p_adjusted"] >= bind["p"], bind
+# two records a side: the pooled test corrected for the boots (Kish's design effect)
+assert bind["design_effect"] >= 1, bind
+assert bind["p_method"] == ("clustered" if bind["design_effect"] > 1 else "exact") or \
+    bind["p_method"] == "normal", bind
+assert bind["p_adjusted"] >= bind["p"], bind
 sh = bind["shift_ns"]
 assert sh["level"] == 1 - d["alpha"] and sh["low"] <= sh["estimate"] <= sh["high"], sh
 probes = [c for c in d["comparisons"] if c["metric"].startswith("probe ")]

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +9,6 @@
 #include "probebench/cmd.h"
 #include "probebench/compare.h"
 #include "probebench/log.h"
-#include "probebench/paths.h"
 #include "probebench/record.h"
 #include "probebench/util.h"
 

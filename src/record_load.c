@@ -17,6 +17,7 @@
 #include "probebench/log.h"
 #include "probebench/paths.h"
 #include "probebench/record.h"
+#include "probebench/results.h"
 
 /* The member KEY of O when it has type T, else NULL. */
 static struct json_object *member(struct json_object *o, const char *key, enum json_type t)
@@ -423,16 +424,13 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	return 0;
 }
 
-/* A run record's size bound: the result store's (a day of 1000 iterations is a few MB). */
-#define RECORD_MAX (64u << 20)
-
 struct pb_run_record *pb_run_record_read(const char *path)
 {
 	struct json_object *o = NULL;
 	struct pb_run_record *r = NULL;
 	char err[256], *text = NULL;
 	/* a regular file only, read to a bound: a FIFO or /dev/zero is refused at once */
-	int k = pb_read_regular_at(AT_FDCWD, path, 0, RECORD_MAX, &text, NULL);
+	int k = pb_read_regular_at(AT_FDCWD, path, 0, PB_RESULT_MAX_SIZE, &text, NULL);
 	if (k == 0 && !(o = json_tokener_parse(text)))
 		k = -EBADMSG;
 	free(text);
@@ -442,8 +440,9 @@ struct pb_run_record *pb_run_record_read(const char *path)
 		pb_error("%s: cannot read a run record: not a regular file (a FIFO, a device, ...)",
 			 path);
 	else if (k == -EFBIG)
-		pb_error("%s: cannot read a run record: larger than %u MiB", path,
-			 RECORD_MAX >> 20);
+		pb_error(
+		    "%s: cannot read a run record: larger than %d MiB (the result store's bound)",
+		    path, PB_RESULT_MAX_SIZE >> 20);
 	else if (k < 0)
 		pb_error_errno(k, "%s: cannot read a run record", path);
 	else if (!json_object_is_type(o, json_type_object))

@@ -1,4 +1,4 @@
-# Per-cycle cost of `probebench run --no-measure` (bind entry; the observer's cost: run_observer_overhead.sh, PCI level, journal + verification included)
+# Per-cycle cost of `probebench run --no-measure` (bind entry; the observer's cost: run_observer_overhead.sh, PCI level, verification included; the journal is written once per run, before the first cycle)
 # against a bare C loop doing the same two writes on the same device (the host's 1af4:1044
 # function), in interleaved blocks within one invocation, alternating which goes first.
 # Prints the medians and the ratio of medians. Needs root; holds the shared rng lock.
@@ -47,6 +47,6 @@ for k, name in ((0, "cycle (median)"), (1, "unbind write"), (2, "bind write")):
     print("%-14s %9.1f us %9.1f us" % (name, med(bare, k) / 1e3, med(tool, k) / 1e3))
 print("ratio of per-cycle medians (probebench / bare): %.3f" % (med(tool, 0) / med(bare, 0)))
 print("method: CLOCK_MONOTONIC; bare cycle = unbind write + bind write; probebench cycle_ns ="
-      " state check + journal write/fsync/rename + both writes (writer thread) + driver-link"
-      " verification + journal update; process start-up is in neither")
+      " state check + both writes (writer thread) + driver-link verification (the journal is"
+      " written once per run, before the first cycle); process start-up is in neither")
 PYEOF

@@ -20,7 +20,8 @@
 struct pb_writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;	/* to the writer thread: a request, quit; from it: started */
+	pthread_cond_t done_cv; /* from the writer thread: the request done */
 	struct pb_placement pl;
 	const struct pb_cycle_hooks *hooks;
 	bool started, has_req, done, quit, hung, abandoned;
@@ -233,6 +234,7 @@ static void *writer_main(void *arg)
 			w->stack = NULL;
 			pthread_mutex_unlock(&w->mu);
 			pthread_cond_destroy(&w->cv);
+			pthread_cond_destroy(&w->done_cv);
 			pthread_mutex_destroy(&w->mu);
 			writer_release(w);
 			return NULL;
@@ -240,7 +242,11 @@ static void *writer_main(void *arg)
 		w->result = res;
 		w->has_req = false;
 		w->done = true;
-		pthread_cond_broadcast(&w->cv);
+		/* Signalled with the mutex released, so the woken caller does not wait for it. w
+		 * is freed only after this thread is joined, or by this thread when abandoned. */
+		pthread_mutex_unlock(&w->mu);
+		pthread_cond_signal(&w->done_cv);
+		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -259,6 +265,7 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, &ca);
+	pthread_cond_init(&w->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	/* Signals go to the main thread, which decides when to stop; writes are never interrupted.
 	 */
@@ -317,6 +324,7 @@ void pb_writer_free(struct pb_writer *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->done_cv);
 	pthread_mutex_destroy(&w->mu);
 	writer_release(w);
 }
@@ -356,10 +364,14 @@ static int submit_locked(struct pb_writer *w, uint64_t timeout_ns, uint64_t *ret
 
 	w->done = false;
 	w->has_req = true;
-	pthread_cond_broadcast(&w->cv);
+	/* Signalled with the mutex released (and taken again before the writer thread has woken,
+	 * as a rule), so the writer does not wake only to wait for it. */
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_lock(&w->mu);
 	int r = 0;
 	while (!w->done && r == 0)
-		r = pthread_cond_timedwait(&w->cv, &w->mu, &deadline);
+		r = pthread_cond_timedwait(&w->done_cv, &w->mu, &deadline);
 	if (!w->done) {
 		w->hung = true;
 		pthread_mutex_unlock(&w->mu);

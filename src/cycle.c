@@ -20,7 +20,8 @@
 struct pb_writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;	/* to the writer thread: a request, quit; from it: started */
+	pthread_cond_t done_cv; /* from the writer thread: the request done */
 	struct pb_placement pl;
 	const struct pb_cycle_hooks *hooks;
 	bool started, has_req, done, quit, hung, abandoned;
@@ -233,6 +234,7 @@ static void *writer_main(void *arg)
 			w->stack = NULL;
 			pthread_mutex_unlock(&w->mu);
 			pthread_cond_destroy(&w->cv);
+			pthread_cond_destroy(&w->done_cv);
 			pthread_mutex_destroy(&w->mu);
 			writer_release(w);
 			return NULL;
@@ -240,7 +242,11 @@ static void *writer_main(void *arg)
 		w->result = res;
 		w->has_req = false;
 		w->done = true;
-		pthread_cond_broadcast(&w->cv);
+		/* Signalled with the mutex released, so the woken caller does not wait for it. w
+		 * is freed only after this thread is joined, or by this thread when abandoned. */
+		pthread_mutex_unlock(&w->mu);
+		pthread_cond_signal(&w->done_cv);
+		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -259,6 +265,7 @@ int pb_writer_new(const struct pb_placement *pl, const struct pb_cycle_hooks *ho
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, &ca);
+	pthread_cond_init(&w->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	/* Signals go to the main thread, which decides when to stop; writes are never interrupted.
 	 */
@@ -317,6 +324,7 @@ void pb_writer_free(struct pb_writer *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->done_cv);
 	pthread_mutex_destroy(&w->mu);
 	writer_release(w);
 }
@@ -356,10 +364,14 @@ static int submit_locked(struct pb_writer *w, uint64_t timeout_ns, uint64_t *ret
 
 	w->done = false;
 	w->has_req = true;
-	pthread_cond_broadcast(&w->cv);
+	/* Signalled with the mutex released (and taken again before the writer thread has woken,
+	 * as a rule), so the writer does not wake only to wait for it. */
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_lock(&w->mu);
 	int r = 0;
 	while (!w->done && r == 0)
-		r = pthread_cond_timedwait(&w->cv, &w->mu, &deadline);
+		r = pthread_cond_timedwait(&w->done_cv, &w->mu, &deadline);
 	if (!w->done) {
 		w->hung = true;
 		pthread_mutex_unlock(&w->mu);
@@ -634,19 +646,11 @@ static int journal_set(struct pb_journal_entry *je, enum pb_journal_state s)
 	return pb_journal_write(je);
 }
 
-/* Back to "armed" after a verified rebind: losing this update in a crash leaves a "cycling"
- * entry for a bound device, which restore handles by checking the binding; no fsync needed. */
-static int journal_rebound(struct pb_journal_entry *je)
-{
-	je->state = PB_JOURNAL_ARMED;
-	je->time_unix_ns = now_unix_ns();
-	return pb_journal_write_lazy(je);
-}
-
-int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, uint64_t timeout_ns,
+int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, const struct pb_cycle_cfg *cfg,
 		 struct pb_journal_entry *je)
 {
 	struct pb_journal_entry e = {.pid = getpid()};
+	uint64_t timeout_ns = cfg->timeout_ns;
 	pb_journal_boot_id(e.boot_id, sizeof(e.boot_id));
 	char p[PATH_MAX];
 	int r;
@@ -662,6 +666,13 @@ int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, uint64_t timeou
 		e.power_control[0] = '\0';
 	else if (r < 0)
 		return r;
+	if (cfg->entry == PB_ENTRY_MODULE) {
+		snprintf(e.module, sizeof(e.module), "%s", t->module);
+		snprintf(e.module_options, sizeof(e.module_options), "%s",
+			 cfg->module_options ? cfg->module_options : "");
+	}
+	/* The run's one durable write for this device: from here to its removal the entry covers
+	 * every unbind, retry, put-back and module unload the cycles make. */
 	if ((r = journal_set(&e, PB_JOURNAL_ARMED)) < 0)
 		return r;
 	*je = e;
@@ -735,7 +746,7 @@ static int bind_step(struct pb_writer *w, const struct pb_target *t,
 }
 
 /*
- * --entry module, once the journal holds the module ("cycling"): unload it (timed: unbind_ns),
+ * --entry module (the journal names the module since arm): unload it (timed: unbind_ns),
  * load it again with the run's options and wait until every device its drivers had bound is
  * bound again (timed: bind_ns; the load call alone: load_ns). A device still unbound then is put
  * back with the sysfs route; the module not loaded after a second try leaves the cycle lost
@@ -752,7 +763,6 @@ static int module_cycle(struct pb_writer *w, const struct pb_target *t, struct p
 		res->outcome = PB_CYCLE_UNBIND_FAILED;
 		res->unbind_errno = r < 0 ? -r : EINVAL;
 		res->verified = true;
-		journal_rebound(je);
 		return 0;
 	}
 	prepare(w, t, PB_STEP_UNBIND);
@@ -771,7 +781,6 @@ static int module_cycle(struct pb_writer *w, const struct pb_target *t, struct p
 			res->unbind_errno = EBUSY;
 		res->outcome = PB_CYCLE_UNBIND_FAILED;
 		res->verified = bound_to(t->syspath, t->driver, NULL, 0) == 1;
-		journal_rebound(je);
 		r = 0;
 		goto done;
 	}
@@ -828,8 +837,6 @@ static int module_cycle(struct pb_writer *w, const struct pb_target *t, struct p
 	res->outcome = !res->verified			  ? PB_CYCLE_LOST
 		       : res->put_back || res->bind_errno ? PB_CYCLE_BIND_FAILED
 							  : PB_CYCLE_OK;
-	if (res->verified)
-		journal_rebound(je);
 	r = 0;
 done:
 	free(devs);
@@ -854,13 +861,6 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 		res.outcome = PB_CYCLE_STATE_CHANGED;
 		goto out;
 	}
-	if (journal_set(je, PB_JOURNAL_CYCLING) < 0) {
-		/* Without a journal entry a crash could leave the device unbound: do not unbind. */
-		res.outcome = PB_CYCLE_UNBIND_FAILED;
-		res.unbind_errno = EIO;
-		goto out;
-	}
-
 	if (cfg->entry == PB_ENTRY_MODULE) {
 		r = module_cycle(w, t, je, cfg, &res);
 		if (r == -ETIMEDOUT)
@@ -890,7 +890,6 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 			res.unbind_errno = EBUSY;
 		res.outcome = PB_CYCLE_UNBIND_FAILED;
 		res.verified = true;
-		journal_rebound(je);
 		goto out;
 	}
 
@@ -929,14 +928,11 @@ void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_jou
 			res.bind_errno = ENXIO; /* the write succeeded but nothing bound */
 		res.outcome = r == 1 ? PB_CYCLE_BIND_FAILED : PB_CYCLE_LOST;
 		res.verified = r == 1;
-		if (r == 1)
-			journal_rebound(je);
 		goto out;
 	}
 	/* Bound by this cycle's own last write: ok, even after retries (retries and bind_errno
 	 * say so). Bound although that write failed (a concurrent probe won): no bind of ours. */
 	res.outcome = r == 0 ? PB_CYCLE_OK : PB_CYCLE_BIND_FAILED;
-	journal_rebound(je);
 	goto out;
 
 hung:

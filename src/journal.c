@@ -216,19 +216,7 @@ void pb_journal_unlock(int fd)
 		close(fd);
 }
 
-static int journal_write(const struct pb_journal_entry *e, bool durable);
-
 int pb_journal_write(const struct pb_journal_entry *e)
-{
-	return journal_write(e, true);
-}
-
-int pb_journal_write_lazy(const struct pb_journal_entry *e)
-{
-	return journal_write(e, false);
-}
-
-static int journal_write(const struct pb_journal_entry *e, bool durable)
 {
 	char name[300];
 	int r = pb_journal_file_name(e->sysname, name, sizeof(name));
@@ -245,8 +233,7 @@ static int journal_write(const struct pb_journal_entry *e, bool durable)
 	json_object_put(o);
 	if (!text)
 		return -ENOMEM;
-	return pb_write_atomic(PB_ROOT_STATE, name, text, strlen(text), 0600,
-			       durable ? 0 : PB_WRITE_ATOMIC_NO_SYNC);
+	return pb_write_atomic(PB_ROOT_STATE, name, text, strlen(text), 0600, 0);
 }
 
 int pb_journal_remove(const char *sysname)

@@ -74,7 +74,19 @@ void pb_set_state_dir(const char *dir)
 
 int pb_state_dir_create(void)
 {
-	return mkdir(pb_state_dir(), 0700) < 0 && errno != EEXIST ? -errno : 0;
+	const char *dir = pb_state_dir();
+	if (mkdir(dir, 0700) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	/* A new name in the parent: the journal's entries are only as durable as it, so the
+	 * parent is fsync'd (through "..", the directory that holds the name just made). */
+	char parent[PATH_MAX];
+	int n = snprintf(parent, sizeof(parent), "%s/..", dir);
+	if (n < 0 || (size_t)n >= sizeof(parent))
+		return -ENAMETOOLONG;
+	_cleanup_close_ int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
 }
 
 bool pb_owned_safely(const struct stat *st)

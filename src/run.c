@@ -625,7 +625,8 @@ static enum pb_run_status session_open(struct run *run, const struct pb_cycle_ho
 	return PB_RUN_OK;
 }
 
-/* Each target armed (journal entry, power/control) before its first cycle. */
+/* Each target armed before its first cycle: its journal entry, the run's one durable write for
+ * it (with --entry module, naming the module and its options), and power/control. */
 static enum pb_run_status session_arm(struct run *run)
 {
 	if (run->o->entry == PB_ENTRY_MODULE) {
@@ -637,9 +638,12 @@ static enum pb_run_status session_arm(struct run *run)
 			return PB_RUN_FAILED;
 		}
 	}
+	const struct pb_cycle_cfg cfg = {.entry = run->o->entry,
+					 .timeout_ns = run->o->timeout_ns,
+					 .module_options = run->o->module_options};
 	for (size_t i = 0; i < run->n_targets; i++) {
 		const struct pb_target *t = &run->targets[i];
-		int r = pb_cycle_arm(run->writers[0], t, run->o->timeout_ns, &run->je[i]);
+		int r = pb_cycle_arm(run->writers[0], t, &cfg, &run->je[i]);
 		if (r < 0 && pb_access(PB_ROOT_SYS, F_OK, "%s", t->syspath) == -ENOENT) {
 			pb_error("%s: the device disappeared before its first cycle (%s)", t->name,
 				 t->syspath);
@@ -656,12 +660,6 @@ static enum pb_run_status session_arm(struct run *run)
 			return r == -ETIMEDOUT ? PB_RUN_HUNG : PB_RUN_FAILED;
 		}
 		run->armed[i] = true;
-		if (run->o->entry == PB_ENTRY_MODULE) {
-			/* Written durably by the cycle ("cycling") before each unload. */
-			snprintf(run->je[i].module, sizeof(run->je[i].module), "%s", t->module);
-			snprintf(run->je[i].module_options, sizeof(run->je[i].module_options), "%s",
-				 run->o->module_options ? run->o->module_options : "");
-		}
 	}
 	return PB_RUN_OK;
 }

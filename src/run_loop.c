@@ -229,9 +229,11 @@ static int one_round(struct pb_run_loop *l, struct loop_state *s, unsigned round
 enum pb_run_status pb_run_loop(struct pb_run_loop *l)
 {
 	const struct pb_run_opts *o = l->o;
-	struct loop_state s = {
-	    .cfg = {.entry = o->entry, .timeout_ns = o->timeout_ns, .kmod = l->kmod},
-	    .first = true};
+	struct loop_state s = {.cfg = {.entry = o->entry,
+				       .timeout_ns = o->timeout_ns,
+				       .kmod = l->kmod,
+				       .module_options = o->module_options},
+			       .first = true};
 	l->start_ns = pb_now_ns();
 	l->measured_ns = 0;
 	l->warmup_done = 0;

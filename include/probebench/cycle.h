@@ -5,6 +5,10 @@
  * thread and watched with a timeout, the journal kept in step, failures retried and the device
  * put back on its original driver.
  *
+ * The journal (journal.h) is written once per device per run: durably by pb_cycle_arm(), before
+ * anything on the device changes, then only when something it records changes (a "hung" mark),
+ * and removed by pb_cycle_disarm() after the last verified bind. A cycle writes no journal.
+ *
  * Failure policy (also in doc/run.md and `run --help`):
  *  - a bind write failing with EAGAIN, EBUSY or EINTR, or succeeding while the device ends up not
  *    bound to its driver (deferred probe), is retried up to PB_CYCLE_RETRIES times, 10 ms apart;
@@ -140,8 +144,9 @@ struct pb_kmod;
 struct pb_cycle_cfg {
 	enum pb_entry_path entry;
 	uint64_t timeout_ns;
-	struct pb_gate *gate; /* NULL: cycle alone */
-	struct pb_kmod *kmod; /* --entry module: the libkmod context the writer uses */
+	struct pb_gate *gate;	    /* NULL: cycle alone */
+	struct pb_kmod *kmod;	    /* --entry module: the libkmod context the writer uses */
+	const char *module_options; /* --entry module: the options of every load (NULL: none) */
 };
 
 /*
@@ -158,19 +163,21 @@ int pb_writer_module(struct pb_writer *w, struct pb_kmod *k, bool load, const ch
 		     uint64_t *ret_ns, uint64_t *ret_load_ns, int *ret_cpu);
 
 /*
- * Prepares a target: records driver_override and power/control in *je (state "armed"), writes
- * the journal, then sets power/control=on. Returns 0 or -errno (journal or sysfs).
- * For --entry module the caller then sets je->module and je->module_options: the cycle writes
- * them durably (state "cycling") before it unloads the module.
+ * Prepares a target: records its driver, driver_override and power/control in *je (state
+ * "armed"; with cfg->entry PB_ENTRY_MODULE also t->module and cfg->module_options), writes the
+ * journal durably (file and directory fsync'd), then sets power/control=on (cfg->timeout_ns).
+ * Returns 0 or -errno (journal or sysfs); on failure nothing was unbound, and a journal failure
+ * changed nothing at all. The entry then stands for every cycle of the run.
  */
-int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, uint64_t timeout_ns,
+int pb_cycle_arm(struct pb_writer *w, const struct pb_target *t, const struct pb_cycle_cfg *cfg,
 		 struct pb_journal_entry *je);
-/* Undoes arm (power/control, driver_override) and removes the journal entry. */
+/* Undoes arm (power/control) and removes the journal entry: the end of the run for t. */
 int pb_cycle_disarm(struct pb_writer *w, const struct pb_target *t, uint64_t timeout_ns,
 		    struct pb_journal_entry *je);
 
-/* One cycle. The journal entry goes "cycling" before the unbind, back to "armed" after a
- * verified rebind, "hung" on a timeout; removed when the device is gone. */
+/* One cycle of a target armed by pb_cycle_arm() (its entry in the journal already). It writes
+ * the journal only when the entry changes: "hung" on a timeout (durably, before it returns);
+ * removed when the device is gone. */
 void pb_cycle_once(struct pb_writer *w, const struct pb_target *t, struct pb_journal_entry *je,
 		   const struct pb_cycle_cfg *cfg, struct pb_cycle_result *ret);
 

@@ -5,10 +5,13 @@
  * (pb_state_dir()), journal-<sysname>.json, written to a temporary file, fsync'd, renamed and
  * the directory fsync'd. An entry exists from the moment a run changes anything on a device
  * until the device is verified back as it was; `restore` undoes whatever the entries describe.
+ * A run writes it once per device (cycle.h: pb_cycle_arm), rewrites it only when something it
+ * records changes, and removes it after the device's last verified bind.
  *
- * States: "armed"   the device is bound, a setting (power/control) may differ from the original;
- *         "cycling" an unbind is about to be written or the rebind is not verified yet;
- *         "hung"    a write did not return; nothing may touch the device again (restore skips it).
+ * States: "armed"   a run holds the device: it may be bound or unbound, a setting (power/control,
+ *                   driver_override) may differ from the original; restore checks the binding;
+ *         "hung"    a write did not return; nothing may touch the device again (restore skips it);
+ *         "cycling" written before every unbind by earlier versions; read as "armed".
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,9 +69,6 @@ void pb_journal_unlock(int fd);
 /* Atomically writes (replaces) the entry, durable (file and directory fsync'd) before it
  * returns. Returns 0 or -errno. */
 int pb_journal_write(const struct pb_journal_entry *e);
-/* The same, atomic but without the fsyncs: for updates whose loss a crash may cause without
- * harm (a device verified bound again; restore checks the binding, not the state). */
-int pb_journal_write_lazy(const struct pb_journal_entry *e);
 /* Removes the entry for sysname (and fsyncs the directory). Missing is not an error. */
 int pb_journal_remove(const char *sysname);
 /* Loads every entry. *ret is malloc'd (free it), *ret_n its length. Unparseable files are

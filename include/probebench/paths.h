@@ -78,7 +78,8 @@ bool pb_udev_hwdb_present(void);
 bool pb_journald_running(void);
 const char *pb_state_dir(void);
 void pb_set_state_dir(const char *dir);
-/* Creates the state directory (mode 0700) when it is missing. Returns 0 or -errno. */
+/* Creates the state directory (mode 0700) when it is missing, durably (its parent fsync'd).
+ * Returns 0 or -errno. */
 int pb_state_dir_create(void);
 /* The state directory may be trusted: a directory owned by this user, not writable by group or
  * others (-EPERM otherwise, -ENOTDIR, or -errno). */

@@ -18,7 +18,7 @@ PCI_POWER=$(cat "/sys/bus/pci/devices/$BDF/power/control")
 ICD=/sys/module/kernel/parameters/initcall_debug
 ICD_BEFORE=$(cat $ICD 2>/dev/null || echo none)
 
-killed_during_cycle=0
+left_entry=0
 rebound=0
 for i in $(seq 1 20); do
 	if [ $((i % 2)) -eq 0 ]; then target=$(rng_child "$BDF"); else target=$BDF; fi
@@ -29,7 +29,7 @@ for i in $(seq 1 20); do
 	sleep "0.$(printf %03d $((RANDOM % 300)))"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null || true
-	grep -qs '"cycling"' "$STATE"/journal-* && killed_during_cycle=$((killed_during_cycle + 1))
+	ls "$STATE"/journal-* >/dev/null 2>&1 && left_entry=$((left_entry + 1))
 	"$PROBEBENCH" restore --state-dir "$STATE" >"$OUT/restore.txt" 2>&1 ||
 		fail "restore after kill $i failed: $(cat "$OUT/restore.txt")"
 	[ "$(cat $ICD 2>/dev/null || echo none)" = "$ICD_BEFORE" ] ||
@@ -40,7 +40,7 @@ for i in $(seq 1 20); do
 	if [ "$target" = "$BDF" ]; then power=$(cat "/sys/bus/virtio/devices/$(rng_child "$BDF")/power/control"); fi
 	check_restored "kill $i ($target)" "$power"
 done
-echo "20 kills restored; $killed_during_cycle hit a cycle in flight, $rebound left the device unbound"
+echo "20 kills restored; $left_entry left a journal entry, $rebound left the device unbound"
 
 # restore on an empty journal says so and succeeds
 "$PROBEBENCH" restore --state-dir "$STATE" | grep -q "nothing to restore" || fail "empty restore"

@@ -124,6 +124,9 @@ static void int_lists(void **st)
 		assert_int_equal(pb_parse_int_list(bad[i], &v, &n), -EINVAL);
 }
 
+/* How the tests arm a target: --entry bind, a second for each write. */
+static const struct pb_cycle_cfg arm_cfg = {.entry = PB_ENTRY_BIND, .timeout_ns = 1000000000ull};
+
 static int target_at(const char *rel, struct pb_target *t)
 {
 	char p[512];
@@ -261,7 +264,7 @@ static void cycle_refuses_fifo(void **st)
 	char fifo[512];
 	assert_int_equal(target_at("0000:00:05.0", &t), 0);
 	assert_int_equal(pb_writer_new(&any, NULL, &w), 0);
-	assert_int_equal(pb_cycle_arm(w, &t, 1000000000ull, &je), 0);
+	assert_int_equal(pb_cycle_arm(w, &t, &arm_cfg, &je), 0);
 	make_fifo("bus/pci/drivers/virtio-pci/unbind", fifo, sizeof(fifo));
 	struct pb_cycle_cfg cfg = {.entry = PB_ENTRY_BIND, .timeout_ns = 50000000ull};
 	struct pb_cycle_result res;
@@ -284,7 +287,7 @@ static void refused_unbind_is_detected(void **st)
 	struct pb_placement any = {.cpu = -1, .node = -1};
 	assert_int_equal(target_at("0000:00:05.0", &t), 0);
 	assert_int_equal(pb_writer_new(&any, NULL, &w), 0);
-	assert_int_equal(pb_cycle_arm(w, &t, 1000000000ull, &je), 0);
+	assert_int_equal(pb_cycle_arm(w, &t, &arm_cfg, &je), 0);
 	struct pb_cycle_cfg cfg = {.entry = PB_ENTRY_BIND, .timeout_ns = 1000000000ull};
 	struct pb_cycle_result res;
 	pb_cycle_once(w, &t, &je, &cfg, &res);
@@ -324,7 +327,7 @@ static void restore_gone_and_bound(void **st)
 	struct pb_target t;
 	struct pb_journal_entry je;
 	assert_int_equal(target_at("0000:00:05.0/virtio4", &t), 0);
-	assert_int_equal(pb_cycle_arm(w, &t, 1000000000ull, &je), 0);
+	assert_int_equal(pb_cycle_arm(w, &t, &arm_cfg, &je), 0);
 	assert_int_equal(pb_restore_entry(w, &je, 1000000000ull, &err), PB_RESTORE_OK);
 	char p[PATH_MAX + 32], buf[32];
 	snprintf(p, sizeof(p), "%s/power/control", t.syspath);

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "fake_sysfs.h"
+#include "journal_watch.h"
 #include "probebench/cycle.h"
 #include "probebench/journal.h"
 #include "probebench/paths.h"
@@ -78,8 +80,9 @@ static int teardown(void **st)
 /* Arms the target at devdir; the log then holds only what the cycle writes. */
 static void arm(struct fx *f, const char *devdir)
 {
+	struct pb_cycle_cfg cfg = {.entry = f->entry, .timeout_ns = SEC};
 	assert_int_equal(pb_target_from_syspath(devdir, &f->t), 0);
-	assert_int_equal(pb_cycle_arm(f->w, &f->t, SEC, &f->je), 0);
+	assert_int_equal(pb_cycle_arm(f->w, &f->t, &cfg, &f->je), 0);
 	fake_sysfs_log_clear(sys);
 }
 
@@ -335,7 +338,7 @@ static void driver_override_as_found(void **st)
 	assert_int_equal(f->res.outcome, PB_CYCLE_LOST);
 	assert_string_equal(attr(pci, "driver_override"), "virtio-pci");
 	struct pb_journal_entry je;
-	assert_int_equal(journal_state(PCI_NAME, &je), PB_JOURNAL_CYCLING);
+	assert_int_equal(journal_state(PCI_NAME, &je), PB_JOURNAL_ARMED);
 	assert_string_equal(je.driver_override, "virtio-pci");
 }
 
@@ -372,11 +375,11 @@ static void lost(void **st)
 	assert_false(f->res.verified);
 	assert_true(f->res.put_back);
 	assert_int_equal(f->res.bind_errno, f->entry == PB_ENTRY_BIND ? EIO : ENXIO);
-	/* left unbound, its driver_override back as found; the entry stays "cycling" */
+	/* left unbound, its driver_override back as found; the entry stays as arm wrote it */
 	assert_string_equal(bound(pci), "");
 	assert_string_equal(attr(pci, "driver_override"), "(null)");
 	struct pb_journal_entry je;
-	assert_int_equal(journal_state(PCI_NAME, &je), PB_JOURNAL_CYCLING);
+	assert_int_equal(journal_state(PCI_NAME, &je), PB_JOURNAL_ARMED);
 	assert_string_equal(je.driver, "virtio-pci");
 	assert_string_equal(je.power_control, "auto");
 	/* the put-back tried both routes */
@@ -460,7 +463,8 @@ static void hung_setup_writes(void **st)
 	/* power/control in arm */
 	assert_int_equal(pb_target_from_syspath(pci, &f->t), 0);
 	assert_int_equal(fake_sysfs_behave(pci, "power hang 1"), 0);
-	assert_int_equal(pb_cycle_arm(f->w, &f->t, HANG_NS, &f->je), -ETIMEDOUT);
+	struct pb_cycle_cfg cfg = {.entry = f->entry, .timeout_ns = HANG_NS};
+	assert_int_equal(pb_cycle_arm(f->w, &f->t, &cfg, &f->je), -ETIMEDOUT);
 	assert_int_equal(journal_state(PCI_NAME, NULL), PB_JOURNAL_HUNG);
 	pb_writer_free(f->w);
 	assert_int_equal(pb_writer_new(&any, NULL, &f->w), 0);
@@ -558,16 +562,83 @@ static void state_changed(void **st)
 static void no_journal_no_unbind(void **st)
 {
 	struct fx *f = *st;
-	arm(f, pci);
-	/* the state directory turns into a file: the "cycling" entry cannot be written */
+	/* the state directory is a file: the entry cannot be written, so arm fails having changed
+	 * nothing, and the run never reaches a cycle */
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && touch '%s'", state, state);
 	assert_int_equal(system(cmd), 0);
+	struct pb_cycle_cfg cfg = {.entry = f->entry, .timeout_ns = SEC};
+	assert_int_equal(pb_target_from_syspath(pci, &f->t), 0);
+	assert_true(pb_cycle_arm(f->w, &f->t, &cfg, &f->je) < 0);
+	assert_true(log_empty());
+	assert_string_equal(attr(pci, "power/control"), "auto");
+	assert_string_equal(bound(pci), "virtio-pci");
+}
+
+/*
+ * The journal once per device per run: arm writes the entry (durably, before the first unbind),
+ * no cycle rewrites it whatever its outcome (ok, unbind refused, retried, put back), disarm
+ * removes it. Counted as the kernel sees the state directory change.
+ */
+static void journal_once_per_run(void **st)
+{
+	struct fx *f = *st;
+	struct journal_watch jw;
+	assert_int_equal(mkdir(state, 0700), 0);
+	assert_int_equal(journal_watch_start(&jw, state), 0);
+	arm(f, pci);
+	journal_watch_poll(&jw);
+	assert_int_equal(jw.writes, 1);
+	assert_int_equal(journal_state(PCI_NAME, NULL), PB_JOURNAL_ARMED);
+	for (int i = 0; i < 5; i++) {
+		cycle(f, SEC);
+		assert_int_equal(f->res.outcome, PB_CYCLE_OK);
+	}
+	assert_int_equal(fake_sysfs_behave(pci, "unbind EBUSY 1"), 0);
 	cycle(f, SEC);
 	assert_int_equal(f->res.outcome, PB_CYCLE_UNBIND_FAILED);
-	assert_int_equal(f->res.unbind_errno, EIO);
-	assert_true(log_empty());
-	assert_string_equal(bound(pci), "virtio-pci");
+	assert_int_equal(fake_sysfs_behave(pci, "probe defer 1"), 0);
+	cycle(f, SEC);
+	assert_int_equal(f->res.outcome, PB_CYCLE_OK);
+	assert_int_equal(f->res.retries, 1);
+	assert_int_equal(fake_sysfs_behave(pci, "probe defer %d", PB_CYCLE_RETRIES + 1), 0);
+	cycle(f, SEC);
+	assert_int_equal(f->res.outcome, PB_CYCLE_BIND_FAILED);
+	assert_true(f->res.put_back);
+	journal_watch_poll(&jw);
+	assert_int_equal(jw.writes, 1);
+	assert_int_equal(jw.removes, 0);
+	assert_back_armed(f, pci, "virtio-pci");
+	assert_int_equal(pb_cycle_disarm(f->w, &f->t, SEC, &f->je), 0);
+	journal_watch_poll(&jw);
+	assert_int_equal(jw.writes, 1);
+	assert_int_equal(jw.removes, 1);
+	assert_int_equal(journal_state(PCI_NAME, NULL), -1);
+	journal_watch_stop(&jw);
+}
+
+/* --entry module: arm names the module and the options of every load in its one write, so the
+ * cycles that unload it need not write again. */
+static void module_in_armed_entry(void **st)
+{
+	struct fx *f = *st;
+	struct pb_cycle_cfg cfg = {
+	    .entry = PB_ENTRY_MODULE, .timeout_ns = SEC, .module_options = "async_probe=1"};
+	assert_int_equal(pb_target_from_syspath(virtio, &f->t), 0);
+	snprintf(f->t.module, sizeof(f->t.module), "virtio_rng");
+	assert_int_equal(pb_cycle_arm(f->w, &f->t, &cfg, &f->je), 0);
+	struct pb_journal_entry je;
+	assert_int_equal(journal_state(VIRTIO_NAME, &je), PB_JOURNAL_ARMED);
+	assert_string_equal(je.module, "virtio_rng");
+	assert_string_equal(je.module_options, "async_probe=1");
+	assert_string_equal(je.driver, "virtio_rng");
+	assert_int_equal(pb_cycle_disarm(f->w, &f->t, SEC, &f->je), 0);
+	/* the other entry paths name no module */
+	cfg.entry = f->entry;
+	assert_int_equal(pb_cycle_arm(f->w, &f->t, &cfg, &f->je), 0);
+	assert_int_equal(journal_state(VIRTIO_NAME, &je), PB_JOURNAL_ARMED);
+	assert_string_equal(je.module, "");
+	assert_string_equal(je.module_options, "");
 }
 
 #define BOTH(fn)                                                                                   \
@@ -590,6 +661,8 @@ int main(void)
 	    BOTH(gone_before),
 	    BOTH(state_changed),
 	    BOTH(no_journal_no_unbind),
+	    BOTH(journal_once_per_run),
+	    BOTH(module_in_armed_entry),
 	    BOTH(no_unbind_file),
 	    BOTH(driver_override_as_found),
 	    BOTH(driver_override_stale),

@@ -63,13 +63,12 @@ struct kill_case {
 	enum pb_restore_outcome restore2;
 };
 
-#define PCI	FAKE_RNG_PCI
-#define VIRTIO	FAKE_RNG_VIRTIO
-#define B	PB_ENTRY_BIND
-#define P	PB_ENTRY_PROBE
-#define ARMED	PB_JOURNAL_ARMED
-#define CYCLING PB_JOURNAL_CYCLING
-#define HUNG	PB_JOURNAL_HUNG
+#define PCI    FAKE_RNG_PCI
+#define VIRTIO FAKE_RNG_VIRTIO
+#define B      PB_ENTRY_BIND
+#define P      PB_ENTRY_PROBE
+#define ARMED  PB_JOURNAL_ARMED
+#define HUNG   PB_JOURNAL_HUNG
 
 /* One row per way a run can be left: name, device, entry path, behaviour, exit code;
  * {journal state, driver, driver_override, power/control} left; what happens meanwhile;
@@ -83,40 +82,43 @@ static const struct kill_case cases[] = {
 	{"armed: killed after two cycles, as disarm restored power/control", PCI, B,
 	 {"power ok 1", "power kill-before 1"}, 0,
 	 {ARMED, "virtio-pci", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_OK, DONE, 0},
-	{"cycling, bound: killed before the unbind", PCI, B, {"unbind kill-before 1"}, 0,
-	 {CYCLING, "virtio-pci", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_OK, DONE, 0},
-	{"cycling, unbound: killed after the unbind", PCI, B, {"unbind kill-after 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, unbound: killed after the second cycle's unbind", PCI, B,
+	{"in a cycle, bound: killed before the unbind", PCI, B, {"unbind kill-before 1"}, 0,
+	 {ARMED, "virtio-pci", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_OK, DONE, 0},
+	{"in a cycle, unbound: killed after the unbind", PCI, B, {"unbind kill-after 1"}, 0,
+	 {ARMED, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, unbound: killed after the second cycle's unbind", PCI, B,
 	 {"unbind ok 1", "unbind kill-after 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, unbound: killed in the bind", PCI, B, {"probe kill-before 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, bound: killed after the bind, before the entry went back to armed", PCI, B,
+	 {ARMED, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, unbound, driver_override set: killed in the second cycle's drivers_probe", PCI,
+	 P, {"probe ok 1", "probe kill-before 1"}, 0,
+	 {ARMED, "", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, unbound: killed in the bind", PCI, B, {"probe kill-before 1"}, 0,
+	 {ARMED, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, bound: killed after the bind, before the entry went back to armed", PCI, B,
 	 {"probe kill-after 1"}, 0,
-	 {CYCLING, "virtio-pci", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_OK, DONE, 0},
-	{"cycling, unbound, driver_override set: killed in drivers_probe", PCI, P,
+	 {ARMED, "virtio-pci", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_OK, DONE, 0},
+	{"in a cycle, unbound, driver_override set: killed in drivers_probe", PCI, P,
 	 {"probe kill-before 1"}, 0,
-	 {CYCLING, "", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, bound, driver_override set: killed after drivers_probe bound it", PCI, P,
+	 {ARMED, "", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, bound, driver_override set: killed after drivers_probe bound it", PCI, P,
 	 {"probe kill-after 1"}, 0,
-	 {CYCLING, "virtio-pci", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_OK, DONE, 0},
-	{"cycling, unbound: killed between retries", PCI, B,
+	 {ARMED, "virtio-pci", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_OK, DONE, 0},
+	{"in a cycle, unbound: killed between retries", PCI, B,
 	 {"probe EAGAIN 2", "probe kill-before 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, unbound, driver_override set: killed in the put-back's drivers_probe", PCI, B,
+	 {ARMED, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, unbound, driver_override set: killed in the put-back's drivers_probe", PCI, B,
 	 {"probe ENODEV 1", "probe kill-before 1"}, 0,
-	 {CYCLING, "", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, unbound, driver_override set: killed in the put-back's DRV/bind", PCI, B,
+	 {ARMED, "", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, unbound, driver_override set: killed in the put-back's DRV/bind", PCI, B,
 	 {"probe EIO 2", "probe kill-before 1"}, 0,
-	 {CYCLING, "", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, unbound: a run stopped on a lost device", PCI, B, {"probe EIO"}, 4,
-	 {CYCLING, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_FAILED,
+	 {ARMED, "", "virtio-pci", "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, unbound: a run stopped on a lost device", PCI, B, {"probe EIO"}, 4,
+	 {ARMED, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_FAILED,
 	 DRIVER_FIXED, PB_RESTORE_REBOUND},
-	{"cycling, unbound, then bound to another driver", PCI, B, {"unbind kill-after 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, OTHER_DRIVER, NULL, PB_RESTORE_OTHER, DONE, 0},
-	{"cycling, unbound, then unplugged", PCI, B, {"unbind kill-after 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, UNPLUGGED, NULL, PB_RESTORE_GONE, DONE, 0},
+	{"in a cycle, unbound, then bound to another driver", PCI, B, {"unbind kill-after 1"}, 0,
+	 {ARMED, "", "(null)", "on"}, OTHER_DRIVER, NULL, PB_RESTORE_OTHER, DONE, 0},
+	{"in a cycle, unbound, then unplugged", PCI, B, {"unbind kill-after 1"}, 0,
+	 {ARMED, "", "(null)", "on"}, UNPLUGGED, NULL, PB_RESTORE_GONE, DONE, 0},
 	{"hung in the bind: killed", PCI, B, {"probe hang 1"}, 0,
 	 {HUNG, "", "(null)", "on"}, NOTHING, NULL, PB_RESTORE_HUNG, REBOOTED, PB_RESTORE_REBOUND},
 	{"hung in drivers_probe: killed", PCI, P, {"probe hang 1"}, 0,
@@ -128,18 +130,18 @@ static const struct kill_case cases[] = {
 	{"hung as arm set power/control: killed", PCI, B, {"power hang 1"}, 0,
 	 {HUNG, "virtio-pci", "(null)", "auto"}, NOTHING, NULL, PB_RESTORE_HUNG,
 	 REBOOTED, PB_RESTORE_OK},
-	{"cycling, unbound; restore killed in its drivers_probe", PCI, B, {"unbind kill-after 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, NOTHING, "probe kill-before 1", PB_RESTORE_REBOUND, DONE, 0},
-	{"cycling, bound; restore killed restoring power/control", PCI, B, {"unbind kill-before 1"}, 0,
-	 {CYCLING, "virtio-pci", "(null)", "on"}, NOTHING, "power kill-before 1", PB_RESTORE_OK,
+	{"in a cycle, unbound; restore killed in its drivers_probe", PCI, B, {"unbind kill-after 1"}, 0,
+	 {ARMED, "", "(null)", "on"}, NOTHING, "probe kill-before 1", PB_RESTORE_REBOUND, DONE, 0},
+	{"in a cycle, bound; restore killed restoring power/control", PCI, B, {"unbind kill-before 1"}, 0,
+	 {ARMED, "virtio-pci", "(null)", "on"}, NOTHING, "power kill-before 1", PB_RESTORE_OK,
 	 DONE, 0},
-	{"cycling, unbound; restore hangs in drivers_probe", PCI, B, {"unbind kill-after 1"}, 0,
-	 {CYCLING, "", "(null)", "on"}, NOTHING, "probe hang 1", PB_RESTORE_HUNG,
+	{"in a cycle, unbound; restore hangs in drivers_probe", PCI, B, {"unbind kill-after 1"}, 0,
+	 {ARMED, "", "(null)", "on"}, NOTHING, "probe hang 1", PB_RESTORE_HUNG,
 	 REBOOTED, PB_RESTORE_REBOUND},
-	{"virtio, cycling, unbound: killed after the unbind", VIRTIO, B, {"unbind kill-after 1"}, 0,
-	 {CYCLING, "", NULL, "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
-	{"virtio, cycling, unbound: killed in drivers_probe", VIRTIO, P, {"probe kill-before 1"}, 0,
-	 {CYCLING, "", NULL, "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"virtio, in a cycle, unbound: killed after the unbind", VIRTIO, B, {"unbind kill-after 1"}, 0,
+	 {ARMED, "", NULL, "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
+	{"virtio, in a cycle, unbound: killed in drivers_probe", VIRTIO, P, {"probe kill-before 1"}, 0,
+	 {ARMED, "", NULL, "on"}, NOTHING, NULL, PB_RESTORE_REBOUND, DONE, 0},
 };
 // clang-format on
 
@@ -194,12 +196,12 @@ static _Noreturn void run_child(const struct kill_case *c, const char *devdir)
 	uint64_t timeout = run_timeout(c);
 	if (pb_writer_new(&any, NULL, &w) < 0 || pb_target_from_syspath(devdir, &t) < 0)
 		_exit(10);
-	int r = pb_cycle_arm(w, &t, timeout, &je);
+	struct pb_cycle_cfg cfg = {.entry = c->entry, .timeout_ns = timeout};
+	int r = pb_cycle_arm(w, &t, &cfg, &je);
 	if (r == -ETIMEDOUT)
 		kill(getpid(), SIGKILL);
 	if (r < 0)
 		_exit(11);
-	struct pb_cycle_cfg cfg = {.entry = c->entry, .timeout_ns = timeout};
 	for (unsigned i = 0; i < 2; i++) {
 		struct pb_cycle_result res;
 		pb_cycle_once(w, &t, &je, &cfg, &res);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "fake_sysfs.h"
+#include "journal_watch.h"
 #include "probebench/cycle.h"
 #include "probebench/journal.h"
 #include "probebench/paths.h"
@@ -103,9 +104,10 @@ static int setup(void **st)
 	for (size_t i = 0; i < N_PLACE * N_TARGET; i++)
 		if (pb_writer_new(&any, NULL, &f->w[i]) < 0)
 			return -1;
+	struct pb_cycle_cfg cfg = {.entry = PB_ENTRY_BIND, .timeout_ns = SEC};
 	for (size_t i = 0; i < N_TARGET; i++) {
 		if (pb_target_from_syspath(f->dev[i], &f->t[i]) < 0 ||
-		    pb_cycle_arm(f->w[0], &f->t[i], SEC, &f->je[i]) < 0)
+		    pb_cycle_arm(f->w[0], &f->t[i], &cfg, &f->je[i]) < 0)
 			return -1;
 		f->armed[i] = true;
 	}
@@ -186,6 +188,31 @@ static void parallel_in_order(void **st)
 	assert_in_order(f, 0, f->n_seen);
 	for (size_t k = 0; k < f->n_seen; k++)
 		assert_int_equal(f->seen[k].res.outcome, PB_CYCLE_OK);
+}
+
+/* The loop writes no journal: the entries arm wrote stand for every cycle, one after another
+ * or in parallel, ok or failed. */
+static void journal_untouched(void **st)
+{
+	struct fx *f = *st;
+	struct journal_watch jw;
+	assert_int_equal(journal_watch_start(&jw, f->state), 0);
+	assert_int_equal(pb_run_loop(&f->l), PB_RUN_OK);
+	f->o.parallel = true;
+	assert_int_equal(fake_sysfs_behave(f->dev[1], "unbind EBUSY 1"), 0);
+	assert_int_equal(pb_run_loop(&f->l), PB_RUN_OK);
+	assert_int_equal(f->n_seen, 2 * 3 * N_PLACE * N_TARGET);
+	journal_watch_poll(&jw);
+	assert_int_equal(jw.writes, 0);
+	assert_int_equal(jw.removes, 0);
+	journal_watch_stop(&jw);
+	struct pb_journal_entry *v;
+	size_t n, bad;
+	assert_int_equal(pb_journal_load(&v, &n, &bad), 0);
+	assert_int_equal(n, N_TARGET);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i].state, PB_JOURNAL_ARMED);
+	free(v);
 }
 
 /* Failed cycles are handed over like the others; an ok cycle between them resets the count. */
@@ -282,7 +309,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(every_iteration_in_order), T(parallel_in_order), T(failures_between_ok),
 	    T(consecutive_failures),	 T(lost_device),       T(interrupted),
-	    T(callback_fails),		 T(duration_only),
+	    T(callback_fails),		 T(duration_only),     T(journal_untouched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

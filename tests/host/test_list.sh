@@ -187,6 +187,21 @@ else
 	echo "note: strace not installed; not checking that list and check only read"
 fi
 
+# Start-up maps only what every command needs: the daemon's, the journal's and module loading's
+# libraries are opened at their first use (src/lazy_libs.c), so list never maps them.
+if command -v readelf >/dev/null; then
+	needed=$(readelf -d "$PROBEBENCH" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+	echo "$needed" | grep -q '^libpci' || fail "readelf shows no NEEDED libpci: $needed"
+	echo "$needed" | grep -E '^lib(systemd|microhttpd|kmod)\.' &&
+		fail "the binary names a library only some commands use"
+fi
+if command -v strace >/dev/null; then
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat -o "$tmp/strace.libs" \
+		"$PROBEBENCH" list --json >/dev/null 2>&1 || fail "list --json under strace"
+	grep -E '/lib(systemd|microhttpd|kmod)\.so' "$tmp/strace.libs" &&
+		fail "list --json opened a library only other commands use"
+fi
+
 # The schema is a real check: a broken document must fail it.
 "$PY" - "$tmp/all.json" "$tmp/bad.json" <<'PYEOF'
 import json, sys

@@ -179,8 +179,8 @@ static int snapshot(struct pb_policy_ctx *ctx)
 		r = collect_roots(ctx);
 	if (r >= 0)
 		r = collect_consoles(ctx);
-	if (r >= 0)
-		r = collect_open_chrdevs(ctx);
+	/* the open character devices: at the first check that needs them */
+	pb_policy_ctx_set_open_chrdevs_pending(ctx, true);
 	if (r >= 0)
 		r = pb_policy_collect_rtnl(ctx);
 	return r;
@@ -369,6 +369,17 @@ int pb_policy_check(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
 		}
 		fill_dev(ud, &stores[n], &devs[n]);
 		n++;
+	}
+	for (size_t i = 0; i < n && pb_policy_ctx_open_chrdevs_pending(ctx); i++) {
+		/* the devices check_tty() asks about: a tty or console port with a number */
+		const char *sub = devs[i].subsystem ? devs[i].subsystem : "";
+		if ((!strcmp(sub, "tty") || !strcmp(sub, "virtio-ports")) &&
+		    (devs[i].major || devs[i].minor)) {
+			r = collect_open_chrdevs(ctx);
+			if (r < 0)
+				return r;
+			pb_policy_ctx_set_open_chrdevs_pending(ctx, false);
+		}
 	}
 	return pb_policy_check_devs(ctx, devs, n, ret);
 }

@@ -124,6 +124,13 @@ int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, uns
  * target then cannot be shown unused and is refused.
  */
 void pb_policy_ctx_set_unreadable_fds(struct pb_policy_ctx *ctx, unsigned n_processes);
+/*
+ * The open character devices are only asked about for a tty (or virtio console port) below a
+ * target, and reading them means a stat of every open file of every process: pb_policy_ctx_new()
+ * leaves them pending, and pb_policy_check() reads them at the first subtree with such a device.
+ */
+void pb_policy_ctx_set_open_chrdevs_pending(struct pb_policy_ctx *ctx, bool pending);
+bool pb_policy_ctx_open_chrdevs_pending(const struct pb_policy_ctx *ctx);
 
 /* Network state: one interface (flags are IFF_*; master and link are ifindexes or 0). */
 int pb_policy_ctx_add_link(struct pb_policy_ctx *ctx, int ifindex, const char *name, unsigned flags,

@@ -5,6 +5,7 @@
  * with one attribute broken in a copy.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -460,6 +461,55 @@ static void policy_subtree_from_inventory(void **state)
 	assert_int_equal(system(sh), 0);
 }
 
+/*
+ * The open character devices (a stat of every open file of every process) are read at the first
+ * check whose subtree has a tty or console port with a number, not when the snapshot is taken;
+ * a port some process holds open is refused all the same.
+ */
+static void policy_open_chrdevs_when_needed(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024];
+	assert_non_null(mkdtemp(tmp));
+	/* a console port below the rng function's virtio device, numbered as /dev/null (1:3) */
+	snprintf(
+	    sh, sizeof(sh),
+	    "cp -a '%s/sys' '%s/sys' && cd '%s/sys/devices/pci0000:00/0000:00:05.0/virtio4' && "
+	    "mkdir -p virtio-ports/vport4p1 && "
+	    "printf 'MAJOR=1\\nMINOR=3\\nDEVNAME=vport4p1\\n' >virtio-ports/vport4p1/uevent && "
+	    "ln -s ../../../../../../class/virtio-ports virtio-ports/vport4p1/subsystem",
+	    fixture, tmp, tmp);
+	assert_int_equal(system(sh), 0);
+	struct pb_inventory *inv = load_at(tmp, 0, NULL);
+	struct pb_policy_ctx *ctx;
+	int r = pb_policy_ctx_new(&ctx); /* the live system's state */
+	if (r < 0) {
+		pb_inventory_free(inv);
+		snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
+		assert_int_equal(system(sh), 0);
+		skip();
+	}
+	assert_true(pb_policy_ctx_open_chrdevs_pending(ctx));
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* held open by this process */
+	assert_true(null_fd >= 0);
+	assert_int_equal(testbed_enter(tmp), 0);
+	struct pb_verdict v;
+	struct pb_device *bridge = inv->functions[0], *rng = inv->functions[1];
+	assert_string_equal(rng->pci->bdf, "0000:00:05.0");
+	assert_int_equal(pb_policy_check(ctx, inv, bridge, &v), 0);
+	assert_true(pb_policy_ctx_open_chrdevs_pending(ctx)); /* no tty below the bridge */
+	assert_int_equal(pb_policy_check(ctx, inv, rng, &v), 0);
+	assert_false(pb_policy_ctx_open_chrdevs_pending(ctx));
+	assert_true(refused_naming(&v, PB_REASON_CONSOLE, "vport4p1 (virtio-ports, below "));
+	assert_true(refused_naming(&v, PB_REASON_CONSOLE, "is open by pid"));
+	testbed_leave();
+	close(null_fd);
+	pb_inventory_free(inv);
+	pb_policy_ctx_free(ctx);
+	snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
+	assert_int_equal(system(sh), 0);
+}
+
 int main(void)
 {
 	const char *f = getenv("PB_FIXTURES");
@@ -472,6 +522,7 @@ int main(void)
 	    cmocka_unit_test(fixture_load),
 	    cmocka_unit_test(fixture_broken),
 	    cmocka_unit_test(policy_subtree_from_inventory),
+	    cmocka_unit_test(policy_open_chrdevs_when_needed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,6 +64,15 @@ void pb_policy_ctx_free(struct pb_policy_ctx *ctx);
  */
 int pb_policy_check(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
 		    const struct pb_device *target, struct pb_verdict *ret);
+/*
+ * The same for many targets of one inventory (list gives every device its verdict): each device
+ * of their subtrees is read once, for every subtree it is in. ret[i] and errs[i] (0, or the
+ * -errno pb_policy_check would return) are target i's. Returns 0, or -errno when nothing could be
+ * checked.
+ */
+int pb_policy_check_many(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
+			 const struct pb_device *const *targets, size_t n_targets,
+			 struct pb_verdict *ret, int *errs);
 
 /* True when every refusal's reason is in forced_mask (bit 1u << reason). */
 bool pb_verdict_allowed(const struct pb_verdict *v, uint32_t forced_mask);

@@ -125,6 +125,10 @@ size_t pb_pci_ids_subset(const char *text, size_t len, struct pb_pci_ids_want *w
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end, *next = nl ? nl + 1 : end, *q = p;
+		if (kind == SKIP && *p == '\t') { /* inside a block not kept: never a new block */
+			p = next;
+			continue;
+		}
 		/* libpci skips blank lines and comments, whatever their indent */
 		while (q < eol && (*q == ' ' || *q == '\t'))
 			q++;

@@ -240,7 +240,7 @@ static int name_list_subset(struct pci_access *pacc, struct pb_device **function
 	if (pb_pci_ids_subset_file(pacc->id_file_name, want, &fd) < 0)
 		goto out;
 	char *path = NULL;
-	if (asprintf(&path, "/proc/self/fd/%d", fd) < 0 || access(path, R_OK) < 0) {
+	if (asprintf(&path, PB_PATH_SELF_FD "/%d", fd) < 0 || access(path, R_OK) < 0) {
 		free(path);
 		close(fd);
 		fd = -1;

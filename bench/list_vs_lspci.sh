@@ -3,7 +3,8 @@
 # with ids, names and drivers. Runs alternate (A B, then B A, ...) so drift hits both alike; each
 # run is timed by wall clock around the whole process ($EPOCHREALTIME, microseconds; includes
 # exec, dynamic linking and pci.ids loading, output to /dev/null). Prints the medians and their
-# ratio. What it cannot see: the split between start-up and listing, and cache effects beyond the
+# ratio, and the spread of the per-round ratios (each round runs both back to back). What it
+# cannot see: the split between start-up and listing, and cache effects beyond the
 # first (discarded) pair.
 #   PROBEBENCH=path/to/probebench RUNS=31 bench/list_vs_lspci.sh
 set -eu
@@ -43,3 +44,9 @@ echo "functions: probebench $nf, lspci $nl"
 printf 'median probebench list --json:      %8.1f ms\n' "$(echo "$ma / 1000" | bc -l)"
 printf 'median lspci -vmm -D -k -nn:        %8.1f ms\n' "$(echo "$mb / 1000" | bc -l)"
 printf 'ratio (probebench / lspci medians): %8.2f\n' "$(echo "$ma / $mb" | bc -l)"
+# The spread: each round's ratio (the pair run back to back), its quartiles and extremes.
+for ((i = 0; i < RUNS; i++)); do echo "${a[i]} ${b[i]}"; done | awk '{ print $1 / $2 }' | sort -g |
+	awk '{ v[NR] = $1 } END {
+		i1 = int((NR + 3) / 4); i3 = int((3 * NR + 1) / 4)
+		printf "per-round ratio: median %.2f, quartiles %.2f-%.2f, range %.2f-%.2f\n",
+			v[int((NR + 1) / 2)], v[i1], v[i3], v[1], v[NR] }'

@@ -39,6 +39,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Depends from the libraries the binary links (dpkg-shlibdeps), so a new one is never missed.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The libraries the binary opens at their first use (src/lazy_libs.c), which dpkg-shlibdeps
+# cannot see: their sonames there, their packages here.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libsystemd0, libmicrohttpd12, libkmod2")
 # probebench-vm boots the NUMA test VM.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "qemu-system-x86, linux-image-amd64, busybox-static, cpio, kmod")
 set(CPACK_STRIP_FILES ON)

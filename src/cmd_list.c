@@ -2,6 +2,7 @@
 /* probebench list [--json] [SELECTOR...] */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,67 @@ struct safety {
 	const struct pb_inventory *inv; /* the listing's: each verdict's subtree comes from it */
 	FILE *details;			/* text output: refusal details, printed after the tree */
 	unsigned width;
+	/* every device's verdict, taken together (each device read once): sorted by pointer */
+	const struct pb_device **devs;
+	struct pb_verdict *verdicts;
+	int *errs;
+	size_t n;
 };
+
+static int cmp_dev(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (const void *const *)a,
+		  y = (uintptr_t) * (const void *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int add_devs(struct safety *s, const struct pb_device *dev)
+{
+	const struct pb_device **d = realloc(s->devs, (s->n + 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	s->devs = d;
+	d[s->n++] = dev;
+	for (size_t i = 0; i < dev->n_children; i++) {
+		int r = add_devs(s, dev->children[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The verdicts of every device of the listing; without them each is taken when shown. */
+static void safety_check_all(struct safety *s)
+{
+	int r = 0;
+	for (size_t i = 0; i < s->inv->n_functions && r >= 0; i++)
+		r = add_devs(s, s->inv->functions[i]);
+	if (r >= 0) {
+		qsort(s->devs, s->n, sizeof(*s->devs), cmp_dev);
+		s->verdicts = calloc(s->n ? s->n : 1, sizeof(*s->verdicts));
+		s->errs = calloc(s->n ? s->n : 1, sizeof(*s->errs));
+		r = s->verdicts && s->errs ? 0 : -ENOMEM;
+	}
+	if (r >= 0)
+		r = pb_policy_check_many(s->ctx, s->inv, s->devs, s->n, s->verdicts, s->errs);
+	if (r < 0) {
+		free(s->devs);
+		free(s->verdicts);
+		free(s->errs);
+		s->devs = NULL;
+		s->verdicts = NULL;
+		s->errs = NULL;
+		s->n = 0;
+	}
+}
+
+static void safety_free(struct safety *s)
+{
+	free(s->devs);
+	free(s->verdicts);
+	free(s->errs);
+	pb_policy_ctx_free(s->ctx);
+}
 
 /* Prints text indented, broken at spaces so that no line is wider than width. */
 static void print_folded(FILE *f, const char *text, unsigned indent, unsigned width)
@@ -77,7 +138,12 @@ static int device_verdict(struct safety *s, const struct pb_device *dev, struct 
 {
 	if (!s->ctx)
 		return -ENOTSUP;
-	return pb_policy_check(s->ctx, s->inv, dev, v);
+	const struct pb_device **k =
+	    s->n ? bsearch(&dev, s->devs, s->n, sizeof(*s->devs), cmp_dev) : NULL;
+	if (!k)
+		return pb_policy_check(s->ctx, s->inv, dev, v);
+	*v = s->verdicts[k - s->devs];
+	return s->errs[k - s->devs];
 }
 
 static void decorate_json(const struct pb_device *dev, struct json_object *obj, void *userdata)
@@ -196,6 +262,8 @@ int cmd_list(int argc, char **argv)
 	if (r < 0)
 		pb_warn("safety verdicts not shown: cannot snapshot the system state: %s",
 			strerror(-r));
+	else if (!n_sels)
+		safety_check_all(&safety); /* all are shown: each device is read once */
 	view.decorate_json = decorate_json;
 	view.decorate_text = decorate_text;
 	view.userdata = &safety;
@@ -227,7 +295,7 @@ int cmd_list(int argc, char **argv)
 		}
 		free(details);
 	}
-	pb_policy_ctx_free(safety.ctx);
+	safety_free(&safety);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		pb_error_errno(-errno, "writing the listing");
 		ret = PB_EXIT_FAILURE;

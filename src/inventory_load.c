@@ -201,8 +201,59 @@ int pb_device_read_node(struct pb_device *dev)
 	return 0;
 }
 
-static int load_function(struct pb_inventory *inv, struct pci_access *pacc, struct pci_dev *d,
-			 const char *root, struct pb_device **ret, char *err, size_t errlen)
+/* The names of a function, from libpci (pci.ids, then udev's hwdb) */
+static void lookup_names(struct pci_access *pacc, struct pb_pci_info *pci)
+{
+	pci->vendor_name = lookup(pacc, lookup_flags(PCI_LOOKUP_VENDOR), pci->vendor_id, 0, 0, 0);
+	pci->device_name =
+	    lookup(pacc, lookup_flags(PCI_LOOKUP_DEVICE), pci->vendor_id, pci->device_id, 0, 0);
+	pci->class_name = lookup(pacc, lookup_flags(PCI_LOOKUP_CLASS), pci->class_id, 0, 0, 0);
+	if (pci->has_subsys) {
+		pci->subsys_vendor_name =
+		    lookup(pacc, lookup_flags(PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_VENDOR),
+			   pci->subsys_vendor_id, 0, 0, 0);
+		pci->subsys_name =
+		    lookup(pacc, lookup_flags(PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE),
+			   pci->vendor_id, pci->device_id, pci->subsys_vendor_id, pci->subsys_id);
+	}
+}
+
+/*
+ * Point libpci at the part of its pci.ids that names these functions (src/pci_ids.c) instead of
+ * the whole file. Returns the memory file to close after the lookups, or -1 when libpci keeps its
+ * own list (gzip'd, unreadable, or no /proc to name the memory file by).
+ */
+static int name_list_subset(struct pci_access *pacc, struct pb_device **functions, size_t n)
+{
+	struct pb_pci_ids_want *want = calloc(1, sizeof(*want));
+	int fd = -1;
+	if (!want || !pacc->id_file_name)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct pb_pci_info *pci = functions[i]->pci;
+		if (pb_pci_ids_want_device(want, pci->vendor_id, pci->device_id) < 0)
+			goto out;
+		pb_pci_ids_want_class(want, pci->class_id >> 8);
+		if (pci->has_subsys)
+			pb_pci_ids_want_vendor(want, pci->subsys_vendor_id);
+	}
+	if (pb_pci_ids_subset_file(pacc->id_file_name, want, &fd) < 0)
+		goto out;
+	char *path = NULL;
+	if (asprintf(&path, PB_PATH_SELF_FD "/%d", fd) < 0 || access(path, R_OK) < 0) {
+		free(path);
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	pci_set_name_list_path(pacc, path, 1);
+out:
+	pb_pci_ids_want_free(want);
+	return fd;
+}
+
+static int load_function(struct pb_inventory *inv, struct pci_dev *d, const char *root,
+			 struct pb_device **ret, char *err, size_t errlen)
 {
 	char bdf[32], link[PATH_MAX], real[PATH_MAX], path[PATH_MAX + 32];
 	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%d", (unsigned)d->domain, d->bus, d->dev,
@@ -260,19 +311,6 @@ static int load_function(struct pb_inventory *inv, struct pci_access *pacc, stru
 	pci->has_subsys = d->known_fields & PCI_FILL_SUBSYS;
 	pci->subsys_vendor_id = d->subsys_vendor_id;
 	pci->subsys_id = d->subsys_id;
-
-	pci->vendor_name = lookup(pacc, lookup_flags(PCI_LOOKUP_VENDOR), d->vendor_id, 0, 0, 0);
-	pci->device_name =
-	    lookup(pacc, lookup_flags(PCI_LOOKUP_DEVICE), d->vendor_id, d->device_id, 0, 0);
-	pci->class_name = lookup(pacc, lookup_flags(PCI_LOOKUP_CLASS), d->device_class, 0, 0, 0);
-	if (pci->has_subsys) {
-		pci->subsys_vendor_name =
-		    lookup(pacc, lookup_flags(PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_VENDOR),
-			   d->subsys_vendor_id, 0, 0, 0);
-		pci->subsys_name =
-		    lookup(pacc, lookup_flags(PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE),
-			   d->vendor_id, d->device_id, d->subsys_vendor_id, d->subsys_id);
-	}
 
 	r = pb_device_read_node(dev);
 	if (r < 0) {
@@ -343,7 +381,7 @@ static int load_functions(struct pb_inventory *inv, char *err, size_t errlen)
 	}
 	for (struct pci_dev *d = pacc->devices; d; d = d->next) {
 		struct pb_device *dev;
-		r = load_function(inv, pacc, d, inv->sysfs_root, &dev, err, errlen);
+		r = load_function(inv, d, inv->sysfs_root, &dev, err, errlen);
 		if (r < 0)
 			goto out;
 		if (!dev)
@@ -359,6 +397,11 @@ static int load_functions(struct pb_inventory *inv, char *err, size_t errlen)
 		f[inv->n_functions++] = dev;
 	}
 	qsort(inv->functions, inv->n_functions, sizeof(*inv->functions), cmp_function);
+	int ids_fd = name_list_subset(pacc, inv->functions, inv->n_functions);
+	for (size_t i = 0; i < inv->n_functions; i++)
+		lookup_names(pacc, inv->functions[i]->pci);
+	if (ids_fd >= 0)
+		close(ids_fd);
 	r = 0;
 out:
 	pci_cleanup(pacc);

@@ -245,7 +245,7 @@ int pb_root_fd(enum pb_root root)
 		 * path a preloaded library redirects (umockdev's testbed at /sys) names the path,
 		 * not the place. */
 		char self[64];
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		snprintf(self, sizeof(self), PB_PATH_SELF_FD "/%d", fd);
 		ssize_t n = readlink(self, e->real, sizeof(e->real) - 1);
 		if (n > 0)
 			e->real[n] = '\0';

@@ -77,6 +77,7 @@ struct pb_policy_ctx {
 	VEC(struct addr_ent, addrs);
 	VEC(struct pb_policy_route, routes);
 	unsigned unreadable_fds;
+	bool chrs_pending; /* chrs not read yet (pb_policy_check reads them when needed) */
 };
 
 /* Makes room for one more element; returns a pointer to it (zeroed) or NULL. */
@@ -397,6 +398,16 @@ int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, uns
 void pb_policy_ctx_set_unreadable_fds(struct pb_policy_ctx *ctx, unsigned n_processes)
 {
 	ctx->unreadable_fds = n_processes;
+}
+
+void pb_policy_ctx_set_open_chrdevs_pending(struct pb_policy_ctx *ctx, bool pending)
+{
+	ctx->chrs_pending = pending;
+}
+
+bool pb_policy_ctx_open_chrdevs_pending(const struct pb_policy_ctx *ctx)
+{
+	return ctx->chrs_pending;
 }
 
 int pb_policy_ctx_add_link(struct pb_policy_ctx *ctx, int ifindex, const char *name, unsigned flags,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,8 +180,8 @@ static int snapshot(struct pb_policy_ctx *ctx)
 		r = collect_roots(ctx);
 	if (r >= 0)
 		r = collect_consoles(ctx);
-	if (r >= 0)
-		r = collect_open_chrdevs(ctx);
+	/* the open character devices: at the first check that needs them */
+	pb_policy_ctx_set_open_chrdevs_pending(ctx, true);
 	if (r >= 0)
 		r = pb_policy_collect_rtnl(ctx);
 	return r;
@@ -340,35 +341,115 @@ static void udev_device_unrefp(struct udev_device **p)
 	udev_device_unref(*p);
 }
 
-int pb_policy_check(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
-		    const struct pb_device *target, struct pb_verdict *ret)
+static int cmp_ptr(const void *a, const void *b)
 {
-	if (!ctx || !inv || !target || !ret)
+	uintptr_t x = (uintptr_t) * (const void *const *)a,
+		  y = (uintptr_t) * (const void *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The open character devices, when still pending and this subtree has a device that the console
+ * check asks about: a tty or console port with a number. */
+static int open_chrdevs_for(struct pb_policy_ctx *ctx, const struct pb_policy_dev *devs, size_t n)
+{
+	for (size_t i = 0; i < n && pb_policy_ctx_open_chrdevs_pending(ctx); i++) {
+		const char *sub = devs[i].subsystem ? devs[i].subsystem : "";
+		if ((!strcmp(sub, "tty") || !strcmp(sub, "virtio-ports")) &&
+		    (devs[i].major || devs[i].minor)) {
+			int r = collect_open_chrdevs(ctx);
+			if (r < 0)
+				return r;
+			pb_policy_ctx_set_open_chrdevs_pending(ctx, false);
+		}
+	}
+	return 0;
+}
+
+int pb_policy_check_many(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
+			 const struct pb_device *const *targets, size_t n_targets,
+			 struct pb_verdict *ret, int *errs)
+{
+	if (!ctx || !inv || !targets || !ret || !errs)
 		return -EINVAL;
-	_cleanup_free_ const struct pb_device **subtree = NULL;
-	size_t n_sub = 0;
-	int r = pb_inventory_subtree(inv, target, &subtree, &n_sub);
-	if (r < 0)
-		return r;
+	for (size_t t = 0; t < n_targets; t++)
+		if (!targets[t])
+			return -EINVAL;
+	/* Every device of every subtree, once: sorted pointers, and what each one is now. */
+	_cleanup_free_ const struct pb_device **all = NULL;
+	size_t n_all = 0;
+	for (size_t t = 0; t < n_targets; t++) {
+		_cleanup_free_ const struct pb_device **sub = NULL;
+		size_t n_sub = 0;
+		int r = pb_inventory_subtree(inv, targets[t], &sub, &n_sub);
+		if (r < 0)
+			return r;
+		const struct pb_device **a = realloc(all, (n_all + n_sub) * sizeof(*all));
+		if (!a)
+			return -ENOMEM;
+		all = a;
+		memcpy(all + n_all, sub, n_sub * sizeof(*sub));
+		n_all += n_sub;
+	}
+	qsort(all, n_all, sizeof(*all), cmp_ptr);
+	size_t u = 0;
+	for (size_t i = 0; i < n_all; i++)
+		if (u == 0 || all[i] != all[u - 1])
+			all[u++] = all[i];
+	n_all = u;
 	/* Each device's state (attributes, holders, claims) as it is now, through libudev. */
 	__attribute__((cleanup(udev_unrefp))) struct udev *udev = udev_new();
 	if (!udev)
 		return -ENOMEM;
-	_cleanup_free_ struct dev_store *stores = calloc(n_sub, sizeof(*stores));
-	_cleanup_free_ struct pb_policy_dev *devs = calloc(n_sub, sizeof(*devs));
-	if (!stores || !devs)
+	_cleanup_free_ struct dev_store *stores = calloc(n_all ? n_all : 1, sizeof(*stores));
+	_cleanup_free_ struct pb_policy_dev *devs = calloc(n_all ? n_all : 1, sizeof(*devs));
+	_cleanup_free_ int *gone = calloc(n_all ? n_all : 1, sizeof(*gone));
+	_cleanup_free_ struct pb_policy_dev *sub_devs =
+	    calloc(n_all ? n_all : 1, sizeof(*sub_devs));
+	if (!stores || !devs || !gone || !sub_devs)
 		return -ENOMEM;
-	size_t n = 0;
-	for (size_t i = 0; i < n_sub; i++) {
+	for (size_t i = 0; i < n_all; i++) {
 		__attribute__((cleanup(udev_device_unrefp))) struct udev_device *ud =
-		    udev_device_new_from_syspath(udev, subtree[i]->syspath);
+		    udev_device_new_from_syspath(udev, all[i]->syspath);
 		if (!ud) {
-			if (i == 0)
-				return errno > 0 ? -errno : -ENODEV;
-			continue; /* removed since the inventory was read */
+			gone[i] =
+			    errno > 0 ? -errno : -ENODEV; /* removed since the inventory was read */
+			continue;
 		}
-		fill_dev(ud, &stores[n], &devs[n]);
-		n++;
+		fill_dev(ud, &stores[i], &devs[i]);
 	}
-	return pb_policy_check_devs(ctx, devs, n, ret);
+	for (size_t t = 0; t < n_targets; t++) {
+		_cleanup_free_ const struct pb_device **sub = NULL;
+		size_t n_sub = 0, n = 0;
+		int r = pb_inventory_subtree(inv, targets[t], &sub, &n_sub);
+		if (r < 0)
+			return r;
+		errs[t] = 0;
+		for (size_t i = 0; i < n_sub; i++) {
+			const struct pb_device **k =
+			    bsearch(&sub[i], all, n_all, sizeof(*all), cmp_ptr);
+			size_t at = (size_t)(k - all);
+			if (gone[at] && i == 0) {
+				errs[t] = gone[at]; /* the target itself */
+				break;
+			}
+			if (gone[at])
+				continue;
+			sub_devs[n++] = devs[at];
+		}
+		if (errs[t] < 0)
+			continue;
+		r = open_chrdevs_for(ctx, sub_devs, n);
+		if (r < 0)
+			return r;
+		errs[t] = pb_policy_check_devs(ctx, sub_devs, n, &ret[t]);
+	}
+	return 0;
+}
+
+int pb_policy_check(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
+		    const struct pb_device *target, struct pb_verdict *ret)
+{
+	int err = 0;
+	int r = pb_policy_check_many(ctx, inv, &target, 1, ret, &err);
+	return r < 0 ? r : err;
 }

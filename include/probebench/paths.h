@@ -65,6 +65,8 @@ enum pb_root {
 #define PB_PATH_ZONEINFO       "/proc/zoneinfo"
 #define PB_PATH_TRACING	       "/sys/kernel/tracing"
 #define PB_PATH_KPROBE_PMU     "/sys/bus/event_source/devices/kprobe"
+/* a descriptor of this process by path ("/proc/self/fd/N"), for a library that takes paths */
+#define PB_PATH_SELF_FD "/proc/self/fd"
 
 const char *pb_sysfs_root(void);
 const char *pb_procfs_root(void);

@@ -64,6 +64,15 @@ void pb_policy_ctx_free(struct pb_policy_ctx *ctx);
  */
 int pb_policy_check(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
 		    const struct pb_device *target, struct pb_verdict *ret);
+/*
+ * The same for many targets of one inventory (list gives every device its verdict): each device
+ * of their subtrees is read once, for every subtree it is in. ret[i] and errs[i] (0, or the
+ * -errno pb_policy_check would return) are target i's. Returns 0, or -errno when nothing could be
+ * checked.
+ */
+int pb_policy_check_many(struct pb_policy_ctx *ctx, const struct pb_inventory *inv,
+			 const struct pb_device *const *targets, size_t n_targets,
+			 struct pb_verdict *ret, int *errs);
 
 /* True when every refusal's reason is in forced_mask (bit 1u << reason). */
 bool pb_verdict_allowed(const struct pb_verdict *v, uint32_t forced_mask);
@@ -124,6 +133,13 @@ int pb_policy_ctx_add_open_chrdev(struct pb_policy_ctx *ctx, unsigned major, uns
  * target then cannot be shown unused and is refused.
  */
 void pb_policy_ctx_set_unreadable_fds(struct pb_policy_ctx *ctx, unsigned n_processes);
+/*
+ * The open character devices are only asked about for a tty (or virtio console port) below a
+ * target, and reading them means a stat of every open file of every process: pb_policy_ctx_new()
+ * leaves them pending, and pb_policy_check() reads them at the first subtree with such a device.
+ */
+void pb_policy_ctx_set_open_chrdevs_pending(struct pb_policy_ctx *ctx, bool pending);
+bool pb_policy_ctx_open_chrdevs_pending(const struct pb_policy_ctx *ctx);
 
 /* Network state: one interface (flags are IFF_*; master and link are ifindexes or 0). */
 int pb_policy_ctx_add_link(struct pb_policy_ctx *ctx, int ifindex, const char *name, unsigned flags,

@@ -2,7 +2,7 @@
 # probebench list on this host: finds the virtio-rng function by id (1af4:1044) with virtio-pci,
 # its virtio child bound to virtio_rng with the function's node, inherited; the document
 # validates against the schema; selectors pick the function and the child; every function lspci
-# shows is listed with the same driver.
+# shows is listed with the same driver and the same names as lspci -vmm -nn (pci.ids, hwdb).
 . "$(dirname "$0")/lib.sh"
 bdf=$(rng_bdf)
 tmp=$(mktemp -d)
@@ -24,6 +24,7 @@ snapshots() {
 	"$PROBEBENCH" list virtio_rng >"$tmp/text" || fail "list virtio_rng exited $?"
 	"$PROBEBENCH" list >"$tmp/full.txt" || fail "list exited $?"
 	lspci -D -n -k >"$tmp/lspci" 2>/dev/null || fail "lspci failed"
+	lspci -vmm -D -nn >"$tmp/lspci_vmm" 2>/dev/null || fail "lspci -vmm failed"
 }
 
 # Other developers cycle the rng function (holding the shared lock while they do). list only
@@ -114,6 +115,29 @@ for line in open(os.path.join(tmp, "lspci")):
 ours = {g["pci"]["bdf"]: g["driver"] for g in doc["functions"]}
 if ours != lsp: fail("functions/drivers differ from lspci -k: %r vs %r" % (ours, lsp))
 
+# The same names as lspci -vmm -nn ("Name [id]"; an unknown id is "Device [id]" and the like).
+unknown = {"Vendor": "Vendor", "Device": "Device", "Class": "Class", "SVendor": "Unknown vendor", "SDevice": "Device"}
+keys = {"Vendor": "vendor_name", "Device": "device_name", "Class": "class_name",
+        "SVendor": "subsystem_vendor_name", "SDevice": "subsystem_device_name"}
+byslot = {g["pci"]["bdf"]: g["pci"] for g in doc["functions"]}
+n_names = 0
+for rec in open(os.path.join(tmp, "lspci_vmm")).read().split("\n\n"):
+    fields = dict(l.split(":\t", 1) for l in rec.splitlines() if ":\t" in l)
+    if "Slot" not in fields: continue
+    pci = byslot.get(fields["Slot"])
+    if pci is None: fail("lspci -vmm shows %s, list does not" % fields["Slot"])
+    for k, ours_key in keys.items():
+        if k not in fields: continue
+        m = re.match(r"^(.*) \[[0-9a-f]+\]$", fields[k])
+        theirs = m.group(1) if m else fields[k]
+        mine = pci[ours_key]
+        if mine is None and theirs == unknown[k]: continue
+        # a class known only by its base class is named with its number, by both
+        if mine != theirs and not (k == "Class" and mine == fields[k]):
+            fail("%s %s: list says %r, lspci -vmm %r" % (fields["Slot"], k, mine, fields[k]))
+        n_names += 1
+if n_names == 0: fail("no names compared with lspci -vmm")
+
 if doc["methods"]["children"] != "libudev": fail("subtrees read by %r" % doc["methods"]["children"])
 
 # Selectors: by id only the function is selected; by path only the child.
@@ -123,7 +147,7 @@ if len(ids) != 1 or not ids[0].get("selected") or ids[0]["children"][0].get("sel
 p = load("path")["functions"]
 if len(p) != 1 or p[0].get("selected") or not [k for k in p[0]["children"] if k.get("selected")]:
     fail("list /sys/bus/virtio/devices/%s selected the wrong devices" % child)
-print("ok: %s 1af4:1044 [virtio-pci] node %r, child %s [virtio_rng] inherited; %d functions as lspci" % (bdf, f["numa"]["node"], child, len(ours)))
+print("ok: %s 1af4:1044 [virtio-pci] node %r, child %s [virtio_rng] inherited; %d functions as lspci, %d names as lspci -vmm" % (bdf, f["numa"]["node"], child, len(ours), n_names))
 PYEOF
 
 # The text tree: the child line, and the rng function marked as containing a selection.
@@ -138,18 +162,44 @@ grep -q "└─ \* virtio/$child \[virtio_rng\] node .* (inherited from $bdf)" "
 if command -v strace >/dev/null; then
 	for cmd in "list --json" "check"; do
 		# shellcheck disable=SC2086
-		ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=open,openat,openat2,creat,mkdir,mkdirat,unlink,unlinkat,rename,renameat,renameat2,mount,write \
+		ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=open,openat,openat2,creat,mkdir,mkdirat,unlink,unlinkat,rename,renameat,renameat2,mount,write,memfd_create,close \
 			-o "$tmp/strace" "$PROBEBENCH" $cmd >/dev/null 2>&1 || fail "$cmd under strace"
 		if grep -E 'O_WRONLY|O_RDWR|O_CREAT|^[0-9]+ +(creat|mkdir|unlink|rename|mount)' "$tmp/strace" |
 			grep -v '/dev/null' | grep -q .; then
 			grep -E 'O_WRONLY|O_RDWR|O_CREAT|creat|mkdir|unlink|rename|mount' "$tmp/strace" >&2
 			fail "probebench $cmd modified something"
 		fi
-		grep -E '^[0-9]+ +write\(' "$tmp/strace" | grep -vqE '^[0-9]+ +write\([12],' &&
-			fail "probebench $cmd wrote to a descriptor other than stdout/stderr"
+		# writes go to stdout, stderr, or a memory file of its own (list's part of pci.ids)
+		"$PY" - "$tmp/strace" <<'PYEOF' || fail "probebench $cmd wrote to a descriptor other than stdout/stderr or its memory files"
+import re, sys
+memfds = set()
+for line in open(sys.argv[1]):
+    m = re.match(r"^(\d+) +memfd_create\(.*\) = (\d+)$", line)
+    if m: memfds.add((m.group(1), m.group(2))); continue
+    m = re.match(r"^(\d+) +close\((\d+)\)", line)
+    if m: memfds.discard((m.group(1), m.group(2))); continue
+    m = re.match(r"^(\d+) +write\((\d+),", line)
+    if m and m.group(2) not in ("1", "2") and (m.group(1), m.group(2)) not in memfds:
+        print(line.rstrip(), file=sys.stderr); sys.exit(1)
+PYEOF
 	done
 else
 	echo "note: strace not installed; not checking that list and check only read"
+fi
+
+# Start-up maps only what every command needs: the daemon's, the journal's and module loading's
+# libraries are opened at their first use (src/lazy_libs.c), so list never maps them.
+if command -v readelf >/dev/null; then
+	needed=$(readelf -d "$PROBEBENCH" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+	echo "$needed" | grep -q '^libpci' || fail "readelf shows no NEEDED libpci: $needed"
+	echo "$needed" | grep -E '^lib(systemd|microhttpd|kmod)\.' &&
+		fail "the binary names a library only some commands use"
+fi
+if command -v strace >/dev/null; then
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat -o "$tmp/strace.libs" \
+		"$PROBEBENCH" list --json >/dev/null 2>&1 || fail "list --json under strace"
+	grep -E '/lib(systemd|microhttpd|kmod)\.so' "$tmp/strace.libs" &&
+		fail "list --json opened a library only other commands use"
 fi
 
 # The schema is a real check: a broken document must fail it.

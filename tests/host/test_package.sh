@@ -37,6 +37,10 @@ for s in preinst postinst prerm postrm config triggers; do
 	[ ! -e "$OUT/control/$s" ] || fail "the package has a $s script"
 done
 dpkg-deb -f "$deb" Depends | grep -q libpci3 || fail "Depends lacks libpci3: $(dpkg-deb -f "$deb" Depends)"
+# the libraries opened at their first use (src/lazy_libs.c) are not seen by dpkg-shlibdeps
+for p in libsystemd0 libmicrohttpd12 libkmod2; do
+	dpkg-deb -f "$deb" Depends | grep -qw "$p" || fail "Depends lacks $p: $(dpkg-deb -f "$deb" Depends)"
+done
 dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's#^\./#/#' >"$OUT/contents"
 for f in /usr/bin/probebench /usr/bin/probebench-vm /usr/share/man/man1/probebench.1.gz \
 	/usr/share/man/man1/probebench-vm.1.gz /usr/share/man/man5/probebench.json.5.gz \

@@ -5,6 +5,7 @@
  * with one attribute broken in a copy.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -391,6 +392,19 @@ static bool refused_naming(const struct pb_verdict *v, enum pb_reason reason, co
 	return false;
 }
 
+/* A copy of the fixture tree in tmp (a mkdtemp template), its inventory and an empty policy
+ * snapshot. */
+static struct pb_inventory *fixture_copy(char *tmp, struct pb_policy_ctx **ctx)
+{
+	char sh[PATH_MAX + 1024];
+	assert_non_null(mkdtemp(tmp));
+	snprintf(sh, sizeof(sh), "cp -a '%s/sys' '%s/sys'", fixture, tmp);
+	assert_int_equal(system(sh), 0);
+	struct pb_inventory *inv = load_at(tmp, 0, NULL);
+	assert_int_equal(pb_policy_ctx_new_empty(ctx), 0);
+	return inv;
+}
+
 /*
  * The safety check takes the target's subtree from the inventory it is given, not from a new
  * enumeration: a device that appears below the target later is not in it until the inventory is
@@ -401,12 +415,8 @@ static void policy_subtree_from_inventory(void **state)
 {
 	(void)state;
 	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024];
-	assert_non_null(mkdtemp(tmp));
-	snprintf(sh, sizeof(sh), "cp -a '%s/sys' '%s/sys'", fixture, tmp);
-	assert_int_equal(system(sh), 0);
-	struct pb_inventory *inv = load_at(tmp, 0, NULL);
 	struct pb_policy_ctx *ctx;
-	assert_int_equal(pb_policy_ctx_new_empty(&ctx), 0);
+	struct pb_inventory *inv = fixture_copy(tmp, &ctx);
 	struct pb_verdict v;
 	assert_int_equal(testbed_enter(tmp), 0);
 
@@ -460,6 +470,118 @@ static void policy_subtree_from_inventory(void **state)
 	assert_int_equal(system(sh), 0);
 }
 
+static void collect_devices(const struct pb_device *d, const struct pb_device **all, size_t *n)
+{
+	all[(*n)++] = d;
+	for (size_t i = 0; i < d->n_children; i++)
+		collect_devices(d->children[i], all, n);
+}
+
+/*
+ * Many verdicts at once (list's): each device read once, and every target's verdict that of
+ * pb_policy_check; a target gone since the inventory was read has its error, the others their
+ * verdicts.
+ */
+static void policy_check_many_as_one_by_one(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024];
+	struct pb_policy_ctx *ctx;
+	struct pb_inventory *inv = fixture_copy(tmp, &ctx);
+	const struct pb_device *all[64];
+	size_t n = 0;
+	for (size_t i = 0; i < inv->n_functions; i++)
+		collect_devices(inv->functions[i], all, &n);
+	assert_true(n > inv->n_functions);
+	struct pb_verdict many[64], one;
+	int errs[64];
+	assert_int_equal(testbed_enter(tmp), 0);
+	assert_int_equal(pb_policy_check_many(ctx, inv, all, n, many, errs), 0);
+	size_t refused = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(errs[i], 0);
+		assert_int_equal(pb_policy_check(ctx, inv, all[i], &one), 0);
+		assert_int_equal(many[i].n, one.n);
+		for (size_t k = 0; k < one.n; k++) {
+			assert_int_equal(many[i].refusals[k].reason, one.refusals[k].reason);
+			assert_string_equal(many[i].refusals[k].detail, one.refusals[k].detail);
+		}
+		refused += one.n > 0;
+	}
+	assert_true(refused > 0);
+	/* the NIC's function gone: its error, the others' verdicts as before */
+	snprintf(sh, sizeof(sh), "rm -r '%s/sys/devices/pci0000:80/0000:82:00.0'", tmp);
+	assert_int_equal(system(sh), 0);
+	assert_int_equal(pb_policy_check_many(ctx, inv, all, n, many, errs), 0);
+	for (size_t i = 0; i < n; i++) {
+		bool gone = strstr(all[i]->syspath, "/0000:82:00.0") != NULL;
+		if (gone)
+			assert_true(errs[i] < 0);
+		else
+			assert_int_equal(errs[i], 0);
+	}
+	size_t nic = 0;
+	while (nic < n && all[nic] != inv->functions[4])
+		nic++;
+	assert_true(nic < n && errs[nic] < 0);
+	const struct pb_device *none[] = {NULL};
+	assert_int_equal(pb_policy_check_many(ctx, inv, none, 1, many, errs), -EINVAL);
+	testbed_leave();
+	pb_inventory_free(inv);
+	pb_policy_ctx_free(ctx);
+	snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
+	assert_int_equal(system(sh), 0);
+}
+
+/*
+ * The open character devices (a stat of every open file of every process) are read at the first
+ * check whose subtree has a tty or console port with a number, not when the snapshot is taken;
+ * a port some process holds open is refused all the same.
+ */
+static void policy_open_chrdevs_when_needed(void **state)
+{
+	(void)state;
+	char tmp[] = "/tmp/pb-inv-XXXXXX", sh[PATH_MAX + 1024];
+	assert_non_null(mkdtemp(tmp));
+	/* a console port below the rng function's virtio device, numbered as /dev/null (1:3) */
+	snprintf(
+	    sh, sizeof(sh),
+	    "cp -a '%s/sys' '%s/sys' && cd '%s/sys/devices/pci0000:00/0000:00:05.0/virtio4' && "
+	    "mkdir -p virtio-ports/vport4p1 && "
+	    "printf 'MAJOR=1\\nMINOR=3\\nDEVNAME=vport4p1\\n' >virtio-ports/vport4p1/uevent && "
+	    "ln -s ../../../../../../class/virtio-ports virtio-ports/vport4p1/subsystem",
+	    fixture, tmp, tmp);
+	assert_int_equal(system(sh), 0);
+	struct pb_inventory *inv = load_at(tmp, 0, NULL);
+	struct pb_policy_ctx *ctx;
+	int r = pb_policy_ctx_new(&ctx); /* the live system's state */
+	if (r < 0) {
+		pb_inventory_free(inv);
+		snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
+		assert_int_equal(system(sh), 0);
+		skip();
+	}
+	assert_true(pb_policy_ctx_open_chrdevs_pending(ctx));
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* held open by this process */
+	assert_true(null_fd >= 0);
+	assert_int_equal(testbed_enter(tmp), 0);
+	struct pb_verdict v;
+	struct pb_device *bridge = inv->functions[0], *rng = inv->functions[1];
+	assert_string_equal(rng->pci->bdf, "0000:00:05.0");
+	assert_int_equal(pb_policy_check(ctx, inv, bridge, &v), 0);
+	assert_true(pb_policy_ctx_open_chrdevs_pending(ctx)); /* no tty below the bridge */
+	assert_int_equal(pb_policy_check(ctx, inv, rng, &v), 0);
+	assert_false(pb_policy_ctx_open_chrdevs_pending(ctx));
+	assert_true(refused_naming(&v, PB_REASON_CONSOLE, "vport4p1 (virtio-ports, below "));
+	assert_true(refused_naming(&v, PB_REASON_CONSOLE, "is open by pid"));
+	testbed_leave();
+	close(null_fd);
+	pb_inventory_free(inv);
+	pb_policy_ctx_free(ctx);
+	snprintf(sh, sizeof(sh), "rm -rf '%s'", tmp);
+	assert_int_equal(system(sh), 0);
+}
+
 int main(void)
 {
 	const char *f = getenv("PB_FIXTURES");
@@ -472,6 +594,8 @@ int main(void)
 	    cmocka_unit_test(fixture_load),
 	    cmocka_unit_test(fixture_broken),
 	    cmocka_unit_test(policy_subtree_from_inventory),
+	    cmocka_unit_test(policy_open_chrdevs_when_needed),
+	    cmocka_unit_test(policy_check_many_as_one_by_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

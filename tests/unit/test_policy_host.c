@@ -46,8 +46,8 @@ static int setup(void **state)
 	uint64_t t0 = pb_now_ns();
 	ctx_err = pb_policy_ctx_new(&ctx);
 	/* Informational only (CLOCK_MONOTONIC around the call); nothing is asserted on time. */
-	print_message("snapshot: %.2f ms (mountinfo, swaps, root stack, consoles, /proc/*/fd scan, "
-		      "rtnetlink dumps)\n",
+	print_message("snapshot: %.2f ms (mountinfo, swaps, root stack, consoles, rtnetlink dumps; "
+		      "/proc/*/fd at the first tty)\n",
 		      (double)(pb_now_ns() - t0) / 1e6);
 	return 0;
 }

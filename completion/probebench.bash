@@ -129,13 +129,14 @@ _probebench_vm()
 		return
 		;;
 	--module | --exec | --env | --append | --timeout | --boot-timeout | --[ab]-append | --boots | \
-		--compare-args) return ;;
+		--compare-args | --cpus | --nodes | --memory) return ;;
 	esac
 	if [[ $cword -eq 1 && $cur != -* ]]; then
 		COMPREPLY=($(compgen -W "ab" -- "$cur"))
 		return
 	fi
 	COMPREPLY=($(compgen -W "$ab --kernel --modules --kernel-package --module --out --probebench
-		--add --exec --env --append --timeout --tcg --boot-timeout --console --qemu --no-pvh
+		--add --exec --env --append --cpus --nodes --memory --timeout --tcg --boot-timeout --console
+		--qemu --no-pvh
 		--no-cache --no-hwdb --udevd --check --verbose --quiet --help --" -- "$cur"))
 } && complete -F _probebench_vm probebench-vm

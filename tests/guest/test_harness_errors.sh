@@ -58,6 +58,18 @@ expect_refusal "no command" "nothing to run" --qemu /bin/true --kernel "$T/fake-
 expect_refusal "both --exec and arguments" "not both" --qemu /bin/true --kernel "$T/fake-kernel" --exec true -- --version
 expect_refusal "a bad timeout" "whole number of seconds" --qemu /bin/true --kernel "$T/fake-kernel" --timeout 0 -- --version
 expect_refusal "an unknown option" "unknown option '--bogus'" --bogus -- --version
+# The guest's shape: nodes 2 to 8, CPUs a multiple of the nodes, at least 256 MiB a node.
+for bad in "--nodes 1" "--nodes 9" "--nodes two" "--nodes 0"; do
+	expect_refusal "$bad" "--nodes needs a whole number from 2 to 8, not '${bad#--nodes }'" $bad -- --version
+done
+for bad in "--cpus 0" "--cpus 256" "--cpus -4"; do
+	expect_refusal "$bad" "--cpus needs a whole number from 1 to 255, not '${bad#--cpus }'" $bad -- --version
+done
+expect_refusal "CPUs not a multiple of the nodes" "--cpus 6 cannot be spread evenly over 4 nodes" --cpus 6 --nodes 4 -- --version
+expect_refusal "CPUs not a multiple of the default nodes" "--cpus 3 cannot be spread evenly over 2 nodes" --cpus=3 -- --version
+expect_refusal "too little memory a node" "--memory 768 cannot be split over 4 nodes" --nodes 4 --cpus 4 --memory 768 -- --version
+expect_refusal "memory not a multiple of the nodes" "--memory 1025 cannot be split over 2 nodes" --memory 1025 -- --version
+expect_refusal "memory not a number" "--memory needs a whole number of MiB, not '2G'" --memory 2G -- --version
 expect_refusal "--kernel-package with --kernel" "either --kernel-package or --kernel, not both" \
 	--qemu /bin/true --kernel-package 'linux-image-6.12.*+deb12-amd64-unsigned' --kernel "$T/fake-kernel" -- --version
 expect_refusal "--kernel-package with --modules" "brings its own modules" \

@@ -8,18 +8,28 @@
 
 #include "probebench/measure.h"
 
-unsigned pb_perf_ring_pages_for(long n_cpus, unsigned asked)
+/* budget pages over n_cpus CPUs: the largest power of two within the share, min to max. */
+static unsigned share(long n_cpus, unsigned budget, unsigned min, unsigned max)
 {
-	if (asked)
-		return asked;
 	if (n_cpus < 1)
 		n_cpus = 1;
-	/* PB_RING_BUDGET_PAGES per kind of ring over all CPUs, at least PB_RING_MIN_PAGES each. */
-	unsigned long per = PB_RING_BUDGET_PAGES / (unsigned long)n_cpus;
-	unsigned pages = PB_RING_MIN_PAGES;
-	while (pages < PB_RING_MAX_PAGES && (unsigned long)pages * 2 <= per)
+	unsigned long per = budget / (unsigned long)n_cpus;
+	unsigned pages = min;
+	while (pages < max && (unsigned long)pages * 2 <= per)
 		pages *= 2;
 	return pages;
+}
+
+unsigned pb_perf_ring_pages_for(long n_cpus, unsigned asked)
+{
+	return asked ? asked
+		     : share(n_cpus, PB_RING_BUDGET_PAGES, PB_RING_MIN_PAGES, PB_RING_MAX_PAGES);
+}
+
+unsigned pb_perf_kept_ring_pages_for(long n_cpus)
+{
+	return share(n_cpus, PB_KEPT_RING_BUDGET_PAGES, PB_KEPT_RING_MIN_PAGES,
+		     PB_KEPT_RING_MAX_PAGES);
 }
 
 static int cmp_ts(const void *a, const void *b)

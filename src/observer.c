@@ -921,7 +921,9 @@ static void kept_perf_ready(struct pb_observer *o)
 	o->kept_filtered = false;
 	if (o->kept_perf_err)
 		return;
-	struct pb_perf_opts po = {.frees_only = true, .ring_pages = 16};
+	struct pb_perf_opts po = {.frees_only = true,
+				  .ring_pages =
+				      pb_perf_kept_ring_pages_for(sysconf(_SC_NPROCESSORS_CONF))};
 	o->kept_perf_err =
 	    pb_perf_open(&po, &o->kept_perf, o->kept_perf_why, sizeof(o->kept_perf_why));
 }

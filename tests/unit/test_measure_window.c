@@ -27,9 +27,19 @@ static void ring_pages(void **state)
 	assert_int_equal(pb_perf_ring_pages_for(0, 0), 128); /* no CPU count: as one CPU */
 	assert_int_equal(pb_perf_ring_pages_for(64, 1), 1);  /* --ring-pages */
 	assert_int_equal(pb_perf_ring_pages_for(4, 512), 512);
-	/* Locked memory of the two rings per CPU, in pages: 64 CPUs stay within 4x of 4. */
-	unsigned long four = 4ul * 2 * (pb_perf_ring_pages_for(4, 0) + 1),
-		      sixty_four = 64ul * 2 * (pb_perf_ring_pages_for(64, 0) + 1);
+	/* The kept-page watch's rings: 16 pages up to 4 CPUs, 2 from 32 on. */
+	assert_int_equal(pb_perf_kept_ring_pages_for(1), 16);
+	assert_int_equal(pb_perf_kept_ring_pages_for(4), 16);
+	assert_int_equal(pb_perf_kept_ring_pages_for(8), 8);
+	assert_int_equal(pb_perf_kept_ring_pages_for(16), 4);
+	assert_int_equal(pb_perf_kept_ring_pages_for(64), 2);
+	assert_int_equal(pb_perf_kept_ring_pages_for(256), 2);
+	/* Locked memory in pages: the shared rings (two per CPU) and a kept-page ring per CPU and
+	 * target. 64 CPUs with 8 targets stay within 4x of 4 CPUs with one. */
+	unsigned long four = 4ul * (2 * (pb_perf_ring_pages_for(4, 0) + 1) +
+				    (pb_perf_kept_ring_pages_for(4) + 1)),
+		      sixty_four = 64ul * (2 * (pb_perf_ring_pages_for(64, 0) + 1) +
+					   8 * (pb_perf_kept_ring_pages_for(64) + 1));
 	assert_true(sixty_four <= 4 * four);
 	for (long n = 1; n <= 1024; n++) {
 		unsigned p = pb_perf_ring_pages_for(n, 0);

@@ -120,8 +120,9 @@ struct perf_core {
 	struct pb_perf *open;	/* handles whose window has not been drained yet */
 	struct pb_mevent *pool; /* decoded records an open window may still need */
 	size_t n_pool, cap_pool;
-	uint64_t rec_lost[2];		     /* PERF_RECORD_LOST totals: other ring, flood ring */
-	uint64_t *idle_val, *idle_lost;	     /* every event's count and lost samples while off */
+	uint64_t rec_lost[2];		/* PERF_RECORD_LOST totals: other ring, flood ring */
+	uint64_t *idle_val, *idle_lost; /* every event's count and lost samples while off */
+	bool idle_ok; /* they were read (a failed read: the next window is uncounted) */
 	uint64_t records_decoded, decode_ns; /* all drains: for the decoding rate */
 };
 
@@ -130,6 +131,7 @@ struct pb_perf {
 	struct perf_core *c;
 	bool enabled; /* the window is open */
 	bool window;  /* a window was opened and not drained yet (on c->open) */
+	bool counted; /* the counts at both ends of the last window were read */
 	uint64_t start_ns, stop_ns;
 	uint64_t *base_val, *base_lost, *end_val, *end_lost; /* per event of the core */
 	uint64_t rec_base[2];
@@ -724,6 +726,7 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 	p->ids = calloc(p->n_ev, sizeof(*p->ids));
 	p->idle_val = calloc(p->n_ev, sizeof(uint64_t));
 	p->idle_lost = calloc(p->n_ev, sizeof(uint64_t));
+	p->idle_ok = true; /* never enabled: every count is 0 */
 	if (!p->ids || !p->idle_val || !p->idle_lost) {
 		r = -ENOMEM;
 		goto fail;
@@ -845,12 +848,13 @@ int pb_perf_enable(struct pb_perf *h)
 	h->rec_base[0] = p->rec_lost[0];
 	h->rec_base[1] = p->rec_lost[1];
 	if (p->n_enabled == 0) {
-		/* Off: the counts are those read when the events were last turned off. */
+		/* Off: the counts are those read when the events were last turned off. Records
+		 * of earlier windows no window waits for are dropped, not attributed. */
 		if (!p->open)
-			core_discard(
-			    p); /* records of earlier windows are dropped, not attributed */
+			core_discard(p);
 		memcpy(h->base_val, p->idle_val, p->n_ev * sizeof(uint64_t));
 		memcpy(h->base_lost, p->idle_lost, p->n_ev * sizeof(uint64_t));
+		h->counted = p->idle_ok;
 		h->start_ns = pb_now_ns();
 		r = group_ioctl(p, PERF_EVENT_IOC_ENABLE);
 		if (r < 0) {
@@ -859,9 +863,8 @@ int pb_perf_enable(struct pb_perf *h)
 		}
 	} else {
 		h->start_ns = pb_now_ns();
-		r = core_snapshot(p, h->base_val, h->base_lost);
-		if (r < 0)
-			goto out;
+		/* a failed read costs the window its counts (and exact losses), not its records */
+		h->counted = core_snapshot(p, h->base_val, h->base_lost) == 0;
 	}
 	p->n_enabled++;
 	h->enabled = h->window = true;
@@ -884,13 +887,13 @@ int pb_perf_disable(struct pb_perf *h)
 		r = group_ioctl(p, PERF_EVENT_IOC_DISABLE);
 		h->stop_ns = pb_now_ns();
 		/* off: read without interrupting any CPU, and kept for the next window's start */
-		int k = core_snapshot(p, p->idle_val, p->idle_lost);
-		r = r < 0 ? r : k;
+		p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
 		memcpy(h->end_val, p->idle_val, p->n_ev * sizeof(uint64_t));
 		memcpy(h->end_lost, p->idle_lost, p->n_ev * sizeof(uint64_t));
+		h->counted = h->counted && p->idle_ok;
 	} else {
 		h->stop_ns = pb_now_ns();
-		r = core_snapshot(p, h->end_val, h->end_lost);
+		h->counted = h->counted && core_snapshot(p, h->end_val, h->end_lost) == 0;
 	}
 out:
 	pthread_mutex_unlock(&p->lock);
@@ -902,6 +905,8 @@ int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint
 {
 	const struct perf_core *p = h->c;
 	bool any = false;
+	if (!h->counted)
+		return -EIO;
 	for (size_t i = 0; i < p->n_ev; i++) {
 		const struct pevent *pe = &p->ev[i];
 		if (!pe->spec->counting)
@@ -1054,6 +1059,8 @@ int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 	uint64_t lost[2] = {0, 0};
 	if (!p->lost_exact)
 		return -ENOTSUP;
+	if (!h->counted)
+		return -EIO; /* the caller falls back on the PERF_RECORD_LOST counts */
 	for (size_t i = 0; i < p->n_ev; i++)
 		if (!p->ev[i].spec->counting)
 			lost[in_flood_ring(p->ev[i].spec->type)] +=

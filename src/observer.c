@@ -788,7 +788,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	if (r == 0 && o->kmsg_fd >= 0)
 		r = read_kmsg(o->kmsg_fd, &klines, &kts, &nk);
 	initcall_restore(o);
-	uint64_t work_ns = pb_now_ns() - work_start, wait_start = pb_now_ns();
+	uint64_t wait_start = pb_now_ns(), waited;
 	f.uevent_kernel_ns = f.uevent_udev_ns = -1;
 	if (o->uevents) {
 		uint64_t k = 0, u = 0;
@@ -800,7 +800,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 			f.uevent_udev_ns = u ? (int64_t)(u - write_start_ns) : -1;
 		}
 	}
-	wait_start = pb_now_ns() - wait_start; /* from here on: the time waited */
+	waited = pb_now_ns() - wait_start; /* for the uevents: not decoding work */
 	if (r < 0)
 		goto out;
 	dump_events(o, ev, n, write_start_ns, write_end_ns);
@@ -865,7 +865,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	}
 	/* Decoding cost: the write's return to the facts, and the work in it (no waiting). */
 	uint64_t done = pb_now_ns();
-	f.decode_work_ns = work_ns + (done - work_start - work_ns - wait_start);
+	f.decode_work_ns = done - work_start - waited;
 	f.decode_ns = write_end_ns && done > write_end_ns ? done - write_end_ns : 0;
 	*ret = f;
 	f.probes = NULL;

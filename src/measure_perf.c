@@ -50,7 +50,6 @@
 struct spec {
 	enum pb_mevent_type type;
 	const char *sys, *name; /* trace event (the kprobe events too) */
-	bool counting;		/* a counter only (no samples, no ring): read after the window */
 	struct tep_event *ev;
 };
 
@@ -475,13 +474,10 @@ static int perf_specs(struct perf_core *p, const struct pb_perf_opts *o, char *w
 	if (o->memory) {
 		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc");
 		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
-		/* The same two as counters: exact per CPU (all tasks) even when samples are lost.
-		 */
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
-		p->specs[p->n_specs - 1].counting = true;
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
-		p->specs[p->n_specs - 1].counting = true;
+		/* Their counts (read at the window's ends) are exact per CPU, all tasks, even when
+		 * samples are lost: a tracepoint event counts every hit before it writes (or fails
+		 * to write, or is throttled out of writing) its sample. No second, counting event
+		 * is needed: one fewer descriptor per CPU and event, one fewer event per hit. */
 		/* frees of any task: which of the probe's pages it freed again inside the window */
 		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free");
 		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free_batched");
@@ -525,9 +521,8 @@ static bool in_flood_ring(enum pb_mevent_type t)
 	return t == PB_EV_SLAB_ALLOC || t == PB_EV_PAGE_FREE;
 }
 
-/* Every event on one CPU, in one group: the first sampled event leads it and owns the ring of
- * the other events, the first slab event owns the slab ring; counters join without a ring.
- * 1: the CPU is offline. */
+/* Every event on one CPU, in one group: the first event leads it and owns the ring of the other
+ * events, the first slab event owns the slab ring. 1: the CPU is offline. */
 static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_size)
 {
 	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
@@ -537,8 +532,6 @@ static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_si
 		/* the flood ring: slab allocations and page frees, whose losses never cost a probe
 		 */
 		bool slab = s->type == PB_EV_SLAB_ALLOC || s->type == PB_EV_PAGE_FREE;
-		if (s->counting && leader < 0)
-			continue; /* a counter never leads a group */
 	retry:;
 		struct perf_event_attr a = {
 		    .size = sizeof(a),
@@ -555,11 +548,7 @@ static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_si
 		    .disabled = leader < 0,
 		    .wakeup_events = 1u << 30,
 		};
-		if (s->counting) {
-			a.sample_period = 0;
-			a.sample_type = 0;
-			a.read_format = 0;
-		} else if (!slab && out[0] < 0) {
+		if (!slab && out[0] < 0) {
 			/* This event will own the CPU's ring: wake the spill thread at a quarter
 			 * (at half, a 10,000-page probe under TCG once filled the other half before
 			 * the thread ran: 622 records lost of a 128-page ring). */
@@ -585,8 +574,6 @@ static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_si
 		pe->fd = (int)fd;
 		pe->cpu = (int)cpu;
 		pe->spec = s;
-		if (s->counting)
-			continue; /* no ID needed, no ring */
 		if (ioctl(pe->fd, PERF_EVENT_IOC_ID, &pe->id) < 0) {
 			int e = errno;
 			snprintf(why, why_size, "PERF_EVENT_IOC_ID: %s", strerror(e));
@@ -732,8 +719,7 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 		goto fail;
 	}
 	for (size_t i = 0; i < p->n_ev; i++)
-		if (!p->ev[i].spec->counting)
-			p->ids[p->n_ids++] = (struct id_index){p->ev[i].id, i};
+		p->ids[p->n_ids++] = (struct id_index){p->ev[i].id, i};
 	qsort(p->ids, p->n_ids, sizeof(*p->ids), cmp_id);
 	/* Only the other ring has a watermark: with flood rings alone (the kept-page watch,
 	 * one per target) no thread is needed, nor its pipe. */
@@ -918,7 +904,7 @@ int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint
 		return -EIO;
 	for (size_t i = 0; i < p->n_ev; i++) {
 		const struct pevent *pe = &p->ev[i];
-		if (!pe->spec->counting)
+		if (pe->spec->type != PB_EV_SLAB_ALLOC)
 			continue;
 		uint64_t v = h->end_val[i] - h->base_val[i];
 		any = true;
@@ -1071,9 +1057,7 @@ int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 	if (!h->counted)
 		return -EIO; /* the caller falls back on the PERF_RECORD_LOST counts */
 	for (size_t i = 0; i < p->n_ev; i++)
-		if (!p->ev[i].spec->counting)
-			lost[in_flood_ring(p->ev[i].spec->type)] +=
-			    h->end_lost[i] - h->base_lost[i];
+		lost[in_flood_ring(p->ev[i].spec->type)] += h->end_lost[i] - h->base_lost[i];
 	*ret_lost = lost[0];
 	*ret_lost_slab = lost[1];
 	return 0;

@@ -268,8 +268,9 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 /* Opens the handle's window (the events are on while any handle's window is open). */
 int pb_perf_enable(struct pb_perf *p);
 /*
- * Adds the slab counters of the last window (kmalloc + kmem_cache_alloc, every task, counted per
- * CPU: never lost) to by_node by the CPU's node. -ENOENT when there are none (memory off).
+ * Adds the slab counts of the last window (the kmalloc and kmem_cache_alloc events' own counts,
+ * every task, per CPU: never lost, even when their samples are) to by_node by the CPU's node.
+ * -ENOENT when there are none (memory off), -EIO when they could not be read.
  */
 int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint64_t *by_node,
 			unsigned max_nodes, unsigned *n_nodes);

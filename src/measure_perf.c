@@ -474,6 +474,7 @@ static int perf_specs(struct perf_core *p, const struct pb_perf_opts *o, char *w
 	if (o->memory) {
 		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc");
 		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
+		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
 		/* Their counts (read at the window's ends) are exact per CPU, all tasks, even when
 		 * samples are lost: a tracepoint event counts every hit before it writes (or fails
 		 * to write, or is throttled out of writing) its sample. No second, counting event

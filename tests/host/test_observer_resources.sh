@@ -47,7 +47,7 @@ grep -Eq '^observer: [0-9]+ fds, [0-9.]+ MiB locked \(perf mmap rings: ' "$OUT/o
 
 rc=0
 "$PY" - "$OUT/on.json" "$OUT/on.max" "$OUT/off.max" "$(getconf PAGESIZE)" "$(getconf _NPROCESSORS_CONF)" <<'PYEOF' || rc=$?
-import json, sys
+import json, os, sys
 d = json.load(open(sys.argv[1]))
 on_fd, on_perf, on_map = map(int, open(sys.argv[2]).read().split())
 off_fd, _, _ = map(int, open(sys.argv[3]).read().split())
@@ -75,6 +75,13 @@ if o["perf_events"] != on_perf:
     bad.append("perf_events %d, but the process held %d perf event descriptors" % (o["perf_events"], on_perf))
 if o["fds"] != on_fd - off_fd:
     bad.append("fds %d, but the run held %d descriptors more than without measurement (%d - %d)" % (o["fds"], on_fd - off_fd, on_fd, off_fd))
+# every traced event on every CPU: workqueue (3), sched (3), printk:console where it exists,
+# kmem (page allocations, kmalloc, kmem_cache_alloc, two page frees), kprobes (2); the kept-page
+# watch's two page-free events per CPU; the writer's 4 to 6 counters (no PMU: 4)
+per_cpu = 6 + (1 if os.path.exists("/sys/kernel/tracing/events/printk/console") else 0) + 5 + (2 if "kprobe" in m["used"] else 0)
+counters = o["perf_events"] - o["kept_fds"] - per_cpu * ncpu
+if o["kept_fds"] != 2 * ncpu or not 4 <= counters <= 6:
+    bad.append("perf events %d: %d kept, %d per CPU expected on %d CPUs, leaves %d writer counters" % (o["perf_events"], o["kept_fds"], per_cpu, ncpu, counters))
 if not o["fd_limit"] or o["fd_limit"] < o["fds"]:
     bad.append("fd_limit %r" % o["fd_limit"])
 if not o["records_decoded"] or not o["decode_ns"]:

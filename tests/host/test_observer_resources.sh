@@ -3,10 +3,10 @@
 # locked bytes it states are those the process holds (anon_inode:[perf_event] descriptors in
 # /proc/PID/fd, perf_event mappings in /proc/PID/maps, sampled while the run goes), its fds are
 # the process's perf event, pipe, socket and eventfd descriptors beyond those of the same run
-# without measurement, the rings are
-# sized as documented, and the text output prints the line. Then RLIMIT_NOFILE: a soft limit too
-# low for the events is raised up to the hard one; a hard limit too low leaves the target timed
-# only, with the count of descriptors needed in the record.
+# without measurement, every traced event is open on every CPU, the rings are sized as
+# documented, and the text output prints the line. Then RLIMIT_NOFILE: a soft limit too low for
+# the events is raised up to the hard one; a hard limit too low leaves the target timed only,
+# with the count of descriptors needed in the record.
 . "$(dirname "$0")/lib.sh"
 rng_cycle_setup
 

@@ -8,20 +8,8 @@ set -eu
 : "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
 BLOCKS=${BLOCKS:-10}
 PER_BLOCK=${PER_BLOCK:-20}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-exec 9>/run/lock/probebench-host-rng.lock
-flock 9
-work=$(mktemp -d /var/tmp/pb-bench.XXXXXX)
-bdf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] && bdf=${d##*/}
-done
-[ -n "$bdf" ] || { echo "SKIP: no 1af4:1044 function"; exit 77; }
-cleanup() {
-	[ -e "/sys/bus/pci/devices/$bdf/driver" ] || echo "$bdf" >/sys/bus/pci/drivers/virtio-pci/bind || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib/rng.sh
+. "$(dirname "$0")/lib/rng.sh"
 for b in $(seq 1 "$BLOCKS"); do
 	on() { "$PROBEBENCH" run --state-dir "$work/state" -n "$PER_BLOCK" -w 1 --json "$work/on$b.json" "$bdf" >/dev/null; }
 	off() { "$PROBEBENCH" run --state-dir "$work/state" --no-measure -n "$PER_BLOCK" -w 1 --json "$work/off$b.json" "$bdf" >/dev/null; }

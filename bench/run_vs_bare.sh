@@ -8,20 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${PB_BUILD_DIR:?PB_BUILD_DIR must name the build directory}"
 BLOCKS=${BLOCKS:-10}
 PER_BLOCK=${PER_BLOCK:-30}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-exec 9>/run/lock/probebench-host-rng.lock
-flock 9
-work=$(mktemp -d /var/tmp/pb-bench.XXXXXX) # on the real disk: journal fsyncs cost what they cost
-bdf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1044 ] && bdf=${d##*/}
-done
-[ -n "$bdf" ] || { echo "SKIP: no 1af4:1044 function"; exit 77; }
-cleanup() {
-	[ -e "/sys/bus/pci/devices/$bdf/driver" ] || echo "$bdf" >/sys/bus/pci/drivers/virtio-pci/bind || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib/rng.sh
+. "$here/lib/rng.sh"
 : >"$work/bare.txt"
 for b in $(seq 1 "$BLOCKS"); do
 	run_tool() {

@@ -1,15 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Trace events and kprobes through perf_event_open: one disabled group per online CPU, enabled
- * only around the bind write. Each CPU has two mmap'ed rings: the slab events (kmalloc,
+ * only while a bind window is open. Each CPU has two mmap'ed rings: the slab events (kmalloc,
  * kmem_cache_alloc) write into one, every other event (probes, workqueue, sched, console, page
  * allocations) into the other, so that a flood of slab allocations (an ACPI method interpreted
  * during a probe makes 100k of them) can overflow only the slab proxy, never the probe records
- * or the pages by node. The other ring wakes a spill thread when half full, which moves its
+ * or the pages by node. The other ring wakes a spill thread when a quarter full, which moves its
  * records out while the window lasts: large page floods are kept whole (see spill_main()).
  * Sample times are CLOCK_MONOTONIC (use_clockid) so they compare with the write timestamps.
  * Raw tracepoint records are decoded with libtraceevent, formats from libtracefs.
+ *
+ * One set of events serves every observer of the process that asks for the same events
+ * (shared: the targets of a run, --parallel ones included): the events see every task on every
+ * CPU, so each target's rings saw the other targets' records anyway. A struct pb_perf is one
+ * observer's handle on the shared set (struct perf_core): its window is [enable, disable] in
+ * CLOCK_MONOTONIC; the events are on while any window is open; a drain decodes what the rings
+ * hold into the core's pool and hands the handle the records of its window; records no open
+ * window needs are dropped. Counters and lost counts are read at each window's ends (one group
+ * read per CPU) and the handle keeps the difference, so they are the window's own. File
+ * descriptors and locked memory then grow with the CPUs, no longer with the targets.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -22,6 +33,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +50,6 @@
 struct spec {
 	enum pb_mevent_type type;
 	const char *sys, *name; /* trace event (the kprobe events too) */
-	bool counting;		/* a counter only (no samples, no ring): read after the window */
 	struct tep_event *ev;
 };
 
@@ -66,7 +77,7 @@ struct cpu_ring {
 /* A window's records beyond this per ring stay in the ring (which may then lose some: counted). */
 #define SPILL_MAX (64u << 20)
 
-struct pb_perf {
+struct perf_core {
 	struct tep_handle *tep;
 	struct spec specs[16];
 	size_t n_specs;
@@ -86,7 +97,44 @@ struct pb_perf {
 	bool spilling; /* the thread runs */
 	int stop_pipe[2];
 	bool lost_exact; /* PERF_FORMAT_LOST: each event counts its own lost samples */
-	uint64_t lost_seen, lost_slab_seen; /* their sums at the previous read */
+	/* One group per CPU: its leader (read with PERF_FORMAT_GROUP: every member's count and
+	 * lost samples in one read) and its events, ev[first .. first + n). */
+	struct cpu_group {
+		int leader;
+		size_t first, n;
+	} * groups;
+	size_t n_groups;
+	struct id_index {
+		uint64_t id;
+		size_t ev;
+	} * ids; /* the sampled events by ID, sorted: a record finds its event by bsearch */
+	size_t n_ids;
+	/* Sharing (perf_core_get): observers with the same events use one core. */
+	struct pb_perf_opts key;
+	unsigned refs;
+	struct perf_core *next;
+	/* Below: under lock. */
+	pthread_mutex_t lock;
+	unsigned n_enabled;	/* windows open now: the events are on while it is not 0 */
+	struct pb_perf *open;	/* handles whose window has not been drained yet */
+	struct pb_mevent *pool; /* decoded records an open window may still need */
+	size_t n_pool, cap_pool;
+	uint64_t rec_lost[2];		/* PERF_RECORD_LOST totals: other ring, flood ring */
+	uint64_t *idle_val, *idle_lost; /* every event's count and lost samples while off */
+	bool idle_ok; /* they were read (a failed read: the next window is uncounted) */
+	uint64_t records_decoded, decode_ns; /* all drains: for the decoding rate */
+};
+
+/* One observer's handle on a core: its window and the counts at the window's ends. */
+struct pb_perf {
+	struct perf_core *c;
+	bool enabled; /* the window is open */
+	bool window;  /* a window was opened and not drained yet (on c->open) */
+	bool counted; /* the counts at both ends of the last window were read */
+	uint64_t start_ns, stop_ns;
+	uint64_t *base_val, *base_lost, *end_val, *end_lost; /* per event of the core */
+	uint64_t rec_base[2];
+	struct pb_perf *next_open;
 };
 
 static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long fl)
@@ -231,7 +279,7 @@ static int kp_get(char *why, size_t why_size)
 
 /* Labels work functions: records carry addresses only. A few distinct functions show up in hops,
  * so each is looked up once in kallsyms and kept. */
-int pb_perf_symbol(struct pb_perf *p, uint64_t addr, char *buf, size_t size)
+static int core_symbol(struct perf_core *p, uint64_t addr, char *buf, size_t size)
 {
 	char line[512];
 	for (size_t i = 0; i < p->n_syms; i++)
@@ -263,13 +311,13 @@ int pb_perf_symbol(struct pb_perf *p, uint64_t addr, char *buf, size_t size)
 	return buf[0] ? 0 : -ENOENT;
 }
 
-static void add_spec(struct pb_perf *p, enum pb_mevent_type t, const char *sys, const char *name)
+static void add_spec(struct perf_core *p, enum pb_mevent_type t, const char *sys, const char *name)
 {
 	p->specs[p->n_specs++] = (struct spec){.type = t, .sys = sys, .name = name};
 }
 
 /* Moves what the kernel wrote to the ring since the last call into its spill buffer. */
-static void ring_copy(struct pb_perf *p, struct cpu_ring *cr)
+static void ring_copy(struct perf_core *p, struct cpu_ring *cr)
 {
 	struct perf_event_mmap_page *mp = cr->base;
 	const uint8_t *data = (const uint8_t *)cr->base + p->page_size;
@@ -304,7 +352,7 @@ static void ring_copy(struct pb_perf *p, struct cpu_ring *cr)
  */
 static void *spill_main(void *arg)
 {
-	struct pb_perf *p = arg;
+	struct perf_core *p = arg;
 	struct pollfd *fds = calloc(p->n_rings + 1, sizeof(*fds));
 	size_t *idx = calloc(p->n_rings + 1, sizeof(*idx)), n = 0;
 	if (!fds || !idx)
@@ -338,7 +386,7 @@ out:
 	return NULL;
 }
 
-void pb_perf_free(struct pb_perf *p)
+static void core_free(struct perf_core *p)
 {
 	if (!p)
 		return;
@@ -363,13 +411,19 @@ void pb_perf_free(struct pb_perf *p)
 		kp_put(); /* after the perf events on them are closed */
 	free(p->rings);
 	free(p->ev);
+	free(p->groups);
+	free(p->ids);
+	free(p->pool);
+	free(p->idle_val);
+	free(p->idle_lost);
+	pthread_mutex_destroy(&p->lock);
 	if (p->tep)
 		tep_free(p->tep);
 	free(p);
 }
 
 /* The format of every event asked for, from tracefs (parsed once per event). */
-static int perf_spec_formats(struct pb_perf *p, char *why, size_t why_size)
+static int perf_spec_formats(struct perf_core *p, char *why, size_t why_size)
 {
 	for (size_t i = 0; i < p->n_specs; i++) {
 		struct spec *s = &p->specs[i];
@@ -394,7 +448,7 @@ static int perf_spec_formats(struct pb_perf *p, char *why, size_t why_size)
 
 /* The events asked for, with their formats: only those used (loading every event of a system
  * costs hundreds of ms). */
-static int perf_specs(struct pb_perf *p, const struct pb_perf_opts *o, char *why, size_t why_size)
+static int perf_specs(struct perf_core *p, const struct pb_perf_opts *o, char *why, size_t why_size)
 {
 	p->tep = tep_alloc();
 	if (!p->tep)
@@ -421,12 +475,10 @@ static int perf_specs(struct pb_perf *p, const struct pb_perf_opts *o, char *why
 		add_spec(p, PB_EV_PAGE_ALLOC, "kmem", "mm_page_alloc");
 		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
 		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
-		/* The same two as counters: exact per CPU (all tasks) even when samples are lost.
-		 */
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmalloc");
-		p->specs[p->n_specs - 1].counting = true;
-		add_spec(p, PB_EV_SLAB_ALLOC, "kmem", "kmem_cache_alloc");
-		p->specs[p->n_specs - 1].counting = true;
+		/* Their counts (read at the window's ends) are exact per CPU, all tasks, even when
+		 * samples are lost: a tracepoint event counts every hit before it writes (or fails
+		 * to write, or is throttled out of writing) its sample. No second, counting event
+		 * is needed: one fewer descriptor per CPU and event, one fewer event per hit. */
 		/* frees of any task: which of the probe's pages it freed again inside the window */
 		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free");
 		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free_batched");
@@ -443,7 +495,7 @@ static int perf_specs(struct pb_perf *p, const struct pb_perf_opts *o, char *why
 }
 
 /* A ring of its own for the event just opened on cpu (fd): mapped, drained by the spill thread. */
-static int perf_map_ring(struct pb_perf *p, int fd, long cpu, int leader, bool slab, char *why,
+static int perf_map_ring(struct perf_core *p, int fd, long cpu, int leader, bool slab, char *why,
 			 size_t why_size)
 {
 	struct cpu_ring *cr = &p->rings[p->n_rings++];
@@ -470,19 +522,17 @@ static bool in_flood_ring(enum pb_mevent_type t)
 	return t == PB_EV_SLAB_ALLOC || t == PB_EV_PAGE_FREE;
 }
 
-/* Every event on one CPU, in one group: the first sampled event leads it and owns the ring of
- * the other events, the first slab event owns the slab ring; counters join without a ring.
- * 1: the CPU is offline. */
-static int perf_open_cpu(struct pb_perf *p, long cpu, char *why, size_t why_size)
+/* Every event on one CPU, in one group: the first event leads it and owns the ring of the other
+ * events, the first slab event owns the slab ring. 1: the CPU is offline. */
+static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_size)
 {
 	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
+	size_t first = p->n_ev;
 	for (size_t i = 0; i < p->n_specs; i++) {
 		struct spec *s = &p->specs[i];
 		/* the flood ring: slab allocations and page frees, whose losses never cost a probe
 		 */
 		bool slab = s->type == PB_EV_SLAB_ALLOC || s->type == PB_EV_PAGE_FREE;
-		if (s->counting && leader < 0)
-			continue; /* a counter never leads a group */
 	retry:;
 		struct perf_event_attr a = {
 		    .size = sizeof(a),
@@ -491,17 +541,15 @@ static int perf_open_cpu(struct pb_perf *p, long cpu, char *why, size_t why_size
 		    .sample_period = 1,
 		    .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 				   PERF_SAMPLE_CPU | PERF_SAMPLE_RAW,
-		    .read_format = p->lost_exact ? PERF_FORMAT_LOST : 0,
+		    /* the leader reads the whole group: counts and losses of the CPU at once */
+		    .read_format = (p->lost_exact ? PERF_FORMAT_LOST : 0) |
+				   (leader < 0 ? PERF_FORMAT_GROUP : 0),
 		    .use_clockid = 1,
 		    .clockid = CLOCK_MONOTONIC,
 		    .disabled = leader < 0,
 		    .wakeup_events = 1u << 30,
 		};
-		if (s->counting) {
-			a.sample_period = 0;
-			a.sample_type = 0;
-			a.read_format = 0;
-		} else if (!slab && out[0] < 0) {
+		if (!slab && out[0] < 0) {
 			/* This event will own the CPU's ring: wake the spill thread at a quarter
 			 * (at half, a 10,000-page probe under TCG once filled the other half before
 			 * the thread ran: 622 records lost of a 128-page ring). */
@@ -512,7 +560,7 @@ static int perf_open_cpu(struct pb_perf *p, long cpu, char *why, size_t why_size
 		if (fd < 0) {
 			if (errno == ENODEV && leader < 0)
 				return 1; /* offline CPU */
-			if (errno == EINVAL && a.read_format && p->n_ev == 0) {
+			if (errno == EINVAL && p->lost_exact && p->n_ev == 0) {
 				/* Before 6.0: losses only as PERF_RECORD_LOST, which the kernel
 				 * writes with the next record that fits. */
 				p->lost_exact = false;
@@ -527,8 +575,6 @@ static int perf_open_cpu(struct pb_perf *p, long cpu, char *why, size_t why_size
 		pe->fd = (int)fd;
 		pe->cpu = (int)cpu;
 		pe->spec = s;
-		if (s->counting)
-			continue; /* no ID needed, no ring */
 		if (ioctl(pe->fd, PERF_EVENT_IOC_ID, &pe->id) < 0) {
 			int e = errno;
 			snprintf(why, why_size, "PERF_EVENT_IOC_ID: %s", strerror(e));
@@ -548,18 +594,87 @@ static int perf_open_cpu(struct pb_perf *p, long cpu, char *why, size_t why_size
 			return -e;
 		}
 	}
+	if (leader >= 0)
+		p->groups[p->n_groups++] = (struct cpu_group){leader, first, p->n_ev - first};
 	return 0;
 }
 
-int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size)
+static int cmp_id(const void *a, const void *b)
 {
-	struct pb_perf *p = calloc(1, sizeof(*p));
+	const struct id_index *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Every count and lost sample of the core's events: one group read per CPU. */
+static int core_snapshot(struct perf_core *p, uint64_t *val, uint64_t *lost)
+{
+	size_t per = p->lost_exact ? 2 : 1, max = 0;
+	for (size_t g = 0; g < p->n_groups; g++)
+		if (p->groups[g].n > max)
+			max = p->groups[g].n;
+	uint64_t buf[1 + 2 * 32];
+	if (1 + per * max > sizeof(buf) / sizeof(buf[0]))
+		return -E2BIG;
+	for (size_t g = 0; g < p->n_groups; g++) {
+		const struct cpu_group *cg = &p->groups[g];
+		ssize_t want = (ssize_t)((1 + per * cg->n) * sizeof(uint64_t));
+		if (read(cg->leader, buf, (size_t)want) != want || buf[0] != cg->n)
+			return -EIO;
+		for (size_t k = 0; k < cg->n; k++) {
+			val[cg->first + k] = buf[1 + per * k];
+			lost[cg->first + k] = per == 2 ? buf[2 + per * k] : 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The file descriptors a core opens: one per event per CPU, two for the spill thread's pipe.
+ * Raises the soft RLIMIT_NOFILE up to the hard one when they would not fit beside the ones
+ * open now; -EMFILE with the count in why when even the hard limit is too low.
+ */
+static int fds_fit(size_t need, char *why, size_t why_size)
+{
+	struct rlimit rl;
+	size_t open_now = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		while (readdir(d))
+			open_now++;
+		closedir(d);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;		    /* perf_event_open will say */
+	size_t want = open_now + need + 64; /* room for what the run opens besides */
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return 0;
+	rlim_t soft =
+	    rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? (rlim_t)want : rl.rlim_max;
+	struct rlimit nl = {.rlim_cur = soft, .rlim_max = rl.rlim_max};
+	if (soft > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &nl) == 0 && soft >= want)
+		return 0;
+	snprintf(why, why_size,
+		 "the observer needs %zu file descriptors (its perf events on every CPU) besides "
+		 "the %zu open; the limit is %llu (hard %llu): raise it (ulimit -n, LimitNOFILE=) "
+		 "or observe fewer events (--no-measure)",
+		 need, open_now, (unsigned long long)(soft > rl.rlim_cur ? soft : rl.rlim_cur),
+		 (unsigned long long)rl.rlim_max);
+	return -EMFILE;
+}
+
+static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char *why,
+		     size_t why_size)
+{
+	struct perf_core *p = calloc(1, sizeof(*p));
 	int r = 0;
 	if (!p)
 		return -ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
 	p->stop_pipe[0] = p->stop_pipe[1] = -1;
 	p->page_size = (size_t)sysconf(_SC_PAGESIZE);
-	p->ring_pages = o->ring_pages ? o->ring_pages : 128;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	p->ring_pages = pb_perf_ring_pages_for(ncpu, o->ring_pages);
+	p->key = *o;
 	if (p->ring_pages & (p->ring_pages - 1)) {
 		snprintf(why, why_size, "ring_pages %u is not a power of two", p->ring_pages);
 		r = -EINVAL;
@@ -569,16 +684,25 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 	r = perf_specs(p, o, why, why_size);
 	if (r < 0)
 		goto fail;
+	r = fds_fit((size_t)ncpu * p->n_specs + 2, why, why_size);
+	if (r < 0)
+		goto fail;
 
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	p->rings = calloc(2 * ncpu, sizeof(*p->rings));
 	p->ev = calloc(ncpu * p->n_specs, sizeof(*p->ev));
-	if (!p->rings || !p->ev) {
+	p->groups = calloc(ncpu, sizeof(*p->groups));
+	if (!p->rings || !p->ev || !p->groups) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	for (long cpu = 0; cpu < ncpu; cpu++) {
 		r = perf_open_cpu(p, cpu, why, why_size);
+		if (r == -EMFILE)
+			snprintf(
+			    why, why_size,
+			    "out of file descriptors at CPU %ld of %ld: the observer needs %zu "
+			    "(%zu events on each CPU); raise the limit (ulimit -n)",
+			    cpu, ncpu, (size_t)ncpu * p->n_specs + 2, p->n_specs);
 		if (r < 0)
 			goto fail;
 	}
@@ -587,46 +711,203 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 		snprintf(why, why_size, "no online CPU accepted the events");
 		goto fail;
 	}
+	p->ids = calloc(p->n_ev, sizeof(*p->ids));
+	p->idle_val = calloc(p->n_ev, sizeof(uint64_t));
+	p->idle_lost = calloc(p->n_ev, sizeof(uint64_t));
+	p->idle_ok = true; /* never enabled: every count is 0 */
+	if (!p->ids || !p->idle_val || !p->idle_lost) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < p->n_ev; i++)
+		p->ids[p->n_ids++] = (struct id_index){p->ev[i].id, i};
+	qsort(p->ids, p->n_ids, sizeof(*p->ids), cmp_id);
+	/* Only the other ring has a watermark: with flood rings alone (the kept-page watch,
+	 * one per target) no thread is needed, nor its pipe. */
+	bool any_other = false;
+	for (size_t i = 0; i < p->n_rings; i++)
+		any_other |= !p->rings[i].slab;
+	if (!any_other) {
+		*ret = p;
+		return 0;
+	}
+	/* A small stack, as the uevent listener's: under mlockall all of it is locked. */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PB_OBSERVER_THREAD_STACK);
 	if (pipe2(p->stop_pipe, O_CLOEXEC) < 0 ||
-	    (r = -pthread_create(&p->spill_thread, NULL, spill_main, p)) < 0) {
+	    (r = -pthread_create(&p->spill_thread, &attr, spill_main, p)) < 0) {
+		pthread_attr_destroy(&attr);
 		r = r < 0 ? r : -errno;
 		snprintf(why, why_size, "cannot start the ring spill thread: %s", strerror(-r));
 		goto fail;
 	}
+	pthread_attr_destroy(&attr);
 	p->spilling = true;
 	*ret = p;
 	return 0;
 fail:
-	pb_perf_free(p);
+	core_free(p);
 	return r;
 }
 
-static int group_ioctl(struct pb_perf *p, unsigned long req)
+/* The shared cores of the process, by the events they observe. */
+static pthread_mutex_t cores_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct perf_core *cores;
+
+static bool same_events(const struct pb_perf_opts *a, const struct pb_perf_opts *b)
 {
-	for (size_t i = 0; i < p->n_rings; i++)
-		if ((i == 0 || p->rings[i].leader != p->rings[i - 1].leader) &&
-		    ioctl(p->rings[i].leader, req, PERF_IOC_FLAG_GROUP) < 0)
+	return a->kprobes == b->kprobes && a->console == b->console && a->memory == b->memory &&
+	       a->frees_only == b->frees_only && a->ring_pages == b->ring_pages;
+}
+
+int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size)
+{
+	struct pb_perf *h = calloc(1, sizeof(*h));
+	struct perf_core *c = NULL;
+	int r = 0;
+	if (!h)
+		return -ENOMEM;
+	pthread_mutex_lock(&cores_lock);
+	for (c = o->shared ? cores : NULL; c && !same_events(&c->key, o); c = c->next)
+		;
+	if (!c) {
+		r = core_open(o, &c, why, why_size);
+		if (r == 0 && o->shared) {
+			c->next = cores;
+			cores = c;
+		}
+	}
+	if (r == 0)
+		c->refs++;
+	pthread_mutex_unlock(&cores_lock);
+	if (r < 0)
+		goto fail;
+	h->c = c;
+	h->base_val = calloc(4 * c->n_ev, sizeof(uint64_t));
+	if (!h->base_val) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	h->base_lost = h->base_val + c->n_ev;
+	h->end_val = h->base_lost + c->n_ev;
+	h->end_lost = h->end_val + c->n_ev;
+	*ret = h;
+	return 0;
+fail:
+	pb_perf_free(h);
+	return r;
+}
+
+static int group_ioctl(struct perf_core *p, unsigned long req)
+{
+	for (size_t g = 0; g < p->n_groups; g++)
+		if (ioctl(p->groups[g].leader, req, PERF_IOC_FLAG_GROUP) < 0)
 			return -errno;
 	return 0;
 }
 
-int pb_perf_enable(struct pb_perf *p)
+/* Throws away what the rings hold (no window is open or waiting for it). Under lock. */
+static void core_discard(struct perf_core *p)
 {
-	int r = group_ioctl(p, PERF_EVENT_IOC_RESET); /* the counters start at 0 per window */
-	return r < 0 ? r : group_ioctl(p, PERF_EVENT_IOC_ENABLE);
+	for (size_t i = 0; i < p->n_rings; i++) {
+		struct cpu_ring *cr = &p->rings[i];
+		struct perf_event_mmap_page *mp = cr->base;
+		pthread_mutex_lock(&cr->lock);
+		__atomic_store_n(&mp->data_tail, __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+		cr->spill_len = 0;
+		pthread_mutex_unlock(&cr->lock);
+	}
+	p->n_pool = 0;
 }
 
-int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint64_t *by_node,
+static void unlink_open(struct pb_perf *h)
+{
+	for (struct pb_perf **pp = &h->c->open; *pp; pp = &(*pp)->next_open)
+		if (*pp == h) {
+			*pp = h->next_open;
+			break;
+		}
+	h->window = false;
+}
+
+int pb_perf_enable(struct pb_perf *h)
+{
+	struct perf_core *p = h->c;
+	int r = 0;
+	pthread_mutex_lock(&p->lock);
+	if (h->enabled)
+		goto out;
+	if (h->window)
+		unlink_open(h); /* a window never drained: its records are not needed */
+	h->rec_base[0] = p->rec_lost[0];
+	h->rec_base[1] = p->rec_lost[1];
+	if (p->n_enabled == 0) {
+		/* Off: the counts are those read when the events were last turned off. Records
+		 * of earlier windows no window waits for are dropped, not attributed. */
+		if (!p->open)
+			core_discard(p);
+		memcpy(h->base_val, p->idle_val, p->n_ev * sizeof(uint64_t));
+		memcpy(h->base_lost, p->idle_lost, p->n_ev * sizeof(uint64_t));
+		h->counted = p->idle_ok;
+		h->start_ns = pb_now_ns();
+		r = group_ioctl(p, PERF_EVENT_IOC_ENABLE);
+		if (r < 0) {
+			group_ioctl(p, PERF_EVENT_IOC_DISABLE);
+			goto out;
+		}
+	} else {
+		h->start_ns = pb_now_ns();
+		/* a failed read costs the window its counts (and exact losses), not its records */
+		h->counted = core_snapshot(p, h->base_val, h->base_lost) == 0;
+	}
+	p->n_enabled++;
+	h->enabled = h->window = true;
+	h->next_open = p->open;
+	p->open = h;
+out:
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+int pb_perf_disable(struct pb_perf *h)
+{
+	struct perf_core *p = h->c;
+	int r = 0;
+	pthread_mutex_lock(&p->lock);
+	if (!h->enabled)
+		goto out;
+	h->enabled = false;
+	if (--p->n_enabled == 0) {
+		r = group_ioctl(p, PERF_EVENT_IOC_DISABLE);
+		h->stop_ns = pb_now_ns();
+		/* off: read without interrupting any CPU, and kept for the next window's start */
+		p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+		memcpy(h->end_val, p->idle_val, p->n_ev * sizeof(uint64_t));
+		memcpy(h->end_lost, p->idle_lost, p->n_ev * sizeof(uint64_t));
+		h->counted = h->counted && p->idle_ok;
+	} else {
+		h->stop_ns = pb_now_ns();
+		h->counted = h->counted && core_snapshot(p, h->end_val, h->end_lost) == 0;
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint64_t *by_node,
 			unsigned max_nodes, unsigned *n_nodes)
 {
+	const struct perf_core *p = h->c;
 	bool any = false;
+	if (!h->counted)
+		return -EIO;
 	for (size_t i = 0; i < p->n_ev; i++) {
 		const struct pevent *pe = &p->ev[i];
-		uint64_t v;
-		if (!pe->spec->counting)
+		if (pe->spec->type != PB_EV_SLAB_ALLOC)
 			continue;
-		if (read(pe->fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-			return -EIO;
+		uint64_t v = h->end_val[i] - h->base_val[i];
 		any = true;
 		int node = pe->cpu < n_cpus ? cpu_node[pe->cpu] : -1;
 		if (node < 0 || (unsigned)node >= max_nodes)
@@ -638,8 +919,11 @@ int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint
 	return any ? 0 : -ENOENT;
 }
 
-int pb_perf_set_filter(struct pb_perf *p, enum pb_mevent_type type, const char *filter)
+int pb_perf_set_filter(struct pb_perf *h, enum pb_mevent_type type, const char *filter)
 {
+	struct perf_core *p = h->c;
+	if (p->key.shared)
+		return -EBUSY; /* the events of other observers */
 	for (size_t i = 0; i < p->n_ev; i++)
 		if (p->ev[i].spec->type == type &&
 		    ioctl(p->ev[i].fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0)
@@ -647,17 +931,11 @@ int pb_perf_set_filter(struct pb_perf *p, enum pb_mevent_type type, const char *
 	return 0;
 }
 
-int pb_perf_disable(struct pb_perf *p)
+static const struct pevent *find_ev(const struct perf_core *p, uint64_t id)
 {
-	return group_ioctl(p, PERF_EVENT_IOC_DISABLE);
-}
-
-static const struct pevent *find_ev(const struct pb_perf *p, uint64_t id)
-{
-	for (size_t i = 0; i < p->n_ev; i++)
-		if (p->ev[i].id == id)
-			return &p->ev[i];
-	return NULL;
+	struct id_index key = {.id = id};
+	const struct id_index *f = bsearch(&key, p->ids, p->n_ids, sizeof(*p->ids), cmp_id);
+	return f ? &p->ev[f->ev] : NULL;
 }
 
 static uint64_t fval(struct tep_event *ev, struct tep_record *rec, const char *name)
@@ -682,7 +960,7 @@ static void fstr(struct tep_event *ev, struct tep_record *rec, const char *name,
 	buf[strcspn(buf, "\n")] = 0;
 }
 
-static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, struct pb_mevent *out)
+static int decode(const struct perf_core *p, const uint8_t *rec, size_t size, struct pb_mevent *out)
 {
 	const uint8_t *q = rec + sizeof(struct perf_event_header), *end = rec + size;
 	uint64_t id;
@@ -771,41 +1049,26 @@ static int decode(const struct pb_perf *p, const uint8_t *rec, size_t size, stru
 	return 0;
 }
 
-int pb_perf_lost(struct pb_perf *p, uint64_t *ret_lost, uint64_t *ret_lost_slab)
+int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 {
-	uint64_t lost = 0, lost_slab = 0;
+	const struct perf_core *p = h->c;
+	uint64_t lost[2] = {0, 0};
 	if (!p->lost_exact)
 		return -ENOTSUP;
-	for (size_t i = 0; i < p->n_ev; i++) {
-		const struct pevent *pe = &p->ev[i];
-		uint64_t v[2]; /* value, lost */
-		if (pe->spec->counting)
-			continue;
-		if (read(pe->fd, v, sizeof(v)) != (ssize_t)sizeof(v))
-			return -EIO;
-		*(in_flood_ring(pe->spec->type) ? &lost_slab : &lost) += v[1];
-	}
-	*ret_lost = lost - p->lost_seen;
-	*ret_lost_slab = lost_slab - p->lost_slab_seen;
-	p->lost_seen = lost;
-	p->lost_slab_seen = lost_slab;
+	if (!h->counted)
+		return -EIO; /* the caller falls back on the PERF_RECORD_LOST counts */
+	for (size_t i = 0; i < p->n_ev; i++)
+		lost[in_flood_ring(p->ev[i].spec->type)] += h->end_lost[i] - h->base_lost[i];
+	*ret_lost = lost[0];
+	*ret_lost_slab = lost[1];
 	return 0;
 }
 
-static int cmp_ev(const void *a, const void *b)
+/* Decodes what the rings hold into the pool. Under lock. */
+static int core_collect(struct perf_core *p)
 {
-	const struct pb_mevent *x = a, *y = b;
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
-}
-
-int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,
-		  uint64_t *ret_lost_slab)
-{
-	size_t n = 0, cap = 0;
-	uint64_t lost = 0, lost_slab = 0;
-	struct pb_mevent *ev = NULL;
+	uint64_t t = pb_now_ns(), n0 = p->n_pool;
 	int r = 0;
-
 	for (size_t i = 0; i < p->n_rings && r == 0; i++) {
 		struct cpu_ring *cr = &p->rings[i];
 		pthread_mutex_lock(&cr->lock);
@@ -820,38 +1083,121 @@ int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint
 			if (hdr.type == PERF_RECORD_LOST && hdr.size >= sizeof(hdr) + 16) {
 				uint64_t l[2];
 				memcpy(l, rec + sizeof(hdr), sizeof(l));
-				*(cr->slab ? &lost_slab : &lost) += l[1];
+				p->rec_lost[cr->slab] += l[1];
 			} else if (hdr.type == PERF_RECORD_SAMPLE) {
-				if (n == cap) {
-					cap = cap ? cap * 2 : 256;
-					struct pb_mevent *ne = realloc(ev, cap * sizeof(*ne));
+				if (p->n_pool == p->cap_pool) {
+					size_t cap = p->cap_pool ? p->cap_pool * 2 : 256;
+					struct pb_mevent *ne = realloc(p->pool, cap * sizeof(*ne));
 					if (!ne) {
 						r = -ENOMEM;
 						break;
 					}
-					ev = ne;
+					p->pool = ne;
+					p->cap_pool = cap;
 				}
-				if (decode(p, rec, hdr.size, &ev[n]) == 0)
-					n++;
+				if (decode(p, rec, hdr.size, &p->pool[p->n_pool]) == 0)
+					p->n_pool++;
 			}
 		}
 		cr->spill_len = 0;
 		pthread_mutex_unlock(&cr->lock);
 	}
-	if (r < 0)
+	p->records_decoded += p->n_pool - n0;
+	p->decode_ns += pb_now_ns() - t;
+	return r;
+}
+
+int pb_perf_drain(struct pb_perf *h, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,
+		  uint64_t *ret_lost_slab)
+{
+	struct perf_core *p = h->c;
+	struct pb_mevent *ev = NULL;
+	size_t n = 0;
+	int r = 0;
+	if (h->enabled)
+		pb_perf_disable(h);
+	pthread_mutex_lock(&p->lock);
+	*ret_lost = *ret_lost_slab = 0;
+	if (!h->window)
 		goto out;
-	if (n)
-		qsort(ev, n, sizeof(*ev), cmp_ev);
+	r = core_collect(p);
+	if (r == 0 && p->n_pool && !(ev = malloc(p->n_pool * sizeof(*ev))))
+		r = -ENOMEM;
+	if (r == 0)
+		n = pb_mevent_window(p->pool, p->n_pool, h->start_ns, h->stop_ns, ev);
+	*ret_lost = p->rec_lost[0] - h->rec_base[0];
+	*ret_lost_slab = p->rec_lost[1] - h->rec_base[1];
+	unlink_open(h);
+	/* the records no other window is waiting for go */
+	uint64_t keep = UINT64_MAX;
+	for (const struct pb_perf *o = p->open; o; o = o->next_open)
+		if (o->start_ns < keep)
+			keep = o->start_ns;
+	p->n_pool = pb_mevent_trim(p->pool, p->n_pool, keep);
 out:
+	pthread_mutex_unlock(&p->lock);
 	if (r < 0) {
 		free(ev);
 		return r;
 	}
 	*ret = ev;
 	*ret_n = n;
-	*ret_lost = lost;
-	*ret_lost_slab = lost_slab;
 	return 0;
+}
+
+int pb_perf_symbol(struct pb_perf *h, uint64_t addr, char *buf, size_t size)
+{
+	pthread_mutex_lock(&h->c->lock);
+	int r = core_symbol(h->c, addr, buf, size);
+	pthread_mutex_unlock(&h->c->lock);
+	return r;
+}
+
+void pb_perf_stats(const struct pb_perf *h, struct pb_perf_stats *s)
+{
+	const struct perf_core *p = h->c;
+	*s = (struct pb_perf_stats){
+	    .id = p,
+	    .perf_events = (unsigned)p->n_ev,
+	    .fds = (unsigned)p->n_ev + (p->stop_pipe[0] >= 0) + (p->stop_pipe[1] >= 0),
+	    .rings = (unsigned)p->n_rings,
+	    .ring_pages = p->ring_pages,
+	    .cpus = (unsigned)p->n_groups,
+	    .locked_bytes = (uint64_t)p->n_rings * (p->ring_pages + 1) * p->page_size,
+	    .users = p->refs,
+	};
+	pthread_mutex_lock((pthread_mutex_t *)&p->lock);
+	s->records_decoded = p->records_decoded;
+	s->decode_ns = p->decode_ns;
+	pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
+}
+
+void pb_perf_free(struct pb_perf *h)
+{
+	if (!h)
+		return;
+	struct perf_core *p = h->c;
+	if (p) {
+		if (h->enabled)
+			pb_perf_disable(h);
+		pthread_mutex_lock(&p->lock);
+		if (h->window)
+			unlink_open(h);
+		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_lock(&cores_lock);
+		bool last = --p->refs == 0;
+		if (last)
+			for (struct perf_core **pp = &cores; *pp; pp = &(*pp)->next)
+				if (*pp == p) {
+					*pp = p->next;
+					break;
+				}
+		pthread_mutex_unlock(&cores_lock);
+		if (last)
+			core_free(p);
+	}
+	free(h->base_val);
+	free(h);
 }
 
 /* ---- counters of the writer ------------------------------------------------------------- */
@@ -925,6 +1271,14 @@ int pb_counters_read(struct pb_counters *c, struct pb_counter out[PB_MEASURE_N_C
 		}
 	}
 	return 0;
+}
+
+unsigned pb_counters_fds(const struct pb_counters *c)
+{
+	unsigned n = 0;
+	for (size_t i = 0; c && i < PB_MEASURE_N_COUNTERS; i++)
+		n += c->fd[i] >= 0;
+	return n;
 }
 
 void pb_counters_free(struct pb_counters *c)

@@ -39,6 +39,14 @@ struct pb_uevents {
 	bool udev_running; /* without udevd there is no processed copy to wait for */
 };
 
+unsigned pb_uevents_fds(const struct pb_uevents *u)
+{
+	if (!u)
+		return 0;
+	return (u->kfd >= 0) + (u->stop_fd >= 0) +
+	       (u->mon[1] && udev_monitor_get_fd(u->mon[1]) >= 0);
+}
+
 bool pb_uevents_udev_running(const struct pb_uevents *u)
 {
 	return u && u->udev_running;
@@ -225,7 +233,13 @@ int pb_uevents_arm(struct pb_uevents *u, const char *devpath)
 		drain(u->mon[1]);
 	u->seen[0] = u->seen[1] = 0;
 	u->deadline = 0;
-	int r = pthread_create(&u->thread, NULL, watch, u);
+	/* A small stack: under the run's mlockall a thread's whole stack is populated and locked
+	 * (8 MiB by default), and this one only waits on two sockets. */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PB_OBSERVER_THREAD_STACK);
+	int r = pthread_create(&u->thread, &attr, watch, u);
+	pthread_attr_destroy(&attr);
 	if (r)
 		return -r;
 	u->running = true;

@@ -277,7 +277,8 @@ static int setup_method(struct pb_observer *o)
 		struct pb_perf_opts po = {.kprobes = o->method == PB_METHOD_KPROBE,
 					  .console = o->caps.printk_console,
 					  .memory = !o->opts.no_memory,
-					  .ring_pages = o->opts.ring_pages};
+					  .ring_pages = o->opts.ring_pages,
+					  .shared = true};
 		r = pb_perf_open(&po, &o->perf, o->why, sizeof(o->why));
 		if (r < 0)
 			return r;
@@ -481,12 +482,7 @@ int pb_observer_arm(struct pb_observer *o, pid_t writer_tid)
 			goto fail;
 	}
 	if (o->perf) {
-		/* Records of a previous window are dropped, not attributed. */
-		struct pb_mevent *ev;
-		size_t n;
-		uint64_t lost, lost_slab;
-		if (pb_perf_drain(o->perf, &ev, &n, &lost, &lost_slab) == 0)
-			free(ev);
+		/* The window opens: records before it are never attributed to it. */
 		r = pb_perf_enable(o->perf);
 		if (r < 0)
 			goto fail;
@@ -782,6 +778,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 
 	if (!o->armed)
 		return -EINVAL;
+	uint64_t work_start = pb_now_ns();
 	pb_observer_stop(o);
 	o->armed = false;
 	f.counters_measured = o->stop_counters_measured;
@@ -791,6 +788,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	if (r == 0 && o->kmsg_fd >= 0)
 		r = read_kmsg(o->kmsg_fd, &klines, &kts, &nk);
 	initcall_restore(o);
+	uint64_t wait_start = pb_now_ns(), waited;
 	f.uevent_kernel_ns = f.uevent_udev_ns = -1;
 	if (o->uevents) {
 		uint64_t k = 0, u = 0;
@@ -802,6 +800,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 			f.uevent_udev_ns = u ? (int64_t)(u - write_start_ns) : -1;
 		}
 	}
+	waited = pb_now_ns() - wait_start; /* for the uevents: not decoding work */
 	if (r < 0)
 		goto out;
 	dump_events(o, ev, n, write_start_ns, write_end_ns);
@@ -864,6 +863,10 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 					 (unsigned long long)p->hop_function_addr);
 		}
 	}
+	/* Decoding cost: the write's return to the facts, and the work in it (no waiting). */
+	uint64_t done = pb_now_ns();
+	f.decode_work_ns = done - work_start - waited;
+	f.decode_ns = write_end_ns && done > write_end_ns ? done - write_end_ns : 0;
 	*ret = f;
 	f.probes = NULL;
 	f.held = NULL;
@@ -918,7 +921,9 @@ static void kept_perf_ready(struct pb_observer *o)
 	o->kept_filtered = false;
 	if (o->kept_perf_err)
 		return;
-	struct pb_perf_opts po = {.frees_only = true, .ring_pages = 16};
+	struct pb_perf_opts po = {.frees_only = true,
+				  .ring_pages =
+				      pb_perf_kept_ring_pages_for(sysconf(_SC_NPROCESSORS_CONF))};
 	o->kept_perf_err =
 	    pb_perf_open(&po, &o->kept_perf, o->kept_perf_why, sizeof(o->kept_perf_why));
 }
@@ -1059,6 +1064,18 @@ static void self_pages(struct json_object *j)
 	}
 	fclose(f);
 	json_object_object_add(j, "self_pages_by_node", pb_json_u64_array(pages, n_nodes));
+}
+
+void pb_observer_resources(const struct pb_observer *o, struct pb_perf_stats *shared,
+			   struct pb_perf_stats *own, unsigned *counter_fds, unsigned *other_fds)
+{
+	*shared = *own = (struct pb_perf_stats){0};
+	if (o->perf)
+		pb_perf_stats(o->perf, shared);
+	if (o->kept_perf)
+		pb_perf_stats(o->kept_perf, own);
+	*counter_fds = pb_counters_fds(o->counters);
+	*other_fds = pb_uevents_fds(o->uevents) + (o->kmsg_fd >= 0);
 }
 
 struct json_object *pb_observer_info_json(const struct pb_observer *o)

@@ -240,6 +240,9 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 	json_object_object_add(j, "writer_counters", cnt);
 	json_object_object_add(j, "writer_tid", json_object_new_int(f->writer_tid));
 	json_object_object_add(j, "events_seen", json_object_new_int64((int64_t)f->events_seen));
+	json_object_object_add(j, "decode_ns", json_object_new_int64((int64_t)f->decode_ns));
+	json_object_object_add(j, "decode_work_ns",
+			       json_object_new_int64((int64_t)f->decode_work_ns));
 	json_object_object_add(j, "lost_records", json_object_new_int64((int64_t)f->lost_records));
 	json_object_object_add(j, "lost_exact", json_object_new_boolean(f->lost_exact));
 	json_object_object_add(j, "lost_slab_records",

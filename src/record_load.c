@@ -258,6 +258,8 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 	}
 	f->writer_tid = (pid_t)num_int(j, "writer_tid", 0);
 	f->events_seen = num_u64(j, "events_seen");
+	f->decode_ns = num_u64(j, "decode_ns");
+	f->decode_work_ns = num_u64(j, "decode_work_ns");
 	f->lost_records = num_u64(j, "lost_records");
 	f->lost_exact = flag(j, "lost_exact");
 	f->lost_slab_records = num_u64(j, "lost_slab_records");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -214,6 +215,27 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 			m->lost_slab_records);
 }
 
+static int64_t field(struct json_object *j, const char *name)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(j, name, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* What the observers held (measurement.observer), with the method of each figure. */
+static void observer_row(FILE *f, struct json_object *info)
+{
+	struct json_object *o;
+	if (!info || !json_object_object_get_ex(info, "observer", &o) || !o)
+		return;
+	fprintf(f,
+		"observer: %" PRId64 " fds, %.1f MiB locked (perf mmap rings: %" PRId64
+		" rings, %" PRId64 " pages each on %" PRId64 " CPUs, shared by %" PRId64
+		" target(s); kept-page watches %" PRId64 " fds, %.1f MiB)\n",
+		field(o, "fds"), (double)field(o, "locked_bytes") / (1 << 20), field(o, "rings"),
+		field(o, "ring_pages"), field(o, "cpus"), field(o, "targets"), field(o, "kept_fds"),
+		(double)field(o, "kept_locked_bytes") / (1 << 20));
+}
+
 void pb_report_summary(FILE *f, const struct pb_run_record *rec)
 {
 	fprintf(f, "%-28s %-10s %-7s %6s %10s %10s %10s %10s\n", "target", "placement", "step", "N",
@@ -236,6 +258,7 @@ void pb_report_summary(FILE *f, const struct pb_run_record *rec)
 			"probe times: really_probe of each device inside the bind write (kprobe: "
 			"exact; tracepoint+printk/kmsg: the kernel's initcall_debug us); they do "
 			"not see work a driver defers past its probe\n");
+		observer_row(f, rec->measurement_info);
 		for (size_t i = 0; i < rec->n_targets; i++)
 			if (rec->targets[i].observer_error[0])
 				fprintf(f, "measurement off for %s: %s\n", rec->targets[i].t.name,

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * One observer per target, armed around each bind write by the cycle hooks (run_measure.h).
+ * One observer per target, armed around each bind write by the cycle hooks (run_measure.h); the
+ * observers share one set of perf events (measure_perf.c), so measurement.observer counts it once.
  */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "probebench/cycle.h"
 #include "probebench/inventory.h"
+#include "probebench/measure.h"
 #include "probebench/observer.h"
 #include "probebench/record.h"
 #include "probebench/module.h"
@@ -300,6 +303,64 @@ const char *pb_run_measure_error(struct pb_run_measure *m, size_t i)
 	return s->error;
 }
 
+/* What the observers hold, each shared set of events once (the record's measurement.observer). */
+static struct json_object *resources_json(const struct pb_run_measure *m)
+{
+	const void *seen[_PB_METHOD_MAX * 2];
+	unsigned n_seen = 0, targets = 0, fds = 0, perf_events = 0, rings = 0, ring_pages = 0,
+		 cpus = 0, kept_fds = 0;
+	uint64_t locked = 0, kept_locked = 0, decoded = 0, decode_ns = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct pb_perf_stats sh, own;
+		unsigned counters, other;
+		if (!m->slots[i].obs)
+			continue;
+		targets++;
+		pb_observer_resources(m->slots[i].obs, &sh, &own, &counters, &other);
+		fds += own.fds + counters + other;
+		perf_events += own.perf_events + counters; /* the writer counters are perf events */
+		rings += own.rings;
+		locked += own.locked_bytes;
+		kept_fds += own.perf_events;
+		kept_locked += own.locked_bytes;
+		bool dup = !sh.id;
+		for (unsigned k = 0; k < n_seen && !dup; k++)
+			dup = seen[k] == sh.id;
+		if (dup || n_seen == sizeof(seen) / sizeof(seen[0]))
+			continue;
+		seen[n_seen++] = sh.id;
+		fds += sh.fds;
+		perf_events += sh.perf_events;
+		rings += sh.rings;
+		locked += sh.locked_bytes;
+		decoded += sh.records_decoded;
+		decode_ns += sh.decode_ns;
+		if (sh.ring_pages > ring_pages)
+			ring_pages = sh.ring_pages;
+		if (sh.cpus > cpus)
+			cpus = sh.cpus;
+	}
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "fds", json_object_new_int64(fds));
+	json_object_object_add(j, "perf_events", json_object_new_int64(perf_events));
+	json_object_object_add(j, "locked_bytes", json_object_new_int64((int64_t)locked));
+	json_object_object_add(j, "rings", json_object_new_int64(rings));
+	json_object_object_add(j, "ring_pages", json_object_new_int64(ring_pages));
+	json_object_object_add(j, "cpus", json_object_new_int64(cpus));
+	json_object_object_add(j, "shared_sets", json_object_new_int64(n_seen));
+	json_object_object_add(j, "targets", json_object_new_int64(targets));
+	json_object_object_add(j, "kept_fds", json_object_new_int64(kept_fds));
+	json_object_object_add(j, "kept_locked_bytes", json_object_new_int64((int64_t)kept_locked));
+	struct rlimit rl;
+	json_object_object_add(j, "fd_limit",
+			       getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+				   ? json_object_new_int64((int64_t)rl.rlim_cur)
+				   : NULL);
+	json_object_object_add(j, "records_decoded", json_object_new_int64((int64_t)decoded));
+	json_object_object_add(j, "decode_ns", json_object_new_int64((int64_t)decode_ns));
+	return j;
+}
+
 struct json_object *pb_run_measure_json(struct pb_run_measure *m)
 {
 	struct json_object *j = json_object_new_object(), *used = json_object_new_array(),
@@ -331,6 +392,7 @@ struct json_object *pb_run_measure_json(struct pb_run_measure *m)
 			json_object_array_add(used, json_object_new_string(meth));
 	}
 	json_object_object_add(j, "used", used);
+	json_object_object_add(j, "observer", resources_json(m));
 	json_object_object_add(j, "observers", obs);
 	return j;
 }

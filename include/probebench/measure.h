@@ -185,6 +185,46 @@ struct pb_measure_caps {
 int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method want,
 		      const char *why[_PB_METHOD_MAX]);
 
+/* ---- the shared observer's rings and windows (measure_window.c) --------------------------- */
+/*
+ * Ring pages per CPU (each CPU has two rings: the flood ring and the rest) when --ring-pages is
+ * not given: PB_RING_BUDGET_PAGES over all CPUs per kind of ring, as a power of two between
+ * PB_RING_MIN_PAGES and PB_RING_MAX_PAGES. 4 CPUs: 128 pages (the size the guest tests were
+ * made with), 64 CPUs: 16, so locked memory grows by half the CPUs' ratio at most.
+ * The spill thread empties a ring at a quarter full while the window lasts, so a small ring
+ * loses records only when a CPU writes a quarter ring faster than the thread can copy it;
+ * losses stay counted (lost_records, lost_slab_records) and --ring-pages raises it.
+ */
+#define PB_RING_BUDGET_PAGES 512u
+#define PB_RING_MIN_PAGES    16u
+#define PB_RING_MAX_PAGES    128u
+/* asked (a power of two, --ring-pages) when not 0, else the budget's share for n_cpus CPUs. */
+unsigned pb_perf_ring_pages_for(long n_cpus, unsigned asked);
+/*
+ * The kept-page watch's ring per CPU (one per target: its events carry the target's pfn filter,
+ * so they cannot be shared): PB_KEPT_RING_BUDGET_PAGES over the CPUs, 2 to 16 pages (16 up to 4
+ * CPUs, as before; 2 from 32 CPUs on). Only frees of the held pages pass the filter; a device
+ * freeing more of them on one CPU than its ring holds makes the watch inexact (kept.exact).
+ */
+#define PB_KEPT_RING_BUDGET_PAGES 64u
+#define PB_KEPT_RING_MIN_PAGES	  2u
+#define PB_KEPT_RING_MAX_PAGES	  16u
+unsigned pb_perf_kept_ring_pages_for(long n_cpus);
+/*
+ * One target's window from the records decoded for every target sharing the rings: those with
+ * start <= ts <= stop, copied to out (room for n) sorted by time. Returns how many. Which of them
+ * are the target's (its probes, its hops) the assembly decides, as when each target had rings of
+ * its own: those saw every task on every CPU as well.
+ */
+size_t pb_mevent_window(const struct pb_mevent *pool, size_t n, uint64_t start, uint64_t stop,
+			struct pb_mevent *out);
+/* Drops the records older than keep_from (no open window needs them), keeping the order.
+ * Returns the new count. */
+size_t pb_mevent_trim(struct pb_mevent *pool, size_t n, uint64_t keep_from);
+
+/* Stack of the observer's threads (ring spill, uevent listener): they only poll and copy. */
+#define PB_OBSERVER_THREAD_STACK (256u << 10)
+
 /* ---- perf_event_open plumbing (measure_perf.c) ------------------------------------------- */
 struct pb_perf;
 struct pb_perf_opts {
@@ -193,8 +233,24 @@ struct pb_perf_opts {
 	bool memory;	 /* kmem:mm_page_alloc, kmem:kmalloc, kmem:kmem_cache_alloc, and the page
 			  * frees (into the flood ring, with the slab events) */
 	bool frees_only; /* only kmem:mm_page_free and mm_page_free_batched (the kept-page watch) */
-	unsigned ring_pages;
+	unsigned ring_pages; /* per CPU and ring; 0: pb_perf_ring_pages_for() */
+	/* One set of events for every caller of the process asking for the same ones (the
+	 * targets of a run): each handle has its own windows, counts and losses. Not with a
+	 * filter (pb_perf_set_filter() then fails with -EBUSY). */
+	bool shared;
 };
+/* What one set of events holds (shared ones: once for all their handles). */
+struct pb_perf_stats {
+	const void *id;	      /* the same for every handle of one set */
+	unsigned fds;	      /* perf events and the spill thread's pipe */
+	unsigned perf_events; /* of them, perf events: one per event per CPU */
+	unsigned rings, ring_pages, cpus;
+	uint64_t locked_bytes; /* the mmap'ed rings: (ring_pages + 1) pages each, what perf
+				* charges to RLIMIT_MEMLOCK / perf_event_mlock_kb */
+	unsigned users;	       /* handles */
+	uint64_t records_decoded, decode_ns; /* by every drain so far: ring records to events */
+};
+void pb_perf_stats(const struct pb_perf *p, struct pb_perf_stats *s);
 /* 0 when SYS:NAME exists in tracefs and perf_event_open accepts it, else -errno. */
 int pb_perf_tracepoint_usable(const char *sys, const char *name);
 /* 0 when tracefs has a writable kprobe_events file, else -errno. */
@@ -203,25 +259,36 @@ int pb_kprobe_events_usable(void);
 bool pb_kprobe_fetches_names(void);
 /* Removes the kprobe events left by probebench processes that are gone; returns how many. */
 int pb_kprobe_events_remove_stale(void);
-/* Opens every event on every online CPU, disabled. why gets a reason on failure. */
+/*
+ * Opens every event on every online CPU, disabled (or, shared, a handle on the set already
+ * open). Raises the soft RLIMIT_NOFILE when the events need it; why gets a reason on failure
+ * (-EMFILE: how many descriptors they need and the limit).
+ */
 int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size);
+/* Opens the handle's window (the events are on while any handle's window is open). */
 int pb_perf_enable(struct pb_perf *p);
 /*
- * Adds the slab counters of the last window (kmalloc + kmem_cache_alloc, every task, counted per
- * CPU: never lost) to by_node by the CPU's node. -ENOENT when there are none (memory off).
+ * Adds the slab counts of the last window (the kmalloc and kmem_cache_alloc events' own counts,
+ * every task, per CPU: never lost, even when their samples are) to by_node by the CPU's node.
+ * -ENOENT when there are none (memory off), -EIO when they could not be read.
  */
 int pb_perf_slab_counts(struct pb_perf *p, const int *cpu_node, int n_cpus, uint64_t *by_node,
 			unsigned max_nodes, unsigned *n_nodes);
+/* Closes the handle's window: its end time, counts and losses are taken. */
 int pb_perf_disable(struct pb_perf *p);
 /* Sets an ftrace filter (e.g. "pfn >= 4096 && pfn < 4112") on every event of that type. */
 int pb_perf_set_filter(struct pb_perf *p, enum pb_mevent_type type, const char *filter);
-/* Decodes every record since the last drain, sorted by time. *ret is malloc'ed. */
+/* The records of the handle's last window (closing it if open), sorted by time; none when no
+ * window was opened since the last drain. *ret is malloc'ed. ret_lost, ret_lost_slab: the
+ * PERF_RECORD_LOST counts that came in while the window was open (kernels before 6.0). */
 int pb_perf_drain(struct pb_perf *p, struct pb_mevent **ret, size_t *ret_n, uint64_t *ret_lost,
 		  uint64_t *ret_lost_slab);
 /*
- * Samples the kernel could not write since the last call, counted by each event itself
- * (PERF_FORMAT_LOST, 6.0+): exact per window. -ENOTSUP on older kernels, where losses are known
- * only from PERF_RECORD_LOST, which the kernel writes with the next record that fits.
+ * Samples the kernel could not write while the handle's last window was open, counted by each
+ * event itself (PERF_FORMAT_LOST, 6.0+): exact per window (with shared events, losses of
+ * records of another window open at the same time count too). -ENOTSUP on older kernels, where
+ * losses are known only from PERF_RECORD_LOST, which the kernel writes with the next record that
+ * fits.
  */
 int pb_perf_lost(struct pb_perf *p, uint64_t *ret_lost, uint64_t *ret_lost_slab);
 /* Name of the kernel function at addr (kallsyms, looked up once per address); -ENOENT. */
@@ -235,6 +302,8 @@ pid_t pb_counters_tid(const struct pb_counters *c);
 int pb_counters_enable(struct pb_counters *c);
 int pb_counters_read(struct pb_counters *c, struct pb_counter out[PB_MEASURE_N_COUNTERS]);
 void pb_counters_free(struct pb_counters *c);
+/* File descriptors it holds (one per counter the kernel has). */
+unsigned pb_counters_fds(const struct pb_counters *c);
 
 /* ---- uevents (measure_uevent.c) ----------------------------------------------------------- */
 struct pb_uevents;
@@ -249,5 +318,7 @@ int pb_uevents_arm(struct pb_uevents *u, const char *devpath);
 int pb_uevents_collect(struct pb_uevents *u, uint64_t wait_ns, uint64_t *ret_kernel_ns,
 		       uint64_t *ret_udev_ns);
 void pb_uevents_free(struct pb_uevents *u);
+/* File descriptors it holds (netlink socket, udev monitor, wake-up eventfd). */
+unsigned pb_uevents_fds(const struct pb_uevents *u);
 /* udevd running (its control socket exists): only then does udev's copy come. */
 bool pb_uevents_udev_running(const struct pb_uevents *u);

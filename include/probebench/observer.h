@@ -218,6 +218,10 @@ struct pb_iteration_facts {
 	bool counters_measured;
 	struct pb_counter counters[PB_MEASURE_N_COUNTERS];
 	uint64_t events_seen;
+	/* Decoding cost: from the write's return to these facts (with the wait for udev's uevent
+	 * and, in --parallel, for the other targets' writes), and the work in it: ring records
+	 * decoded into events, the window's assembly, device lookups (no waiting). */
+	uint64_t decode_ns, decode_work_ns;
 	bool lost_exact; /* lost counts are this window's own (PERF_FORMAT_LOST); false: they come
 			  * from PERF_RECORD_LOST, which may be late (kernels before 6.0) */
 	uint64_t lost_records;	    /* lost samples but slab: probes, pages may be missing */
@@ -268,5 +272,14 @@ int pb_observer_kept_end(struct pb_observer *o, enum pb_kept_state how);
 
 /* Which methods exist here, and for those that do not, why. */
 struct json_object *pb_observer_methods_json(void);
+/*
+ * What the observer holds: *shared the perf events it shares with every observer of the process
+ * asking for the same events (their id tells one set from another: count each set once), *own the
+ * kept-page watch's events (its own: they carry its pages' filter), *counter_fds its writer
+ * counters (perf events of one task), *other_fds its uevent sockets and /dev/kmsg.
+ */
+struct pb_perf_stats;
+void pb_observer_resources(const struct pb_observer *o, struct pb_perf_stats *shared,
+			   struct pb_perf_stats *own, unsigned *counter_fds, unsigned *other_fds);
 /* Observer-level facts for the run record: method, pfn map, printk levels, own buffer placement. */
 struct json_object *pb_observer_info_json(const struct pb_observer *o);

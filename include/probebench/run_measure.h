@@ -46,7 +46,9 @@ void pb_run_measure_hooks(struct pb_run_measure *m, const struct pb_cycle_hooks 
 size_t pb_run_measure_active(const struct pb_run_measure *m);
 /*
  * Metadata for the run record: {"enabled": true, "requested": "auto", "availability":
- * pb_observer_methods_json(), "used": ["tracepoint"], "observers": [{"target", "method" | null,
+ * pb_observer_methods_json(), "used": ["tracepoint"], "observer": {what the observers hold:
+ * "fds", "perf_events", "locked_bytes", "rings", "ring_pages", "cpus", ... (run.schema.json)},
+ * "observers": [{"target", "method" | null,
  * "error" | null, "info": pb_observer_info_json() | null, "arm_failures", "disarm_failures"}]}.
  */
 struct json_object *pb_run_measure_json(struct pb_run_measure *m);

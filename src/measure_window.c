@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The shared observer's pure parts (no I/O): how big each per-CPU ring is, and which of the
+ * decoded records belong to one target's window. measure_perf.c does the perf plumbing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "probebench/measure.h"
+
+/* budget pages over n_cpus CPUs: the largest power of two within the share, min to max. */
+static unsigned share(long n_cpus, unsigned budget, unsigned min, unsigned max)
+{
+	if (n_cpus < 1)
+		n_cpus = 1;
+	unsigned long per = budget / (unsigned long)n_cpus;
+	unsigned pages = min;
+	while (pages < max && (unsigned long)pages * 2 <= per)
+		pages *= 2;
+	return pages;
+}
+
+unsigned pb_perf_ring_pages_for(long n_cpus, unsigned asked)
+{
+	return asked ? asked
+		     : share(n_cpus, PB_RING_BUDGET_PAGES, PB_RING_MIN_PAGES, PB_RING_MAX_PAGES);
+}
+
+unsigned pb_perf_kept_ring_pages_for(long n_cpus)
+{
+	return share(n_cpus, PB_KEPT_RING_BUDGET_PAGES, PB_KEPT_RING_MIN_PAGES,
+		     PB_KEPT_RING_MAX_PAGES);
+}
+
+static int cmp_ts(const void *a, const void *b)
+{
+	const struct pb_mevent *x = a, *y = b;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+size_t pb_mevent_window(const struct pb_mevent *pool, size_t n, uint64_t start, uint64_t stop,
+			struct pb_mevent *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (pool[i].ts >= start && pool[i].ts <= stop)
+			out[k++] = pool[i];
+	if (k > 1)
+		qsort(out, k, sizeof(*out), cmp_ts);
+	return k;
+}
+
+size_t pb_mevent_trim(struct pb_mevent *pool, size_t n, uint64_t keep_from)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (pool[i].ts >= keep_from) {
+			if (k != i)
+				pool[k] = pool[i];
+			k++;
+		}
+	return k;
+}

@@ -121,7 +121,7 @@ _probebench_vm()
 		fi
 	done
 	case $prev in
-	--kernel | --add | --console | --qemu | --probebench | --[ab]-kernel) _filedir; return ;;
+	--kernel | --add | --console | --qemu | --probebench | --[ab]-kernel | --disk | --journal) _filedir; return ;;
 	--modules | --out | --[ab]-modules) _filedir -d; return ;;
 	--tcg) COMPREPLY=($(compgen -W "single multi" -- "$cur")); return ;;
 	--kernel-package | --[ab]-kernel-package)
@@ -138,5 +138,5 @@ _probebench_vm()
 	COMPREPLY=($(compgen -W "$ab --kernel --modules --kernel-package --module --out --probebench
 		--add --exec --env --append --cpus --nodes --memory --timeout --tcg --boot-timeout --console
 		--qemu --no-pvh
-		--no-cache --no-hwdb --udevd --check --verbose --quiet --help --" -- "$cur"))
+		--no-cache --no-hwdb --udevd --systemd --disk --journal --check --verbose --quiet --help --" -- "$cur"))
 } && complete -F _probebench_vm probebench-vm

@@ -89,6 +89,10 @@ int cmd_daemon(int argc, char **argv)
 		return PB_EXIT_OK;
 	}
 	pb_log_open(log_target);
+	/* Under systemd stdout is the journal's stream socket, which stdio buffers fully: the
+	 * lines of the restore at start ("DEV: rebound to DRIVER") reached the journal only when
+	 * the daemon exited, and never after a crash. One line, one journal entry, when written. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	o.restore = cmd_restore ? run_restore : NULL;
 	if (!o.restore)
 		pb_warn(

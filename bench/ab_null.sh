@@ -10,17 +10,9 @@
 # come out too small).
 # PB_VM_ARGS: extra harness options, e.g. "--kernel-package linux-image-6.12.*+deb12-amd64-unsigned".
 set -eu
-: "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
-top=$(cd "$(dirname "$0")/.." && pwd)
-vm="$top/scripts/probebench-vm"
 ROUNDS=${ROUNDS:-5} ITERATIONS=${ITERATIONS:-10}
-read -r -a vm_args <<<"${PB_VM_ARGS:-}"
-"$vm" --probebench "$PROBEBENCH" "${vm_args[@]}" --check >/dev/null 2>&1 || {
-	echo "SKIP: the guest test bed is unavailable: $("$vm" --probebench "$PROBEBENCH" --check 2>&1 >/dev/null)"
-	exit 77
-}
-out=$(mktemp -d /var/tmp/pb-abnull.XXXXXX)
-[ -n "${KEEP:-}" ] && echo "keeping $out" >&2 || trap 'rm -rf "$out"' EXIT
+# shellcheck source=lib/guest.sh
+. "$(dirname "$0")/lib/guest.sh" abnull
 for ((r = 1; r <= ROUNDS; r++)); do
 	"$vm" ab --probebench "$PROBEBENCH" "${vm_args[@]}" --boots 2 --out "$out/r$r" -- \
 		run 0000:82:00.0 --writer-node 0,1 --iterations "$ITERATIONS" --warmup 1 --method kprobe \

@@ -11,17 +11,9 @@
 # handlers, and how many fell inside the measured span depended on the CPU). Goal: 1.00 +- 0.01.
 # PB_VM_ARGS: extra harness options, e.g. "--kernel-package linux-image-6.12.*+deb12-amd64-unsigned".
 set -eu
-: "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
-top=$(cd "$(dirname "$0")/.." && pwd)
-vm="$top/scripts/probebench-vm"
 ITERATIONS=${ITERATIONS:-200}
-read -r -a vm_args <<<"${PB_VM_ARGS:-}"
-"$vm" --probebench "$PROBEBENCH" "${vm_args[@]}" --check >/dev/null 2>&1 || {
-	echo "SKIP: the guest test bed is unavailable: $("$vm" --probebench "$PROBEBENCH" --check 2>&1 >/dev/null)"
-	exit 77
-}
-out=$(mktemp -d /var/tmp/pb-bias.XXXXXX)
-[ -n "${KEEP:-}" ] && echo "keeping $out" >&2 || trap 'rm -rf "$out"' EXIT
+# shellcheck source=lib/guest.sh
+. "$(dirname "$0")/lib/guest.sh" bias
 # A reference records every really_probe in the same boot, independently of the tool: the
 # kernel's own tracefs kprobe/kretprobe events in the trace buffer (trace_clock mono). Each
 # probe the tool reports is paired with the reference probe of the same device that started

@@ -10,16 +10,9 @@
 # Both observer methods are compared, kprobe and tracepoint, in two runs of one boot.
 # ITERATIONS (default 10) per device and writer node; needs QEMU and a kernel (see probebench-vm).
 set -eu
-: "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
-top=$(cd "$(dirname "$0")/.." && pwd)
-vm="$top/scripts/probebench-vm"
 ITERATIONS=${ITERATIONS:-10}
-"$vm" --probebench "$PROBEBENCH" --check >/dev/null 2>&1 || {
-	echo "SKIP: the guest test bed is unavailable: $("$vm" --probebench "$PROBEBENCH" --check 2>&1 >/dev/null)"
-	exit 77
-}
-out=$(mktemp -d /var/tmp/pb-agree.XXXXXX)
-[ -n "${KEEP:-}" ] && echo "keeping $out" >&2 || trap 'rm -rf "$out"' EXIT
+# shellcheck source=lib/guest.sh
+. "$(dirname "$0")/lib/guest.sh" agree
 . "$top/bench/lib/reference.sh"
 "$vm" --probebench "$PROBEBENCH" --out "$out" --exec "$REF_START
 probebench run 0000:81:00.0 0000:82:00.0 0000:83:00.0 --writer-node 0,1 \

@@ -163,20 +163,12 @@ if [ "${1:-}" = --analyze ]; then
 	analyze "$2"
 	exit 0
 fi
-: "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
-top=$(cd "$(dirname "$0")/.." && pwd)
-vm="$top/scripts/probebench-vm"
 BLOCKS=${BLOCKS:-2} PER_BLOCK=${PER_BLOCK:-5} BIG_CPUS=${BIG_CPUS:-64} BIG_NODES=${BIG_NODES:-4}
 SMALL_TARGETS=${SMALL_TARGETS:-0000:82:00.0}
 BIG_TARGETS=${BIG_TARGETS:-0000:21:00.0 0000:22:00.0 0000:82:00.0 0000:83:00.0 0000:84:00.0 0000:85:00.0 0000:91:00.0 0000:a1:00.0}
 TIMEOUT=${TIMEOUT:-7200}
-read -r -a vm_args <<<"${PB_VM_ARGS:-}"
-"$vm" --probebench "$PROBEBENCH" "${vm_args[@]}" --check >/dev/null 2>&1 || {
-	echo "SKIP: the guest test bed is unavailable: $("$vm" --probebench "$PROBEBENCH" --check 2>&1 >/dev/null)"
-	exit 77
-}
-out=$(mktemp -d /var/tmp/pb-scale.XXXXXX)
-[ -n "${KEEP:-}" ] && echo "keeping $out" >&2 || trap 'rm -rf "$out"' EXIT
+# shellcheck source=lib/guest.sh
+. "$(dirname "$0")/lib/guest.sh" scale
 
 # The guest's part (busybox sh, in /out): the blocks, each measured run with the sampler beside it.
 # shellcheck disable=SC2016 # expanded in the guest

@@ -25,8 +25,9 @@ struct series {
 	struct pb_compare_key key;
 	uint64_t *v; /* pooled, record after record */
 	size_t n, cap;
-	size_t *per_record;	/* how many of v each record of the side gave */
-	uint64_t on_yes, on_no; /* probe groups: probes on / off the device's node */
+	size_t *per_record;	    /* how many of v each record of the side gave */
+	uint64_t on_yes, on_no;	    /* probe groups: probes on / off the device's node */
+	uint64_t *rec_yes, *rec_no; /* the same, per record of the side */
 	uint64_t by_node[PB_MEASURE_MAX_NODES]; /* probe groups: probes by the node of their CPU */
 	bool is_probe;
 };
@@ -132,8 +133,13 @@ static struct series *series_get(struct set *set, const struct pb_compare_key *k
 		return NULL;
 	s = &set->s[set->n];
 	memset(s, 0, sizeof(*s));
-	if (!(s->per_record = calloc(set->n_records, sizeof(*s->per_record))))
+	if (!(s->per_record = calloc(set->n_records, sizeof(*s->per_record))) ||
+	    !(s->rec_yes = calloc(set->n_records, sizeof(*s->rec_yes))) ||
+	    !(s->rec_no = calloc(set->n_records, sizeof(*s->rec_no)))) {
+		free(s->per_record);
+		free(s->rec_yes);
 		return NULL;
+	}
 	s->key = *k;
 	if (index_add(set, set->n) < 0)
 		return NULL;
@@ -172,6 +178,8 @@ static void set_free(struct set *set)
 	for (size_t i = 0; i < set->n; i++) {
 		free(set->s[i].v);
 		free(set->s[i].per_record);
+		free(set->s[i].rec_yes);
+		free(set->s[i].rec_no);
 	}
 	free(set->s);
 	free(set->index);
@@ -229,8 +237,13 @@ static int add_probe(struct set *set, const char *t, const char *pl,
 	int r = series_add(set, s, p->duration_ns);
 	if (r < 0)
 		return r;
-	if (p->on_device_node >= 0)
-		*(p->on_device_node ? &s->on_yes : &s->on_no) += 1;
+	if (p->on_device_node > 0) {
+		s->on_yes++;
+		s->rec_yes[set->record]++;
+	} else if (p->on_device_node == 0) {
+		s->on_no++;
+		s->rec_no[set->record]++;
+	}
 	if (p->node >= 0 && p->node < PB_MEASURE_MAX_NODES)
 		s->by_node[p->node]++;
 	return 0;
@@ -308,55 +321,82 @@ static int cmp_u64(const void *x, const void *y)
 
 /*
  * The records of a side apart: each record's median, and the one-way random-effects analysis
- * of variance with the records as groups. MS_b = SS_b / (k - 1), MS_w = SS_w / (N - k);
- * n0 = (N - sum n_r^2 / N) / (k - 1); variance between records max(0, (MS_b - MS_w) / n0),
- * within MS_w.
+ * of variance with the records as groups (pb_anova_between_share()).
  */
 static int spread(const struct set *set, const struct series *s, struct pb_compare_spread *o)
 {
 	*o = (struct pb_compare_spread){.sd_between = NAN, .sd_within = NAN, .between_share = NAN};
 	left_out(set, s, o);
-	if (!(o->record_median = malloc(set->n_records * sizeof(*o->record_median))))
-		return -ENOMEM;
+	size_t k = set->n_records;
+	o->record_median = malloc((k ? k : 1) * sizeof(*o->record_median));
 	uint64_t *tmp = malloc((s->n ? s->n : 1) * sizeof(*tmp));
-	if (!tmp)
-		return -ENOMEM;
-	double grand = 0, ss_within = 0, ss_between = 0, sum_n2 = 0, N = (double)s->n;
-	for (size_t i = 0; i < s->n; i++)
-		grand += (double)s->v[i] / N;
+	double *mean = calloc(k ? k : 1, sizeof(*mean)), *ss = calloc(k ? k : 1, sizeof(*ss));
+	int r = o->record_median && tmp && mean && ss ? 0 : -ENOMEM;
 	size_t off = 0;
-	for (size_t r = 0; r < set->n_records; r++) {
-		size_t n = s->per_record[r];
-		o->record_median[r] = -1;
+	for (size_t i = 0; r == 0 && i < k; i++) {
+		size_t n = s->per_record[i];
+		o->record_median[i] = -1;
 		if (!n)
 			continue;
 		memcpy(tmp, s->v + off, n * sizeof(*tmp));
 		qsort(tmp, n, sizeof(*tmp), cmp_u64);
-		o->record_median[r] = (int64_t)pb_stats_percentile_sorted(tmp, n, 50);
-		double mean = 0;
-		for (size_t i = 0; i < n; i++)
-			mean += (double)tmp[i] / (double)n;
-		for (size_t i = 0; i < n; i++)
-			ss_within += ((double)tmp[i] - mean) * ((double)tmp[i] - mean);
-		ss_between += (double)n * (mean - grand) * (mean - grand);
-		sum_n2 += (double)n * (double)n;
+		o->record_median[i] = (int64_t)pb_stats_percentile_sorted(tmp, n, 50);
+		for (size_t j = 0; j < n; j++)
+			mean[i] += (double)tmp[j] / (double)n;
+		for (size_t j = 0; j < n; j++)
+			ss[i] += ((double)tmp[j] - mean[i]) * ((double)tmp[j] - mean[i]);
 		o->records++;
 		off += n;
 	}
+	if (r == 0)
+		o->between_share = pb_anova_between_share(s->per_record, mean, ss, k,
+							  &o->sd_between, &o->sd_within);
 	free(tmp);
-	double k = (double)o->records;
-	if (N - k < 1)
-		return 0;
-	double ms_w = ss_within / (N - k);
-	o->sd_within = sqrt(ms_w);
-	if (k < 2)
-		return 0;
-	double ms_b = ss_between / (k - 1), n0 = (N - sum_n2 / N) / (k - 1),
-	       var_b = ms_b > ms_w ? (ms_b - ms_w) / n0 : 0;
-	o->sd_between = sqrt(var_b);
-	if (var_b + ms_w > 0)
-		o->between_share = var_b / (var_b + ms_w);
-	return 0;
+	free(mean);
+	free(ss);
+	return r;
+}
+
+/* The between-record share of a probe series' on/off-node outcomes (0/1 per probe): a record's
+ * mean is its share, its squared deviations n p (1 - p). *records: records with outcomes. */
+static double share_between(const struct set *set, const struct series *s, size_t *records)
+{
+	size_t k = set->n_records;
+	size_t *n = calloc(k ? k : 1, sizeof(*n));
+	double *mean = calloc(k ? k : 1, sizeof(*mean)), *ss = calloc(k ? k : 1, sizeof(*ss));
+	double share = NAN;
+	*records = 0;
+	if (n && mean && ss) {
+		for (size_t i = 0; i < k; i++) {
+			n[i] = (size_t)(s->rec_yes[i] + s->rec_no[i]);
+			if (!n[i])
+				continue;
+			mean[i] = (double)s->rec_yes[i] / (double)n[i];
+			ss[i] = (double)n[i] * mean[i] * (1 - mean[i]);
+			(*records)++;
+		}
+		share = pb_anova_between_share(n, mean, ss, k, NULL, NULL);
+	}
+	free(n);
+	free(mean);
+	free(ss);
+	return share;
+}
+
+/* Kish's design effect 1 + (m - 1) ICC of two sides' clustered samples: the larger of the two
+ * between-record shares (an undefined one counts as none), m the mean record size; 1 when a
+ * side has fewer than two records (its boot-to-boot variance is not known: said in the doc). */
+static double kish(double share_a, size_t records_a, double share_b, size_t records_b, uint64_t n)
+{
+	if (records_a < 2 || records_b < 2)
+		return 1;
+	double icc = 0;
+	if (!isnan(share_a) && share_a > icc)
+		icc = share_a;
+	if (!isnan(share_b) && share_b > icc)
+		icc = share_b;
+	double m = (double)n / (double)(records_a + records_b);
+	return m > 1 ? 1 + (m - 1) * icc : 1;
 }
 
 static int commonest_node(const struct series *s)
@@ -371,22 +411,13 @@ static int commonest_node(const struct series *s)
 /*
  * With two or more records a side the iterations of one boot share that boot: pooled, they
  * are fewer independent samples than they look (identical sides were called different in one
- * A/B round of three). Kish's design effect from the larger between-record share of the two
- * sides; 1 when a side has one record (its boot-to-boot variance is not known: said in the
- * doc).
+ * A/B round of three). Kish's design effect from the records' spread.
  */
 static double design_effect(const struct pb_compare_entry *e)
 {
 	const struct pb_compare_spread *x = &e->spread_base, *y = &e->spread_cand;
-	if (x->records < 2 || y->records < 2)
-		return 1;
-	double icc = 0;
-	if (!isnan(x->between_share) && x->between_share > icc)
-		icc = x->between_share;
-	if (!isnan(y->between_share) && y->between_share > icc)
-		icc = y->between_share;
-	double m = (double)(e->n_base + e->n_cand) / (double)(x->records + y->records);
-	return m > 1 ? 1 + (m - 1) * icc : 1;
+	return kish(x->between_share, x->records, y->between_share, y->records,
+		    e->n_base + e->n_cand);
 }
 
 static int compare_pair(struct pb_compare *c, const struct set *A, const struct series *a,
@@ -420,7 +451,12 @@ static int compare_pair(struct pb_compare *c, const struct set *A, const struct 
 	s->base_n = na;
 	s->cand_yes = b->on_yes;
 	s->cand_n = nb;
-	s->p = pb_fisher_exact_p(a->on_yes, a->on_no, b->on_yes, b->on_no);
+	/* a boot's probes share it too: the same correction as for durations, from the records'
+	 * on-node shares */
+	size_t ra, rb;
+	double sa = share_between(A, a, &ra), sb = share_between(B, b, &rb);
+	s->design_effect = kish(sa, ra, sb, rb, na + nb);
+	s->p = pb_fisher_clustered_p(a->on_yes, a->on_no, b->on_yes, b->on_no, s->design_effect);
 	return 0;
 }
 
@@ -742,7 +778,11 @@ struct json_object *pb_compare_to_json(const struct pb_compare *c)
 		    json_object_new_double((double)x->cand_yes / (double)x->cand_n));
 		json_object_object_add(s, "candidate_n", json_object_new_int64((int64_t)x->cand_n));
 		json_object_object_add(s, "p", json_object_new_double(x->p));
-		json_object_object_add(s, "p_method", json_object_new_string("fisher"));
+		json_object_object_add(
+		    s, "p_method",
+		    json_object_new_string(x->design_effect > 1 ? "fisher, clustered" : "fisher"));
+		json_object_object_add(s, "design_effect",
+				       json_object_new_double(x->design_effect));
 		json_object_object_add(s, "p_adjusted", json_object_new_double(x->p_adjusted));
 		json_object_object_add(s, "verdict", json_object_new_string(x->verdict));
 		json_object_array_add(shares, s);
@@ -1057,11 +1097,11 @@ void pb_compare_print(FILE *f, const struct pb_compare *c)
 		fmt_metric(metric, sizeof(metric), &e->key);
 		fprintf(f,
 			"on the device's node: %s %s %s: %.0f%% of %" PRIu64
-			" -> %.0f%% of %" PRIu64 " (Fisher p %.2g, adjusted %.2g) %s\n",
+			" -> %.0f%% of %" PRIu64 " (Fisher p %.2g%s, adjusted %.2g) %s\n",
 			e->key.target, e->key.placement, metric,
 			100.0 * (double)e->base_yes / (double)e->base_n, e->base_n,
 			100.0 * (double)e->cand_yes / (double)e->cand_n, e->cand_n, e->p,
-			e->p_adjusted, e->verdict);
+			e->design_effect > 1 ? ", clustered" : "", e->p_adjusted, e->verdict);
 	}
 	for (size_t i = 0; i < c->n_only_base; i++) {
 		char metric[200];

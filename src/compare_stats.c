@@ -279,6 +279,57 @@ double pb_fisher_exact_p(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	return p > 1 ? 1 : p;
 }
 
+double pb_fisher_clustered_p(uint64_t a, uint64_t b, uint64_t c, uint64_t d, double deff)
+{
+	double p = pb_fisher_exact_p(a, b, c, d);
+	if (!(deff > 1))
+		return p;
+	double q = pb_fisher_exact_p(
+	    (uint64_t)llround((double)a / deff), (uint64_t)llround((double)b / deff),
+	    (uint64_t)llround((double)c / deff), (uint64_t)llround((double)d / deff));
+	return q > p ? q : p;
+}
+
+/* MS_b = SS_b / (k - 1), MS_w = SS_w / (N - k), n0 = (N - sum n^2 / N) / (k - 1); the variance
+ * between groups max(0, (MS_b - MS_w) / n0), within MS_w. */
+double pb_anova_between_share(const size_t *n, const double *mean, const double *ss_within,
+			      size_t k, double *sd_between, double *sd_within)
+{
+	double N = 0, grand = 0, ss_w = 0, ss_b = 0, sum_n2 = 0;
+	size_t groups = 0;
+	if (sd_between)
+		*sd_between = NAN;
+	if (sd_within)
+		*sd_within = NAN;
+	for (size_t i = 0; i < k; i++)
+		N += (double)n[i];
+	if (!(N > 0))
+		return NAN;
+	for (size_t i = 0; i < k; i++)
+		grand += (double)n[i] * mean[i] / N;
+	for (size_t i = 0; i < k; i++) {
+		if (!n[i])
+			continue;
+		ss_w += ss_within[i];
+		ss_b += (double)n[i] * (mean[i] - grand) * (mean[i] - grand);
+		sum_n2 += (double)n[i] * (double)n[i];
+		groups++;
+	}
+	double g = (double)groups;
+	if (N - g < 1)
+		return NAN;
+	double ms_w = ss_w / (N - g);
+	if (sd_within)
+		*sd_within = sqrt(ms_w);
+	if (groups < 2)
+		return NAN;
+	double ms_b = ss_b / (g - 1), n0 = (N - sum_n2 / N) / (g - 1),
+	       var_b = ms_b > ms_w ? (ms_b - ms_w) / n0 : 0;
+	if (sd_between)
+		*sd_between = sqrt(var_b);
+	return var_b + ms_w > 0 ? var_b / (var_b + ms_w) : NAN;
+}
+
 /* ---- Holm -------------------------------------------------------------------------------- */
 
 static int cmp_by_p(const void *x, const void *y, void *p)

@@ -66,6 +66,20 @@ int pb_hodges_lehmann(const uint64_t *a, size_t na, const uint64_t *b, size_t nb
 /* Fisher's exact test of the 2x2 table [[a, b], [c, d]], two-sided (R's fisher.test). */
 double pb_fisher_exact_p(uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 
+/*
+ * One-way random-effects analysis of variance with k groups of n[i] values, given each group's
+ * mean and the sum of squared deviations from it: the share of the variance that lies between
+ * groups (the intraclass correlation), NAN when it is not defined (fewer than two groups, or no
+ * variance at all); sd_between and sd_within when not NULL (NAN when not defined).
+ */
+double pb_anova_between_share(const size_t *n, const double *mean, const double *ss_within,
+			      size_t k, double *sd_between, double *sd_within);
+
+/* Fisher's exact test of counts clustered in records: every cell divided by the design effect
+ * deff and rounded (the table's effective size), never below the p of the table as given.
+ * deff <= 1: pb_fisher_exact_p(). */
+double pb_fisher_clustered_p(uint64_t a, uint64_t b, uint64_t c, uint64_t d, double deff);
+
 /* Holm's step-down adjustment of n p-values into adj (may not alias p). 0 or -ENOMEM. */
 int pb_holm_adjust(const double *p, size_t n, double *adj);
 
@@ -116,7 +130,9 @@ struct pb_compare_entry {
 struct pb_compare_share {
 	struct pb_compare_key key;
 	uint64_t base_yes, base_n, cand_yes, cand_n;
-	double p;	   /* Fisher's exact test */
+	double p; /* Fisher's exact test, clustered when design_effect > 1 */
+	double
+	    design_effect; /* of the probes' on/off outcomes in their records, as for durations */
 	double p_adjusted; /* Holm, over the share tests of the comparison */
 	const char *verdict;
 };

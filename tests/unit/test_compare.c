@@ -590,6 +590,93 @@ static void clustered_samples(void **state)
 	assert_true(same.exact);
 }
 
+/* The one-way random-effects ICC(1) of Shrout and Fleiss: (MS_b - MS_w) / (MS_b + (n0 - 1) MS_w).
+ * Groups {1,2,3} and {4,5,6}: MS_b 13.5, MS_w 1, n0 3: 12.5 / 15.5. */
+static void anova_between_share(void **state)
+{
+	(void)state;
+	size_t n[] = {3, 3, 0};
+	double mean[] = {2, 5, 0}, ss[] = {2, 2, 0}, sb, sw;
+	CLOSE(pb_anova_between_share(n, mean, ss, 3, &sb, &sw), 12.5 / 15.5, 1e-12);
+	CLOSE(sw, 1, 1e-12);
+	CLOSE(sb, sqrt(12.5 / 3), 1e-12);
+	/* one group with values: no between share, the within spread still */
+	assert_true(isnan(pb_anova_between_share(n, mean, ss, 1, &sb, &sw)));
+	assert_true(isnan(sb));
+	CLOSE(sw, 1, 1e-12);
+	/* all values equal: nothing to share */
+	double flat_mean[] = {1, 1}, flat_ss[] = {0, 0};
+	assert_true(isnan(pb_anova_between_share(n, flat_mean, flat_ss, 2, NULL, NULL)));
+}
+
+/* Fisher on a table whose cells are divided by the design effect, never below the plain p. */
+static void fisher_clustered(void **state)
+{
+	(void)state;
+	CLOSE(pb_fisher_clustered_p(5, 0, 0, 5, 1), 2.0 / 252, 1e-12);
+	/* 10/20 against 20/20 in records of 10: deff 10 leaves 1/2 against 2/2, p 1 */
+	double plain = pb_fisher_exact_p(10, 10, 20, 0);
+	assert_true(plain < 0.001);
+	CLOSE(pb_fisher_clustered_p(10, 10, 20, 0, 10), pb_fisher_exact_p(1, 1, 2, 0), 1e-12);
+	CLOSE(pb_fisher_clustered_p(10, 10, 20, 0, 10), 1, 1e-12);
+	/* 20 against 0 of 20 each, deff 2: 10/10 against 0/10, p 2 / C(20,10) */
+	CLOSE(pb_fisher_clustered_p(20, 0, 0, 20, 2), 2.0 / 184756, 1e-12);
+	/* a division that would make p smaller keeps the plain one */
+	assert_true(pb_fisher_clustered_p(3, 1, 1, 3, 1.01) >= pb_fisher_exact_p(3, 1, 1, 3));
+}
+
+/* A boot whose probes all ran on the device's node and one whose probes all ran elsewhere are
+ * two observations, not twenty: the share test is clustered like the durations. */
+static void clustered_shares(void **state)
+{
+	(void)state;
+	struct pb_run_record *a1 = record("6.1", 1000000, 1, 10, 10, NULL),
+			     *a2 = record("6.1", 1000000, 1, 10, 0, NULL),
+			     *b1 = record("6.2", 1000000, 1, 10, 10, NULL),
+			     *b2 = record("6.2", 1000000, 1, 10, 10, NULL);
+	const struct pb_run_record *A[] = {a1, a2}, *B[] = {b1, b2};
+	const char *an[] = {"a1.json", "a2.json"}, *bn[] = {"b1.json", "b2.json"};
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	assert_int_equal(pb_compare_records(A, an, 2, B, bn, 2, 0.01, 0.02, &c, err, sizeof(err)),
+			 0);
+	const struct pb_compare_share *s = find_share(c, "probe pci/e1000e depth 0");
+	assert_non_null(s);
+	assert_int_equal(s->base_yes, 10);
+	assert_int_equal(s->base_n, 20);
+	assert_int_equal(s->cand_yes, 20);
+	/* side A's ICC is 1 (each record all or nothing), side B's undefined: 1 + 9 * 1 */
+	CLOSE(s->design_effect, 10, 1e-9);
+	CLOSE(s->p, 1, 1e-12);
+	assert_string_equal(s->verdict, "no significant change");
+	struct json_object *doc = pb_compare_to_json(c);
+	struct json_object *x =
+	    json_object_array_get_idx(json_object_object_get(doc, "node_shares"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(x, "p_method")),
+			    "fisher, clustered");
+	CLOSE(json_object_get_double(json_object_object_get(x, "design_effect")), 10, 1e-9);
+	json_object_put(doc);
+	pb_compare_free(c);
+	/* one record a side: nothing known of boot to boot, the plain test */
+	const struct pb_run_record *A1[] = {a2}, *B1[] = {b1};
+	assert_int_equal(pb_compare_records(A1, an, 1, B1, bn, 1, 0.01, 0.02, &c, err, sizeof(err)),
+			 0);
+	s = find_share(c, "probe pci/e1000e depth 0");
+	CLOSE(s->design_effect, 1, 1e-12);
+	CLOSE(s->p, pb_fisher_exact_p(0, 10, 10, 0), 1e-15);
+	assert_string_equal(s->verdict, "more on the device's node");
+	doc = pb_compare_to_json(c);
+	x = json_object_array_get_idx(json_object_object_get(doc, "node_shares"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(x, "p_method")),
+			    "fisher");
+	json_object_put(doc);
+	pb_compare_free(c);
+	pb_run_record_free(a1);
+	pb_run_record_free(a2);
+	pb_run_record_free(b1);
+	pb_run_record_free(b2);
+}
+
 static void several_records(void **state)
 {
 	(void)state;
@@ -804,6 +891,9 @@ int main(void)
 	    cmocka_unit_test(fisher_exact),
 	    cmocka_unit_test(hodges_lehmann),
 	    cmocka_unit_test(holm),
+	    cmocka_unit_test(anova_between_share),
+	    cmocka_unit_test(fisher_clustered),
+	    cmocka_unit_test(clustered_shares),
 	    cmocka_unit_test(compares_records),
 	    cmocka_unit_test(leaves_out_lossy_and_missing),
 	    cmocka_unit_test(method_in_the_key),

@@ -311,9 +311,10 @@ void pb_writer_free(struct pb_writer *w)
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->mu);
-	if (w->hung) {
+	if (w->hung && !w->done) {
 		/* Its thread is inside a write that has not returned; it frees w if it ever does.
-		 */
+		 * (A write that returned after its timeout left the thread waiting for work: that
+		 * one is told to quit and joined below.) */
 		w->abandoned = true;
 		pthread_mutex_unlock(&w->mu);
 		pthread_detach(w->thread);

@@ -4,6 +4,7 @@
  * paths: what the cycle returns, the journal entry it leaves, and where the device ends up
  * (driver link, driver_override, power/control), with the writes it made in the fake's log.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <setjmp.h>
@@ -423,6 +424,38 @@ static void hung_bind(void **st)
 	assert_int_equal(journal_state(PCI_NAME, NULL), PB_JOURNAL_HUNG);
 }
 
+static size_t threads(void)
+{
+	size_t n = 0;
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* A write that returns after its timeout, before its writer is freed: the writer's thread waits
+ * for work again, and freeing the writer joins it (it used to be left waiting for ever). */
+static void hung_then_returned(void **st)
+{
+	struct fx *f = *st;
+	arm(f, pci);
+	assert_int_equal(fake_sysfs_behave(pci, "probe hang 1"), 0);
+	cycle(f, HANG_NS);
+	assert_int_equal(f->res.outcome, PB_CYCLE_HUNG);
+	assert_int_equal(fake_sysfs_release(pci), 0);
+	for (int i = 0; i < 2000 && strcmp(bound(pci), "virtio-pci"); i++)
+		usleep(1000);
+	assert_string_equal(bound(pci), "virtio-pci");
+	usleep(20000); /* the write's return reaches the writer thread */
+	size_t before = threads();
+	pb_writer_free(f->w);
+	assert_int_equal(threads(), before - 1);
+	struct pb_placement any = {.cpu = -1, .node = -1};
+	assert_int_equal(pb_writer_new(&any, NULL, &f->w), 0);
+}
+
 static void hung_in_put_back(void **st)
 {
 	struct fx *f = *st;
@@ -655,6 +688,7 @@ int main(void)
 	    BOTH(bind_failed_at_once),
 	    BOTH(lost),
 	    BOTH(hung_bind),
+	    BOTH(hung_then_returned),
 	    BOTH(hung_unbind),
 	    BOTH(hung_setup_writes),
 	    BOTH(gone),

@@ -159,6 +159,11 @@ struct json_object *pb_inventory_to_json(const struct pb_inventory *inv,
 	    m, "numa_node",
 	    json_object_new_string("numa_node attribute of the device or of its nearest ancestor "
 				   "that has one (as device_add() inherits it)"));
+	json_object_object_add(
+	    m, "consumers",
+	    json_object_new_string("not in this document: which processes hold or map each device "
+				   "and where their pages are, `probebench placement --json FILE "
+				   "SELECTOR...` (schema probebench-placement, doc/placement.md)"));
 	json_object_object_add(o, "methods", m);
 	json_object_object_add(o, "topology", pb_numa_topology_to_json(&inv->topology));
 	struct json_object *fns = json_object_new_array();

@@ -139,6 +139,7 @@ for rec in open(os.path.join(tmp, "lspci_vmm")).read().split("\n\n"):
 if n_names == 0: fail("no names compared with lspci -vmm")
 
 if doc["methods"]["children"] != "libudev": fail("subtrees read by %r" % doc["methods"]["children"])
+if "probebench placement" not in doc["methods"].get("consumers", ""): fail("list --json does not point to placement: %r" % doc["methods"].get("consumers"))
 
 # Selectors: by id only the function is selected; by path only the child.
 ids = load("id")["functions"]

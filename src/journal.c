@@ -143,6 +143,24 @@ int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *r
 	return 0;
 }
 
+int pb_journal_entry_parse(const char *text, struct pb_journal_entry *ret)
+{
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	size_t len = strlen(text);
+	struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+	/* one JSON value and nothing after it but white space */
+	bool whole = o && json_tokener_get_error(tok) == json_tokener_success;
+	for (size_t i = whole ? json_tokener_get_parse_end(tok) : len; whole && i < len; i++)
+		if (!strchr(" \t\r\n", text[i]))
+			whole = false;
+	json_tokener_free(tok);
+	int r = whole ? pb_journal_entry_from_json(o, ret) : -EINVAL;
+	json_object_put(o);
+	return r;
+}
+
 void pb_journal_boot_id(char *buf, size_t size)
 {
 	if (pb_read_attr(PB_ROOT_PROC, buf, size, "sys/kernel/random/boot_id") < 0)
@@ -270,20 +288,18 @@ int pb_journal_load(struct pb_journal_entry **ret, size_t *ret_n, size_t *ret_ba
 		if (strncmp(de->d_name, "journal-", 8) || l < 14 ||
 		    strcmp(de->d_name + l - 5, ".json"))
 			continue;
-		struct json_object *o = NULL;
+		char *text = NULL;
 		struct stat st;
-		/* only regular files of this user that nobody else could have written */
+		/* only regular files of this user that nobody else could have written, and no
+		 * longer than an entry can be */
+		int dfd = pb_root_fd(PB_ROOT_STATE);
 		if (pb_stat(PB_ROOT_STATE, &st, AT_SYMLINK_NOFOLLOW, "%s", de->d_name) == 0 &&
-		    S_ISREG(st.st_mode) && pb_owned_safely(&st)) {
-			int fd = pb_open_file(PB_ROOT_STATE, O_RDONLY, "%s", de->d_name);
-			if (fd >= 0) {
-				o = json_object_from_fd(fd);
-				close(fd);
-			}
-		}
+		    S_ISREG(st.st_mode) && pb_owned_safely(&st) && dfd >= 0)
+			pb_read_regular_at(dfd, de->d_name, O_NOFOLLOW, PB_JOURNAL_MAX_SIZE, &text,
+					   NULL);
 		struct pb_journal_entry e;
-		int k = pb_journal_entry_from_json(o, &e);
-		json_object_put(o);
+		int k = text ? pb_journal_entry_parse(text, &e) : -EINVAL;
+		free(text);
 		if (k < 0) {
 			bad++;
 			continue;

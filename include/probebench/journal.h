@@ -56,6 +56,10 @@ bool pb_journal_hung_now(const struct pb_journal_entry *e, const char *current_b
 /* Pure conversions (unit-tested). from_json returns 0 or -EINVAL for a malformed entry. */
 struct json_object *pb_journal_entry_to_json(const struct pb_journal_entry *e);
 int pb_journal_entry_from_json(struct json_object *o, struct pb_journal_entry *ret);
+/* An entry from a journal file's text (NUL-terminated): 0 or -EINVAL (not JSON, malformed). */
+int pb_journal_entry_parse(const char *text, struct pb_journal_entry *ret);
+/* A journal file longer than this is not an entry the tool wrote (one is well under 4 KiB). */
+#define PB_JOURNAL_MAX_SIZE (64 * 1024)
 
 /* journal-<sysname>.json with every byte outside [A-Za-z0-9._-] replaced by '_'. */
 int pb_journal_file_name(const char *sysname, char *buf, size_t size);

@@ -104,6 +104,48 @@ static void rejects_malformed(void **state)
 	assert_int_equal(pb_journal_state_from_name("nope"), -EINVAL);
 }
 
+/* A journal file's text: one JSON object, white space after it at most; longer than an entry can
+ * be, not read at all. */
+static void parses_whole_files(void **state)
+{
+	(void)state;
+	struct pb_journal_entry a = sample("0000:00:05.0"), e;
+	struct json_object *o = pb_journal_entry_to_json(&a);
+	char text[2048];
+	snprintf(text, sizeof(text), "%s\n", json_object_to_json_string(o));
+	json_object_put(o);
+	assert_int_equal(pb_journal_entry_parse(text, &e), 0);
+	assert_memory_equal(&a, &e, sizeof(a));
+	strcat(text, "{}");
+	assert_int_equal(pb_journal_entry_parse(text, &e), -EINVAL);
+	assert_int_equal(pb_journal_entry_parse("", &e), -EINVAL);
+	assert_int_equal(pb_journal_entry_parse("{\"syspath\":", &e), -EINVAL);
+	/* written to the state directory: read when it fits, counted as bad when it does not */
+	assert_int_equal(pb_journal_write(&a), 0);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/journal-0000_00_05.0.json", dir);
+	FILE *f = fopen(p, "a");
+	assert_non_null(f);
+	for (int i = 0; i < PB_JOURNAL_MAX_SIZE / 2; i++)
+		fputc(' ', f);
+	fclose(f);
+	struct pb_journal_entry *v;
+	size_t n, bad;
+	assert_int_equal(pb_journal_load(&v, &n, &bad), 0);
+	assert_int_equal(n, 1);
+	free(v);
+	f = fopen(p, "a");
+	assert_non_null(f);
+	for (int i = 0; i < PB_JOURNAL_MAX_SIZE; i++)
+		fputc(' ', f);
+	fclose(f);
+	assert_int_equal(pb_journal_load(&v, &n, &bad), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(bad, 1);
+	free(v);
+	unlink(p);
+}
+
 /* An entry steers root's writes: every name stays one path component and the syspath is a
  * canonical one below /sys/devices. */
 static void rejects_untrusted_names(void **state)
@@ -292,6 +334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(roundtrip),
 	    cmocka_unit_test(rejects_malformed),
+	    cmocka_unit_test_setup_teardown(parses_whole_files, setup, teardown),
 	    cmocka_unit_test(rejects_untrusted_names),
 	    cmocka_unit_test_setup_teardown(untrusted_state, setup, teardown),
 	    cmocka_unit_test(file_names),

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libkmod.h>
+#include <linux/capability.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,10 +106,19 @@ int pb_module_devices(const char *name, struct pb_module_device **ret, size_t *r
 	return 0;
 }
 
+bool pb_module_capable(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+	if (syscall(SYS_capget, &h, d) < 0)
+		return true; /* unknown: the kernel's own refusal will say it */
+	return d[CAP_TO_INDEX(CAP_SYS_MODULE)].effective & CAP_TO_MASK(CAP_SYS_MODULE);
+}
+
 int pb_module_state_read(const char *bus, const char *driver, struct pb_module_state *ret)
 {
 	char p[PATH_MAX];
-	struct pb_module_state s = {.refcnt = -1};
+	struct pb_module_state s = {.refcnt = -1, .no_capability = !pb_module_capable()};
 	*ret = s;
 	int r = pb_sys_path(p, sizeof(p), "bus/%s/drivers/%s", bus, driver);
 	if (r < 0)
@@ -162,6 +173,13 @@ int pb_module_refusal(const struct pb_module_state *s, const char *driver, char 
 		snprintf(why, size,
 			 "driver %s is built into the kernel (module %s cannot be unloaded); %s",
 			 driver, s->name, alt);
+	else if (s->no_capability)
+		snprintf(
+		    why, size,
+		    "module %s cannot be unloaded by this process: it lacks CAP_SYS_MODULE (a "
+		    "systemd unit with ProtectKernelModules=yes, as probebench's own units, or a "
+		    "container drops it); %s",
+		    s->name, alt);
 	else if (s->holders[0])
 		snprintf(why, size, "module %s is needed by the loaded module(s) %s; %s", s->name,
 			 s->holders, alt);

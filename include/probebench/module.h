@@ -26,10 +26,11 @@ struct pb_module_device {
 };
 
 struct pb_module_state {
-	char name[64];	   /* the module ("nvme"); the driver's name when it has no module link */
-	bool builtin;	   /* no loadable module: built into the kernel */
-	long refcnt;	   /* /sys/module/M/refcnt; -1 unknown */
-	char holders[256]; /* the modules that depend on it, space-separated; "" none */
+	char name[64];	    /* the module ("nvme"); the driver's name when it has no module link */
+	bool builtin;	    /* no loadable module: built into the kernel */
+	long refcnt;	    /* /sys/module/M/refcnt; -1 unknown */
+	char holders[256];  /* the modules that depend on it, space-separated; "" none */
+	bool no_capability; /* this process may not unload or load modules (no CAP_SYS_MODULE) */
 	struct pb_module_device *devices; /* malloc'd; every device its drivers have bound */
 	size_t n_devices;
 };
@@ -42,13 +43,18 @@ void pb_module_state_clear(struct pb_module_state *s);
 /* The devices bound to the drivers of module NAME now, into *ret (malloc'd) and *ret_n. */
 int pb_module_devices(const char *name, struct pb_module_device **ret, size_t *ret_n);
 
+/* Whether this process holds CAP_SYS_MODULE in its effective set: without it the kernel refuses
+ * every unload and load (a systemd unit with ProtectKernelModules=yes, as probebench's own, or a
+ * container without the capability). */
+bool pb_module_capable(void);
+
 /* True while module NAME is loaded (as a loadable module: /sys/module/NAME/initstate). */
 bool pb_module_loaded(const char *name);
 
 /*
  * Whether an unload of the module may even be tried; pure. Returns 0, or 1 with the reason in
- * why, naming the module and the way out: built in, in use (refcnt > 0), needed by the loaded
- * modules in holders.
+ * why, naming the module and the way out: built in, no capability to unload it, in use
+ * (refcnt > 0), needed by the loaded modules in holders.
  */
 int pb_module_refusal(const struct pb_module_state *s, const char *driver, char *why, size_t size);
 

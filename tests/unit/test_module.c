@@ -5,6 +5,7 @@
  * modules, and every device of its drivers; and the refusal each state gives --entry module.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -142,7 +145,8 @@ static void loadable_with_its_devices(void **state)
 		     strstr(s.devices[i].syspath, "/devices/pci0000:20/0000:22:00.0");
 	}
 	assert_true(a && b);
-	assert_int_equal(pb_module_refusal(&s, "nvme", why, sizeof(why)), 0);
+	/* loadable: refused only when this test itself may not unload modules */
+	assert_int_equal(pb_module_refusal(&s, "nvme", why, sizeof(why)), !pb_module_capable());
 	assert_true(pb_module_loaded("nvme"));
 	pb_module_state_clear(&s);
 }
@@ -179,6 +183,48 @@ static void refusals_name_the_module_and_the_way_out(void **state)
 	assert_false(pb_module_loaded("pcieport"));
 }
 
+/* Without CAP_SYS_MODULE (a unit with ProtectKernelModules=yes) the unload is refused before
+ * anything is touched, naming the capability; a child process drops it for real. */
+static void refused_without_the_capability(void **state)
+{
+	(void)state;
+	if (!pb_module_capable())
+		skip(); /* this test runs without CAP_SYS_MODULE already: nothing to drop */
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+		struct pb_module_state s;
+		char why[512] = "";
+		if (syscall(SYS_capget, &h, d) < 0)
+			_exit(2);
+		d[CAP_TO_INDEX(CAP_SYS_MODULE)].effective &= ~CAP_TO_MASK(CAP_SYS_MODULE);
+		if (syscall(SYS_capset, &h, d) < 0 || pb_module_capable())
+			_exit(3);
+		if (pb_module_state_read("pci", "nvme", &s) < 0)
+			_exit(4);
+		int r = pb_module_refusal(&s, "nvme", why, sizeof(why));
+		pb_module_state_clear(&s);
+		if (write(fds[1], why, strlen(why)) < 0)
+			_exit(5);
+		_exit(r == 1 ? 0 : 6);
+	}
+	close(fds[1]);
+	char why[512] = "";
+	ssize_t n = read(fds[0], why, sizeof(why) - 1);
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail_msg("child: status %d, '%s'", status, n > 0 ? why : "");
+	assert_non_null(strstr(why, "module nvme cannot be unloaded by this process"));
+	assert_non_null(strstr(why, "CAP_SYS_MODULE"));
+	assert_non_null(strstr(why, "--entry bind or --entry probe"));
+}
+
 static void missing_driver(void **state)
 {
 	(void)state;
@@ -212,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(loadable_with_its_devices),
 	    cmocka_unit_test(refusals_name_the_module_and_the_way_out),
+	    cmocka_unit_test(refused_without_the_capability),
 	    cmocka_unit_test(missing_driver),
 	    cmocka_unit_test(wait_on_links),
 	};

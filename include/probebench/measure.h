@@ -137,6 +137,18 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
  */
 int pb_blocks_apply_frees(struct pb_page_block *b, size_t n, const struct pb_mevent *ev,
 			  size_t n_ev);
+/* The same for the frees before until only (ts < until): a watch that moved to another set of
+ * events takes from each set the frees of its own time. */
+int pb_blocks_apply_frees_until(struct pb_page_block *b, size_t n, const struct pb_mevent *ev,
+				size_t n_ev, uint64_t until);
+/*
+ * A watch moves from one set of events to another whose events it sees from at on: it takes the
+ * frees the old set saw before at (ev: that set's records, every watch's: only the blocks' own
+ * pfns count), and the blocks count frees from at on, so that the new set's records before at
+ * (seen by the old one too) do not count twice. -ENOMEM.
+ */
+int pb_blocks_move(struct pb_page_block *b, size_t n, const struct pb_mevent *ev, size_t n_ev,
+		   uint64_t at);
 /*
  * An ftrace filter on pfn that lets through every page of the blocks (and possibly a few more:
  * beyond max_ranges ranges, the closest ones are merged): "(pfn >= A && pfn < B) || ...".
@@ -144,6 +156,10 @@ int pb_blocks_apply_frees(struct pb_page_block *b, size_t n, const struct pb_mev
  */
 int pb_blocks_pfn_filter(const struct pb_page_block *b, size_t n, size_t max_ranges, char *buf,
 			 size_t size);
+/* The same with as many ranges as fit size, at most max_ranges (halved until the text fits:
+ * the ranges grow, every page of the blocks still passes). -ENOSPC when not even one fits. */
+int pb_blocks_pfn_filter_fit(const struct pb_page_block *b, size_t n, size_t max_ranges, char *buf,
+			     size_t size);
 /* Fills k's pages (by node, unknown, total) from what the blocks still hold (size - freed);
  * k->freed_pages: the sum of the blocks' freed. */
 void pb_kept_from_blocks(const struct pb_page_block *b, size_t n, struct pb_kept_pages *k);

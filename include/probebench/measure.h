@@ -281,6 +281,12 @@ int pb_kprobe_events_remove_stale(void);
  * (-EMFILE: how many descriptors they need and the limit).
  */
 int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size);
+/*
+ * Another handle on the set of events p holds, shared or not (e.g. one per watch of a filtered
+ * set): its own windows, counts and losses, as with shared sets. The set is freed with its last
+ * handle.
+ */
+int pb_perf_open_more(struct pb_perf *p, struct pb_perf **ret);
 /* Opens the handle's window (the events are on while any handle's window is open). */
 int pb_perf_enable(struct pb_perf *p);
 /*

@@ -722,8 +722,8 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 	for (size_t i = 0; i < p->n_ev; i++)
 		p->ids[p->n_ids++] = (struct id_index){p->ev[i].id, i};
 	qsort(p->ids, p->n_ids, sizeof(*p->ids), cmp_id);
-	/* Only the other ring has a watermark: with flood rings alone (the kept-page watch,
-	 * one per target) no thread is needed, nor its pipe. */
+	/* Only the other ring has a watermark: with flood rings alone (the kept-page watch)
+	 * no thread is needed, nor its pipe. */
 	bool any_other = false;
 	for (size_t i = 0; i < p->n_rings; i++)
 		any_other |= !p->rings[i].slab;

@@ -217,10 +217,11 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 /* asked (a power of two, --ring-pages) when not 0, else the budget's share for n_cpus CPUs. */
 unsigned pb_perf_ring_pages_for(long n_cpus, unsigned asked);
 /*
- * The kept-page watch's ring per CPU (one per target: its events carry the target's pfn filter,
- * so they cannot be shared): PB_KEPT_RING_BUDGET_PAGES over the CPUs, 2 to 16 pages (16 up to 4
- * CPUs, as before; 2 from 32 CPUs on). Only frees of the held pages pass the filter; a device
- * freeing more of them on one CPU than its ring holds makes the watch inexact (kept.exact).
+ * The kept-page watch's ring per CPU (one watch per process: its filter covers the held pages of
+ * every target's watch in progress): PB_KEPT_RING_BUDGET_PAGES over the CPUs, 2 to 16 pages (16
+ * up to 4 CPUs, as before; 2 from 32 CPUs on). Only frees of the held pages pass the filter;
+ * devices freeing more of them on one CPU than its ring holds make the watches on it inexact
+ * (kept.exact).
  */
 #define PB_KEPT_RING_BUDGET_PAGES 64u
 #define PB_KEPT_RING_MIN_PAGES	  2u

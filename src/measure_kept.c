@@ -88,15 +88,26 @@ static size_t lower_bound(const struct free_range *r, size_t n, uint64_t pfn)
 int pb_blocks_apply_frees(struct pb_page_block *b, size_t n, const struct pb_mevent *ev,
 			  size_t n_ev)
 {
+	return pb_blocks_apply_frees_until(b, n, ev, n_ev, UINT64_MAX);
+}
+
+static bool free_before(const struct pb_mevent *e, uint64_t until)
+{
+	return e->type == PB_EV_PAGE_FREE && e->ts < until;
+}
+
+int pb_blocks_apply_frees_until(struct pb_page_block *b, size_t n, const struct pb_mevent *ev,
+				size_t n_ev, uint64_t until)
+{
 	size_t nf = 0;
 	for (size_t i = 0; i < n_ev; i++)
-		nf += ev[i].type == PB_EV_PAGE_FREE;
+		nf += free_before(&ev[i], until);
 	struct free_range *f = nf ? malloc(nf * sizeof(*f)) : NULL;
 	if (nf && !f)
 		return -ENOMEM;
 	nf = 0;
 	for (size_t i = 0; i < n_ev; i++)
-		if (ev[i].type == PB_EV_PAGE_FREE)
+		if (free_before(&ev[i], until))
 			f[nf++] = (struct free_range){
 			    ev[i].page.pfn, ev[i].page.pfn + block_pages(ev[i].page.order),
 			    ev[i].ts};
@@ -162,6 +173,24 @@ int pb_blocks_pfn_filter(const struct pb_page_block *b, size_t n, size_t max_ran
 	}
 	free(r);
 	return ret < 0 ? ret : (int)len;
+}
+
+int pb_blocks_move(struct pb_page_block *b, size_t n, const struct pb_mevent *ev, size_t n_ev,
+		   uint64_t at)
+{
+	int r = pb_blocks_apply_frees_until(b, n, ev, n_ev, at);
+	for (size_t i = 0; i < n && r == 0; i++)
+		b[i].ts = at;
+	return r;
+}
+
+int pb_blocks_pfn_filter_fit(const struct pb_page_block *b, size_t n, size_t max_ranges, char *buf,
+			     size_t size)
+{
+	int r = -ENOSPC;
+	for (size_t m = max_ranges; m && r == -ENOSPC; m /= 2)
+		r = pb_blocks_pfn_filter(b, n, m, buf, size);
+	return r;
 }
 
 void pb_kept_from_blocks(const struct pb_page_block *b, size_t n, struct pb_kept_pages *k)

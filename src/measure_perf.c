@@ -722,8 +722,8 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 	for (size_t i = 0; i < p->n_ev; i++)
 		p->ids[p->n_ids++] = (struct id_index){p->ev[i].id, i};
 	qsort(p->ids, p->n_ids, sizeof(*p->ids), cmp_id);
-	/* Only the other ring has a watermark: with flood rings alone (the kept-page watch,
-	 * one per target) no thread is needed, nor its pipe. */
+	/* Only the other ring has a watermark: with flood rings alone (the kept-page watch)
+	 * no thread is needed, nor its pipe. */
 	bool any_other = false;
 	for (size_t i = 0; i < p->n_rings; i++)
 		any_other |= !p->rings[i].slab;
@@ -761,6 +761,18 @@ static bool same_events(const struct pb_perf_opts *a, const struct pb_perf_opts 
 	       a->frees_only == b->frees_only && a->ring_pages == b->ring_pages;
 }
 
+/* The handle's counts at its windows' ends, one per event of its core. */
+static int handle_counts(struct pb_perf *h)
+{
+	h->base_val = calloc(4 * h->c->n_ev, sizeof(uint64_t));
+	if (!h->base_val)
+		return -ENOMEM;
+	h->base_lost = h->base_val + h->c->n_ev;
+	h->end_val = h->base_lost + h->c->n_ev;
+	h->end_lost = h->end_val + h->c->n_ev;
+	return 0;
+}
+
 int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size)
 {
 	struct pb_perf *h = calloc(1, sizeof(*h));
@@ -784,19 +796,31 @@ int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, 
 	if (r < 0)
 		goto fail;
 	h->c = c;
-	h->base_val = calloc(4 * c->n_ev, sizeof(uint64_t));
-	if (!h->base_val) {
-		r = -ENOMEM;
+	if ((r = handle_counts(h)) < 0)
 		goto fail;
-	}
-	h->base_lost = h->base_val + c->n_ev;
-	h->end_val = h->base_lost + c->n_ev;
-	h->end_lost = h->end_val + c->n_ev;
 	*ret = h;
 	return 0;
 fail:
 	pb_perf_free(h);
 	return r;
+}
+
+int pb_perf_open_more(struct pb_perf *of, struct pb_perf **ret)
+{
+	struct pb_perf *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	pthread_mutex_lock(&cores_lock);
+	of->c->refs++;
+	pthread_mutex_unlock(&cores_lock);
+	h->c = of->c;
+	int r = handle_counts(h);
+	if (r < 0) {
+		pb_perf_free(h);
+		return r;
+	}
+	*ret = h;
+	return 0;
 }
 
 static int group_ioctl(struct perf_core *p, unsigned long req)

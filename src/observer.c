@@ -116,15 +116,17 @@ struct pb_observer {
 	struct pb_counter stop_counters[PB_MEASURE_N_COUNTERS];
 	pid_t writer;
 	char why[256];
-	/* The kept-page watch (pb_observer_kept_start): frees of the held blocks only. */
-	struct pb_perf *kept_perf; /* unfiltered until a watch sets its filter (kept_filtered) */
-	bool kept_filtered;
-	int kept_perf_err;
-	char kept_perf_why[160];
+	/* This target's watch on the process's kept-page watch (kw below; under its lock): its
+	 * held blocks, their frees so far, its handle on the watch's current set of events. */
+	bool kept_user;		    /* counted in kw.users */
 	struct pb_kept_pages *kept; /* the watch in progress, NULL none */
 	struct pb_page_block *kept_blocks;
 	size_t n_kept_blocks;
 	uint64_t kept_start_ns;
+	uint64_t kept_before; /* pages of the blocks freed inside the window */
+	bool kept_lost;	      /* a free record was lost on a set this watch was on */
+	struct pb_perf *kept_h;
+	struct pb_observer *kept_next;	 /* kw.watching */
 	struct pb_slab_snap slab_before; /* SLUB's counts as armed (n 0: none) */
 	bool slab_unavailable;		 /* no /sys/kernel/slab statistics: not tried again */
 };
@@ -228,13 +230,15 @@ static void probe_caps(struct pb_measure_caps *c)
 	c->dev_kmsg = pb_access(PB_ROOT_DEV, R_OK, "kmsg") == 0;
 }
 
+static void kept_leave(struct pb_observer *o);
+
 void pb_observer_free(struct pb_observer *o)
 {
 	if (!o)
 		return;
 	initcall_restore(o);
 	pb_observer_kept_end(o, PB_KEPT_RUN_END);
-	pb_perf_free(o->kept_perf);
+	kept_leave(o);
 	pb_slab_snap_clear(&o->slab_before);
 	pb_perf_free(o->perf);
 	pb_counters_free(o->counters);
@@ -898,8 +902,32 @@ void pb_iteration_facts_clear(struct pb_iteration_facts *f)
 	f->n_slab_caches = 0;
 }
 
-/* The ftrace filter of one watch: a few dozen pfn ranges, well under the kernel's page limit. */
-#define KEPT_MAX_RANGES 48
+/*
+ * The kept-page watch, one for the whole process: the page-free events (kmem:mm_page_free,
+ * mm_page_free_batched) on every CPU with an ftrace filter letting through the held blocks of
+ * every target whose watch is in progress; each watch has its own handle (window, counts,
+ * losses) on that set, and takes from the records the frees of its own blocks (by pfn). A perf
+ * event takes one filter in its life (a second is EEXIST), so when the watches change (one
+ * starts, one ends) the watch moves to a new set with the new filter: the new set is enabled
+ * first, then each watch in progress takes what the old set saw before that moment and what
+ * the new one sees from it, and the old set is closed. Nothing is missed, nothing seen twice;
+ * the process holds two sets only while it moves. A set is opened ahead, unfiltered, when
+ * another target may start a watch (the spare), so that a start only sets the filter and
+ * enables: the gap after the window stays short. Frees of a watch that ended (its device is
+ * being unbound: a flood of them) no longer pass the filter.
+ */
+#define KEPT_MAX_RANGES 64 /* the filter's ranges, fewer when the text would not fit a page */
+
+static struct {
+	pthread_mutex_t lock;
+	unsigned users;		      /* observers that watched: they may watch again */
+	struct pb_observer *watching; /* watches in progress, on set */
+	struct pb_perf *set;	      /* the filtered set: a handle never enabled that holds it */
+	struct pb_perf *spare;	      /* an unfiltered set opened ahead of the next start */
+	int err;		      /* opening failed: not tried again while it has users */
+	char why[160];
+	struct pb_perf_stats held, peak; /* what the sets hold now, and at the most */
+} kw = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void kept_unknown(struct pb_kept_pages *k, const char *why, int err)
 {
@@ -907,31 +935,230 @@ static void kept_unknown(struct pb_kept_pages *k, const char *why, int err)
 	snprintf(k->why, sizeof(k->why), "%s%s%s", why, err ? ": " : "", err ? strerror(-err) : "");
 }
 
-/*
- * The watch's page-free events, opened unfiltered ahead of the watch (a perf event takes one
- * ftrace filter in its life, a second is EEXIST): starting a watch then only sets the filter
- * and enables them, which keeps the blind gap after the window short.
- */
-static void kept_perf_ready(struct pb_observer *o)
+/* A set opened (sign 1) or closed (-1): what the process holds, and its peak. Under kw.lock. */
+static void kw_account(struct pb_perf *set, int sign)
 {
-	if (o->kept_perf && !o->kept_filtered)
-		return;
-	pb_perf_free(o->kept_perf);
-	o->kept_perf = NULL;
-	o->kept_filtered = false;
-	if (o->kept_perf_err)
-		return;
+	struct pb_perf_stats s;
+	pb_perf_stats(set, &s);
+	kw.held.fds += (unsigned)sign * s.fds;
+	kw.held.perf_events += (unsigned)sign * s.perf_events;
+	kw.held.rings += (unsigned)sign * s.rings;
+	kw.held.locked_bytes += (uint64_t)(int64_t)sign * s.locked_bytes;
+	kw.held.ring_pages = s.ring_pages;
+	kw.held.cpus = s.cpus;
+	if (kw.held.perf_events > kw.peak.perf_events || kw.held.fds > kw.peak.fds)
+		kw.peak = kw.held;
+}
+
+/* An unfiltered set of the page-free events. Under kw.lock. */
+static int kw_open(struct pb_perf **ret)
+{
+	if (kw.err)
+		return kw.err;
 	struct pb_perf_opts po = {.frees_only = true,
 				  .ring_pages =
 				      pb_perf_kept_ring_pages_for(sysconf(_SC_NPROCESSORS_CONF))};
-	o->kept_perf_err =
-	    pb_perf_open(&po, &o->kept_perf, o->kept_perf_why, sizeof(o->kept_perf_why));
+	kw.err = pb_perf_open(&po, ret, kw.why, sizeof(kw.why));
+	if (kw.err == 0)
+		kw_account(*ret, 1);
+	return kw.err;
 }
 
-int pb_observer_kept_start(struct pb_observer *o, struct pb_iteration_facts *f)
+/* Closes a set whose watches have all left it (their handles freed). Under kw.lock. */
+static void kw_close(struct pb_perf *set)
+{
+	if (!set)
+		return;
+	kw_account(set, -1);
+	pb_perf_free(set);
+}
+
+/* The spare: while an observer may start a watch and none is opened ahead. Under kw.lock. */
+static void kw_spare(void)
+{
+	unsigned n = 0;
+	for (struct pb_observer *w = kw.watching; w; w = w->kept_next)
+		n++;
+	if (!kw.spare && !kw.err && kw.users > n)
+		kw_open(&kw.spare);
+}
+
+/* A set with the filter of the watches in progress and of extra (n_extra blocks); the spare
+ * when there is one. Under kw.lock. */
+static int kw_filtered(const struct pb_page_block *extra, size_t n_extra, struct pb_perf **ret,
+		       const char **what)
 {
 	char filter[4096];
-	pb_observer_kept_end(o, PB_KEPT_UNKNOWN);
+	size_t n = n_extra;
+	for (struct pb_observer *w = kw.watching; w; w = w->kept_next)
+		n += w->n_kept_blocks;
+	struct pb_page_block *all = n ? malloc(n * sizeof(*all)) : NULL;
+	if (!all) {
+		*what = "watching the held pages";
+		return n ? -ENOMEM : -EINVAL;
+	}
+	n = 0;
+	for (struct pb_observer *w = kw.watching; w; w = w->kept_next)
+		for (size_t i = 0; i < w->n_kept_blocks; i++)
+			all[n++] = w->kept_blocks[i];
+	for (size_t i = 0; i < n_extra; i++)
+		all[n++] = extra[i];
+	int r = pb_blocks_pfn_filter_fit(all, n, KEPT_MAX_RANGES, filter, sizeof(filter));
+	free(all);
+	if (r < 0) {
+		*what = "building the pfn filter of the page-free events";
+		return r;
+	}
+	struct pb_perf *set = kw.spare;
+	kw.spare = NULL;
+	if (!set && (r = kw_open(&set)) < 0) {
+		*what = kw.why[0] ? kw.why : "page-free events";
+		return r;
+	}
+	if ((r = pb_perf_set_filter(set, PB_EV_PAGE_FREE, filter)) < 0) {
+		*what = "setting the pfn filter of the page-free events";
+		kw_close(set);
+		return r;
+	}
+	*ret = set;
+	return 0;
+}
+
+/* The frees of w's blocks its handle saw (before until, from where the blocks count frees on
+ * until: see pb_blocks_move); the handle is freed. Under kw.lock. */
+static int kept_take(struct pb_observer *w, uint64_t until)
+{
+	struct pb_mevent *ev = NULL;
+	size_t n = 0;
+	uint64_t lost = 0, lost_flood = 0;
+	int r = pb_perf_drain(w->kept_h, &ev, &n, &lost, &lost_flood);
+	if (r == 0) {
+		uint64_t lost_now = 0, lost_flood_now = 0;
+		if (pb_perf_lost(w->kept_h, &lost_now, &lost_flood_now) == 0)
+			lost_flood = lost_flood_now;
+		w->kept_lost |= lost || lost_flood;
+		r = until == UINT64_MAX
+			? pb_blocks_apply_frees(w->kept_blocks, w->n_kept_blocks, ev, n)
+			: pb_blocks_move(w->kept_blocks, w->n_kept_blocks, ev, n, until);
+	}
+	free(ev);
+	pb_perf_free(w->kept_h);
+	w->kept_h = NULL;
+	return r;
+}
+
+/* Takes w off the watches in progress and frees what its watch held. Under kw.lock. */
+static void kept_drop(struct pb_observer *w)
+{
+	for (struct pb_observer **pp = &kw.watching; *pp; pp = &(*pp)->kept_next)
+		if (*pp == w) {
+			*pp = w->kept_next;
+			break;
+		}
+	w->kept_next = NULL;
+	pb_perf_free(w->kept_h);
+	w->kept_h = NULL;
+	free(w->kept_blocks);
+	w->kept_blocks = NULL;
+	w->n_kept_blocks = 0;
+	pb_kept_unref(w->kept);
+	w->kept = NULL;
+}
+
+/*
+ * Moves every watch in progress to set (its filter covers them all): a handle on the new set
+ * for each, enabled; then each takes from its old handle what it saw before that moment, while
+ * the old set was still on. The old set is closed. A watch that cannot move ends UNKNOWN.
+ * Under kw.lock.
+ */
+static void kw_move(struct pb_perf *set)
+{
+	struct pb_observer *w, *wn;
+	size_t n = 0, i = 0;
+	for (w = kw.watching; w; w = w->kept_next)
+		n++;
+	struct pb_perf **next = n ? calloc(n, sizeof(*next)) : NULL;
+	for (w = kw.watching; w; w = wn) {
+		wn = w->kept_next;
+		int r = next ? pb_perf_open_more(set, &next[i]) : -ENOMEM;
+		if (r == 0 && (r = pb_perf_enable(next[i])) < 0)
+			pb_perf_free(next[i]);
+		if (r < 0) {
+			kept_unknown(w->kept, "moving the watch to the new set of page-free events",
+				     r);
+			kept_drop(w);
+		} else
+			i++;
+	}
+	uint64_t t = pb_now_ns(); /* the new set sees every free from here on */
+	i = 0;
+	for (w = kw.watching; w; w = wn) {
+		wn = w->kept_next;
+		int r = kept_take(w, t);
+		w->kept_h = next[i++];
+		if (r < 0) {
+			kept_unknown(w->kept, "reading the page-free events", r);
+			kept_drop(w);
+		}
+	}
+	free(next);
+	kw_close(kw.set);
+	kw.set = set;
+}
+
+/* The watch of o ends: its figures settle in o->kept. Under kw.lock. */
+static int kept_end_locked(struct pb_observer *o, enum pb_kept_state how)
+{
+	struct pb_kept_pages *k = o->kept;
+	if (!k)
+		return 0;
+	for (struct pb_observer **pp = &kw.watching; *pp; pp = &(*pp)->kept_next)
+		if (*pp == o) {
+			*pp = o->kept_next;
+			break;
+		}
+	o->kept_next = NULL;
+	int r = kept_take(o, UINT64_MAX);
+	if (how == PB_KEPT_UNKNOWN)
+		kept_unknown(k, "a new bind window began before the device was unbound", 0);
+	else if (r < 0)
+		kept_unknown(k, "reading the page-free events", r);
+	else {
+		pb_kept_from_blocks(o->kept_blocks, o->n_kept_blocks, k);
+		k->freed_pages -= o->kept_before;
+		k->state = how;
+		k->watched_ns = pb_now_ns() - o->kept_start_ns;
+		k->exact = k->exact && !o->kept_lost;
+	}
+	kept_drop(o);
+	if (!kw.watching) {
+		kw_close(kw.set);
+		kw.set = NULL;
+	} else {
+		/* the others go on without this device's pages: its unbind frees them all */
+		struct pb_perf *set;
+		const char *what;
+		if (kw_filtered(NULL, 0, &set, &what) == 0)
+			kw_move(set);
+		/* else the old set goes on: its filter lets more through, the figures stay
+		 * exact unless its rings overflow (then counted as lost) */
+	}
+	if (how == PB_KEPT_NEXT_UNBIND)
+		kw_spare(); /* for the next window's watch, before the next bind */
+	return r < 0 ? r : 0;
+}
+
+int pb_observer_kept_end(struct pb_observer *o, enum pb_kept_state how)
+{
+	pthread_mutex_lock(&kw.lock);
+	int r = kept_end_locked(o, how);
+	pthread_mutex_unlock(&kw.lock);
+	return r;
+}
+
+static int kept_start_locked(struct pb_observer *o, struct pb_iteration_facts *f)
+{
+	kept_end_locked(o, PB_KEPT_UNKNOWN);
 	if (!f->frees_measured)
 		return 0;
 	struct pb_kept_pages *k = f->kept = pb_kept_new();
@@ -942,81 +1169,86 @@ int pb_observer_kept_start(struct pb_observer *o, struct pb_iteration_facts *f)
 		k->state = PB_KEPT_NONE_HELD;
 		return 0;
 	}
-	kept_perf_ready(o);
-	if (o->kept_perf_err < 0) {
-		kept_unknown(k, o->kept_perf_why[0] ? o->kept_perf_why : "page-free events",
-			     o->kept_perf_why[0] ? 0 : o->kept_perf_err);
-		return o->kept_perf_err;
+	if (!o->kept_user) {
+		o->kept_user = true;
+		kw.users++;
 	}
-	int r = pb_blocks_pfn_filter(f->held, f->n_held, KEPT_MAX_RANGES, filter, sizeof(filter));
-	if (r >= 0)
-		r = pb_perf_set_filter(o->kept_perf, PB_EV_PAGE_FREE, filter);
-	o->kept_filtered = true;
+	struct pb_perf *set;
+	const char *what = NULL;
+	int r = kw_filtered(f->held, f->n_held, &set, &what);
 	if (r < 0) {
-		kept_unknown(k, "setting the pfn filter of the page-free events", r);
+		bool own = what == kw.why; /* the reason says what failed */
+		kept_unknown(k, what, own ? 0 : r);
 		return r;
 	}
 	o->kept_blocks = malloc(f->n_held * sizeof(*o->kept_blocks));
-	if (!o->kept_blocks) {
-		kept_unknown(k, "watching the held pages", -ENOMEM);
-		return -ENOMEM;
+	r = o->kept_blocks ? pb_perf_open_more(set, &o->kept_h) : -ENOMEM;
+	if (r < 0) {
+		free(o->kept_blocks);
+		o->kept_blocks = NULL;
+		kw_close(set);
+		kept_unknown(k, "watching the held pages", r);
+		return r;
 	}
 	o->n_kept_blocks = f->n_held;
+	o->kept_before = 0;
+	o->kept_lost = false;
 	o->kept_start_ns = pb_now_ns();
 	k->gap_ns = o->kept_start_ns > f->write_end_ns ? o->kept_start_ns - f->write_end_ns : 0;
 	for (size_t i = 0; i < f->n_held; i++) {
 		o->kept_blocks[i] = f->held[i];
 		o->kept_blocks[i].ts = o->kept_start_ns; /* frees from here on */
+		o->kept_before += f->held[i].freed;
 	}
-	if ((r = pb_perf_enable(o->kept_perf)) < 0) {
+	if ((r = pb_perf_enable(o->kept_h)) < 0) {
+		pb_perf_free(o->kept_h);
+		o->kept_h = NULL;
 		free(o->kept_blocks);
 		o->kept_blocks = NULL;
+		o->n_kept_blocks = 0;
+		kw_close(set);
 		kept_unknown(k, "enabling the page-free events", r);
 		return r;
 	}
+	kw_move(set); /* the watches in progress follow onto the new set */
 	o->kept = pb_kept_ref(k);
+	o->kept_next = kw.watching;
+	kw.watching = o;
+	kw_spare();
 	return 0;
 }
 
-int pb_observer_kept_end(struct pb_observer *o, enum pb_kept_state how)
+int pb_observer_kept_start(struct pb_observer *o, struct pb_iteration_facts *f)
 {
-	struct pb_kept_pages *k = o->kept;
-	struct pb_mevent *ev = NULL;
-	size_t n = 0;
-	uint64_t lost = 0, lost_flood = 0;
-	if (!k)
-		return 0;
-	o->kept = NULL;
-	pb_perf_disable(o->kept_perf);
-	int r = pb_perf_drain(o->kept_perf, &ev, &n, &lost, &lost_flood);
-	uint64_t before = 0; /* pages of the blocks freed inside the window */
-	for (size_t i = 0; i < o->n_kept_blocks; i++)
-		before += o->kept_blocks[i].freed;
-	if (r == 0 && how != PB_KEPT_UNKNOWN) {
-		uint64_t lost_now = 0, lost_flood_now = 0;
-		if (pb_perf_lost(o->kept_perf, &lost_now, &lost_flood_now) == 0)
-			lost_flood = lost_flood_now;
-		r = pb_blocks_apply_frees(o->kept_blocks, o->n_kept_blocks, ev, n);
+	pthread_mutex_lock(&kw.lock);
+	int r = kept_start_locked(o, f);
+	pthread_mutex_unlock(&kw.lock);
+	return r;
+}
+
+/* The observer is going: the spare goes with the last user, and a failure is forgotten. */
+static void kept_leave(struct pb_observer *o)
+{
+	pthread_mutex_lock(&kw.lock);
+	if (o->kept_user && !--kw.users) {
+		kw_close(kw.spare);
+		kw.spare = NULL;
+		kw.err = 0;
+		kw.why[0] = 0;
+		kw.peak = kw.held;
 	}
-	if (how == PB_KEPT_UNKNOWN)
-		kept_unknown(k, "a new bind window began before the device was unbound", 0);
-	else if (r < 0)
-		kept_unknown(k, "reading the page-free events", r);
-	else {
-		pb_kept_from_blocks(o->kept_blocks, o->n_kept_blocks, k);
-		k->freed_pages -= before;
-		k->state = how;
-		k->watched_ns = pb_now_ns() - o->kept_start_ns;
-		k->exact = k->exact && !lost && !lost_flood;
-	}
-	free(ev);
-	free(o->kept_blocks);
-	o->kept_blocks = NULL;
-	o->n_kept_blocks = 0;
-	pb_kept_unref(k);
-	if (how == PB_KEPT_NEXT_UNBIND)
-		kept_perf_ready(o); /* for the next window's watch, before the next bind */
-	return r < 0 ? r : 0;
+	o->kept_user = false;
+	pthread_mutex_unlock(&kw.lock);
+}
+
+/* The kept-page watch's sets at the most held at once (one watch for every observer). */
+static void kept_stats(struct pb_perf_stats *s)
+{
+	pthread_mutex_lock(&kw.lock);
+	*s = kw.peak;
+	s->id = kw.peak.perf_events ? &kw : NULL;
+	s->users = kw.users;
+	pthread_mutex_unlock(&kw.lock);
 }
 
 struct json_object *pb_observer_methods_json(void)
@@ -1067,13 +1299,12 @@ static void self_pages(struct json_object *j)
 }
 
 void pb_observer_resources(const struct pb_observer *o, struct pb_perf_stats *shared,
-			   struct pb_perf_stats *own, unsigned *counter_fds, unsigned *other_fds)
+			   struct pb_perf_stats *kept, unsigned *counter_fds, unsigned *other_fds)
 {
-	*shared = *own = (struct pb_perf_stats){0};
+	*shared = *kept = (struct pb_perf_stats){0};
 	if (o->perf)
 		pb_perf_stats(o->perf, shared);
-	if (o->kept_perf)
-		pb_perf_stats(o->kept_perf, own);
+	kept_stats(kept);
 	*counter_fds = pb_counters_fds(o->counters);
 	*other_fds = pb_uevents_fds(o->uevents) + (o->kmsg_fd >= 0);
 }

@@ -303,36 +303,44 @@ const char *pb_run_measure_error(struct pb_run_measure *m, size_t i)
 	return s->error;
 }
 
+static void add_set(const struct pb_perf_stats *s, unsigned *fds, unsigned *perf_events,
+		    unsigned *rings, uint64_t *locked)
+{
+	*fds += s->fds;
+	*perf_events += s->perf_events;
+	*rings += s->rings;
+	*locked += s->locked_bytes;
+}
+
 /* What the observers hold, each shared set of events once (the record's measurement.observer). */
 static struct json_object *resources_json(const struct pb_run_measure *m)
 {
-	const void *seen[_PB_METHOD_MAX * 2];
+	const void *seen[_PB_METHOD_MAX * 2], *kept_seen = NULL;
 	unsigned n_seen = 0, targets = 0, fds = 0, perf_events = 0, rings = 0, ring_pages = 0,
 		 cpus = 0, kept_fds = 0;
 	uint64_t locked = 0, kept_locked = 0, decoded = 0, decode_ns = 0;
 	for (size_t i = 0; i < m->n; i++) {
-		struct pb_perf_stats sh, own;
+		struct pb_perf_stats sh, kept;
 		unsigned counters, other;
 		if (!m->slots[i].obs)
 			continue;
 		targets++;
-		pb_observer_resources(m->slots[i].obs, &sh, &own, &counters, &other);
-		fds += own.fds + counters + other;
-		perf_events += own.perf_events + counters; /* the writer counters are perf events */
-		rings += own.rings;
-		locked += own.locked_bytes;
-		kept_fds += own.perf_events;
-		kept_locked += own.locked_bytes;
+		pb_observer_resources(m->slots[i].obs, &sh, &kept, &counters, &other);
+		fds += counters + other;
+		perf_events += counters;	       /* the writer counters are perf events */
+		if (kept.id && kept.id != kept_seen) { /* one watch for every observer */
+			kept_seen = kept.id;
+			add_set(&kept, &fds, &perf_events, &rings, &locked);
+			kept_fds += kept.perf_events;
+			kept_locked += kept.locked_bytes;
+		}
 		bool dup = !sh.id;
 		for (unsigned k = 0; k < n_seen && !dup; k++)
 			dup = seen[k] == sh.id;
 		if (dup || n_seen == sizeof(seen) / sizeof(seen[0]))
 			continue;
 		seen[n_seen++] = sh.id;
-		fds += sh.fds;
-		perf_events += sh.perf_events;
-		rings += sh.rings;
-		locked += sh.locked_bytes;
+		add_set(&sh, &fds, &perf_events, &rings, &locked);
 		decoded += sh.records_decoded;
 		decode_ns += sh.decode_ns;
 		if (sh.ring_pages > ring_pages)

@@ -137,6 +137,18 @@ int pb_measure_assemble(const struct pb_assemble_in *in, struct pb_iteration_fac
  */
 int pb_blocks_apply_frees(struct pb_page_block *b, size_t n, const struct pb_mevent *ev,
 			  size_t n_ev);
+/* The same for the frees before until only (ts < until): a watch that moved to another set of
+ * events takes from each set the frees of its own time. */
+int pb_blocks_apply_frees_until(struct pb_page_block *b, size_t n, const struct pb_mevent *ev,
+				size_t n_ev, uint64_t until);
+/*
+ * A watch moves from one set of events to another whose events it sees from at on: it takes the
+ * frees the old set saw before at (ev: that set's records, every watch's: only the blocks' own
+ * pfns count), and the blocks count frees from at on, so that the new set's records before at
+ * (seen by the old one too) do not count twice. -ENOMEM.
+ */
+int pb_blocks_move(struct pb_page_block *b, size_t n, const struct pb_mevent *ev, size_t n_ev,
+		   uint64_t at);
 /*
  * An ftrace filter on pfn that lets through every page of the blocks (and possibly a few more:
  * beyond max_ranges ranges, the closest ones are merged): "(pfn >= A && pfn < B) || ...".
@@ -144,6 +156,10 @@ int pb_blocks_apply_frees(struct pb_page_block *b, size_t n, const struct pb_mev
  */
 int pb_blocks_pfn_filter(const struct pb_page_block *b, size_t n, size_t max_ranges, char *buf,
 			 size_t size);
+/* The same with as many ranges as fit size, at most max_ranges (halved until the text fits:
+ * the ranges grow, every page of the blocks still passes). -ENOSPC when not even one fits. */
+int pb_blocks_pfn_filter_fit(const struct pb_page_block *b, size_t n, size_t max_ranges, char *buf,
+			     size_t size);
 /* Fills k's pages (by node, unknown, total) from what the blocks still hold (size - freed);
  * k->freed_pages: the sum of the blocks' freed. */
 void pb_kept_from_blocks(const struct pb_page_block *b, size_t n, struct pb_kept_pages *k);
@@ -201,10 +217,11 @@ int pb_measure_choose(const struct pb_measure_caps *c, enum pb_measure_method wa
 /* asked (a power of two, --ring-pages) when not 0, else the budget's share for n_cpus CPUs. */
 unsigned pb_perf_ring_pages_for(long n_cpus, unsigned asked);
 /*
- * The kept-page watch's ring per CPU (one per target: its events carry the target's pfn filter,
- * so they cannot be shared): PB_KEPT_RING_BUDGET_PAGES over the CPUs, 2 to 16 pages (16 up to 4
- * CPUs, as before; 2 from 32 CPUs on). Only frees of the held pages pass the filter; a device
- * freeing more of them on one CPU than its ring holds makes the watch inexact (kept.exact).
+ * The kept-page watch's ring per CPU (one watch per process: its filter covers the held pages of
+ * every target's watch in progress): PB_KEPT_RING_BUDGET_PAGES over the CPUs, 2 to 16 pages (16
+ * up to 4 CPUs, as before; 2 from 32 CPUs on). Only frees of the held pages pass the filter;
+ * devices freeing more of them on one CPU than its ring holds make the watches on it inexact
+ * (kept.exact).
  */
 #define PB_KEPT_RING_BUDGET_PAGES 64u
 #define PB_KEPT_RING_MIN_PAGES	  2u
@@ -265,6 +282,12 @@ int pb_kprobe_events_remove_stale(void);
  * (-EMFILE: how many descriptors they need and the limit).
  */
 int pb_perf_open(const struct pb_perf_opts *o, struct pb_perf **ret, char *why, size_t why_size);
+/*
+ * Another handle on the set of events p holds, shared or not (e.g. one per watch of a filtered
+ * set): its own windows, counts and losses, as with shared sets. The set is freed with its last
+ * handle.
+ */
+int pb_perf_open_more(struct pb_perf *p, struct pb_perf **ret);
 /* Opens the handle's window (the events are on while any handle's window is open). */
 int pb_perf_enable(struct pb_perf *p);
 /*

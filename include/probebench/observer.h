@@ -265,7 +265,9 @@ int pb_observer_restore_kernel_settings(void);
  * pb_observer_kept_end(), which settles f->kept (state NEXT_UNBIND or RUN_END, or UNKNOWN with
  * the reason). One watch per observer: a new start ends the previous one as UNKNOWN. Starting
  * without held pages settles an empty kept at once. f->kept is created here (the facts hold a
- * reference). Returns 0 or -errno (f->kept is then UNKNOWN, with why).
+ * reference). Returns 0 or -errno (f->kept is then UNKNOWN, with why). The page-free events are
+ * one set for every observer of the process (their filter covers every watch in progress; each
+ * watch takes the frees of its own pages): thread-safe.
  */
 int pb_observer_kept_start(struct pb_observer *o, struct pb_iteration_facts *f);
 int pb_observer_kept_end(struct pb_observer *o, enum pb_kept_state how);
@@ -274,12 +276,13 @@ int pb_observer_kept_end(struct pb_observer *o, enum pb_kept_state how);
 struct json_object *pb_observer_methods_json(void);
 /*
  * What the observer holds: *shared the perf events it shares with every observer of the process
- * asking for the same events (their id tells one set from another: count each set once), *own the
- * kept-page watch's events (its own: they carry its pages' filter), *counter_fds its writer
- * counters (perf events of one task), *other_fds its uevent sockets and /dev/kmsg.
+ * asking for the same events (their id tells one set from another: count each set once), *kept
+ * the process's kept-page watch, one for every observer (count it once: its id; the most its
+ * sets held at once, id NULL when it never opened), *counter_fds its writer counters (perf
+ * events of one task), *other_fds its uevent sockets and /dev/kmsg.
  */
 struct pb_perf_stats;
 void pb_observer_resources(const struct pb_observer *o, struct pb_perf_stats *shared,
-			   struct pb_perf_stats *own, unsigned *counter_fds, unsigned *other_fds);
+			   struct pb_perf_stats *kept, unsigned *counter_fds, unsigned *other_fds);
 /* Observer-level facts for the run record: method, pfn map, printk levels, own buffer placement. */
 struct json_object *pb_observer_info_json(const struct pb_observer *o);

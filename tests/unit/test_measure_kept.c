@@ -102,6 +102,102 @@ static void pfn_filter(void **state)
 	assert_int_equal(pb_blocks_pfn_filter(b, 0, 8, buf, sizeof(buf)), -EINVAL);
 }
 
+/* Every page of every block lies in one of the filter's ranges; returns how many ranges. */
+static size_t filter_covers(const char *f, const struct pb_page_block *b, size_t n)
+{
+	unsigned long long lo[128], hi[128];
+	size_t m = 0;
+	for (const char *p = f; (p = strstr(p, "(pfn >= ")) && m < 128; p++)
+		assert_int_equal(sscanf(p, "(pfn >= %llu && pfn < %llu)", &lo[m], &hi[m]), 2), m++;
+	for (size_t i = 0; i < n; i++) {
+		bool in = false;
+		for (size_t k = 0; k < m && !in; k++)
+			in = b[i].pfn >= lo[k] && b[i].pfn + (1ull << b[i].order) <= hi[k];
+		if (!in)
+			fail_msg("block %llu (order %u) is not in the filter %s",
+				 (unsigned long long)b[i].pfn, b[i].order, f);
+	}
+	return m;
+}
+
+/* The shared watch's filter: two targets' blocks, far apart and many; as many ranges as fit a
+ * page (the perf ioctl's limit), fewer and larger when the text would not fit. */
+static void pfn_filter_of_watches(void **state)
+{
+	(void)state;
+	struct pb_page_block b[100];
+	char buf[4096];
+	for (size_t i = 0; i < 100; i++) /* target A's blocks, then target B's, 10^10 on */
+		b[i] = (struct pb_page_block){
+		    .pfn = 10000000000ull + (i % 2 ? 5000000 : 0) + i * 1000, .order = i % 3};
+	int n = pb_blocks_pfn_filter_fit(b, 100, 64, buf, sizeof(buf));
+	assert_true(n > 0 && n < (int)sizeof(buf));
+	assert_int_equal(filter_covers(buf, b, 100), 64);
+	/* a smaller buffer: 64 ranges do not fit, 32 do not either, 16 do */
+	char small[1024];
+	assert_int_equal(pb_blocks_pfn_filter(b, 100, 64, small, sizeof(small)), -ENOSPC);
+	assert_int_equal(pb_blocks_pfn_filter(b, 100, 32, small, sizeof(small)), -ENOSPC);
+	n = pb_blocks_pfn_filter_fit(b, 100, 64, small, sizeof(small));
+	assert_true(n > 0);
+	assert_int_equal(filter_covers(small, b, 100), 16);
+	/* what fits: nothing at all, or every range */
+	assert_int_equal(pb_blocks_pfn_filter_fit(b, 100, 64, small, 10), -ENOSPC);
+	n = pb_blocks_pfn_filter_fit(b, 4, 64, small, sizeof(small));
+	assert_int_equal(filter_covers(small, b, 4), 4);
+	assert_int_equal(pb_blocks_pfn_filter_fit(b, 0, 64, buf, sizeof(buf)), -EINVAL);
+}
+
+/*
+ * Two targets' watches on one set of events, moved to a second set when B's watch starts: each
+ * takes the frees of its own pages, from its own start, none twice. A watches from 10 on set 1;
+ * B starts at 50 on set 2 (its filter covers both), A moves to set 2 at 55: set 1's records
+ * before 55 are A's until then, set 2's from 55 on (it has 52 as well: not counted twice).
+ */
+static void shared_watch_demux(void **state)
+{
+	(void)state;
+	struct pb_page_block a[] = {{.pfn = 100, .order = 1, .node = 0, .ts = 10},
+				    {.pfn = 300, .order = 0, .node = 0, .ts = 10}};
+	struct pb_page_block b[] = {{.pfn = 200, .order = 2, .node = 1, .ts = 50},
+				    {.pfn = 301, .order = 0, .node = 1, .ts = 50}};
+	struct pb_mevent set1[] = {
+	    freed(5, 100, 0),  /* before A's watch */
+	    freed(20, 100, 0), /* A */
+	    freed(52, 101, 0), /* A, seen by both sets */
+	    freed(56, 300, 0), /* A, after the move: set 2's */
+	};
+	struct pb_mevent set2[] = {
+	    freed(51, 200, 0), /* B */
+	    freed(52, 101, 0), /* A: set 1 had it */
+	    freed(53, 201, 1), /* B: 201 and 202 */
+	    freed(56, 300, 0), /* A */
+	    freed(57, 400, 0), /* neither: the filter's ranges may let more through */
+	    freed(58, 301, 0), /* B */
+	};
+	size_t n2 = sizeof(set2) / sizeof(set2[0]);
+	assert_int_equal(pb_blocks_move(a, 2, set1, 4, 55), 0);
+	assert_true(a[0].freed == 2 && a[1].freed == 0);
+	assert_true(a[0].ts == 55 && a[1].ts == 55);
+	/* the watches end: each handle's records of set 2 */
+	assert_int_equal(pb_blocks_apply_frees(a, 2, set2, n2), 0);
+	assert_int_equal(pb_blocks_apply_frees(b, 2, set2, n2), 0);
+	assert_true(a[0].freed == 2 && a[1].freed == 1);
+	assert_true(b[0].freed == 3 && b[1].freed == 1);
+	struct pb_kept_pages ka = {0}, kb = {0};
+	pb_kept_from_blocks(a, 2, &ka);
+	pb_kept_from_blocks(b, 2, &kb);
+	assert_true(ka.pages_total == 0 && ka.freed_pages == 3);
+	assert_true(kb.pages_total == 1 && kb.pages_by_node[1] == 1 && kb.freed_pages == 4);
+	/* a free both sets saw counts once: the old set's, before the move */
+	struct pb_page_block c = {.pfn = 300, .order = 1, .ts = 10};
+	struct pb_mevent both[] = {freed(52, 300, 0)};
+	assert_int_equal(pb_blocks_move(&c, 1, both, 1, 55), 0);
+	assert_int_equal(pb_blocks_apply_frees(&c, 1, both, 1), 0);
+	assert_true(c.freed == 1);
+	assert_int_equal(pb_blocks_apply_frees_until(&c, 1, set2, n2, 56), 0);
+	assert_true(c.freed == 1); /* 56 is not before 56 */
+}
+
 /* The shared record: the facts and the watch each hold a reference; JSON of each state. */
 static void kept_record(void **state)
 {
@@ -159,6 +255,8 @@ int main(void)
 	    cmocka_unit_test(frees_pair_with_blocks),
 	    cmocka_unit_test(no_frees),
 	    cmocka_unit_test(pfn_filter),
+	    cmocka_unit_test(pfn_filter_of_watches),
+	    cmocka_unit_test(shared_watch_demux),
 	    cmocka_unit_test(kept_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

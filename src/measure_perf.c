@@ -530,7 +530,7 @@ static bool in_flood_ring(enum pb_mevent_type t)
  * owns the flood ring. 1: the CPU is offline. */
 static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_size)
 {
-	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
+	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, flood events */
 	size_t first = p->n_ev;
 	for (size_t i = 0; i < p->n_specs; i++) {
 		struct spec *s = &p->specs[i];

@@ -1,9 +1,11 @@
 # Observer overhead through `probebench run`: median bind_ns of `run` (measurement on: the
-# automatically chosen method, kmem events, uevents, writer counters) against `run --no-measure`
-# (bare timing), same device (the host's 1af4:1044 function, PCI level), in interleaved blocks
-# whose order alternates. Goal: ratio of medians <= 1.05. bind_ns is CLOCK_MONOTONIC around the
-# bind write(2) in the writer thread; arming and decoding happen outside it. Needs root; holds
-# the shared rng lock. BLOCKS (default 10) x PER_BLOCK (default 20) cycles per side.
+# automatically chosen method, kmem events with the slab allocations counted, not sampled, as by
+# default, uevents, writer counters) against `run --no-measure` (bare timing), same device (the
+# host's 1af4:1044 function, PCI level), in interleaved blocks whose order alternates. Goal:
+# ratio of medians <= 1.05. bind_ns is CLOCK_MONOTONIC around the bind write(2) in the writer
+# thread; arming and decoding happen outside it. Also prints the perf records a measured window
+# held (every traced event of every task: they grow with what else runs on the host). Needs
+# root; holds the shared rng lock. BLOCKS (default 10) x PER_BLOCK (default 20) cycles per side.
 set -eu
 : "${PROBEBENCH:?PROBEBENCH must name the probebench binary}"
 BLOCKS=${BLOCKS:-10}
@@ -23,9 +25,14 @@ def load(kind, b):
     return d, [i["bind_ns"] for i in d["iterations"] if i["outcome"] == "ok"]
 on, off, ratios, probes = [], [], [], []
 method = None
+decoded = windows = 0
+seen = []
 for b in range(1, blocks + 1):
     d, v = load("on", b); on += v
     method = d["measurement"]["used"]
+    decoded += d["measurement"]["observer"]["records_decoded"]
+    windows += sum(1 for it in d["iterations"] if "probes" in it.get("measurement", {}))
+    seen += [it["measurement"]["events_seen"] for it in d["iterations"] if "events_seen" in it.get("measurement", {})]
     for it in d["iterations"]:
         for p in it.get("measurement", {}).get("probes", []):
             if p["depth"] == 0:
@@ -35,6 +42,8 @@ for b in range(1, blocks + 1):
 print("%d blocks x %d cycles per side (PCI level, bind entry, same device, interleaved)" % (blocks, len(on) // blocks))
 print("median bind_ns: bare (--no-measure) %.1f us, measured (%s) %.1f us" % (statistics.median(off) / 1e3, ",".join(method), statistics.median(on) / 1e3))
 print("ratio of medians (measured / bare): %.3f   median of per-block ratios: %.3f   (goal <= 1.05)" % (statistics.median(on) / statistics.median(off), statistics.median(ratios)))
+if windows:
+    print("perf records per measured window: mean %.1f (measurement.observer.records_decoded / %d windows), median %.0f (events_seen)" % (decoded / windows, windows, statistics.median(seen) if seen else 0))
 if probes:
     print("target's own probe (really_probe) p50 %.1f us while measured" % (statistics.median(probes) / 1e3))
 PYEOF

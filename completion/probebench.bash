@@ -56,7 +56,8 @@ _probebench_args()
 	run)
 		opts="--iterations --warmup --duration --interval --timeout --entry --module-options --writer-node
 		      --writer-cpu --force --dry-run --json --state-dir --max-failures --parallel
-		      --no-measure --method --ring-pages --include-lossy --fifo --progress --help"
+		      --no-measure --method --ring-pages --slab-samples --include-lossy --fifo --progress
+		      --help"
 		;;
 	esac
 

@@ -72,8 +72,12 @@ static void help(FILE *f)
 	    "                         kprobe, tracepoint or kmsg (doc/measurement.md); when none\n"
 	    "                         works the run goes on with timing only and says why\n"
 	    "      --ring-pages N     observer's ring buffers per CPU, in pages (power of two;\n"
-	    "                         default 512 / CPUs, 16 to 128): one for slab events, one\n"
-	    "                         for the others; raise it when the record shows lost records\n"
+	    "                         default 512 / CPUs, 16 to 128): one for page frees and\n"
+	    "                         sampled slab events, one for the others; raise it when the\n"
+	    "                         record shows lost records\n"
+	    "      --slab-samples     sample every slab allocation (kmalloc, kmem_cache_alloc) of\n"
+	    "                         the window for the slab proxy's sizes; by default they are\n"
+	    "                         only counted per CPU (by node), which costs the bind less\n"
 	    "      --include-lossy    count iterations that lost records in the summaries (by\n"
 	    "                         default they are shown in the record and left out)\n"
 	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
@@ -245,6 +249,7 @@ enum {
 	OPT_FIFO,
 	OPT_RING_PAGES,
 	OPT_INCLUDE_LOSSY,
+	OPT_SLAB_SAMPLES,
 	OPT_MODULE_OPTIONS,
 	OPT_PROGRESS,
 };
@@ -270,6 +275,7 @@ static const struct option options[] = {
     {"fifo", required_argument, NULL, OPT_FIFO},
     {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
     {"include-lossy", no_argument, NULL, OPT_INCLUDE_LOSSY},
+    {"slab-samples", no_argument, NULL, OPT_SLAB_SAMPLES},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"help", no_argument, NULL, 'h'},
     {},
@@ -441,6 +447,9 @@ static int parse_option(int c, struct run_args *a)
 		return -1;
 	case OPT_INCLUDE_LOSSY:
 		a->o.include_lossy = true;
+		return -1;
+	case OPT_SLAB_SAMPLES:
+		a->o.slab_samples = true;
 		return -1;
 	case OPT_PROGRESS: {
 		static const char *const modes[] = {"auto", "bar", "lines", "none"};

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Trace events and kprobes through perf_event_open: one disabled group per online CPU, enabled
- * only while a bind window is open. Each CPU has two mmap'ed rings: the slab events (kmalloc,
- * kmem_cache_alloc) write into one, every other event (probes, workqueue, sched, console, page
- * allocations) into the other, so that a flood of slab allocations (an ACPI method interpreted
- * during a probe makes 100k of them) can overflow only the slab proxy, never the probe records
- * or the pages by node. The other ring wakes a spill thread when a quarter full, which moves its
- * records out while the window lasts: large page floods are kept whole (see spill_main()).
- * Sample times are CLOCK_MONOTONIC (use_clockid) so they compare with the write timestamps.
- * Raw tracepoint records are decoded with libtraceevent, formats from libtracefs.
+ * only while a bind window is open. Each CPU has two mmap'ed rings: the page frees and, when
+ * sampled (slab_samples), the slab events (kmalloc, kmem_cache_alloc) write into one, every other
+ * event (probes, workqueue, sched, console, page allocations) into the other, so that a flood of
+ * slab allocations (an ACPI method interpreted during a probe makes 100k of them) can overflow
+ * only the slab proxy, never the probe records or the pages by node. Unsampled, the slab events
+ * only count (read with the group's counts): no record per allocation. The other ring wakes a spill
+ * thread when a quarter full, which moves its records out while the window lasts: large page floods
+ * are kept whole (see spill_main()). Sample times are CLOCK_MONOTONIC (use_clockid) so they compare
+ * with the write timestamps. Raw tracepoint records are decoded with libtraceevent, formats from
+ * libtracefs.
  *
  * One set of events serves every observer of the process that asks for the same events
  * (shared: the targets of a run, --parallel ones included): the events see every task on every
@@ -478,7 +480,8 @@ static int perf_specs(struct perf_core *p, const struct pb_perf_opts *o, char *w
 		/* Their counts (read at the window's ends) are exact per CPU, all tasks, even when
 		 * samples are lost: a tracepoint event counts every hit before it writes (or fails
 		 * to write, or is throttled out of writing) its sample. No second, counting event
-		 * is needed: one fewer descriptor per CPU and event, one fewer event per hit. */
+		 * is needed: one fewer descriptor per CPU and event, one fewer event per hit.
+		 * Unless slab_samples, they write no sample at all (perf_open_cpu()). */
 		/* frees of any task: which of the probe's pages it freed again inside the window */
 		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free");
 		add_spec(p, PB_EV_PAGE_FREE, "kmem", "mm_page_free_batched");
@@ -523,22 +526,25 @@ static bool in_flood_ring(enum pb_mevent_type t)
 }
 
 /* Every event on one CPU, in one group: the first event leads it and owns the ring of the other
- * events, the first slab event owns the slab ring. 1: the CPU is offline. */
+ * events, the first sampled flood event (a slab event, or without slab samples a page free)
+ * owns the flood ring. 1: the CPU is offline. */
 static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_size)
 {
-	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, slab events */
+	int leader = -1, out[2] = {-1, -1}; /* ring owners: other events, flood events */
 	size_t first = p->n_ev;
 	for (size_t i = 0; i < p->n_specs; i++) {
 		struct spec *s = &p->specs[i];
 		/* the flood ring: slab allocations and page frees, whose losses never cost a probe
 		 */
 		bool slab = s->type == PB_EV_SLAB_ALLOC || s->type == PB_EV_PAGE_FREE;
+		/* counting only: no sample, no ring; its count is read with the group's */
+		bool count_only = s->type == PB_EV_SLAB_ALLOC && !p->key.slab_samples;
 	retry:;
 		struct perf_event_attr a = {
 		    .size = sizeof(a),
 		    .type = PERF_TYPE_TRACEPOINT,
 		    .config = (uint64_t)s->ev->id,
-		    .sample_period = 1,
+		    .sample_period = count_only ? 0 : 1,
 		    .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 				   PERF_SAMPLE_CPU | PERF_SAMPLE_RAW,
 		    /* the leader reads the whole group: counts and losses of the CPU at once */
@@ -582,6 +588,8 @@ static int perf_open_cpu(struct perf_core *p, long cpu, char *why, size_t why_si
 		}
 		if (leader < 0)
 			leader = pe->fd;
+		if (count_only)
+			continue;
 		if (out[slab] < 0) {
 			out[slab] = pe->fd;
 			int r = perf_map_ring(p, pe->fd, cpu, leader, slab, why, why_size);
@@ -758,7 +766,8 @@ static struct perf_core *cores;
 static bool same_events(const struct pb_perf_opts *a, const struct pb_perf_opts *b)
 {
 	return a->kprobes == b->kprobes && a->console == b->console && a->memory == b->memory &&
-	       a->frees_only == b->frees_only && a->ring_pages == b->ring_pages;
+	       a->frees_only == b->frees_only && a->ring_pages == b->ring_pages &&
+	       a->slab_samples == b->slab_samples;
 }
 
 /* The handle's counts at its windows' ends, one per event of its core. */

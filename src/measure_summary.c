@@ -132,7 +132,11 @@ static int add_facts(struct pb_measure_summary *s, struct gather *g,
 	if (f->memory_measured) {
 		s->memory = true;
 		add_by_node(s->pages_by_node, &s->n_page_nodes, f->pages_by_node, f->n_nodes);
-		add_by_node(s->slab_by_node, &s->n_slab_nodes, f->slab_allocs_by_node, f->n_nodes);
+		if (f->slab_sampled) {
+			s->slab_sampled = true;
+			add_by_node(s->slab_by_node, &s->n_slab_nodes, f->slab_allocs_by_node,
+				    f->n_nodes);
+		}
 		if (f->slab_counted)
 			add_by_node(s->slab_counted_by_node, &s->n_slab_counted_nodes,
 				    f->slab_counted_by_node, f->n_slab_counted_nodes);

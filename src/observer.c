@@ -282,6 +282,7 @@ static int setup_method(struct pb_observer *o)
 					  .console = o->caps.printk_console,
 					  .memory = !o->opts.no_memory,
 					  .ring_pages = o->opts.ring_pages,
+					  .slab_samples = o->opts.slab_samples,
 					  .shared = true};
 		r = pb_perf_open(&po, &o->perf, o->why, sizeof(o->why));
 		if (r < 0)
@@ -848,6 +849,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 	f.lost_exact = o->perf && pb_perf_lost(o->perf, &f.lost_records, &f.lost_slab_records) == 0;
 	f.frees_exact = f.frees_measured && !f.lost_slab_records;
 	slab_caches(o, &f);
+	f.slab_sampled = f.memory_measured && o->opts.slab_samples;
 	if (o->perf && f.memory_measured)
 		f.slab_counted =
 		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,

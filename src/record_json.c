@@ -207,10 +207,16 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 				       f->local_ratio < 0 ? NULL
 							  : json_object_new_double(f->local_ratio));
 		struct json_object *slab = json_object_new_object();
-		json_object_object_add(slab, "allocs_by_node",
-				       pb_json_u64_array(f->slab_allocs_by_node, f->n_nodes));
-		json_object_object_add(slab, "bytes_by_node",
-				       pb_json_u64_array(f->slab_bytes_by_node, f->n_nodes));
+		/* not sampled (the default): no sampled figures, rather than zeros */
+		json_object_object_add(slab, "sampled", json_object_new_boolean(f->slab_sampled));
+		if (f->slab_sampled) {
+			json_object_object_add(
+			    slab, "allocs_by_node",
+			    pb_json_u64_array(f->slab_allocs_by_node, f->n_nodes));
+			json_object_object_add(
+			    slab, "bytes_by_node",
+			    pb_json_u64_array(f->slab_bytes_by_node, f->n_nodes));
+		}
 		json_object_object_add(slab, "counted_by_node",
 				       f->slab_counted ? pb_json_u64_array(f->slab_counted_by_node,
 									   f->n_slab_counted_nodes)
@@ -326,8 +332,11 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 				       json_object_new_int64((int64_t)s->pages_total));
 		json_object_object_add(mo, "pages_unknown_node",
 				       json_object_new_int64((int64_t)s->pages_unknown_node));
-		json_object_object_add(mo, "slab_allocs_by_node",
-				       pb_json_u64_array(s->slab_by_node, s->n_slab_nodes));
+		json_object_object_add(mo, "slab_sampled",
+				       json_object_new_boolean(s->slab_sampled));
+		if (s->slab_sampled)
+			json_object_object_add(mo, "slab_allocs_by_node",
+					       pb_json_u64_array(s->slab_by_node, s->n_slab_nodes));
 		json_object_object_add(
 		    mo, "slab_counted_by_node",
 		    pb_json_u64_array(s->slab_counted_by_node, s->n_slab_counted_nodes));
@@ -412,6 +421,7 @@ static struct json_object *options_json(const struct pb_record_options *o)
 			       json_object_new_string(pb_measure_method_name(o->method)));
 	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
 	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
+	json_object_object_add(x, "slab_samples", json_object_new_boolean(o->slab_samples));
 	json_object_object_add(x, "include_lossy", json_object_new_boolean(o->include_lossy));
 	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
 	return x;

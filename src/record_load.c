@@ -247,8 +247,14 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 		f->pages_total = num_u64(mem, "pages_total");
 		f->pages_unknown_node = num_u64(mem, "pages_unknown_node");
 		struct json_object *slab = member(mem, "slab_proxy", json_type_object);
-		by_node(slab, "allocs_by_node", f->slab_allocs_by_node);
-		by_node(slab, "bytes_by_node", f->slab_bytes_by_node);
+		/* records before "sampled" always sampled: their allocs_by_node says so */
+		f->slab_sampled = member(slab, "sampled", json_type_boolean)
+				      ? flag(slab, "sampled")
+				      : member(slab, "allocs_by_node", json_type_array) != NULL;
+		if (f->slab_sampled) {
+			by_node(slab, "allocs_by_node", f->slab_allocs_by_node);
+			by_node(slab, "bytes_by_node", f->slab_bytes_by_node);
+		}
 		f->slab_counted = member(slab, "counted_by_node", json_type_array) != NULL;
 		f->n_slab_counted_nodes = by_node(slab, "counted_by_node", f->slab_counted_by_node);
 		if (load_kept(mem, f) < 0) {
@@ -401,6 +407,7 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	r->options.parallel = flag(o, "parallel");
 	r->options.measure = flag(o, "measure");
 	r->options.include_lossy = flag(o, "include_lossy");
+	r->options.slab_samples = flag(o, "slab_samples");
 	r->options.method = method_or_auto(o, "method");
 	struct json_object *m = member(j, "measurement", json_type_object);
 	r->measure_enabled = flag(m, "enabled");

@@ -182,8 +182,14 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 			"; total %" PRIu64 "; new pages only: slab reuse hides small allocations\n",
 			m->pages_total);
 		if (m->n_slab_counted_nodes > 0) {
-			fprintf(f, "  slab allocations (perf-counted kmalloc+kmem_cache_alloc, all "
-				   "tasks, by CPU node):");
+			fputs(
+			    m->slab_sampled
+				? "  slab allocations (perf-counted kmalloc+kmem_cache_alloc, all "
+				  "tasks, by CPU node):"
+				: "  slab allocations (kmalloc+kmem_cache_alloc, all tasks, by CPU "
+				  "node; counted per CPU by perf; sizes not sampled: "
+				  "--slab-samples):",
+			    f);
 			by_node(f, m->slab_counted_by_node, m->n_slab_counted_nodes);
 			fputc('\n', f);
 		}
@@ -207,10 +213,16 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 			m->lossy_included
 			    ? "counted in these statistics (--include-lossy)"
 			    : "left out of these statistics (--include-lossy counts them)");
-	if (m->lost_slab_records > 0)
+	if (m->lost_slab_records > 0 && m->slab_sampled)
 		fprintf(f,
 			"  lost slab records: %" PRIu64
 			" (the slab proxy is undercounted; a larger "
+			"--ring-pages keeps them)\n",
+			m->lost_slab_records);
+	else if (m->lost_slab_records > 0) /* the flood ring holds only the page frees */
+		fprintf(f,
+			"  lost page-free records: %" PRIu64
+			" (the pages freed in the windows are not exact; a larger "
 			"--ring-pages keeps them)\n",
 			m->lost_slab_records);
 }

@@ -557,8 +557,10 @@ static void pages_figure(FILE *f, const struct pb_measure_summary *m, const char
 		"(kmem:mm_page_alloc, by the node they landed on; total %" PRIu64 ", %" PRIu64
 		" of unknown node) <span class=\"key slab\"></span> slab allocations "
 		"(perf-counted kmalloc + kmem_cache_alloc of all tasks, by the allocating CPU's "
-		"node)</p>\n",
-		m->pages_total, m->pages_unknown_node);
+		"node%s)</p>\n",
+		m->pages_total, m->pages_unknown_node,
+		m->slab_sampled ? ""
+				: "; counted per CPU by perf; sizes not sampled: --slab-samples");
 	char method[300];
 	snprintf(method, sizeof(method),
 		 "pages the probing tasks allocated inside the bind windows (%s, kmem events), "

@@ -51,7 +51,7 @@ struct pb_run_measure {
 
 int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct pb_inventory *inv,
 		       const struct pb_device *const *devices, enum pb_measure_method method,
-		       unsigned ring_pages, struct pb_run_measure **ret)
+		       unsigned ring_pages, bool slab_samples, struct pb_run_measure **ret)
 {
 	struct pb_run_measure *m = calloc(1, sizeof(*m));
 	if (!m || !(m->slots = calloc(n ? n : 1, sizeof(*m->slots)))) {
@@ -88,6 +88,7 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
 					     .n_subtree = n_sub,
 					     .method = method,
 					     .ring_pages = ring_pages,
+					     .slab_samples = slab_samples,
 					     .why = s->open_why,
 					     .why_size = sizeof(s->open_why)};
 		s->open_err = pb_observer_open(&o, &s->obs);

@@ -250,6 +250,10 @@ struct pb_perf_opts {
 	bool memory;	 /* kmem:mm_page_alloc, kmem:kmalloc, kmem:kmem_cache_alloc, and the page
 			  * frees (into the flood ring, with the slab events) */
 	bool frees_only; /* only kmem:mm_page_free and mm_page_free_batched (the kept-page watch) */
+	/* With memory: kmalloc and kmem_cache_alloc write samples into the flood ring (their
+	 * sizes, the sampled slab proxy). Without, they only count (pb_perf_slab_counts()): no
+	 * record per allocation, the larger part of what the events cost inside a bind. */
+	bool slab_samples;
 	unsigned ring_pages; /* per CPU and ring; 0: pb_perf_ring_pages_for() */
 	/* One set of events for every caller of the process asking for the same ones (the
 	 * targets of a run): each handle has its own windows, counts and losses. Not with a

@@ -65,7 +65,8 @@ struct pb_observer_opts {
 	enum pb_measure_method method; /* PB_METHOD_AUTO: best available */
 	bool no_uevents;	       /* do not listen for uevents */
 	bool no_memory;		       /* no kmem events (pages, slab proxy) */
-	bool no_counters;	       /* no perf counters of the writer */
+	bool slab_samples; /* sample the slab allocations (sizes); default: counted per CPU only */
+	bool no_counters;  /* no perf counters of the writer */
 	uint64_t uevent_wait_ns; /* how long disarm waits for udev's copy; 0: 500 ms default */
 	unsigned ring_pages;	 /* per-CPU ring buffer pages (power of two); 0: 128 */
 	char *why;		 /* optional: on failure, what failed (e.g. which perf call) */
@@ -208,6 +209,9 @@ struct pb_iteration_facts {
 	bool slab_caches_measured;
 	struct pb_slab_delta *slab_caches;
 	size_t n_slab_caches;
+	/* The sampled slab proxy (slab_samples): kmalloc and kmem_cache_alloc samples of the
+	 * probing tasks. Not sampled: both arrays mean nothing (not zero: not looked at). */
+	bool slab_sampled;
 	uint64_t slab_allocs_by_node[PB_MEASURE_MAX_NODES]; /* by node of the allocating CPU */
 	uint64_t slab_bytes_by_node[PB_MEASURE_MAX_NODES];
 	/* The same allocations counted per CPU by perf counters (every task, never lost). */

@@ -56,6 +56,7 @@ struct pb_measure_summary {
 	uint64_t pages_by_node[PB_MEASURE_MAX_NODES], slab_by_node[PB_MEASURE_MAX_NODES],
 	    slab_counted_by_node[PB_MEASURE_MAX_NODES];
 	unsigned n_page_nodes, n_slab_nodes, n_slab_counted_nodes;
+	bool slab_sampled; /* some iteration sampled its slab allocations: slab_by_node is theirs */
 	uint64_t pages_total, pages_unknown_node, lost_records, lost_slab_records;
 	/* Pages freed again inside the windows; what the devices kept until their next unbind
 	 * (sums over the kept_iterations whose watch settled; kept_unknown: watches that failed).
@@ -111,7 +112,7 @@ struct pb_record_options {
 	unsigned iterations, warmup, max_consecutive_failures, ring_pages;
 	uint64_t duration_ns, interval_ns, timeout_ns;
 	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
-	bool parallel, measure, include_lossy, mlock;
+	bool parallel, measure, include_lossy, mlock, slab_samples;
 	enum pb_measure_method method;
 	int fifo_prio;
 	char state_dir[256];
@@ -160,7 +161,8 @@ struct json_object *pb_measurement_to_json(const struct pb_measurement *m);
  *  "on_device_node": {"yes", "no", "unknown", "share" | null}, "hops"}],
  *  "uevent_kernel_ns": stats | null, "uevent_udev_ns": stats | null,
  *  "memory": {"pages_by_node", "bytes_by_node", "pages_total", "pages_unknown_node",
- *             "slab_allocs_by_node", "slab_counted_by_node"} | null, "lost_records",
+ *             "slab_sampled", "slab_allocs_by_node" (when sampled), "slab_counted_by_node",
+ *             ...} | null, "lost_records",
  *  "lost_slab_records"}.
  */
 struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *s);

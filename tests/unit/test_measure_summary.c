@@ -19,7 +19,7 @@
 #include "probebench/record.h"
 
 /* virtio-pci's probe (depth 0, hopped) with virtio_rng's (depth 1) inside; pages p0/p1 on nodes
- * 0/1 and `unknown` of no known node; slab proxy 5 on node 0, counted 9/1. */
+ * 0/1 and `unknown` of no known node; slab proxy 5 on node 0 (sampled), counted 9/1. */
 static struct pb_measurement *facts(uint64_t pci_ns, uint64_t child_ns, int on_node, int64_t uevent,
 				    unsigned p0, unsigned p1, unsigned unknown)
 {
@@ -50,6 +50,7 @@ static struct pb_measurement *facts(uint64_t pci_ns, uint64_t child_ns, int on_n
 	f->pages_by_node[1] = p1;
 	f->pages_total = p0 + p1 + unknown;
 	f->pages_unknown_node = unknown;
+	f->slab_sampled = true;
 	f->slab_allocs_by_node[0] = 5;
 	f->slab_counted = true;
 	f->n_slab_counted_nodes = 2;
@@ -122,6 +123,8 @@ static void groups_shares_sums(void **st)
 	assert_int_equal(geti(s, "memory/bytes_by_node/1"), 3 * sysconf(_SC_PAGESIZE));
 	assert_int_equal(geti(s, "memory/pages_total"), 7);
 	assert_int_equal(geti(s, "memory/pages_unknown_node"), 1);
+	assert_true(json_object_get_boolean(
+	    json_object_object_get(json_object_object_get(s, "memory"), "slab_sampled")));
 	assert_int_equal(geti(s, "memory/slab_allocs_by_node/0"), 15);
 	assert_int_equal(geti(s, "memory/slab_counted_by_node/0"), 27);
 	assert_int_equal(geti(s, "memory/slab_counted_by_node/1"), 3);
@@ -172,6 +175,60 @@ static void left_out(void **st)
 		pb_measurement_free(ms[i]);
 }
 
+/* Slab allocations counted, not sampled (the default): the sampled figures are absent from the
+ * iteration's and the summary's JSON, not zero, and an unsampled iteration's arrays (whatever
+ * they hold) never reach the sums of the sampled ones. */
+static void slab_not_sampled(void **st)
+{
+	(void)st;
+	struct pb_measurement *ms[2] = {facts(5000, 2000, 1, 100, 1, 0, 0),
+					facts(6000, 2000, 1, 100, 1, 0, 0)};
+	for (int i = 0; i < 2; i++)
+		ms[i]->facts.slab_sampled = false;
+	struct pb_measure_summary sum;
+	assert_int_equal(
+	    pb_measure_summary_make((const struct pb_measurement *const *)ms, 2, false, &sum), 0);
+	assert_false(sum.slab_sampled);
+	assert_int_equal(sum.n_slab_nodes, 0);
+	struct json_object *s = pb_measure_summary_to_json(&sum);
+	pb_measure_summary_clear(&sum);
+	struct json_object *mem = json_object_object_get(s, "memory");
+	assert_non_null(mem);
+	assert_false(json_object_get_boolean(json_object_object_get(mem, "slab_sampled")));
+	assert_false(json_object_object_get_ex(mem, "slab_allocs_by_node", NULL));
+	assert_int_equal(geti(s, "memory/slab_counted_by_node/0"), 18);
+	assert_int_equal(geti(s, "memory/slab_counted_by_node/1"), 2);
+	json_object_put(s);
+
+	struct json_object *j = pb_measurement_to_json(ms[0]);
+	struct json_object *sp =
+	    json_object_object_get(json_object_object_get(j, "memory"), "slab_proxy");
+	assert_non_null(sp);
+	assert_false(json_object_get_boolean(json_object_object_get(sp, "sampled")));
+	assert_false(json_object_object_get_ex(sp, "allocs_by_node", NULL));
+	assert_false(json_object_object_get_ex(sp, "bytes_by_node", NULL));
+	assert_int_equal(geti(sp, "counted_by_node/0"), 9);
+	json_object_put(j);
+
+	/* one of them sampled: the summary sums its samples alone */
+	ms[1]->facts.slab_sampled = true;
+	ms[1]->facts.slab_allocs_by_node[1] = 4;
+	assert_int_equal(
+	    pb_measure_summary_make((const struct pb_measurement *const *)ms, 2, false, &sum), 0);
+	assert_true(sum.slab_sampled);
+	assert_int_equal(sum.n_slab_nodes, 2);
+	assert_int_equal(sum.slab_by_node[0], 5);
+	assert_int_equal(sum.slab_by_node[1], 4);
+	pb_measure_summary_clear(&sum);
+	j = pb_measurement_to_json(ms[1]);
+	sp = json_object_object_get(json_object_object_get(j, "memory"), "slab_proxy");
+	assert_true(json_object_get_boolean(json_object_object_get(sp, "sampled")));
+	assert_int_equal(geti(sp, "allocs_by_node/1"), 4);
+	json_object_put(j);
+	for (int i = 0; i < 2; i++)
+		pb_measurement_free(ms[i]);
+}
+
 static void nothing_measured(void **st)
 {
 	(void)st;
@@ -193,6 +250,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(groups_shares_sums),
 	    cmocka_unit_test(left_out),
+	    cmocka_unit_test(slab_not_sampled),
 	    cmocka_unit_test(nothing_measured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -175,11 +175,85 @@ static void untrusted_fields(void **state)
 	pb_run_record_free(r);
 }
 
+static struct json_object *iteration_memory(struct json_object *rec, size_t i)
+{
+	struct json_object *its, *m;
+	assert_true(json_object_object_get_ex(rec, "iterations", &its));
+	assert_true(
+	    json_object_object_get_ex(json_object_array_get_idx(its, i), "measurement", &m));
+	return json_object_object_get(m, "memory");
+}
+
+/* The slab proxy, sampled or not: records of both kinds load, and records from before the
+ * "sampled" member (allocs_by_node always there) load as sampled. */
+static void slab_proxy_sampled_or_not(void **state)
+{
+	(void)state;
+	struct pb_run_record *r = example(), *back = NULL;
+	struct json_object *a = pb_run_record_to_json(r);
+	char err[200] = "";
+	struct json_object *sp = json_object_object_get(iteration_memory(a, 0), "slab_proxy");
+	assert_false(json_object_get_boolean(json_object_object_get(sp, "sampled")));
+	assert_false(json_object_object_get_ex(sp, "allocs_by_node", NULL));
+
+	/* iteration 0 as an old record wrote it, iteration 1 says not sampled (its stray
+	 * allocs_by_node is not taken), iteration 2 sampled as now */
+	const char *old = "{\"allocs_by_node\": [0, 3], \"bytes_by_node\": [0, 96], "
+			  "\"counted_by_node\": [1, 20]}";
+	const char *unsampled = "{\"sampled\": false, \"allocs_by_node\": [0, 50], "
+				"\"counted_by_node\": [2, 30]}";
+	const char *sampled = "{\"sampled\": true, \"allocs_by_node\": [2, 1], "
+			      "\"bytes_by_node\": [64, 32], \"counted_by_node\": [3, 9]}";
+	json_object_object_add(iteration_memory(a, 0), "slab_proxy", json_tokener_parse(old));
+	json_object_object_add(iteration_memory(a, 1), "slab_proxy", json_tokener_parse(unsampled));
+	json_object_object_add(iteration_memory(a, 2), "slab_proxy", json_tokener_parse(sampled));
+	assert_int_equal(pb_run_record_from_json(a, &back, err, sizeof(err)), 0);
+	const struct pb_iteration_facts *f0 = &back->iterations[0].measurement->facts,
+					*f1 = &back->iterations[1].measurement->facts,
+					*f2 = &back->iterations[2].measurement->facts;
+	assert_true(f0->slab_sampled);
+	assert_int_equal(f0->slab_allocs_by_node[1], 3);
+	assert_int_equal(f0->slab_bytes_by_node[1], 96);
+	assert_true(f0->slab_counted);
+	assert_int_equal(f0->slab_counted_by_node[1], 20);
+	assert_false(f1->slab_sampled);
+	assert_int_equal(f1->slab_allocs_by_node[1], 0);
+	assert_int_equal(f1->slab_counted_by_node[1], 30);
+	assert_true(f2->slab_sampled);
+	assert_int_equal(f2->slab_allocs_by_node[0], 2);
+
+	/* written again: each as it was loaded (the old one now says sampled) */
+	struct json_object *b = pb_run_record_to_json(back);
+	sp = json_object_object_get(iteration_memory(b, 0), "slab_proxy");
+	assert_true(json_object_get_boolean(json_object_object_get(sp, "sampled")));
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(
+			     json_object_object_get(sp, "allocs_by_node"), 1)),
+			 3);
+	sp = json_object_object_get(iteration_memory(b, 1), "slab_proxy");
+	assert_false(json_object_object_get_ex(sp, "allocs_by_node", NULL));
+	struct json_object *want = json_tokener_parse(sampled);
+	assert_string_equal(member_text(iteration_memory(b, 2), "slab_proxy"),
+			    json_object_to_json_string_ext(want, JSON_C_TO_STRING_PLAIN));
+	json_object_put(want);
+	json_object_put(b);
+
+	/* summarised: placement 0 holds iterations 0 and 2 (sampled), placement 1 iteration 1 */
+	assert_int_equal(pb_run_record_summarise(back), 0);
+	assert_true(back->summaries[0].measurement.slab_sampled);
+	assert_int_equal(back->summaries[0].measurement.slab_by_node[0], 2);
+	assert_int_equal(back->summaries[0].measurement.slab_by_node[1], 4);
+	assert_false(back->summaries[1].measurement.slab_sampled);
+	json_object_put(a);
+	pb_run_record_free(back);
+	pb_run_record_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip),
 	    cmocka_unit_test(untrusted_fields),
+	    cmocka_unit_test(slab_proxy_sampled_or_not),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,6 +139,12 @@ static struct pb_run_record *record(bool measured, unsigned n)
 				fa->n_nodes = 2;
 				fa->pages_by_node[p] = 6;
 				fa->pages_total = 6;
+				/* slab allocations counted on both, sampled on node1 only */
+				fa->slab_counted = true;
+				fa->n_slab_counted_nodes = 2;
+				fa->slab_counted_by_node[p] = 40;
+				fa->slab_sampled = p == 1;
+				fa->slab_allocs_by_node[p] = fa->slab_sampled ? 30 : 0;
 				it.measurement = m;
 			}
 			assert_int_equal(pb_run_record_add_iteration(r, &it), 0);
@@ -215,6 +221,15 @@ static void figures(void **state)
 	assert_non_null(strstr(strstr(html, "id=\"node-r0-t0-p1\""), ">9/9<"));
 	assert_non_null(strstr(html, "2025-12-01 00:00:00 UTC"));
 	assert_null(strstr(html, "class=\"why-not\""));
+	/* the slab allocations' method: node0 counted only, node1 sampled too */
+	const char *pg0 = strstr(html, "id=\"pages-r0-t0-p0\""),
+		   *pg1 = strstr(html, "id=\"pages-r0-t0-p1\"");
+	assert_non_null(pg0);
+	assert_non_null(pg1);
+	const char *unsampled =
+	    strstr(pg0, "counted per CPU by perf; sizes not sampled: --slab-samples");
+	assert_true(unsampled && unsampled < pg1);
+	assert_null(strstr(pg1, "sizes not sampled"));
 	free(html);
 	pb_run_record_free(r);
 }

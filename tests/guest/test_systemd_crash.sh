@@ -88,6 +88,9 @@ done
 [ $caught = 1 ] || fail "no SIGKILL landed while 0000:84:00.0 was unbound (Restart=no) in 10 tries"
 ls /var/lib/probebench/ >left-behind.txt
 rm /etc/systemd/system/probebench.service.d/test.conf /etc/systemd/system/probebench.service.d/norestart.conf
+# the plan must not start cycling the function again at the next boot before it is checked
+sed -i "s/\"at_start\": true/\"at_start\": false/" /etc/probebench/probebench.json
+grep -q "\"at_start\": false" /etc/probebench/probebench.json || fail "the plan still runs at start"
 systemctl daemon-reload
 sync
 '

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "probebench/cycle.h"
+#include "probebench/numa_topo.h"
 #include "probebench/paths.h"
 #include "probebench/util.h"
 
@@ -53,7 +54,7 @@ struct pb_writer {
 
 static int placement_node(const struct pb_placement *pl)
 {
-	if (numa_available() < 0)
+	if (!pb_numa_ok())
 		return -1;
 	if (pl->node >= 0)
 		return pl->node;
@@ -114,7 +115,7 @@ static void writer_release(struct pb_writer *w)
 static int addr_node(const void *addr)
 {
 	int node = -1;
-	if (numa_available() < 0 ||
+	if (!pb_numa_ok() ||
 	    get_mempolicy(&node, NULL, 0, (void *)addr, MPOL_F_NODE | MPOL_F_ADDR) < 0)
 		return -1;
 	return node;
@@ -130,7 +131,7 @@ static int pin_self(const struct pb_placement *pl)
 		return -r;
 	}
 	if (pl->node >= 0) {
-		if (numa_available() < 0 || pl->node > numa_max_node())
+		if (!pb_numa_ok() || pl->node > numa_max_node())
 			return -EINVAL;
 		if (numa_run_on_node(pl->node) < 0)
 			return -errno ? -errno : -EINVAL;
@@ -947,7 +948,7 @@ out:
 	if (cfg->gate)
 		pb_gate_leave(cfg->gate);
 	res.cycle_ns = pb_now_ns() - t_begin;
-	if (res.writer_cpu >= 0 && numa_available() >= 0)
+	if (res.writer_cpu >= 0 && pb_numa_ok())
 		res.writer_node = numa_node_of_cpu(res.writer_cpu);
 	*ret = res;
 }

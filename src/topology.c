@@ -9,6 +9,17 @@
 
 #include "probebench/numa_topo.h"
 
+bool pb_numa_ok(void)
+{
+	static int ok = -1; /* -1 not asked yet; a race only asks twice */
+	int v = __atomic_load_n(&ok, __ATOMIC_RELAXED);
+	if (v < 0) {
+		v = numa_available() >= 0;
+		__atomic_store_n(&ok, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
 void pb_numa_topology_clear(struct pb_numa_topology *topo)
 {
 	if (!topo)
@@ -24,7 +35,7 @@ void pb_numa_topology_clear(struct pb_numa_topology *topo)
 int pb_numa_topology_load(struct pb_numa_topology *topo)
 {
 	memset(topo, 0, sizeof(*topo));
-	if (numa_available() < 0)
+	if (!pb_numa_ok())
 		return 0;
 	int max = numa_max_node();
 	struct bitmask *cpus = numa_allocate_cpumask();

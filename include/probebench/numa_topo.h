@@ -27,6 +27,10 @@ struct pb_numa_topology {
 };
 
 /* Fills topo from libnuma. 0 or -ENOMEM; a system without NUMA support gives available=false. */
+/* libnuma's numa_available() >= 0, asked once per process: the answer cannot change, and each
+ * call is a get_mempolicy system call (the cycle path asked it twice a cycle). */
+bool pb_numa_ok(void);
+
 int pb_numa_topology_load(struct pb_numa_topology *topo);
 void pb_numa_topology_clear(struct pb_numa_topology *topo);
 /* The node record, or NULL. */

@@ -3,7 +3,8 @@
 # and fsyncs the parent; the entry is written once (temporary file fsync'd, renamed, directory
 # fsync'd) before the first unbind; no cycle writes the journal again; it is removed (directory
 # fsync'd) after the last bind. At the PCI level with --entry bind, at the virtio level with
-# --entry probe.
+# --entry probe. And nothing per cycle asks libnuma whether NUMA is available (a get_mempolicy
+# system call each time): fewer get_mempolicy calls in the run than cycles.
 . "$(dirname "$0")/lib.sh"
 command -v strace >/dev/null || skip "strace is not installed"
 rng_cycle_setup
@@ -13,7 +14,7 @@ traced_run() { # NAME TARGET RUN-OPTIONS...
 	shift 2
 	# LeakSanitizer cannot run under ptrace; the leak check is the other tests' job
 	ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" strace -f -qq -y -o "$OUT/$name.trace" \
-		-e trace=mkdir,mkdirat,rename,renameat,renameat2,fsync,fdatasync,unlink,unlinkat,write \
+		-e trace=mkdir,mkdirat,rename,renameat,renameat2,fsync,fdatasync,unlink,unlinkat,write,get_mempolicy \
 		"$PROBEBENCH" run --state-dir "$STATE/$name" --no-measure -n 20 -w 2 "$@" "$target" \
 		>"$OUT/$name.txt" 2>&1 || fail "$name: run failed: $(cat "$OUT/$name.txt")"
 	"$PY" - "$OUT/$name.trace" "$STATE/$name" "$target" <<'PYEOF' || fail "$name: journal writes wrong"
@@ -48,7 +49,9 @@ assert len(unlinks) == 1, "%d removals of %s" % (len(unlinks), entry)
 assert unlinks[0] > max(unbinds), "entry removed before the last bind"
 assert any(i > unlinks[0] and re.match(r"fsync\(\d+<%s>\)" % re.escape(state), lines[i]) for i in range(len(lines))), \
     "the state directory was not fsync'd after the removal"
-print("%s: 1 journal write before the first of %d unbinds, 1 removal after the last bind" % (target, n_unbind))
+n_pol = sum(1 for l in lines if l.startswith("get_mempolicy("))
+assert n_pol < n_unbind, "%d get_mempolicy calls for %d cycles: something asks per cycle" % (n_pol, n_unbind)
+print("%s: 1 journal write before the first of %d unbinds, 1 removal after the last bind; %d get_mempolicy calls" % (target, n_unbind, n_pol))
 PYEOF
 	check_bound "$name"
 	! ls "$STATE/$name"/journal-* >/dev/null 2>&1 || fail "$name: journal not empty: $(ls "$STATE/$name")"

@@ -1,5 +1,5 @@
 # The VM harness refuses clearly, with exit status 125 and without booting, when QEMU, the
-# kernel image, a module or its own arguments are wrong. Needs no QEMU and no kernel: every
+# kernel image, a module or its own arguments are wrong, and says so when QEMU itself fails. Needs no QEMU and no kernel: every
 # case is built from stand-ins in a temporary directory.
 . "$(dirname "$0")/lib.sh"
 T=$TEST_TMP
@@ -102,5 +102,9 @@ if "$VM" --probebench "$PROBEBENCH" --qemu /bin/true --check >"$T/check-default"
 	"none (apt-get install linux-headers-$rel)") ;;
 	*) fail "--check names no headers for the default kernel $rel: '$headers'" ;;
 	esac
+	# A QEMU that exits at once without a word: the harness says QEMU failed, not that the
+	# guest ended (an empty console, no command reached). Built with the default kernel.
+	expect_refusal "a QEMU that fails silently" "QEMU failed to start (exit 1: /bin/false)" \
+		--qemu /bin/false -- --version
 fi
 echo PASS

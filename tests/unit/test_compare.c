@@ -625,6 +625,19 @@ static void fisher_clustered(void **state)
 	assert_true(pb_fisher_clustered_p(3, 1, 1, 3, 1.01) >= pb_fisher_exact_p(3, 1, 1, 3));
 }
 
+/* Compares base records A (named a1.json, a2.json) with candidate records B (b1.json, b2.json)
+ * at alpha 0.01, min_change 0.02; the comparison must succeed. */
+static struct pb_compare *compare_sides(const struct pb_run_record *const *A, size_t na,
+					const struct pb_run_record *const *B, size_t nb)
+{
+	static const char *an[] = {"a1.json", "a2.json"}, *bn[] = {"b1.json", "b2.json"};
+	struct pb_compare *c = NULL;
+	char err[256] = "";
+	if (pb_compare_records(A, an, na, B, bn, nb, 0.01, 0.02, &c, err, sizeof(err)) < 0)
+		fail_msg("compare: %s", err);
+	return c;
+}
+
 /* A boot whose probes all ran on the device's node and one whose probes all ran elsewhere are
  * two observations, not twenty: the share test is clustered like the durations. */
 static void clustered_shares(void **state)
@@ -635,11 +648,7 @@ static void clustered_shares(void **state)
 			     *b1 = record("6.2", 1000000, 1, 10, 10, NULL),
 			     *b2 = record("6.2", 1000000, 1, 10, 10, NULL);
 	const struct pb_run_record *A[] = {a1, a2}, *B[] = {b1, b2};
-	const char *an[] = {"a1.json", "a2.json"}, *bn[] = {"b1.json", "b2.json"};
-	struct pb_compare *c = NULL;
-	char err[256] = "";
-	assert_int_equal(pb_compare_records(A, an, 2, B, bn, 2, 0.01, 0.02, &c, err, sizeof(err)),
-			 0);
+	struct pb_compare *c = compare_sides(A, 2, B, 2);
 	const struct pb_compare_share *s = find_share(c, "probe pci/e1000e depth 0");
 	assert_non_null(s);
 	assert_int_equal(s->base_yes, 10);
@@ -659,8 +668,7 @@ static void clustered_shares(void **state)
 	pb_compare_free(c);
 	/* one record a side: nothing known of boot to boot, the plain test */
 	const struct pb_run_record *A1[] = {a2}, *B1[] = {b1};
-	assert_int_equal(pb_compare_records(A1, an, 1, B1, bn, 1, 0.01, 0.02, &c, err, sizeof(err)),
-			 0);
+	c = compare_sides(A1, 1, B1, 1);
 	s = find_share(c, "probe pci/e1000e depth 0");
 	CLOSE(s->design_effect, 1, 1e-12);
 	CLOSE(s->p, pb_fisher_exact_p(0, 10, 10, 0), 1e-15);
@@ -686,10 +694,8 @@ static void several_records(void **state)
 			     *b2 = record("6.2", 1000000, 100000, 10, 10, NULL);
 	const struct pb_run_record *A[] = {a1, a2}, *B[] = {b1, b2};
 	const char *an[] = {"a1.json", "a2.json"}, *bn[] = {"b1.json", "b2.json"};
-	struct pb_compare *c = NULL;
+	struct pb_compare *c = compare_sides(A, 2, B, 2);
 	char err[256] = "";
-	assert_int_equal(pb_compare_records(A, an, 2, B, bn, 2, 0.01, 0.02, &c, err, sizeof(err)),
-			 0);
 	assert_int_equal(c->n_base_runs, 2);
 	assert_int_equal(c->n_cand_runs, 2);
 	assert_string_equal(c->base_runs[1].file, "a2.json");
@@ -726,8 +732,7 @@ static void several_records(void **state)
 	CLOSE(e->design_effect, 1 + 9 * sa->between_share, 1e-9);
 	pb_compare_free(c);
 	/* one record a side: the within spread only */
-	assert_int_equal(pb_compare_records(A, an, 1, B, bn, 1, 0.01, 0.02, &c, err, sizeof(err)),
-			 0);
+	c = compare_sides(A, 1, B, 1);
 	e = find(c, "bind_ns");
 	assert_int_equal(e->spread_base.records, 1);
 	assert_true(isnan(e->spread_base.sd_between));

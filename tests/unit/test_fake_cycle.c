@@ -388,14 +388,15 @@ static void lost(void **st)
 	assert_true(log_has("bus/pci/drivers/virtio-pci/bind " PCI_NAME " -> EIO"));
 }
 
-/* Lets the abandoned writer's write finish, and waits until the device is bound again. */
+/* Lets a hung write finish, and waits until the device is bound again and the write's return
+ * has reached its writer thread (an abandoned one frees itself then). */
 static void release_and_settle(const char *devdir, const char *drv)
 {
 	assert_int_equal(fake_sysfs_release(devdir), 0);
 	for (int i = 0; i < 2000 && strcmp(bound(devdir), drv); i++)
 		usleep(1000);
 	assert_string_equal(bound(devdir), drv);
-	usleep(20000); /* the abandoned thread frees itself */
+	usleep(20000);
 }
 
 static void hung_bind(void **st)
@@ -444,11 +445,7 @@ static void hung_then_returned(void **st)
 	assert_int_equal(fake_sysfs_behave(pci, "probe hang 1"), 0);
 	cycle(f, HANG_NS);
 	assert_int_equal(f->res.outcome, PB_CYCLE_HUNG);
-	assert_int_equal(fake_sysfs_release(pci), 0);
-	for (int i = 0; i < 2000 && strcmp(bound(pci), "virtio-pci"); i++)
-		usleep(1000);
-	assert_string_equal(bound(pci), "virtio-pci");
-	usleep(20000); /* the write's return reaches the writer thread */
+	release_and_settle(pci, "virtio-pci");
 	size_t before = threads();
 	pb_writer_free(f->w);
 	assert_int_equal(threads(), before - 1);

@@ -56,7 +56,7 @@ _probebench_args()
 	run)
 		opts="--iterations --warmup --duration --interval --timeout --entry --module-options --writer-node
 		      --writer-cpu --force --dry-run --json --state-dir --max-failures --parallel
-		      --no-measure --method --ring-pages --slab-samples --include-lossy --fifo --progress
+		      --no-measure --method --ring-pages --buffer --slab-samples --include-lossy --fifo --progress
 		      --help"
 		;;
 	esac
@@ -64,6 +64,7 @@ _probebench_args()
 	case $prev in
 	--entry) COMPREPLY=($(compgen -W "bind probe module" -- "$cur")); return ;;
 	--method) COMPREPLY=($(compgen -W "auto kprobe tracepoint kmsg" -- "$cur")); return ;;
+	--buffer) COMPREPLY=($(compgen -W "perf ftrace" -- "$cur")); return ;;
 	--log) COMPREPLY=($(compgen -W "auto journal stderr" -- "$cur")); return ;;
 	--progress) COMPREPLY=($(compgen -W "auto bar lines none" -- "$cur")); return ;;
 	--output | -o) _filedir; return ;;

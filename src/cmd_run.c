@@ -78,6 +78,10 @@ static void help(FILE *f)
 	    "      --slab-samples     sample every slab allocation (kmalloc, kmem_cache_alloc) of\n"
 	    "                         the window for the slab proxy's sizes; by default they are\n"
 	    "                         only counted per CPU (by node), which costs the bind less\n"
+	    "      --buffer B         the observer's buffer: perf (default; perf events, a\n"
+	    "                         descriptor per event and CPU) or ftrace (a tracefs\n"
+	    "                         instance: descriptors that do not grow with the CPUs;\n"
+	    "                         the slab allocations are then records, not counts)\n"
 	    "      --include-lossy    count iterations that lost records in the summaries (by\n"
 	    "                         default they are shown in the record and left out)\n"
 	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
@@ -250,6 +254,7 @@ enum {
 	OPT_RING_PAGES,
 	OPT_INCLUDE_LOSSY,
 	OPT_SLAB_SAMPLES,
+	OPT_BUFFER,
 	OPT_MODULE_OPTIONS,
 	OPT_PROGRESS,
 };
@@ -276,6 +281,7 @@ static const struct option options[] = {
     {"ring-pages", required_argument, NULL, OPT_RING_PAGES},
     {"include-lossy", no_argument, NULL, OPT_INCLUDE_LOSSY},
     {"slab-samples", no_argument, NULL, OPT_SLAB_SAMPLES},
+    {"buffer", required_argument, NULL, OPT_BUFFER},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"help", no_argument, NULL, 'h'},
     {},
@@ -450,6 +456,13 @@ static int parse_option(int c, struct run_args *a)
 		return -1;
 	case OPT_SLAB_SAMPLES:
 		a->o.slab_samples = true;
+		return -1;
+	case OPT_BUFFER:
+		if (strcmp(optarg, "perf") && strcmp(optarg, "ftrace")) {
+			pb_error("--buffer: '%s' is not perf or ftrace", optarg);
+			return PB_EXIT_USAGE;
+		}
+		a->o.ftrace_buffer = !strcmp(optarg, "ftrace");
 		return -1;
 	case OPT_PROGRESS: {
 		static const char *const modes[] = {"auto", "bar", "lines", "none"};

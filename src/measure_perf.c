@@ -125,6 +125,13 @@ struct perf_core {
 	uint64_t *idle_val, *idle_lost; /* every event's count and lost samples while off */
 	bool idle_ok; /* they were read (a failed read: the next window is uncounted) */
 	uint64_t records_decoded, decode_ns; /* all drains: for the decoding rate */
+	/* The buffer is ftrace instances (key.ftrace): ft[0] the other events, ft[1] the flood
+	 * events (slab allocations, page frees); no perf event, ring or thread. Their counts are
+	 * the records each dropped (lost[0], lost[1]): n_cnt 2. */
+	struct pb_ftbuf *ft[2];
+	bool ft_dirty; /* recording was on since the instances were last read empty */
+	long ncpu;     /* CPUs the kernel may bring up (sysconf _SC_NPROCESSORS_CONF) */
+	size_t n_cnt;  /* counts read at a window's ends: perf: one per event; ftrace: 2 */
 };
 
 /* One observer's handle on a core: its window and the counts at the window's ends. */
@@ -136,6 +143,7 @@ struct pb_perf {
 	uint64_t start_ns, stop_ns;
 	uint64_t *base_val, *base_lost, *end_val, *end_lost; /* per event of the core */
 	uint64_t rec_base[2];
+	uint64_t *slab_cpu; /* ftrace: the last window's slab allocation records per CPU */
 	struct pb_perf *next_open;
 };
 
@@ -409,6 +417,8 @@ static void core_free(struct perf_core *p)
 	for (size_t i = 0; i < p->n_ev; i++)
 		if (p->ev[i].fd >= 0)
 			close(p->ev[i].fd);
+	for (int i = 0; i < 2; i++)
+		pb_ftbuf_free(p->ft[i]); /* before the kprobe events enabled in them go */
 	if (p->kprobes)
 		kp_put(); /* after the perf events on them are closed */
 	free(p->rings);
@@ -613,9 +623,18 @@ static int cmp_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Every count and lost sample of the core's events: one group read per CPU. */
+/* Every count and lost sample of the core's events: one group read per CPU. With ftrace
+ * buffers, what each instance dropped (every CPU's stats). */
 static int core_snapshot(struct perf_core *p, uint64_t *val, uint64_t *lost)
 {
+	if (p->key.ftrace) {
+		for (int i = 0; i < 2; i++) {
+			val[i] = lost[i] = 0;
+			if (p->ft[i] && pb_ftbuf_dropped(p->ft[i], &lost[i]) < 0)
+				return -EIO;
+		}
+		return 0;
+	}
 	size_t per = p->lost_exact ? 2 : 1, max = 0;
 	for (size_t g = 0; g < p->n_groups; g++)
 		if (p->groups[g].n > max)
@@ -670,6 +689,36 @@ static int fds_fit(size_t need, char *why, size_t why_size)
 	return -EMFILE;
 }
 
+/* The ftrace instances instead of perf events: the flood events (page frees, slab allocations)
+ * in one, every other in the other, each CPU's buffer as large as a perf ring would be. */
+static int ftrace_open(struct perf_core *p, char *why, size_t why_size)
+{
+	struct pb_ftbuf_event ev[2][16];
+	size_t n[2] = {0, 0};
+	for (size_t i = 0; i < p->n_specs; i++) {
+		const struct spec *s = &p->specs[i];
+		int k = in_flood_ring(s->type);
+		ev[k][n[k]++] = (struct pb_ftbuf_event){s->sys, s->name};
+	}
+	size_t kb = p->ring_pages * p->page_size / 1024;
+	for (int k = 0; k < 2; k++) {
+		if (!n[k])
+			continue;
+		const char *role = p->key.frees_only ? "kept" : k ? "flood" : "events";
+		int r = pb_ftbuf_open(role, ev[k], n[k], kb, &p->ft[k], why, why_size);
+		if (r < 0)
+			return r;
+	}
+	p->n_cnt = 2;
+	p->lost_exact = true; /* each CPU's dropped events, read at the window's ends */
+	p->idle_val = calloc(2, sizeof(uint64_t));
+	p->idle_lost = calloc(2, sizeof(uint64_t));
+	if (!p->idle_val || !p->idle_lost)
+		return -ENOMEM;
+	p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+	return 0;
+}
+
 static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char *why,
 		     size_t why_size)
 {
@@ -692,6 +741,15 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 	r = perf_specs(p, o, why, why_size);
 	if (r < 0)
 		goto fail;
+	p->ncpu = ncpu;
+	if (o->ftrace) {
+		r = ftrace_open(p, why, why_size);
+		if (r < 0)
+			goto fail;
+		*ret = p;
+		return 0;
+	}
+	p->n_cnt = 0; /* below: one per event */
 	r = fds_fit((size_t)ncpu * p->n_specs + 2, why, why_size);
 	if (r < 0)
 		goto fail;
@@ -727,6 +785,7 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 		r = -ENOMEM;
 		goto fail;
 	}
+	p->n_cnt = p->n_ev;
 	for (size_t i = 0; i < p->n_ev; i++)
 		p->ids[p->n_ids++] = (struct id_index){p->ev[i].id, i};
 	qsort(p->ids, p->n_ids, sizeof(*p->ids), cmp_id);
@@ -767,18 +826,21 @@ static bool same_events(const struct pb_perf_opts *a, const struct pb_perf_opts 
 {
 	return a->kprobes == b->kprobes && a->console == b->console && a->memory == b->memory &&
 	       a->frees_only == b->frees_only && a->ring_pages == b->ring_pages &&
-	       a->slab_samples == b->slab_samples;
+	       a->slab_samples == b->slab_samples && a->ftrace == b->ftrace;
 }
 
 /* The handle's counts at its windows' ends, one per event of its core. */
 static int handle_counts(struct pb_perf *h)
 {
-	h->base_val = calloc(4 * h->c->n_ev, sizeof(uint64_t));
+	size_t n = h->c->n_cnt;
+	h->base_val = calloc(4 * n + 1, sizeof(uint64_t));
 	if (!h->base_val)
 		return -ENOMEM;
-	h->base_lost = h->base_val + h->c->n_ev;
-	h->end_val = h->base_lost + h->c->n_ev;
-	h->end_lost = h->end_val + h->c->n_ev;
+	h->base_lost = h->base_val + n;
+	h->end_val = h->base_lost + n;
+	h->end_lost = h->end_val + n;
+	if (h->c->key.ftrace && !(h->slab_cpu = calloc((size_t)h->c->ncpu, sizeof(uint64_t))))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -834,6 +896,15 @@ int pb_perf_open_more(struct pb_perf *of, struct pb_perf **ret)
 
 static int group_ioctl(struct perf_core *p, unsigned long req)
 {
+	if (p->key.ftrace) {
+		bool on = req == PERF_EVENT_IOC_ENABLE;
+		int r = 0;
+		for (int i = 0; i < 2; i++)
+			if (p->ft[i] && pb_ftbuf_on(p->ft[i], on) < 0 && r == 0)
+				r = -errno;
+		p->ft_dirty |= on;
+		return r;
+	}
 	for (size_t g = 0; g < p->n_groups; g++)
 		if (ioctl(p->groups[g].leader, req, PERF_IOC_FLAG_GROUP) < 0)
 			return -errno;
@@ -841,8 +912,22 @@ static int group_ioctl(struct perf_core *p, unsigned long req)
 }
 
 /* Throws away what the rings hold (no window is open or waiting for it). Under lock. */
+static int drop_record(int cpu, uint64_t ts, void *data, int size, void *ud)
+{
+	(void)cpu, (void)ts, (void)data, (void)size, (void)ud;
+	return 0;
+}
+
 static void core_discard(struct perf_core *p)
 {
+	if (p->key.ftrace) {
+		for (int i = 0; i < 2 && p->ft_dirty; i++)
+			if (p->ft[i])
+				pb_ftbuf_read(p->ft[i], drop_record, NULL);
+		p->ft_dirty = false;
+		p->n_pool = 0;
+		return;
+	}
 	for (size_t i = 0; i < p->n_rings; i++) {
 		struct cpu_ring *cr = &p->rings[i];
 		struct perf_event_mmap_page *mp = cr->base;
@@ -881,8 +966,8 @@ int pb_perf_enable(struct pb_perf *h)
 		 * of earlier windows no window waits for are dropped, not attributed. */
 		if (!p->open)
 			core_discard(p);
-		memcpy(h->base_val, p->idle_val, p->n_ev * sizeof(uint64_t));
-		memcpy(h->base_lost, p->idle_lost, p->n_ev * sizeof(uint64_t));
+		memcpy(h->base_val, p->idle_val, p->n_cnt * sizeof(uint64_t));
+		memcpy(h->base_lost, p->idle_lost, p->n_cnt * sizeof(uint64_t));
 		h->counted = p->idle_ok;
 		h->start_ns = pb_now_ns();
 		r = group_ioctl(p, PERF_EVENT_IOC_ENABLE);
@@ -917,8 +1002,8 @@ int pb_perf_disable(struct pb_perf *h)
 		h->stop_ns = pb_now_ns();
 		/* off: read without interrupting any CPU, and kept for the next window's start */
 		p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
-		memcpy(h->end_val, p->idle_val, p->n_ev * sizeof(uint64_t));
-		memcpy(h->end_lost, p->idle_lost, p->n_ev * sizeof(uint64_t));
+		memcpy(h->end_val, p->idle_val, p->n_cnt * sizeof(uint64_t));
+		memcpy(h->end_lost, p->idle_lost, p->n_cnt * sizeof(uint64_t));
 		h->counted = h->counted && p->idle_ok;
 	} else {
 		h->stop_ns = pb_now_ns();
@@ -934,6 +1019,23 @@ int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint
 {
 	const struct perf_core *p = h->c;
 	bool any = false;
+	if (p->key.ftrace) {
+		/* the records of the window, exact while the flood instance dropped none */
+		if (!p->key.memory)
+			return -ENOENT;
+		uint64_t lost[2];
+		if (pb_perf_lost(h, &lost[0], &lost[1]) < 0 || lost[1])
+			return -EIO;
+		for (long cpu = 0; cpu < p->ncpu && cpu < n_cpus; cpu++) {
+			int node = cpu_node[cpu];
+			if (node < 0 || (unsigned)node >= max_nodes)
+				continue;
+			by_node[node] += h->slab_cpu[cpu];
+			if ((unsigned)node + 1 > *n_nodes)
+				*n_nodes = node + 1;
+		}
+		return 0;
+	}
 	if (!h->counted)
 		return -EIO;
 	for (size_t i = 0; i < p->n_ev; i++) {
@@ -957,6 +1059,17 @@ int pb_perf_set_filter(struct pb_perf *h, enum pb_mevent_type type, const char *
 	struct perf_core *p = h->c;
 	if (p->key.shared)
 		return -EBUSY; /* the events of other observers */
+	if (p->key.ftrace) {
+		for (size_t i = 0; i < p->n_specs; i++) {
+			const struct spec *s = &p->specs[i];
+			struct pb_ftbuf *b = p->ft[in_flood_ring(s->type)];
+			int r;
+			if (s->type == type &&
+			    (r = pb_ftbuf_set_filter(b, s->sys, s->name, filter)) < 0)
+				return r;
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < p->n_ev; i++)
 		if (p->ev[i].spec->type == type &&
 		    ioctl(p->ev[i].fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0)
@@ -993,6 +1106,8 @@ static void fstr(struct tep_event *ev, struct tep_record *rec, const char *name,
 	buf[strcspn(buf, "\n")] = 0;
 }
 
+static void decode_fields(const struct spec *spec, struct tep_record *rec, struct pb_mevent *out);
+
 static int decode(const struct perf_core *p, const uint8_t *rec, size_t size, struct pb_mevent *out)
 {
 	const uint8_t *q = rec + sizeof(struct perf_event_header), *end = rec + size;
@@ -1027,7 +1142,15 @@ static int decode(const struct perf_core *p, const uint8_t *rec, size_t size, st
 		return -EINVAL;
 	struct tep_record tr = {
 	    .ts = h.time, .size = (int)raw_size, .data = (void *)q, .cpu = (int)h.cpu};
-	struct tep_event *ev = pe->spec->ev;
+	decode_fields(pe->spec, &tr, out);
+	return 0;
+}
+
+/* The fields of one raw trace record (the common ones set by the caller). */
+static void decode_fields(const struct spec *spec, struct tep_record *rec, struct pb_mevent *out)
+{
+	struct tep_record tr = *rec;
+	struct tep_event *ev = spec->ev;
 	out->irq = fval(ev, &tr, "common_flags") & TP_FLAG_IRQ_MASK;
 	switch (out->type) {
 	case PB_EV_WQ_QUEUE:
@@ -1079,7 +1202,6 @@ static int decode(const struct perf_core *p, const uint8_t *rec, size_t size, st
 	default:
 		break;
 	}
-	return 0;
 }
 
 int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
@@ -1090,10 +1212,53 @@ int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 		return -ENOTSUP;
 	if (!h->counted)
 		return -EIO; /* the caller falls back on the PERF_RECORD_LOST counts */
+	if (p->key.ftrace) {
+		*ret_lost = h->end_lost[0] - h->base_lost[0];
+		*ret_lost_slab = h->end_lost[1] - h->base_lost[1];
+		return 0;
+	}
 	for (size_t i = 0; i < p->n_ev; i++)
 		lost[in_flood_ring(p->ev[i].spec->type)] += h->end_lost[i] - h->base_lost[i];
 	*ret_lost = lost[0];
 	*ret_lost_slab = lost[1];
+	return 0;
+}
+
+static int pool_room(struct perf_core *p)
+{
+	if (p->n_pool < p->cap_pool)
+		return 0;
+	size_t cap = p->cap_pool ? p->cap_pool * 2 : 256;
+	struct pb_mevent *ne = realloc(p->pool, cap * sizeof(*ne));
+	if (!ne)
+		return -ENOMEM;
+	p->pool = ne;
+	p->cap_pool = cap;
+	return 0;
+}
+
+/* One record of an ftrace instance into the pool: its event by the record's type. */
+static int ftrace_record(int cpu, uint64_t ts, void *data, int size, void *ud)
+{
+	struct perf_core *p = ud;
+	struct tep_record tr = {.ts = ts, .size = size, .data = data, .cpu = cpu};
+	int type = tep_data_type(p->tep, &tr);
+	const struct spec *spec = NULL;
+	for (size_t i = 0; i < p->n_specs && !spec; i++)
+		if (p->specs[i].ev->id == type)
+			spec = &p->specs[i];
+	if (!spec)
+		return 0; /* not one of ours (cannot happen: only ours are enabled) */
+	if (pool_room(p) < 0)
+		return -ENOMEM;
+	struct pb_mevent *out = &p->pool[p->n_pool];
+	memset(out, 0, sizeof(*out));
+	out->type = spec->type;
+	out->ts = ts;
+	out->cpu = cpu;
+	out->pid = (pid_t)tep_data_pid(p->tep, &tr);
+	decode_fields(spec, &tr, out);
+	p->n_pool++;
 	return 0;
 }
 
@@ -1102,6 +1267,16 @@ static int core_collect(struct perf_core *p)
 {
 	uint64_t t = pb_now_ns(), n0 = p->n_pool;
 	int r = 0;
+	if (p->key.ftrace) {
+		for (int i = 0; i < 2 && r == 0; i++)
+			if (p->ft[i])
+				r = pb_ftbuf_read(p->ft[i], ftrace_record, p);
+		if (r == 0 && p->n_enabled == 0)
+			p->ft_dirty = false;
+		p->records_decoded += p->n_pool - n0;
+		p->decode_ns += pb_now_ns() - t;
+		return r;
+	}
 	for (size_t i = 0; i < p->n_rings && r == 0; i++) {
 		struct cpu_ring *cr = &p->rings[i];
 		pthread_mutex_lock(&cr->lock);
@@ -1118,16 +1293,8 @@ static int core_collect(struct perf_core *p)
 				memcpy(l, rec + sizeof(hdr), sizeof(l));
 				p->rec_lost[cr->slab] += l[1];
 			} else if (hdr.type == PERF_RECORD_SAMPLE) {
-				if (p->n_pool == p->cap_pool) {
-					size_t cap = p->cap_pool ? p->cap_pool * 2 : 256;
-					struct pb_mevent *ne = realloc(p->pool, cap * sizeof(*ne));
-					if (!ne) {
-						r = -ENOMEM;
-						break;
-					}
-					p->pool = ne;
-					p->cap_pool = cap;
-				}
+				if ((r = pool_room(p)) < 0)
+					break;
 				if (decode(p, rec, hdr.size, &p->pool[p->n_pool]) == 0)
 					p->n_pool++;
 			}
@@ -1158,6 +1325,22 @@ int pb_perf_drain(struct pb_perf *h, struct pb_mevent **ret, size_t *ret_n, uint
 		r = -ENOMEM;
 	if (r == 0)
 		n = pb_mevent_window(p->pool, p->n_pool, h->start_ns, h->stop_ns, ev);
+	if (r == 0 && p->key.ftrace) {
+		/* the slab allocations are counted from their records; without slab samples
+		 * the records themselves go, as with perf's counting-only events */
+		size_t k = 0;
+		memset(h->slab_cpu, 0, (size_t)p->ncpu * sizeof(uint64_t));
+		for (size_t i = 0; i < n; i++) {
+			if (ev[i].type == PB_EV_SLAB_ALLOC) {
+				if (ev[i].cpu >= 0 && ev[i].cpu < p->ncpu)
+					h->slab_cpu[ev[i].cpu]++;
+				if (!p->key.slab_samples)
+					continue;
+			}
+			ev[k++] = ev[i];
+		}
+		n = k;
+	}
 	*ret_lost = p->rec_lost[0] - h->rec_base[0];
 	*ret_lost_slab = p->rec_lost[1] - h->rec_base[1];
 	unlink_open(h);
@@ -1198,7 +1381,17 @@ void pb_perf_stats(const struct pb_perf *h, struct pb_perf_stats *s)
 	    .cpus = (unsigned)p->n_groups,
 	    .locked_bytes = (uint64_t)p->n_rings * (p->ring_pages + 1) * p->page_size,
 	    .users = p->refs,
+	    .ftrace = p->key.ftrace,
 	};
+	if (p->key.ftrace) {
+		s->cpus = (unsigned)p->ncpu;
+		s->locked_bytes = 0;
+		for (int i = 0; i < 2; i++) {
+			s->fds += pb_ftbuf_fds(p->ft[i]);
+			s->rings += p->ft[i] ? (unsigned)p->ncpu : 0;
+			s->locked_bytes += pb_ftbuf_bytes(p->ft[i]);
+		}
+	}
 	pthread_mutex_lock((pthread_mutex_t *)&p->lock);
 	s->records_decoded = p->records_decoded;
 	s->decode_ns = p->decode_ns;
@@ -1230,6 +1423,7 @@ void pb_perf_free(struct pb_perf *h)
 			core_free(p);
 	}
 	free(h->base_val);
+	free(h->slab_cpu);
 	free(h);
 }
 

@@ -137,6 +137,7 @@ static int add_facts(struct pb_measure_summary *s, struct gather *g,
 			add_by_node(s->slab_by_node, &s->n_slab_nodes, f->slab_allocs_by_node,
 				    f->n_nodes);
 		}
+		s->slab_counted_ftrace |= f->slab_counted && f->slab_counted_ftrace;
 		if (f->slab_counted)
 			add_by_node(s->slab_counted_by_node, &s->n_slab_counted_nodes,
 				    f->slab_counted_by_node, f->n_slab_counted_nodes);

@@ -3,6 +3,8 @@
  * The shared observer's pure parts (no I/O): how big each per-CPU ring is, and which of the
  * decoded records belong to one target's window. measure_perf.c does the perf plumbing.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,4 +62,40 @@ size_t pb_mevent_trim(struct pb_mevent *pool, size_t n, uint64_t keep_from)
 			k++;
 		}
 	return k;
+}
+
+int pb_ftrace_stats_dropped(const char *stats, uint64_t *dropped)
+{
+	const char *d = stats ? strstr(stats, "dropped events:") : NULL;
+	if (!d)
+		return -EINVAL;
+	d += strlen("dropped events:");
+	while (*d == ' ' || *d == '\t')
+		d++;
+	if (*d < '0' || *d > '9')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(d, &end, 10);
+	if (errno || (*end && *end != '\n'))
+		return -EINVAL;
+	*dropped = v;
+	return 0;
+}
+
+long pb_ftrace_instance_pid(const char *name)
+{
+	static const char prefix[] = PB_FTRACE_INSTANCE_PREFIX;
+	if (strncmp(name, prefix, sizeof(prefix) - 1) != 0)
+		return -EINVAL;
+	const char *p = name + sizeof(prefix) - 1;
+	long pid = 0;
+	if (*p < '1' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		pid = pid * 10 + (*p - '0');
+		if (pid > INT32_MAX)
+			return -EINVAL;
+	}
+	return *p == '_' ? pid : -EINVAL;
 }

@@ -283,6 +283,7 @@ static int setup_method(struct pb_observer *o)
 					  .memory = !o->opts.no_memory,
 					  .ring_pages = o->opts.ring_pages,
 					  .slab_samples = o->opts.slab_samples,
+					  .ftrace = o->opts.ftrace_buffer,
 					  .shared = true};
 		r = pb_perf_open(&po, &o->perf, o->why, sizeof(o->why));
 		if (r < 0)
@@ -854,6 +855,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 		f.slab_counted =
 		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,
 					PB_MEASURE_MAX_NODES, &f.n_slab_counted_nodes) == 0;
+	f.slab_counted_ftrace = f.slab_counted && o->opts.ftrace_buffer;
 	for (size_t i = 0; i < f.n_probes; i++) {
 		struct pb_probe_fact *p = &f.probes[i];
 		/* kprobe without initcall_debug names only the target; children stay unnamed. */
@@ -929,6 +931,7 @@ static struct {
 	int err;		      /* opening failed: not tried again while it has users */
 	char why[160];
 	struct pb_perf_stats held, peak; /* what the sets hold now, and at the most */
+	bool ftrace;			 /* the sets are ftrace instances (run --buffer) */
 } kw = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void kept_unknown(struct pb_kept_pages *k, const char *why, int err)
@@ -958,6 +961,7 @@ static int kw_open(struct pb_perf **ret)
 	if (kw.err)
 		return kw.err;
 	struct pb_perf_opts po = {.frees_only = true,
+				  .ftrace = kw.ftrace,
 				  .ring_pages =
 				      pb_perf_kept_ring_pages_for(sysconf(_SC_NPROCESSORS_CONF))};
 	kw.err = pb_perf_open(&po, ret, kw.why, sizeof(kw.why));
@@ -1175,6 +1179,7 @@ static int kept_start_locked(struct pb_observer *o, struct pb_iteration_facts *f
 		o->kept_user = true;
 		kw.users++;
 	}
+	kw.ftrace = o->opts.ftrace_buffer; /* the same for every observer of a run */
 	struct pb_perf *set;
 	const char *what = NULL;
 	int r = kw_filtered(f->held, f->n_held, &set, &what);
@@ -1248,7 +1253,7 @@ static void kept_stats(struct pb_perf_stats *s)
 {
 	pthread_mutex_lock(&kw.lock);
 	*s = kw.peak;
-	s->id = kw.peak.perf_events ? &kw : NULL;
+	s->id = kw.peak.fds ? &kw : NULL;
 	s->users = kw.users;
 	pthread_mutex_unlock(&kw.lock);
 }

@@ -217,6 +217,12 @@ struct json_object *pb_iteration_facts_to_json(const struct pb_iteration_facts *
 			    slab, "bytes_by_node",
 			    pb_json_u64_array(f->slab_bytes_by_node, f->n_nodes));
 		}
+		if (f->slab_counted)
+			json_object_object_add(
+			    slab, "counted_from",
+			    json_object_new_string(f->slab_counted_ftrace
+						       ? "ftrace records"
+						       : "perf counting events"));
 		json_object_object_add(slab, "counted_by_node",
 				       f->slab_counted ? pb_json_u64_array(f->slab_counted_by_node,
 									   f->n_slab_counted_nodes)
@@ -340,6 +346,10 @@ struct json_object *pb_measure_summary_to_json(const struct pb_measure_summary *
 		json_object_object_add(
 		    mo, "slab_counted_by_node",
 		    pb_json_u64_array(s->slab_counted_by_node, s->n_slab_counted_nodes));
+		json_object_object_add(mo, "slab_counted_from",
+				       json_object_new_string(s->slab_counted_ftrace
+								  ? "ftrace records"
+								  : "perf counting events"));
 		json_object_object_add(mo, "pages_freed_in_window_total",
 				       json_object_new_int64((int64_t)s->pages_freed_total));
 		json_object_object_add(mo, "kept_iterations",
@@ -422,6 +432,8 @@ static struct json_object *options_json(const struct pb_record_options *o)
 	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
 	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
 	json_object_object_add(x, "slab_samples", json_object_new_boolean(o->slab_samples));
+	json_object_object_add(x, "buffer",
+			       json_object_new_string(o->ftrace_buffer ? "ftrace" : "perf"));
 	json_object_object_add(x, "include_lossy", json_object_new_boolean(o->include_lossy));
 	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
 	return x;

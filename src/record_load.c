@@ -256,6 +256,9 @@ static struct pb_measurement *measurement_from(struct json_object *j)
 			by_node(slab, "bytes_by_node", f->slab_bytes_by_node);
 		}
 		f->slab_counted = member(slab, "counted_by_node", json_type_array) != NULL;
+		char from[32] = "";
+		str(slab, "counted_from", from, sizeof(from)); /* absent (older records): perf */
+		f->slab_counted_ftrace = !strcmp(from, "ftrace records");
 		f->n_slab_counted_nodes = by_node(slab, "counted_by_node", f->slab_counted_by_node);
 		if (load_kept(mem, f) < 0) {
 			pb_measurement_free(m);
@@ -408,6 +411,8 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	r->options.measure = flag(o, "measure");
 	r->options.include_lossy = flag(o, "include_lossy");
 	r->options.slab_samples = flag(o, "slab_samples");
+	str(o, "buffer", s, sizeof(s));
+	r->options.ftrace_buffer = !strcmp(s, "ftrace"); /* absent (older records): perf */
 	r->options.method = method_or_auto(o, "method");
 	struct json_object *m = member(j, "measurement", json_type_object);
 	r->measure_enabled = flag(m, "enabled");

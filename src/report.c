@@ -186,6 +186,11 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 			    m->slab_sampled
 				? "  slab allocations (perf-counted kmalloc+kmem_cache_alloc, all "
 				  "tasks, by CPU node):"
+			    : m->slab_counted_ftrace
+				? "  slab allocations (kmalloc+kmem_cache_alloc, all tasks, by CPU "
+				  "node; counted from the ftrace buffer's records; sizes not "
+				  "sampled: "
+				  "--slab-samples):"
 				: "  slab allocations (kmalloc+kmem_cache_alloc, all tasks, by CPU "
 				  "node; counted per CPU by perf; sizes not sampled: "
 				  "--slab-samples):",
@@ -233,6 +238,13 @@ static int64_t field(struct json_object *j, const char *name)
 	return json_object_object_get_ex(j, name, &v) ? json_object_get_int64(v) : 0;
 }
 
+static bool is_ftrace(struct json_object *o)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, "buffer", &v) &&
+	       !strcmp(json_object_get_string(v), "ftrace");
+}
+
 /* What the observers held (measurement.observer), with the method of each figure. */
 static void observer_row(FILE *f, struct json_object *info)
 {
@@ -240,12 +252,14 @@ static void observer_row(FILE *f, struct json_object *info)
 	if (!info || !json_object_object_get_ex(info, "observer", &o) || !o)
 		return;
 	fprintf(f,
-		"observer: %" PRId64 " fds, %.1f MiB locked (perf mmap rings: %" PRId64
-		" rings, %" PRId64 " pages each on %" PRId64 " CPUs, shared by %" PRId64
-		" target(s); kept-page watches %" PRId64 " fds, %.1f MiB)\n",
-		field(o, "fds"), (double)field(o, "locked_bytes") / (1 << 20), field(o, "rings"),
-		field(o, "ring_pages"), field(o, "cpus"), field(o, "targets"), field(o, "kept_fds"),
-		(double)field(o, "kept_locked_bytes") / (1 << 20));
+		"observer: %" PRId64 " fds, %.1f MiB %s (%s: %" PRId64 " rings, %" PRId64
+		" pages each on %" PRId64 " CPUs, shared by %" PRId64
+		" target(s); kept-page watch %" PRId64 " fds, %.1f MiB)\n",
+		field(o, "fds"), (double)field(o, "locked_bytes") / (1 << 20),
+		is_ftrace(o) ? "of kernel memory" : "locked",
+		is_ftrace(o) ? "ftrace instance buffers, per CPU" : "perf mmap rings",
+		field(o, "rings"), field(o, "ring_pages"), field(o, "cpus"), field(o, "targets"),
+		field(o, "kept_fds"), (double)field(o, "kept_locked_bytes") / (1 << 20));
 }
 
 void pb_report_summary(FILE *f, const struct pb_run_record *rec)

@@ -560,7 +560,10 @@ static void pages_figure(FILE *f, const struct pb_measure_summary *m, const char
 		"node%s)</p>\n",
 		m->pages_total, m->pages_unknown_node,
 		m->slab_sampled ? ""
-				: "; counted per CPU by perf; sizes not sampled: --slab-samples");
+		: m->slab_counted_ftrace
+		    ? "; counted from the ftrace buffer's records; sizes not sampled: "
+		      "--slab-samples"
+		    : "; counted per CPU by perf; sizes not sampled: --slab-samples");
 	char method[300];
 	snprintf(method, sizeof(method),
 		 "pages the probing tasks allocated inside the bind windows (%s, kmem events), "

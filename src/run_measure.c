@@ -51,7 +51,8 @@ struct pb_run_measure {
 
 int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct pb_inventory *inv,
 		       const struct pb_device *const *devices, enum pb_measure_method method,
-		       unsigned ring_pages, bool slab_samples, struct pb_run_measure **ret)
+		       unsigned ring_pages, bool slab_samples, bool ftrace_buffer,
+		       struct pb_run_measure **ret)
 {
 	struct pb_run_measure *m = calloc(1, sizeof(*m));
 	if (!m || !(m->slots = calloc(n ? n : 1, sizeof(*m->slots)))) {
@@ -89,6 +90,7 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
 					     .method = method,
 					     .ring_pages = ring_pages,
 					     .slab_samples = slab_samples,
+					     .ftrace_buffer = ftrace_buffer,
 					     .why = s->open_why,
 					     .why_size = sizeof(s->open_why)};
 		s->open_err = pb_observer_open(&o, &s->obs);
@@ -320,6 +322,7 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 	unsigned n_seen = 0, targets = 0, fds = 0, perf_events = 0, rings = 0, ring_pages = 0,
 		 cpus = 0, kept_fds = 0;
 	uint64_t locked = 0, kept_locked = 0, decoded = 0, decode_ns = 0;
+	bool ftrace = false;
 	for (size_t i = 0; i < m->n; i++) {
 		struct pb_perf_stats sh, kept;
 		unsigned counters, other;
@@ -332,7 +335,7 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 		if (kept.id && kept.id != kept_seen) { /* one watch for every observer */
 			kept_seen = kept.id;
 			add_set(&kept, &fds, &perf_events, &rings, &locked);
-			kept_fds += kept.perf_events;
+			kept_fds += kept.fds;
 			kept_locked += kept.locked_bytes;
 		}
 		bool dup = !sh.id;
@@ -342,6 +345,7 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 			continue;
 		seen[n_seen++] = sh.id;
 		add_set(&sh, &fds, &perf_events, &rings, &locked);
+		ftrace |= sh.ftrace;
 		decoded += sh.records_decoded;
 		decode_ns += sh.decode_ns;
 		if (sh.ring_pages > ring_pages)
@@ -350,6 +354,7 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 			cpus = sh.cpus;
 	}
 	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "buffer", json_object_new_string(ftrace ? "ftrace" : "perf"));
 	json_object_object_add(j, "fds", json_object_new_int64(fds));
 	json_object_object_add(j, "perf_events", json_object_new_int64(perf_events));
 	json_object_object_add(j, "locked_bytes", json_object_new_int64((int64_t)locked));

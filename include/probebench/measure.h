@@ -239,8 +239,42 @@ size_t pb_mevent_window(const struct pb_mevent *pool, size_t n, uint64_t start, 
  * Returns the new count. */
 size_t pb_mevent_trim(struct pb_mevent *pool, size_t n, uint64_t keep_from);
 
+/* The "dropped events: N" of an ftrace instance's per_cpu/cpuN/stats; -EINVAL without one. */
+int pb_ftrace_stats_dropped(const char *stats, uint64_t *dropped);
+/* The pid in an instance name PB_FTRACE_INSTANCE_PREFIX "PID_..." (probebench's own), or
+ * -EINVAL for any other name. */
+#define PB_FTRACE_INSTANCE_PREFIX "probebench_"
+long pb_ftrace_instance_pid(const char *name);
+
 /* Stack of the observer's threads (ring spill, uevent listener): they only poll and copy. */
 #define PB_OBSERVER_THREAD_STACK (256u << 10)
+
+/* ---- ftrace instances as the observer's buffer (measure_ftrace.c) ---------------------------- */
+struct pb_ftbuf;
+struct pb_ftbuf_event {
+	const char *sys, *name;
+};
+/* A tracefs instance (instances/probebench_PID_N_ROLE) with those events enabled, recording off,
+ * clock mono, kb_per_cpu KiB a CPU, dropping (and counting) what a full CPU buffer cannot take.
+ * Removes first the instances of probebench processes that are gone. why names what failed. */
+int pb_ftbuf_open(const char *role, const struct pb_ftbuf_event *ev, size_t n, size_t kb_per_cpu,
+		  struct pb_ftbuf **ret, char *why, size_t why_size);
+/* Recording on or off: one write to the instance's tracing_on. */
+int pb_ftbuf_on(struct pb_ftbuf *b, bool on);
+/* Sets an ftrace filter on one event of the instance. */
+int pb_ftbuf_set_filter(struct pb_ftbuf *b, const char *sys, const char *name, const char *filter);
+/* Each record the buffers hold (consumed), CPU by CPU in turn: its CPU, timestamp (ns of the
+ * instance's clock) and raw data (a struct tep_record's data). A negative return stops. */
+typedef int (*pb_ftbuf_fn)(int cpu, uint64_t ts, void *data, int size, void *ud);
+int pb_ftbuf_read(struct pb_ftbuf *b, pb_ftbuf_fn fn, void *ud);
+/* The records the buffers dropped since the instance was made, every CPU: -EIO unreadable. */
+int pb_ftbuf_dropped(struct pb_ftbuf *b, uint64_t *total);
+unsigned pb_ftbuf_fds(const struct pb_ftbuf *b);   /* held: its tracing_on */
+uint64_t pb_ftbuf_bytes(const struct pb_ftbuf *b); /* its buffers, every CPU */
+const char *pb_ftbuf_name(const struct pb_ftbuf *b);
+/* Removes the instances of probebench processes that are gone; returns how many. */
+int pb_ftbuf_remove_stale(void);
+void pb_ftbuf_free(struct pb_ftbuf *b);
 
 /* ---- perf_event_open plumbing (measure_perf.c) ------------------------------------------- */
 struct pb_perf;
@@ -259,6 +293,10 @@ struct pb_perf_opts {
 	 * targets of a run): each handle has its own windows, counts and losses. Not with a
 	 * filter (pb_perf_set_filter() then fails with -EBUSY). */
 	bool shared;
+	/* The buffer: an ftrace instance (measure_ftrace.c) instead of perf events and their rings:
+	 * descriptors that do not grow with the CPUs; the slab allocations are then records (no
+	 * counting-only event). */
+	bool ftrace;
 };
 /* What one set of events holds (shared ones: once for all their handles). */
 struct pb_perf_stats {
@@ -269,6 +307,7 @@ struct pb_perf_stats {
 	uint64_t locked_bytes; /* the mmap'ed rings: (ring_pages + 1) pages each, what perf
 				* charges to RLIMIT_MEMLOCK / perf_event_mlock_kb */
 	unsigned users;	       /* handles */
+	bool ftrace;	       /* the buffer is an ftrace instance: locked_bytes are its buffers */
 	uint64_t records_decoded, decode_ns; /* by every drain so far: ring records to events */
 };
 void pb_perf_stats(const struct pb_perf *p, struct pb_perf_stats *s);

@@ -65,8 +65,9 @@ struct pb_observer_opts {
 	enum pb_measure_method method; /* PB_METHOD_AUTO: best available */
 	bool no_uevents;	       /* do not listen for uevents */
 	bool no_memory;		       /* no kmem events (pages, slab proxy) */
-	bool slab_samples; /* sample the slab allocations (sizes); default: counted per CPU only */
-	bool no_counters;  /* no perf counters of the writer */
+	bool slab_samples;  /* sample the slab allocations (sizes); default: counted per CPU only */
+	bool ftrace_buffer; /* ftrace instances as the buffer instead of perf events (--buffer) */
+	bool no_counters;   /* no perf counters of the writer */
 	uint64_t uevent_wait_ns; /* how long disarm waits for udev's copy; 0: 500 ms default */
 	unsigned ring_pages;	 /* per-CPU ring buffer pages (power of two); 0: 128 */
 	char *why;		 /* optional: on failure, what failed (e.g. which perf call) */
@@ -214,8 +215,11 @@ struct pb_iteration_facts {
 	bool slab_sampled;
 	uint64_t slab_allocs_by_node[PB_MEASURE_MAX_NODES]; /* by node of the allocating CPU */
 	uint64_t slab_bytes_by_node[PB_MEASURE_MAX_NODES];
-	/* The same allocations counted per CPU by perf counters (every task, never lost). */
+	/* The same allocations counted per CPU (every task): by perf counting events (never
+	 * lost) or, with an ftrace buffer, from the window's records (slab_counted_ftrace; not
+	 * counted when the instance dropped any). */
 	bool slab_counted;
+	bool slab_counted_ftrace;
 	uint64_t slab_counted_by_node[PB_MEASURE_MAX_NODES];
 	unsigned n_slab_counted_nodes;
 	/* Writer counters for the write, enabled around it. */

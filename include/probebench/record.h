@@ -57,6 +57,7 @@ struct pb_measure_summary {
 	    slab_counted_by_node[PB_MEASURE_MAX_NODES];
 	unsigned n_page_nodes, n_slab_nodes, n_slab_counted_nodes;
 	bool slab_sampled; /* some iteration sampled its slab allocations: slab_by_node is theirs */
+	bool slab_counted_ftrace; /* some iteration counted them from ftrace records, not perf */
 	uint64_t pages_total, pages_unknown_node, lost_records, lost_slab_records;
 	/* Pages freed again inside the windows; what the devices kept until their next unbind
 	 * (sums over the kept_iterations whose watch settled; kept_unknown: watches that failed).
@@ -113,6 +114,7 @@ struct pb_record_options {
 	uint64_t duration_ns, interval_ns, timeout_ns;
 	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
 	bool parallel, measure, include_lossy, mlock, slab_samples;
+	bool ftrace_buffer; /* the observer's buffer: ftrace instances ("buffer": "ftrace") */
 	enum pb_measure_method method;
 	int fifo_prio;
 	char state_dir[256];

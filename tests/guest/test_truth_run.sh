@@ -15,7 +15,8 @@
 # The guest gets 600 s (PB_VM_TIMEOUT; the runs take about 4.5 min here, under the suite's 900 s).
 # PB_TRUTH_METHODS and PB_TRUTH_BEHAVIOURS narrow the runs (space-separated lists); PB_TRUTH_KEEP
 # names a directory that keeps what the guest wrote; PB_TRUTH_DUMP=1 adds the observer's decoded
-# events of every window (PB_OBSERVER_DUMP) to it.
+# events of every window (PB_OBSERVER_DUMP) to it. PB_TRUTH_BUFFER (perf, ftrace) picks the
+# observer's buffer (run --buffer; unset: probebench's default).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kmod.sh"
 "$PROBEBENCH" --help | grep -q '^  run ' || skip "this build has no run command"
@@ -27,7 +28,8 @@ behaviours=${PB_TRUTH_BEHAVIOURS:-plain sleep busy pages work_on_cpu queue_work_
 vm_run truth --timeout "${PB_VM_TIMEOUT:-600}" --exec "$KMOD_GUEST_LIB
 methods='$methods'
 behaviours='$behaviours'
-dump='${PB_TRUTH_DUMP:-}'"'
+dump='${PB_TRUTH_DUMP:-}'
+buffer='${PB_TRUTH_BUFFER:+--buffer $PB_TRUTH_BUFFER}'"'
 cd /out
 p0=$(pbt_bridge 0) p1=$(pbt_bridge 1)
 pbt_load nodes=0,1 parents=$p0,$p1 || exit 3
@@ -53,7 +55,7 @@ for m in $methods; do
 		echo clear >$PBT_TRUTH
 		[ -z "$dump" ] || { mkdir -p dump-$m-$b && export PB_OBSERVER_DUMP=/out/dump-$m-$b; }
 		probebench run pbtest0 pbtest1 --writer-node 0,1 --iterations $n --warmup $w --method $m \
-			$more --json $m-$b.json >$m-$b.txt 2>&1
+			$more $buffer --json $m-$b.json >$m-$b.txt 2>&1
 		echo $? >$m-$b.rc
 		cat $PBT_TRUTH >$m-$b.truth
 		for d in pbtest0 pbtest1; do

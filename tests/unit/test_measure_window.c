@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The shared observer's pure parts (measure_window.c): ring sizing, one target's window out of
  * the records of every target, dropping what no window needs. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,10 +103,44 @@ static void trim(void **state)
 	assert_int_equal(pb_mevent_trim(keep, 2, 0), 2);
 }
 
+/* An ftrace instance's per-CPU stats, as 6.1 to 6.18 print them: the dropped events only. */
+static void ftrace_stats(void **state)
+{
+	(void)state;
+	const char *stats = "entries: 12\noverrun: 0\ncommit overrun: 0\nbytes: 904\n"
+			    "oldest event ts:  1234.567890\nnow ts:  1240.000001\n"
+			    "dropped events: 4711\nread events: 33\n";
+	uint64_t v = 1;
+	assert_int_equal(pb_ftrace_stats_dropped(stats, &v), 0);
+	assert_int_equal(v, 4711);
+	assert_int_equal(pb_ftrace_stats_dropped("dropped events: 0\n", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(pb_ftrace_stats_dropped("entries: 12\n", &v), -EINVAL);
+	assert_int_equal(pb_ftrace_stats_dropped("dropped events: x\n", &v), -EINVAL);
+	assert_int_equal(pb_ftrace_stats_dropped("dropped events: 12x\n", &v), -EINVAL);
+	assert_int_equal(pb_ftrace_stats_dropped(NULL, &v), -EINVAL);
+}
+
+/* Only probebench's own instance names give a pid; a user's instance is never taken. */
+static void ftrace_instance_names(void **state)
+{
+	(void)state;
+	assert_int_equal(pb_ftrace_instance_pid("probebench_4242_0_events"), 4242);
+	assert_int_equal(pb_ftrace_instance_pid("probebench_1_17_kept"), 1);
+	assert_int_equal(pb_ftrace_instance_pid("probebench_4242"), -EINVAL);
+	assert_int_equal(pb_ftrace_instance_pid("probebench__0_events"), -EINVAL);
+	assert_int_equal(pb_ftrace_instance_pid("probebench_0_0_events"), -EINVAL);
+	assert_int_equal(pb_ftrace_instance_pid("probebench_99999999999_0_x"), -EINVAL);
+	assert_int_equal(pb_ftrace_instance_pid("mytrace"), -EINVAL);
+	assert_int_equal(pb_ftrace_instance_pid("probebenchx_12_0"), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ring_pages),
+	    cmocka_unit_test(ftrace_stats),
+	    cmocka_unit_test(ftrace_instance_names),
 	    cmocka_unit_test(windows_of_two_targets),
 	    cmocka_unit_test(trim),
 	};

@@ -197,13 +197,15 @@ static void slab_proxy_sampled_or_not(void **state)
 	assert_false(json_object_object_get_ex(sp, "allocs_by_node", NULL));
 
 	/* iteration 0 as an old record wrote it, iteration 1 says not sampled (its stray
-	 * allocs_by_node is not taken), iteration 2 sampled as now */
+	 * allocs_by_node is not taken), iteration 2 sampled as now and counted from an ftrace
+	 * buffer's records (the others: by perf, absent in older records) */
 	const char *old = "{\"allocs_by_node\": [0, 3], \"bytes_by_node\": [0, 96], "
 			  "\"counted_by_node\": [1, 20]}";
 	const char *unsampled = "{\"sampled\": false, \"allocs_by_node\": [0, 50], "
 				"\"counted_by_node\": [2, 30]}";
 	const char *sampled = "{\"sampled\": true, \"allocs_by_node\": [2, 1], "
-			      "\"bytes_by_node\": [64, 32], \"counted_by_node\": [3, 9]}";
+			      "\"bytes_by_node\": [64, 32], \"counted_from\": \"ftrace records\", "
+			      "\"counted_by_node\": [3, 9]}";
 	json_object_object_add(iteration_memory(a, 0), "slab_proxy", json_tokener_parse(old));
 	json_object_object_add(iteration_memory(a, 1), "slab_proxy", json_tokener_parse(unsampled));
 	json_object_object_add(iteration_memory(a, 2), "slab_proxy", json_tokener_parse(sampled));
@@ -221,6 +223,9 @@ static void slab_proxy_sampled_or_not(void **state)
 	assert_int_equal(f1->slab_counted_by_node[1], 30);
 	assert_true(f2->slab_sampled);
 	assert_int_equal(f2->slab_allocs_by_node[0], 2);
+	assert_false(f0->slab_counted_ftrace);
+	assert_false(f1->slab_counted_ftrace);
+	assert_true(f2->slab_counted_ftrace);
 
 	/* written again: each as it was loaded (the old one now says sampled) */
 	struct json_object *b = pb_run_record_to_json(back);
@@ -229,6 +234,8 @@ static void slab_proxy_sampled_or_not(void **state)
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(
 			     json_object_object_get(sp, "allocs_by_node"), 1)),
 			 3);
+	assert_string_equal(json_object_get_string(json_object_object_get(sp, "counted_from")),
+			    "perf counting events");
 	sp = json_object_object_get(iteration_memory(b, 1), "slab_proxy");
 	assert_false(json_object_object_get_ex(sp, "allocs_by_node", NULL));
 	struct json_object *want = json_tokener_parse(sampled);
@@ -243,6 +250,8 @@ static void slab_proxy_sampled_or_not(void **state)
 	assert_int_equal(back->summaries[0].measurement.slab_by_node[0], 2);
 	assert_int_equal(back->summaries[0].measurement.slab_by_node[1], 4);
 	assert_false(back->summaries[1].measurement.slab_sampled);
+	assert_true(back->summaries[0].measurement.slab_counted_ftrace);
+	assert_false(back->summaries[1].measurement.slab_counted_ftrace);
 	json_object_put(a);
 	pb_run_record_free(back);
 	pb_run_record_free(r);

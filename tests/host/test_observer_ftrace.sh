@@ -1,0 +1,130 @@
+#!/bin/bash
+# run --buffer ftrace on the host's virtio-rng function: the observer's buffer is tracefs
+# instances, not perf events. While the run goes, the process holds no perf event but its writer
+# counters (anon_inode:[perf_event] in /proc/PID/fd), its instances exist
+# (instances/probebench_PID_*) with the clock mono, no overwrite and the buffer size the record
+# states; the record says buffer "ftrace", fds and locked_bytes as held (the same whatever the
+# CPUs: one tracing_on descriptor per instance), the slab allocations counted from the records,
+# and the figures agree with a run through perf events on the same device (probes, pages, slab
+# counts within reason). After the run no instance is left; an instance of a process that is gone
+# is removed by the next run; an unknown --buffer is refused.
+. "$(dirname "$0")/lib.sh"
+rng_cycle_setup
+T=/sys/kernel/tracing
+[ -d "$T/instances" ] || skip "no tracefs instances at $T"
+
+rc=0
+"$PROBEBENCH" run --state-dir "$STATE" --buffer bogus -n 1 "$BDF" >"$OUT/bogus.txt" 2>&1 || rc=$?
+[ $rc -eq 2 ] && grep -q "buffer.*bogus.*perf or ftrace" "$OUT/bogus.txt" ||
+	fail "--buffer bogus: rc $rc: $(cat "$OUT/bogus.txt")"
+
+# an instance left by a process that is gone
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+! kill -0 $dead 2>/dev/null || skip "pid $dead is in use again"
+mkdir "$T/instances/probebench_${dead}_0_events" || fail "cannot make a stale instance"
+
+"$PROBEBENCH" run --state-dir "$STATE" --buffer ftrace -n 20 -w 1 --json "$OUT/ft.json" "$BDF" \
+	>"$OUT/ft.txt" 2>&1 &
+pid=$!
+maxperf=0
+while kill -0 "$pid" 2>/dev/null; do
+	perf=$(ls -l "/proc/$pid/fd" 2>/dev/null | grep -c 'perf_event' || true)
+	[ "$perf" -le $maxperf ] || maxperf=$perf
+	# each instance as last seen (the first look may come while it is being set up)
+	for i in "$T"/instances/probebench_"${pid}"_*; do
+		[ -d "$i" ] || continue
+		l="${i##*/} $(grep -o '\[[a-z_]*\]' "$i/trace_clock" 2>/dev/null) overwrite=$(cat "$i/options/overwrite" 2>/dev/null) $(cat "$i/buffer_total_size_kb" 2>/dev/null) KiB" || continue
+		grep -v "^${i##*/} " "$OUT/instances.txt" >"$OUT/i.tmp" 2>/dev/null || true
+		echo "$l" >>"$OUT/i.tmp"
+		mv "$OUT/i.tmp" "$OUT/instances.txt"
+	done
+	sleep 0.05
+done
+rc=0
+wait "$pid" || rc=$?
+[ $rc -eq 0 ] || fail "run --buffer ftrace: rc $rc: $(tail -5 "$OUT/ft.txt")"
+check_bound
+cat "$OUT/instances.txt" 2>/dev/null || true
+[ ! -d "$T/instances/probebench_${dead}_0_events" ] || fail "the stale instance of pid $dead was not removed"
+left=$(ls -d "$T"/instances/probebench_"${pid}"_* 2>/dev/null || true)
+[ -z "$left" ] || fail "instances left after the run: $left"
+grep -q '^observer: [0-9]* fds, [0-9.]* MiB of kernel memory (ftrace instance buffers' "$OUT/ft.txt" ||
+	fail "no ftrace observer line: $(cat "$OUT/ft.txt")"
+grep -q "counted from the ftrace buffer's records" "$OUT/ft.txt" ||
+	fail "the slab line does not say how it was counted: $(grep slab "$OUT/ft.txt")"
+validate_json "$OUT/ft.json" "$SCHEMA_DIR/run.schema.json" || fail "ft.json does not validate"
+
+"$PROBEBENCH" run --state-dir "$STATE" -n 20 -w 1 --json "$OUT/pf.json" "$BDF" >"$OUT/pf.txt" 2>&1 ||
+	fail "run (perf): $(tail -5 "$OUT/pf.txt")"
+check_bound
+
+"$PY" - "$OUT/ft.json" "$OUT/pf.json" "$OUT/instances.txt" "$maxperf" "$(getconf _NPROCESSORS_CONF)" "$(getconf PAGESIZE)" <<'PYEOF'
+import json, statistics, sys
+ft, pf = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+inst = open(sys.argv[3]).read().split("\n")
+maxperf, ncpu, page = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+bad = []
+m = ft["measurement"]
+if m["used"] == ["kmsg"] or not m["used"]:
+    print("SKIP: no trace event method here"); sys.exit(0)
+o = m["observer"]
+print("ftrace observer:", json.dumps(o))
+print("perf observer:  ", json.dumps(pf["measurement"]["observer"]))
+if ft["options"]["buffer"] != "ftrace" or o["buffer"] != "ftrace" or pf["options"]["buffer"] != "perf":
+    bad.append("buffers: options %s/%s, observer %s" % (ft["options"]["buffer"], pf["options"]["buffer"], o["buffer"]))
+# the writer's counters (4 to 6) are the only perf events; kept for the record
+if not 4 <= maxperf <= 6 or o["perf_events"] != maxperf:
+    bad.append("perf event descriptors: %d held, %d in the record (the writer counters only)" % (maxperf, o["perf_events"]))
+# the shared events (2 instances) and the kept-page watch (1): a descriptor each
+shared = [l.split() for l in inst if l and l.split()[0].endswith(("_events", "_flood"))]
+kept = [l.split() for l in inst if l and l.split()[0].endswith("_kept")]
+if sorted(x[0].rsplit("_", 1)[1] for x in shared) != ["events", "flood"] or not kept:
+    bad.append("instances seen: %s" % inst)
+for x in shared + kept:
+    if x[1] != "[mono]" or x[2] != "overwrite=0":
+        bad.append("instance not mono / no-overwrite: %s" % x)
+if o["fds"] - o["perf_events"] - o["kept_fds"] > 2 + 2 or o["kept_fds"] != 1:
+    bad.append("fds %d: more than the instances' %d, the uevent sockets and the counters" % (o["fds"], 2 + o["kept_fds"]))
+kb = sum(int(x[3]) for x in shared)
+if o["locked_bytes"] - o["kept_locked_bytes"] != kb * 1024:
+    bad.append("locked_bytes %d (kept %d): the two instances have %d KiB (buffer_total_size_kb)" % (o["locked_bytes"], o["kept_locked_bytes"], kb))
+# asked ring_pages a CPU; the kernel rounds up to whole sub-buffers
+if not o["ring_pages"] * page * 2 * ncpu <= kb * 1024 <= o["ring_pages"] * page * 2 * ncpu * 1.05:
+    bad.append("ring_pages %d on %d CPUs but %d KiB in the two instances" % (o["ring_pages"], ncpu, kb))
+def figures(d):
+    b, probe, pages, slab, froms = [], [], [], [], set()
+    for it in d["iterations"]:
+        f = it.get("measurement", {})
+        if it["outcome"] != "ok" or "probes" not in f:
+            continue
+        b.append(it["bind_ns"])
+        probe += [p["duration_ns"] for p in f["probes"] if p["depth"] == 0]
+        mem = f["memory"]
+        pages.append(mem["pages_total"])
+        sp = mem["slab_proxy"]
+        if sp["counted_by_node"] is not None:
+            slab.append(sum(sp["counted_by_node"]))
+            froms.add(sp.get("counted_from"))
+        if f["lost_records"] or f["lost_slab_records"] or not f["lost_exact"]:
+            bad.append("iteration %d lost records or cannot say" % it["iteration"])
+    return b, probe, pages, slab, froms
+fb, fprobe, fpages, fslab, ffrom = figures(ft)
+pb, pprobe, ppages, pslab, pfrom = figures(pf)
+print("ftrace: %d windows, probe p50 %.0f us, pages p50 %s, slab p50 %s, from %s" % (len(fb), statistics.median(fprobe) / 1e3, statistics.median(fpages), statistics.median(fslab) if fslab else None, ffrom))
+print("perf:   %d windows, probe p50 %.0f us, pages p50 %s, slab p50 %s, from %s" % (len(pb), statistics.median(pprobe) / 1e3, statistics.median(ppages), statistics.median(pslab) if pslab else None, pfrom))
+if len(fb) < 18 or len(fprobe) < 18:
+    bad.append("ftrace: %d measured windows, %d probes of 20" % (len(fb), len(fprobe)))
+if ffrom != {"ftrace records"} or pfrom != {"perf counting events"}:
+    bad.append("counted_from: ftrace %s, perf %s" % (ffrom, pfrom))
+if fpages and statistics.median(fpages) != statistics.median(ppages):
+    bad.append("pages per bind: ftrace %s, perf %s" % (statistics.median(fpages), statistics.median(ppages)))
+if not fslab or not pslab or not 0.5 <= statistics.median(fslab) / statistics.median(pslab) <= 2:
+    bad.append("slab allocations per bind: ftrace %s, perf %s" % (fslab, pslab))
+if not 0.5 <= statistics.median(fprobe) / statistics.median(pprobe) <= 2:
+    bad.append("probe durations disagree: %s vs %s" % (statistics.median(fprobe), statistics.median(pprobe)))
+if bad:
+    print("\n".join(bad), file=sys.stderr); sys.exit(1)
+PYEOF
+echo PASS

@@ -79,6 +79,9 @@ struct cpu_ring {
 /* A window's records beyond this per ring stay in the ring (which may then lose some: counted). */
 #define SPILL_MAX (64u << 20)
 
+/* The ftrace instances of a core (key.ftrace). */
+enum { FT_EVENTS, FT_FREES, FT_SLAB, FT_N };
+
 struct perf_core {
 	struct tep_handle *tep;
 	struct spec specs[16];
@@ -125,13 +128,14 @@ struct perf_core {
 	uint64_t *idle_val, *idle_lost; /* every event's count and lost samples while off */
 	bool idle_ok; /* they were read (a failed read: the next window is uncounted) */
 	uint64_t records_decoded, decode_ns; /* all drains: for the decoding rate */
-	/* The buffer is ftrace instances (key.ftrace): ft[0] the other events, ft[1] the flood
-	 * events (slab allocations, page frees); no perf event, ring or thread. Their counts are
-	 * the records each dropped (lost[0], lost[1]): n_cnt 2. */
-	struct pb_ftbuf *ft[2];
+	/* The buffer is ftrace instances (key.ftrace): ft[FT_EVENTS] the other events, ft[FT_FREES]
+	 * the page frees, ft[FT_SLAB] the slab allocations (their floods drop only their own
+	 * records); no perf event, ring or thread. Their counts are the records each dropped
+	 * (lost[FT_*]): n_cnt FT_N. */
+	struct pb_ftbuf *ft[FT_N];
 	bool ft_dirty; /* recording was on since the instances were last read empty */
 	long ncpu;     /* CPUs the kernel may bring up (sysconf _SC_NPROCESSORS_CONF) */
-	size_t n_cnt;  /* counts read at a window's ends: perf: one per event; ftrace: 2 */
+	size_t n_cnt;  /* counts read at a window's ends: perf: one per event; ftrace: FT_N */
 };
 
 /* One observer's handle on a core: its window and the counts at the window's ends. */
@@ -417,7 +421,7 @@ static void core_free(struct perf_core *p)
 	for (size_t i = 0; i < p->n_ev; i++)
 		if (p->ev[i].fd >= 0)
 			close(p->ev[i].fd);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < FT_N; i++)
 		pb_ftbuf_free(p->ft[i]); /* before the kprobe events enabled in them go */
 	if (p->kprobes)
 		kp_put(); /* after the perf events on them are closed */
@@ -535,6 +539,12 @@ static bool in_flood_ring(enum pb_mevent_type t)
 	return t == PB_EV_SLAB_ALLOC || t == PB_EV_PAGE_FREE;
 }
 
+/* Which ftrace instance holds an event's records. */
+static int ft_of(enum pb_mevent_type t)
+{
+	return t == PB_EV_PAGE_FREE ? FT_FREES : t == PB_EV_SLAB_ALLOC ? FT_SLAB : FT_EVENTS;
+}
+
 /* Every event on one CPU, in one group: the first event leads it and owns the ring of the other
  * events, the first sampled flood event (a slab event, or without slab samples a page free)
  * owns the flood ring. 1: the CPU is offline. */
@@ -628,7 +638,7 @@ static int cmp_id(const void *a, const void *b)
 static int core_snapshot(struct perf_core *p, uint64_t *val, uint64_t *lost)
 {
 	if (p->key.ftrace) {
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < FT_N; i++) {
 			val[i] = lost[i] = 0;
 			if (p->ft[i] && pb_ftbuf_dropped(p->ft[i], &lost[i]) < 0)
 				return -EIO;
@@ -689,30 +699,32 @@ static int fds_fit(size_t need, char *why, size_t why_size)
 	return -EMFILE;
 }
 
-/* The ftrace instances instead of perf events: the flood events (page frees, slab allocations)
- * in one, every other in the other, each CPU's buffer as large as a perf ring would be. */
+/* The ftrace instances instead of perf events: the page frees in one, the slab allocations in
+ * another (an ACPI method's 100k allocations then drop only slab records: the frees stay exact),
+ * every other event in the third; each CPU's buffer as large as a perf ring would be. */
 static int ftrace_open(struct perf_core *p, char *why, size_t why_size)
 {
-	struct pb_ftbuf_event ev[2][16];
-	size_t n[2] = {0, 0};
+	static const char *const roles[FT_N] = {"events", "frees", "slab"};
+	struct pb_ftbuf_event ev[FT_N][16];
+	size_t n[FT_N] = {0};
 	for (size_t i = 0; i < p->n_specs; i++) {
 		const struct spec *s = &p->specs[i];
-		int k = in_flood_ring(s->type);
+		int k = ft_of(s->type);
 		ev[k][n[k]++] = (struct pb_ftbuf_event){s->sys, s->name};
 	}
 	size_t kb = p->ring_pages * p->page_size / 1024;
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < FT_N; k++) {
 		if (!n[k])
 			continue;
-		const char *role = p->key.frees_only ? "kept" : k ? "flood" : "events";
+		const char *role = p->key.frees_only ? "kept" : roles[k];
 		int r = pb_ftbuf_open(role, ev[k], n[k], kb, &p->ft[k], why, why_size);
 		if (r < 0)
 			return r;
 	}
-	p->n_cnt = 2;
+	p->n_cnt = FT_N;
 	p->lost_exact = true; /* each CPU's dropped events, read at the window's ends */
-	p->idle_val = calloc(2, sizeof(uint64_t));
-	p->idle_lost = calloc(2, sizeof(uint64_t));
+	p->idle_val = calloc(FT_N, sizeof(uint64_t));
+	p->idle_lost = calloc(FT_N, sizeof(uint64_t));
 	if (!p->idle_val || !p->idle_lost)
 		return -ENOMEM;
 	p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
@@ -899,7 +911,7 @@ static int group_ioctl(struct perf_core *p, unsigned long req)
 	if (p->key.ftrace) {
 		bool on = req == PERF_EVENT_IOC_ENABLE;
 		int r = 0;
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < FT_N; i++)
 			if (p->ft[i] && pb_ftbuf_on(p->ft[i], on) < 0 && r == 0)
 				r = -errno;
 		p->ft_dirty |= on;
@@ -921,7 +933,7 @@ static int drop_record(int cpu, uint64_t ts, void *data, int size, void *ud)
 static void core_discard(struct perf_core *p)
 {
 	if (p->key.ftrace) {
-		for (int i = 0; i < 2 && p->ft_dirty; i++)
+		for (int i = 0; i < FT_N && p->ft_dirty; i++)
 			if (p->ft[i])
 				pb_ftbuf_read(p->ft[i], drop_record, NULL);
 		p->ft_dirty = false;
@@ -1023,9 +1035,8 @@ int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint
 		/* the records of the window, exact while the flood instance dropped none */
 		if (!p->key.memory)
 			return -ENOENT;
-		uint64_t lost[2];
-		if (pb_perf_lost(h, &lost[0], &lost[1]) < 0 || lost[1])
-			return -EIO;
+		if (!h->counted || h->end_lost[FT_SLAB] != h->base_lost[FT_SLAB])
+			return -EIO; /* the slab instance dropped records: not counted */
 		for (long cpu = 0; cpu < p->ncpu && cpu < n_cpus; cpu++) {
 			int node = cpu_node[cpu];
 			if (node < 0 || (unsigned)node >= max_nodes)
@@ -1062,7 +1073,7 @@ int pb_perf_set_filter(struct pb_perf *h, enum pb_mevent_type type, const char *
 	if (p->key.ftrace) {
 		for (size_t i = 0; i < p->n_specs; i++) {
 			const struct spec *s = &p->specs[i];
-			struct pb_ftbuf *b = p->ft[in_flood_ring(s->type)];
+			struct pb_ftbuf *b = p->ft[ft_of(s->type)];
 			int r;
 			if (s->type == type &&
 			    (r = pb_ftbuf_set_filter(b, s->sys, s->name, filter)) < 0)
@@ -1213,8 +1224,12 @@ int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 	if (!h->counted)
 		return -EIO; /* the caller falls back on the PERF_RECORD_LOST counts */
 	if (p->key.ftrace) {
-		*ret_lost = h->end_lost[0] - h->base_lost[0];
-		*ret_lost_slab = h->end_lost[1] - h->base_lost[1];
+		/* as with perf: the flood's losses are the page frees' and the slab samples' (a
+		 * slab record dropped without --slab-samples costs only the slab count) */
+		*ret_lost = h->end_lost[FT_EVENTS] - h->base_lost[FT_EVENTS];
+		*ret_lost_slab = h->end_lost[FT_FREES] - h->base_lost[FT_FREES];
+		if (p->key.slab_samples)
+			*ret_lost_slab += h->end_lost[FT_SLAB] - h->base_lost[FT_SLAB];
 		return 0;
 	}
 	for (size_t i = 0; i < p->n_ev; i++)
@@ -1268,7 +1283,7 @@ static int core_collect(struct perf_core *p)
 	uint64_t t = pb_now_ns(), n0 = p->n_pool;
 	int r = 0;
 	if (p->key.ftrace) {
-		for (int i = 0; i < 2 && r == 0; i++)
+		for (int i = 0; i < FT_N && r == 0; i++)
 			if (p->ft[i])
 				r = pb_ftbuf_read(p->ft[i], ftrace_record, p);
 		if (r == 0 && p->n_enabled == 0)
@@ -1386,7 +1401,7 @@ void pb_perf_stats(const struct pb_perf *h, struct pb_perf_stats *s)
 	if (p->key.ftrace) {
 		s->cpus = (unsigned)p->ncpu;
 		s->locked_bytes = 0;
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < FT_N; i++) {
 			s->fds += pb_ftbuf_fds(p->ft[i]);
 			s->rings += p->ft[i] ? (unsigned)p->ncpu : 0;
 			s->locked_bytes += pb_ftbuf_bytes(p->ft[i]);

@@ -77,22 +77,22 @@ if ft["options"]["buffer"] != "ftrace" or o["buffer"] != "ftrace" or pf["options
 # the writer's counters (4 to 6) are the only perf events; kept for the record
 if not 4 <= maxperf <= 6 or o["perf_events"] != maxperf:
     bad.append("perf event descriptors: %d held, %d in the record (the writer counters only)" % (maxperf, o["perf_events"]))
-# the shared events (2 instances) and the kept-page watch (1): a descriptor each
-shared = [l.split() for l in inst if l and l.split()[0].endswith(("_events", "_flood"))]
+# the shared events (3 instances) and the kept-page watch (1): a descriptor each
+shared = [l.split() for l in inst if l and l.split()[0].endswith(("_events", "_frees", "_slab"))]
 kept = [l.split() for l in inst if l and l.split()[0].endswith("_kept")]
-if sorted(x[0].rsplit("_", 1)[1] for x in shared) != ["events", "flood"] or not kept:
+if sorted(x[0].rsplit("_", 1)[1] for x in shared) != ["events", "frees", "slab"] or not kept:
     bad.append("instances seen: %s" % inst)
 for x in shared + kept:
     if x[1] != "[mono]" or x[2] != "overwrite=0":
         bad.append("instance not mono / no-overwrite: %s" % x)
-if o["fds"] - o["perf_events"] - o["kept_fds"] > 2 + 2 or o["kept_fds"] != 1:
-    bad.append("fds %d: more than the instances' %d, the uevent sockets and the counters" % (o["fds"], 2 + o["kept_fds"]))
+if o["fds"] - o["perf_events"] - o["kept_fds"] > 3 + 2 or o["kept_fds"] != 1:
+    bad.append("fds %d: more than the instances' %d, the uevent sockets and the counters" % (o["fds"], 3 + o["kept_fds"]))
 kb = sum(int(x[3]) for x in shared)
 if o["locked_bytes"] - o["kept_locked_bytes"] != kb * 1024:
-    bad.append("locked_bytes %d (kept %d): the two instances have %d KiB (buffer_total_size_kb)" % (o["locked_bytes"], o["kept_locked_bytes"], kb))
+    bad.append("locked_bytes %d (kept %d): the three instances have %d KiB (buffer_total_size_kb)" % (o["locked_bytes"], o["kept_locked_bytes"], kb))
 # asked ring_pages a CPU; the kernel rounds up to whole sub-buffers
-if not o["ring_pages"] * page * 2 * ncpu <= kb * 1024 <= o["ring_pages"] * page * 2 * ncpu * 1.05:
-    bad.append("ring_pages %d on %d CPUs but %d KiB in the two instances" % (o["ring_pages"], ncpu, kb))
+if not o["ring_pages"] * page * 3 * ncpu <= kb * 1024 <= o["ring_pages"] * page * 3 * ncpu * 1.05:
+    bad.append("ring_pages %d on %d CPUs but %d KiB in the three instances" % (o["ring_pages"], ncpu, kb))
 def figures(d):
     b, probe, pages, slab, froms = [], [], [], [], set()
     for it in d["iterations"]:
@@ -120,7 +120,9 @@ if ffrom != {"ftrace records"} or pfrom != {"perf counting events"}:
     bad.append("counted_from: ftrace %s, perf %s" % (ffrom, pfrom))
 if fpages and statistics.median(fpages) != statistics.median(ppages):
     bad.append("pages per bind: ftrace %s, perf %s" % (statistics.median(fpages), statistics.median(ppages)))
-if not fslab or not pslab or not 0.5 <= statistics.median(fslab) / statistics.median(pslab) <= 2:
+# every task's allocations count: this test's own sampling (forks, reads) runs beside the
+# ftrace run only, so the quietest windows are compared
+if not fslab or not pslab or not 0.8 <= min(fslab) / min(pslab) <= 1.25:
     bad.append("slab allocations per bind: ftrace %s, perf %s" % (fslab, pslab))
 if not 0.5 <= statistics.median(fprobe) / statistics.median(pprobe) <= 2:
     bad.append("probe durations disagree: %s vs %s" % (statistics.median(fprobe), statistics.median(pprobe)))

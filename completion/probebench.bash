@@ -64,7 +64,7 @@ _probebench_args()
 	case $prev in
 	--entry) COMPREPLY=($(compgen -W "bind probe module" -- "$cur")); return ;;
 	--method) COMPREPLY=($(compgen -W "auto kprobe tracepoint kmsg" -- "$cur")); return ;;
-	--buffer) COMPREPLY=($(compgen -W "perf ftrace" -- "$cur")); return ;;
+	--buffer) COMPREPLY=($(compgen -W "auto perf ftrace" -- "$cur")); return ;;
 	--log) COMPREPLY=($(compgen -W "auto journal stderr" -- "$cur")); return ;;
 	--progress) COMPREPLY=($(compgen -W "auto bar lines none" -- "$cur")); return ;;
 	--output | -o) _filedir; return ;;

@@ -78,10 +78,12 @@ static void help(FILE *f)
 	    "      --slab-samples     sample every slab allocation (kmalloc, kmem_cache_alloc) of\n"
 	    "                         the window for the slab proxy's sizes; by default they are\n"
 	    "                         only counted per CPU (by node), which costs the bind less\n"
-	    "      --buffer B         the observer's buffer: perf (default; perf events, a\n"
-	    "                         descriptor per event and CPU) or ftrace (a tracefs\n"
-	    "                         instance: descriptors that do not grow with the CPUs;\n"
-	    "                         the slab allocations are then records, not counts)\n"
+	    "      --buffer B         the observer's buffer: perf (perf events: a descriptor\n"
+	    "                         per event and CPU), ftrace (tracefs instances: a\n"
+	    "                         descriptor each whatever the CPUs; the slab allocations\n"
+	    "                         are then records, not counts) or auto (default: perf\n"
+	    "                         while it holds at most 256 descriptors, 18 CPUs with\n"
+	    "                         every event, else ftrace)\n"
 	    "      --include-lossy    count iterations that lost records in the summaries (by\n"
 	    "                         default they are shown in the record and left out)\n"
 	    "      --fifo PRIO        run the writer threads SCHED_FIFO at PRIO (needs\n"
@@ -457,13 +459,15 @@ static int parse_option(int c, struct run_args *a)
 	case OPT_SLAB_SAMPLES:
 		a->o.slab_samples = true;
 		return -1;
-	case OPT_BUFFER:
-		if (strcmp(optarg, "perf") && strcmp(optarg, "ftrace")) {
-			pb_error("--buffer: '%s' is not perf or ftrace", optarg);
+	case OPT_BUFFER: {
+		int b = pb_buffer_parse(optarg);
+		if (b < 0) {
+			pb_error("--buffer: '%s' is not auto, perf or ftrace", optarg);
 			return PB_EXIT_USAGE;
 		}
-		a->o.ftrace_buffer = !strcmp(optarg, "ftrace");
+		a->o.buffer = (enum pb_buffer)b;
 		return -1;
+	}
 	case OPT_PROGRESS: {
 		static const char *const modes[] = {"auto", "bar", "lines", "none"};
 		for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)

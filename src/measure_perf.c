@@ -79,7 +79,7 @@ struct cpu_ring {
 /* A window's records beyond this per ring stay in the ring (which may then lose some: counted). */
 #define SPILL_MAX (64u << 20)
 
-/* The ftrace instances of a core (key.ftrace). */
+/* The ftrace instances of a core (ftrace). */
 enum { FT_EVENTS, FT_FREES, FT_SLAB, FT_N };
 
 struct perf_core {
@@ -128,14 +128,22 @@ struct perf_core {
 	uint64_t *idle_val, *idle_lost; /* every event's count and lost samples while off */
 	bool idle_ok; /* they were read (a failed read: the next window is uncounted) */
 	uint64_t records_decoded, decode_ns; /* all drains: for the decoding rate */
-	/* The buffer is ftrace instances (key.ftrace): ft[FT_EVENTS] the other events, ft[FT_FREES]
+	/* The buffer is ftrace instances (ftrace): ft[FT_EVENTS] the other events, ft[FT_FREES]
 	 * the page frees, ft[FT_SLAB] the slab allocations (their floods drop only their own
 	 * records); no perf event, ring or thread. Their counts are the records each dropped
 	 * (lost[FT_*]): n_cnt FT_N. */
 	struct pb_ftbuf *ft[FT_N];
-	bool ft_dirty; /* recording was on since the instances were last read empty */
-	long ncpu;     /* CPUs the kernel may bring up (sysconf _SC_NPROCESSORS_CONF) */
-	size_t n_cnt;  /* counts read at a window's ends: perf: one per event; ftrace: FT_N */
+	bool ftrace;	      /* the buffer: ftrace instances (else perf events) */
+	char buffer_why[160]; /* why that one (pb_buffer_choose()) */
+	bool ft_dirty;	      /* recording was on since the instances were last read empty */
+	/* The ftrace spill thread: it reads the instances every FT_SPILL_NS while a window
+	 * lasts longer than that (woken by ft_cond when one opens); under lock. */
+	pthread_t ft_thread;
+	pthread_cond_t ft_cond;
+	bool ft_thread_on, ft_cond_on, ft_stop;
+	uint64_t ft_on_ns; /* when the events were last turned on */
+	long ncpu;	   /* CPUs the kernel may bring up (sysconf _SC_NPROCESSORS_CONF) */
+	size_t n_cnt;	   /* counts read at a window's ends: perf: one per event; ftrace: FT_N */
 };
 
 /* One observer's handle on a core: its window and the counts at the window's ends. */
@@ -409,6 +417,15 @@ static void core_free(struct perf_core *p)
 		if (write(p->stop_pipe[1], &c, 1) == 1)
 			pthread_join(p->spill_thread, NULL);
 	}
+	if (p->ft_thread_on) {
+		pthread_mutex_lock(&p->lock);
+		p->ft_stop = true;
+		pthread_cond_signal(&p->ft_cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->ft_thread, NULL);
+	}
+	if (p->ft_cond_on)
+		pthread_cond_destroy(&p->ft_cond);
 	for (int i = 0; i < 2; i++)
 		if (p->stop_pipe[i] >= 0)
 			close(p->stop_pipe[i]);
@@ -637,7 +654,7 @@ static int cmp_id(const void *a, const void *b)
  * buffers, what each instance dropped (every CPU's stats). */
 static int core_snapshot(struct perf_core *p, uint64_t *val, uint64_t *lost)
 {
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		for (int i = 0; i < FT_N; i++) {
 			val[i] = lost[i] = 0;
 			if (p->ft[i] && pb_ftbuf_dropped(p->ft[i], &lost[i]) < 0)
@@ -699,6 +716,44 @@ static int fds_fit(size_t need, char *why, size_t why_size)
 	return -EMFILE;
 }
 
+/*
+ * Nothing reads an ftrace instance while a window is open, unless the window lasts: a probe that
+ * allocates tens of thousands of pages fills a CPU's buffer within tens of ms. So a thread waits
+ * for a window to open and, once it has been open for FT_SPILL_NS, reads (and decodes) every
+ * instance each FT_SPILL_NS until it closes. Windows of a few ms (a bind, most probes) never see
+ * it, and it holds no descriptor but the one read at a time. Its records are at most
+ * FT_POOL_MAX in the pool; beyond, they wait in the buffers (which may then drop: counted).
+ */
+#define FT_SPILL_NS (10ull * 1000 * 1000)
+#define FT_POOL_MAX (1u << 20)
+
+static int core_collect(struct perf_core *p);
+
+static void *ft_spill_main(void *arg)
+{
+	struct perf_core *p = arg;
+	pthread_mutex_lock(&p->lock);
+	while (!p->ft_stop) {
+		if (p->n_enabled == 0) {
+			pthread_cond_wait(&p->ft_cond, &p->lock);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)FT_SPILL_NS;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		int e = pthread_cond_timedwait(&p->ft_cond, &p->lock, &ts);
+		if (e == ETIMEDOUT && !p->ft_stop && p->n_enabled > 0 &&
+		    pb_now_ns() - p->ft_on_ns >= FT_SPILL_NS && p->n_pool < FT_POOL_MAX)
+			core_collect(p);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
 /* The ftrace instances instead of perf events: the page frees in one, the slab allocations in
  * another (an ACPI method's 100k allocations then drop only slab records: the frees stay exact),
  * every other event in the third; each CPU's buffer as large as a perf ring would be. */
@@ -728,6 +783,24 @@ static int ftrace_open(struct perf_core *p, char *why, size_t why_size)
 	if (!p->idle_val || !p->idle_lost)
 		return -ENOMEM;
 	p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int r = -pthread_cond_init(&p->ft_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (r < 0)
+		return r;
+	p->ft_cond_on = true;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PB_OBSERVER_THREAD_STACK);
+	r = -pthread_create(&p->ft_thread, &attr, ft_spill_main, p);
+	pthread_attr_destroy(&attr);
+	if (r < 0) {
+		snprintf(why, why_size, "cannot start the ftrace spill thread: %s", strerror(-r));
+		return r;
+	}
+	p->ft_thread_on = true;
 	return 0;
 }
 
@@ -754,7 +827,24 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 	if (r < 0)
 		goto fail;
 	p->ncpu = ncpu;
-	if (o->ftrace) {
+	/* what perf would hold: every event on every CPU, and the kept-page watch's two */
+	p->ftrace = pb_buffer_choose(o->buffer, p->n_specs + (o->memory ? 2 : 0), ncpu,
+				     p->buffer_why, sizeof(p->buffer_why)) == PB_BUFFER_FTRACE;
+	/* auto, and perf's descriptors do not fit even the hard limit: ftrace rather than no
+	 * trace events at all (the observer would fall back to kmsg) */
+	if (!p->ftrace && (r = fds_fit((size_t)ncpu * p->n_specs + 2, why, why_size)) < 0) {
+		if (o->buffer != PB_BUFFER_AUTO || r != -EMFILE)
+			goto fail;
+		struct rlimit rl = {0, 0};
+		getrlimit(RLIMIT_NOFILE, &rl);
+		snprintf(p->buffer_why, sizeof(p->buffer_why),
+			 "auto: perf events would need %zu descriptors (%zu events on %ld CPUs), "
+			 "more than the limit allows (%llu, hard %llu)",
+			 (size_t)ncpu * p->n_specs + 2, p->n_specs, ncpu,
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+		p->ftrace = true;
+	}
+	if (p->ftrace) {
 		r = ftrace_open(p, why, why_size);
 		if (r < 0)
 			goto fail;
@@ -762,9 +852,6 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 		return 0;
 	}
 	p->n_cnt = 0; /* below: one per event */
-	r = fds_fit((size_t)ncpu * p->n_specs + 2, why, why_size);
-	if (r < 0)
-		goto fail;
 
 	p->rings = calloc(2 * ncpu, sizeof(*p->rings));
 	p->ev = calloc(ncpu * p->n_specs, sizeof(*p->ev));
@@ -838,7 +925,7 @@ static bool same_events(const struct pb_perf_opts *a, const struct pb_perf_opts 
 {
 	return a->kprobes == b->kprobes && a->console == b->console && a->memory == b->memory &&
 	       a->frees_only == b->frees_only && a->ring_pages == b->ring_pages &&
-	       a->slab_samples == b->slab_samples && a->ftrace == b->ftrace;
+	       a->slab_samples == b->slab_samples && a->buffer == b->buffer;
 }
 
 /* The handle's counts at its windows' ends, one per event of its core. */
@@ -851,7 +938,7 @@ static int handle_counts(struct pb_perf *h)
 	h->base_lost = h->base_val + n;
 	h->end_val = h->base_lost + n;
 	h->end_lost = h->end_val + n;
-	if (h->c->key.ftrace && !(h->slab_cpu = calloc((size_t)h->c->ncpu, sizeof(uint64_t))))
+	if (h->c->ftrace && !(h->slab_cpu = calloc((size_t)h->c->ncpu, sizeof(uint64_t))))
 		return -ENOMEM;
 	return 0;
 }
@@ -908,13 +995,17 @@ int pb_perf_open_more(struct pb_perf *of, struct pb_perf **ret)
 
 static int group_ioctl(struct perf_core *p, unsigned long req)
 {
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		bool on = req == PERF_EVENT_IOC_ENABLE;
 		int r = 0;
 		for (int i = 0; i < FT_N; i++)
 			if (p->ft[i] && pb_ftbuf_on(p->ft[i], on) < 0 && r == 0)
 				r = -errno;
 		p->ft_dirty |= on;
+		if (on && p->ft_thread_on) {
+			p->ft_on_ns = pb_now_ns();
+			pthread_cond_signal(&p->ft_cond); /* the spill thread: a window opened */
+		}
 		return r;
 	}
 	for (size_t g = 0; g < p->n_groups; g++)
@@ -932,7 +1023,7 @@ static int drop_record(int cpu, uint64_t ts, void *data, int size, void *ud)
 
 static void core_discard(struct perf_core *p)
 {
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		for (int i = 0; i < FT_N && p->ft_dirty; i++)
 			if (p->ft[i])
 				pb_ftbuf_read(p->ft[i], drop_record, NULL);
@@ -1031,7 +1122,7 @@ int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint
 {
 	const struct perf_core *p = h->c;
 	bool any = false;
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		/* the records of the window, exact while the flood instance dropped none */
 		if (!p->key.memory)
 			return -ENOENT;
@@ -1070,7 +1161,7 @@ int pb_perf_set_filter(struct pb_perf *h, enum pb_mevent_type type, const char *
 	struct perf_core *p = h->c;
 	if (p->key.shared)
 		return -EBUSY; /* the events of other observers */
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		for (size_t i = 0; i < p->n_specs; i++) {
 			const struct spec *s = &p->specs[i];
 			struct pb_ftbuf *b = p->ft[ft_of(s->type)];
@@ -1223,7 +1314,7 @@ int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 		return -ENOTSUP;
 	if (!h->counted)
 		return -EIO; /* the caller falls back on the PERF_RECORD_LOST counts */
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		/* as with perf: the flood's losses are the page frees' and the slab samples' (a
 		 * slab record dropped without --slab-samples costs only the slab count) */
 		*ret_lost = h->end_lost[FT_EVENTS] - h->base_lost[FT_EVENTS];
@@ -1282,7 +1373,7 @@ static int core_collect(struct perf_core *p)
 {
 	uint64_t t = pb_now_ns(), n0 = p->n_pool;
 	int r = 0;
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		for (int i = 0; i < FT_N && r == 0; i++)
 			if (p->ft[i])
 				r = pb_ftbuf_read(p->ft[i], ftrace_record, p);
@@ -1340,7 +1431,7 @@ int pb_perf_drain(struct pb_perf *h, struct pb_mevent **ret, size_t *ret_n, uint
 		r = -ENOMEM;
 	if (r == 0)
 		n = pb_mevent_window(p->pool, p->n_pool, h->start_ns, h->stop_ns, ev);
-	if (r == 0 && p->key.ftrace) {
+	if (r == 0 && p->ftrace) {
 		/* the slab allocations are counted from their records; without slab samples
 		 * the records themselves go, as with perf's counting-only events */
 		size_t k = 0;
@@ -1396,9 +1487,10 @@ void pb_perf_stats(const struct pb_perf *h, struct pb_perf_stats *s)
 	    .cpus = (unsigned)p->n_groups,
 	    .locked_bytes = (uint64_t)p->n_rings * (p->ring_pages + 1) * p->page_size,
 	    .users = p->refs,
-	    .ftrace = p->key.ftrace,
+	    .ftrace = p->ftrace,
+	    .buffer_why = p->buffer_why,
 	};
-	if (p->key.ftrace) {
+	if (p->ftrace) {
 		s->cpus = (unsigned)p->ncpu;
 		s->locked_bytes = 0;
 		for (int i = 0; i < FT_N; i++) {

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,34 @@ size_t pb_mevent_trim(struct pb_mevent *pool, size_t n, uint64_t keep_from)
 			k++;
 		}
 	return k;
+}
+
+const char *pb_buffer_name(enum pb_buffer b)
+{
+	return b == PB_BUFFER_PERF ? "perf" : b == PB_BUFFER_FTRACE ? "ftrace" : "auto";
+}
+
+int pb_buffer_parse(const char *s)
+{
+	for (int b = PB_BUFFER_AUTO; b <= PB_BUFFER_FTRACE; b++)
+		if (!strcmp(s, pb_buffer_name((enum pb_buffer)b)))
+			return b;
+	return -EINVAL;
+}
+
+enum pb_buffer pb_buffer_choose(enum pb_buffer asked, size_t n_events, long n_cpus, char *why,
+				size_t why_size)
+{
+	size_t fds = n_events * (size_t)(n_cpus > 0 ? n_cpus : 1);
+	if (asked != PB_BUFFER_AUTO) {
+		snprintf(why, why_size, "--buffer %s", pb_buffer_name(asked));
+		return asked;
+	}
+	bool perf = fds <= PB_PERF_AUTO_MAX_FDS;
+	snprintf(why, why_size,
+		 "auto: perf events would hold %zu descriptors (%zu events on %ld CPUs), %s %u",
+		 fds, n_events, n_cpus, perf ? "within" : "more than", PB_PERF_AUTO_MAX_FDS);
+	return perf ? PB_BUFFER_PERF : PB_BUFFER_FTRACE;
 }
 
 int pb_ftrace_stats_dropped(const char *stats, uint64_t *dropped)

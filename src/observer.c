@@ -83,6 +83,7 @@ struct pb_observer {
 	char target_name[128];
 	enum pb_measure_method method;
 	struct pb_perf *perf;
+	bool ftrace; /* perf's buffer is ftrace instances (as pb_perf_open() chose) */
 	struct pb_counters *counters;
 	struct pb_uevents *uevents;
 	struct pb_measure_caps caps;
@@ -283,11 +284,14 @@ static int setup_method(struct pb_observer *o)
 					  .memory = !o->opts.no_memory,
 					  .ring_pages = o->opts.ring_pages,
 					  .slab_samples = o->opts.slab_samples,
-					  .ftrace = o->opts.ftrace_buffer,
+					  .buffer = o->opts.buffer,
 					  .shared = true};
 		r = pb_perf_open(&po, &o->perf, o->why, sizeof(o->why));
 		if (r < 0)
 			return r;
+		struct pb_perf_stats st;
+		pb_perf_stats(o->perf, &st);
+		o->ftrace = st.ftrace;
 		if (!o->opts.no_memory && !o->pfnmap.r)
 			pb_pfnmap_load(&o->pfnmap, sysconf(_SC_PAGESIZE)); /* "none" on failure */
 	}
@@ -855,7 +859,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 		f.slab_counted =
 		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,
 					PB_MEASURE_MAX_NODES, &f.n_slab_counted_nodes) == 0;
-	f.slab_counted_ftrace = f.slab_counted && o->opts.ftrace_buffer;
+	f.slab_counted_ftrace = f.slab_counted && o->ftrace;
 	for (size_t i = 0; i < f.n_probes; i++) {
 		struct pb_probe_fact *p = &f.probes[i];
 		/* kprobe without initcall_debug names only the target; children stay unnamed. */
@@ -961,7 +965,7 @@ static int kw_open(struct pb_perf **ret)
 	if (kw.err)
 		return kw.err;
 	struct pb_perf_opts po = {.frees_only = true,
-				  .ftrace = kw.ftrace,
+				  .buffer = kw.ftrace ? PB_BUFFER_FTRACE : PB_BUFFER_PERF,
 				  .ring_pages =
 				      pb_perf_kept_ring_pages_for(sysconf(_SC_NPROCESSORS_CONF))};
 	kw.err = pb_perf_open(&po, ret, kw.why, sizeof(kw.why));
@@ -1179,7 +1183,7 @@ static int kept_start_locked(struct pb_observer *o, struct pb_iteration_facts *f
 		o->kept_user = true;
 		kw.users++;
 	}
-	kw.ftrace = o->opts.ftrace_buffer; /* the same for every observer of a run */
+	kw.ftrace = o->ftrace; /* the same for every observer of a run: the shared set's */
 	struct pb_perf *set;
 	const char *what = NULL;
 	int r = kw_filtered(f->held, f->n_held, &set, &what);

@@ -432,8 +432,7 @@ static struct json_object *options_json(const struct pb_record_options *o)
 	json_object_object_add(x, "fifo_prio", json_object_new_int(o->fifo_prio));
 	json_object_object_add(x, "ring_pages", json_object_new_int64(o->ring_pages));
 	json_object_object_add(x, "slab_samples", json_object_new_boolean(o->slab_samples));
-	json_object_object_add(x, "buffer",
-			       json_object_new_string(o->ftrace_buffer ? "ftrace" : "perf"));
+	json_object_object_add(x, "buffer", json_object_new_string(pb_buffer_name(o->buffer)));
 	json_object_object_add(x, "include_lossy", json_object_new_boolean(o->include_lossy));
 	json_object_object_add(x, "mlock", json_object_new_boolean(o->mlock));
 	return x;

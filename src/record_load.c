@@ -412,7 +412,9 @@ int pb_run_record_from_json(struct json_object *j, struct pb_run_record **ret, c
 	r->options.include_lossy = flag(o, "include_lossy");
 	r->options.slab_samples = flag(o, "slab_samples");
 	str(o, "buffer", s, sizeof(s));
-	r->options.ftrace_buffer = !strcmp(s, "ftrace"); /* absent (older records): perf */
+	int buf = pb_buffer_parse(s);
+	r->options.buffer =
+	    buf < 0 ? PB_BUFFER_PERF : (enum pb_buffer)buf; /* absent (older): perf */
 	r->options.method = method_or_auto(o, "method");
 	struct json_object *m = member(j, "measurement", json_type_object);
 	r->measure_enabled = flag(m, "enabled");

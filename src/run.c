@@ -211,7 +211,7 @@ static void record_options(struct pb_record_options *ro, const struct pb_run_opt
 					 .max_consecutive_failures = o->max_consecutive_failures,
 					 .ring_pages = o->ring_pages,
 					 .slab_samples = o->slab_samples,
-					 .ftrace_buffer = o->ftrace_buffer,
+					 .buffer = o->buffer,
 					 .duration_ns = o->duration_ns,
 					 .interval_ns = o->interval_ns,
 					 .timeout_ns = o->timeout_ns,
@@ -592,7 +592,7 @@ static enum pb_run_status session_open(struct run *run, const struct pb_cycle_ho
 		/* Opened before anything is armed: an observer that cannot open costs nothing. */
 		r = pb_run_measure_new(run->targets, run->n_targets, run->plan->inventory,
 				       run->plan->devices, o->method, o->ring_pages,
-				       o->slab_samples, o->ftrace_buffer, &run->measure);
+				       o->slab_samples, o->buffer, &run->measure);
 		if (r < 0) {
 			pb_error_errno(r, "cannot set up the measurement");
 			return PB_RUN_FAILED;

@@ -51,7 +51,7 @@ struct pb_run_measure {
 
 int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct pb_inventory *inv,
 		       const struct pb_device *const *devices, enum pb_measure_method method,
-		       unsigned ring_pages, bool slab_samples, bool ftrace_buffer,
+		       unsigned ring_pages, bool slab_samples, enum pb_buffer buffer,
 		       struct pb_run_measure **ret)
 {
 	struct pb_run_measure *m = calloc(1, sizeof(*m));
@@ -90,7 +90,7 @@ int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct p
 					     .method = method,
 					     .ring_pages = ring_pages,
 					     .slab_samples = slab_samples,
-					     .ftrace_buffer = ftrace_buffer,
+					     .buffer = buffer,
 					     .why = s->open_why,
 					     .why_size = sizeof(s->open_why)};
 		s->open_err = pb_observer_open(&o, &s->obs);
@@ -323,6 +323,8 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 		 cpus = 0, kept_fds = 0;
 	uint64_t locked = 0, kept_locked = 0, decoded = 0, decode_ns = 0;
 	bool ftrace = false;
+	char why[160];
+	const char *buffer_why = NULL;
 	for (size_t i = 0; i < m->n; i++) {
 		struct pb_perf_stats sh, kept;
 		unsigned counters, other;
@@ -346,6 +348,8 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 		seen[n_seen++] = sh.id;
 		add_set(&sh, &fds, &perf_events, &rings, &locked);
 		ftrace |= sh.ftrace;
+		if (!buffer_why && sh.buffer_why)
+			snprintf(why, sizeof(why), "%s", sh.buffer_why), buffer_why = why;
 		decoded += sh.records_decoded;
 		decode_ns += sh.decode_ns;
 		if (sh.ring_pages > ring_pages)
@@ -355,6 +359,8 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 	}
 	struct json_object *j = json_object_new_object();
 	json_object_object_add(j, "buffer", json_object_new_string(ftrace ? "ftrace" : "perf"));
+	json_object_object_add(j, "buffer_why",
+			       buffer_why ? json_object_new_string(buffer_why) : NULL);
 	json_object_object_add(j, "fds", json_object_new_int64(fds));
 	json_object_object_add(j, "perf_events", json_object_new_int64(perf_events));
 	json_object_object_add(j, "locked_bytes", json_object_new_int64((int64_t)locked));

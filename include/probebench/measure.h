@@ -249,6 +249,18 @@ long pb_ftrace_instance_pid(const char *name);
 /* Stack of the observer's threads (ring spill, uevent listener): they only poll and copy. */
 #define PB_OBSERVER_THREAD_STACK (256u << 10)
 
+/* ---- the observer's buffer: perf events or ftrace instances ------------------------------- */
+/*
+ * perf holds one descriptor per traced event per CPU (14 a CPU with kprobes and kmem events, the
+ * kept-page watch's 2 more): 64 on 4 CPUs, 1,024 on 64. Above a quarter of the common soft limit
+ * of 1024 descriptors, auto takes the ftrace buffer, whose descriptors do not grow with the CPUs.
+ */
+#define PB_PERF_AUTO_MAX_FDS 256
+/* The buffer asked for (auto: by what perf would hold: n_events on n_cpus CPUs); why gets the
+ * reason in words. */
+enum pb_buffer pb_buffer_choose(enum pb_buffer asked, size_t n_events, long n_cpus, char *why,
+				size_t why_size);
+
 /* ---- ftrace instances as the observer's buffer (measure_ftrace.c) ---------------------------- */
 struct pb_ftbuf;
 struct pb_ftbuf_event {
@@ -293,10 +305,10 @@ struct pb_perf_opts {
 	 * targets of a run): each handle has its own windows, counts and losses. Not with a
 	 * filter (pb_perf_set_filter() then fails with -EBUSY). */
 	bool shared;
-	/* The buffer: an ftrace instance (measure_ftrace.c) instead of perf events and their rings:
-	 * descriptors that do not grow with the CPUs; the slab allocations are then records (no
-	 * counting-only event). */
-	bool ftrace;
+	/* The buffer (pb_buffer_choose()): perf events and their rings, or ftrace instances
+	 * (measure_ftrace.c): descriptors that do not grow with the CPUs; the slab allocations
+	 * are then records (no counting-only event). */
+	enum pb_buffer buffer;
 };
 /* What one set of events holds (shared ones: once for all their handles). */
 struct pb_perf_stats {
@@ -304,10 +316,11 @@ struct pb_perf_stats {
 	unsigned fds;	      /* perf events and the spill thread's pipe */
 	unsigned perf_events; /* of them, perf events: one per event per CPU */
 	unsigned rings, ring_pages, cpus;
-	uint64_t locked_bytes; /* the mmap'ed rings: (ring_pages + 1) pages each, what perf
-				* charges to RLIMIT_MEMLOCK / perf_event_mlock_kb */
-	unsigned users;	       /* handles */
-	bool ftrace;	       /* the buffer is an ftrace instance: locked_bytes are its buffers */
+	uint64_t locked_bytes;	/* the mmap'ed rings: (ring_pages + 1) pages each, what perf
+				 * charges to RLIMIT_MEMLOCK / perf_event_mlock_kb */
+	unsigned users;		/* handles */
+	bool ftrace;		/* the buffer is an ftrace instance: locked_bytes are its buffers */
+	const char *buffer_why; /* why this buffer (auto: the descriptors perf would hold) */
 	uint64_t records_decoded, decode_ns; /* by every drain so far: ring records to events */
 };
 void pb_perf_stats(const struct pb_perf *p, struct pb_perf_stats *s);

@@ -49,6 +49,15 @@ const char *pb_measure_method_name(enum pb_measure_method m);
 /* "kprobe" | "tracepoint" | "kmsg" | "auto" -> method; -EINVAL otherwise. */
 int pb_measure_method_from_name(const char *s, enum pb_measure_method *ret);
 
+enum pb_buffer {
+	PB_BUFFER_AUTO,	  /* perf while it holds at most PB_PERF_AUTO_MAX_FDS descriptors */
+	PB_BUFFER_PERF,	  /* perf events: one descriptor per event per CPU, mmap'ed rings */
+	PB_BUFFER_FTRACE, /* ftrace instances: a descriptor each, whatever the CPUs */
+};
+/* The observer's buffer (run --buffer): measure.h says how auto chooses. */
+const char *pb_buffer_name(enum pb_buffer b);
+int pb_buffer_parse(const char *s); /* "auto", "perf", "ftrace" -> enum; -EINVAL */
+
 struct pb_observer_opts {
 	const char *device_syspath; /* /sys/devices/... of the bound target (required) */
 	const char *device_bus;	    /* "pci", "virtio", ... (optional; read from subsystem link) */
@@ -65,9 +74,9 @@ struct pb_observer_opts {
 	enum pb_measure_method method; /* PB_METHOD_AUTO: best available */
 	bool no_uevents;	       /* do not listen for uevents */
 	bool no_memory;		       /* no kmem events (pages, slab proxy) */
-	bool slab_samples;  /* sample the slab allocations (sizes); default: counted per CPU only */
-	bool ftrace_buffer; /* ftrace instances as the buffer instead of perf events (--buffer) */
-	bool no_counters;   /* no perf counters of the writer */
+	bool slab_samples; /* sample the slab allocations (sizes); default: counted per CPU only */
+	enum pb_buffer buffer;	 /* perf events or ftrace instances (--buffer; auto: by the CPUs) */
+	bool no_counters;	 /* no perf counters of the writer */
 	uint64_t uevent_wait_ns; /* how long disarm waits for udev's copy; 0: 500 ms default */
 	unsigned ring_pages;	 /* per-CPU ring buffer pages (power of two); 0: 128 */
 	char *why;		 /* optional: on failure, what failed (e.g. which perf call) */

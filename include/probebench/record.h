@@ -114,7 +114,7 @@ struct pb_record_options {
 	uint64_t duration_ns, interval_ns, timeout_ns;
 	uint32_t forced_reasons; /* bit 1u << enum pb_reason */
 	bool parallel, measure, include_lossy, mlock, slab_samples;
-	bool ftrace_buffer; /* the observer's buffer: ftrace instances ("buffer": "ftrace") */
+	enum pb_buffer buffer; /* the observer's buffer as asked ("buffer": auto, perf, ftrace) */
 	enum pb_measure_method method;
 	int fifo_prio;
 	char state_dir[256];

@@ -91,10 +91,10 @@ struct pb_run_opts {
 	/* Measurement (run_measure.h): one observer per target around every bind write. */
 	bool measure;
 	enum pb_measure_method method;
-	unsigned ring_pages; /* observer's per-CPU ring pages (power of two); 0: its default */
-	bool include_lossy;  /* iterations that lost records count in the summaries too */
-	bool slab_samples;   /* the observer samples slab allocations (default: counts them) */
-	bool ftrace_buffer;  /* the observer's buffer is ftrace instances (--buffer ftrace) */
+	unsigned ring_pages;   /* observer's per-CPU ring pages (power of two); 0: its default */
+	bool include_lossy;    /* iterations that lost records count in the summaries too */
+	bool slab_samples;     /* the observer samples slab allocations (default: counts them) */
+	enum pb_buffer buffer; /* the observer's buffer (--buffer; default auto) */
 	/* Hygiene: mlockall(MCL_CURRENT | MCL_FUTURE) before cycling (a failure is a warning);
 	 * fifo_prio > 0: writer threads SCHED_FIFO at that priority (checked first: RLIMIT_RTPRIO
 	 * or CAP_SYS_NICE). */

@@ -31,7 +31,7 @@ struct pb_run_measure;
  */
 int pb_run_measure_new(const struct pb_target *targets, size_t n, const struct pb_inventory *inv,
 		       const struct pb_device *const *devices, enum pb_measure_method method,
-		       unsigned ring_pages, bool slab_samples, bool ftrace_buffer,
+		       unsigned ring_pages, bool slab_samples, enum pb_buffer buffer,
 		       struct pb_run_measure **ret);
 /*
  * Frees the observers (restores initcall_debug). Must not be called while a writer thread that

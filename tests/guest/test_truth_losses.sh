@@ -8,23 +8,25 @@
 #    (lost_exact), never in pbtest0's windows that follow them; the lossy iterations are counted
 #    in the summary and left out of its statistics, and --include-lossy counts them in (but for
 #    a window that lost the probe's own records: a missing probe, always left out).
+# PB_TRUTH_BUFFER (perf, ftrace) picks the observer's buffer (run --buffer; unset: the default).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kmod.sh"
 "$PROBEBENCH" --help | grep -q '^  run ' || skip "this build has no run command"
 need_vm
 kmod_setup
 
-vm_run losses --exec "$KMOD_GUEST_LIB"'
+vm_run losses --exec "$KMOD_GUEST_LIB
+buffer='${PB_TRUTH_BUFFER:+--buffer $PB_TRUTH_BUFFER}'"'
 cd /out
 pbt_load nodes=0,1 parents=$(pbt_bridge 0),$(pbt_bridge 1) || exit 3
 pbt_set pbtest1 pages 10000
 pbt_set pbtest1 page_node 1
 rc=0
-probebench run pbtest0 pbtest1 --writer-node 0 --iterations 3 --warmup 1 --method kprobe \
+probebench run pbtest0 pbtest1 --writer-node 0 --iterations 3 --warmup 1 --method kprobe $buffer \
 	--json default.json >default.txt 2>&1 || rc=$?
-probebench run pbtest0 pbtest1 --writer-node 0 --iterations 3 --warmup 1 --method kprobe \
+probebench run pbtest0 pbtest1 --writer-node 0 --iterations 3 --warmup 1 --method kprobe $buffer \
 	--ring-pages 1 --json tiny.json >tiny.txt 2>&1 || rc=$?
-probebench run pbtest0 pbtest1 --writer-node 0 --iterations 3 --warmup 1 --method kprobe \
+probebench run pbtest0 pbtest1 --writer-node 0 --iterations 3 --warmup 1 --method kprobe $buffer \
 	--ring-pages 1 --include-lossy --json tiny-incl.json >tiny-incl.txt 2>&1 || rc=$?
 exit $rc'
 expect_rc 0 "the guest script"

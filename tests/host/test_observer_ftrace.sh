@@ -72,8 +72,16 @@ if m["used"] == ["kmsg"] or not m["used"]:
 o = m["observer"]
 print("ftrace observer:", json.dumps(o))
 print("perf observer:  ", json.dumps(pf["measurement"]["observer"]))
-if ft["options"]["buffer"] != "ftrace" or o["buffer"] != "ftrace" or pf["options"]["buffer"] != "perf":
+po = pf["measurement"]["observer"]
+if ft["options"]["buffer"] != "ftrace" or o["buffer"] != "ftrace" or pf["options"]["buffer"] != "auto":
     bad.append("buffers: options %s/%s, observer %s" % (ft["options"]["buffer"], pf["options"]["buffer"], o["buffer"]))
+# auto on a small host: perf, and the record says why (every event on every CPU within 256)
+# (what perf held but the writer counters, which the ftrace run has too)
+want = "auto: perf events would hold %d descriptors" % (po["perf_events"] - o["perf_events"])
+if po["buffer"] != "perf" or not po["buffer_why"].startswith(want) or "within 256" not in po["buffer_why"]:
+    bad.append("auto: buffer %s, why %r (expected %r...)" % (po["buffer"], po["buffer_why"], want))
+if o["buffer_why"] != "--buffer ftrace":
+    bad.append("ftrace: why %r" % o["buffer_why"])
 # the writer's counters (4 to 6) are the only perf events; kept for the record
 if not 4 <= maxperf <= 6 or o["perf_events"] != maxperf:
     bad.append("perf event descriptors: %d held, %d in the record (the writer counters only)" % (maxperf, o["perf_events"]))

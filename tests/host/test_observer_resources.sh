@@ -108,9 +108,10 @@ m = json.load(open(sys.argv[1]))["measurement"]
 assert m["observers"][0]["error"] is None, m["observers"][0]
 assert m["observer"]["fd_limit"] > 32, m["observer"]
 PYEOF
-# A hard limit too low: timed only, and the record says how many descriptors were needed.
+# A hard limit too low for perf events, asked for: timed only, and the record says how many
+# descriptors were needed.
 rc=0
-(ulimit -n 24 && "$PROBEBENCH" run --state-dir "$STATE" --method tracepoint -n 2 -w 0 --json "$OUT/hard.json" "$BDF" >"$OUT/hard.txt" 2>&1) || rc=$?
+(ulimit -n 24 && "$PROBEBENCH" run --state-dir "$STATE" --method tracepoint --buffer perf -n 2 -w 0 --json "$OUT/hard.json" "$BDF" >"$OUT/hard.txt" 2>&1) || rc=$?
 [ $rc -eq 0 ] || fail "hard limit 24: rc $rc: $(cat "$OUT/hard.txt")"
 check_bound
 "$PY" - "$OUT/hard.json" <<'PYEOF' || fail "the record does not say the observer needs more descriptors"
@@ -120,5 +121,21 @@ e = m["observers"][0]["error"] or ""
 print("error:", e)
 assert re.search(r"needs \d+ file descriptors", e) and "limit is" in e, e
 assert m["observer"]["targets"] == 0, m["observer"]
+PYEOF
+# The same limit with the buffer left to auto: the ftrace buffer, whose descriptors fit, and the
+# record says why.
+rc=0
+(ulimit -n 24 && "$PROBEBENCH" run --state-dir "$STATE" --method tracepoint -n 2 -w 0 --json "$OUT/auto.json" "$BDF" >"$OUT/auto.txt" 2>&1) || rc=$?
+[ $rc -eq 0 ] || fail "hard limit 24, auto: rc $rc: $(cat "$OUT/auto.txt")"
+check_bound
+"$PY" - "$OUT/auto.json" <<'PYEOF' || fail "auto did not take the ftrace buffer at a low limit"
+import json, re, sys
+m = json.load(open(sys.argv[1]))["measurement"]
+o = m["observer"]
+print("auto at 24 descriptors:", o["buffer"], o["buffer_why"], o["fds"], "fds")
+assert m["observers"][0]["error"] is None, m["observers"][0]
+assert o["buffer"] == "ftrace" and o["targets"] == 1, o
+assert re.match(r"auto: perf events would need \d+ descriptors \(\d+ events on \d+ CPUs\), more than the limit allows \(24, hard 24\)$", o["buffer_why"]), o["buffer_why"]
+assert o["fds"] < 24, o
 PYEOF
 echo "ok (the observer holds $need fds here)"

@@ -135,11 +135,42 @@ static void ftrace_instance_names(void **state)
 	assert_int_equal(pb_ftrace_instance_pid("probebenchx_12_0"), -EINVAL);
 }
 
+/* auto: perf while every event on every CPU stays within 256 descriptors. */
+static void buffer_choice(void **state)
+{
+	(void)state;
+	char why[200];
+	assert_int_equal(pb_buffer_choose(PB_BUFFER_AUTO, 16, 4, why, sizeof(why)), PB_BUFFER_PERF);
+	assert_string_equal(why,
+			    "auto: perf events would hold 64 descriptors (16 events on 4 CPUs), "
+			    "within 256");
+	assert_int_equal(pb_buffer_choose(PB_BUFFER_AUTO, 16, 16, why, sizeof(why)),
+			 PB_BUFFER_PERF); /* 256: still within */
+	assert_int_equal(pb_buffer_choose(PB_BUFFER_AUTO, 16, 17, why, sizeof(why)),
+			 PB_BUFFER_FTRACE);
+	assert_int_equal(pb_buffer_choose(PB_BUFFER_AUTO, 16, 64, why, sizeof(why)),
+			 PB_BUFFER_FTRACE);
+	assert_string_equal(why, "auto: perf events would hold 1024 descriptors (16 events on 64 "
+				 "CPUs), more than 256");
+	assert_int_equal(pb_buffer_choose(PB_BUFFER_PERF, 16, 512, why, sizeof(why)),
+			 PB_BUFFER_PERF);
+	assert_string_equal(why, "--buffer perf");
+	assert_int_equal(pb_buffer_choose(PB_BUFFER_FTRACE, 1, 1, why, sizeof(why)),
+			 PB_BUFFER_FTRACE);
+	assert_int_equal(pb_buffer_parse("auto"), PB_BUFFER_AUTO);
+	assert_int_equal(pb_buffer_parse("perf"), PB_BUFFER_PERF);
+	assert_int_equal(pb_buffer_parse("ftrace"), PB_BUFFER_FTRACE);
+	assert_int_equal(pb_buffer_parse("Perf"), -EINVAL);
+	assert_int_equal(pb_buffer_parse(""), -EINVAL);
+	assert_string_equal(pb_buffer_name(PB_BUFFER_FTRACE), "ftrace");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ring_pages),
 	    cmocka_unit_test(ftrace_stats),
+	    cmocka_unit_test(buffer_choice),
 	    cmocka_unit_test(ftrace_instance_names),
 	    cmocka_unit_test(windows_of_two_targets),
 	    cmocka_unit_test(trim),

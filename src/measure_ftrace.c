@@ -80,7 +80,8 @@ int pb_ftbuf_remove_stale(void)
 		if (!in)
 			continue;
 		tracefs_instance_file_write(in, "tracing_on", "0");
-		tracefs_event_disable(in, NULL, NULL);
+		tracefs_instance_file_write(in, "events/enable",
+					    "0"); /* one write, not per system */
 		if (tracefs_instance_destroy(in) == 0)
 			removed++;
 		tracefs_instance_free(in);
@@ -136,13 +137,18 @@ int pb_ftbuf_open(const char *role, const struct pb_ftbuf_event *ev, size_t n, s
 	    (r = ft_write(b, "options/overwrite", "0", why, why_size)) < 0 ||
 	    (r = ft_write(b, "buffer_size_kb", kb, why, why_size)) < 0)
 		goto fail;
-	for (size_t i = 0; i < n; i++)
-		if (tracefs_event_enable(b->inst, ev[i].sys, ev[i].name) < 0) {
+	/* each event's own enable file (tracefs_event_enable() takes regular expressions and
+	 * walks every system and event of the instance) */
+	for (size_t i = 0; i < n; i++) {
+		char path[160];
+		snprintf(path, sizeof(path), "events/%s/%s/enable", ev[i].sys, ev[i].name);
+		if (tracefs_instance_file_write(b->inst, path, "1") < 0) {
 			r = errno ? -errno : -ENOENT;
 			snprintf(why, why_size, "cannot enable %s:%s in tracefs instances/%s: %s",
 				 ev[i].sys, ev[i].name, b->name, strerror(-r));
 			goto fail;
 		}
+	}
 	b->on_fd = tracefs_instance_file_open(b->inst, "tracing_on", O_WRONLY | O_CLOEXEC);
 	if (b->on_fd < 0) {
 		r = errno ? -errno : -EIO;
@@ -272,7 +278,7 @@ void pb_ftbuf_free(struct pb_ftbuf *b)
 		return;
 	if (b->inst) {
 		tracefs_instance_file_write(b->inst, "tracing_on", "0");
-		tracefs_event_disable(b->inst, NULL, NULL);
+		tracefs_instance_file_write(b->inst, "events/enable", "0");
 	}
 	if (b->on_fd >= 0)
 		close(b->on_fd);

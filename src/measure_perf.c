@@ -136,6 +136,13 @@ struct perf_core {
 	bool ftrace;	      /* the buffer: ftrace instances (else perf events) */
 	char buffer_why[160]; /* why that one (pb_buffer_choose()) */
 	bool ft_dirty;	      /* recording was on since the instances were last read empty */
+	/* ftrace: the drops are read once per epoch (events on to off), not at each window's
+	 * ends (3 instances x every CPU's stats file): at its start (epoch_lost) and, lazily, when
+	 * first needed after its end (idle_stale until then). Windows that overlap in one epoch
+	 * each count all of its drops (conservative, as with perf's overlapping windows). */
+	bool idle_stale;
+	uint64_t epoch_lost[FT_N];
+	bool epoch_ok;
 	/* The ftrace spill thread: it reads the instances every FT_SPILL_NS while a window
 	 * lasts longer than that (woken by ft_cond when one opens); under lock. */
 	pthread_t ft_thread;
@@ -156,6 +163,7 @@ struct pb_perf {
 	uint64_t *base_val, *base_lost, *end_val, *end_lost; /* per event of the core */
 	uint64_t rec_base[2];
 	uint64_t *slab_cpu; /* ftrace: the last window's slab allocation records per CPU */
+	bool end_pending;   /* ftrace: the window's end counts are its epoch's, not read yet */
 	struct pb_perf *next_open;
 };
 
@@ -1069,6 +1077,14 @@ int pb_perf_enable(struct pb_perf *h)
 		 * of earlier windows no window waits for are dropped, not attributed. */
 		if (!p->open)
 			core_discard(p);
+		if (p->ftrace && p->idle_stale) {
+			p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+			p->idle_stale = false;
+		}
+		if (p->ftrace) {
+			memcpy(p->epoch_lost, p->idle_lost, sizeof(p->epoch_lost));
+			p->epoch_ok = p->idle_ok;
+		}
 		memcpy(h->base_val, p->idle_val, p->n_cnt * sizeof(uint64_t));
 		memcpy(h->base_lost, p->idle_lost, p->n_cnt * sizeof(uint64_t));
 		h->counted = p->idle_ok;
@@ -1078,11 +1094,17 @@ int pb_perf_enable(struct pb_perf *h)
 			group_ioctl(p, PERF_EVENT_IOC_DISABLE);
 			goto out;
 		}
+	} else if (p->ftrace) {
+		h->start_ns = pb_now_ns();
+		memset(h->base_val, 0, p->n_cnt * sizeof(uint64_t));
+		memcpy(h->base_lost, p->epoch_lost, sizeof(p->epoch_lost));
+		h->counted = p->epoch_ok;
 	} else {
 		h->start_ns = pb_now_ns();
 		/* a failed read costs the window its counts (and exact losses), not its records */
 		h->counted = core_snapshot(p, h->base_val, h->base_lost) == 0;
 	}
+	h->end_pending = false;
 	p->n_enabled++;
 	h->enabled = h->window = true;
 	h->next_open = p->open;
@@ -1103,6 +1125,11 @@ int pb_perf_disable(struct pb_perf *h)
 	if (--p->n_enabled == 0) {
 		r = group_ioctl(p, PERF_EVENT_IOC_DISABLE);
 		h->stop_ns = pb_now_ns();
+		if (p->ftrace) {
+			p->idle_stale = true; /* read when first needed (ft_settle()) */
+			h->end_pending = true;
+			goto out;
+		}
 		/* off: read without interrupting any CPU, and kept for the next window's start */
 		p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
 		memcpy(h->end_val, p->idle_val, p->n_cnt * sizeof(uint64_t));
@@ -1110,11 +1137,36 @@ int pb_perf_disable(struct pb_perf *h)
 		h->counted = h->counted && p->idle_ok;
 	} else {
 		h->stop_ns = pb_now_ns();
-		h->counted = h->counted && core_snapshot(p, h->end_val, h->end_lost) == 0;
+		if (p->ftrace)
+			h->end_pending = true; /* the epoch's end */
+		else
+			h->counted = h->counted && core_snapshot(p, h->end_val, h->end_lost) == 0;
 	}
 out:
 	pthread_mutex_unlock(&p->lock);
 	return r;
+}
+
+/* ftrace: a closed window's end counts, its epoch's: read now if the epoch has ended since (once
+ * for every window of the epoch), else as they stand (the epoch goes on: conservative). Under
+ * lock. */
+static void ft_settle(struct pb_perf *h)
+{
+	struct perf_core *p = h->c;
+	if (!p->ftrace || !h->end_pending)
+		return;
+	h->end_pending = false;
+	memset(h->end_val, 0, p->n_cnt * sizeof(uint64_t));
+	if (p->n_enabled > 0) {
+		h->counted = h->counted && core_snapshot(p, h->end_val, h->end_lost) == 0;
+		return;
+	}
+	if (p->idle_stale) {
+		p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+		p->idle_stale = false;
+	}
+	memcpy(h->end_lost, p->idle_lost, p->n_cnt * sizeof(uint64_t));
+	h->counted = h->counted && p->idle_ok;
 }
 
 int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint64_t *by_node,
@@ -1123,7 +1175,12 @@ int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint
 	const struct perf_core *p = h->c;
 	bool any = false;
 	if (p->ftrace) {
-		/* the records of the window, exact while the flood instance dropped none */
+		if (h->end_pending) {
+			pthread_mutex_lock(&h->c->lock);
+			ft_settle(h);
+			pthread_mutex_unlock(&h->c->lock);
+		}
+		/* the records of the window, exact while the slab instance dropped none */
 		if (!p->key.memory)
 			return -ENOENT;
 		if (!h->counted || h->end_lost[FT_SLAB] != h->base_lost[FT_SLAB])
@@ -1309,6 +1366,11 @@ static void decode_fields(const struct spec *spec, struct tep_record *rec, struc
 int pb_perf_lost(struct pb_perf *h, uint64_t *ret_lost, uint64_t *ret_lost_slab)
 {
 	const struct perf_core *p = h->c;
+	if (h->end_pending) {
+		pthread_mutex_lock(&h->c->lock);
+		ft_settle(h);
+		pthread_mutex_unlock(&h->c->lock);
+	}
 	uint64_t lost[2] = {0, 0};
 	if (!p->lost_exact)
 		return -ENOTSUP;
@@ -1374,7 +1436,8 @@ static int core_collect(struct perf_core *p)
 	uint64_t t = pb_now_ns(), n0 = p->n_pool;
 	int r = 0;
 	if (p->ftrace) {
-		for (int i = 0; i < FT_N && r == 0; i++)
+		/* nothing recorded since the instances were last read empty: nothing to read */
+		for (int i = 0; i < FT_N && r == 0 && p->ft_dirty; i++)
 			if (p->ft[i])
 				r = pb_ftbuf_read(p->ft[i], ftrace_record, p);
 		if (r == 0 && p->n_enabled == 0)
@@ -1423,6 +1486,7 @@ int pb_perf_drain(struct pb_perf *h, struct pb_mevent **ret, size_t *ret_n, uint
 	if (h->enabled)
 		pb_perf_disable(h);
 	pthread_mutex_lock(&p->lock);
+	ft_settle(h);
 	*ret_lost = *ret_lost_slab = 0;
 	if (!h->window)
 		goto out;

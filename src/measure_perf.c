@@ -791,6 +791,11 @@ static int ftrace_open(struct perf_core *p, char *why, size_t why_size)
 	if (!p->idle_val || !p->idle_lost)
 		return -ENOMEM;
 	p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+	/* The kept-page watch has no spill thread, as with perf: its window lasts until the next
+	 * unbind, and a thread reading every CPU each 10 ms would run through the next binds;
+	 * only the held pages' frees pass its filter. */
+	if (p->key.frees_only)
+		return 0;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

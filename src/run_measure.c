@@ -348,8 +348,10 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 		seen[n_seen++] = sh.id;
 		add_set(&sh, &fds, &perf_events, &rings, &locked);
 		ftrace |= sh.ftrace;
-		if (!buffer_why && sh.buffer_why)
-			snprintf(why, sizeof(why), "%s", sh.buffer_why), buffer_why = why;
+		if (!buffer_why && sh.buffer_why) {
+			snprintf(why, sizeof(why), "%s", sh.buffer_why);
+			buffer_why = why;
+		}
 		decoded += sh.records_decoded;
 		decode_ns += sh.decode_ns;
 		if (sh.ring_pages > ring_pages)
@@ -358,7 +360,11 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 			cpus = sh.cpus;
 	}
 	struct json_object *j = json_object_new_object();
-	json_object_object_add(j, "buffer", json_object_new_string(ftrace ? "ftrace" : "perf"));
+	/* none: no perf or ftrace buffer (kmsg, or no observer opened) */
+	json_object_object_add(j, "buffer",
+			       json_object_new_string(!n_seen  ? "none"
+						      : ftrace ? "ftrace"
+							       : "perf"));
 	json_object_object_add(j, "buffer_why",
 			       buffer_why ? json_object_new_string(buffer_why) : NULL);
 	json_object_object_add(j, "fds", json_object_new_int64(fds));

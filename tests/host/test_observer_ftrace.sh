@@ -137,4 +137,18 @@ if not 0.5 <= statistics.median(fprobe) / statistics.median(pprobe) <= 2:
 if bad:
     print("\n".join(bad), file=sys.stderr); sys.exit(1)
 PYEOF
+
+# the kmsg method has no trace buffer at all: the record says none, without a reason
+"$PROBEBENCH" run --state-dir "$STATE" --method kmsg -n 2 -w 0 --json "$OUT/kmsg.json" "$BDF" >"$OUT/kmsg.txt" 2>&1 ||
+	fail "run --method kmsg: $(tail -5 "$OUT/kmsg.txt")"
+check_bound
+"$PY" - "$OUT/kmsg.json" <<'PYEOF' || fail "the kmsg record names a buffer"
+import json, sys
+m = json.load(open(sys.argv[1]))["measurement"]
+if m["used"] != ["kmsg"]:
+    print("SKIP-KMSG: kmsg not used here:", m["used"]); sys.exit(0)
+o = m["observer"]
+print("kmsg observer:", o["buffer"], o["buffer_why"])
+assert o["buffer"] == "none" and o["buffer_why"] is None, o
+PYEOF
 echo PASS

@@ -44,8 +44,9 @@ struct pb_ftbuf {
 	bool on;
 	long n_cpus;
 	size_t kb_per_cpu;
-	uint64_t bytes; /* buffer_total_size_kb as the kernel made it */
-	void *page;	/* one sub-buffer */
+	uint64_t bytes;	 /* buffer_total_size_kb as the kernel made it */
+	size_t last_max; /* the last read: bytes of the CPU that had the most */
+	void *page;	 /* one sub-buffer */
 	int page_size;
 	struct kbuffer *kbuf;
 };
@@ -202,6 +203,7 @@ static int read_cpu(struct pb_ftbuf *b, int cpu, pb_ftbuf_fn fn, void *ud)
 {
 	struct tracefs_cpu *tc = tracefs_cpu_open(b->inst, cpu, true);
 	int r = 0;
+	size_t bytes = 0;
 	if (!tc)
 		return errno == ENOENT || errno == ENODEV ? 0 : -errno; /* offline CPU */
 	for (;;) {
@@ -211,6 +213,7 @@ static int read_cpu(struct pb_ftbuf *b, int cpu, pb_ftbuf_fn fn, void *ud)
 				r = -errno;
 			break;
 		}
+		bytes += (size_t)got;
 		if (kbuffer_load_subbuffer(b->kbuf, b->page) < 0) {
 			r = -EINVAL;
 			break;
@@ -226,12 +229,15 @@ static int read_cpu(struct pb_ftbuf *b, int cpu, pb_ftbuf_fn fn, void *ud)
 			break;
 	}
 	tracefs_cpu_close(tc);
+	if (bytes > b->last_max)
+		b->last_max = bytes;
 	return r;
 }
 
 int pb_ftbuf_read(struct pb_ftbuf *b, pb_ftbuf_fn fn, void *ud)
 {
 	int r = 0;
+	b->last_max = 0;
 	for (long cpu = 0; cpu < b->n_cpus && r == 0; cpu++)
 		r = read_cpu(b, (int)cpu, fn, ud);
 	return r;
@@ -255,6 +261,11 @@ int pb_ftbuf_dropped(struct pb_ftbuf *b, uint64_t *total)
 	}
 	*total = sum;
 	return 0;
+}
+
+double pb_ftbuf_last_fill(const struct pb_ftbuf *b)
+{
+	return b && b->kb_per_cpu ? (double)b->last_max / ((double)b->kb_per_cpu * 1024) : 0;
 }
 
 unsigned pb_ftbuf_fds(const struct pb_ftbuf *b)

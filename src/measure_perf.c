@@ -148,9 +148,10 @@ struct perf_core {
 	pthread_t ft_thread;
 	pthread_cond_t ft_cond;
 	bool ft_thread_on, ft_cond_on, ft_stop;
-	uint64_t ft_on_ns; /* when the events were last turned on */
-	long ncpu;	   /* CPUs the kernel may bring up (sysconf _SC_NPROCESSORS_CONF) */
-	size_t n_cnt;	   /* counts read at a window's ends: perf: one per event; ftrace: FT_N */
+	uint64_t ft_on_ns;    /* when the events were last turned on */
+	uint64_t ft_spill_ns; /* the spill thread's interval now */
+	long ncpu;	      /* CPUs the kernel may bring up (sysconf _SC_NPROCESSORS_CONF) */
+	size_t n_cnt; /* counts read at a window's ends: perf: one per event; ftrace: FT_N */
 };
 
 /* One observer's handle on a core: its window and the counts at the window's ends. */
@@ -727,13 +728,18 @@ static int fds_fit(size_t need, char *why, size_t why_size)
 /*
  * Nothing reads an ftrace instance while a window is open, unless the window lasts: a probe that
  * allocates tens of thousands of pages fills a CPU's buffer within tens of ms. So a thread waits
- * for a window to open and, once it has been open for FT_SPILL_NS, reads (and decodes) every
- * instance each FT_SPILL_NS until it closes. Windows of a few ms (a bind, most probes) never see
- * it, and it holds no descriptor but the one read at a time. Its records are at most
- * FT_POOL_MAX in the pool; beyond, they wait in the buffers (which may then drop: counted).
+ * for a window to open and, once it has been open for FT_SPILL_MIN_NS, reads (and decodes) every
+ * instance, again and again until it closes: after FT_SPILL_MIN_NS at first, then twice as long
+ * each time the fullest CPU buffer was under an eighth full (up to FT_SPILL_MAX_NS: a pass opens
+ * every CPU's trace_pipe_raw of three instances, which a second-long window would otherwise pay
+ * a hundred times), half as long when it was over a quarter full. Windows of a few ms (a bind,
+ * most probes) never see it, and it holds no descriptor but the one read at a time. Its records
+ * are at most FT_POOL_MAX in the pool; beyond, they wait in the buffers (which may then drop:
+ * counted).
  */
-#define FT_SPILL_NS (10ull * 1000 * 1000)
-#define FT_POOL_MAX (1u << 20)
+#define FT_SPILL_MIN_NS (10ull * 1000 * 1000)
+#define FT_SPILL_MAX_NS (80ull * 1000 * 1000)
+#define FT_POOL_MAX	(1u << 20)
 
 static int core_collect(struct perf_core *p);
 
@@ -748,15 +754,23 @@ static void *ft_spill_main(void *arg)
 		}
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)FT_SPILL_NS;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		uint64_t at =
+		    (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + p->ft_spill_ns;
+		ts.tv_sec = (time_t)(at / 1000000000ull);
+		ts.tv_nsec = (long)(at % 1000000000ull);
 		int e = pthread_cond_timedwait(&p->ft_cond, &p->lock, &ts);
-		if (e == ETIMEDOUT && !p->ft_stop && p->n_enabled > 0 &&
-		    pb_now_ns() - p->ft_on_ns >= FT_SPILL_NS && p->n_pool < FT_POOL_MAX)
-			core_collect(p);
+		if (e != ETIMEDOUT || p->ft_stop || p->n_enabled == 0 ||
+		    pb_now_ns() - p->ft_on_ns < FT_SPILL_MIN_NS || p->n_pool >= FT_POOL_MAX)
+			continue;
+		core_collect(p);
+		double fill = 0;
+		for (int i = 0; i < FT_N; i++)
+			if (pb_ftbuf_last_fill(p->ft[i]) > fill)
+				fill = pb_ftbuf_last_fill(p->ft[i]);
+		if (fill < 0.125 && p->ft_spill_ns < FT_SPILL_MAX_NS)
+			p->ft_spill_ns *= 2;
+		else if (fill > 0.25 && p->ft_spill_ns > FT_SPILL_MIN_NS)
+			p->ft_spill_ns /= 2;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -1017,6 +1031,7 @@ static int group_ioctl(struct perf_core *p, unsigned long req)
 		p->ft_dirty |= on;
 		if (on && p->ft_thread_on) {
 			p->ft_on_ns = pb_now_ns();
+			p->ft_spill_ns = FT_SPILL_MIN_NS; /* a new epoch: soon, until shown quiet */
 			pthread_cond_signal(&p->ft_cond); /* the spill thread: a window opened */
 		}
 		return r;

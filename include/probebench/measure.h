@@ -281,7 +281,9 @@ typedef int (*pb_ftbuf_fn)(int cpu, uint64_t ts, void *data, int size, void *ud)
 int pb_ftbuf_read(struct pb_ftbuf *b, pb_ftbuf_fn fn, void *ud);
 /* The records the buffers dropped since the instance was made, every CPU: -EIO unreadable. */
 int pb_ftbuf_dropped(struct pb_ftbuf *b, uint64_t *total);
-unsigned pb_ftbuf_fds(const struct pb_ftbuf *b);   /* held: its tracing_on */
+unsigned pb_ftbuf_fds(const struct pb_ftbuf *b); /* held: its tracing_on */
+/* How full the fullest CPU's buffer was at the last read (its bytes / a CPU's buffer). */
+double pb_ftbuf_last_fill(const struct pb_ftbuf *b);
 uint64_t pb_ftbuf_bytes(const struct pb_ftbuf *b); /* its buffers, every CPU */
 const char *pb_ftbuf_name(const struct pb_ftbuf *b);
 /* Removes the instances of probebench processes that are gone; returns how many. */

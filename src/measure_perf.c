@@ -133,7 +133,10 @@ struct perf_core {
 	 * records); no perf event, ring or thread. Their counts are the records each dropped
 	 * (lost[FT_*]): n_cnt FT_N. */
 	struct pb_ftbuf *ft[FT_N];
-	bool ftrace;	      /* the buffer: ftrace instances (else perf events) */
+	bool ftrace; /* the buffer: ftrace instances (else perf events) */
+	/* ftrace: the slab allocations counted by perf counting events (ev, groups: two a CPU,
+	 * their counts at val[FT_N + i]) rather than recorded in an instance */
+	bool ft_slab_perf;
 	char buffer_why[160]; /* why that one (pb_buffer_choose()) */
 	bool ft_dirty;	      /* recording was on since the instances were last read empty */
 	/* ftrace: the drops are read once per epoch (events on to off), not at each window's
@@ -661,15 +664,39 @@ static int cmp_id(const void *a, const void *b)
 
 /* Every count and lost sample of the core's events: one group read per CPU. With ftrace
  * buffers, what each instance dropped (every CPU's stats). */
+/* ftrace: what each instance dropped (every CPU's stats file), lost[0 .. FT_N). */
+static int ft_drops(struct perf_core *p, uint64_t *lost)
+{
+	for (int i = 0; i < FT_N; i++) {
+		lost[i] = 0;
+		if (p->ft[i] && pb_ftbuf_dropped(p->ft[i], &lost[i]) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* ftrace with ft_slab_perf: the slab counting events' counts, one group read per CPU, into
+ * val[FT_N + i]. */
+static int ft_counts(struct perf_core *p, uint64_t *val)
+{
+	uint64_t buf[1 + 2];
+	for (size_t g = 0; g < p->n_groups; g++) {
+		const struct cpu_group *cg = &p->groups[g];
+		ssize_t want = (ssize_t)((1 + cg->n) * sizeof(uint64_t));
+		if (cg->n > 2 || read(cg->leader, buf, (size_t)want) != want || buf[0] != cg->n)
+			return -EIO;
+		for (size_t k = 0; k < cg->n; k++)
+			val[FT_N + cg->first + k] = buf[1 + k];
+	}
+	return 0;
+}
+
 static int core_snapshot(struct perf_core *p, uint64_t *val, uint64_t *lost)
 {
 	if (p->ftrace) {
-		for (int i = 0; i < FT_N; i++) {
-			val[i] = lost[i] = 0;
-			if (p->ft[i] && pb_ftbuf_dropped(p->ft[i], &lost[i]) < 0)
-				return -EIO;
-		}
-		return 0;
+		memset(val, 0, p->n_cnt * sizeof(uint64_t));
+		memset(lost, 0, p->n_cnt * sizeof(uint64_t));
+		return ft_drops(p, lost) == 0 && ft_counts(p, val) == 0 ? 0 : -EIO;
 	}
 	size_t per = p->lost_exact ? 2 : 1, max = 0;
 	for (size_t g = 0; g < p->n_groups; g++)
@@ -776,6 +803,55 @@ static void *ft_spill_main(void *arg)
 	return NULL;
 }
 
+/* ftrace: the two slab events as counting-only perf events, a group per CPU. */
+static int ft_open_slab_counts(struct perf_core *p)
+{
+	p->ev = calloc((size_t)p->ncpu * 2, sizeof(*p->ev));
+	p->groups = calloc((size_t)p->ncpu, sizeof(*p->groups));
+	if (!p->ev || !p->groups)
+		return -ENOMEM;
+	for (long cpu = 0; cpu < p->ncpu; cpu++) {
+		int leader = -1;
+		size_t first = p->n_ev;
+		for (size_t i = 0; i < p->n_specs; i++) {
+			const struct spec *s = &p->specs[i];
+			if (s->type != PB_EV_SLAB_ALLOC)
+				continue;
+			struct perf_event_attr a = {.size = sizeof(a),
+						    .type = PERF_TYPE_TRACEPOINT,
+						    .config = (uint64_t)s->ev->id,
+						    .read_format =
+							leader < 0 ? PERF_FORMAT_GROUP : 0,
+						    .disabled = leader < 0};
+			long fd = perf_open(&a, -1, (int)cpu, leader, PERF_FLAG_FD_CLOEXEC);
+			if (fd < 0) {
+				if (errno == ENODEV && leader < 0)
+					break; /* offline CPU */
+				return -errno;
+			}
+			p->ev[p->n_ev++] =
+			    (struct pevent){.fd = (int)fd, .cpu = (int)cpu, .spec = s};
+			if (leader < 0)
+				leader = (int)fd;
+		}
+		if (leader >= 0)
+			p->groups[p->n_groups++] =
+			    (struct cpu_group){leader, first, p->n_ev - first};
+	}
+	return p->n_groups ? 0 : -ENODEV;
+}
+
+static void ft_close_slab_counts(struct perf_core *p)
+{
+	for (size_t i = 0; i < p->n_ev; i++)
+		close(p->ev[i].fd);
+	free(p->ev);
+	free(p->groups);
+	p->ev = NULL;
+	p->groups = NULL;
+	p->n_ev = p->n_groups = 0;
+}
+
 /* The ftrace instances instead of perf events: the page frees in one, the slab allocations in
  * another (an ACPI method's 100k allocations then drop only slab records: the frees stay exact),
  * every other event in the third; each CPU's buffer as large as a perf ring would be. */
@@ -784,9 +860,21 @@ static int ftrace_open(struct perf_core *p, char *why, size_t why_size)
 	static const char *const roles[FT_N] = {"events", "frees", "slab"};
 	struct pb_ftbuf_event ev[FT_N][16];
 	size_t n[FT_N] = {0};
+	/* Without slab samples the slab allocations only need counting: perf's counting-only
+	 * events do that for a descriptor each per CPU (2 a CPU) at a third of a record's cost
+	 * in the traced task (bench/trace_cost.c); when their descriptors do not fit, records. */
+	if (p->key.memory && !p->key.slab_samples && !p->key.frees_only) {
+		char w[256];
+		p->ft_slab_perf =
+		    fds_fit((size_t)p->ncpu * 2, w, sizeof(w)) == 0 && ft_open_slab_counts(p) == 0;
+		if (!p->ft_slab_perf)
+			ft_close_slab_counts(p);
+	}
 	for (size_t i = 0; i < p->n_specs; i++) {
 		const struct spec *s = &p->specs[i];
 		int k = ft_of(s->type);
+		if (k == FT_SLAB && p->ft_slab_perf)
+			continue;
 		ev[k][n[k]++] = (struct pb_ftbuf_event){s->sys, s->name};
 	}
 	size_t kb = p->ring_pages * p->page_size / 1024;
@@ -798,10 +886,10 @@ static int ftrace_open(struct perf_core *p, char *why, size_t why_size)
 		if (r < 0)
 			return r;
 	}
-	p->n_cnt = FT_N;
+	p->n_cnt = FT_N + p->n_ev;
 	p->lost_exact = true; /* each CPU's dropped events, read at the window's ends */
-	p->idle_val = calloc(FT_N, sizeof(uint64_t));
-	p->idle_lost = calloc(FT_N, sizeof(uint64_t));
+	p->idle_val = calloc(p->n_cnt, sizeof(uint64_t));
+	p->idle_lost = calloc(p->n_cnt, sizeof(uint64_t));
 	if (!p->idle_val || !p->idle_lost)
 		return -ENOMEM;
 	p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
@@ -1028,6 +1116,9 @@ static int group_ioctl(struct perf_core *p, unsigned long req)
 		for (int i = 0; i < FT_N; i++)
 			if (p->ft[i] && pb_ftbuf_on(p->ft[i], on) < 0 && r == 0)
 				r = -errno;
+		for (size_t g = 0; g < p->n_groups; g++) /* the slab counting events */
+			if (ioctl(p->groups[g].leader, req, PERF_IOC_FLAG_GROUP) < 0 && r == 0)
+				r = -errno;
 		p->ft_dirty |= on;
 		if (on && p->ft_thread_on) {
 			p->ft_on_ns = pb_now_ns();
@@ -1097,8 +1188,8 @@ int pb_perf_enable(struct pb_perf *h)
 		 * of earlier windows no window waits for are dropped, not attributed. */
 		if (!p->open)
 			core_discard(p);
-		if (p->ftrace && p->idle_stale) {
-			p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+		if (p->ftrace && p->idle_stale) { /* the drops; the counts were read at off */
+			p->idle_ok = p->idle_ok && ft_drops(p, p->idle_lost) == 0;
 			p->idle_stale = false;
 		}
 		if (p->ftrace) {
@@ -1118,7 +1209,8 @@ int pb_perf_enable(struct pb_perf *h)
 		h->start_ns = pb_now_ns();
 		memset(h->base_val, 0, p->n_cnt * sizeof(uint64_t));
 		memcpy(h->base_lost, p->epoch_lost, sizeof(p->epoch_lost));
-		h->counted = p->epoch_ok;
+		/* the counts of this window's own start; the drops of the epoch's */
+		h->counted = p->epoch_ok && ft_counts(p, h->base_val) == 0;
 	} else {
 		h->start_ns = pb_now_ns();
 		/* a failed read costs the window its counts (and exact losses), not its records */
@@ -1146,7 +1238,11 @@ int pb_perf_disable(struct pb_perf *h)
 		r = group_ioctl(p, PERF_EVENT_IOC_DISABLE);
 		h->stop_ns = pb_now_ns();
 		if (p->ftrace) {
-			p->idle_stale = true; /* read when first needed (ft_settle()) */
+			/* the counts now (cheap: a read per CPU); the drops when first needed */
+			p->idle_ok = ft_counts(p, p->idle_val) == 0;
+			memcpy(h->end_val, p->idle_val, p->n_cnt * sizeof(uint64_t));
+			h->counted = h->counted && p->idle_ok;
+			p->idle_stale = true;
 			h->end_pending = true;
 			goto out;
 		}
@@ -1157,9 +1253,10 @@ int pb_perf_disable(struct pb_perf *h)
 		h->counted = h->counted && p->idle_ok;
 	} else {
 		h->stop_ns = pb_now_ns();
-		if (p->ftrace)
-			h->end_pending = true; /* the epoch's end */
-		else
+		if (p->ftrace) {
+			h->counted = h->counted && ft_counts(p, h->end_val) == 0;
+			h->end_pending = true; /* the drops: the epoch's end */
+		} else
 			h->counted = h->counted && core_snapshot(p, h->end_val, h->end_lost) == 0;
 	}
 out:
@@ -1176,16 +1273,15 @@ static void ft_settle(struct pb_perf *h)
 	if (!p->ftrace || !h->end_pending)
 		return;
 	h->end_pending = false;
-	memset(h->end_val, 0, p->n_cnt * sizeof(uint64_t));
 	if (p->n_enabled > 0) {
-		h->counted = h->counted && core_snapshot(p, h->end_val, h->end_lost) == 0;
+		h->counted = h->counted && ft_drops(p, h->end_lost) == 0;
 		return;
 	}
 	if (p->idle_stale) {
-		p->idle_ok = core_snapshot(p, p->idle_val, p->idle_lost) == 0;
+		p->idle_ok = p->idle_ok && ft_drops(p, p->idle_lost) == 0;
 		p->idle_stale = false;
 	}
-	memcpy(h->end_lost, p->idle_lost, p->n_cnt * sizeof(uint64_t));
+	memcpy(h->end_lost, p->idle_lost, FT_N * sizeof(uint64_t));
 	h->counted = h->counted && p->idle_ok;
 }
 
@@ -1199,6 +1295,21 @@ int pb_perf_slab_counts(struct pb_perf *h, const int *cpu_node, int n_cpus, uint
 			pthread_mutex_lock(&h->c->lock);
 			ft_settle(h);
 			pthread_mutex_unlock(&h->c->lock);
+		}
+		if (p->ft_slab_perf) { /* perf's counting events, as below */
+			if (!h->counted)
+				return -EIO;
+			for (size_t i = 0; i < p->n_ev; i++) {
+				const struct pevent *pe = &p->ev[i];
+				uint64_t v = h->end_val[FT_N + i] - h->base_val[FT_N + i];
+				int node = pe->cpu < n_cpus ? cpu_node[pe->cpu] : -1;
+				if (node < 0 || (unsigned)node >= max_nodes)
+					continue;
+				by_node[node] += v;
+				if ((unsigned)node + 1 > *n_nodes)
+					*n_nodes = node + 1;
+			}
+			return 0;
 		}
 		/* the records of the window, exact while the slab instance dropped none */
 		if (!p->key.memory)
@@ -1572,6 +1683,7 @@ void pb_perf_stats(const struct pb_perf *h, struct pb_perf_stats *s)
 	    .locked_bytes = (uint64_t)p->n_rings * (p->ring_pages + 1) * p->page_size,
 	    .users = p->refs,
 	    .ftrace = p->ftrace,
+	    .slab_perf = !p->ftrace || p->ft_slab_perf,
 	    .buffer_why = p->buffer_why,
 	};
 	if (p->ftrace) {

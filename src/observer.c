@@ -83,7 +83,8 @@ struct pb_observer {
 	char target_name[128];
 	enum pb_measure_method method;
 	struct pb_perf *perf;
-	bool ftrace; /* perf's buffer is ftrace instances (as pb_perf_open() chose) */
+	bool ftrace;	   /* perf's buffer is ftrace instances (as pb_perf_open() chose) */
+	bool slab_records; /* the slab allocations are counted from ftrace records */
 	struct pb_counters *counters;
 	struct pb_uevents *uevents;
 	struct pb_measure_caps caps;
@@ -292,6 +293,7 @@ static int setup_method(struct pb_observer *o)
 		struct pb_perf_stats st;
 		pb_perf_stats(o->perf, &st);
 		o->ftrace = st.ftrace;
+		o->slab_records = st.ftrace && !st.slab_perf;
 		if (!o->opts.no_memory && !o->pfnmap.r)
 			pb_pfnmap_load(&o->pfnmap, sysconf(_SC_PAGESIZE)); /* "none" on failure */
 	}
@@ -859,7 +861,7 @@ int pb_observer_disarm(struct pb_observer *o, uint64_t write_start_ns, uint64_t 
 		f.slab_counted =
 		    pb_perf_slab_counts(o->perf, o->cpu_node, o->n_cpus, f.slab_counted_by_node,
 					PB_MEASURE_MAX_NODES, &f.n_slab_counted_nodes) == 0;
-	f.slab_counted_ftrace = f.slab_counted && o->ftrace;
+	f.slab_counted_ftrace = f.slab_counted && o->slab_records;
 	for (size_t i = 0; i < f.n_probes; i++) {
 		struct pb_probe_fact *p = &f.probes[i];
 		/* kprobe without initcall_debug names only the target; children stay unnamed. */

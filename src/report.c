@@ -183,7 +183,10 @@ static void measurement_rows(FILE *f, const struct pb_measure_summary *m)
 			m->pages_total);
 		if (m->n_slab_counted_nodes > 0) {
 			fputs(
-			    m->slab_sampled
+			    m->slab_sampled && m->slab_counted_ftrace
+				? "  slab allocations (kmalloc+kmem_cache_alloc counted from the "
+				  "ftrace buffer's records, all tasks, by CPU node):"
+			    : m->slab_sampled
 				? "  slab allocations (perf-counted kmalloc+kmem_cache_alloc, all "
 				  "tasks, by CPU node):"
 			    : m->slab_counted_ftrace

@@ -556,9 +556,10 @@ static void pages_figure(FILE *f, const struct pb_measure_summary *m, const char
 		"</div>\n<p class=\"note\"><span class=\"key pages\"></span> pages "
 		"(kmem:mm_page_alloc, by the node they landed on; total %" PRIu64 ", %" PRIu64
 		" of unknown node) <span class=\"key slab\"></span> slab allocations "
-		"(perf-counted kmalloc + kmem_cache_alloc of all tasks, by the allocating CPU's "
+		"(%s kmalloc + kmem_cache_alloc of all tasks, by the allocating CPU's "
 		"node%s)</p>\n",
 		m->pages_total, m->pages_unknown_node,
+		m->slab_counted_ftrace ? "ftrace-recorded" : "perf-counted",
 		m->slab_sampled ? ""
 		: m->slab_counted_ftrace
 		    ? "; counted from the ftrace buffer's records; sizes not sampled: "

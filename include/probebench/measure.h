@@ -323,6 +323,7 @@ struct pb_perf_stats {
 	unsigned users;		/* handles */
 	bool ftrace;		/* the buffer is an ftrace instance: locked_bytes are its buffers */
 	const char *buffer_why; /* why this buffer (auto: the descriptors perf would hold) */
+	bool slab_perf; /* the slab allocations counted by perf counting events (else records) */
 	uint64_t records_decoded, decode_ns; /* by every drain so far: ring records to events */
 };
 void pb_perf_stats(const struct pb_perf *p, struct pb_perf_stats *s);

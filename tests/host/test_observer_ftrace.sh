@@ -1,12 +1,13 @@
 #!/bin/bash
 # run --buffer ftrace on the host's virtio-rng function: the observer's buffer is tracefs
 # instances, not perf events. While the run goes, the process holds no perf event but its writer
-# counters (anon_inode:[perf_event] in /proc/PID/fd), its instances exist
-# (instances/probebench_PID_*) with the clock mono, no overwrite and the buffer size the record
-# states; the record says buffer "ftrace", fds and locked_bytes as held (the same whatever the
-# CPUs: one tracing_on descriptor per instance), the slab allocations counted from the records,
-# and the figures agree with a run through perf events on the same device (probes, pages, slab
-# counts within reason). After the run no instance is left; an instance of a process that is gone
+# counters and the two slab counting events a CPU (anon_inode:[perf_event] in /proc/PID/fd), its
+# instances exist (instances/probebench_PID_*: events, frees, kept) with the clock mono, no
+# overwrite and the buffer size the record states; the record says buffer "ftrace", fds and
+# locked_bytes as held (one tracing_on descriptor per instance), the slab allocations counted by
+# perf, and the figures agree with a run through perf events on the same device (probes, pages,
+# slab counts within reason). With --slab-samples the slab allocations are records in an
+# instance of their own (_slab) and counted from them. After the run no instance is left; an instance of a process that is gone
 # is removed by the next run; an unknown --buffer is refused.
 . "$(dirname "$0")/lib.sh"
 rng_cycle_setup
@@ -52,7 +53,7 @@ left=$(ls -d "$T"/instances/probebench_"${pid}"_* 2>/dev/null || true)
 [ -z "$left" ] || fail "instances left after the run: $left"
 grep -q '^observer: [0-9]* fds, [0-9.]* MiB of kernel memory (ftrace instance buffers' "$OUT/ft.txt" ||
 	fail "no ftrace observer line: $(cat "$OUT/ft.txt")"
-grep -q "counted from the ftrace buffer's records" "$OUT/ft.txt" ||
+grep -q "slab allocations (.*counted per CPU by perf" "$OUT/ft.txt" ||
 	fail "the slab line does not say how it was counted: $(grep slab "$OUT/ft.txt")"
 validate_json "$OUT/ft.json" "$SCHEMA_DIR/run.schema.json" || fail "ft.json does not validate"
 
@@ -76,31 +77,31 @@ po = pf["measurement"]["observer"]
 if ft["options"]["buffer"] != "ftrace" or o["buffer"] != "ftrace" or pf["options"]["buffer"] != "auto":
     bad.append("buffers: options %s/%s, observer %s" % (ft["options"]["buffer"], pf["options"]["buffer"], o["buffer"]))
 # auto on a small host: perf, and the record says why (every event on every CPU within 256)
-# (what perf held but the writer counters, which the ftrace run has too)
-want = "auto: perf events would hold %d descriptors" % (po["perf_events"] - o["perf_events"])
+# (what perf held but the writer counters: the ftrace run's perf events less its slab counts)
+want = "auto: perf events would hold %d descriptors" % (po["perf_events"] - (o["perf_events"] - 2 * ncpu))
 if po["buffer"] != "perf" or not po["buffer_why"].startswith(want) or "within 256" not in po["buffer_why"]:
     bad.append("auto: buffer %s, why %r (expected %r...)" % (po["buffer"], po["buffer_why"], want))
 if o["buffer_why"] != "--buffer ftrace":
     bad.append("ftrace: why %r" % o["buffer_why"])
-# the writer's counters (4 to 6) are the only perf events; kept for the record
-if not 4 <= maxperf <= 6 or o["perf_events"] != maxperf:
-    bad.append("perf event descriptors: %d held, %d in the record (the writer counters only)" % (maxperf, o["perf_events"]))
-# the shared events (3 instances) and the kept-page watch (1): a descriptor each
+# the writer's counters (4 to 6) and two slab counting events a CPU are the only perf events
+if not 4 + 2 * ncpu <= maxperf <= 6 + 2 * ncpu or o["perf_events"] != maxperf:
+    bad.append("perf event descriptors: %d held, %d in the record (the writer counters and 2 a CPU)" % (maxperf, o["perf_events"]))
+# the shared events (2 instances) and the kept-page watch (1): a descriptor each
 shared = [l.split() for l in inst if l and l.split()[0].endswith(("_events", "_frees", "_slab"))]
 kept = [l.split() for l in inst if l and l.split()[0].endswith("_kept")]
-if sorted(x[0].rsplit("_", 1)[1] for x in shared) != ["events", "frees", "slab"] or not kept:
+if sorted(x[0].rsplit("_", 1)[1] for x in shared) != ["events", "frees"] or not kept:
     bad.append("instances seen: %s" % inst)
 for x in shared + kept:
     if x[1] != "[mono]" or x[2] != "overwrite=0":
         bad.append("instance not mono / no-overwrite: %s" % x)
-if o["fds"] - o["perf_events"] - o["kept_fds"] > 3 + 2 or o["kept_fds"] != 1:
-    bad.append("fds %d: more than the instances' %d, the uevent sockets and the counters" % (o["fds"], 3 + o["kept_fds"]))
+if o["fds"] - o["perf_events"] - o["kept_fds"] > 2 + 3 or o["kept_fds"] != 1:
+    bad.append("fds %d: more than the instances' %d, the uevent sockets and the perf events" % (o["fds"], 2 + o["kept_fds"]))
 kb = sum(int(x[3]) for x in shared)
 if o["locked_bytes"] - o["kept_locked_bytes"] != kb * 1024:
-    bad.append("locked_bytes %d (kept %d): the three instances have %d KiB (buffer_total_size_kb)" % (o["locked_bytes"], o["kept_locked_bytes"], kb))
+    bad.append("locked_bytes %d (kept %d): the two instances have %d KiB (buffer_total_size_kb)" % (o["locked_bytes"], o["kept_locked_bytes"], kb))
 # asked ring_pages a CPU; the kernel rounds up to whole sub-buffers
-if not o["ring_pages"] * page * 3 * ncpu <= kb * 1024 <= o["ring_pages"] * page * 3 * ncpu * 1.05:
-    bad.append("ring_pages %d on %d CPUs but %d KiB in the three instances" % (o["ring_pages"], ncpu, kb))
+if not o["ring_pages"] * page * 2 * ncpu <= kb * 1024 <= o["ring_pages"] * page * 2 * ncpu * 1.05:
+    bad.append("ring_pages %d on %d CPUs but %d KiB in the two instances" % (o["ring_pages"], ncpu, kb))
 def figures(d):
     b, probe, pages, slab, froms = [], [], [], [], set()
     for it in d["iterations"]:
@@ -124,7 +125,7 @@ print("ftrace: %d windows, probe p50 %.0f us, pages p50 %s, slab p50 %s, from %s
 print("perf:   %d windows, probe p50 %.0f us, pages p50 %s, slab p50 %s, from %s" % (len(pb), statistics.median(pprobe) / 1e3, statistics.median(ppages), statistics.median(pslab) if pslab else None, pfrom))
 if len(fb) < 18 or len(fprobe) < 18:
     bad.append("ftrace: %d measured windows, %d probes of 20" % (len(fb), len(fprobe)))
-if ffrom != {"ftrace records"} or pfrom != {"perf counting events"}:
+if ffrom != {"perf counting events"} or pfrom != {"perf counting events"}:
     bad.append("counted_from: ftrace %s, perf %s" % (ffrom, pfrom))
 if fpages and statistics.median(fpages) != statistics.median(ppages):
     bad.append("pages per bind: ftrace %s, perf %s" % (statistics.median(fpages), statistics.median(ppages)))
@@ -136,6 +137,32 @@ if not 0.5 <= statistics.median(fprobe) / statistics.median(pprobe) <= 2:
     bad.append("probe durations disagree: %s vs %s" % (statistics.median(fprobe), statistics.median(pprobe)))
 if bad:
     print("\n".join(bad), file=sys.stderr); sys.exit(1)
+PYEOF
+
+# --slab-samples: the slab allocations are records in their own instance, counted from them
+"$PROBEBENCH" run --state-dir "$STATE" --buffer ftrace --slab-samples -n 5 -w 1 --json "$OUT/fts.json" "$BDF" >"$OUT/fts.txt" 2>&1 ||
+	fail "run --buffer ftrace --slab-samples: $(tail -5 "$OUT/fts.txt")"
+check_bound
+grep -q "slab allocations (kmalloc+kmem_cache_alloc counted from the ftrace buffer's records" "$OUT/fts.txt" ||
+	fail "the slab line does not say how it was counted: $(grep slab "$OUT/fts.txt")"
+"$PY" - "$OUT/fts.json" "$(getconf _NPROCESSORS_CONF)" <<'PYEOF' || fail "--slab-samples with the ftrace buffer"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ncpu = int(sys.argv[2])
+o = d["measurement"]["observer"]
+print("ftrace --slab-samples observer:", json.dumps(o))
+# three instances (events, frees, slab) and the kept one, a ring per CPU each; no slab perf events
+assert o["rings"] == 4 * ncpu, o
+assert o["perf_events"] <= 6, o
+n = 0
+for it in d["iterations"]:
+    sp = it.get("measurement", {}).get("memory", {}).get("slab_proxy")
+    if not sp or sp["counted_by_node"] is None:
+        continue
+    assert sp["counted_from"] == "ftrace records" and sp["sampled"], sp
+    assert sum(sp["allocs_by_node"]) > 0 and sum(sp["counted_by_node"]) > 0, sp
+    n += 1
+assert n >= 4, n
 PYEOF
 
 # the kmsg method has no trace buffer at all: the record says none, without a reason

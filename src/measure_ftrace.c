@@ -278,11 +278,6 @@ uint64_t pb_ftbuf_bytes(const struct pb_ftbuf *b)
 	return b ? b->bytes : 0;
 }
 
-const char *pb_ftbuf_name(const struct pb_ftbuf *b)
-{
-	return b->name;
-}
-
 void pb_ftbuf_free(struct pb_ftbuf *b)
 {
 	if (!b)

@@ -803,6 +803,18 @@ static void *ft_spill_main(void *arg)
 	return NULL;
 }
 
+/* An observer thread (ring spill): a small stack, as the uevent listener's, since under mlockall
+ * all of it is locked. -errno. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PB_OBSERVER_THREAD_STACK);
+	int r = -pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
 /* ftrace: the two slab events as counting-only perf events, a group per CPU. */
 static int ft_open_slab_counts(struct perf_core *p)
 {
@@ -906,11 +918,7 @@ static int ftrace_open(struct perf_core *p, char *why, size_t why_size)
 	if (r < 0)
 		return r;
 	p->ft_cond_on = true;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, PB_OBSERVER_THREAD_STACK);
-	r = -pthread_create(&p->ft_thread, &attr, ft_spill_main, p);
-	pthread_attr_destroy(&attr);
+	r = start_thread(&p->ft_thread, ft_spill_main, p);
 	if (r < 0) {
 		snprintf(why, why_size, "cannot start the ftrace spill thread: %s", strerror(-r));
 		return r;
@@ -1012,18 +1020,12 @@ static int core_open(const struct pb_perf_opts *o, struct perf_core **ret, char 
 		*ret = p;
 		return 0;
 	}
-	/* A small stack, as the uevent listener's: under mlockall all of it is locked. */
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, PB_OBSERVER_THREAD_STACK);
 	if (pipe2(p->stop_pipe, O_CLOEXEC) < 0 ||
-	    (r = -pthread_create(&p->spill_thread, &attr, spill_main, p)) < 0) {
-		pthread_attr_destroy(&attr);
+	    (r = start_thread(&p->spill_thread, spill_main, p)) < 0) {
 		r = r < 0 ? r : -errno;
 		snprintf(why, why_size, "cannot start the ring spill thread: %s", strerror(-r));
 		goto fail;
 	}
-	pthread_attr_destroy(&attr);
 	p->spilling = true;
 	*ret = p;
 	return 0;

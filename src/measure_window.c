@@ -4,12 +4,14 @@
  * decoded records belong to one target's window. measure_perf.c does the perf plumbing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "probebench/measure.h"
+#include "probebench/util.h"
 
 /* budget pages over n_cpus CPUs: the largest power of two within the share, min to max. */
 static unsigned share(long n_cpus, unsigned budget, unsigned min, unsigned max)
@@ -96,19 +98,20 @@ enum pb_buffer pb_buffer_choose(enum pb_buffer asked, size_t n_events, long n_cp
 int pb_ftrace_stats_dropped(const char *stats, uint64_t *dropped)
 {
 	const char *d = stats ? strstr(stats, "dropped events:") : NULL;
+	char num[24];
+	long v;
 	if (!d)
 		return -EINVAL;
 	d += strlen("dropped events:");
-	while (*d == ' ' || *d == '\t')
-		d++;
-	if (*d < '0' || *d > '9')
+	d += strspn(d, " \t");
+	size_t len = strcspn(d, "\n");
+	if (len == 0 || len >= sizeof(num) || *d < '0' || *d > '9')
 		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(d, &end, 10);
-	if (errno || (*end && *end != '\n'))
+	memcpy(num, d, len);
+	num[len] = 0;
+	if (pb_parse_long(num, 10, 0, LONG_MAX, &v) < 0)
 		return -EINVAL;
-	*dropped = v;
+	*dropped = (uint64_t)v;
 	return 0;
 }
 
@@ -118,13 +121,12 @@ long pb_ftrace_instance_pid(const char *name)
 	if (strncmp(name, prefix, sizeof(prefix) - 1) != 0)
 		return -EINVAL;
 	const char *p = name + sizeof(prefix) - 1;
-	long pid = 0;
-	if (*p < '1' || *p > '9')
+	size_t len = strspn(p, "0123456789");
+	char num[16];
+	long pid;
+	if (len == 0 || len >= sizeof(num) || p[len] != '_')
 		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		pid = pid * 10 + (*p - '0');
-		if (pid > INT32_MAX)
-			return -EINVAL;
-	}
-	return *p == '_' ? pid : -EINVAL;
+	memcpy(num, p, len);
+	num[len] = 0;
+	return pb_parse_long(num, 10, 1, INT32_MAX, &pid) < 0 ? -EINVAL : pid;
 }

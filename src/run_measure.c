@@ -323,7 +323,6 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 		 cpus = 0, kept_fds = 0;
 	uint64_t locked = 0, kept_locked = 0, decoded = 0, decode_ns = 0;
 	bool ftrace = false;
-	char why[160];
 	const char *buffer_why = NULL;
 	for (size_t i = 0; i < m->n; i++) {
 		struct pb_perf_stats sh, kept;
@@ -348,10 +347,8 @@ static struct json_object *resources_json(const struct pb_run_measure *m)
 		seen[n_seen++] = sh.id;
 		add_set(&sh, &fds, &perf_events, &rings, &locked);
 		ftrace |= sh.ftrace;
-		if (!buffer_why && sh.buffer_why) {
-			snprintf(why, sizeof(why), "%s", sh.buffer_why);
-			buffer_why = why;
-		}
+		if (!buffer_why)
+			buffer_why = sh.buffer_why; /* the set's own text: open while m is */
 		decoded += sh.records_decoded;
 		decode_ns += sh.decode_ns;
 		if (sh.ring_pages > ring_pages)

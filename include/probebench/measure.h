@@ -285,7 +285,6 @@ unsigned pb_ftbuf_fds(const struct pb_ftbuf *b); /* held: its tracing_on */
 /* How full the fullest CPU's buffer was at the last read (its bytes / a CPU's buffer). */
 double pb_ftbuf_last_fill(const struct pb_ftbuf *b);
 uint64_t pb_ftbuf_bytes(const struct pb_ftbuf *b); /* its buffers, every CPU */
-const char *pb_ftbuf_name(const struct pb_ftbuf *b);
 /* Removes the instances of probebench processes that are gone; returns how many. */
 int pb_ftbuf_remove_stale(void);
 void pb_ftbuf_free(struct pb_ftbuf *b);

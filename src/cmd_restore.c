@@ -21,7 +21,8 @@ static void help(FILE *f)
 		"Rebinds every device the journal holds to the driver recorded before its unbind,\n"
 		"restores its driver_override and power/control, and clears the entries it fixed.\n"
 		"Devices marked hung (a write that never returned) are skipped and named.\n"
-		"Also removes the kprobe events (tracefs group probebench) and puts back the\n"
+		"Also removes the kprobe events (tracefs group probebench) and the tracefs\n"
+		"instances (probebench_PID_*, run --buffer ftrace) and puts back the\n"
 		"initcall_debug setting a killed run left.\n\n"
 		"  --state-dir DIR   journal directory (default %s)\n"
 		"  --timeout DUR     limit for each write (default 10s)\n"
@@ -147,6 +148,9 @@ int cmd_restore(int argc, char **argv)
 	int k = pb_kprobe_events_remove_stale();
 	if (k > 0)
 		printf("removed %d kprobe event(s) left by a run that is gone\n", k);
+	k = pb_ftbuf_remove_stale(); /* their buffers are kernel memory until removed */
+	if (k > 0)
+		printf("removed %d tracefs instance(s) left by a run that is gone\n", k);
 	k = pb_observer_restore_kernel_settings();
 	if (k > 0)
 		printf("initcall_debug put back as a run that is gone found it\n");

@@ -85,6 +85,9 @@ rng_cycle_setup() {
 }
 
 rng_put_back() {
+	# what a run the test killed (or left behind when it failed) changed, put back by the
+	# tool from the state directory before that goes: initcall_debug, instances, the journal
+	"$PROBEBENCH" restore --state-dir "$STATE" >/dev/null 2>&1 || true
 	echo "$RNG_OVERRIDE" >"/sys/bus/pci/devices/$BDF/driver_override" || true
 	[ -e "/sys/bus/pci/devices/$BDF/driver" ] ||
 		echo "$BDF" >/sys/bus/pci/drivers/virtio-pci/bind || true

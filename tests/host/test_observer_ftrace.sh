@@ -165,6 +165,31 @@ for it in d["iterations"]:
 assert n >= 4, n
 PYEOF
 
+# A run killed with its instances open leaves them (kernel memory), initcall_debug changed
+# (tracepoint method) and the device unbound at worst: restore puts all of it back.
+icd=/sys/module/kernel/parameters/initcall_debug
+icd_before=$(cat $icd)
+"$PROBEBENCH" run --state-dir "$STATE" --buffer ftrace --method tracepoint -n 400 -w 0 "$BDF" >"$OUT/killed.txt" 2>&1 &
+pid=$!
+# killed inside a bind write (initcall_debug is set around each) once a cycle has run (a kept
+# watch's instance exists)
+for _ in $(seq 2000); do
+	ls -d "$T"/instances/probebench_"${pid}"_*_kept >/dev/null 2>&1 && [ "$(cat $icd)" = Y ] && break
+	sleep 0.002
+done
+kill -9 $pid
+wait $pid 2>/dev/null || true
+left=$(ls -d "$T"/instances/probebench_"${pid}"_* 2>/dev/null | wc -l)
+[ "$left" -ge 3 ] || fail "the killed run left $left instances (it was killed before it had them?)"
+[ "$(cat $icd)" = Y ] || fail "the killed run had not set initcall_debug"
+"$PROBEBENCH" restore --state-dir "$STATE" >"$OUT/restore.txt" 2>&1 || fail "restore: $(cat "$OUT/restore.txt")"
+cat "$OUT/restore.txt"
+grep -q "removed [0-9]* tracefs instance(s) left by a run that is gone" "$OUT/restore.txt" ||
+	fail "restore does not say it removed the instances"
+! ls -d "$T"/instances/probebench_"${pid}"_* >/dev/null 2>&1 || fail "instances left after restore"
+[ "$(cat $icd)" = "$icd_before" ] || fail "initcall_debug is $(cat $icd) after restore, was $icd_before"
+check_bound "after restore"
+
 # the kmsg method has no trace buffer at all: the record says none, without a reason
 "$PROBEBENCH" run --state-dir "$STATE" --method kmsg -n 2 -w 0 --json "$OUT/kmsg.json" "$BDF" >"$OUT/kmsg.txt" 2>&1 ||
 	fail "run --method kmsg: $(tail -5 "$OUT/kmsg.txt")"
